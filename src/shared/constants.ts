@@ -1,0 +1,48 @@
+/**
+ * Names shared by the client, the workers and the workflows. Changing one breaks running
+ * deployments, so they live in one place.
+ */
+
+/** Task queue for workflows and Boss activities (role activities may use their own queues). */
+export const DEFAULT_TASK_QUEUE = 'maestro';
+
+/** Prefix of per-role task queues: `maestro-role-coder`, ... */
+export const ROLE_QUEUE_PREFIX = 'maestro-role-';
+
+/** Largest goal text a run accepts; larger goals belong in a file the Boss can summarise. */
+export const MAX_GOAL_CHARS = 4000;
+
+/** Bounds that keep every loop finite, whatever the models answer. */
+export const DEFAULT_LIMITS = {
+  maxParallel: 4,
+  maxRevisions: 2,
+  maxReplans: 2,
+  maxTickets: 100,
+} as const;
+
+/** Largest excerpt of one artifact that is put into another agent's prompt. */
+export const EXCERPT_CHARS = 2000;
+
+/** Child workflow id of a ticket: one place to look for a ticket of a run. */
+export function ticketWorkflowId(runId: string, ticketId: string): string {
+  return `${runId}/${ticketId}`;
+}
+
+/** Custom search attributes Maestro registers on the dev server and `maestro setup`. */
+export const SEARCH_ATTRIBUTES = {
+  phase: 'MaestroPhase',
+  runId: 'MaestroRunId',
+  roles: 'MaestroRoles',
+  costUsd: 'MaestroCostUsd',
+} as const;
+
+/**
+ * Names of the structured-output schemas sent in `response_format`. The simulated LLM uses
+ * them to know which kind of answer is wanted, as a real model reads the schema.
+ */
+export const SCHEMA_NAMES = {
+  plan: 'maestro_plan',
+  work: 'maestro_work_result',
+  review: 'maestro_review',
+  final: 'maestro_final_report',
+} as const;

@@ -1,0 +1,36 @@
+/**
+ * Failure types used with `ApplicationFailure`. Retry policies list the non-retryable ones, so
+ * the names are part of the durable contract: never rename a released one.
+ */
+export const FailureType = {
+  /** The model provider rejected the request because of configuration (key, model, URL). */
+  LlmConfig: 'MaestroLlmConfigError',
+  /** The provider is rate limiting; retried after the time the server asked for. */
+  LlmRateLimited: 'MaestroLlmRateLimited',
+  /** A transient provider failure (5xx, dropped connection, timeout). */
+  LlmUnavailable: 'MaestroLlmUnavailable',
+  /** The model answered with output that did not match the schema, even after a repair call. */
+  LlmBadOutput: 'MaestroLlmBadOutput',
+  /** The model's answer was cut off at the output-token limit. */
+  LlmTruncated: 'MaestroLlmTruncated',
+  /** The model refused to answer. */
+  LlmRefused: 'MaestroLlmRefused',
+  /** The Boss could not produce a valid plan within the re-plan bound. */
+  InvalidPlan: 'MaestroInvalidPlan',
+  /** A message (signal/update) or input was malformed; says what to fix. */
+  BadInput: 'MaestroBadInput',
+  /** An artifact referenced by a run is missing or corrupt in the artifact store. */
+  ArtifactMissing: 'MaestroArtifactMissing',
+} as const;
+
+/** Union of the failure type strings. */
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** Types that retrying cannot fix; listed in every activity retry policy. */
+export const NON_RETRYABLE_FAILURES: string[] = [
+  FailureType.LlmConfig,
+  FailureType.LlmRefused,
+  FailureType.InvalidPlan,
+  FailureType.BadInput,
+  FailureType.ArtifactMissing,
+];

@@ -1,0 +1,90 @@
+/**
+ * Zod schemas shared by activities (to validate LLM output) and the client (to validate
+ * input). Each schema constant and its inferred type share one name.
+ */
+import { z } from 'zod';
+import { MAX_GOAL_CHARS } from './constants';
+
+/** Ticket ids are short and stable so that child ids (`<runId>/<ticketId>`) stay readable. */
+export const TicketId = z.string().regex(/^T\d{1,3}$/, 'ticket ids look like T1, T2, ... T999');
+export type TicketId = z.infer<typeof TicketId>;
+
+/** A role name: lower-case so it can name a task queue and a CLI flag. */
+export const RoleName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'role names are lower-case words like "coder"');
+export type RoleName = z.infer<typeof RoleName>;
+
+/** A unit of work for exactly one worker role; its spec is all the worker will see. */
+export const Ticket = z.object({
+  id: TicketId,
+  role: RoleName,
+  title: z.string().min(1).max(200),
+  spec: z.string().min(1).max(4000),
+  acceptanceCriteria: z.array(z.string().min(1).max(500)).min(1).max(12),
+  dependsOn: z.array(TicketId).max(50),
+});
+export type Ticket = z.infer<typeof Ticket>;
+
+/** The Boss's plan for a goal. */
+export const Plan = z.object({
+  summary: z.string().min(1).max(2000),
+  tickets: z.array(Ticket).min(1).max(100),
+});
+export type Plan = z.infer<typeof Plan>;
+
+/**
+ * The plan schema the Boss is asked to fill: the role field is an enum of the configured roles,
+ * so the model cannot invent a role nobody can execute.
+ */
+export function planSchemaForRoles(roles: readonly string[]) {
+  if (roles.length === 0) throw new Error('at least one worker role must be configured');
+  const role = z.enum(roles as [string, ...string[]]);
+  return Plan.extend({ tickets: z.array(Ticket.extend({ role })).min(1).max(100) });
+}
+
+/** A file a worker produced. */
+export const ProducedFile = z.object({
+  path: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._\-/]+$/, 'relative paths of letters, digits, . _ - / and no ".."'),
+  content: z.string().max(200_000),
+});
+export type ProducedFile = z.infer<typeof ProducedFile>;
+
+/** What a worker returns for its ticket. */
+export const WorkResult = z.object({
+  summary: z.string().min(1).max(2000),
+  files: z.array(ProducedFile).max(20),
+});
+export type WorkResult = z.infer<typeof WorkResult>;
+
+/** The Boss's review of one ticket result. */
+export const Review = z.object({
+  verdict: z.enum(['accept', 'revise']),
+  feedback: z.string().max(2000),
+  criteria: z.array(z.object({ criterion: z.string(), met: z.boolean() })),
+});
+export type Review = z.infer<typeof Review>;
+
+/** The Boss's closing report on a run. */
+export const FinalReport = z.object({
+  headline: z.string().min(1).max(300),
+  summary: z.string().min(1).max(4000),
+  followUps: z.array(z.string()).max(20),
+});
+export type FinalReport = z.infer<typeof FinalReport>;
+
+/** The goal text a run accepts; the message says what to do when it is refused. */
+export const Goal = z
+  .string()
+  .transform((s) => s.trim())
+  .pipe(
+    z
+      .string()
+      .min(1, 'the goal is empty: describe what the agents should produce, e.g. "Build a landing page for a bakery"')
+      .max(
+        MAX_GOAL_CHARS,
+        `the goal is longer than ${MAX_GOAL_CHARS} characters: put the details into tickets' specs or shorten it`,
+      ),
+  );

@@ -1,0 +1,39 @@
+/**
+ * Token and cost accounting. Every LLM call returns a `Usage`; workflows add them up per
+ * ticket, role and run with these pure helpers.
+ */
+
+/** Tokens and dollars of one or more LLM calls. */
+export interface Usage {
+  promptTokens: number;
+  cachedTokens: number;
+  completionTokens: number;
+  usd: number;
+  calls: number;
+}
+
+/** A usage with nothing spent, the identity for `addUsage`. */
+export function emptyUsage(): Usage {
+  return { promptTokens: 0, cachedTokens: 0, completionTokens: 0, usd: 0, calls: 0 };
+}
+
+/** Sum of two usages (a new object; inputs are left alone). */
+export function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    promptTokens: a.promptTokens + b.promptTokens,
+    cachedTokens: a.cachedTokens + b.cachedTokens,
+    completionTokens: a.completionTokens + b.completionTokens,
+    usd: roundUsd(a.usd + b.usd),
+    calls: a.calls + b.calls,
+  };
+}
+
+/** Total tokens billed (prompt + completion). */
+export function totalTokens(u: Usage): number {
+  return u.promptTokens + u.completionTokens;
+}
+
+/** Dollars rounded to a millionth, so sums stay readable and stable across replays. */
+export function roundUsd(usd: number): number {
+  return Math.round(usd * 1e6) / 1e6;
+}
