@@ -1,0 +1,88 @@
+/**
+ * Deterministic answers of the simulated model: picks the generator by the `response_format`
+ * schema name (SCHEMA_NAMES) and falls back to a minimal schema-valid value for unknown
+ * schemas. Holds the little per-server state answers depend on (the invalid-plan counters).
+ */
+import { SCHEMA_NAMES } from '../../shared/constants';
+import { sampleFromSchema, resolveRef } from './json-schema-sample';
+import { planFor, withCycle } from './plan';
+import { goalOf, maxTicketsOf, rolesListed } from './prompt-parse';
+import { finalReportFor, reviewFor } from './review';
+import { directivesOf } from './subject';
+import { workResultFor } from './work';
+
+/** What the content generators get from a chat request. */
+export interface AnswerInput {
+  schemaName: string;
+  /** The JSON schema of `response_format`, when one was sent. */
+  schema?: unknown;
+  system: string;
+  user: string;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The role enum of a plan JSON schema (`tickets.items.role.enum`), if it has one. */
+export function rolesFromPlanSchema(schema: unknown): string[] {
+  if (!isObject(schema)) return [];
+  const step = (s: unknown, key: 'properties' | 'items', name?: string): unknown => {
+    if (!isObject(s)) return undefined;
+    const r = resolveRef(schema, s);
+    const v = r[key];
+    if (name === undefined) return isObject(v) ? resolveRef(schema, v) : undefined;
+    const child = isObject(v) ? v[name] : undefined;
+    return isObject(child) ? resolveRef(schema, child) : undefined;
+  };
+  const role = step(step(step(schema, 'properties', 'tickets'), 'items'), 'properties', 'role');
+  const values = isObject(role) && Array.isArray(role.enum) ? role.enum : [];
+  return values.filter((v): v is string => typeof v === 'string');
+}
+
+/** Generates answers; one instance per server so counters do not leak between servers. */
+export class SimContent {
+  private readonly invalidPlans = new Map<string, number>();
+
+  /** The answer value (to be sent as JSON) for a request. */
+  answer(input: AnswerInput): unknown {
+    switch (input.schemaName) {
+      case SCHEMA_NAMES.plan:
+        return this.plan(input);
+      case SCHEMA_NAMES.work:
+        return workResultFor(input.system, input.user);
+      case SCHEMA_NAMES.review:
+        return reviewFor(input.user);
+      case SCHEMA_NAMES.final:
+        return finalReportFor(input.user);
+      default:
+        return input.schema !== undefined ? sampleFromSchema(input.schema) : { answer: 'simulated answer' };
+    }
+  }
+
+  private plan(input: AnswerInput): unknown {
+    const goal = goalOf(input.user);
+    const fromSchema = rolesFromPlanSchema(input.schema);
+    const roles = fromSchema.length > 0 ? fromSchema : rolesListed(input.user);
+    const plan = planFor(goal, roles, maxTicketsOf(input.user));
+    const wantedInvalid = directivesOf(goal).invalidPlan ?? 0;
+    const served = this.invalidPlans.get(goal) ?? 0;
+    if (served < wantedInvalid) {
+      this.invalidPlans.set(goal, served + 1);
+      return withCycle(plan);
+    }
+    return plan;
+  }
+}
+
+/** The answer with its last required top-level field removed (the 'schema-invalid' fault). */
+export function breakAgainstSchema(value: unknown, schema: unknown): unknown {
+  if (!isObject(value)) return { unexpected: true };
+  const required =
+    isObject(schema) && Array.isArray(schema.required) ? (schema.required as unknown[]) : Object.keys(value);
+  const victim = [...required].reverse().find((k): k is string => typeof k === 'string' && k in value);
+  const copy: Record<string, unknown> = { ...value };
+  if (victim) delete copy[victim];
+  else copy.unexpected = true;
+  return copy;
+}

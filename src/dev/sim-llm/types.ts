@@ -1,0 +1,110 @@
+/**
+ * Public types of the simulated OpenAI-compatible LLM server (options, handle, faults and the
+ * request log), kept apart so the content generators and the HTTP layer can share them.
+ */
+
+/** Model id the server lists on `/v1/models`; requests may name any model, it is echoed back. */
+export const SIM_MODEL = 'maestro-sim';
+
+/** How the simulated server is started. */
+export interface SimLlmOptions {
+  /** Interface to bind; default 127.0.0.1. */
+  host?: string;
+  /** Port to listen on; 0 (default) picks a free port. */
+  port?: number;
+  /** When set, `/v1/*` requests without `Authorization: Bearer <key>` get a 401. */
+  requireApiKey?: string;
+  /** Milliseconds added before every answer; default 0. */
+  latencyMs?: number;
+  /** When set, each finished request record is appended to this file as one JSON line. */
+  logFile?: string;
+}
+
+/** What went wrong, on purpose, with one request. */
+export type FaultKind =
+  | 'rate-limit'
+  | 'server-error'
+  | 'bad-gateway'
+  | 'hang'
+  | 'drop'
+  | 'malformed-json'
+  | 'schema-invalid'
+  | 'truncated'
+  | 'refusal'
+  | 'unauthorized'
+  | 'bad-request'
+  | 'latency';
+
+/** Every fault kind, for validating admin requests. */
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'rate-limit',
+  'server-error',
+  'bad-gateway',
+  'hang',
+  'drop',
+  'malformed-json',
+  'schema-invalid',
+  'truncated',
+  'refusal',
+  'unauthorized',
+  'bad-request',
+  'latency',
+];
+
+/** Which requests a fault applies to; every field given must match. */
+export interface FaultMatch {
+  schemaName?: string;
+  ticketId?: string;
+  /** Substring of the system message. */
+  systemIncludes?: string;
+}
+
+/** A fault to inject into the next matching request(s). */
+export interface FaultSpec {
+  kind: FaultKind;
+  /** How many matching requests it applies to; default 1. */
+  times?: number;
+  match?: FaultMatch;
+  /** For 'rate-limit': the wait the server asks for; default 1000. */
+  retryAfterMs?: number;
+  /** For 'latency': the delay before the normal answer; default 1000. */
+  latencyMs?: number;
+}
+
+/** One chat message as recorded (content flattened to text). */
+export interface SimMessage {
+  role: string;
+  content: string;
+}
+
+/**
+ * One `/v1/chat/completions` request as the server saw it, so tests can check what each agent
+ * was given. `status` is 0 while no answer was sent (a hang in progress, a dropped socket) and
+ * 499 when the client went away before the answer.
+ */
+export interface SimRequestRecord {
+  seq: number;
+  at: string;
+  model: string;
+  schemaName: string;
+  messages: SimMessage[];
+  ticketId?: string;
+  status: number;
+  fault?: FaultKind;
+  usage?: { prompt_tokens: number; completion_tokens: number };
+  durationMs: number;
+}
+
+/** Handle on a running simulated server. */
+export interface SimLlm {
+  /** Base URL for the OpenAI client, e.g. http://127.0.0.1:PORT/v1. */
+  baseUrl: string;
+  port: number;
+  /** Copies of the request records so far, oldest first. */
+  requests(): SimRequestRecord[];
+  injectFault(f: FaultSpec): void;
+  clearFaults(): void;
+  clearRequests(): void;
+  /** Stops listening and destroys open sockets, including hung requests. */
+  close(): Promise<void>;
+}
