@@ -1,0 +1,16 @@
+/** What activities need from the outside world; tests inject their own. */
+import type { RoleDefinition } from '../shared/roles';
+import type { ArtifactStore } from './artifacts/store';
+import type { StructuredLlm } from './llm/structured';
+
+/** Dependencies of all activities (built once per worker process). */
+export interface ActivityDeps {
+  llm: Pick<StructuredLlm, 'call'>;
+  store: ArtifactStore;
+  roles: readonly RoleDefinition[];
+  bossSystemPrompt: string;
+  bossModel: string;
+  workerModel: (role: string) => string;
+  /** Characters of each file the reviewer sees (more than dependents see: it judges the work). */
+  reviewExcerptChars: number;
+}

@@ -1,0 +1,19 @@
+/**
+ * All activities, built from their dependencies. Workflows import only the *type* of this
+ * object and reach the functions through `proxyActivities`.
+ */
+import type { ActivityDeps } from './deps';
+import { createBossActivities } from './roles/boss';
+import { createWorkerActivities } from './roles/worker';
+
+/** Creates every Maestro activity over `deps`. */
+export function createActivities(deps: ActivityDeps) {
+  return { ...createBossActivities(deps), ...createWorkerActivities(deps) };
+}
+
+/** The activity object workers register; workflows use it as a type only. */
+export type MaestroActivities = ReturnType<typeof createActivities>;
+
+export type { ActivityDeps } from './deps';
+export type { PlanGoalInput, ReviewTicketInput, FinalizeRunInput } from './roles/boss';
+export type { PerformTicketInput, PerformTicketOutput } from './roles/worker';

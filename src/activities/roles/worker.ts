@@ -1,0 +1,76 @@
+/**
+ * The worker activity: one role executes one ticket. Its prompt is built only from the ticket,
+ * its dependencies' outputs and feedback; produced files go to the artifact store and only
+ * their references go back to the workflow.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { SCHEMA_NAMES } from '../../shared/constants';
+import { FailureType } from '../../shared/errors';
+import { WorkResult, type Ticket } from '../../shared/schemas';
+import type { ArtifactRef, TicketOutput } from '../../shared/types';
+import type { Usage } from '../../shared/usage';
+import { excerptOf } from '../artifacts/excerpt';
+import { withActivityContext } from '../context';
+import type { ActivityDeps } from '../deps';
+import { buildWorkerPrompt, type DependencyView } from './prompts';
+
+/** Input of `performTicket`. */
+export interface PerformTicketInput {
+  runId: string;
+  ticket: Ticket;
+  dependencies: TicketOutput[];
+  feedback?: string;
+  attempt: number;
+}
+
+/** Output of `performTicket`: a summary and references to stored files. */
+export interface PerformTicketOutput {
+  summary: string;
+  artifacts: ArtifactRef[];
+  usage: Usage;
+  model: string;
+}
+
+/** Creates the worker activities over the given dependencies. */
+export function createWorkerActivities(deps: ActivityDeps) {
+  return {
+    async performTicket(input: PerformTicketInput): Promise<PerformTicketOutput> {
+      const role = deps.roles.find((r) => r.name === input.ticket.role);
+      if (!role) {
+        throw ApplicationFailure.create({
+          type: FailureType.BadInput,
+          message: `ticket ${input.ticket.id} needs role "${input.ticket.role}", which this worker does not have (roles: ${deps.roles.map((r) => r.name).join(', ')})`,
+          nonRetryable: true,
+        });
+      }
+      const dependencies: DependencyView[] = await Promise.all(
+        input.dependencies.map(async (d) => ({
+          ticketId: d.ticketId,
+          role: d.role,
+          title: d.title,
+          summary: d.summary,
+          files: await Promise.all(d.artifacts.map((a) => excerptOf(deps.store, a))),
+        })),
+      );
+      const prompt = buildWorkerPrompt({
+        roleSystemPrompt: role.systemPrompt,
+        ticket: input.ticket,
+        dependencies,
+        feedback: input.feedback,
+        attempt: input.attempt,
+      });
+      const res = await withActivityContext((signal) =>
+        deps.llm.call({
+          model: deps.workerModel(role.name),
+          prompt,
+          schema: WorkResult,
+          schemaName: SCHEMA_NAMES.work,
+          label: `${role.name} ${input.ticket.id} attempt ${input.attempt}`,
+          signal,
+        }),
+      );
+      const artifacts = await Promise.all(res.data.files.map((f) => deps.store.put(f)));
+      return { summary: res.data.summary, artifacts, usage: res.usage, model: res.model };
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { buildPlanPrompt, buildReviewPrompt, buildWorkerPrompt } from '../../src/activities/roles/prompts';
+import type { Ticket } from '../../src/shared/schemas';
+
+const ticket: Ticket = {
+  id: 'T3',
+  role: 'coder',
+  title: 'Build the landing page',
+  spec: 'Build index.html for the bakery "Crumbs".',
+  acceptanceCriteria: ['links styles.css', 'has a contact section'],
+  dependsOn: ['T1'],
+};
+
+describe('prompt builders', () => {
+  it('puts the goal, the roles and the previous problems into the plan prompt', () => {
+    const p = buildPlanPrompt({
+      bossSystemPrompt: 'BOSS',
+      goal: 'Open a bakery website',
+      roles: [{ name: 'coder', description: 'writes code' }],
+      maxTickets: 7,
+      problems: ['the dependencies form a cycle: T1 -> T2 -> T1'],
+    });
+    expect(p.system).toContain('BOSS');
+    expect(p.user).toContain('# Goal\nOpen a bakery website');
+    expect(p.user).toContain('- coder: writes code');
+    expect(p.user).toContain('at most 7 tickets');
+    expect(p.user).toContain('# Problems with your previous plan (fix every one)\n- the dependencies form a cycle');
+  });
+
+  it('gives a worker its ticket, its dependencies and feedback only', () => {
+    const p = buildWorkerPrompt({
+      roleSystemPrompt: 'You are the Coder.',
+      ticket,
+      dependencies: [
+        {
+          ticketId: 'T1',
+          role: 'designer',
+          title: 'Design',
+          summary: 'Palette and CSS',
+          files: [{ path: 'styles.css', bytes: 5000, text: 'body{}', truncated: true }],
+        },
+      ],
+      feedback: 'Add a viewport meta tag.',
+      attempt: 2,
+    });
+    expect(p.system).toBe('You are the Coder.');
+    expect(p.user).toContain('# Ticket T3: Build the landing page');
+    expect(p.user).toContain('- links styles.css');
+    expect(p.user).toContain('### T1 (designer): Design');
+    expect(p.user).toContain('#### File: styles.css (first 6 of 5000 bytes)');
+    expect(p.user).toContain('## Reviewer feedback on your previous attempt (attempt 1)\nAdd a viewport meta tag.');
+    expect(p.user).not.toContain('# Goal');
+  });
+
+  it('leaves out empty sections for a first attempt without dependencies', () => {
+    const p = buildWorkerPrompt({
+      roleSystemPrompt: 's',
+      ticket: { ...ticket, dependsOn: [] },
+      dependencies: [],
+      attempt: 1,
+    });
+    expect(p.user).not.toContain('Inputs from the tickets');
+    expect(p.user).not.toContain('Reviewer feedback');
+  });
+
+  it('shows the reviewer the ticket, the result and the revisions left', () => {
+    const p = buildReviewPrompt({
+      bossSystemPrompt: 'BOSS',
+      ticket,
+      summary: 'Built it',
+      files: [{ path: 'index.html', bytes: 10, text: '<html>', truncated: false }],
+      attempt: 1,
+      revisionsLeft: 2,
+    });
+    expect(p.user).toContain('# Review of ticket T3 (coder): Build the landing page');
+    expect(p.user).toContain('## Result of attempt 1\nSummary: Built it');
+    expect(p.user).toContain('#### File: index.html\n```\n<html>\n```');
+    expect(p.user).toContain('Revisions left: 2');
+  });
+});
