@@ -1,0 +1,3 @@
+/** Every workflow the Maestro worker registers (the bundler's entry point). */
+export { orchestratorWorkflow } from './orchestrator';
+export { ticketWorkflow } from './ticket';

@@ -1,0 +1,84 @@
+/**
+ * Test access to the suite's Temporal dev server (started once by global-setup) and workers
+ * that load the suite's pre-built workflow bundle.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import type { ActivityDeps } from '../../src/activities';
+import { FsArtifactStore } from '../../src/activities/artifacts/fs-store';
+import { StructuredLlm } from '../../src/activities/llm/structured';
+import { BOSS_SYSTEM_PROMPT, DEFAULT_ROLES } from '../../src/shared/roles';
+import { createMaestroWorker } from '../../src/workers/create-worker';
+
+let runtimeInstalled = false;
+
+/** Address of the suite's server. */
+export function testAddress(): string {
+  const address = process.env.MAESTRO_TEST_TEMPORAL_ADDRESS;
+  if (!address)
+    throw new Error(
+      'MAESTRO_TEST_TEMPORAL_ADDRESS is not set: run the tests through jest (global setup starts the server)',
+    );
+  return address;
+}
+
+/** A unique task queue per test, so tests never pick up each other's work. */
+export function uniqueQueue(name: string): string {
+  return `test-${name}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Connections to the suite's server; close them in afterAll. */
+export async function connectTest(): Promise<{
+  client: Client;
+  nativeConnection: NativeConnection;
+  close: () => Promise<void>;
+}> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const connection = await Connection.connect({ address: testAddress() });
+  const nativeConnection = await NativeConnection.connect({ address: testAddress() });
+  return {
+    client: new Client({ connection }),
+    nativeConnection,
+    close: async () => {
+      await connection.close();
+      await nativeConnection.close();
+    },
+  };
+}
+
+/** Activity dependencies talking to an LLM endpoint, with a fresh artifact folder. */
+export function testDeps(
+  baseUrl: string,
+  overrides: Partial<ActivityDeps> = {},
+): ActivityDeps & { artifactDir: string } {
+  const artifactDir = mkdtempSync(path.join(os.tmpdir(), 'maestro-artifacts-'));
+  return {
+    llm: new StructuredLlm({ baseUrl, apiKey: 'test-key', timeoutMs: 30_000 }),
+    store: new FsArtifactStore(artifactDir),
+    roles: DEFAULT_ROLES,
+    bossSystemPrompt: BOSS_SYSTEM_PROMPT,
+    bossModel: 'maestro-sim',
+    workerModel: () => 'maestro-sim',
+    reviewExcerptChars: 6000,
+    artifactDir,
+    ...overrides,
+  };
+}
+
+/** A worker on the suite's server using the pre-built bundle. */
+export function testWorker(nativeConnection: NativeConnection, taskQueue: string, deps: ActivityDeps): Promise<Worker> {
+  return createMaestroWorker({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    deps,
+    workflowBundlePath: process.env.MAESTRO_TEST_WORKFLOW_BUNDLE,
+  });
+}
