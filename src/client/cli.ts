@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+/**
+ * The `maestro` command line. Each command lives in commands/; this file wires them and turns
+ * errors a person can fix into one clear paragraph instead of a stack trace.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config';
+import { TemporalCliNotFoundError } from '../dev/temporal-cli';
+import { DevServerStartError } from '../dev/dev-server';
+import { InputError } from './api';
+import { registerInspectCommands } from './commands/inspect';
+import { registerRunCommands } from './commands/run';
+import { registerServeCommands } from './commands/serve';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+    version?: string;
+  };
+  return pkg.version ?? 'unknown';
+}
+
+/** Builds the program (exported for tests of argument handling). */
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('maestro')
+    .description('Durable manager-worker LLM agent swarms on Temporal')
+    .version(packageVersion())
+    .showHelpAfterError('(run `maestro --help` for usage)');
+  registerRunCommands(program);
+  registerInspectCommands(program);
+  registerServeCommands(program);
+  return program;
+}
+
+async function main(): Promise<void> {
+  await buildProgram().parseAsync(process.argv);
+}
+
+const USER_ERRORS = [InputError, ConfigError, TemporalCliNotFoundError, DevServerStartError];
+
+function fail(err: unknown): never {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  if (USER_ERRORS.some((E) => err instanceof E)) {
+    console.error(`maestro: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  console.error(`maestro: ${err instanceof Error ? err.message : String(err)}`);
+  if (process.env.MAESTRO_DEBUG && err instanceof Error) console.error(err.stack);
+  process.exit(1);
+}
+
+if (require.main === module) main().catch(fail);

@@ -1,0 +1,74 @@
+/** `maestro status`, `maestro result` and `maestro list`: read runs without changing them. */
+import path from 'node:path';
+import type { Command } from 'commander';
+import { assembleOutput } from '../../activities/artifacts/assemble';
+import { FsArtifactStore } from '../../activities/artifacts/fs-store';
+import { artifactRoot } from '../../workers/activity-deps';
+import { describeFailure } from '../api';
+import { resultText, statusJson, statusText } from '../format';
+import { parseIntOption } from '../options';
+import { withSession } from '../session';
+
+/** Registers the read-only commands. */
+export function registerInspectCommands(program: Command): void {
+  program
+    .command('status')
+    .description("show a run's phase, tickets and cost")
+    .argument('<runId>', 'the run id printed by `maestro run`/`maestro start`')
+    .option(
+      '--json',
+      'print JSON (stable fields: runId, phase, tickets[id, role, title, state], pendingGates, cost{usd, tokens})',
+    )
+    .action(async (runId: string, flags: { json?: boolean }) => {
+      await withSession({ worker: 'never' }, async ({ api }) => {
+        const status = await api.status(runId);
+        console.log(flags.json ? JSON.stringify(statusJson(status), null, 2) : statusText(status));
+      });
+    });
+
+  program
+    .command('result')
+    .description("print a finished run's report and assemble its files")
+    .argument('<runId>', 'the run id')
+    .option('--out <dir>', 'folder to write the produced files to (default: <MAESTRO_HOME>/output/<runId>)')
+    .option('--json', 'print the whole result as JSON')
+    .action(async (runId: string, flags: { out?: string; json?: boolean }) => {
+      process.exitCode = await withSession({ worker: 'never' }, async ({ api, config }) => {
+        const desc = await api.client.workflow.getHandle(runId).describe();
+        if (desc.status.name === 'RUNNING') {
+          console.error(`Run ${runId} is still running; follow it with \`maestro status ${runId}\`.`);
+          return 1;
+        }
+        let result;
+        try {
+          result = await api.result(runId);
+        } catch (err) {
+          console.error(`Run ${runId} failed: ${describeFailure(err)}`);
+          return 1;
+        }
+        const outDir = path.resolve(flags.out ?? path.join(config.home, 'output', runId));
+        const files = await assembleOutput(new FsArtifactStore(artifactRoot(config.home)), result.manifest, outDir);
+        if (flags.json) console.log(JSON.stringify({ ...result, outputDir: outDir }, null, 2));
+        else console.log(`${resultText(result)}\nFiles (${files.length}) in: ${outDir}`);
+        return 0;
+      });
+    });
+
+  program
+    .command('list')
+    .description('list recent runs, newest first')
+    .option('--limit <n>', 'how many (1-1000, default 20)', parseIntOption('--limit', 1, 1000), 20)
+    .option('--json', 'print JSON')
+    .action(async (flags: { limit: number; json?: boolean }) => {
+      await withSession({ worker: 'never' }, async ({ api }) => {
+        const runs = await api.list(flags.limit);
+        if (flags.json) {
+          console.log(JSON.stringify(runs, null, 2));
+          return;
+        }
+        if (runs.length === 0) console.log('No runs yet. Start one with `maestro run "<goal>"`.');
+        for (const r of runs)
+          console.log(`${r.runId}  ${r.status.padEnd(10)}  ${r.startTime.toISOString()}  ${r.goal.slice(0, 80)}`);
+      });
+    });
+}

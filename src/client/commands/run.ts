@@ -1,0 +1,99 @@
+/** `maestro run` (start, follow, assemble the output) and `maestro start` (start and return). */
+import path from 'node:path';
+import type { Command } from 'commander';
+import { assembleOutput } from '../../activities/artifacts/assemble';
+import { FsArtifactStore } from '../../activities/artifacts/fs-store';
+import { artifactRoot } from '../../workers/activity-deps';
+import { describeFailure, validateGoal, type StartRunOptions } from '../api';
+import { followRun } from '../follow';
+import { resultText, runUrl } from '../format';
+import { parseIntOption } from '../options';
+import { withSession } from '../session';
+
+interface RunFlags {
+  out?: string;
+  maxParallel?: number;
+  maxRevisions?: number;
+  runId?: string;
+  yes?: boolean;
+}
+
+function startOptions(flags: RunFlags): StartRunOptions {
+  return { runId: flags.runId, maxParallel: flags.maxParallel, maxRevisions: flags.maxRevisions };
+}
+
+function addRunFlags(cmd: Command): Command {
+  return cmd
+    .option(
+      '--max-parallel <n>',
+      'tickets running at once (1-100, default 4)',
+      parseIntOption('--max-parallel', 1, 100),
+    )
+    .option(
+      '--max-revisions <n>',
+      'revisions per ticket before escalation (0-10, default 2)',
+      parseIntOption('--max-revisions', 0, 10),
+    )
+    .option('--run-id <id>', 'choose the run id (default: maestro-<time>-<random>)');
+}
+
+/** Registers `run` and `start`. */
+export function registerRunCommands(program: Command): void {
+  addRunFlags(
+    program
+      .command('run')
+      .description('run a goal to the end: plan, execute tickets, review, assemble the produced files')
+      .argument('<goal>', 'what the agents should produce, in words')
+      .option('--out <dir>', 'folder to assemble the produced files in (default: <MAESTRO_HOME>/output/<runId>)')
+      .option('--yes', 'approve every gate automatically (for scripts)'),
+  ).action(async (goalArg: string, flags: RunFlags) => {
+    const goal = validateGoal(goalArg);
+    const code = await withSession({ worker: 'auto' }, async ({ config, runtime, api, log }) => {
+      const runId = await api.start(goal, startOptions(flags));
+      log(`Run ${runId} started on ${runtime.address} (task queue ${config.temporal.taskQueue}).`);
+      if (runtime.uiUrl) log(`Web UI: ${runUrl(runtime.uiUrl, config.temporal.namespace, runId)}`);
+      await followRun(api, runId, log);
+      let result;
+      try {
+        result = await api.result(runId);
+      } catch (err) {
+        log(`Run ${runId} failed: ${describeFailure(err)}`);
+        log(`Inspect it with \`maestro status ${runId}\`${runtime.uiUrl ? ' or in the Web UI' : ''}.`);
+        return 1;
+      }
+      const outDir = path.resolve(flags.out ?? path.join(config.home, 'output', runId));
+      const files = await assembleOutput(new FsArtifactStore(artifactRoot(config.home)), result.manifest, outDir);
+      console.log(`\nRun ${runId} finished.`);
+      console.log(resultText(result));
+      if (config.llm.simulated) console.log('(Simulated LLM: costs use simulated prices; no provider was called.)');
+      console.log(`Files (${files.length}) assembled in: ${outDir}`);
+      for (const f of files) console.log(`  ${path.relative(outDir, f)}`);
+      if (runtime.uiUrl) {
+        const link = runUrl(runtime.uiUrl, config.temporal.namespace, runId);
+        console.log(runtime.devServer ? `Web UI (while \`maestro dev\` runs): ${link}` : `Web UI: ${link}`);
+      }
+      return result.status === 'completed' ? 0 : 3;
+    });
+    process.exitCode = code;
+  });
+
+  addRunFlags(
+    program
+      .command('start')
+      .description('start a run and print its id; a worker (`maestro dev` or `maestro worker`) executes it')
+      .argument('<goal>', 'what the agents should produce, in words'),
+  ).action(async (goalArg: string, flags: RunFlags) => {
+    const goal = validateGoal(goalArg);
+    await withSession({ worker: 'never' }, async ({ api, runtime, config, log }) => {
+      const runId = await api.start(goal, startOptions(flags));
+      console.log(runId);
+      if (runtime.devServer) {
+        log(
+          'Note: no Temporal server was running, so a temporary one was started and is now stopped again; the run waits there until you start `maestro dev`.',
+        );
+      }
+      if (runtime.uiUrl && !runtime.devServer)
+        log(`Web UI: ${runUrl(runtime.uiUrl, config.temporal.namespace, runId)}`);
+    });
+  });
+}

@@ -1,0 +1,71 @@
+/** Long-running commands: `maestro dev`, `maestro worker`, `maestro sim-llm`. */
+import type { Command } from 'commander';
+import { loadConfig } from '../../config';
+import { startSimLlm } from '../../dev/sim-llm';
+import { parseIntOption } from '../options';
+import { logToStderr, withSession } from '../session';
+
+/** Resolves when the process receives SIGINT or SIGTERM. */
+function untilInterrupted(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}
+
+/** Registers the serving commands. */
+export function registerServeCommands(program: Command): void {
+  program
+    .command('dev')
+    .description(
+      'run the local stack until Ctrl-C: Temporal dev server + Web UI, a worker, and the simulated LLM when no key is set',
+    )
+    .option(
+      '--sim-port <n>',
+      'port of the simulated LLM (default: any free port)',
+      parseIntOption('--sim-port', 0, 65535),
+    )
+    .action(async (flags: { simPort?: number }) => {
+      const stopped = untilInterrupted();
+      await withSession({ worker: 'always', simPort: flags.simPort }, async ({ runtime, config, log }) => {
+        log(
+          `Maestro dev is up. Temporal: ${runtime.address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}.`,
+        );
+        if (runtime.uiUrl) log(`Web UI: ${runtime.uiUrl}`);
+        if (runtime.sim) log(`Simulated LLM: ${runtime.sim.baseUrl}`);
+        log(
+          'Start runs from another terminal with `maestro start "<goal>"` or `maestro run "<goal>"`. Ctrl-C stops everything.',
+        );
+        const sig = await stopped;
+        log(`${sig}: shutting down...`);
+      });
+    });
+
+  program
+    .command('worker')
+    .description('run a worker for Maestro workflows and activities until Ctrl-C')
+    .action(async () => {
+      const stopped = untilInterrupted();
+      await withSession({ worker: 'always' }, async ({ runtime, config, log }) => {
+        log(
+          `Worker polling task queue ${config.temporal.taskQueue} on ${runtime.address} (namespace ${config.temporal.namespace}).`,
+        );
+        const sig = await stopped;
+        log(`${sig}: draining the worker...`);
+      });
+    });
+
+  program
+    .command('sim-llm')
+    .description("run Maestro's simulated OpenAI-compatible LLM on its own")
+    .option('--port <n>', 'port (default 8787)', parseIntOption('--port', 0, 65535), 8787)
+    .option('--require-api-key <key>', 'answer 401 unless requests carry this key')
+    .option('--log-file <file>', 'append every request as one JSON line')
+    .action(async (flags: { port: number; requireApiKey?: string; logFile?: string }) => {
+      loadConfig(); // validate the environment like every other command
+      const sim = await startSimLlm({ port: flags.port, requireApiKey: flags.requireApiKey, logFile: flags.logFile });
+      logToStderr(`Simulated LLM listening: OPENAI_BASE_URL=${sim.baseUrl}`);
+      await untilInterrupted();
+      await sim.close();
+    });
+}

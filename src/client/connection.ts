@@ -1,0 +1,38 @@
+/**
+ * Connections to Temporal from configuration: the same code talks to the embedded dev server,
+ * a self-hosted cluster or Temporal Cloud (TLS / API key), so nothing changes between them.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { MaestroConfig } from '../config';
+
+/** Address to use when none is configured. */
+export const LOCAL_ADDRESS = 'localhost:7233';
+
+function connectionOptions(config: MaestroConfig, address: string) {
+  return {
+    address,
+    ...(config.temporal.tls ? { tls: true } : {}),
+    ...(config.temporal.apiKey ? { apiKey: config.temporal.apiKey } : {}),
+  };
+}
+
+/** A workflow client; close its `connection` when done. */
+export async function connectClient(config: MaestroConfig, address: string): Promise<Client> {
+  try {
+    const connection = await Connection.connect({
+      ...connectionOptions(config, address),
+      connectTimeout: '10 seconds',
+    });
+    return new Client({ connection, namespace: config.temporal.namespace });
+  } catch (err) {
+    throw new Error(
+      `Cannot reach Temporal at ${address} (${(err as Error).message}). Start it with \`maestro dev\`, or set TEMPORAL_ADDRESS to a running server.`,
+    );
+  }
+}
+
+/** A worker connection; close it after the worker has shut down. */
+export async function connectWorker(config: MaestroConfig, address: string): Promise<NativeConnection> {
+  return NativeConnection.connect(connectionOptions(config, address));
+}

@@ -1,0 +1,61 @@
+/** Plain-text rendering of runs for the terminal (no colours needed to read it). */
+import type { RunResult, RunStatus, TicketView } from '../shared/types';
+
+/** `$0.0123` with enough digits for cheap simulated calls. */
+export function usd(n: number): string {
+  return `$${n.toFixed(n < 1 ? 4 : 2)}`;
+}
+
+/** Web UI link of a run. */
+export function runUrl(uiBase: string, namespace: string, runId: string): string {
+  return `${uiBase.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(runId)}`;
+}
+
+/** One aligned line per ticket. */
+export function ticketLines(tickets: readonly TicketView[]): string[] {
+  const roleWidth = Math.max(4, ...tickets.map((t) => t.role.length));
+  const idWidth = Math.max(2, ...tickets.map((t) => t.id.length));
+  return tickets.map(
+    (t) =>
+      `  ${t.id.padEnd(idWidth)}  ${t.role.padEnd(roleWidth)}  ${t.state.padEnd(9)}  ${String(t.attempts || '-').padStart(2)}x  ${usd(t.usage.usd).padStart(8)}  ${t.title}${t.error ? `  (${t.error})` : ''}`,
+  );
+}
+
+/** Human-readable status of a run. */
+export function statusText(s: RunStatus): string {
+  const lines = [`Run ${s.runId}: ${s.phase}`, `Goal: ${s.goal}`];
+  if (s.planSummary) lines.push(`Plan: ${s.planSummary}`);
+  if (s.tickets.length > 0) lines.push('Tickets:', ...ticketLines(s.tickets));
+  lines.push(`Cost: ${usd(s.cost.usd)} (${s.cost.tokens} tokens)`);
+  if (s.error) lines.push(`Error: ${s.error}`);
+  return lines.join('\n');
+}
+
+/** Summary printed when a run has finished. */
+export function resultText(r: RunResult): string {
+  const accepted = r.tickets.filter((t) => t.state === 'accepted').length;
+  const roles = Object.entries(r.cost.byRole)
+    .map(([role, u]) => `${role} ${usd(u.usd)} (${u.promptTokens + u.completionTokens} tok)`)
+    .join(', ');
+  return [
+    `Result: ${r.status} — ${accepted}/${r.tickets.length} tickets accepted`,
+    `Report: ${r.report.headline}`,
+    ...r.report.summary.split('\n').map((l) => `  ${l}`),
+    ...(r.report.followUps.length > 0 ? ['Follow-ups:', ...r.report.followUps.map((f) => `  - ${f}`)] : []),
+    'Tickets:',
+    ...ticketLines(r.tickets),
+    `Cost: ${usd(r.cost.usd)} total, ${r.cost.tokens} tokens, ${r.cost.usage.calls} LLM calls — by role: ${roles}`,
+  ].join('\n');
+}
+
+/** The `maestro status --json` contract: a stable core plus the full status for detail. */
+export function statusJson(s: RunStatus): object {
+  return {
+    ...s,
+    runId: s.runId,
+    phase: s.phase,
+    tickets: s.tickets.map((t) => ({ ...t, id: t.id, role: t.role, title: t.title, state: t.state })),
+    pendingGates: s.pendingGates,
+    cost: { ...s.cost, usd: s.cost.usd, tokens: s.cost.tokens },
+  };
+}

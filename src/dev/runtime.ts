@@ -1,0 +1,116 @@
+/**
+ * The local runtime behind `maestro run` and `maestro dev`: it finds or starts Temporal, starts
+ * the simulated LLM when no provider is configured, and starts an in-process worker when no
+ * worker polls the task queue. Everything it starts, `stop()` stops (also on Ctrl-C).
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Worker } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { connectClient, connectWorker, LOCAL_ADDRESS } from '../client/connection';
+import type { MaestroConfig } from '../config';
+import { activityDepsFromConfig } from '../workers/activity-deps';
+import { createMaestroWorker } from '../workers/create-worker';
+import { isListening, MAESTRO_SEARCH_ATTRIBUTES, startDevServer, type DevServer } from './dev-server';
+import { startSimLlm, type SimLlm } from './sim-llm';
+import { resolveTemporalCli } from './temporal-cli';
+
+/** What a command needs from the runtime. */
+export interface RuntimeOptions {
+  log: (line: string) => void;
+  /** 'auto': start a worker only when none polls the task queue. */
+  worker: 'auto' | 'always' | 'never';
+  /** Simulated LLM port when one is started (0 = any free port). */
+  simPort?: number;
+}
+
+/** Handles on what the runtime started; `stop()` undoes all of it. */
+export interface LocalRuntime {
+  address: string;
+  /** Web UI base URL, when it is known to be up (embedded server) or configured locally. */
+  uiUrl?: string;
+  devServer?: DevServer;
+  sim?: SimLlm;
+  worker?: Worker;
+  stop(): Promise<void>;
+}
+
+/** Brings up whatever is missing for a run, as described in the module comment. */
+export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOptions): Promise<LocalRuntime> {
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((err: unknown) => opts.log(`warning: ${(err as Error).message}`));
+    stops.length = 0;
+  };
+  try {
+    const rt: LocalRuntime = { address: config.temporal.address ?? LOCAL_ADDRESS, stop };
+    if (!config.temporal.address && !(await isListening('127.0.0.1', 7233))) {
+      const cli = await resolveTemporalCli({ maestroHome: config.home, log: opts.log });
+      await mkdir(path.join(config.home, 'logs'), { recursive: true });
+      opts.log(`Starting the embedded Temporal dev server (data: ${path.join(config.home, 'temporal.db')})...`);
+      rt.devServer = await startDevServer({
+        cliPath: cli.path,
+        port: 7233,
+        uiPort: config.uiPort,
+        dbFile: path.join(config.home, 'temporal.db'),
+        namespace: config.temporal.namespace,
+        searchAttributes: { ...MAESTRO_SEARCH_ATTRIBUTES },
+        logFile: path.join(config.home, 'logs', 'temporal-server.log'),
+      });
+      const server = rt.devServer;
+      stops.push(() => server.stop());
+      rt.address = server.address;
+      rt.uiUrl = server.uiUrl;
+    } else if (!config.temporal.address) {
+      rt.uiUrl = `http://localhost:${config.uiPort}`;
+    }
+
+    let llmBaseUrl: string | undefined;
+    const wantWorker = opts.worker === 'always' || (opts.worker === 'auto' && !(await hasPollers(config, rt.address)));
+    if (wantWorker && config.llm.simulated) {
+      const sim = await startSimLlm({ port: opts.simPort ?? 0 });
+      stops.push(() => sim.close());
+      rt.sim = sim;
+      llmBaseUrl = sim.baseUrl;
+      opts.log(
+        `No OPENAI_API_KEY or OPENAI_BASE_URL set: using Maestro's SIMULATED LLM at ${sim.baseUrl} (deterministic offline answers, simulated prices).`,
+      );
+    }
+    if (wantWorker) {
+      const connection: NativeConnection = await connectWorker(config, rt.address);
+      const worker = await createMaestroWorker({
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        deps: activityDepsFromConfig(config, llmBaseUrl),
+      });
+      const running = worker.run();
+      stops.push(async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch(() => undefined);
+        await connection.close();
+      });
+      rt.worker = worker;
+    }
+    return rt;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Whether some worker already polls Maestro's workflow task queue. */
+async function hasPollers(config: MaestroConfig, address: string): Promise<boolean> {
+  const client = await connectClient(config, address);
+  try {
+    const res = await client.workflowService.describeTaskQueue({
+      namespace: config.temporal.namespace,
+      taskQueue: { name: config.temporal.taskQueue },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    return (res.pollers ?? []).length > 0;
+  } finally {
+    await client.connection.close();
+  }
+}
