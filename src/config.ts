@@ -28,6 +28,8 @@ const EnvSchema = z.object({
   OPENAI_BASE_URL: optionalText.pipe(z.url({ message: 'must be a URL such as https://api.openai.com/v1' }).optional()),
   MAESTRO_MODEL: optionalText,
   MAESTRO_BOSS_MODEL: optionalText,
+  MAESTRO_LOG_LEVEL: optionalText.pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).optional()),
+  MAESTRO_SIM_LATENCY_MS: optionalText.pipe(z.coerce.number<string | undefined>().int().min(0).max(600_000).optional()),
   MAESTRO_LLM_TIMEOUT_MS: optionalText.pipe(
     z.coerce.number<string | undefined>().int().min(1000).max(3_600_000).optional(),
   ),
@@ -46,6 +48,10 @@ export interface MaestroConfig {
     taskQueue: string;
   };
   uiPort: number;
+  /** Log level of the Temporal worker runtime (WARN keeps the terminal readable). */
+  logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Added delay of every simulated LLM answer, so progress is visible like with a real model. */
+  simLatencyMs: number;
   llm: {
     apiKey?: string;
     baseUrl?: string;
@@ -89,6 +95,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       taskQueue: e.MAESTRO_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
     },
     uiPort: e.MAESTRO_UI_PORT ?? 8233,
+    logLevel: e.MAESTRO_LOG_LEVEL ?? 'WARN',
+    simLatencyMs: e.MAESTRO_SIM_LATENCY_MS ?? 150,
     llm: {
       apiKey: e.OPENAI_API_KEY,
       baseUrl: e.OPENAI_BASE_URL,

@@ -13,7 +13,7 @@ export async function followRun(
   api: MaestroClient,
   runId: string,
   log: (line: string) => void,
-  pollMs = 500,
+  pollMs = 250,
 ): Promise<void> {
   let last: RunStatus | undefined;
   for (;;) {
@@ -35,15 +35,14 @@ export async function followRun(
 /** Lines describing what changed between two statuses. */
 export function changes(before: RunStatus | undefined, now: RunStatus): string[] {
   const out: string[] = [];
-  if (before?.phase !== now.phase) {
-    if (now.phase === 'executing') {
-      out.push(
-        `Plan ready after ${now.planAttempts} attempt(s): ${now.tickets.length} tickets — ${now.planSummary ?? ''}`,
-      );
-    } else out.push(`Phase: ${now.phase}`);
-  } else if (now.phase === 'planning' && before.planAttempts !== now.planAttempts) {
+  if (now.tickets.length > 0 && !before?.tickets.length) {
+    out.push(
+      `Plan ready after ${now.planAttempts} attempt(s): ${now.tickets.length} tickets — ${now.planSummary ?? ''}`,
+    );
+  } else if (now.phase === 'planning' && before && before.planAttempts !== now.planAttempts) {
     out.push(`Re-planning (attempt ${now.planAttempts}): the previous plan was invalid`);
   }
+  if (before?.phase !== now.phase && now.phase !== 'executing') out.push(`Phase: ${now.phase}`);
   const prev = new Map(before?.tickets.map((t) => [t.id, t]) ?? []);
   for (const t of now.tickets) {
     const p = prev.get(t.id);

@@ -5,8 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Worker } from '@temporalio/worker';
-import type { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type NativeConnection, type Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { connectClient, connectWorker, LOCAL_ADDRESS } from '../client/connection';
 import type { MaestroConfig } from '../config';
@@ -38,6 +37,7 @@ export interface LocalRuntime {
 
 /** Brings up whatever is missing for a run, as described in the module comment. */
 export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOptions): Promise<LocalRuntime> {
+  installRuntimeLogger(config.logLevel);
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch((err: unknown) => opts.log(`warning: ${(err as Error).message}`));
@@ -69,7 +69,7 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
     let llmBaseUrl: string | undefined;
     const wantWorker = opts.worker === 'always' || (opts.worker === 'auto' && !(await hasPollers(config, rt.address)));
     if (wantWorker && config.llm.simulated) {
-      const sim = await startSimLlm({ port: opts.simPort ?? 0 });
+      const sim = await startSimLlm({ port: opts.simPort ?? 0, latencyMs: config.simLatencyMs });
       stops.push(() => sim.close());
       rt.sim = sim;
       llmBaseUrl = sim.baseUrl;
@@ -98,6 +98,15 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
     await stop();
     throw err;
   }
+}
+
+let runtimeInstalled = false;
+
+/** The SDK's runtime can be installed once per process, before the first worker connection. */
+function installRuntimeLogger(level: MaestroConfig['logLevel']): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger(level) });
 }
 
 /** Whether some worker already polls Maestro's workflow task queue. */
