@@ -5,8 +5,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MaestroClient } from './api';
 import { statusQuery } from '../shared/messages';
-import type { RunStatus } from '../shared/types';
+import type { GateView, RunStatus } from '../shared/types';
 import { usd } from './format';
+import { approveHints } from './watch/approve-hints';
 
 /** Prints changes of a run's status until it is no longer running. */
 export async function followRun(
@@ -14,8 +15,10 @@ export async function followRun(
   runId: string,
   log: (line: string) => void,
   pollMs = 250,
+  onGate?: (gate: GateView) => Promise<void>,
 ): Promise<void> {
   let last: RunStatus | undefined;
+  const seenGates = new Set<string>();
   for (;;) {
     const desc = await api.client.workflow.getHandle(runId).describe();
     if (desc.status.name !== 'RUNNING') return;
@@ -28,12 +31,17 @@ export async function followRun(
     }
     for (const line of changes(last, now)) log(line);
     last = now;
+    for (const gate of now.pendingGates) {
+      if (seenGates.has(gate.id) || !onGate) continue;
+      seenGates.add(gate.id);
+      await onGate(gate);
+    }
     await sleep(pollMs);
   }
 }
 
-/** Lines describing what changed between two statuses. */
-export function changes(before: RunStatus | undefined, now: RunStatus): string[] {
+/** Lines describing what changed between two statuses (`namespace` goes into the approve hints). */
+export function changes(before: RunStatus | undefined, now: RunStatus, opts: { namespace?: string } = {}): string[] {
   const out: string[] = [];
   if (now.tickets.length > 0 && !before?.tickets.length) {
     out.push(
@@ -54,6 +62,28 @@ export function changes(before: RunStatus | undefined, now: RunStatus): string[]
           ? ` — ${t.error}`
           : '';
     if (t.state !== 'pending' || p) out.push(`  ${t.id} [${t.role}] ${t.title}: ${t.state}${extra}`);
+  }
+  out.push(...gateChanges(before, now, opts.namespace));
+  return out;
+}
+
+/** A gate that opened, with the commands that approve it; a gate that closed, with its decision. */
+function gateChanges(before: RunStatus | undefined, now: RunStatus, namespace?: string): string[] {
+  const out: string[] = [];
+  const was = new Set((before?.pendingGates ?? []).map((g) => g.id));
+  const is = new Set(now.pendingGates.map((g) => g.id));
+  for (const g of now.pendingGates) {
+    if (was.has(g.id)) continue;
+    const hints = approveHints(now.runId, g, namespace);
+    out.push(`Waiting for approval: ${g.kind} gate${g.ticketId ? ` (${g.ticketId})` : ''} — ${g.reason}`);
+    out.push(`  approve: ${hints.maestro}`);
+    out.push(`       or: ${hints.temporal}`);
+  }
+  for (const g of before?.pendingGates ?? []) {
+    if (is.has(g.id)) continue;
+    const entry = [...(now.audit ?? [])].reverse().find((a) => a.gate === g.id);
+    const how = entry ? `: ${entry.action} by ${entry.by}${entry.comment ? ` (${entry.comment})` : ''}` : '';
+    out.push(`Gate ${g.kind}${g.ticketId ? ` (${g.ticketId})` : ''} closed${how}`);
   }
   return out;
 }

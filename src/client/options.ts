@@ -11,3 +11,53 @@ export function parseIntOption(flag: string, min: number, max: number): (value: 
     return n;
   };
 }
+
+/** A positive number option (dollars, tokens) within (0, max]. */
+export function parsePositiveOption(flag: string, max: number): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max) {
+      throw new InvalidArgumentError(`${flag} takes a positive number up to ${max}; got "${value}".`);
+    }
+    return n;
+  };
+}
+
+/** One of a fixed set of words. */
+export function parseChoiceOption<T extends string>(flag: string, choices: readonly T[]): (value: string) => T {
+  return (value: string) => {
+    if (!(choices as readonly string[]).includes(value)) {
+      throw new InvalidArgumentError(`${flag} takes one of ${choices.join(', ')}; got "${value}".`);
+    }
+    return value as T;
+  };
+}
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration such as `90s`, `15m`, `2h`, `1d` in milliseconds; undefined when it is not one. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*([smhd])$/.exec(text.trim());
+  if (!m) return undefined;
+  const ms = Number(m[1]) * UNIT_MS[m[2]!]!;
+  return ms > 0 ? Math.round(ms) : undefined;
+}
+
+/** A gate timeout `kind=duration[:policy]`, e.g. `plan=2h:approve`; repeatable. */
+export interface GateTimeoutFlag {
+  kind: 'plan' | 'ticket' | 'final' | 'budget';
+  timeoutMs: number;
+  onTimeout: 'approve' | 'reject' | 'fail' | 'wait';
+}
+
+/** Collects repeated `--gate-timeout` flags, refusing malformed ones with an example. */
+export function collectGateTimeout(value: string, previous: GateTimeoutFlag[] = []): GateTimeoutFlag[] {
+  const m = /^(plan|ticket|final|budget)=([^:]+)(?::(approve|reject|fail|wait))?$/.exec(value.trim());
+  const timeoutMs = m ? parseDuration(m[2]!) : undefined;
+  if (!m || timeoutMs === undefined) {
+    throw new InvalidArgumentError(
+      `--gate-timeout takes kind=duration[:policy], e.g. plan=2h:approve or budget=30m:reject (kinds: plan, ticket, final, budget; policies: approve, reject, fail, wait); got "${value}".`,
+    );
+  }
+  return [...previous, { kind: m[1] as GateTimeoutFlag['kind'], timeoutMs, onTimeout: (m[3] ?? 'wait') as GateTimeoutFlag['onTimeout'] }];
+}

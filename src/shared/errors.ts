@@ -19,6 +19,12 @@ export const FailureType = {
   InvalidPlan: 'MaestroInvalidPlan',
   /** A message (signal/update) or input was malformed; says what to fix. */
   BadInput: 'MaestroBadInput',
+  /** A gate's timeout passed and its policy is to fail the run. */
+  GateTimedOut: 'MaestroGateTimedOut',
+  /** A person rejected more spending at the budget gate before there was anything to keep. */
+  BudgetStopped: 'MaestroBudgetStopped',
+  /** A person aborted the run at a gate. */
+  Aborted: 'MaestroAborted',
   /** An artifact referenced by a run is missing or corrupt in the artifact store. */
   ArtifactMissing: 'MaestroArtifactMissing',
 } as const;
@@ -33,4 +39,7 @@ export const NON_RETRYABLE_FAILURES: string[] = [
   FailureType.InvalidPlan,
   FailureType.BadInput,
   FailureType.ArtifactMissing,
+  FailureType.GateTimedOut,
+  FailureType.Aborted,
+  FailureType.BudgetStopped,
 ];

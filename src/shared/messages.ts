@@ -1,13 +1,59 @@
 /**
- * The durable wire API of Maestro's workflows: queries (and, later, signals and updates) are
- * defined once here and used by name from the client, the workflows and the tests. Never
- * rename a released wire name: running workflows and scripts depend on it.
+ * The durable wire API of Maestro's workflows: queries, signals and updates are defined once
+ * here and used by name from the client, the workflows and the tests. Never rename a released
+ * wire name: running workflows and scripts (`temporal workflow signal --name approve`) use it.
  */
-import { defineQuery } from '@temporalio/workflow';
-import type { RunStatus, TicketOutcome } from './types';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { GateKind, GateView, RunStatus, TicketOutcome } from './types';
+import type { Usage } from './usage';
 
-/** The run's live state: phase, tickets, gates, cost. */
+/** The run's live state: phase, tickets, pending gates, cost, audit log. */
 export const statusQuery = defineQuery<RunStatus>('status');
+
+/**
+ * Payload of `approve` / `reject`. `gate` may be omitted when exactly one gate is pending, so a
+ * person can approve from the Web UI with just `{"by":"ana"}`.
+ */
+export interface DecisionSignal {
+  gate?: GateKind;
+  ticketId?: string;
+  by?: string;
+  comment?: string;
+  /** Only for a ticket gate with `reject`: what to do instead of approving anyway. */
+  action?: 'retry' | 'skip' | 'abort';
+}
+
+/** Approves the pending gate (for a ticket gate: accept its last result anyway). */
+export const approveSignal = defineSignal<[DecisionSignal]>('approve');
+
+/** Rejects the pending gate (plan: re-plan with the comment; final: revise the report once). */
+export const rejectSignal = defineSignal<[DecisionSignal]>('reject');
+
+/** Raises the run's budget by `usd` dollars (and/or `tokens`), which reopens spending. */
+export interface RaiseBudgetSignal {
+  usd?: number;
+  tokens?: number;
+  by?: string;
+}
+
+/** Raises the run budget; closes a pending budget gate when there is room again. */
+export const raiseBudgetSignal = defineSignal<[RaiseBudgetSignal]>('raiseBudget');
+
+/** Decision verbs of the `decide` update. */
+export type Decision = 'approve' | 'reject' | 'retry' | 'skip' | 'abort';
+
+/** Payload of the `decide` update: a signal payload plus an explicit decision. */
+export interface DecideRequest extends Omit<DecisionSignal, 'action'> {
+  decision: Decision;
+}
+
+/** What `decide` returns: the gate it settled. */
+export interface DecideResult {
+  gate: GateView;
+}
+
+/** Synchronous decision with validation: bad input is refused with a clear message. */
+export const decideUpdate = defineUpdate<DecideResult, [DecideRequest]>('decide');
 
 /** A ticket child's progress (same wire name on the child workflow). */
 export interface TicketProgress {
@@ -21,3 +67,17 @@ export interface TicketProgress {
 
 /** Query of a ticket child workflow. */
 export const ticketStatusQuery = defineQuery<TicketProgress>('status');
+
+/**
+ * Internal protocol between a budgeted run and its ticket children: a child asks for a permit
+ * before each LLM call and reports what the call cost, so the run can stop spending at its cap
+ * with at most one call in flight beyond it.
+ */
+export const spendRequestSignal = defineSignal<[{ ticketId: string; seq: number }]>('maestro.spendRequest');
+
+/** A child reports the usage of one finished LLM call. */
+export const spendReportSignal =
+  defineSignal<[{ ticketId: string; kind: 'work' | 'review'; usage: Usage }]>('maestro.spendReport');
+
+/** The run grants a child's permit number `seq` (sent to the child). */
+export const spendGrantSignal = defineSignal<[{ seq: number }]>('maestro.spendGrant');

@@ -37,3 +37,14 @@ export function totalTokens(u: Usage): number {
 export function roundUsd(usd: number): number {
   return Math.round(usd * 1e6) / 1e6;
 }
+
+/** `a - b`, floored at zero field by field (for booking the part of a usage not yet booked). */
+export function subtractUsage(a: Usage, b: Usage): Usage {
+  return {
+    promptTokens: Math.max(0, a.promptTokens - b.promptTokens),
+    cachedTokens: Math.max(0, a.cachedTokens - b.cachedTokens),
+    completionTokens: Math.max(0, a.completionTokens - b.completionTokens),
+    usd: Math.max(0, roundUsd(a.usd - b.usd)),
+    calls: Math.max(0, a.calls - b.calls),
+  };
+}

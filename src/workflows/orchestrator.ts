@@ -1,31 +1,37 @@
 /**
- * The run: the Boss plans, tickets run as child workflows as soon as their dependencies are
- * accepted (at most `maxParallel` at once), the Boss writes the final report. Every loop here
- * is bounded: re-plans by `maxReplans`, revisions inside each child by `maxRevisions`.
+ * The run: the Boss plans (a person may approve the plan), tickets run as child workflows as
+ * soon as their dependencies are accepted, the Boss writes the final report (a person may
+ * approve it). Every loop is bounded and every wait for a person is a gate with a timeout
+ * policy, recorded in the audit log.
  */
+import { defineSearchAttributeKey } from '@temporalio/common';
 import {
-  ActivityFailure,
-  ApplicationFailure,
-  ChildWorkflowFailure,
+  allHandlersFinished,
   condition,
-  executeChild,
   proxyActivities,
   setCurrentDetails,
-  setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { MaestroActivities } from '../activities';
-import { DEFAULT_LIMITS, ticketWorkflowId } from '../shared/constants';
-import { FailureType } from '../shared/errors';
-import { statusQuery } from '../shared/messages';
-import { blockedTickets, readyTickets, validatePlan } from '../shared/plan-graph';
-import type { Plan, Ticket } from '../shared/schemas';
-import type { RunInput, RunResult } from '../shared/types';
+import { DEFAULT_LIMITS, SEARCH_ATTRIBUTES, ticketWorkflowId } from '../shared/constants';
+import type { FinalReport, Plan } from '../shared/schemas';
+import type { RunInput, RunPhase, RunResult } from '../shared/types';
 import { LLM_ACTIVITY } from './activity-options';
+import { BudgetController } from './budget';
+import { awaitGate } from './gates';
+import { installHandlers } from './handlers';
+import { planWithApproval } from './planning';
+import { gatePolicy } from './policies';
 import { BOSS_ROLE, RunState } from './run-state';
-import { ticketWorkflow } from './ticket';
+import { executeTickets } from './scheduler';
 
 const boss = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
+
+const PHASE_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.phase, 'KEYWORD');
+const COST_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.costUsd, 'DOUBLE');
+const RUN_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.runId, 'KEYWORD');
+const ROLES_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.roles, 'KEYWORD_LIST');
 
 /** Runs a goal to a result; the workflow id is the run id. */
 export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> {
@@ -34,34 +40,97 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
     maxRevisions: input.maxRevisions ?? DEFAULT_LIMITS.maxRevisions,
     maxReplans: input.maxReplans ?? DEFAULT_LIMITS.maxReplans,
   };
-  const state = new RunState(workflowInfo().workflowId, input);
-  setHandler(statusQuery, () => state.status());
-  const publish = () => setCurrentDetails(state.details());
+  const runId = workflowInfo().workflowId;
+  const state = new RunState(runId, input, () => new Date().toISOString());
+  const budget = new BudgetController(state, (ticketId) => ticketWorkflowId(runId, ticketId));
+  let lastPhase: RunPhase | undefined;
+  const publish = () => {
+    setCurrentDetails(state.details());
+    if (input.searchAttributes && lastPhase !== state.phase) {
+      lastPhase = state.phase;
+      upsertSearchAttributes([
+        { key: PHASE_KEY, value: state.phase },
+        { key: COST_KEY, value: state.cost().usd },
+      ]);
+    }
+  };
+  installHandlers(state, budget, publish);
+  if (input.searchAttributes) {
+    upsertSearchAttributes([
+      { key: RUN_KEY, value: runId },
+      { key: ROLES_KEY, value: input.roles.map((r) => r.name) },
+    ]);
+  }
+
+  /** Opens the budget gate when the cap is reached; false when a person said stop. */
+  const budgetGate = async (): Promise<boolean> => {
+    if (!state.overBudget()) return true;
+    const policy = gatePolicy(input, 'budget');
+    const cost = state.cost();
+    const gate =
+      state.book.pending().find((g) => g.kind === 'budget') ??
+      state.book.open(
+        'budget',
+        `the run reached its budget ($${cost.usd.toFixed(4)}, ${cost.tokens} tokens): raise it, approve to extend it by the original amount, or reject to stop and keep what is done`,
+        policy,
+      );
+    publish();
+    const d = await awaitGate(state.book, gate, policy);
+    if (d.decision === 'reject') {
+      budget.stop();
+      return false;
+    }
+    if (state.overBudget() && state.budget && input.budget) {
+      if (input.budget.usd !== undefined) state.budget.usd = (state.budget.usd ?? 0) + input.budget.usd;
+      if (input.budget.tokens !== undefined) state.budget.tokens = (state.budget.tokens ?? 0) + input.budget.tokens;
+      state.book.log({
+        by: d.by,
+        action: 'extend-budget',
+        comment: 'extended by the original budget at the budget gate',
+      });
+    }
+    budget.pump();
+    return true;
+  };
 
   try {
-    const plan = await planGoal(state, limits.maxReplans);
-    state.adoptPlan(plan);
+    publish();
+    const plan = await planWithApproval(state, limits.maxReplans, budgetGate, publish);
     state.phase = 'executing';
     publish();
-    await executeTickets(state, plan, limits, publish);
+    const end = await executeTickets({
+      state,
+      plan,
+      maxParallel: limits.maxParallel,
+      maxRevisions: limits.maxRevisions,
+      budgetGate,
+      budgeted: input.budget !== undefined,
+      waitingForPermit: () => budget.waiting(),
+      forget: (id) => budget.forget(id),
+      publish,
+    });
+    if (end === 'stopped' || !(await budgetGate()))
+      return await finish(state, stoppedReport(state), 'stopped', publish);
 
     state.phase = 'finalizing';
     publish();
-    const final = await boss.finalizeRun.executeWithOptions({ summary: 'boss final report' }, [
-      {
-        runId: state.runId,
-        goal: input.goal,
-        planSummary: plan.summary,
-        tickets: state
-          .status()
-          .tickets.map((t) => ({ id: t.id, role: t.role, title: t.title, state: t.state, summary: t.summary })),
-        files: state.files().map((f) => f.path),
-      },
-    ]);
-    state.spend(BOSS_ROLE, final.usage);
-    state.phase = 'completed';
-    publish();
-    return state.result(final.report);
+    let report = await writeReport(state, plan);
+    if (input.finalApproval === 'manual') {
+      for (let round = 1; ; round++) {
+        const policy = gatePolicy(input, 'final');
+        const gate = state.book.open('final', `approve the result: ${report.headline}`, policy);
+        publish();
+        const d = await awaitGate(state.book, gate, policy);
+        if (d.decision === 'approve') break;
+        if (round > 1 || !(await budgetGate())) return await finish(state, report, 'rejected', publish);
+        report = await writeReport(
+          state,
+          plan,
+          `A person (${d.by}) rejected the report: ${d.comment ?? 'no reason given'}`,
+        );
+      }
+    }
+    return await finish(state, report, undefined, publish);
   } catch (err) {
     state.phase = 'failed';
     state.error = err instanceof Error ? err.message : String(err);
@@ -70,98 +139,45 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
   }
 }
 
-/** Asks the Boss for a plan until it is a valid DAG over known roles, at most 1 + maxReplans times. */
-async function planGoal(state: RunState, maxReplans: number): Promise<Plan> {
-  const roles = state.input.roles;
-  let problems: string[] | undefined;
-  for (let attempt = 1; attempt <= maxReplans + 1; attempt++) {
-    state.planAttempts = attempt;
-    const res = await boss.planGoal.executeWithOptions({ summary: `boss plan attempt ${attempt}` }, [
-      { runId: state.runId, goal: state.input.goal, roles, maxTickets: DEFAULT_LIMITS.maxTickets, problems, attempt },
-    ]);
-    state.spend(BOSS_ROLE, res.usage);
-    problems = validatePlan(
-      res.plan,
-      roles.map((r) => r.name),
-      DEFAULT_LIMITS.maxTickets,
-    );
-    if (problems.length === 0) return res.plan;
-  }
-  throw ApplicationFailure.create({
-    type: FailureType.InvalidPlan,
-    message: `the Boss produced no valid plan in ${maxReplans + 1} attempts; last problems: ${(problems ?? []).join('; ')}`,
-    nonRetryable: true,
-  });
+async function writeReport(state: RunState, plan: Plan, feedback?: string): Promise<FinalReport> {
+  const final = await boss.finalizeRun.executeWithOptions(
+    { summary: feedback ? 'boss final report (revision)' : 'boss final report' },
+    [
+      {
+        runId: state.runId,
+        goal: state.input.goal,
+        planSummary: plan.summary,
+        tickets: state
+          .status()
+          .tickets.map((t) => ({ id: t.id, role: t.role, title: t.title, state: t.state, summary: t.summary })),
+        files: state.files().map((f) => f.path),
+        ...(feedback ? { feedback } : {}),
+      },
+    ],
+  );
+  state.spend(BOSS_ROLE, final.usage);
+  return final.report;
 }
 
-/** Starts ready tickets as children, up to maxParallel at a time, until none can start. */
-async function executeTickets(
+async function finish(
   state: RunState,
-  plan: Plan,
-  limits: { maxParallel: number; maxRevisions: number },
+  report: FinalReport,
+  status: RunResult['status'] | undefined,
   publish: () => void,
-): Promise<void> {
-  const byId = new Map(plan.tickets.map((t) => [t.id, t]));
-  let running = 0;
-  let fatal: ApplicationFailure | undefined;
+): Promise<RunResult> {
+  state.phase = status === 'stopped' ? 'stopped' : 'completed';
+  publish();
+  await condition(allHandlersFinished);
+  return state.result(report, status);
+}
 
-  const start = (ticket: Ticket) => {
-    running++;
-    state.mark(ticket.id, 'running');
-    executeChild(ticketWorkflow, {
-      workflowId: ticketWorkflowId(state.runId, ticket.id),
-      staticSummary: `[${ticket.role}] ${ticket.id} ${ticket.title}`,
-      staticDetails: ticketDetails(ticket),
-      args: [
-        {
-          runId: state.runId,
-          ticket,
-          dependencies: state.dependencyOutputs(ticket.dependsOn),
-          maxRevisions: limits.maxRevisions,
-        },
-      ],
-    })
-      .then((outcome) => state.complete(outcome))
-      .catch((err: unknown) => {
-        const cause = rootCause(err);
-        state.mark(ticket.id, 'failed', cause.message);
-        // A configuration error (bad key, unknown model) fails every ticket alike: stop the run.
-        if (cause instanceof ApplicationFailure && cause.type === FailureType.LlmConfig) fatal ??= cause;
-      })
-      .finally(() => {
-        running--;
-        publish();
-      });
+/** A report written without the Boss when a person stopped spending: nothing more is paid for. */
+function stoppedReport(state: RunState): FinalReport {
+  const tickets = state.status().tickets;
+  const accepted = tickets.filter((t) => t.state === 'accepted');
+  return {
+    headline: `Stopped at the budget: ${accepted.length} of ${tickets.length} tickets accepted`,
+    summary: `The run reached its budget and a person chose to stop. Kept: ${accepted.map((t) => `${t.id} ${t.title}`).join('; ') || 'nothing'}.`,
+    followUps: tickets.filter((t) => t.state !== 'accepted').map((t) => `${t.id} ${t.title}: ${t.state}`),
   };
-
-  for (;;) {
-    const states = state.states();
-    for (const id of blockedTickets(plan.tickets, states)) state.mark(id, 'blocked', 'a dependency was not accepted');
-    if (!fatal) {
-      const ready = readyTickets(plan.tickets, state.states());
-      for (const id of ready.slice(0, Math.max(0, limits.maxParallel - running))) start(byId.get(id)!);
-    }
-    publish();
-    if (running === 0) break;
-    const seen = state.version;
-    await condition(() => state.version !== seen);
-  }
-  if (fatal) {
-    throw ApplicationFailure.create({
-      type: fatal.type ?? FailureType.LlmConfig,
-      message: fatal.message,
-      nonRetryable: true,
-    });
-  }
-}
-
-function rootCause(err: unknown): Error {
-  let e: unknown = err;
-  while ((e instanceof ChildWorkflowFailure || e instanceof ActivityFailure) && e.cause) e = e.cause;
-  return e instanceof Error ? e : new Error(String(e));
-}
-
-function ticketDetails(ticket: Ticket): string {
-  const deps = ticket.dependsOn.length > 0 ? ticket.dependsOn.join(', ') : 'none';
-  return `${ticket.spec}\n\n**Acceptance criteria**\n${ticket.acceptanceCriteria.map((c) => `- ${c}`).join('\n')}\n\n**Depends on:** ${deps}`;
 }

@@ -1,10 +1,12 @@
 /**
- * The orchestrator's state: plan, tickets, outputs and spending. Pure and deterministic, so the
- * workflow file only wires handlers and awaits; everything the status query shows comes from here.
+ * The orchestrator's state: plan, tickets, outputs, spending, gates and audit. Pure and
+ * deterministic, so the workflow files only wire handlers and await; everything the status
+ * query shows comes from here.
  */
 import { ticketWorkflowId } from '../shared/constants';
 import type { FinalReport, Plan } from '../shared/schemas';
 import type {
+  Budget,
   CostView,
   ManifestEntry,
   RunInput,
@@ -16,7 +18,8 @@ import type {
   TicketState,
   TicketView,
 } from '../shared/types';
-import { addUsage, emptyUsage, totalTokens, type Usage } from '../shared/usage';
+import { addUsage, emptyUsage, subtractUsage, totalTokens, type Usage } from '../shared/usage';
+import { GateBook } from './gates';
 
 /** The Boss's share of the spending is booked under this role name. */
 export const BOSS_ROLE = 'boss';
@@ -27,28 +30,59 @@ export class RunState {
   plan?: Plan;
   planAttempts = 0;
   error?: string;
-  /** Increases on every ticket state change; the scheduler waits on it. */
+  /** Increases on every change the scheduler may need to react to. */
   version = 0;
+  readonly book: GateBook;
+  /** The run's cap; raised by `raiseBudget` or a budget-gate approval. */
+  budget?: Budget;
   private readonly tickets = new Map<string, TicketView>();
   private readonly outputs = new Map<string, TicketOutput>();
   private readonly manifest: ManifestEntry[] = [];
   private usage: Usage = emptyUsage();
   private readonly byRole: Record<string, Usage> = {};
+  /** Spending children reported call by call (budgeted runs), not yet settled by an outcome. */
+  private readonly reported = new Map<string, { work: Usage; review: Usage }>();
 
   constructor(
     readonly runId: string,
     readonly input: RunInput,
-  ) {}
+    now: () => string,
+  ) {
+    this.book = new GateBook(now);
+    this.budget = input.budget ? { ...input.budget } : undefined;
+  }
 
   /** Books spending of one or more LLM calls to a role. */
   spend(role: string, usage: Usage): void {
     this.usage = addUsage(this.usage, usage);
     this.byRole[role] = addUsage(this.byRole[role] ?? emptyUsage(), usage);
+    this.version++;
+  }
+
+  /** Books one call a child reported while it is still running (budgeted runs). */
+  spendReported(ticketId: string, kind: 'work' | 'review', usage: Usage): void {
+    const t = this.ticket(ticketId);
+    const r = this.reported.get(ticketId) ?? { work: emptyUsage(), review: emptyUsage() };
+    r[kind] = addUsage(r[kind], usage);
+    this.reported.set(ticketId, r);
+    t.usage = addUsage(t.usage, usage);
+    this.spend(kind === 'work' ? t.role : BOSS_ROLE, usage);
+  }
+
+  /** Whether the run's spending has reached its cap. */
+  overBudget(): boolean {
+    const b = this.budget;
+    if (!b) return false;
+    return (
+      (b.usd !== undefined && this.usage.usd >= b.usd) ||
+      (b.tokens !== undefined && totalTokens(this.usage) >= b.tokens)
+    );
   }
 
   /** Adopts a validated plan; every ticket starts pending. */
   adoptPlan(plan: Plan): void {
     this.plan = plan;
+    this.tickets.clear();
     for (const t of plan.tickets) {
       this.tickets.set(t.id, {
         id: t.id,
@@ -61,6 +95,12 @@ export class RunState {
         usage: emptyUsage(),
       });
     }
+    this.version++;
+  }
+
+  /** Ids of the plan's tickets (for validating messages). */
+  ticketIds(): string[] {
+    return [...this.tickets.keys()];
   }
 
   /** Current state of every ticket, for the scheduler. */
@@ -78,30 +118,36 @@ export class RunState {
     const t = this.ticket(id);
     t.state = state;
     if (error !== undefined) t.error = error;
+    else if (state === 'running' || state === 'accepted') delete t.error;
     this.version++;
   }
 
-  /** Records a finished child: its spending, its output, and accepted or escalated. */
-  complete(outcome: TicketOutcome): void {
+  /** Books a finished child's spending (the part not reported call by call) and its attempts. */
+  settleSpending(outcome: TicketOutcome): void {
     const t = this.ticket(outcome.ticketId);
-    t.attempts = outcome.attempts;
+    t.attempts += outcome.attempts;
+    const reported = this.reported.get(t.id) ?? { work: emptyUsage(), review: emptyUsage() };
+    this.reported.delete(t.id);
+    const work = subtractUsage(outcome.workUsage, reported.work);
+    const review = subtractUsage(outcome.reviewUsage, reported.review);
+    t.usage = addUsage(t.usage, addUsage(work, review));
+    this.spend(t.role, work);
+    this.spend(BOSS_ROLE, review);
+  }
+
+  /** Accepts a ticket's result: its output feeds dependents and its files the output folder. */
+  accept(outcome: TicketOutcome, note?: string): void {
+    const t = this.ticket(outcome.ticketId);
     t.summary = outcome.summary;
-    t.usage = addUsage(outcome.workUsage, outcome.reviewUsage);
-    this.spend(t.role, outcome.workUsage);
-    this.spend(BOSS_ROLE, outcome.reviewUsage);
-    if (outcome.status === 'accepted') {
-      this.outputs.set(t.id, {
-        ticketId: t.id,
-        role: t.role,
-        title: t.title,
-        summary: outcome.summary,
-        artifacts: outcome.artifacts,
-      });
-      for (const a of outcome.artifacts) this.manifest.push({ ...a, ticketId: t.id });
-    } else {
-      t.error = `not accepted after ${outcome.attempts} attempts: ${outcome.reviews.at(-1)?.feedback ?? ''}`;
-    }
-    this.mark(t.id, outcome.status);
+    this.outputs.set(t.id, {
+      ticketId: t.id,
+      role: t.role,
+      title: t.title,
+      summary: outcome.summary,
+      artifacts: outcome.artifacts,
+    });
+    for (const a of outcome.artifacts) this.manifest.push({ ...a, ticketId: t.id });
+    this.mark(t.id, 'accepted', note);
   }
 
   /** Money and tokens so far. */
@@ -123,37 +169,47 @@ export class RunState {
       planSummary: this.plan?.summary,
       planAttempts: this.planAttempts,
       tickets: this.ticketViews(),
-      pendingGates: [],
+      pendingGates: this.book.pending().map((g) => ({ ...g })),
       cost: this.cost(),
+      ...(this.budget ? { budget: { ...this.budget } } : {}),
+      audit: [...this.book.audit],
       ...(this.error !== undefined ? { error: this.error } : {}),
     };
   }
 
-  /** The run's result once the final report is written. */
-  result(report: FinalReport): RunResult {
+  /** The run's result once it has ended (with or without a Boss report). */
+  result(report: FinalReport, status?: RunResult['status']): RunResult {
     if (!this.plan) throw new Error('result() before a plan was adopted');
     const views = this.ticketViews();
     return {
       runId: this.runId,
       goal: this.input.goal,
-      status: views.every((t) => t.state === 'accepted') ? 'completed' : 'partial',
+      status: status ?? (views.every((t) => t.state === 'accepted') ? 'completed' : 'partial'),
       plan: this.plan,
       planAttempts: this.planAttempts,
       report,
       tickets: views,
       manifest: this.files(),
       cost: this.cost(),
+      gates: this.book.gates.map((g) => ({ ...g })),
+      audit: [...this.book.audit],
     };
   }
 
-  /** Markdown table of tickets for the Web UI's "current details". */
+  /** Markdown for the Web UI's "current details": pending gates first, then the tickets. */
   details(): string {
+    const gates = this.book
+      .pending()
+      .map((g) => `> **Waiting for a person:** ${g.id} — ${g.reason} (signal \`approve\` or \`reject\`)`);
     const rows = this.ticketViews().map(
       (t) =>
         `| ${t.id} | ${t.role} | ${t.state} | ${t.attempts} | $${t.usage.usd.toFixed(4)} | ${t.title.replace(/\|/g, '/')} |`,
     );
+    const budget = this.budget?.usd !== undefined ? ` of $${this.budget.usd.toFixed(2)}` : '';
     return [
-      `**Phase:** ${this.phase} · **Cost:** $${this.usage.usd.toFixed(4)} · **Tokens:** ${totalTokens(this.usage)}`,
+      ...gates,
+      ...(gates.length > 0 ? [''] : []),
+      `**Phase:** ${this.phase} · **Cost:** $${this.usage.usd.toFixed(4)}${budget} · **Tokens:** ${totalTokens(this.usage)}`,
       '',
       '| Ticket | Role | State | Attempts | Cost | Title |',
       '|---|---|---|---|---|---|',

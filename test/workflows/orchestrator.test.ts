@@ -125,16 +125,6 @@ describe('orchestratorWorkflow', () => {
     expect(String((error as WorkflowFailedError).cause?.message)).toContain('no valid plan in 2 attempts');
   });
 
-  it('escalates tickets the reviewer never accepts and blocks their dependents, without looping', async () => {
-    sim.clearRequests();
-    const { result } = await runGoal('stubborn', { goal: `${WEBSITE_GOAL} [sim:revise=9]`, maxRevisions: 1 });
-    expect(result!.status).toBe('partial');
-    const states = Object.fromEntries(result!.tickets.map((t) => [t.id, t.state]));
-    expect(states).toEqual({ T1: 'escalated', T2: 'escalated', T3: 'blocked', T4: 'blocked' });
-    // Exactly 2 attempts for each escalated ticket: bounded.
-    expect(sim.requests().filter((r) => r.schemaName === SCHEMA_NAMES.work)).toHaveLength(4);
-  });
-
   it('runs at most maxParallel tickets at once', async () => {
     let inFlight = 0;
     let peak = 0;

@@ -4,38 +4,12 @@ import type { Command } from 'commander';
 import { assembleOutput } from '../../activities/artifacts/assemble';
 import { FsArtifactStore } from '../../activities/artifacts/fs-store';
 import { artifactRoot } from '../../workers/activity-deps';
-import { describeFailure, validateGoal, type StartRunOptions } from '../api';
+import { describeFailure, validateGoal } from '../api';
+import { answerGate } from '../gate-prompt';
+import { addRunFlags, startOptions, type RunFlags } from '../run-flags';
 import { followRun } from '../follow';
 import { resultText, runUrl } from '../format';
-import { parseIntOption } from '../options';
 import { withSession } from '../session';
-
-interface RunFlags {
-  out?: string;
-  maxParallel?: number;
-  maxRevisions?: number;
-  runId?: string;
-  yes?: boolean;
-}
-
-function startOptions(flags: RunFlags): StartRunOptions {
-  return { runId: flags.runId, maxParallel: flags.maxParallel, maxRevisions: flags.maxRevisions };
-}
-
-function addRunFlags(cmd: Command): Command {
-  return cmd
-    .option(
-      '--max-parallel <n>',
-      'tickets running at once (1-100, default 4)',
-      parseIntOption('--max-parallel', 1, 100),
-    )
-    .option(
-      '--max-revisions <n>',
-      'revisions per ticket before escalation (0-10, default 2)',
-      parseIntOption('--max-revisions', 0, 10),
-    )
-    .option('--run-id <id>', 'choose the run id (default: maestro-<time>-<random>)');
-}
 
 /** Registers `run` and `start`. */
 export function registerRunCommands(program: Command): void {
@@ -45,14 +19,18 @@ export function registerRunCommands(program: Command): void {
       .description('run a goal to the end: plan, execute tickets, review, assemble the produced files')
       .argument('<goal>', 'what the agents should produce, in words')
       .option('--out <dir>', 'folder to assemble the produced files in (default: <MAESTRO_HOME>/output/<runId>)')
-      .option('--yes', 'approve every gate automatically (for scripts)'),
+      .option(
+        '--yes',
+        'approve plan, ticket and final gates automatically (for scripts); budget gates then stop the run',
+      ),
   ).action(async (goalArg: string, flags: RunFlags) => {
     const goal = validateGoal(goalArg);
     const code = await withSession({ worker: 'auto' }, async ({ config, runtime, api, log }) => {
       const runId = await api.start(goal, startOptions(flags));
       log(`Run ${runId} started on ${runtime.address} (task queue ${config.temporal.taskQueue}).`);
       if (runtime.uiUrl) log(`Web UI: ${runUrl(runtime.uiUrl, config.temporal.namespace, runId)}`);
-      await followRun(api, runId, log);
+      const mode = flags.yes ? 'yes' : process.stdin.isTTY ? 'ask' : 'print';
+      await followRun(api, runId, log, 250, (gate) => answerGate(api, runId, gate, mode, log));
       let result;
       try {
         result = await api.result(runId);

@@ -1,0 +1,93 @@
+/** `maestro approve|reject|raise-budget|cancel`: people deciding on a run from the CLI. */
+import type { Command } from 'commander';
+import type { Decision } from '../../shared/messages';
+import type { GateKind } from '../../shared/types';
+import { localUser } from '../gate-prompt';
+import { parseChoiceOption, parsePositiveOption } from '../options';
+import { withSession } from '../session';
+
+interface DecisionFlags {
+  gate?: GateKind;
+  ticket?: string;
+  by?: string;
+  comment?: string;
+  action?: 'retry' | 'skip' | 'abort';
+}
+
+const GATES: readonly GateKind[] = ['plan', 'ticket', 'final', 'budget'];
+
+function addDecisionFlags(cmd: Command): Command {
+  return cmd
+    .argument('<runId>', 'the run id')
+    .option(
+      '--gate <kind>',
+      'plan, ticket, final or budget (may be left out when one gate is pending)',
+      parseChoiceOption('--gate', GATES),
+    )
+    .option('--ticket <id>', 'the ticket of a ticket gate, e.g. T3')
+    .option('--by <name>', 'who decides, for the audit log (default: your user name)')
+    .option('--comment <text>', 'why; for a rejection this is the feedback the Boss or worker gets');
+}
+
+async function decide(runId: string, decision: Decision, flags: DecisionFlags): Promise<void> {
+  await withSession({ worker: 'never' }, async ({ api }) => {
+    const { gate } = await api.decide(runId, {
+      decision,
+      ...(flags.gate ? { gate: flags.gate } : {}),
+      ...(flags.ticket ? { ticketId: flags.ticket } : {}),
+      by: flags.by ?? localUser(),
+      ...(flags.comment ? { comment: flags.comment } : {}),
+    });
+    console.log(`${gate.id}: ${gate.state} (${gate.decision?.decision}) by ${gate.decision?.by}`);
+  });
+}
+
+/** Registers the decision commands. */
+export function registerGateCommands(program: Command): void {
+  addDecisionFlags(
+    program
+      .command('approve')
+      .description('approve the pending gate of a run (a ticket gate: accept its result anyway)'),
+  ).action((runId: string, flags: DecisionFlags) => decide(runId, 'approve', flags));
+
+  addDecisionFlags(
+    program
+      .command('reject')
+      .description(
+        'reject the pending gate: plan -> re-plan with your comment; final -> revise once; budget -> stop; ticket -> see --action',
+      ),
+  )
+    .option(
+      '--action <what>',
+      'for a ticket gate: retry (with --comment as feedback), skip, or abort the run (default: retry with a comment, else skip)',
+      parseChoiceOption('--action', ['retry', 'skip', 'abort'] as const),
+    )
+    .action((runId: string, flags: DecisionFlags) => decide(runId, flags.action ?? 'reject', flags));
+
+  program
+    .command('raise-budget')
+    .description("add to a run's budget; a pending budget gate closes once there is room again")
+    .argument('<runId>', 'the run id')
+    .option('--usd <usd>', 'dollars to add', parsePositiveOption('--usd', 1_000_000))
+    .option('--tokens <n>', 'tokens to add', parsePositiveOption('--tokens', 1e12))
+    .option('--by <name>', 'who raises it, for the audit log (default: your user name)')
+    .action(async (runId: string, flags: { usd?: number; tokens?: number; by?: string }) => {
+      await withSession({ worker: 'never' }, async ({ api }) => {
+        await api.raiseBudget(runId, { usd: flags.usd, tokens: flags.tokens, by: flags.by ?? localUser() });
+        console.log(
+          `Budget of ${runId} raised${flags.usd ? ` by $${flags.usd}` : ''}${flags.tokens ? ` by ${flags.tokens} tokens` : ''}.`,
+        );
+      });
+    });
+
+  program
+    .command('cancel')
+    .description('cancel a run: its tickets and in-flight LLM calls stop; produced files stay in the store')
+    .argument('<runId>', 'the run id')
+    .action(async (runId: string) => {
+      await withSession({ worker: 'never' }, async ({ api }) => {
+        await api.cancel(runId);
+        console.log(`Cancellation of ${runId} requested.`);
+      });
+    });
+}

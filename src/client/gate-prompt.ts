@@ -1,0 +1,110 @@
+/**
+ * Answers gates from the terminal while `maestro run` follows a run: asks the person at a TTY,
+ * approves automatically with `--yes` (except budget gates, which stop the run instead of
+ * spending more), and otherwise prints the commands to decide from elsewhere.
+ */
+import os from 'node:os';
+import { createInterface } from 'node:readline/promises';
+import type { Decision } from '../shared/messages';
+import type { GateView } from '../shared/types';
+import type { MaestroClient } from './api';
+
+/** How `maestro run` handles gates. */
+export type GateMode = 'ask' | 'yes' | 'print';
+
+/** The local user's name, for the audit log. */
+export function localUser(): string {
+  try {
+    return os.userInfo().username || 'cli-user';
+  } catch {
+    return 'cli-user';
+  }
+}
+
+/** Commands that settle `gate` from another terminal. */
+export function approveCommands(runId: string, gate: GateView): string[] {
+  const ticket = gate.ticketId ? ` --ticket ${gate.ticketId}` : '';
+  const payload = JSON.stringify({
+    gate: gate.kind,
+    ...(gate.ticketId ? { ticketId: gate.ticketId } : {}),
+    by: 'your-name',
+  });
+  return [
+    `maestro approve ${runId} --gate ${gate.kind}${ticket}    (or: maestro reject ${runId} --gate ${gate.kind}${ticket} --comment "why")`,
+    `temporal workflow signal --workflow-id ${runId} --name approve --input '${payload}'`,
+  ];
+}
+
+const CHOICES: Record<GateView['kind'], { key: string; decision: Decision; label: string }[]> = {
+  plan: [
+    { key: 'a', decision: 'approve', label: '[a]pprove' },
+    { key: 'r', decision: 'reject', label: '[r]eject with a comment (the Boss re-plans)' },
+  ],
+  final: [
+    { key: 'a', decision: 'approve', label: '[a]pprove' },
+    { key: 'r', decision: 'reject', label: '[r]eject with a comment (the Boss revises once)' },
+  ],
+  budget: [
+    { key: 'a', decision: 'approve', label: '[a]pprove (extend by the original budget)' },
+    { key: 'r', decision: 'reject', label: '[r]eject (stop, keep what is done)' },
+  ],
+  ticket: [
+    { key: 'a', decision: 'approve', label: '[a]pprove anyway' },
+    { key: 't', decision: 'retry', label: 're[t]ry with your feedback' },
+    { key: 's', decision: 'skip', label: '[s]kip (dependents are blocked)' },
+    { key: 'x', decision: 'abort', label: 'abort the run [x]' },
+  ],
+};
+
+/** Handles one newly opened gate according to `mode`. */
+export async function answerGate(
+  api: MaestroClient,
+  runId: string,
+  gate: GateView,
+  mode: GateMode,
+  log: (line: string) => void,
+): Promise<void> {
+  log(`Gate ${gate.id} is waiting: ${gate.reason}`);
+  if (mode === 'yes') {
+    const decision: Decision = gate.kind === 'budget' ? 'reject' : 'approve';
+    await api.decide(runId, { gate: gate.kind, ticketId: gate.ticketId, decision, by: `${localUser()} (--yes)` });
+    log(
+      `  ${decision === 'approve' ? 'approved' : 'rejected (budget gates are never approved automatically)'} by --yes`,
+    );
+    return;
+  }
+  if (mode === 'print') {
+    log('  Decide from another terminal:');
+    for (const c of approveCommands(runId, gate)) log(`    ${c}`);
+    return;
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const choices = CHOICES[gate.kind];
+    for (;;) {
+      const answer = (await rl.question(`  ${choices.map((c) => c.label).join(', ')}? `)).trim().toLowerCase();
+      const choice = choices.find((c) => c.key === answer[0]);
+      if (!choice) {
+        log(`  Please answer with one of: ${choices.map((c) => c.key).join(', ')}.`);
+        continue;
+      }
+      const needsComment = choice.decision === 'reject' || choice.decision === 'retry';
+      const comment = needsComment ? (await rl.question('  Comment for the Boss/worker: ')).trim() : undefined;
+      try {
+        await api.decide(runId, {
+          gate: gate.kind,
+          ticketId: gate.ticketId,
+          decision: choice.decision,
+          by: localUser(),
+          ...(comment ? { comment } : {}),
+        });
+        return;
+      } catch (err) {
+        log(`  ${(err as Error).message}`); // e.g. someone else decided meanwhile
+        return;
+      }
+    }
+  } finally {
+    rl.close();
+  }
+}

@@ -1,0 +1,102 @@
+/** Flags shared by `maestro run` and `maestro start`, and their mapping to run options. */
+import type { Command } from 'commander';
+import type { StartRunOptions } from './api';
+import {
+  collectGateTimeout,
+  parseChoiceOption,
+  parseIntOption,
+  parsePositiveOption,
+  type GateTimeoutFlag,
+} from './options';
+
+/** Parsed run flags. */
+export interface RunFlags {
+  out?: string;
+  maxParallel?: number;
+  maxRevisions?: number;
+  maxReplans?: number;
+  runId?: string;
+  yes?: boolean;
+  planApproval?: 'manual' | 'auto';
+  finalApproval?: 'manual' | 'auto';
+  budgetUsd?: number;
+  budgetTokens?: number;
+  ticketBudgetUsd?: number;
+  ticketBudgetTokens?: number;
+  gateTimeout?: GateTimeoutFlag[];
+}
+
+/** Adds the run flags to a command. */
+export function addRunFlags(cmd: Command): Command {
+  const approval = ['manual', 'auto'] as const;
+  return cmd
+    .option(
+      '--max-parallel <n>',
+      'tickets running at once (1-100, default 4)',
+      parseIntOption('--max-parallel', 1, 100),
+    )
+    .option(
+      '--max-revisions <n>',
+      'revisions per ticket before escalation (0-10, default 2)',
+      parseIntOption('--max-revisions', 0, 10),
+    )
+    .option(
+      '--max-replans <n>',
+      're-plans after an invalid or rejected plan (0-10, default 2)',
+      parseIntOption('--max-replans', 0, 10),
+    )
+    .option(
+      '--plan-approval <mode>',
+      'manual: a person approves the plan first (default auto)',
+      parseChoiceOption('--plan-approval', approval),
+    )
+    .option(
+      '--final-approval <mode>',
+      'manual: a person approves the result (default auto)',
+      parseChoiceOption('--final-approval', approval),
+    )
+    .option(
+      '--budget-usd <usd>',
+      'run budget in dollars; reaching it opens a budget gate',
+      parsePositiveOption('--budget-usd', 1_000_000),
+    )
+    .option('--budget-tokens <n>', 'run budget in tokens', parsePositiveOption('--budget-tokens', 1e12))
+    .option(
+      '--ticket-budget-usd <usd>',
+      'budget of each ticket; reaching it escalates the ticket',
+      parsePositiveOption('--ticket-budget-usd', 1_000_000),
+    )
+    .option(
+      '--ticket-budget-tokens <n>',
+      'token budget of each ticket',
+      parsePositiveOption('--ticket-budget-tokens', 1e12),
+    )
+    .option(
+      '--gate-timeout <kind=duration[:policy]>',
+      'how long a gate waits and what happens then, e.g. plan=2h:approve (repeatable; default: wait forever)',
+      collectGateTimeout,
+    )
+    .option('--run-id <id>', 'choose the run id (default: maestro-<time>-<random>)');
+}
+
+/** The run options the flags ask for. */
+export function startOptions(flags: RunFlags): StartRunOptions {
+  const budget = (usd?: number, tokens?: number) =>
+    usd !== undefined || tokens !== undefined
+      ? { ...(usd !== undefined ? { usd } : {}), ...(tokens !== undefined ? { tokens } : {}) }
+      : undefined;
+  const gatePolicies = flags.gateTimeout?.length
+    ? Object.fromEntries(flags.gateTimeout.map((g) => [g.kind, { timeoutMs: g.timeoutMs, onTimeout: g.onTimeout }]))
+    : undefined;
+  return {
+    runId: flags.runId,
+    maxParallel: flags.maxParallel,
+    maxRevisions: flags.maxRevisions,
+    maxReplans: flags.maxReplans,
+    planApproval: flags.planApproval,
+    finalApproval: flags.finalApproval,
+    budget: budget(flags.budgetUsd, flags.budgetTokens),
+    ticketBudget: budget(flags.ticketBudgetUsd, flags.ticketBudgetTokens),
+    gatePolicies,
+  };
+}

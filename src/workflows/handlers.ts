@@ -1,0 +1,131 @@
+/**
+ * Message handlers of the orchestrator. Signals never fail the run: invalid ones are ignored and
+ * written to the audit log with the reason. The `decide` update validates first, so the caller
+ * gets the error synchronously and nothing changes.
+ */
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import {
+  approveSignal,
+  decideUpdate,
+  raiseBudgetSignal,
+  rejectSignal,
+  spendReportSignal,
+  spendRequestSignal,
+  statusQuery,
+  type Decision,
+} from '../shared/messages';
+import type { GateView } from '../shared/types';
+import type { BudgetController } from './budget';
+import { DecidePayload, DecisionPayload, RaiseBudgetPayload, zodProblem, type GateBook } from './gates';
+import type { RunState } from './run-state';
+
+/** Who a payload says it is from, even when the rest of it is invalid. */
+function claimedBy(raw: unknown): string {
+  const by = typeof raw === 'object' && raw !== null ? (raw as { by?: unknown }).by : undefined;
+  return typeof by === 'string' && by.trim() ? by.trim().slice(0, 200) : 'anonymous';
+}
+
+/** The decision a signal means: `reject` on a ticket gate retries with a comment, else skips. */
+function signalDecision(
+  verb: 'approve' | 'reject',
+  gate: GateView,
+  action?: 'retry' | 'skip' | 'abort',
+  comment?: string,
+): Decision {
+  if (verb === 'approve') return 'approve';
+  if (gate.kind !== 'ticket') return 'reject';
+  return action ?? (comment ? 'retry' : 'skip');
+}
+
+/** Installs every handler of the run. */
+export function installHandlers(state: RunState, budget: BudgetController, publish: () => void): void {
+  const book: GateBook = state.book;
+  setHandler(statusQuery, () => state.status());
+
+  const onSignal = (verb: 'approve' | 'reject') => (raw: unknown) => {
+    const parsed = DecisionPayload.safeParse(raw);
+    if (!parsed.success) {
+      book.log({
+        by: claimedBy(raw),
+        action: `ignored-${verb}`,
+        error: `invalid payload: ${zodProblem(parsed.error)}`,
+      });
+    } else {
+      const p = parsed.data;
+      try {
+        const gate = book.resolve(p, state.ticketIds());
+        const decision = signalDecision(verb, gate, p.action, p.comment);
+        book.checkDecision(gate, decision);
+        book.settle(gate, { decision, by: p.by ?? 'anonymous', comment: p.comment });
+      } catch (err) {
+        if (!(err instanceof ApplicationFailure)) throw err;
+        book.log({
+          by: p.by ?? 'anonymous',
+          action: `ignored-${verb}`,
+          gate: p.gate,
+          ticketId: p.ticketId,
+          error: err.message,
+        });
+      }
+    }
+    state.version++;
+    publish();
+  };
+  setHandler(approveSignal, onSignal('approve'));
+  setHandler(rejectSignal, onSignal('reject'));
+
+  setHandler(
+    decideUpdate,
+    (raw) => {
+      const p = DecidePayload.parse(raw);
+      const gate = book.resolve(p, state.ticketIds());
+      book.settle(gate, { decision: p.decision, by: p.by ?? 'anonymous', comment: p.comment });
+      state.version++;
+      publish();
+      return { gate: { ...gate } };
+    },
+    {
+      validator: (raw) => {
+        const parsed = DecidePayload.safeParse(raw);
+        if (!parsed.success) {
+          throw ApplicationFailure.create({
+            type: 'MaestroBadInput',
+            message: `invalid decision: ${zodProblem(parsed.error)}`,
+            nonRetryable: true,
+          });
+        }
+        const gate = book.resolve(parsed.data, state.ticketIds());
+        book.checkDecision(gate, parsed.data.decision);
+      },
+    },
+  );
+
+  setHandler(raiseBudgetSignal, (raw) => {
+    const parsed = RaiseBudgetPayload.safeParse(raw);
+    const by = claimedBy(raw);
+    if (!parsed.success) {
+      book.log({ by, action: 'ignored-raiseBudget', error: `invalid payload: ${zodProblem(parsed.error)}` });
+    } else if (!state.budget) {
+      book.log({ by, action: 'ignored-raiseBudget', error: 'this run has no budget to raise' });
+    } else {
+      const b = state.budget;
+      if (parsed.data.usd !== undefined) b.usd = (b.usd ?? 0) + parsed.data.usd;
+      if (parsed.data.tokens !== undefined) b.tokens = (b.tokens ?? 0) + parsed.data.tokens;
+      const now = [b.usd !== undefined ? `$${b.usd}` : '', b.tokens !== undefined ? `${b.tokens} tokens` : ''].filter(
+        Boolean,
+      );
+      book.log({ by, action: 'raise-budget', comment: `budget is now ${now.join(' and ')}` });
+      const gate = book.pending().find((g) => g.kind === 'budget');
+      if (gate && !state.overBudget()) book.settle(gate, { decision: 'approve', by, comment: 'budget raised' });
+      budget.pump();
+    }
+    state.version++;
+    publish();
+  });
+
+  setHandler(spendRequestSignal, ({ ticketId, seq }) => budget.request(ticketId, seq));
+  setHandler(spendReportSignal, ({ ticketId, kind, usage }) => {
+    budget.report(ticketId, kind, usage);
+    publish();
+  });
+}

@@ -1,0 +1,96 @@
+/**
+ * Planning: the Boss plans until the plan is a valid DAG over known roles (bounded re-plans),
+ * then, with manual plan approval, a person approves it or rejects it with a comment that goes
+ * back to the Boss (bounded too).
+ */
+import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import type { MaestroActivities } from '../activities';
+import { DEFAULT_LIMITS } from '../shared/constants';
+import { FailureType } from '../shared/errors';
+import { validatePlan } from '../shared/plan-graph';
+import type { Plan } from '../shared/schemas';
+import { LLM_ACTIVITY } from './activity-options';
+import { awaitGate } from './gates';
+import { gatePolicy } from './policies';
+import { BOSS_ROLE, type RunState } from './run-state';
+
+const boss = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
+
+/** Runs before each Boss call: resolves false when a person stopped the run at the budget gate. */
+export type BudgetCheck = () => Promise<boolean>;
+
+/** Produces an approved plan, or fails the run with why not. */
+export async function planWithApproval(
+  state: RunState,
+  maxReplans: number,
+  budgetOk: BudgetCheck,
+  publish: () => void,
+): Promise<Plan> {
+  let humanFeedback: string | undefined;
+  for (let round = 1; ; round++) {
+    const plan = await validPlan(state, maxReplans, humanFeedback, budgetOk);
+    state.adoptPlan(plan);
+    if (state.input.planApproval !== 'manual') return plan;
+    const gate = state.book.open(
+      'plan',
+      `approve the plan of ${plan.tickets.length} tickets: ${plan.summary}`,
+      gatePolicy(state.input, 'plan'),
+    );
+    publish();
+    const outcome = await awaitGate(state.book, gate, gatePolicy(state.input, 'plan'));
+    publish();
+    if (outcome.decision === 'approve') return plan;
+    if (round > maxReplans) {
+      throw ApplicationFailure.create({
+        type: FailureType.InvalidPlan,
+        message: `the plan was rejected ${round} times (last by ${outcome.by}: ${outcome.comment ?? 'no comment'}); start a new run with a clearer goal`,
+        nonRetryable: true,
+      });
+    }
+    humanFeedback = `A person (${outcome.by}) rejected your previous plan: ${outcome.comment ?? 'no reason given'}. Plan again and address this.`;
+  }
+}
+
+/** Asks the Boss for a plan until it is valid, at most 1 + maxReplans times. */
+async function validPlan(
+  state: RunState,
+  maxReplans: number,
+  humanFeedback: string | undefined,
+  budgetOk: BudgetCheck,
+): Promise<Plan> {
+  const roles = state.input.roles;
+  let problems: string[] | undefined = humanFeedback ? [humanFeedback] : undefined;
+  for (let attempt = 1; attempt <= maxReplans + 1; attempt++) {
+    if (!(await budgetOk())) {
+      throw ApplicationFailure.create({
+        type: FailureType.BudgetStopped,
+        message: 'the run was stopped at the budget gate before a plan was made',
+        nonRetryable: true,
+      });
+    }
+    state.planAttempts++;
+    const res = await boss.planGoal.executeWithOptions({ summary: `boss plan attempt ${state.planAttempts}` }, [
+      {
+        runId: state.runId,
+        goal: state.input.goal,
+        roles,
+        maxTickets: DEFAULT_LIMITS.maxTickets,
+        problems,
+        attempt: state.planAttempts,
+      },
+    ]);
+    state.spend(BOSS_ROLE, res.usage);
+    problems = validatePlan(
+      res.plan,
+      roles.map((r) => r.name),
+      DEFAULT_LIMITS.maxTickets,
+    );
+    if (problems.length === 0) return res.plan;
+    if (humanFeedback) problems.unshift(humanFeedback);
+  }
+  throw ApplicationFailure.create({
+    type: FailureType.InvalidPlan,
+    message: `the Boss produced no valid plan in ${maxReplans + 1} attempts; last problems: ${(problems ?? []).join('; ')}`,
+    nonRetryable: true,
+  });
+}

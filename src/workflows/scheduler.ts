@@ -1,0 +1,222 @@
+/**
+ * Execution of the plan: tickets start as child workflows as soon as their dependencies are
+ * accepted (at most `maxParallel` at once). A ticket that is not accepted (out of revisions, out
+ * of budget, or failed) opens a ticket gate; the person approves it anyway, sends it back with
+ * feedback, skips it (its dependents are blocked) or aborts the run. Reaching the run budget
+ * opens a budget gate before anything else is started.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowFailure,
+  condition,
+  executeChild,
+  isCancellation,
+} from '@temporalio/workflow';
+import { ticketWorkflowId } from '../shared/constants';
+import { FailureType } from '../shared/errors';
+import { blockedTickets, readyTickets } from '../shared/plan-graph';
+import type { Plan, Ticket } from '../shared/schemas';
+import type { TicketOutcome } from '../shared/types';
+import { awaitGate, type GateOutcome } from './gates';
+import { gatePolicy } from './policies';
+import type { RunState } from './run-state';
+import { ticketWorkflow } from './ticket';
+
+/** What the scheduler needs from the orchestrator. */
+export interface SchedulerContext {
+  state: RunState;
+  plan: Plan;
+  maxParallel: number;
+  maxRevisions: number;
+  /** Resolves false when a person stopped spending at the budget gate. */
+  budgetGate: () => Promise<boolean>;
+  /** Whether the run has a budget (children then ask for permits). */
+  budgeted: boolean;
+  /** Whether some child waits for a permit to make an LLM call. */
+  waitingForPermit: () => boolean;
+  forget: (ticketId: string) => void;
+  publish: () => void;
+}
+
+/** How execution ended: normally, or stopped at the budget gate. */
+export type ExecutionEnd = 'done' | 'stopped';
+
+/** Runs the plan's tickets until none can run any more. */
+export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEnd> {
+  const { state, plan } = ctx;
+  const byId = new Map(plan.tickets.map((t) => [t.id, t]));
+  const scopes = new Map<string, CancellationScope>();
+  let children = 0; // running child workflows (bounded by maxParallel)
+  let busy = 0; // children plus tickets waiting at a gate
+  let stopped = false;
+  let abort: GateOutcome | undefined;
+  let fatal: ApplicationFailure | undefined;
+
+  const runChild = async (ticket: Ticket, initialFeedback?: string): Promise<void> => {
+    state.mark(ticket.id, 'running');
+    ctx.publish();
+    const scope = new CancellationScope();
+    scopes.set(ticket.id, scope);
+    children++;
+    let outcome: TicketOutcome | undefined;
+    let failure: string | undefined;
+    try {
+      outcome = await scope.run(() =>
+        executeChild(ticketWorkflow, {
+          workflowId: ticketWorkflowId(state.runId, ticket.id),
+          staticSummary: `[${ticket.role}] ${ticket.id} ${ticket.title}`,
+          staticDetails: ticketDetails(ticket),
+          args: [
+            {
+              runId: state.runId,
+              ticket,
+              role: state.input.roles.find((r) => r.name === ticket.role),
+              dependencies: state.dependencyOutputs(ticket.dependsOn),
+              maxRevisions: ctx.maxRevisions,
+              ...(initialFeedback ? { initialFeedback } : {}),
+              ...(state.input.ticketBudget ? { budget: state.input.ticketBudget } : {}),
+              ...(ctx.budgeted ? { budgetPermits: true } : {}),
+            },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (isCancellation(err)) {
+        state.mark(ticket.id, 'skipped', 'stopped before it finished');
+        return;
+      }
+      const cause = rootCause(err);
+      // A configuration error (bad key, unknown model) fails every ticket alike: stop the run.
+      if (cause instanceof ApplicationFailure && cause.type === FailureType.LlmConfig) {
+        fatal ??= cause;
+        state.mark(ticket.id, 'failed', cause.message);
+        return;
+      }
+      failure = cause.message;
+    } finally {
+      children--;
+      scopes.delete(ticket.id);
+      ctx.forget(ticket.id);
+    }
+    if (outcome) {
+      state.settleSpending(outcome);
+      if (outcome.status === 'accepted') return state.accept(outcome);
+    }
+    await escalate(ticket, outcome, failure);
+  };
+
+  const escalate = async (ticket: Ticket, outcome?: TicketOutcome, failure?: string): Promise<void> => {
+    const reason = failure
+      ? `${ticket.id} failed: ${failure}`
+      : outcome?.escalation === 'budget'
+        ? `${ticket.id} used up its ticket budget after ${outcome.attempts} attempt(s)`
+        : `${ticket.id} was not accepted after ${outcome?.attempts ?? 0} attempt(s): ${outcome?.reviews.at(-1)?.feedback ?? ''}`;
+    state.mark(ticket.id, failure ? 'failed' : 'escalated', reason);
+    const policy = gatePolicy(state.input, 'ticket');
+    const gate = state.book.open(
+      'ticket',
+      `${reason} — approve anyway, retry with feedback, skip, or abort`,
+      policy,
+      ticket.id,
+    );
+    ctx.publish();
+    const d = await awaitGate(state.book, gate, policy);
+    // `reject` on a ticket gate means "send it back" when the person said why, else "skip it".
+    const decision = d.decision === 'reject' ? (d.comment ? 'retry' : 'skip') : d.decision;
+    switch (decision) {
+      case 'approve':
+        if (outcome) state.accept(outcome, `accepted by ${d.by} at the ticket gate`);
+        else state.accept(emptyOutcome(ticket.id), `accepted by ${d.by} without a result`);
+        return;
+      case 'retry':
+        if (stopped || abort) return state.mark(ticket.id, 'skipped', 'the run is stopping');
+        return runChild(ticket, d.comment ?? `${d.by} asked for another round: check every acceptance criterion.`);
+      case 'abort':
+        abort = d;
+        return;
+      default:
+        state.mark(ticket.id, 'skipped', `skipped by ${d.by}${d.comment ? `: ${d.comment}` : ''}`);
+    }
+  };
+
+  const launch = (ticket: Ticket, run: () => Promise<void>) => {
+    busy++;
+    void run()
+      .catch((err: unknown) => {
+        fatal ??= ApplicationFailure.create({ message: `ticket ${ticket.id}: ${String(err)}`, nonRetryable: true });
+      })
+      .finally(() => {
+        busy--;
+        state.version++;
+        ctx.publish();
+      });
+  };
+
+  for (;;) {
+    if (abort || fatal) {
+      for (const scope of scopes.values()) scope.cancel();
+      await condition(() => children === 0);
+      if (abort) {
+        throw ApplicationFailure.create({
+          type: FailureType.Aborted,
+          message: `the run was aborted by ${abort.by}${abort.comment ? `: ${abort.comment}` : ''}`,
+          nonRetryable: true,
+        });
+      }
+      throw ApplicationFailure.create({
+        type: fatal!.type ?? FailureType.LlmConfig,
+        message: fatal!.message,
+        nonRetryable: true,
+      });
+    }
+    for (const id of blockedTickets(plan.tickets, state.states()))
+      state.mark(id, 'blocked', 'a dependency was not accepted');
+    const ready = stopped ? [] : readyTickets(plan.tickets, state.states());
+    if (!stopped && state.overBudget() && (ready.length > 0 || ctx.waitingForPermit())) {
+      if (!(await ctx.budgetGate())) {
+        stopped = true;
+        for (const scope of scopes.values()) scope.cancel();
+        for (const [id, s] of state.states())
+          if (s === 'pending') state.mark(id, 'skipped', 'the budget was not extended');
+      }
+      continue;
+    }
+    for (const id of ready.slice(0, Math.max(0, ctx.maxParallel - children))) {
+      const ticket = byId.get(id)!;
+      state.mark(id, 'running');
+      launch(ticket, () => runChild(ticket));
+    }
+    ctx.publish();
+    if (busy === 0) return stopped ? 'stopped' : 'done';
+    const seen = state.version;
+    await condition(() => state.version !== seen || abort !== undefined || fatal !== undefined);
+  }
+}
+
+function emptyOutcome(ticketId: string): TicketOutcome {
+  const zero = { promptTokens: 0, cachedTokens: 0, completionTokens: 0, usd: 0, calls: 0 };
+  return {
+    ticketId,
+    status: 'accepted',
+    attempts: 0,
+    summary: '(no result)',
+    artifacts: [],
+    reviews: [],
+    workUsage: zero,
+    reviewUsage: zero,
+    calls: [],
+  };
+}
+
+function rootCause(err: unknown): Error {
+  let e: unknown = err;
+  while ((e instanceof ChildWorkflowFailure || e instanceof ActivityFailure) && e.cause) e = e.cause;
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+function ticketDetails(ticket: Ticket): string {
+  const deps = ticket.dependsOn.length > 0 ? ticket.dependsOn.join(', ') : 'none';
+  return `${ticket.spec}\n\n**Acceptance criteria**\n${ticket.acceptanceCriteria.map((c) => `- ${c}`).join('\n')}\n\n**Depends on:** ${deps}`;
+}
