@@ -1,22 +1,28 @@
 /**
  * One ticket as a child workflow: the role works, the Boss reviews, and the loop repeats with
  * the feedback at most `maxRevisions` times. A ticket that is still not accepted is returned as
- * "escalated" for the orchestrator to decide on; children never wait for humans.
+ * "escalated" for the orchestrator to decide on; children never wait for humans. The role's
+ * work runs on the role's own task queue and retry policy when it has them.
  */
 import { proxyActivities, setHandler } from '@temporalio/workflow';
 import type { MaestroActivities } from '../activities';
 import { ticketStatusQuery, type TicketProgress } from '../shared/messages';
-import type { TicketInput, TicketOutcome } from '../shared/types';
+import type { LlmCallRecord, TicketInput, TicketOutcome } from '../shared/types';
 import { addUsage, emptyUsage } from '../shared/usage';
-import { LLM_ACTIVITY } from './activity-options';
+import { LLM_ACTIVITY, roleActivityOptions } from './activity-options';
+import { TicketSpending } from './ticket-spending';
 
 const { performTicket, reviewTicket } = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
 
-function outcomeUsage(p: TicketProgress) {
-  return { reviews: p.reviews, workUsage: p.workUsage, reviewUsage: p.reviewUsage };
+function outcomeUsage(p: TicketProgress, calls: LlmCallRecord[]) {
+  return { reviews: p.reviews, workUsage: p.workUsage, reviewUsage: p.reviewUsage, calls };
 }
 
-/** Executes and reviews one ticket, bounded by `maxRevisions`. */
+/**
+ * Executes and reviews one ticket, bounded by `maxRevisions` and by its budget (checked before
+ * every call, so it is passed by at most one call). In a budgeted run every call waits for the
+ * run's permit (see budget.ts).
+ */
 export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome> {
   const { ticket } = input;
   const progress: TicketProgress = {
@@ -28,42 +34,71 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
     reviewUsage: emptyUsage(),
   };
   setHandler(ticketStatusQuery, () => progress);
+  const calls: LlmCallRecord[] = [];
+  const workOptions = roleActivityOptions(input.role);
+  const spending = new TicketSpending(input);
+  const outOfBudget = (attempts: number): TicketOutcome => {
+    progress.stage = 'done';
+    return {
+      ticketId: ticket.id,
+      status: 'escalated',
+      escalation: 'budget',
+      attempts,
+      ...last,
+      ...outcomeUsage(progress, calls),
+    };
+  };
 
-  let feedback: string | undefined;
+  let feedback: string | undefined = input.initialFeedback;
   let last = { summary: '', artifacts: [] as TicketOutcome['artifacts'] };
   const maxAttempts = input.maxRevisions + 1;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     progress.attempt = attempt;
     progress.stage = 'working';
-    const work = await performTicket.executeWithOptions({ summary: `${ticket.role} ${ticket.id} attempt ${attempt}` }, [
-      { runId: input.runId, ticket, dependencies: input.dependencies, feedback, attempt },
-    ]);
+    if (spending.exhausted()) return outOfBudget(attempt - 1);
+    await spending.permit();
+    const work = await performTicket.executeWithOptions(
+      { summary: `${ticket.role} ${ticket.id} attempt ${attempt}`, ...workOptions },
+      [{ runId: input.runId, ticket, dependencies: input.dependencies, feedback, attempt }],
+    );
     progress.workUsage = addUsage(progress.workUsage, work.usage);
+    // `calls` is absent in results recorded by older workers (replayed histories).
+    calls.push(...(work.calls ?? []));
     last = { summary: work.summary, artifacts: work.artifacts };
+    await spending.report('work', work.usage);
+    if (spending.exhausted()) return outOfBudget(attempt);
 
     progress.stage = 'reviewing';
-    const { review, usage } = await reviewTicket.executeWithOptions(
-      { summary: `review ${ticket.id} attempt ${attempt}` },
-      [
-        {
-          runId: input.runId,
-          ticket,
-          summary: work.summary,
-          artifacts: work.artifacts,
-          attempt,
-          revisionsLeft: maxAttempts - attempt,
-        },
-      ],
-    );
-    progress.reviewUsage = addUsage(progress.reviewUsage, usage);
+    await spending.permit();
+    const reviewed = await reviewTicket.executeWithOptions({ summary: `review ${ticket.id} attempt ${attempt}` }, [
+      {
+        runId: input.runId,
+        ticket,
+        summary: work.summary,
+        artifacts: work.artifacts,
+        attempt,
+        revisionsLeft: maxAttempts - attempt,
+      },
+    ]);
+    const { review } = reviewed;
+    progress.reviewUsage = addUsage(progress.reviewUsage, reviewed.usage);
+    await spending.report('review', reviewed.usage);
+    calls.push(...(reviewed.calls ?? []));
     progress.reviews.push({ attempt, verdict: review.verdict, feedback: review.feedback });
     if (review.verdict === 'accept') {
       progress.stage = 'done';
-      return { ticketId: ticket.id, status: 'accepted', attempts: attempt, ...last, ...outcomeUsage(progress) };
+      return { ticketId: ticket.id, status: 'accepted', attempts: attempt, ...last, ...outcomeUsage(progress, calls) };
     }
     feedback =
       review.feedback || 'The reviewer asked for a revision without details: check every acceptance criterion again.';
   }
   progress.stage = 'done';
-  return { ticketId: ticket.id, status: 'escalated', attempts: maxAttempts, ...last, ...outcomeUsage(progress) };
+  return {
+    ticketId: ticket.id,
+    status: 'escalated',
+    escalation: 'revisions',
+    attempts: maxAttempts,
+    ...last,
+    ...outcomeUsage(progress, calls),
+  };
 }

@@ -1,0 +1,105 @@
+/**
+ * Deciding on a run from the command line: `maestro start --plan-approval manual`, the status
+ * contract with a pending gate, CLI errors for decisions that do not fit, and an approval sent
+ * with the official Temporal CLI (`temporal workflow signal`), all against a worker process.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
+import { cleanEnv, runCli } from '../helpers/cli';
+import { testAddress, uniqueQueue } from '../helpers/temporal';
+import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
+
+let sim: SimLlm;
+let worker: WorkerProcess;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  sim = await startSimLlm({ port: 0 });
+  env = cleanEnv({
+    TEMPORAL_ADDRESS: testAddress(),
+    MAESTRO_TASK_QUEUE: uniqueQueue('cli-gates'),
+    OPENAI_BASE_URL: sim.baseUrl,
+    OPENAI_API_KEY: 'sim',
+    MAESTRO_MODEL: 'maestro-sim',
+    MAESTRO_HOME: mkdtempSync(path.join(os.tmpdir(), 'maestro-cli-gates-')),
+  });
+  worker = await spawnWorker(env);
+});
+afterAll(async () => {
+  await worker?.kill();
+  await sim?.close();
+});
+
+type StatusJson = {
+  phase: string;
+  pendingGates: { kind: string; id: string }[];
+  audit: { by: string; action: string }[];
+};
+
+async function statusJson(runId: string): Promise<StatusJson> {
+  const res = await runCli(['status', runId, '--json'], env);
+  expect(res.code).toBe(0);
+  return JSON.parse(res.stdout) as StatusJson;
+}
+
+async function until(runId: string, pred: (s: StatusJson) => boolean): Promise<StatusJson> {
+  for (let i = 0; i < 60; i++) {
+    const s = await statusJson(runId);
+    if (pred(s)) return s;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`run ${runId} never reached the expected state`);
+}
+
+it('plan gate from the CLI: wrong decisions are refused, the Temporal CLI approves', async () => {
+  const started = await runCli(
+    ['start', 'Build a landing page for a coffee shop called Bean There', '--plan-approval', 'manual'],
+    env,
+  );
+  expect(started.code).toBe(0);
+  const runId = started.stdout.trim();
+  expect(runId).toMatch(/^maestro-\d{8}-\d{6}-[0-9a-f]{4}$/);
+
+  const waiting = await until(runId, (s) => s.pendingGates.length === 1);
+  expect(waiting.pendingGates[0]!.kind).toBe('plan');
+
+  const wrongGate = await runCli(['approve', runId, '--gate', 'final'], env);
+  expect(wrongGate.code).toBe(2);
+  expect(wrongGate.stderr).toContain(`Run ${runId} refused the decision: no pending final gate; pending: plan#1`);
+
+  const badGate = await runCli(['approve', runId, '--gate', 'lunch'], env);
+  expect(badGate.code).not.toBe(0);
+  expect(badGate.stderr).toContain('--gate takes one of plan, ticket, final, budget; got "lunch"');
+
+  const negative = await runCli(['raise-budget', runId, '--usd', '-3'], env);
+  expect(negative.code).not.toBe(0);
+  expect(negative.stderr).toContain('--usd takes a positive number');
+
+  execFileSync(
+    process.env.TEMPORAL_CLI_PATH!,
+    [
+      'workflow',
+      'signal',
+      '--address',
+      testAddress(),
+      '--workflow-id',
+      runId,
+      '--name',
+      'approve',
+      '--input',
+      '{"by":"ops-oncall"}',
+    ],
+    { encoding: 'utf8' },
+  );
+  const done = await until(runId, (s) => s.phase === 'completed');
+  expect(done.audit).toEqual(
+    expect.arrayContaining([expect.objectContaining({ by: 'ops-oncall', action: 'approve' })]),
+  );
+
+  const late = await runCli(['approve', runId], env);
+  expect(late.code).toBe(2);
+  expect(late.stderr).toContain(`Run ${runId} has already ended (COMPLETED)`);
+});
