@@ -8,6 +8,7 @@ import { defineSearchAttributeKey } from '@temporalio/common';
 import {
   allHandlersFinished,
   condition,
+  isCancellation,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
@@ -132,7 +133,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
     }
     return await finish(state, report, undefined, publish);
   } catch (err) {
-    state.phase = 'failed';
+    state.phase = isCancellation(err) ? 'cancelled' : 'failed';
     state.error = err instanceof Error ? err.message : String(err);
     publish();
     throw err;

@@ -19,8 +19,8 @@ export async function spawnWorker(env: NodeJS.ProcessEnv, args: string[] = []): 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker did not start in 60 s:\n${out}`)), 60_000);
@@ -30,7 +30,7 @@ export async function spawnWorker(env: NodeJS.ProcessEnv, args: string[] = []): 
         resolve();
       }
     };
-    child.stderr!.on('data', check);
+    child.stderr.on('data', check);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`worker exited with ${code} before polling:\n${out}`));
