@@ -1,15 +1,20 @@
 /**
  * Named activity option profiles. LLM calls can take minutes, so they heartbeat and get a long
  * start-to-close timeout; retries are Temporal's (the openai client makes one attempt) and stop
- * at once for failures that retrying cannot fix.
+ * at once for failures that retrying cannot fix. A role may bring its own queue and retries.
  */
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import { NON_RETRYABLE_FAILURES } from '../shared/errors';
+import type { RoleInfo } from '../shared/types';
 
-/** Options for every LLM-calling activity. */
+/**
+ * Options for every LLM-calling activity. Activities heartbeat every second and workers flush
+ * heartbeats at least every 2 s (`maxHeartbeatThrottleInterval`), so a cancelled run aborts its
+ * HTTP requests within seconds and a dead worker's call is retried elsewhere after 15 s.
+ */
 export const LLM_ACTIVITY: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: '15 seconds',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
@@ -18,3 +23,24 @@ export const LLM_ACTIVITY: ActivityOptions = {
     nonRetryableErrorTypes: NON_RETRYABLE_FAILURES,
   },
 };
+
+/** The retry policy of a role: its settings over the LLM defaults, non-retryable types kept. */
+export function roleRetryPolicy(role: RoleInfo | undefined): RetryPolicy {
+  const r = role?.retry ?? {};
+  return {
+    ...LLM_ACTIVITY.retry,
+    ...(r.initialIntervalMs !== undefined ? { initialInterval: r.initialIntervalMs } : {}),
+    ...(r.backoffCoefficient !== undefined ? { backoffCoefficient: r.backoffCoefficient } : {}),
+    ...(r.maximumIntervalMs !== undefined ? { maximumInterval: r.maximumIntervalMs } : {}),
+    ...(r.maximumAttempts !== undefined ? { maximumAttempts: r.maximumAttempts } : {}),
+    nonRetryableErrorTypes: NON_RETRYABLE_FAILURES,
+  };
+}
+
+/** Options of a role's work activity: its own task queue and retry policy, when configured. */
+export function roleActivityOptions(role: RoleInfo | undefined): Pick<ActivityOptions, 'taskQueue' | 'retry'> {
+  return {
+    ...(role?.taskQueue ? { taskQueue: role.taskQueue } : {}),
+    ...(role?.retry ? { retry: roleRetryPolicy(role) } : {}),
+  };
+}

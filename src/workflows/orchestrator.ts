@@ -20,6 +20,7 @@ import type { FinalReport, Plan } from '../shared/schemas';
 import type { RunInput, RunPhase, RunResult } from '../shared/types';
 import { LLM_ACTIVITY } from './activity-options';
 import { BudgetController } from './budget';
+import { rootCause } from './failures';
 import { awaitGate } from './gates';
 import { installHandlers } from './handlers';
 import { planWithApproval } from './planning';
@@ -140,7 +141,27 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
   }
 }
 
+/**
+ * The Boss's final report. When the Boss cannot write it (even after retries), the run still
+ * ends with its work: a plain report made from the tickets, and the reason in the audit log.
+ */
 async function writeReport(state: RunState, plan: Plan, feedback?: string): Promise<FinalReport> {
+  try {
+    return await bossReport(state, plan, feedback);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const problem = rootCause(err).message;
+    state.book.log({ by: 'maestro', action: 'report-fallback', error: problem });
+    const tickets = state.status().tickets;
+    return {
+      headline: `${tickets.filter((t) => t.state === 'accepted').length} of ${tickets.length} tickets accepted (report written without the Boss)`,
+      summary: `The Boss could not write the final report (${problem}). Tickets:\n${tickets.map((t) => `- ${t.id} ${t.title}: ${t.state}${t.summary ? ` — ${t.summary}` : ''}`).join('\n')}`,
+      followUps: tickets.filter((t) => t.state !== 'accepted').map((t) => `${t.id} ${t.title}: ${t.state}`),
+    };
+  }
+}
+
+async function bossReport(state: RunState, plan: Plan, feedback?: string): Promise<FinalReport> {
   const final = await boss.finalizeRun.executeWithOptions(
     { summary: feedback ? 'boss final report (revision)' : 'boss final report' },
     [

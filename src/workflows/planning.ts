@@ -3,13 +3,14 @@
  * then, with manual plan approval, a person approves it or rejects it with a comment that goes
  * back to the Boss (bounded too).
  */
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { MaestroActivities } from '../activities';
 import { DEFAULT_LIMITS } from '../shared/constants';
 import { FailureType } from '../shared/errors';
 import { validatePlan } from '../shared/plan-graph';
 import type { Plan } from '../shared/schemas';
 import { LLM_ACTIVITY } from './activity-options';
+import { isConfigError, rootCause } from './failures';
 import { awaitGate } from './gates';
 import { gatePolicy } from './policies';
 import { BOSS_ROLE, type RunState } from './run-state';
@@ -28,7 +29,7 @@ export async function planWithApproval(
 ): Promise<Plan> {
   let humanFeedback: string | undefined;
   for (let round = 1; ; round++) {
-    const plan = await validPlan(state, maxReplans, humanFeedback, budgetOk);
+    const plan = await validPlan(state, maxReplans, humanFeedback, budgetOk, publish);
     state.adoptPlan(plan);
     if (state.input.planApproval !== 'manual') return plan;
     const gate = state.book.open(
@@ -57,6 +58,7 @@ async function validPlan(
   maxReplans: number,
   humanFeedback: string | undefined,
   budgetOk: BudgetCheck,
+  publish: () => void,
 ): Promise<Plan> {
   const roles = state.input.roles;
   let problems: string[] | undefined = humanFeedback ? [humanFeedback] : undefined;
@@ -69,16 +71,26 @@ async function validPlan(
       });
     }
     state.planAttempts++;
-    const res = await boss.planGoal.executeWithOptions({ summary: `boss plan attempt ${state.planAttempts}` }, [
-      {
-        runId: state.runId,
-        goal: state.input.goal,
-        roles,
-        maxTickets: DEFAULT_LIMITS.maxTickets,
-        problems,
-        attempt: state.planAttempts,
-      },
-    ]);
+    let res;
+    try {
+      res = await boss.planGoal.executeWithOptions({ summary: `boss plan attempt ${state.planAttempts}` }, [
+        {
+          runId: state.runId,
+          goal: state.input.goal,
+          roles,
+          maxTickets: DEFAULT_LIMITS.maxTickets,
+          problems,
+          attempt: state.planAttempts,
+        },
+      ]);
+    } catch (err) {
+      // A configuration error needs a fix, not a person's approval: report it and end.
+      const cause = rootCause(err);
+      if (isCancellation(err) || isConfigError(cause)) throw err;
+      await askToRetryPlanning(state, cause.message, publish);
+      attempt--; // the failed call does not count as a bad plan
+      continue;
+    }
     state.spend(BOSS_ROLE, res.usage);
     problems = validatePlan(
       res.plan,
@@ -93,4 +105,27 @@ async function validPlan(
     message: `the Boss produced no valid plan in ${maxReplans + 1} attempts; last problems: ${(problems ?? []).join('; ')}`,
     nonRetryable: true,
   });
+}
+
+/**
+ * The Boss's call failed even after its retries (provider down, answers that never validate):
+ * the run waits for a person instead of dying, and tries again when they approve.
+ */
+async function askToRetryPlanning(state: RunState, problem: string, publish: () => void): Promise<void> {
+  const policy = gatePolicy(state.input, 'plan');
+  const gate = state.book.open(
+    'plan',
+    `planning failed: ${problem} — approve to try again, reject to end the run`,
+    policy,
+  );
+  publish();
+  const d = await awaitGate(state.book, gate, policy);
+  publish();
+  if (d.decision !== 'approve') {
+    throw ApplicationFailure.create({
+      type: FailureType.InvalidPlan,
+      message: `planning failed (${problem}) and ${d.by} chose to end the run`,
+      nonRetryable: true,
+    });
+  }
 }

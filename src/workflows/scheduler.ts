@@ -5,20 +5,13 @@
  * feedback, skips it (its dependents are blocked) or aborts the run. Reaching the run budget
  * opens a budget gate before anything else is started.
  */
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  CancellationScope,
-  ChildWorkflowFailure,
-  condition,
-  executeChild,
-  isCancellation,
-} from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, executeChild, isCancellation } from '@temporalio/workflow';
 import { ticketWorkflowId } from '../shared/constants';
 import { FailureType } from '../shared/errors';
 import { blockedTickets, readyTickets } from '../shared/plan-graph';
 import type { Plan, Ticket } from '../shared/schemas';
 import type { TicketOutcome } from '../shared/types';
+import { isConfigError, rootCause } from './failures';
 import { awaitGate, type GateOutcome } from './gates';
 import { gatePolicy } from './policies';
 import type { RunState } from './run-state';
@@ -89,7 +82,7 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
       }
       const cause = rootCause(err);
       // A configuration error (bad key, unknown model) fails every ticket alike: stop the run.
-      if (cause instanceof ApplicationFailure && cause.type === FailureType.LlmConfig) {
+      if (isConfigError(cause)) {
         fatal ??= cause;
         state.mark(ticket.id, 'failed', cause.message);
         return;
@@ -208,12 +201,6 @@ function emptyOutcome(ticketId: string): TicketOutcome {
     reviewUsage: zero,
     calls: [],
   };
-}
-
-function rootCause(err: unknown): Error {
-  let e: unknown = err;
-  while ((e instanceof ChildWorkflowFailure || e instanceof ActivityFailure) && e.cause) e = e.cause;
-  return e instanceof Error ? e : new Error(String(e));
 }
 
 function ticketDetails(ticket: Ticket): string {

@@ -241,6 +241,32 @@ describe('budget gate', () => {
   });
 });
 
+describe('a bad model answer never kills a run', () => {
+  it('asks a person when planning fails, and plans again on approval', async () => {
+    sim.injectFault({ kind: 'refusal', match: { schemaName: SCHEMA_NAMES.plan } });
+    const runId = await start(`${GOAL} for the planning-failure test`, {});
+    const s = await waitForStatus(conn.client, runId, (st) => st.pendingGates.length === 1);
+    expect(s.pendingGates[0]!.reason).toMatch(
+      /^planning failed: .*refused.* — approve to try again, reject to end the run$/,
+    );
+    await api.decide(runId, { decision: 'approve', by: 'hal' });
+    expect((await result(runId)).status).toBe('completed');
+  });
+
+  it('ends with the work and a plain report when the Boss cannot write the final report', async () => {
+    sim.injectFault({ kind: 'refusal', match: { schemaName: SCHEMA_NAMES.final } });
+    const r = await result(await start(`${GOAL} for the report-failure test`, {}));
+    expect(r.status).toBe('completed');
+    expect(r.report.headline).toBe('4 of 4 tickets accepted (report written without the Boss)');
+    expect(r.manifest.length).toBeGreaterThan(0);
+    expect(r.audit).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: 'report-fallback', error: expect.stringContaining('refused') }),
+      ]),
+    );
+  });
+});
+
 describe('bad input changes nothing and says why', () => {
   it('refuses decisions that do not fit, through the update; audits them when they come as signals', async () => {
     const runId = await start(GOAL, { planApproval: 'manual' });
