@@ -4,7 +4,11 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_TASK_QUEUE } from './shared/constants';
+import type { ModelPrice } from './activities/llm/pricing';
+import { ConfigFileError, readConfigFile, type ConfigFile } from './config-file';
+import { DEFAULT_TASK_QUEUE, roleTaskQueue } from './shared/constants';
+import { BOSS_SYSTEM_PROMPT, DEFAULT_ROLES, roleInfoOf, type RoleDefinition } from './shared/roles';
+import type { RoleInfo } from './shared/types';
 
 const optionalText = z
   .string()
@@ -26,6 +30,12 @@ const EnvSchema = z.object({
   MAESTRO_UI_PORT: optionalText.pipe(z.coerce.number<string | undefined>().int().min(1).max(65535).optional()),
   OPENAI_API_KEY: optionalText,
   OPENAI_BASE_URL: optionalText.pipe(z.url({ message: 'must be a URL such as https://api.openai.com/v1' }).optional()),
+  AZURE_OPENAI_ENDPOINT: optionalText.pipe(
+    z.url({ message: 'must be a URL such as https://my-resource.openai.azure.com' }).optional(),
+  ),
+  AZURE_OPENAI_API_KEY: optionalText,
+  OPENAI_API_VERSION: optionalText,
+  MAESTRO_CONFIG: optionalText,
   MAESTRO_MODEL: optionalText,
   MAESTRO_BOSS_MODEL: optionalText,
   MAESTRO_LOG_LEVEL: optionalText.pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).optional()),
@@ -57,10 +67,23 @@ export interface MaestroConfig {
     baseUrl?: string;
     /** True when neither key nor base URL is set: the simulated LLM is used. */
     simulated: boolean;
+    /** Which client talks to the provider: any OpenAI-compatible server, or Azure OpenAI. */
+    provider: 'openai' | 'azure';
+    /** Azure OpenAI settings (provider 'azure'); the model names are deployment names there. */
+    azure?: { endpoint: string; apiVersion: string };
+    /** Default model of roles without their own. */
     workerModel: string;
     bossModel: string;
     timeoutMs: number;
+    /** Price overrides per model from the config file (merged over the built-in table). */
+    prices: Record<string, ModelPrice>;
   };
+  /** The configuration file that was read, if any. */
+  configFile?: string;
+  /** The worker roles, resolved: every role has a model; own task queues have their names. */
+  roles: RoleDefinition[];
+  /** The Boss's model settings. */
+  boss: { model: string; systemPrompt: string; temperature?: number; maxTokens?: number };
 }
 
 /** Thrown for invalid configuration; the message lists every bad variable. */
@@ -83,8 +106,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     );
   }
   const e = parsed.data;
-  const simulated = !e.OPENAI_API_KEY && !e.OPENAI_BASE_URL;
+  const azure = azureSettings(e);
+  const simulated = !e.OPENAI_API_KEY && !e.OPENAI_BASE_URL && !azure;
   const workerModel = e.MAESTRO_MODEL ?? (simulated ? 'maestro-sim' : DEFAULT_MODEL);
+  const taskQueue = e.MAESTRO_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  let file: { file: string; config: ConfigFile } | undefined;
+  try {
+    file = readConfigFile(e.MAESTRO_CONFIG, cwd);
+  } catch (err) {
+    if (err instanceof ConfigFileError) throw new ConfigError(err.message);
+    throw err;
+  }
+  const boss = file?.config.boss;
   return {
     home: path.resolve(cwd, e.MAESTRO_HOME ?? '.maestro'),
     temporal: {
@@ -92,18 +125,76 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       namespace: e.TEMPORAL_NAMESPACE ?? 'default',
       apiKey: e.TEMPORAL_API_KEY,
       tls: e.TEMPORAL_TLS === 'true' || (e.TEMPORAL_TLS === undefined && e.TEMPORAL_API_KEY !== undefined),
-      taskQueue: e.MAESTRO_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
+      taskQueue,
     },
     uiPort: e.MAESTRO_UI_PORT ?? 8233,
     logLevel: e.MAESTRO_LOG_LEVEL ?? 'WARN',
     simLatencyMs: e.MAESTRO_SIM_LATENCY_MS ?? 150,
     llm: {
-      apiKey: e.OPENAI_API_KEY,
+      apiKey: azure ? (e.AZURE_OPENAI_API_KEY ?? e.OPENAI_API_KEY) : e.OPENAI_API_KEY,
       baseUrl: e.OPENAI_BASE_URL,
       simulated,
+      provider: azure ? 'azure' : 'openai',
+      ...(azure ? { azure } : {}),
       workerModel,
       bossModel: e.MAESTRO_BOSS_MODEL ?? workerModel,
       timeoutMs: e.MAESTRO_LLM_TIMEOUT_MS ?? 120_000,
+      prices: Object.fromEntries(
+        Object.entries(file?.config.prices ?? {}).map(([m, p]) => [m, { ...p, cachedInput: p.cachedInput ?? p.input }]),
+      ),
+    },
+    ...(file ? { configFile: file.file } : {}),
+    roles: resolveRoles(file?.config.roles, workerModel, taskQueue),
+    boss: {
+      model: boss?.model ?? e.MAESTRO_BOSS_MODEL ?? workerModel,
+      systemPrompt: boss?.systemPrompt ?? BOSS_SYSTEM_PROMPT,
+      ...(boss?.temperature !== undefined ? { temperature: boss.temperature } : {}),
+      ...(boss?.maxTokens !== undefined ? { maxTokens: boss.maxTokens } : {}),
     },
   };
+}
+
+/** Azure OpenAI is used when AZURE_OPENAI_ENDPOINT is set; checks the variables it needs. */
+function azureSettings(e: z.infer<typeof EnvSchema>): { endpoint: string; apiVersion: string } | undefined {
+  if (!e.AZURE_OPENAI_ENDPOINT) return undefined;
+  const problems: string[] = [];
+  if (e.OPENAI_BASE_URL)
+    problems.push('  OPENAI_BASE_URL: must not be set together with AZURE_OPENAI_ENDPOINT (choose one provider)');
+  if (!e.OPENAI_API_VERSION)
+    problems.push('  OPENAI_API_VERSION: required with AZURE_OPENAI_ENDPOINT, e.g. 2024-10-21 (see the Azure docs)');
+  if (!e.AZURE_OPENAI_API_KEY && !e.OPENAI_API_KEY)
+    problems.push(
+      '  AZURE_OPENAI_API_KEY: required with AZURE_OPENAI_ENDPOINT (the key of your Azure OpenAI resource)',
+    );
+  if (problems.length > 0)
+    throw new ConfigError(
+      `Invalid configuration:\n${problems.join('\n')}\nFix these environment variables and try again.`,
+    );
+  return { endpoint: e.AZURE_OPENAI_ENDPOINT.replace(/\/+$/, ''), apiVersion: e.OPENAI_API_VERSION! };
+}
+
+/**
+ * The configured roles with everything filled in: built-in roles named in the file inherit what
+ * the file leaves out; `taskQueue: true` becomes the conventional queue name of the role.
+ */
+function resolveRoles(fileRoles: ConfigFile['roles'], defaultModel: string, mainQueue: string): RoleDefinition[] {
+  if (!fileRoles) return DEFAULT_ROLES.map((r) => ({ ...r, model: defaultModel }));
+  return fileRoles.map((r) => {
+    const base = DEFAULT_ROLES.find((d) => d.name === r.name);
+    const { taskQueue, ...rest } = r;
+    const queue = taskQueue === true ? roleTaskQueue(r.name, mainQueue) : taskQueue || undefined;
+    return {
+      ...base,
+      ...rest,
+      description: r.description ?? base?.description ?? '',
+      systemPrompt: r.systemPrompt ?? base?.systemPrompt ?? '',
+      model: r.model ?? defaultModel,
+      ...(queue ? { taskQueue: queue } : {}),
+    };
+  });
+}
+
+/** The roles a new run is given (name, description, own queue, retry), from the configuration. */
+export function runRoles(config: MaestroConfig = loadConfig()): RoleInfo[] {
+  return config.roles.map(roleInfoOf);
 }

@@ -1,9 +1,18 @@
 /**
- * Bridges activities to Temporal's activity context when there is one: heartbeats while a
- * model call is in flight (so cancellation reaches us and a dead worker is noticed) and the
- * cancellation signal to abort the HTTP request. Outside an activity (unit tests) both are no-ops.
+ * Bridges LLM activities to Temporal's activity context: heartbeats while a model call is in
+ * flight (so a cancellation reaches us within seconds and a dead worker is noticed), the
+ * cancellation signal that aborts the HTTP request, and the call records of earlier attempts
+ * (kept in heartbeat details, so a retried activity still reports what the failed ones cost).
+ * Outside an activity (unit tests) all of it is a no-op.
  */
+import os from 'node:os';
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { z } from 'zod';
+import type { LlmCallKind, LlmCallRecord } from '../shared/types';
+import { addUsage, emptyUsage } from '../shared/usage';
+import type { StructuredLlm, StructuredRequest, StructuredResponse } from './llm/structured';
+import { usageOfRecord } from './llm/structured';
 
 function currentContext(): Context | undefined {
   try {
@@ -13,15 +22,25 @@ function currentContext(): Context | undefined {
   }
 }
 
-/** Heartbeat interval; the workflow's heartbeat timeout must be comfortably larger. */
-export const HEARTBEAT_EVERY_MS = 5_000;
+/**
+ * Heartbeat interval. The worker's `maxHeartbeatThrottleInterval` decides how often heartbeats
+ * reach the server (and so how soon a cancellation arrives); beating more often costs nothing.
+ */
+export const HEARTBEAT_EVERY_MS = 1_000;
 
-/** Runs `fn` with the activity's abort signal, heartbeating until it settles. */
-export async function withActivityContext<T>(fn: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+/** Identity of this worker process, as Temporal's default worker identity spells it. */
+export const WORKER_IDENTITY = `${process.pid}@${os.hostname()}`;
+
+/** Runs `fn` with the activity's abort signal, heartbeating (with `details()`) until it settles. */
+export async function withActivityContext<T>(
+  fn: (signal: AbortSignal | undefined) => Promise<T>,
+  details?: () => unknown,
+): Promise<T> {
   const ctx = currentContext();
   if (!ctx) return fn(undefined);
-  ctx.heartbeat();
-  const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+  const beat = () => ctx.heartbeat(details?.());
+  beat();
+  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
   try {
     return await fn(ctx.cancellationSignal);
   } finally {
@@ -32,4 +51,68 @@ export async function withActivityContext<T>(fn: (signal: AbortSignal | undefine
 /** The current activity attempt (1 outside an activity). */
 export function activityAttempt(): number {
   return currentContext()?.info.attempt ?? 1;
+}
+
+/** Call records that earlier attempts of this activity left in their heartbeat details. */
+function earlierCalls(ctx: Context | undefined): LlmCallRecord[] {
+  const d: unknown = ctx?.info.heartbeatDetails;
+  if (typeof d !== 'object' || d === null || !Array.isArray((d as { calls?: unknown }).calls)) return [];
+  const attempt = ctx?.info.attempt ?? 1;
+  return (d as { calls: LlmCallRecord[] }).calls.filter((c) => c.attempt < attempt);
+}
+
+/** Who makes an LLM call, for its records. */
+export interface CallOwner {
+  kind: LlmCallKind;
+  role: string;
+  ticketId?: string;
+}
+
+/**
+ * One structured LLM call inside the current activity: cancellable, heartbeating, and returning
+ * the call records of this attempt and every earlier one (`usage` adds them all up). A failure
+ * carries the records in its details, so the workflow can book what a failed activity cost.
+ */
+export async function callLlm<T extends z.ZodType>(
+  llm: Pick<StructuredLlm, 'call'>,
+  req: Omit<StructuredRequest<T>, 'signal' | 'meta' | 'onCall'>,
+  owner: CallOwner,
+): Promise<StructuredResponse<z.infer<T>>> {
+  const ctx = currentContext();
+  const calls = earlierCalls(ctx);
+  const meta = {
+    ...owner,
+    attempt: ctx?.info.attempt ?? 1,
+    ...(ctx ? { taskQueue: ctx.info.taskQueue } : {}),
+    workerIdentity: WORKER_IDENTITY,
+  };
+  try {
+    const res = await withActivityContext(
+      (signal) =>
+        llm.call({
+          ...req,
+          signal,
+          meta,
+          onCall: (r) => {
+            calls.push(r);
+            ctx?.heartbeat({ calls });
+          },
+        }),
+      () => ({ calls }),
+    );
+    // A stand-in `llm` (tests) may not report calls: then take what it returned.
+    for (const r of res.calls ?? []) if (!calls.includes(r)) calls.push(r);
+    const usage = calls.reduce((u, c) => addUsage(u, usageOfRecord(c)), emptyUsage());
+    return { ...res, usage: calls.length > 0 ? usage : res.usage, calls };
+  } catch (err) {
+    if (!(err instanceof ApplicationFailure)) throw err;
+    throw ApplicationFailure.create({
+      type: err.type ?? undefined,
+      message: err.message,
+      nonRetryable: err.nonRetryable ?? undefined,
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- Duration's `ms` types resolve as error types here
+      ...(err.nextRetryDelay !== undefined ? { nextRetryDelay: err.nextRetryDelay } : {}),
+      details: [{ calls }],
+    });
+  }
 }

@@ -7,9 +7,14 @@ import type { StructuredLlm } from './llm/structured';
 export interface ActivityDeps {
   llm: Pick<StructuredLlm, 'call'>;
   store: ArtifactStore;
+  /** Roles this worker can execute, with their prompts and model settings. */
   roles: readonly RoleDefinition[];
   bossSystemPrompt: string;
   bossModel: string;
+  /** The Boss's sampling temperature and output-token limit (unset: the provider's defaults). */
+  bossTemperature?: number;
+  bossMaxTokens?: number;
+  /** Model of a role that has no `model` of its own. */
   workerModel: (role: string) => string;
   /** Characters of each file the reviewer sees (more than dependents see: it judges the work). */
   reviewExcerptChars: number;

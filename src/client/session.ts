@@ -22,7 +22,7 @@ export const logToStderr = (line: string): void => {
 
 /** Runs `body` inside a session and cleans up whatever happens. */
 export async function withSession<T>(
-  opts: Pick<RuntimeOptions, 'worker' | 'simPort'> & { log?: (line: string) => void },
+  opts: Pick<RuntimeOptions, 'worker' | 'simPort' | 'queues'> & { log?: (line: string) => void },
   body: (s: Session) => Promise<T>,
 ): Promise<T> {
   const log = opts.log ?? logToStderr;

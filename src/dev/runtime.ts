@@ -1,7 +1,8 @@
 /**
  * The local runtime behind `maestro run` and `maestro dev`: it finds or starts Temporal, starts
- * the simulated LLM when no provider is configured, and starts an in-process worker when no
- * worker polls the task queue. Everything it starts, `stop()` stops (also on Ctrl-C).
+ * the simulated LLM when no provider is configured, and starts in-process workers when no
+ * worker polls the task queue (for `maestro run`/`dev`: the main queue and every role queue).
+ * Everything it starts, `stop()` stops (also on Ctrl-C).
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,7 +11,8 @@ import { temporal } from '@temporalio/proto';
 import { connectClient, connectWorker, LOCAL_ADDRESS } from '../client/connection';
 import type { MaestroConfig } from '../config';
 import { activityDepsFromConfig } from '../workers/activity-deps';
-import { createMaestroWorker } from '../workers/create-worker';
+import { createMaestroWorker, createRoleWorker } from '../workers/create-worker';
+import { planWorkers, type QueueSelection, type WorkerSpec } from '../workers/role-queues';
 import { isListening, MAESTRO_SEARCH_ATTRIBUTES, startDevServer, type DevServer } from './dev-server';
 import { startSimLlm, type SimLlm } from './sim-llm';
 import { resolveTemporalCli } from './temporal-cli';
@@ -22,6 +24,8 @@ export interface RuntimeOptions {
   worker: 'auto' | 'always' | 'never';
   /** Simulated LLM port when one is started (0 = any free port). */
   simPort?: number;
+  /** Queues the started workers poll; default 'all' (main queue and every role queue). */
+  queues?: QueueSelection;
 }
 
 /** Handles on what the runtime started; `stop()` undoes all of it. */
@@ -31,20 +35,24 @@ export interface LocalRuntime {
   uiUrl?: string;
   devServer?: DevServer;
   sim?: SimLlm;
+  /** The first worker started (the main one unless only role queues were asked for). */
   worker?: Worker;
+  /** Every worker started, with what it polls. */
+  workers: { spec: WorkerSpec; worker: Worker }[];
   stop(): Promise<void>;
 }
 
 /** Brings up whatever is missing for a run, as described in the module comment. */
 export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOptions): Promise<LocalRuntime> {
   installRuntimeLogger(config.logLevel);
+  const specs = planWorkers(config, opts.queues ?? 'all'); // bad --roles fail before anything starts
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch((err: unknown) => opts.log(`warning: ${(err as Error).message}`));
     stops.length = 0;
   };
   try {
-    const rt: LocalRuntime = { address: config.temporal.address ?? LOCAL_ADDRESS, stop };
+    const rt: LocalRuntime = { address: config.temporal.address ?? LOCAL_ADDRESS, workers: [], stop };
     if (!config.temporal.address && !(await isListening('127.0.0.1', 7233))) {
       const cli = await resolveTemporalCli({ maestroHome: config.home, log: opts.log });
       await mkdir(path.join(config.home, 'logs'), { recursive: true });
@@ -79,19 +87,23 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
     }
     if (wantWorker) {
       const connection: NativeConnection = await connectWorker(config, rt.address);
-      const worker = await createMaestroWorker({
-        connection,
-        namespace: config.temporal.namespace,
-        taskQueue: config.temporal.taskQueue,
-        deps: activityDepsFromConfig(config, llmBaseUrl),
-      });
-      const running = worker.run();
-      stops.push(async () => {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
-        await running.catch(() => undefined);
-        await connection.close();
-      });
-      rt.worker = worker;
+      stops.push(() => connection.close());
+      for (const spec of specs) {
+        const common = {
+          connection,
+          namespace: config.temporal.namespace,
+          taskQueue: spec.taskQueue,
+          deps: activityDepsFromConfig(config, llmBaseUrl, spec.roles),
+        };
+        const worker = spec.kind === 'main' ? await createMaestroWorker(common) : await createRoleWorker(common);
+        const running = worker.run();
+        stops.push(async () => {
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+          await running.catch(() => undefined);
+        });
+        rt.workers.push({ spec, worker });
+        rt.worker ??= worker;
+      }
     }
     return rt;
   } catch (err) {

@@ -9,6 +9,14 @@ export const DEFAULT_TASK_QUEUE = 'maestro';
 /** Prefix of per-role task queues: `maestro-role-coder`, ... */
 export const ROLE_QUEUE_PREFIX = 'maestro-role-';
 
+/**
+ * Default task queue of a role that has its own workers: `maestro-role-coder` on the default
+ * queue, `<queue>-role-coder` when MAESTRO_TASK_QUEUE is set, so deployments never share one.
+ */
+export function roleTaskQueue(role: string, mainQueue: string = DEFAULT_TASK_QUEUE): string {
+  return mainQueue === DEFAULT_TASK_QUEUE ? `${ROLE_QUEUE_PREFIX}${role}` : `${mainQueue}-role-${role}`;
+}
+
 /** Largest goal text a run accepts; larger goals belong in a file the Boss can summarise. */
 export const MAX_GOAL_CHARS = 4000;
 

@@ -2,12 +2,26 @@
  * The worker roles Maestro ships with. The Boss sees each role's name and description when it
  * assigns tickets; the system prompt is what the worker is told about itself.
  */
+import type { RoleInfo } from './types';
 
-/** A worker role as configured. */
-export interface RoleDefinition {
-  name: string;
-  description: string;
+/** A worker role as configured (maestro.config.json or the defaults below). */
+export interface RoleDefinition extends RoleInfo {
   systemPrompt: string;
+  /** Model of this role; unset: MAESTRO_MODEL or the default model. */
+  model?: string;
+  temperature?: number;
+  /** Output-token limit of one answer (sent as `max_completion_tokens`). */
+  maxTokens?: number;
+}
+
+/** What the workflows need to know about a role: no prompts, no models (those stay on workers). */
+export function roleInfoOf(role: RoleDefinition): RoleInfo {
+  return {
+    name: role.name,
+    description: role.description,
+    ...(role.taskQueue !== undefined ? { taskQueue: role.taskQueue } : {}),
+    ...(role.retry !== undefined ? { retry: { ...role.retry } } : {}),
+  };
 }
 
 /** Default worker roles (Coder, Designer, Tester, Writer). */

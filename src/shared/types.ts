@@ -15,10 +15,59 @@ export interface ArtifactRef {
   uri: string;
 }
 
+/**
+ * Retry settings of one role's work activity, as plain data (it travels in workflow inputs).
+ * Unset fields keep the defaults of `LLM_ACTIVITY`; non-retryable failure types always apply.
+ */
+export interface RoleRetryPolicy {
+  initialIntervalMs?: number;
+  backoffCoefficient?: number;
+  maximumIntervalMs?: number;
+  /** Attempts in total, the first included (1 = never retry). */
+  maximumAttempts?: number;
+}
+
 /** A worker role the Boss can assign tickets to. */
 export interface RoleInfo {
   name: string;
   description: string;
+  /** Task queue of this role's work activity when it has its own workers (else the run's queue). */
+  taskQueue?: string;
+  /** Retry policy of this role's work activity. */
+  retry?: RoleRetryPolicy;
+}
+
+/** What an LLM call was for: planning, a worker's ticket, a review, the final report. */
+export type LlmCallKind = 'plan' | 'work' | 'review' | 'final';
+
+/**
+ * One HTTP call to a model, as recorded by the activity that made it (repair calls and calls of
+ * failed attempts included), so a run can show where every token, dollar and second went.
+ */
+export interface LlmCallRecord {
+  kind: LlmCallKind;
+  /** The worker role, or `boss`. */
+  role: string;
+  ticketId?: string;
+  /** The model that answered (as the provider reports it), else the one asked for. */
+  model: string;
+  promptTokens: number;
+  cachedTokens: number;
+  completionTokens: number;
+  usd: number;
+  latencyMs: number;
+  /** Temporal activity attempt (1-based) the call belongs to. */
+  attempt: number;
+  /** ISO time the request was sent. */
+  startedAt: string;
+  /** True for the repair call that showed the model its invalid answer. */
+  repaired: boolean;
+  /** Failure type when the call got no usable answer (rate limit, 5xx, timeout, bad output...). */
+  error?: string;
+  /** Task queue of the activity that made the call (shows per-role routing). */
+  taskQueue?: string;
+  /** Identity of the worker process (`pid@host`) that made the call. */
+  workerIdentity?: string;
 }
 
 /** What an accepted ticket hands to the tickets that depend on it. */
@@ -34,13 +83,26 @@ export interface TicketOutput {
 export type TicketState = 'pending' | 'running' | 'accepted' | 'escalated' | 'failed' | 'blocked' | 'skipped';
 
 /** Lifecycle of a run. */
-export type RunPhase = 'planning' | 'executing' | 'finalizing' | 'completed' | 'failed' | 'cancelled';
+export type RunPhase = 'planning' | 'executing' | 'finalizing' | 'completed' | 'stopped' | 'failed' | 'cancelled';
 
 /** One review round of a ticket. */
 export interface ReviewRecord {
   attempt: number;
   verdict: 'accept' | 'revise';
   feedback: string;
+}
+
+/** Money and token caps; either may be left out. */
+export interface Budget {
+  usd?: number;
+  tokens?: number;
+}
+
+/** Timeout handling of one gate kind, as given to a run. */
+export interface GatePolicyInput {
+  /** Milliseconds to wait for a person before `onTimeout` applies; absent waits forever. */
+  timeoutMs?: number;
+  onTimeout?: 'approve' | 'reject' | 'fail' | 'wait';
 }
 
 /** Input of the orchestrator workflow (one object so fields can be added safely). */
@@ -50,20 +112,42 @@ export interface RunInput {
   maxParallel?: number;
   maxRevisions?: number;
   maxReplans?: number;
+  /** 'manual' waits for a person to approve the plan (default 'auto'). */
+  planApproval?: 'manual' | 'auto';
+  /** 'manual' waits for a person to approve the final result (default 'auto'). */
+  finalApproval?: 'manual' | 'auto';
+  /** Per gate kind: how long to wait and what to do then (default: wait forever). */
+  gatePolicies?: Partial<Record<'plan' | 'ticket' | 'final' | 'budget', GatePolicyInput>>;
+  /** Cap of the whole run; reaching it opens a budget gate. */
+  budget?: Budget;
+  /** Cap of each ticket; reaching it escalates the ticket. */
+  ticketBudget?: Budget;
+  /** Whether Maestro's search attributes are registered, so the run may upsert them. */
+  searchAttributes?: boolean;
 }
 
 /** Input of one ticket child workflow. */
 export interface TicketInput {
   runId: string;
   ticket: Ticket;
+  /** The configured role of the ticket (routing and retry settings travel with it). */
+  role?: RoleInfo;
   dependencies: TicketOutput[];
   maxRevisions: number;
+  /** A person's feedback when they sent an escalated ticket back for another round. */
+  initialFeedback?: string;
+  /** Per-ticket cap; the child stops and escalates before a call once it is reached. */
+  budget?: Budget;
+  /** When the run has a budget, the child asks the run for permission before each LLM call. */
+  budgetPermits?: boolean;
 }
 
 /** How a ticket child ended. */
 export interface TicketOutcome {
   ticketId: string;
   status: 'accepted' | 'escalated';
+  /** Why it was escalated: the reviewer never accepted it, or its budget ran out. */
+  escalation?: 'revisions' | 'budget';
   attempts: number;
   summary: string;
   artifacts: ArtifactRef[];
@@ -72,6 +156,11 @@ export interface TicketOutcome {
   workUsage: Usage;
   /** Spent by the Boss reviewing this ticket. */
   reviewUsage: Usage;
+  /**
+   * Every LLM call of the ticket (work and review, all attempts), oldest first. Optional: absent
+   * in outcomes recorded before it existed and in outcomes a gate decision makes up.
+   */
+  calls?: LlmCallRecord[];
 }
 
 /** A ticket as the status query and the result show it. */
@@ -96,6 +185,40 @@ export interface CostView {
   byRole: Record<string, Usage>;
 }
 
+/** Kinds of human approval gates. */
+export type GateKind = 'plan' | 'ticket' | 'final' | 'budget';
+
+/** What happens when a gate's timeout passes without a decision. */
+export type GateTimeoutPolicy = 'approve' | 'reject' | 'fail' | 'wait';
+
+/** A gate as the status query and the audit show it. */
+export interface GateView {
+  /** Unique within the run, e.g. `plan#1`, `ticket:T3#1`, `budget#2`. */
+  id: string;
+  kind: GateKind;
+  ticketId?: string;
+  /** Why the gate opened, for the person deciding. */
+  reason: string;
+  openedAt: string;
+  /** When the timeout policy applies (absent: waits forever). */
+  deadline?: string;
+  onTimeout: GateTimeoutPolicy;
+  state: 'pending' | 'approved' | 'rejected' | 'timed-out';
+  decision?: { decision: string; by: string; at: string; comment?: string };
+}
+
+/** One line of the audit log: decisions, ignored signals, budget changes, timeouts. */
+export interface AuditEntry {
+  at: string;
+  by: string;
+  action: string;
+  gate?: string;
+  ticketId?: string;
+  comment?: string;
+  /** For ignored input: why it was ignored. */
+  error?: string;
+}
+
 /** Answer of the `status` query; the `maestro status --json` contract builds on it. */
 export interface RunStatus {
   runId: string;
@@ -104,8 +227,10 @@ export interface RunStatus {
   planSummary?: string;
   planAttempts: number;
   tickets: TicketView[];
-  pendingGates: unknown[];
+  pendingGates: GateView[];
   cost: CostView;
+  budget?: Budget;
+  audit: AuditEntry[];
   error?: string;
 }
 
@@ -118,9 +243,12 @@ export interface ManifestEntry extends ArtifactRef {
 export interface RunResult {
   runId: string;
   goal: string;
-  status: 'completed' | 'partial';
+  /** completed: all accepted; partial: some not; stopped: a person ended it at the budget gate; rejected: the final result was rejected after its revision. */
+  status: 'completed' | 'partial' | 'stopped' | 'rejected';
   plan: Plan;
   planAttempts: number;
+  gates: GateView[];
+  audit: AuditEntry[];
   report: FinalReport;
   tickets: TicketView[];
   manifest: ManifestEntry[];

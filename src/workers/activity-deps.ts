@@ -2,28 +2,43 @@
 import path from 'node:path';
 import type { ActivityDeps } from '../activities';
 import { FsArtifactStore } from '../activities/artifacts/fs-store';
+import { priceTable } from '../activities/llm/pricing';
 import { StructuredLlm } from '../activities/llm/structured';
 import type { MaestroConfig } from '../config';
-import { BOSS_SYSTEM_PROMPT, DEFAULT_ROLES } from '../shared/roles';
+import type { RoleDefinition } from '../shared/roles';
 
 /** Where the filesystem artifact store lives under MAESTRO_HOME. */
 export function artifactRoot(home: string): string {
   return path.join(home, 'artifacts');
 }
 
-/** Activity dependencies for `config`; `llmBaseUrl` overrides the configured URL (simulated LLM). */
-export function activityDepsFromConfig(config: MaestroConfig, llmBaseUrl?: string): ActivityDeps {
+/**
+ * Activity dependencies for `config`: the configured roles with their models, temperatures,
+ * output limits and prompts, and the Boss's. `llmBaseUrl` overrides the provider (simulated LLM);
+ * `roles` narrows the roles (a worker for some roles only).
+ */
+export function activityDepsFromConfig(
+  config: MaestroConfig,
+  llmBaseUrl?: string,
+  roles: readonly RoleDefinition[] = config.roles,
+): ActivityDeps {
+  const simulated = llmBaseUrl !== undefined;
   return {
     llm: new StructuredLlm({
+      provider: simulated ? 'openai' : config.llm.provider,
       baseUrl: llmBaseUrl ?? config.llm.baseUrl,
       apiKey: config.llm.apiKey,
+      ...(!simulated && config.llm.azure ? { azure: config.llm.azure } : {}),
       timeoutMs: config.llm.timeoutMs,
+      prices: priceTable(config.llm.prices),
     }),
     store: new FsArtifactStore(artifactRoot(config.home)),
-    roles: DEFAULT_ROLES,
-    bossSystemPrompt: BOSS_SYSTEM_PROMPT,
-    bossModel: config.llm.bossModel,
-    workerModel: () => config.llm.workerModel,
+    roles,
+    bossSystemPrompt: config.boss.systemPrompt,
+    bossModel: config.boss.model,
+    ...(config.boss.temperature !== undefined ? { bossTemperature: config.boss.temperature } : {}),
+    ...(config.boss.maxTokens !== undefined ? { bossMaxTokens: config.boss.maxTokens } : {}),
+    workerModel: (name) => roles.find((r) => r.name === name)?.model ?? config.llm.workerModel,
     reviewExcerptChars: 6000,
   };
 }

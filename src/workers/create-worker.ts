@@ -1,14 +1,26 @@
 /**
- * Creates a Maestro worker: the workflows plus every activity, on one task queue. Used by
+ * Creates Maestro workers: the main one (workflows plus every activity, on one task queue) and
+ * activity-only role workers (the work activity of some roles, on their own queue). Used by
  * `maestro worker`, by the in-process worker of `maestro run`/`maestro dev`, and by tests.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { createWorkerActivities } from '../activities/roles/worker';
 
 /** Where `npm run build` writes the pre-bundled workflow code (next to the compiled sources). */
 export const PREBUILT_BUNDLE = path.join(__dirname, '..', 'workflow-bundle.js');
+
+/**
+ * Options every Maestro worker shares. Heartbeats reach the server at least every 2 s (the SDK
+ * would otherwise wait up to 80% of the heartbeat timeout), so cancelling a run aborts its
+ * in-flight LLM requests within seconds.
+ */
+export const WORKER_DEFAULTS: Partial<WorkerOptions> = {
+  shutdownGraceTime: '5 seconds',
+  maxHeartbeatThrottleInterval: '2 seconds',
+};
 
 /** Options of `createMaestroWorker`. */
 export interface MaestroWorkerOptions {
@@ -36,7 +48,22 @@ export async function createMaestroWorker(opts: MaestroWorkerOptions): Promise<W
     taskQueue: opts.taskQueue,
     activities: createActivities(opts.deps),
     ...workflowSource(opts.workflowBundlePath),
-    shutdownGraceTime: '5 seconds',
+    ...WORKER_DEFAULTS,
+    ...opts.overrides,
+  });
+}
+
+/**
+ * Creates (does not run) an activity-only worker for a role queue: no workflows, no Boss, just
+ * `performTicket` for the roles in `deps.roles`.
+ */
+export async function createRoleWorker(opts: Omit<MaestroWorkerOptions, 'workflowBundlePath'>): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    activities: createWorkerActivities(opts.deps),
+    ...WORKER_DEFAULTS,
     ...opts.overrides,
   });
 }

@@ -27,7 +27,10 @@ export const DEFAULT_PRICES: Readonly<Record<string, ModelPrice>> = {
   'maestro-sim': { input: 0.4, cachedInput: 0.1, output: 1.6 },
 };
 
-/** Looks up a model's price, also for dated snapshots such as `gpt-4o-2024-08-06`. */
+/**
+ * Looks up a model's price, also for dated snapshots such as `gpt-4o-2024-08-06` and for
+ * router names such as `openai/gpt-4o-mini` (OpenRouter) when only the bare name is listed.
+ */
 export function priceFor(
   model: string,
   table: Readonly<Record<string, ModelPrice>> = DEFAULT_PRICES,
@@ -36,7 +39,14 @@ export function priceFor(
   const base = Object.keys(table)
     .filter((k) => model.startsWith(`${k}-`))
     .sort((a, b) => b.length - a.length)[0];
-  return base ? table[base] : undefined;
+  if (base) return table[base];
+  const slash = model.lastIndexOf('/');
+  return slash >= 0 ? priceFor(model.slice(slash + 1), table) : undefined;
+}
+
+/** The built-in table with the configuration's overrides on top. */
+export function priceTable(overrides: Readonly<Record<string, ModelPrice>> = {}): Record<string, ModelPrice> {
+  return { ...DEFAULT_PRICES, ...overrides };
 }
 
 /** Cost of one call; cached prompt tokens are billed at the cached rate. Unknown models cost 0. */

@@ -2,17 +2,32 @@
  * The one way Maestro talks to a model: a chat completion whose answer must match a zod
  * schema. We send `zodResponseFormat` (the widest-supported structured-output form) through
  * `chat.completions.create` and validate ourselves, so a bad answer's tokens are still counted
- * and the answer can be shown to the model once for repair.
+ * and the answer can be shown to the model once for repair. Every HTTP call becomes an
+ * `LlmCallRecord`, failed ones included.
  */
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
 import type { z } from 'zod';
 import { FailureType } from '../../shared/errors';
+import type { LlmCallKind, LlmCallRecord } from '../../shared/types';
 import { addUsage, emptyUsage, type Usage } from '../../shared/usage';
-import { classifyLlmError } from './errors';
-import { costOf, type ModelPrice } from './pricing';
 import type { Prompt } from '../roles/prompts';
+import { createOpenAiClient, endpointOf, keyVariableOf, type LlmSettings } from './client';
+import { classifyLlmError } from './errors';
+import { costOf, priceFor } from './pricing';
+
+export type { LlmSettings } from './client';
+
+/** Who makes a call and in which activity attempt, for the call records. */
+export interface CallMeta {
+  kind: LlmCallKind;
+  role: string;
+  ticketId?: string;
+  attempt: number;
+  taskQueue?: string;
+  workerIdentity?: string;
+}
 
 /** What one structured call asks for. */
 export interface StructuredRequest<T extends z.ZodType> {
@@ -25,6 +40,10 @@ export interface StructuredRequest<T extends z.ZodType> {
   temperature?: number;
   maxTokens?: number;
   signal?: AbortSignal;
+  /** Who is calling (default: a 'work' call of role 'unknown', attempt 1). */
+  meta?: CallMeta;
+  /** Told about each call as soon as it ends, so the caller can keep it even if a later one fails. */
+  onCall?: (record: LlmCallRecord) => void;
 }
 
 /** A validated answer with what it cost (repair calls included). */
@@ -33,70 +52,82 @@ export interface StructuredResponse<T> {
   usage: Usage;
   model: string;
   latencyMs: number;
+  /** The HTTP calls this answer took (one, or two with a repair). */
+  calls: LlmCallRecord[];
 }
 
-/** Settings of the provider connection. */
-export interface LlmSettings {
-  baseUrl?: string;
-  apiKey?: string;
-  timeoutMs: number;
-  prices?: Readonly<Record<string, ModelPrice>>;
-}
+const DEFAULT_META: CallMeta = { kind: 'work', role: 'unknown', attempt: 1 };
 
 /** Thin wrapper over the openai client; Temporal owns retries, so the client makes one attempt. */
 export class StructuredLlm {
   private readonly client: OpenAI;
 
   constructor(private readonly settings: LlmSettings) {
-    this.client = new OpenAI({
-      baseURL: settings.baseUrl,
-      apiKey: settings.apiKey ?? 'not-needed',
-      maxRetries: 0,
-      timeout: settings.timeoutMs,
-    });
+    this.client = createOpenAiClient(settings);
   }
 
   /** Calls the model; on invalid output, makes one repair call with the validation error. */
   async call<T extends z.ZodType>(req: StructuredRequest<T>): Promise<StructuredResponse<z.infer<T>>> {
     const started = Date.now();
+    const meta = req.meta ?? DEFAULT_META;
     const messages: OpenAI.ChatCompletionMessageParam[] = [
       { role: 'system', content: req.prompt.system },
       { role: 'user', content: req.prompt.user },
     ];
-    let usage = emptyUsage();
+    const calls: LlmCallRecord[] = [];
+    const record = (r: Omit<LlmCallRecord, keyof CallMeta | 'attempt'>) => {
+      const full: LlmCallRecord = { ...r, ...meta };
+      calls.push(full);
+      req.onCall?.(full);
+    };
     let lastProblem = '';
     for (let round = 0; round < 2; round++) {
-      const completion = await this.complete(req, messages);
-      usage = addUsage(usage, this.usageOf(req.model, completion));
-      const choice = completion.choices[0];
-      if (!choice) throw badOutput(req.label, 'the response had no choices');
-      if (choice.message.refusal) {
-        throw ApplicationFailure.create({
-          type: FailureType.LlmRefused,
-          message: `${req.label}: the model refused: ${choice.message.refusal}`,
-          nonRetryable: true,
-        });
+      const repaired = round > 0;
+      const startedAt = new Date();
+      const t0 = Date.now();
+      let completion: OpenAI.ChatCompletion;
+      try {
+        completion = await this.complete(req, messages);
+      } catch (err) {
+        if (!(err instanceof CancelledFailure))
+          record({ ...noTokens(req.model, startedAt, Date.now() - t0, repaired), error: typeOf(err) });
+        throw err;
       }
-      if (choice.finish_reason === 'length') {
-        throw ApplicationFailure.create({
-          type: FailureType.LlmTruncated,
-          message: `${req.label}: the answer was cut off at the output-token limit; raise the role's max output tokens or make the ticket smaller`,
-        });
+      const tokens = tokensOf(completion);
+      const model = completion.model || req.model;
+      const base = {
+        model,
+        ...tokens,
+        usd: costOf(priceFor(req.model, this.settings.prices) ? req.model : model, tokens, this.settings.prices),
+        latencyMs: Date.now() - t0,
+        startedAt: startedAt.toISOString(),
+        repaired,
+      };
+      const outcome = judge(req, meta, completion);
+      if (outcome.failure) {
+        record({ ...base, error: outcome.failure.type ?? FailureType.LlmBadOutput });
+        throw outcome.failure;
       }
-      const content = choice.message.content ?? '';
-      const checked = validate(content, req.schema);
-      if (checked.ok)
-        return { data: checked.data, usage, model: completion.model || req.model, latencyMs: Date.now() - started };
+      const checked = validate(outcome.content, req.schema);
+      if (checked.ok) {
+        record(base);
+        const usage = calls.reduce((u, c) => addUsage(u, usageOfRecord(c)), emptyUsage());
+        return { data: checked.data, usage, model, latencyMs: Date.now() - started, calls };
+      }
+      record({ ...base, error: FailureType.LlmBadOutput });
       lastProblem = checked.problem;
       messages.push(
-        { role: 'assistant', content },
+        { role: 'assistant', content: outcome.content },
         {
           role: 'user',
           content: `Your answer was not valid: ${checked.problem}\nAnswer again with JSON that matches the schema exactly.`,
         },
       );
     }
-    throw badOutput(req.label, `${lastProblem} (also after one repair attempt)`);
+    throw ApplicationFailure.create({
+      type: FailureType.LlmBadOutput,
+      message: `${req.label}: ${lastProblem} (also after one repair attempt); will retry`,
+    });
   }
 
   private async complete(req: StructuredRequest<z.ZodType>, messages: OpenAI.ChatCompletionMessageParam[]) {
@@ -113,19 +144,84 @@ export class StructuredLlm {
       );
     } catch (err) {
       if (req.signal?.aborted) throw new CancelledFailure(`${req.label}: cancelled while waiting for the model`);
-      throw classifyLlmError(err, req.label);
+      throw classifyLlmError(err, {
+        label: req.label,
+        endpoint: endpointOf(this.settings),
+        keyVariable: keyVariableOf(this.settings),
+        timeoutMs: this.settings.timeoutMs,
+      });
     }
   }
+}
 
-  private usageOf(model: string, completion: OpenAI.ChatCompletion): Usage {
-    const u = completion.usage;
-    const tokens = {
-      promptTokens: u?.prompt_tokens ?? 0,
-      cachedTokens: u?.prompt_tokens_details?.cached_tokens ?? 0,
-      completionTokens: u?.completion_tokens ?? 0,
+/** Usage of one recorded call (the unit the workflows add up). */
+export function usageOfRecord(r: LlmCallRecord): Usage {
+  const { promptTokens, cachedTokens, completionTokens, usd } = r;
+  return { promptTokens, cachedTokens, completionTokens, usd, calls: 1 };
+}
+
+function noTokens(model: string, startedAt: Date, latencyMs: number, repaired: boolean) {
+  return {
+    model,
+    promptTokens: 0,
+    cachedTokens: 0,
+    completionTokens: 0,
+    usd: 0,
+    latencyMs,
+    startedAt: startedAt.toISOString(),
+    repaired,
+  };
+}
+
+function typeOf(err: unknown): string {
+  return err instanceof ApplicationFailure && err.type ? err.type : FailureType.LlmUnavailable;
+}
+
+function tokensOf(completion: OpenAI.ChatCompletion) {
+  const u = completion.usage;
+  return {
+    promptTokens: u?.prompt_tokens ?? 0,
+    cachedTokens: u?.prompt_tokens_details?.cached_tokens ?? 0,
+    completionTokens: u?.completion_tokens ?? 0,
+  };
+}
+
+/** Refusals, content filters and truncation are failures of their own; else the text to validate. */
+function judge(
+  req: StructuredRequest<z.ZodType>,
+  meta: CallMeta,
+  completion: OpenAI.ChatCompletion,
+): { failure: ApplicationFailure; content?: undefined } | { failure?: undefined; content: string } {
+  const choice = completion.choices[0];
+  if (!choice) return { content: '' };
+  const refusal = choice.message.refusal;
+  if (refusal || choice.finish_reason === 'content_filter') {
+    const why = refusal ? `the model refused: ${refusal}` : "the provider's content filter stopped the answer";
+    return {
+      failure: ApplicationFailure.create({
+        type: FailureType.LlmRefused,
+        message: `${req.label}: ${why} — rephrase the ticket or choose another model for this role. Not retried.`,
+        nonRetryable: true,
+      }),
     };
-    return { ...tokens, usd: costOf(model, tokens, this.settings.prices), calls: 1 };
   }
+  if (choice.finish_reason === 'length') {
+    // Sampling (and reasoning budgets) vary, so one more attempt may fit; a second cut will not.
+    const last = meta.attempt >= 2;
+    const limit = req.maxTokens !== undefined ? ` (${req.maxTokens} tokens)` : '';
+    return {
+      failure: ApplicationFailure.create({
+        type: FailureType.LlmTruncated,
+        message: `${req.label}: the answer was cut off at the output-token limit${limit}; ${
+          last
+            ? `raise "maxTokens" of role ${meta.role} in maestro.config.json or make the ticket smaller. Not retried again.`
+            : 'retrying once'
+        }`,
+        nonRetryable: last,
+      }),
+    };
+  }
+  return { content: choice.message.content ?? '' };
 }
 
 function validate<T extends z.ZodType>(
@@ -142,8 +238,4 @@ function validate<T extends z.ZodType>(
   if (parsed.success) return { ok: true, data: parsed.data };
   const issues = parsed.error.issues.slice(0, 8).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
   return { ok: false, problem: `the JSON does not match the schema: ${issues.join('; ')}` };
-}
-
-function badOutput(label: string, problem: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: FailureType.LlmBadOutput, message: `${label}: ${problem}; will retry` });
 }

@@ -4,10 +4,10 @@
  */
 import { SCHEMA_NAMES } from '../../shared/constants';
 import { FinalReport, planSchemaForRoles, Review, type Plan, type Ticket } from '../../shared/schemas';
-import type { ArtifactRef, RoleInfo } from '../../shared/types';
+import type { ArtifactRef, LlmCallRecord, RoleInfo } from '../../shared/types';
 import type { Usage } from '../../shared/usage';
 import { excerptOf } from '../artifacts/excerpt';
-import { withActivityContext } from '../context';
+import { callLlm } from '../context';
 import type { ActivityDeps } from '../deps';
 import { buildFinalPrompt, buildPlanPrompt, buildReviewPrompt } from './prompts';
 
@@ -39,12 +39,30 @@ export interface FinalizeRunInput {
   planSummary: string;
   tickets: { id: string; role: string; title: string; state: string; summary?: string }[];
   files: string[];
+  /** A person's reason for rejecting the previous report, when revising it. */
+  feedback?: string;
 }
+
+/** What every Boss activity returns besides its answer: spending and the calls behind it. */
+export interface BossSpend {
+  usage: Usage;
+  model: string;
+  calls: LlmCallRecord[];
+}
+
+/** The Boss is booked under this role name (as the run's cost per role shows it). */
+export const BOSS_ROLE_NAME = 'boss';
 
 /** Creates the Boss activities over the given dependencies. */
 export function createBossActivities(deps: ActivityDeps) {
+  const settings = {
+    model: deps.bossModel,
+    ...(deps.bossTemperature !== undefined ? { temperature: deps.bossTemperature } : {}),
+    ...(deps.bossMaxTokens !== undefined ? { maxTokens: deps.bossMaxTokens } : {}),
+  };
+  const spend = (res: BossSpend): BossSpend => ({ usage: res.usage, model: res.model, calls: res.calls });
   return {
-    async planGoal(input: PlanGoalInput): Promise<{ plan: Plan; usage: Usage; model: string }> {
+    async planGoal(input: PlanGoalInput): Promise<{ plan: Plan } & BossSpend> {
       const prompt = buildPlanPrompt({
         bossSystemPrompt: deps.bossSystemPrompt,
         goal: input.goal,
@@ -52,20 +70,21 @@ export function createBossActivities(deps: ActivityDeps) {
         maxTickets: input.maxTickets,
         problems: input.problems,
       });
-      const res = await withActivityContext((signal) =>
-        deps.llm.call({
-          model: deps.bossModel,
+      const res = await callLlm(
+        deps.llm,
+        {
+          ...settings,
           prompt,
           schema: planSchemaForRoles(input.roles.map((r) => r.name)),
           schemaName: SCHEMA_NAMES.plan,
           label: `boss plan (attempt ${input.attempt})`,
-          signal,
-        }),
+        },
+        { kind: 'plan', role: BOSS_ROLE_NAME },
       );
-      return { plan: res.data, usage: res.usage, model: res.model };
+      return { plan: res.data, ...spend(res) };
     },
 
-    async reviewTicket(input: ReviewTicketInput): Promise<{ review: Review; usage: Usage; model: string }> {
+    async reviewTicket(input: ReviewTicketInput): Promise<{ review: Review } & BossSpend> {
       const files = await Promise.all(input.artifacts.map((a) => excerptOf(deps.store, a, deps.reviewExcerptChars)));
       const prompt = buildReviewPrompt({
         bossSystemPrompt: deps.bossSystemPrompt,
@@ -75,32 +94,28 @@ export function createBossActivities(deps: ActivityDeps) {
         attempt: input.attempt,
         revisionsLeft: input.revisionsLeft,
       });
-      const res = await withActivityContext((signal) =>
-        deps.llm.call({
-          model: deps.bossModel,
+      const res = await callLlm(
+        deps.llm,
+        {
+          ...settings,
           prompt,
           schema: Review,
           schemaName: SCHEMA_NAMES.review,
           label: `review ${input.ticket.id} attempt ${input.attempt}`,
-          signal,
-        }),
+        },
+        { kind: 'review', role: BOSS_ROLE_NAME, ticketId: input.ticket.id },
       );
-      return { review: res.data, usage: res.usage, model: res.model };
+      return { review: res.data, ...spend(res) };
     },
 
-    async finalizeRun(input: FinalizeRunInput): Promise<{ report: FinalReport; usage: Usage; model: string }> {
+    async finalizeRun(input: FinalizeRunInput): Promise<{ report: FinalReport } & BossSpend> {
       const prompt = buildFinalPrompt({ bossSystemPrompt: deps.bossSystemPrompt, ...input });
-      const res = await withActivityContext((signal) =>
-        deps.llm.call({
-          model: deps.bossModel,
-          prompt,
-          schema: FinalReport,
-          schemaName: SCHEMA_NAMES.final,
-          label: 'boss final report',
-          signal,
-        }),
+      const res = await callLlm(
+        deps.llm,
+        { ...settings, prompt, schema: FinalReport, schemaName: SCHEMA_NAMES.final, label: 'boss final report' },
+        { kind: 'final', role: BOSS_ROLE_NAME },
       );
-      return { report: res.data, usage: res.usage, model: res.model };
+      return { report: res.data, ...spend(res) };
     },
   };
 }

@@ -118,6 +118,7 @@ export function buildFinalPrompt(args: {
   planSummary: string;
   tickets: readonly { id: string; role: string; title: string; state: string; summary?: string }[];
   files: readonly string[];
+  feedback?: string;
 }): Prompt {
   const rows = args.tickets.map(
     (t) => `- ${t.id} [${t.role}] ${t.title}: ${t.state}${t.summary ? ` — ${t.summary}` : ''}`,
@@ -129,5 +130,6 @@ export function buildFinalPrompt(args: {
     `# Files produced\n${args.files.length > 0 ? bullets(args.files) : '(none)'}`,
     '# Report\nWrite a headline, a summary of what was delivered against the goal, and follow-ups for anything left open.',
   ];
+  if (args.feedback) parts.push(`# Feedback on your previous report (address it)\n${args.feedback}`);
   return { system: `${args.bossSystemPrompt}\n\nTask: write the final report.`, user: parts.join('\n\n') };
 }

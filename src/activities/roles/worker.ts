@@ -7,10 +7,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { SCHEMA_NAMES } from '../../shared/constants';
 import { FailureType } from '../../shared/errors';
 import { WorkResult, type Ticket } from '../../shared/schemas';
-import type { ArtifactRef, TicketOutput } from '../../shared/types';
+import type { ArtifactRef, LlmCallRecord, TicketOutput } from '../../shared/types';
 import type { Usage } from '../../shared/usage';
 import { excerptOf } from '../artifacts/excerpt';
-import { withActivityContext } from '../context';
+import { callLlm } from '../context';
 import type { ActivityDeps } from '../deps';
 import { buildWorkerPrompt, type DependencyView } from './prompts';
 
@@ -29,6 +29,8 @@ export interface PerformTicketOutput {
   artifacts: ArtifactRef[];
   usage: Usage;
   model: string;
+  /** The LLM calls behind this result, earlier failed attempts and repairs included. */
+  calls: LlmCallRecord[];
 }
 
 /** Creates the worker activities over the given dependencies. */
@@ -59,18 +61,21 @@ export function createWorkerActivities(deps: ActivityDeps) {
         feedback: input.feedback,
         attempt: input.attempt,
       });
-      const res = await withActivityContext((signal) =>
-        deps.llm.call({
-          model: deps.workerModel(role.name),
+      const res = await callLlm(
+        deps.llm,
+        {
+          model: role.model ?? deps.workerModel(role.name),
+          ...(role.temperature !== undefined ? { temperature: role.temperature } : {}),
+          ...(role.maxTokens !== undefined ? { maxTokens: role.maxTokens } : {}),
           prompt,
           schema: WorkResult,
           schemaName: SCHEMA_NAMES.work,
           label: `${role.name} ${input.ticket.id} attempt ${input.attempt}`,
-          signal,
-        }),
+        },
+        { kind: 'work', role: role.name, ticketId: input.ticket.id },
       );
       const artifacts = await Promise.all(res.data.files.map((f) => deps.store.put(f)));
-      return { summary: res.data.summary, artifacts, usage: res.usage, model: res.model };
+      return { summary: res.data.summary, artifacts, usage: res.usage, model: res.model, calls: res.calls };
     },
   };
 }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config';
 import { startSimLlm } from '../../dev/sim-llm';
+import { parseRoleList } from '../../workers/role-queues';
 import { parseIntOption } from '../options';
 import { logToStderr, withSession } from '../session';
 
@@ -43,13 +44,23 @@ export function registerServeCommands(program: Command): void {
 
   program
     .command('worker')
-    .description('run a worker for Maestro workflows and activities until Ctrl-C')
-    .action(async () => {
+    .description(
+      "run a worker until Ctrl-C: the main queue (workflows, the Boss, roles without their own queue), or with --roles only those roles' queues",
+    )
+    .option('--roles <names>', 'comma-separated roles with their own task queue, e.g. coder,tester (activity-only)')
+    .action(async (flags: { roles?: string }) => {
       const stopped = untilInterrupted();
-      await withSession({ worker: 'always' }, async ({ runtime, config, log }) => {
-        log(
-          `Worker polling task queue ${config.temporal.taskQueue} on ${runtime.address} (namespace ${config.temporal.namespace}).`,
-        );
+      const queues = flags.roles !== undefined ? { roles: parseRoleList(flags.roles) } : ('main' as const);
+      await withSession({ worker: 'always', queues }, async ({ runtime, config, log }) => {
+        for (const { spec } of runtime.workers) {
+          const what =
+            spec.kind === 'main'
+              ? 'workflows, Boss and role activities'
+              : `work of role(s) ${spec.roles.map((r) => r.name).join(', ')}`;
+          log(
+            `Worker polling task queue ${spec.taskQueue} (${what}) on ${runtime.address} (namespace ${config.temporal.namespace}).`,
+          );
+        }
         const sig = await stopped;
         log(`${sig}: draining the worker...`);
       });

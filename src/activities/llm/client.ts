@@ -1,0 +1,47 @@
+/**
+ * Builds the openai client for the configured provider: any OpenAI-compatible server (OpenAI,
+ * Ollama, vLLM, llama.cpp, LM Studio, OpenRouter, the simulated LLM) or Azure OpenAI through the
+ * SDK's own `AzureOpenAI`. Either way the client makes exactly one attempt: Temporal retries.
+ */
+import OpenAI, { AzureOpenAI } from 'openai';
+import type { ModelPrice } from './pricing';
+
+/** Settings of the provider connection. */
+export interface LlmSettings {
+  /** 'openai' (default): any OpenAI-compatible server at `baseUrl`; 'azure': `azure` settings. */
+  provider?: 'openai' | 'azure';
+  baseUrl?: string;
+  apiKey?: string;
+  azure?: { endpoint: string; apiVersion: string };
+  /** Timeout of one HTTP request (MAESTRO_LLM_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** The whole price table to use (defaults to the built-in one). */
+  prices?: Readonly<Record<string, ModelPrice>>;
+}
+
+/** Where requests go, for error messages. */
+export function endpointOf(s: LlmSettings): string {
+  if (s.provider === 'azure' && s.azure) return `${s.azure.endpoint}/openai`;
+  return s.baseUrl ?? 'https://api.openai.com/v1';
+}
+
+/** The environment variable that holds the key, for error messages. */
+export function keyVariableOf(s: LlmSettings): string {
+  return s.provider === 'azure' ? 'AZURE_OPENAI_API_KEY' : 'OPENAI_API_KEY';
+}
+
+/** A client with retries off (`maxRetries: 0`) and the request timeout from the settings. */
+export function createOpenAiClient(s: LlmSettings): OpenAI {
+  const common = { maxRetries: 0, timeout: s.timeoutMs };
+  if (s.provider === 'azure') {
+    if (!s.azure) throw new Error('provider "azure" needs azure.endpoint and azure.apiVersion');
+    // baseURL instead of `endpoint`, so a stray OPENAI_BASE_URL in the environment cannot conflict.
+    return new AzureOpenAI({
+      baseURL: endpointOf(s),
+      apiKey: s.apiKey,
+      apiVersion: s.azure.apiVersion,
+      ...common,
+    });
+  }
+  return new OpenAI({ baseURL: s.baseUrl, apiKey: s.apiKey ?? 'not-needed', ...common });
+}

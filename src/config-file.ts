@@ -1,0 +1,134 @@
+/**
+ * `maestro.config.json`: the team (roles with their prompts, models, queues and retries), the Boss
+ * and price overrides. Validated with zod so a typo stops the command with the key that is wrong,
+ * instead of a run that fails halfway. Found through MAESTRO_CONFIG, else ./maestro.config.json.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_ROLES } from './shared/roles';
+import { RoleName } from './shared/schemas';
+
+/** File name looked for in the working directory when MAESTRO_CONFIG is not set. */
+export const CONFIG_FILE_NAME = 'maestro.config.json';
+
+const BUILT_IN = DEFAULT_ROLES.map((r) => r.name);
+
+const Retry = z
+  .object({
+    initialIntervalMs: z.number().int().min(1).max(3_600_000).optional(),
+    backoffCoefficient: z.number().min(1).max(10).optional(),
+    maximumIntervalMs: z.number().int().min(1).max(86_400_000).optional(),
+    maximumAttempts: z.number().int().min(1).max(100).optional(),
+  })
+  .strict();
+
+const ModelSettings = {
+  model: z.string().trim().min(1).max(200).optional(),
+  systemPrompt: z.string().trim().min(1).max(20_000).optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  maxTokens: z.number().int().min(1).max(1_000_000).optional(),
+};
+
+const FileRole = z
+  .object({
+    name: RoleName,
+    description: z.string().trim().min(1).max(500).optional(),
+    ...ModelSettings,
+    taskQueue: z
+      .union([
+        z.boolean(),
+        z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'must be a queue name of letters, digits, . _ - (or true)'),
+      ])
+      .optional(),
+    retry: Retry.optional(),
+  })
+  .strict();
+
+const Price = z
+  .object({
+    input: z.number().min(0),
+    cachedInput: z.number().min(0).optional(),
+    output: z.number().min(0),
+  })
+  .strict();
+
+const ConfigFileSchema = z
+  .object({
+    $schema: z.string().optional(),
+    roles: z.array(FileRole).min(1, 'must list at least one role').max(50).optional(),
+    boss: z.object(ModelSettings).strict().optional(),
+    prices: z.record(z.string().min(1), Price).optional(),
+  })
+  .strict()
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    (file.roles ?? []).forEach((role, i) => {
+      if (role.name === 'boss')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['roles', i, 'name'],
+          message: '"boss" is reserved: configure it under "boss"',
+        });
+      if (seen.has(role.name))
+        ctx.addIssue({ code: 'custom', path: ['roles', i, 'name'], message: `role "${role.name}" is listed twice` });
+      seen.add(role.name);
+      if (BUILT_IN.includes(role.name)) return;
+      for (const key of ['description', 'systemPrompt'] as const) {
+        if (role[key] === undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['roles', i, key],
+            message: `required for a role that is not built in (built in: ${BUILT_IN.join(', ')})`,
+          });
+      }
+    });
+  });
+
+/** The file as written (validated, not yet resolved against the environment). */
+export type ConfigFile = z.infer<typeof ConfigFileSchema>;
+
+/** Why a configuration file was refused; the message names each bad key (config.ts rethrows it as ConfigError). */
+export class ConfigFileError extends Error {
+  override name = 'ConfigFileError';
+}
+
+function keyPath(parts: readonly PropertyKey[]): string {
+  return parts.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i > 0 ? '.' : ''}${String(p)}`)).join('');
+}
+
+/** Which file to read: MAESTRO_CONFIG (must exist), else ./maestro.config.json when present. */
+export function configFilePath(explicit: string | undefined, cwd: string): string | undefined {
+  if (explicit) {
+    const file = path.resolve(cwd, explicit);
+    if (!existsSync(file))
+      throw new ConfigFileError(`MAESTRO_CONFIG: no such file ${file}; fix the path or unset MAESTRO_CONFIG`);
+    return file;
+  }
+  const local = path.join(cwd, CONFIG_FILE_NAME);
+  return existsSync(local) ? local : undefined;
+}
+
+/** Parses and validates the text of a configuration file; errors name each bad key. */
+export function parseConfigFile(text: string, file: string): ConfigFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigFileError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  const parsed = ConfigFileSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `  ${keyPath(i.path) || '(top level)'}: ${i.message}`);
+  throw new ConfigFileError(`Invalid configuration file ${file}:\n${lines.join('\n')}\nFix these keys and try again.`);
+}
+
+/** Reads the configuration file, if any; undefined when there is none. */
+export function readConfigFile(
+  explicit: string | undefined,
+  cwd: string,
+): { file: string; config: ConfigFile } | undefined {
+  const file = configFilePath(explicit, cwd);
+  if (!file) return undefined;
+  return { file, config: parseConfigFile(readFileSync(file, 'utf8'), file) };
+}
