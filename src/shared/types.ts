@@ -249,6 +249,8 @@ export interface RunResult {
   planAttempts: number;
   gates: GateView[];
   audit: AuditEntry[];
+  /** Every LLM call of the run (plan, work, reviews, report), for cost and latency analysis. */
+  calls: LlmCallRecord[];
   report: FinalReport;
   tickets: TicketView[];
   manifest: ManifestEntry[];

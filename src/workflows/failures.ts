@@ -1,6 +1,7 @@
 /** Unwrapping of Temporal failures to the error a person should read. */
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure } from '@temporalio/workflow';
 import { FailureType } from '../shared/errors';
+import type { LlmCallRecord } from '../shared/types';
 
 /** The innermost cause behind child-workflow and activity failure wrappers. */
 export function rootCause(err: unknown): Error {
@@ -12,4 +13,12 @@ export function rootCause(err: unknown): Error {
 /** Whether an error is a provider configuration error (bad key, unknown model): fatal for a run. */
 export function isConfigError(err: Error): err is ApplicationFailure {
   return err instanceof ApplicationFailure && err.type === FailureType.LlmConfig;
+}
+
+/** Call records a failed LLM activity attached to its failure (`details[0].calls`). */
+export function failedCalls(err: Error): LlmCallRecord[] {
+  if (!(err instanceof ApplicationFailure)) return [];
+  const first: unknown = err.details?.[0];
+  const calls = typeof first === 'object' && first !== null ? (first as { calls?: unknown }).calls : undefined;
+  return Array.isArray(calls) ? (calls as LlmCallRecord[]) : [];
 }

@@ -20,7 +20,7 @@ import type { FinalReport, Plan } from '../shared/schemas';
 import type { RunInput, RunPhase, RunResult } from '../shared/types';
 import { LLM_ACTIVITY } from './activity-options';
 import { BudgetController } from './budget';
-import { rootCause } from './failures';
+import { failedCalls, rootCause } from './failures';
 import { awaitGate } from './gates';
 import { installHandlers } from './handlers';
 import { planWithApproval } from './planning';
@@ -150,7 +150,9 @@ async function writeReport(state: RunState, plan: Plan, feedback?: string): Prom
     return await bossReport(state, plan, feedback);
   } catch (err) {
     if (isCancellation(err)) throw err;
-    const problem = rootCause(err).message;
+    const cause = rootCause(err);
+    state.recordCalls(failedCalls(cause));
+    const problem = cause.message;
     state.book.log({ by: 'maestro', action: 'report-fallback', error: problem });
     const tickets = state.status().tickets;
     return {
@@ -178,6 +180,7 @@ async function bossReport(state: RunState, plan: Plan, feedback?: string): Promi
     ],
   );
   state.spend(BOSS_ROLE, final.usage);
+  state.recordCalls(final.calls);
   return final.report;
 }
 

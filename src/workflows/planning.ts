@@ -10,7 +10,7 @@ import { FailureType } from '../shared/errors';
 import { validatePlan } from '../shared/plan-graph';
 import type { Plan } from '../shared/schemas';
 import { LLM_ACTIVITY } from './activity-options';
-import { isConfigError, rootCause } from './failures';
+import { failedCalls, isConfigError, rootCause } from './failures';
 import { awaitGate } from './gates';
 import { gatePolicy } from './policies';
 import { BOSS_ROLE, type RunState } from './run-state';
@@ -86,12 +86,14 @@ async function validPlan(
     } catch (err) {
       // A configuration error needs a fix, not a person's approval: report it and end.
       const cause = rootCause(err);
+      state.recordCalls(failedCalls(cause));
       if (isCancellation(err) || isConfigError(cause)) throw err;
       await askToRetryPlanning(state, cause.message, publish);
       attempt--; // the failed call does not count as a bad plan
       continue;
     }
     state.spend(BOSS_ROLE, res.usage);
+    state.recordCalls(res.calls);
     problems = validatePlan(
       res.plan,
       roles.map((r) => r.name),

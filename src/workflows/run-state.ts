@@ -8,6 +8,7 @@ import type { FinalReport, Plan } from '../shared/schemas';
 import type {
   Budget,
   CostView,
+  LlmCallRecord,
   ManifestEntry,
   RunInput,
   RunPhase,
@@ -40,6 +41,8 @@ export class RunState {
   private readonly manifest: ManifestEntry[] = [];
   private usage: Usage = emptyUsage();
   private readonly byRole: Record<string, Usage> = {};
+  /** Every LLM call of the run, as the activities recorded them. */
+  private readonly calls: LlmCallRecord[] = [];
   /** Spending children reported call by call (budgeted runs), not yet settled by an outcome. */
   private readonly reported = new Map<string, { work: Usage; review: Usage }>();
 
@@ -57,6 +60,11 @@ export class RunState {
     this.usage = addUsage(this.usage, usage);
     this.byRole[role] = addUsage(this.byRole[role] ?? emptyUsage(), usage);
     this.version++;
+  }
+
+  /** Keeps the records of LLM calls (absent in results of older workers). */
+  recordCalls(calls: readonly LlmCallRecord[] | undefined): void {
+    if (calls) this.calls.push(...calls);
   }
 
   /** Books one call a child reported while it is still running (budgeted runs). */
@@ -126,6 +134,7 @@ export class RunState {
   settleSpending(outcome: TicketOutcome): void {
     const t = this.ticket(outcome.ticketId);
     t.attempts += outcome.attempts;
+    this.recordCalls(outcome.calls);
     const reported = this.reported.get(t.id) ?? { work: emptyUsage(), review: emptyUsage() };
     this.reported.delete(t.id);
     const work = subtractUsage(outcome.workUsage, reported.work);
@@ -193,6 +202,7 @@ export class RunState {
       cost: this.cost(),
       gates: this.book.gates.map((g) => ({ ...g })),
       audit: [...this.book.audit],
+      calls: [...this.calls],
     };
   }
 

@@ -11,7 +11,7 @@ import { FailureType } from '../shared/errors';
 import { blockedTickets, readyTickets } from '../shared/plan-graph';
 import type { Plan, Ticket } from '../shared/schemas';
 import type { TicketOutcome } from '../shared/types';
-import { isConfigError, rootCause } from './failures';
+import { failedCalls, isConfigError, rootCause } from './failures';
 import { awaitGate, type GateOutcome } from './gates';
 import { gatePolicy } from './policies';
 import type { RunState } from './run-state';
@@ -81,6 +81,7 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
         return;
       }
       const cause = rootCause(err);
+      state.recordCalls(failedCalls(cause));
       // A configuration error (bad key, unknown model) fails every ticket alike: stop the run.
       if (isConfigError(cause)) {
         fatal ??= cause;

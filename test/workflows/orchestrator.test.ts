@@ -66,6 +66,14 @@ describe('orchestratorWorkflow', () => {
     const sum = Object.values(result!.cost.byRole).reduce((s, u) => s + u.usd, 0);
     expect(result!.cost.usd).toBeCloseTo(sum, 6);
     expect(result!.cost.usage.calls).toBe(1 + 5 * 2 + 1); // plan + (work + review) x 5 attempts + final
+    // Every call is on record with its role, ticket, tokens and cost, and the records add up.
+    expect(result!.calls).toHaveLength(12);
+    expect(result!.calls.reduce((sum, c) => sum + c.usd, 0)).toBeCloseTo(result!.cost.usd, 6);
+    expect(result!.calls.filter((c) => c.kind === 'work' && c.ticketId === 'T3').map((c) => c.role)).toEqual([
+      'coder',
+      'coder',
+    ]);
+    expect(result!.calls.filter((c) => c.kind === 'review').every((c) => c.role === 'boss')).toBe(true);
     // Every ticket ran as a child workflow with the documented id and a readable summary.
     for (const t of result!.tickets) {
       const child = await conn.client.workflow.getHandle(`${runId}/${t.id}`).describe();
