@@ -4,6 +4,7 @@
  * stops it without leaving orphans.
  */
 import { spawn } from 'node:child_process';
+import { guardAgainstOrphan } from './orphan-guard';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, promises as fsp } from 'node:fs';
 import net from 'node:net';
@@ -146,6 +147,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   }
   log.attach(child);
   trackChild(child);
+  guardAgainstOrphan(child.pid);
 
   const exited = new Promise<string>((resolve) => {
     child.once('error', (err) => resolve(`could not be run: ${err.message}`));

@@ -2,7 +2,7 @@
  * The local runtime: finding/installing the official `temporal` CLI and running its dev server
  * (ports, SQLite persistence, search attributes, clean shutdown, clear failures).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -242,4 +242,38 @@ describe('startDevServer', () => {
     expect(message).toMatch(/did not answer on 127\.0\.0\.1:\d+ within 1500 ms/);
     expect(message).toContain('pretending to start');
   });
+
+  it('does not outlive a parent killed with SIGKILL (no orphan server)', async () => {
+    const parent = spawn(
+      process.execPath,
+      [
+        '-e',
+        `require(${JSON.stringify(path.join(repoRoot, 'dist', 'dev', 'dev-server.js'))}).startDevServer({ cliPath: ${JSON.stringify(process.env.TEMPORAL_CLI_PATH)}, port: 0, uiPort: false }).then((s) => { console.log('PID ' + s.pid); setInterval(() => {}, 1000); })`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const serverPid = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      parent.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /PID (\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      parent.once('exit', () => reject(new Error(`parent exited early: ${out}`)));
+    });
+    expect(alive(serverPid)).toBe(true);
+    parent.kill('SIGKILL');
+    const deadline = Date.now() + 15_000;
+    while (alive(serverPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(alive(serverPid)).toBe(false);
+  });
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
