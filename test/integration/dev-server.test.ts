@@ -254,7 +254,7 @@ describe('startDevServer', () => {
     );
     const serverPid = await new Promise<number>((resolve, reject) => {
       let out = '';
-      parent.stdout!.on('data', (d: Buffer) => {
+      parent.stdout.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /PID (\d+)/.exec(out);
         if (m) resolve(Number(m[1]));
