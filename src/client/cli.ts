@@ -10,9 +10,12 @@ import { ConfigError } from '../config';
 import { TemporalCliNotFoundError } from '../dev/temporal-cli';
 import { DevServerStartError } from '../dev/dev-server';
 import { InputError } from './api';
+import { registerGateCommands } from './commands/gates';
 import { registerInspectCommands } from './commands/inspect';
 import { registerRunCommands } from './commands/run';
 import { registerServeCommands } from './commands/serve';
+import { registerSetupCommand } from './commands/setup';
+import { registerWatchCommand } from './commands/watch';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
@@ -29,8 +32,11 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .showHelpAfterError('(run `maestro --help` for usage)');
   registerRunCommands(program);
+  registerGateCommands(program);
   registerInspectCommands(program);
+  registerWatchCommand(program);
   registerServeCommands(program);
+  registerSetupCommand(program);
   return program;
 }
 

@@ -40,8 +40,16 @@ export async function followRun(
   }
 }
 
-/** Lines describing what changed between two statuses (`namespace` goes into the approve hints). */
-export function changes(before: RunStatus | undefined, now: RunStatus, opts: { namespace?: string } = {}): string[] {
+/**
+ * Lines describing what changed between two statuses. With `gates`, also gates opening (with the
+ * commands that approve them, for `namespace`) and closing; `maestro run` leaves them to its own
+ * gate prompt, `maestro watch` shows them.
+ */
+export function changes(
+  before: RunStatus | undefined,
+  now: RunStatus,
+  opts: { gates?: boolean; namespace?: string } = {},
+): string[] {
   const out: string[] = [];
   if (now.tickets.length > 0 && !before?.tickets.length) {
     out.push(
@@ -63,7 +71,7 @@ export function changes(before: RunStatus | undefined, now: RunStatus, opts: { n
           : '';
     if (t.state !== 'pending' || p) out.push(`  ${t.id} [${t.role}] ${t.title}: ${t.state}${extra}`);
   }
-  out.push(...gateChanges(before, now, opts.namespace));
+  if (opts.gates) out.push(...gateChanges(before, now, opts.namespace));
   return out;
 }
 

@@ -25,8 +25,28 @@ export function ticketLines(tickets: readonly TicketView[]): string[] {
 export function statusText(s: RunStatus): string {
   const lines = [`Run ${s.runId}: ${s.phase}`, `Goal: ${s.goal}`];
   if (s.planSummary) lines.push(`Plan: ${s.planSummary}`);
+  for (const g of s.pendingGates) {
+    lines.push(`Waiting for a person: ${g.id} — ${g.reason}`);
+    const ticket = g.ticketId ? ` --ticket ${g.ticketId}` : '';
+    lines.push(
+      `  decide: maestro approve ${s.runId} --gate ${g.kind}${ticket}  |  maestro reject ${s.runId} --gate ${g.kind}${ticket} --comment "why"`,
+    );
+  }
   if (s.tickets.length > 0) lines.push('Tickets:', ...ticketLines(s.tickets));
-  lines.push(`Cost: ${usd(s.cost.usd)} (${s.cost.tokens} tokens)`);
+  const budget = s.budget?.usd !== undefined ? ` of a ${usd(s.budget.usd)} budget` : '';
+  lines.push(`Cost: ${usd(s.cost.usd)}${budget} (${s.cost.tokens} tokens)`);
+  const decisions = s.audit.filter((a) => a.action !== 'gate-opened');
+  if (decisions.length > 0) {
+    lines.push('Audit:');
+    for (const a of decisions) {
+      const what = [a.gate, a.ticketId && !a.gate?.includes(a.ticketId) ? a.ticketId : undefined]
+        .filter(Boolean)
+        .join(' ');
+      lines.push(
+        `  ${a.at}  ${a.by}: ${a.action}${what ? ` ${what}` : ''}${a.comment ? ` — ${a.comment}` : ''}${a.error ? ` (ignored: ${a.error})` : ''}`,
+      );
+    }
+  }
   if (s.error) lines.push(`Error: ${s.error}`);
   return lines.join('\n');
 }

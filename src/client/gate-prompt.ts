@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Decision } from '../shared/messages';
 import type { GateView } from '../shared/types';
 import type { MaestroClient } from './api';
+import { approveHints } from './watch/approve-hints';
 
 /** How `maestro run` handles gates. */
 export type GateMode = 'ask' | 'yes' | 'print';
@@ -19,20 +20,6 @@ export function localUser(): string {
   } catch {
     return 'cli-user';
   }
-}
-
-/** Commands that settle `gate` from another terminal. */
-export function approveCommands(runId: string, gate: GateView): string[] {
-  const ticket = gate.ticketId ? ` --ticket ${gate.ticketId}` : '';
-  const payload = JSON.stringify({
-    gate: gate.kind,
-    ...(gate.ticketId ? { ticketId: gate.ticketId } : {}),
-    by: 'your-name',
-  });
-  return [
-    `maestro approve ${runId} --gate ${gate.kind}${ticket}    (or: maestro reject ${runId} --gate ${gate.kind}${ticket} --comment "why")`,
-    `temporal workflow signal --workflow-id ${runId} --name approve --input '${payload}'`,
-  ];
 }
 
 const CHOICES: Record<GateView['kind'], { key: string; decision: Decision; label: string }[]> = {
@@ -74,8 +61,10 @@ export async function answerGate(
     return;
   }
   if (mode === 'print') {
+    const hints = approveHints(runId, gate, api.client.options.namespace);
     log('  Decide from another terminal:');
-    for (const c of approveCommands(runId, gate)) log(`    ${c}`);
+    log(`    ${hints.maestro}    (or: maestro reject ... --comment "why")`);
+    log(`    ${hints.temporal}`);
     return;
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });

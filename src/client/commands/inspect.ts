@@ -6,6 +6,7 @@ import { FsArtifactStore } from '../../activities/artifacts/fs-store';
 import { artifactRoot } from '../../workers/activity-deps';
 import { describeFailure } from '../api';
 import { resultText, statusJson, statusText } from '../format';
+import { LIST_PHASES, parsePhaseOption, parseSinceOption, type ListPhase } from '../list-filters';
 import { parseIntOption } from '../options';
 import { withSession } from '../session';
 
@@ -56,19 +57,31 @@ export function registerInspectCommands(program: Command): void {
 
   program
     .command('list')
-    .description('list recent runs, newest first')
+    .description('list recent runs, newest first, optionally by phase and start time')
     .option('--limit <n>', 'how many (1-1000, default 20)', parseIntOption('--limit', 1, 1000), 20)
-    .option('--json', 'print JSON')
-    .action(async (flags: { limit: number; json?: boolean }) => {
-      await withSession({ worker: 'never' }, async ({ api }) => {
-        const runs = await api.list(flags.limit);
+    .option(`--phase <phase>`, `only runs in this phase: ${LIST_PHASES.join(', ')}`, parsePhaseOption)
+    .option('--since <when>', 'only runs started after this: a duration back (30m, 2h, 3d, 1w) or an ISO date', (v) =>
+      parseSinceOption(v),
+    )
+    .option('--json', 'print JSON: an array of { runId, status, phase?, goal, startTime, closeTime?, costUsd? }')
+    .action(async (flags: { limit: number; phase?: ListPhase; since?: Date; json?: boolean }) => {
+      await withSession({ worker: 'never' }, async ({ api, log }) => {
+        const { runs, note } = await api.listRuns({ limit: flags.limit, phase: flags.phase, since: flags.since });
+        if (note) log(`Note: ${note}`);
         if (flags.json) {
           console.log(JSON.stringify(runs, null, 2));
           return;
         }
-        if (runs.length === 0) console.log('No runs yet. Start one with `maestro run "<goal>"`.');
+        if (runs.length === 0) {
+          const filtered = flags.phase !== undefined || flags.since !== undefined;
+          console.log(
+            filtered ? 'No runs match these filters.' : 'No runs yet. Start one with `maestro run "<goal>"`.',
+          );
+        }
         for (const r of runs)
-          console.log(`${r.runId}  ${r.status.padEnd(10)}  ${r.startTime.toISOString()}  ${r.goal.slice(0, 80)}`);
+          console.log(
+            `${r.runId}  ${(r.phase ?? r.status.toLowerCase()).padEnd(17)}  ${r.startTime.toISOString()}  ${r.goal.slice(0, 80)}`,
+          );
       });
     });
 }

@@ -1,0 +1,89 @@
+/**
+ * `maestro watch <runId>`: follows a run until it ends. On a terminal it redraws one live screen
+ * (progress, tickets, gates waiting for a person with the command that approves them); piped, it
+ * prints one line per change; with `--json`, one JSON event per line for scripts.
+ */
+import type { Command } from 'commander';
+import logUpdate from 'log-update';
+import { changes } from '../follow';
+import { runUrl, usd } from '../format';
+import { parseIntOption } from '../options';
+import { withSession } from '../session';
+import { watchEvents } from '../watch/events';
+import { watchSnapshots } from '../watch/poll';
+import { renderWatch, type WatchSnapshot } from '../watch/render';
+
+interface WatchFlags {
+  json?: boolean;
+  interval: number;
+  color?: boolean;
+}
+
+/** Exit code of a watched run, as `maestro run` uses them: 0 all accepted, 3 partial, 1 failed. */
+export function watchExitCode(last: WatchSnapshot | undefined): number {
+  if (!last || last.execution !== 'COMPLETED') return 1;
+  const s = last.status;
+  return s.phase === 'completed' && s.tickets.every((t) => t.state === 'accepted') ? 0 : 3;
+}
+
+/** Registers `maestro watch`. */
+export function registerWatchCommand(program: Command): void {
+  program
+    .command('watch')
+    .description('follow a run live until it ends: progress, tickets, cost, and gates waiting for you')
+    .argument('<runId>', 'the run id printed by `maestro start` / `maestro run`')
+    .option('--json', 'print one JSON event per line: {type: phase|ticket|gate|cost|end, at, runId, ...}')
+    .option('--interval <ms>', 'poll interval (100-60000, default 500)', parseIntOption('--interval', 100, 60_000), 500)
+    .option('--no-color', 'no colours on the live screen')
+    .action(async (runId: string, flags: WatchFlags) => {
+      process.exitCode = await withSession({ worker: 'never' }, async ({ api, config, runtime, log }) => {
+        const namespace = config.temporal.namespace;
+        const uiUrl = runtime.uiUrl ? runUrl(runtime.uiUrl, namespace, runId) : undefined;
+        const snapshots = watchSnapshots(api, runId, { intervalMs: flags.interval });
+        let last: WatchSnapshot | undefined;
+
+        if (flags.json) {
+          for await (const snap of snapshots) {
+            for (const e of watchEvents(last, snap, new Date(), namespace))
+              process.stdout.write(`${JSON.stringify(e)}\n`);
+            last = snap;
+          }
+        } else if (process.stdout.isTTY) {
+          const screen = logUpdate.create(process.stdout, { showCursor: false });
+          try {
+            for await (const snap of snapshots) {
+              const lines = renderWatch(snap, {
+                now: new Date(),
+                width: process.stdout.columns,
+                height: process.stdout.rows,
+                color: flags.color !== false,
+                namespace,
+                uiUrl,
+              });
+              screen(lines.join('\n'));
+              last = snap;
+            }
+          } finally {
+            screen.done();
+          }
+        } else {
+          if (uiUrl) log(`Web UI: ${uiUrl}`);
+          for await (const snap of snapshots) {
+            if (!last) console.log(`Run ${runId}: ${snap.status.goal}`);
+            if (snap.note && !last?.note) console.log(snap.note);
+            for (const line of changes(last?.status, snap.status, { gates: true, namespace })) console.log(line);
+            if (snap.execution !== 'RUNNING') console.log(endLine(snap));
+            last = snap;
+          }
+        }
+        return watchExitCode(last);
+      });
+    });
+}
+
+function endLine(snap: WatchSnapshot): string {
+  const s = snap.status;
+  const accepted = s.tickets.filter((t) => t.state === 'accepted').length;
+  const base = `Run ${s.runId} ended: ${s.phase} (${snap.execution.toLowerCase()}) — ${accepted}/${s.tickets.length} tickets accepted, ${usd(s.cost.usd)}`;
+  return s.error ? `${base}; ${s.error}` : base;
+}

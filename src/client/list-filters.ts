@@ -1,0 +1,117 @@
+/**
+ * Filters of `maestro list`: flag parsing with messages that say what is accepted, and the
+ * translation into a Temporal visibility query. Pure, so every rule is unit-tested without a server.
+ */
+import { InvalidArgumentError } from 'commander';
+import { SEARCH_ATTRIBUTES } from '../shared/constants';
+import type { RunStatus } from '../shared/types';
+
+/** Phases a run reports while its workflow is open (recorded in the MaestroPhase search attribute). */
+export const LIVE_PHASES = ['planning', 'awaiting-approval', 'executing', 'finalizing'] as const;
+
+/** Phases of closed runs; they follow from the workflow's execution status alone. */
+export const CLOSED_PHASES = ['completed', 'failed', 'cancelled'] as const;
+
+/** Everything `--phase` accepts; `running` means any open run. */
+export const LIST_PHASES = [...LIVE_PHASES, 'running', ...CLOSED_PHASES] as const;
+
+/** A value of `--phase`. */
+export type ListPhase = (typeof LIST_PHASES)[number];
+
+/** Filters of a listing. */
+export interface ListRunsOptions {
+  /** At most this many runs (default 20). */
+  limit?: number;
+  phase?: ListPhase;
+  /** Only runs started after this instant. */
+  since?: Date;
+}
+
+/** How to list: the visibility query, plus a phase the caller must check itself when needed. */
+export interface ListPlan {
+  query: string;
+  /** Set when the phase cannot be expressed in the query: ask each open run for its status. */
+  postFilterPhase?: (typeof LIVE_PHASES)[number];
+  /** Said to the person (stderr) when the listing is less precise or slower than usual. */
+  note?: string;
+}
+
+const CLOSED_STATUS_CLAUSE: Record<(typeof CLOSED_PHASES)[number], string> = {
+  completed: `ExecutionStatus = 'Completed'`,
+  failed: `ExecutionStatus IN ('Failed', 'Terminated', 'TimedOut')`,
+  cancelled: `ExecutionStatus = 'Canceled'`,
+};
+
+/** Builds the visibility query; `phaseRegistered` says whether MaestroPhase can be queried. */
+export function buildListPlan(opts: ListRunsOptions, phaseRegistered: boolean): ListPlan {
+  const clauses = [`WorkflowType = 'orchestratorWorkflow'`];
+  let postFilterPhase: ListPlan['postFilterPhase'];
+  let note: string | undefined;
+  const phase = opts.phase;
+  if (phase === 'running') clauses.push(`ExecutionStatus = 'Running'`);
+  else if (phase !== undefined && isClosedPhase(phase)) clauses.push(CLOSED_STATUS_CLAUSE[phase]);
+  else if (phase !== undefined) {
+    clauses.push(`ExecutionStatus = 'Running'`);
+    // Waiting for a person is not a phase a run records: ask each open run for its pending gates.
+    if (phase === 'awaiting-approval') postFilterPhase = phase;
+    else if (phaseRegistered) clauses.push(`${SEARCH_ATTRIBUTES.phase} = '${phase}'`);
+    else {
+      postFilterPhase = phase;
+      note =
+        `The search attribute ${SEARCH_ATTRIBUTES.phase} is not registered on this namespace, so runs are filtered by ` +
+        `execution status and each open run is asked for its phase (slower; runs without a worker are left out). ` +
+        'Run `maestro setup` once to register it.';
+    }
+  }
+  if (opts.since) clauses.push(`StartTime > '${opts.since.toISOString()}'`);
+  return { query: clauses.join(' AND '), ...(postFilterPhase ? { postFilterPhase } : {}), ...(note ? { note } : {}) };
+}
+
+/** Whether a live status is in `wanted`; a run waiting for a person counts as awaiting-approval. */
+export function phaseMatches(s: Pick<RunStatus, 'phase' | 'pendingGates'>, wanted: string): boolean {
+  return s.phase === wanted || (wanted === 'awaiting-approval' && s.pendingGates.length > 0);
+}
+
+function isClosedPhase(p: ListPhase): p is (typeof CLOSED_PHASES)[number] {
+  return (CLOSED_PHASES as readonly string[]).includes(p);
+}
+
+/** Parser of `--phase`: one of {@link LIST_PHASES}, case-insensitive. */
+export function parsePhaseOption(value: string): ListPhase {
+  const v = value.trim().toLowerCase();
+  const found = LIST_PHASES.find((p) => p === v);
+  if (!found) throw new InvalidArgumentError(`--phase takes one of ${LIST_PHASES.join(', ')}; got "${value}".`);
+  return found;
+}
+
+const UNIT_MS: Record<string, number> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+/**
+ * Parser of `--since`: a duration back from `now` (`90m`, `2h`, `3d`, `1w`) or an ISO date or
+ * date-time (`2026-11-24`, `2026-11-24T08:00:00Z`). A moment in the future is refused.
+ */
+export function parseSinceOption(value: string, now: Date = new Date()): Date {
+  const v = value.trim();
+  const duration = /^(\d{1,6})\s*([smhdw])$/i.exec(v);
+  let at: Date | undefined;
+  if (duration) {
+    at = new Date(now.getTime() - Number(duration[1]) * UNIT_MS[duration[2]!.toLowerCase()]!);
+  } else if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(v)) {
+    const parsed = new Date(v.replace(' ', 'T'));
+    if (!Number.isNaN(parsed.getTime())) at = parsed;
+  }
+  if (!at) {
+    throw new InvalidArgumentError(
+      `--since takes a duration such as 30m, 2h, 3d or 1w, or an ISO date such as 2026-11-24 or 2026-11-24T08:00:00Z; got "${value}".`,
+    );
+  }
+  if (at.getTime() > now.getTime())
+    throw new InvalidArgumentError(`--since ${value} is in the future; give a moment in the past.`);
+  return at;
+}

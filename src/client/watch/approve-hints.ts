@@ -1,0 +1,31 @@
+/**
+ * The exact commands that settle a pending gate, printed wherever a run waits for a person
+ * (`maestro watch`, `maestro run`), so nobody has to look up flag names or the signal payload.
+ */
+import type { GateView } from '../../shared/types';
+
+/** How to approve one gate, from Maestro's CLI and from the Temporal CLI. */
+export interface ApproveHints {
+  maestro: string;
+  temporal: string;
+}
+
+/** Quotes a shell word only when it needs it (run ids usually do not). */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Commands that approve `gate` of `runId`; `namespace` is added when it is not `default`. */
+export function approveHints(
+  runId: string,
+  gate: Pick<GateView, 'kind' | 'ticketId'>,
+  namespace = 'default',
+): ApproveHints {
+  const ticket = gate.kind === 'ticket' && gate.ticketId ? gate.ticketId : undefined;
+  const payload = JSON.stringify({ gate: gate.kind, ...(ticket ? { ticketId: ticket } : {}), by: '<you>' });
+  const ns = namespace === 'default' ? '' : ` --namespace ${shellQuote(namespace)}`;
+  return {
+    maestro: `maestro approve ${shellQuote(runId)} --gate ${gate.kind}${ticket ? ` --ticket ${shellQuote(ticket)}` : ''}`,
+    temporal: `temporal workflow signal${ns} --workflow-id ${shellQuote(runId)} --name approve --input ${shellQuote(payload)}`,
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * `maestro watch --json`: what changed between two snapshots as events, one JSON object per
+ * line, so scripts (notifiers, dashboards, CI gates) can react without parsing screen output.
+ * Pure, like the renderer.
+ */
+import type { AuditEntry, GateView } from '../../shared/types';
+import { approveHints, type ApproveHints } from './approve-hints';
+import { ticketLine, type TicketLine, type WatchSnapshot } from './render';
+
+/** One change of a run. Every event carries `type`, `at` (ISO time seen) and `runId`. */
+export type WatchEvent =
+  | { type: 'phase'; at: string; runId: string; phase: string; previous?: string }
+  | ({ type: 'ticket'; at: string; runId: string; previous?: string } & TicketLine)
+  | {
+      type: 'gate';
+      at: string;
+      runId: string;
+      event: 'opened' | 'closed';
+      gate: GateView;
+      /** How to approve it (opened gates). */
+      approve?: ApproveHints;
+      /** The audit entry that closed it, when the run recorded one. */
+      decision?: AuditEntry;
+    }
+  | { type: 'cost'; at: string; runId: string; usd: number; tokens: number }
+  | {
+      type: 'end';
+      at: string;
+      runId: string;
+      phase: string;
+      /** Temporal's execution status: COMPLETED, FAILED, CANCELLED, TERMINATED, ... */
+      execution: string;
+      accepted: number;
+      tickets: number;
+      usd: number;
+      tokens: number;
+      error?: string;
+    };
+
+/** Events that lead from `before` (undefined: nothing seen yet) to `now`. */
+export function watchEvents(
+  before: WatchSnapshot | undefined,
+  now: WatchSnapshot,
+  at: Date,
+  namespace = 'default',
+): WatchEvent[] {
+  const s = now.status;
+  const base = { at: at.toISOString(), runId: s.runId };
+  const out: WatchEvent[] = [];
+  const prev = before?.status;
+  if (prev?.phase !== s.phase) {
+    out.push({ type: 'phase', ...base, phase: s.phase, ...(prev ? { previous: prev.phase } : {}) });
+  }
+
+  const prevGates = new Map((prev?.pendingGates ?? []).map((g) => [g.id, g]));
+  const nowGates = new Map(s.pendingGates.map((g) => [g.id, g]));
+  for (const [id, g] of nowGates) {
+    if (!prevGates.has(id))
+      out.push({ type: 'gate', ...base, event: 'opened', gate: g, approve: approveHints(s.runId, g, namespace) });
+  }
+  for (const [id, g] of prevGates) {
+    if (nowGates.has(id)) continue;
+    const decision = [...(s.audit ?? [])].reverse().find((a) => a.gate === id);
+    out.push({ type: 'gate', ...base, event: 'closed', gate: g, ...(decision ? { decision } : {}) });
+  }
+
+  const prevLines = new Map(
+    (prev?.tickets ?? []).map((t) => [t.id, ticketLine(t, before?.progress[t.id], prev?.pendingGates)]),
+  );
+  for (const t of s.tickets) {
+    const line = ticketLine(t, now.progress[t.id], s.pendingGates);
+    const p = prevLines.get(t.id);
+    if (p && p.state === line.state && p.attempt === line.attempt) continue;
+    if (!p && line.state === 'pending' && prev?.tickets.length) continue;
+    out.push({ type: 'ticket', ...base, ...line, ...(p ? { previous: p.state } : {}) });
+  }
+
+  if (!prev || prev.cost.usd !== s.cost.usd || prev.cost.tokens !== s.cost.tokens) {
+    if (s.cost.tokens > 0 || prev) out.push({ type: 'cost', ...base, usd: s.cost.usd, tokens: s.cost.tokens });
+  }
+  if (now.execution !== 'RUNNING') {
+    out.push({
+      type: 'end',
+      ...base,
+      phase: s.phase,
+      execution: now.execution,
+      accepted: s.tickets.filter((t) => t.state === 'accepted').length,
+      tickets: s.tickets.length,
+      usd: s.cost.usd,
+      tokens: s.cost.tokens,
+      ...(s.error ? { error: s.error } : {}),
+    });
+  }
+  return out;
+}

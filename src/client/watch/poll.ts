@@ -1,0 +1,97 @@
+/**
+ * The watcher's data source: polls a run (describe + status query) and the live progress of its
+ * running tickets (each child's own status query), yielding one snapshot per poll until the run
+ * closes. Read-only: watching never changes a run, and stopping the watcher never stops it.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { statusQuery, ticketStatusQuery, type TicketProgress } from '../../shared/messages';
+import type { RunStatus } from '../../shared/types';
+import { emptyUsage } from '../../shared/usage';
+import { InputError, type MaestroClient } from '../api';
+import type { WatchSnapshot } from './render';
+
+/** How often and how patiently to poll. */
+export interface PollOptions {
+  intervalMs: number;
+  /** Per-request deadline of the queries (a run whose worker is down must not freeze the view). */
+  queryTimeoutMs?: number;
+}
+
+/** Snapshots of `runId` until (and including) the one after it closed. */
+export async function* watchSnapshots(
+  api: MaestroClient,
+  runId: string,
+  opts: PollOptions,
+): AsyncGenerator<WatchSnapshot, void, undefined> {
+  const handle = api.client.workflow.getHandle(runId);
+  const deadline = () => Date.now() + (opts.queryTimeoutMs ?? 3000);
+  let last: RunStatus | undefined;
+  for (;;) {
+    let desc;
+    try {
+      desc = await handle.describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        throw new InputError(
+          `No run "${runId}" in namespace ${api.client.options.namespace}. List runs with \`maestro list\`.`,
+        );
+      }
+      throw err;
+    }
+    const times = { startedAt: desc.startTime, ...(desc.closeTime ? { closedAt: desc.closeTime } : {}) };
+    if (desc.status.name !== 'RUNNING') {
+      yield { status: await api.status(runId), progress: {}, execution: desc.status.name, ...times };
+      return;
+    }
+    try {
+      const status = await api.client.connection.withDeadline(deadline(), () => handle.query(statusQuery));
+      last = status;
+      yield { status, progress: await ticketProgress(api, status, deadline), execution: 'RUNNING', ...times };
+    } catch {
+      // No worker has picked the run up yet (or it is briefly away): show what is known.
+      const goal = typeof desc.memo?.goal === 'string' ? desc.memo.goal : '';
+      yield {
+        status: last ?? placeholderStatus(runId, goal),
+        progress: {},
+        execution: 'RUNNING',
+        ...times,
+        note: 'No worker answers for this run right now; start one with `maestro dev` or `maestro worker`.',
+      };
+    }
+    await sleep(opts.intervalMs);
+  }
+}
+
+/** Progress of each running ticket; a child that does not answer in time is simply left out. */
+async function ticketProgress(
+  api: MaestroClient,
+  status: RunStatus,
+  deadline: () => number,
+): Promise<Record<string, TicketProgress>> {
+  const running = status.tickets.filter((t) => t.state === 'running');
+  const answers = await Promise.all(
+    running.map(async (t) => {
+      try {
+        const child = api.client.workflow.getHandle(t.childId);
+        return await api.client.connection.withDeadline(deadline(), () => child.query(ticketStatusQuery));
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return Object.fromEntries(answers.filter((p) => p !== undefined).map((p) => [p.ticketId, p]));
+}
+
+function placeholderStatus(runId: string, goal: string): RunStatus {
+  return {
+    runId,
+    goal,
+    phase: 'planning',
+    planAttempts: 0,
+    tickets: [],
+    pendingGates: [],
+    cost: { usd: 0, tokens: 0, usage: emptyUsage(), byRole: {} },
+    audit: [],
+  };
+}
