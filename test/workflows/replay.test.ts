@@ -29,6 +29,12 @@ async function record(): Promise<void> {
           {
             goal: 'Build a landing page for a tea room called Steep [sim:invalid-plan=1]',
             roles: DEFAULT_ROLES.map(({ name, description }) => ({ name, description })),
+            // Exercise gates (a plan gate settled by its timeout policy), budget permits and
+            // search-attribute upserts, so their commands are part of the recorded shape.
+            planApproval: 'manual',
+            gatePolicies: { plan: { timeoutMs: 300, onTimeout: 'approve' } },
+            budget: { usd: 5 },
+            searchAttributes: true,
           },
         ],
       });
