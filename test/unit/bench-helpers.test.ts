@@ -1,0 +1,105 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Client } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import { BenchArgsError, parseBenchArgs } from '../../src/bench/args';
+import { historyFootprint } from '../../src/bench/claim-check';
+import { DAG_ROLES, DAG_SHAPES, generateDag, scheduleAll } from '../../src/bench/dag';
+import { median, percentile } from '../../src/bench/stats';
+import { renderTable } from '../../src/bench/table';
+import { validatePlan } from '../../src/shared/plan-graph';
+import type { RunResult } from '../../src/shared/types';
+
+const SECTIONS = ['plan-graph', 'sim-llm', 'run'];
+
+describe('bench arguments', () => {
+  it('reads --quick and --only in any form, keeping the runner order', () => {
+    expect(parseBenchArgs(['--only', 'run,plan-graph', '--quick'], SECTIONS)).toEqual({
+      quick: true,
+      help: false,
+      only: ['plan-graph', 'run'],
+    });
+    expect(parseBenchArgs(['--only=sim-llm'], SECTIONS).only).toEqual(['sim-llm']);
+    expect(parseBenchArgs([], SECTIONS)).toEqual({ quick: false, help: false });
+  });
+
+  it('names the valid sections when one is unknown', () => {
+    expect(() => parseBenchArgs(['--only', 'nope'], SECTIONS)).toThrow(BenchArgsError);
+    expect(() => parseBenchArgs(['--only', 'nope'], SECTIONS)).toThrow(/plan-graph, sim-llm, run/);
+    expect(() => parseBenchArgs(['--fast'], SECTIONS)).toThrow(/unknown argument "--fast"/);
+  });
+});
+
+describe('bench plans and scheduling', () => {
+  it.each(DAG_SHAPES)('generates valid %s plans up to 1000 tickets and schedules all of them', (shape) => {
+    for (const n of [1, 10, 1000]) {
+      const tickets = generateDag(shape, n);
+      expect(validatePlan({ tickets }, DAG_ROLES, n)).toEqual([]);
+      const outcome = scheduleAll(tickets, 10);
+      expect(outcome.rounds).toBe(n);
+      expect(outcome.peakParallel).toBeLessThanOrEqual(10);
+    }
+    expect(generateDag(shape, 50)).toEqual(generateDag(shape, 50)); // reproducible
+  });
+});
+
+describe('bench statistics and tables', () => {
+  it('takes medians and nearest-rank percentiles', () => {
+    const xs = [5, 1, 4, 2, 3, 6, 7, 8, 9, 10];
+    expect(median(xs)).toBe(5.5);
+    expect(median([3, 1, 2])).toBe(2);
+    expect(percentile(xs, 50)).toBe(5);
+    expect(percentile(xs, 95)).toBe(10);
+    expect(median([])).toBeNaN();
+  });
+
+  it('right-aligns numeric columns', () => {
+    const text = renderTable({
+      title: 't',
+      columns: ['name', 'n'],
+      rows: [
+        ['a', 5],
+        ['bb', 1234],
+      ],
+    });
+    expect(text.split('\n').slice(3)).toEqual(['a         5', 'bb    1,234']);
+  });
+});
+
+describe('bench claim check', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-claim-'));
+  const file = path.join(dir, 'index.html');
+  const content = `<!doctype html>\n<html><body>${'<p>Bean There, "fresh" coffee.</p>\n'.repeat(20)}</body></html>`;
+  writeFileSync(file, content);
+  const ref = { path: 'index.html', sha256: 'a'.repeat(64), bytes: content.length, uri: pathToFileURL(file).href };
+
+  const historyWith = (payload: unknown) => ({
+    events: [
+      {
+        workflowExecutionCompletedEventAttributes: {
+          result: { payloads: [{ metadata: {}, data: Buffer.from(JSON.stringify(payload)) }] },
+        },
+      },
+    ],
+  });
+  const fakeClient = (history: temporal.api.history.v1.IHistory) =>
+    ({ workflow: { getHandle: () => ({ fetchHistory: async () => history }) } }) as unknown as Client;
+  const result = {
+    runId: 'r',
+    tickets: [{ id: 'T1', childId: 'r/T1' }],
+    manifest: [{ ...ref, ticketId: 'T1' }],
+  } as unknown as RunResult;
+
+  it('finds a file whose content travelled through a history', async () => {
+    const h = await historyFootprint(fakeClient(historyWith({ files: [{ path: 'index.html', content }] })), result);
+    expect(h).toMatchObject({ filesInHistory: 1, filesChecked: 1, events: 1, artifactBytes: content.length });
+  });
+
+  it('finds none when only the reference travelled', async () => {
+    const h = await historyFootprint(fakeClient(historyWith({ artifacts: [ref] })), result);
+    expect(h.filesInHistory).toBe(0);
+    expect(h.protoBytes).toBeGreaterThan(0);
+  });
+});
