@@ -15,8 +15,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { MaestroClient } from '../../src/client/api';
 import { MAESTRO_SEARCH_ATTRIBUTES, startDevServer, type DevServer } from '../../src/dev/dev-server';
 import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
-import { statusQuery } from '../../src/shared/messages';
-import type { RunResult, RunStatus } from '../../src/shared/types';
+import type { RunResult } from '../../src/shared/types';
+import { waitForStatus } from '../helpers/runs';
 import { testDeps, testWorker, uniqueQueue } from '../helpers/temporal';
 
 const CHROMIUM = process.env.MAESTRO_CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -84,22 +84,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** Polls the run's status until `ok` holds; the error shows the last status seen. */
-async function waitForStatus(runId: string, what: string, ok: (s: RunStatus) => boolean, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last: RunStatus | undefined;
-  while (Date.now() < deadline) {
-    try {
-      last = await client.workflow.getHandle(runId).query(statusQuery);
-      if (ok(last)) return last;
-    } catch {
-      // not picked up yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`Run ${runId}: ${what} did not happen within ${timeoutMs} ms. Last status:\n${JSON.stringify(last)}`);
-}
-
 /** Runs a UI step; on failure saves a screenshot and says which step failed. */
 async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
   try {
@@ -150,8 +134,12 @@ it('shows the run, approves its plan from the UI signal form, and lists the tick
   const runId = await api.start(GOAL, { runId: `${taskQueue}-run`, planApproval: 'manual' });
   const runPage = `${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(runId)}`;
 
-  const gated = await waitForStatus(runId, 'the plan gate opening', (s) =>
-    s.pendingGates.some((g) => g.kind === 'plan'),
+  const gated = await waitForStatus(
+    client,
+    runId,
+    (s) => s.pendingGates.some((g) => g.kind === 'plan'),
+    90_000,
+    'the plan gate opening',
   );
   expect(gated.tickets.every((t) => t.state === 'pending')).toBe(true);
 
@@ -172,9 +160,11 @@ it('shows the run, approves its plan from the UI signal form, and lists the tick
   await step('send the approve signal', () => sendSignalFromUi('{"by":"web-ui-test"}'));
 
   const moving = await waitForStatus(
+    client,
     runId,
-    'the plan gate closing and tickets starting',
     (s) => s.pendingGates.length === 0 && s.tickets.some((t) => t.state !== 'pending'),
+    90_000,
+    'the plan gate closing and tickets starting',
   );
   expect(moving.audit).toEqual(
     expect.arrayContaining([expect.objectContaining({ by: 'web-ui-test', gate: gated.pendingGates[0]!.id })]),

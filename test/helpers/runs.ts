@@ -9,6 +9,7 @@ export async function waitForStatus(
   runId: string,
   predicate: (s: RunStatus) => boolean,
   timeoutMs = 30_000,
+  what = 'the expected state',
 ): Promise<RunStatus> {
   const deadline = Date.now() + timeoutMs;
   let last: RunStatus | undefined;
@@ -22,6 +23,6 @@ export async function waitForStatus(
     await new Promise((r) => setTimeout(r, 150));
   }
   throw new Error(
-    `run ${runId} did not reach the expected state in ${timeoutMs} ms; last status: ${JSON.stringify(last, null, 1)?.slice(0, 3000)}`,
+    `run ${runId} did not reach ${what} in ${timeoutMs} ms; last status: ${JSON.stringify(last, null, 1)?.slice(0, 3000)}`,
   );
 }
