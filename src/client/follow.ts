@@ -21,7 +21,12 @@ export async function followRun(
   const seenGates = new Set<string>();
   for (;;) {
     const desc = await api.client.workflow.getHandle(runId).describe();
-    if (desc.status.name !== 'RUNNING') return;
+    if (desc.status.name !== 'RUNNING') {
+      // The last changes (final tickets, phase) may have happened since the previous poll.
+      const final = await api.status(runId).catch(() => undefined);
+      if (final) for (const line of changes(last, final)) log(line);
+      return;
+    }
     let now: RunStatus;
     try {
       now = await api.client.workflow.getHandle(runId).query(statusQuery);
