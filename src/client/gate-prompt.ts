@@ -68,17 +68,28 @@ export async function answerGate(
     return;
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
+  // Someone may decide elsewhere (another terminal, the Web UI): stop asking when they do.
+  const asked = new AbortController();
+  const watcher = setInterval(() => {
+    void api
+      .status(runId)
+      .then((s) => {
+        if (!s.pendingGates.some((g) => g.id === gate.id)) asked.abort();
+      })
+      .catch(() => undefined);
+  }, 1000);
+  const question = (q: string) => rl.question(q, { signal: asked.signal });
   try {
     const choices = CHOICES[gate.kind];
     for (;;) {
-      const answer = (await rl.question(`  ${choices.map((c) => c.label).join(', ')}? `)).trim().toLowerCase();
+      const answer = (await question(`  ${choices.map((c) => c.label).join(', ')}? `)).trim().toLowerCase();
       const choice = choices.find((c) => c.key === answer[0]);
       if (!choice) {
         log(`  Please answer with one of: ${choices.map((c) => c.key).join(', ')}.`);
         continue;
       }
       const needsComment = choice.decision === 'reject' || choice.decision === 'retry';
-      const comment = needsComment ? (await rl.question('  Comment for the Boss/worker: ')).trim() : undefined;
+      const comment = needsComment ? (await question('  Comment for the Boss/worker: ')).trim() : undefined;
       try {
         await api.decide(runId, {
           gate: gate.kind,
@@ -93,7 +104,11 @@ export async function answerGate(
         return;
       }
     }
+  } catch (err) {
+    if (!asked.signal.aborted) throw err;
+    log(`\n  ${gate.id} was decided elsewhere; following the run again.`);
   } finally {
+    clearInterval(watcher);
     rl.close();
   }
 }
