@@ -6,7 +6,7 @@
  */
 import { getExternalWorkflowHandle } from '@temporalio/workflow';
 import { spendGrantSignal } from '../shared/messages';
-import { totalTokens, type Usage } from '../shared/usage';
+import type { Usage } from '../shared/usage';
 import type { RunState } from './run-state';
 
 interface Request {
@@ -19,8 +19,6 @@ interface Request {
 export class BudgetController {
   private readonly queue: Request[] = [];
   private readonly inFlight = new Map<string, number>();
-  private dearestUsd = 0;
-  private dearestTokens = 0;
   private stopped = false;
 
   constructor(
@@ -37,8 +35,6 @@ export class BudgetController {
   /** A child finished a call: book it and maybe let the next one go. */
   report(ticketId: string, kind: 'work' | 'review', usage: Usage): void {
     this.state.spendReported(ticketId, kind, usage);
-    this.dearestUsd = Math.max(this.dearestUsd, usage.usd);
-    this.dearestTokens = Math.max(this.dearestTokens, totalTokens(usage));
     this.inFlight.set(ticketId, Math.max(0, (this.inFlight.get(ticketId) ?? 1) - 1));
     this.pump();
   }
@@ -79,8 +75,9 @@ export class BudgetController {
     const flying = [...this.inFlight.values()].reduce((a, b) => a + b, 0);
     if (flying === 0) return true;
     const cost = this.state.cost();
-    const okUsd = budget.usd === undefined || cost.usd + (flying + 1) * this.dearestUsd < budget.usd;
-    const okTokens = budget.tokens === undefined || cost.tokens + (flying + 1) * this.dearestTokens < budget.tokens;
+    const dearest = this.state.dearestCall;
+    const okUsd = budget.usd === undefined || cost.usd + (flying + 1) * dearest.usd < budget.usd;
+    const okTokens = budget.tokens === undefined || cost.tokens + (flying + 1) * dearest.tokens < budget.tokens;
     return okUsd && okTokens;
   }
 }

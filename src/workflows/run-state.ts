@@ -55,8 +55,14 @@ export class RunState {
     this.budget = input.budget ? { ...input.budget } : undefined;
   }
 
+  /** The most expensive single LLM call so far (dollars, tokens): the budget's safety margin. */
+  readonly dearestCall = { usd: 0, tokens: 0 };
+
   /** Books spending of one or more LLM calls to a role. */
   spend(role: string, usage: Usage): void {
+    const calls = Math.max(1, usage.calls);
+    this.dearestCall.usd = Math.max(this.dearestCall.usd, usage.usd / calls);
+    this.dearestCall.tokens = Math.max(this.dearestCall.tokens, totalTokens(usage) / calls);
     this.usage = addUsage(this.usage, usage);
     this.byRole[role] = addUsage(this.byRole[role] ?? emptyUsage(), usage);
     this.version++;
