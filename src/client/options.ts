@@ -59,5 +59,8 @@ export function collectGateTimeout(value: string, previous: GateTimeoutFlag[] = 
       `--gate-timeout takes kind=duration[:policy], e.g. plan=2h:approve or budget=30m:reject (kinds: plan, ticket, final, budget; policies: approve, reject, fail, wait); got "${value}".`,
     );
   }
-  return [...previous, { kind: m[1] as GateTimeoutFlag['kind'], timeoutMs, onTimeout: (m[3] ?? 'wait') as GateTimeoutFlag['onTimeout'] }];
+  return [
+    ...previous,
+    { kind: m[1] as GateTimeoutFlag['kind'], timeoutMs, onTimeout: (m[3] ?? 'wait') as GateTimeoutFlag['onTimeout'] },
+  ];
 }
