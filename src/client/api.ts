@@ -23,7 +23,7 @@ import {
 import { Goal } from '../shared/schemas';
 import type { Budget, RoleInfo, RunInput, RunResult, RunStatus } from '../shared/types';
 import { emptyUsage } from '../shared/usage';
-import { runRoles } from '../config';
+import { loadConfig, runRoles } from '../config';
 import type { orchestratorWorkflow } from '../workflows';
 import { buildListPlan, LIVE_PHASES, phaseMatches, type ListRunsOptions } from './list-filters';
 import { searchAttributesUsable } from './search-attributes';
@@ -80,6 +80,15 @@ export function validateGoal(goal: string): string {
   return parsed.data;
 }
 
+/** The Boss's model as configured here, for labels; undefined when the config cannot be read. */
+function bossModelLabel(): string | undefined {
+  try {
+    return loadConfig().boss.model;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Client-side API over a Temporal client. */
 export class MaestroClient {
   constructor(
@@ -94,6 +103,7 @@ export class MaestroClient {
     const input: RunInput = {
       goal,
       roles: opts.roles ?? runRoles(),
+      ...(bossModelLabel() ? { bossModel: bossModelLabel() } : {}),
       ...(opts.maxParallel !== undefined ? { maxParallel: opts.maxParallel } : {}),
       ...(opts.maxRevisions !== undefined ? { maxRevisions: opts.maxRevisions } : {}),
       ...(opts.maxReplans !== undefined ? { maxReplans: opts.maxReplans } : {}),

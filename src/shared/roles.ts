@@ -14,13 +14,17 @@ export interface RoleDefinition extends RoleInfo {
   maxTokens?: number;
 }
 
-/** What the workflows need to know about a role: no prompts, no models (those stay on workers). */
+/**
+ * What the workflows need to know about a role: no prompts (those stay on workers); the model
+ * only as a label for the Web UI, since the worker's own configuration decides.
+ */
 export function roleInfoOf(role: RoleDefinition): RoleInfo {
   return {
     name: role.name,
     description: role.description,
     ...(role.taskQueue !== undefined ? { taskQueue: role.taskQueue } : {}),
     ...(role.retry !== undefined ? { retry: { ...role.retry } } : {}),
+    ...(role.model !== undefined ? { model: role.model } : {}),
   };
 }
 

@@ -35,6 +35,8 @@ export interface RoleInfo {
   taskQueue?: string;
   /** Retry policy of this role's work activity. */
   retry?: RoleRetryPolicy;
+  /** The model configured for the role where the run was started (shown in activity summaries). */
+  model?: string;
 }
 
 /** What an LLM call was for: planning, a worker's ticket, a review, the final report. */
@@ -122,6 +124,8 @@ export interface RunInput {
   budget?: Budget;
   /** Cap of each ticket; reaching it escalates the ticket. */
   ticketBudget?: Budget;
+  /** The Boss's model as configured where the run was started (shown in activity summaries). */
+  bossModel?: string;
   /** Whether Maestro's search attributes are registered, so the run may upsert them. */
   searchAttributes?: boolean;
 }
@@ -136,6 +140,8 @@ export interface TicketInput {
   maxRevisions: number;
   /** A person's feedback when they sent an escalated ticket back for another round. */
   initialFeedback?: string;
+  /** The Boss's model label, for the review activity's summary. */
+  bossModel?: string;
   /** Per-ticket cap; the child stops and escalates before a call once it is reached. */
   budget?: Budget;
   /** When the run has a budget, the child asks the run for permission before each LLM call. */

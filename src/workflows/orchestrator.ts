@@ -165,7 +165,9 @@ async function writeReport(state: RunState, plan: Plan, feedback?: string): Prom
 
 async function bossReport(state: RunState, plan: Plan, feedback?: string): Promise<FinalReport> {
   const final = await boss.finalizeRun.executeWithOptions(
-    { summary: feedback ? 'boss final report (revision)' : 'boss final report' },
+    {
+      summary: `boss final report${feedback ? ' (revision)' : ''}${state.input.bossModel ? ` (${state.input.bossModel})` : ''}`,
+    },
     [
       {
         runId: state.runId,

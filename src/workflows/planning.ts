@@ -73,16 +73,21 @@ async function validPlan(
     state.planAttempts++;
     let res;
     try {
-      res = await boss.planGoal.executeWithOptions({ summary: `boss plan attempt ${state.planAttempts}` }, [
+      res = await boss.planGoal.executeWithOptions(
         {
-          runId: state.runId,
-          goal: state.input.goal,
-          roles,
-          maxTickets: DEFAULT_LIMITS.maxTickets,
-          problems,
-          attempt: state.planAttempts,
+          summary: `boss plan attempt ${state.planAttempts}${state.input.bossModel ? ` (${state.input.bossModel})` : ''}`,
         },
-      ]);
+        [
+          {
+            runId: state.runId,
+            goal: state.input.goal,
+            roles,
+            maxTickets: DEFAULT_LIMITS.maxTickets,
+            problems,
+            attempt: state.planAttempts,
+          },
+        ],
+      );
     } catch (err) {
       // A configuration error needs a fix, not a person's approval: report it and end.
       const cause = rootCause(err);

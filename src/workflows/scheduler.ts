@@ -68,6 +68,7 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
               role: state.input.roles.find((r) => r.name === ticket.role),
               dependencies: state.dependencyOutputs(ticket.dependsOn),
               maxRevisions: ctx.maxRevisions,
+              ...(state.input.bossModel ? { bossModel: state.input.bossModel } : {}),
               ...(initialFeedback ? { initialFeedback } : {}),
               ...(state.input.ticketBudget ? { budget: state.input.ticketBudget } : {}),
               ...(ctx.budgeted ? { budgetPermits: true } : {}),

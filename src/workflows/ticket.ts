@@ -18,6 +18,11 @@ function outcomeUsage(p: TicketProgress, calls: LlmCallRecord[]) {
   return { reviews: p.reviews, workUsage: p.workUsage, reviewUsage: p.reviewUsage, calls };
 }
 
+/** ` (model)` for activity summaries when the model is known. */
+function modelLabel(model: string | undefined): string {
+  return model ? ` (${model})` : '';
+}
+
 /**
  * Executes and reviews one ticket, bounded by `maxRevisions` and by its budget (checked before
  * every call, so it is passed by at most one call). In a budgeted run every call waits for the
@@ -58,7 +63,7 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
     if (spending.exhausted()) return outOfBudget(attempt - 1);
     await spending.permit();
     const work = await performTicket.executeWithOptions(
-      { summary: `${ticket.role} ${ticket.id} attempt ${attempt}`, ...workOptions },
+      { summary: `${ticket.role} ${ticket.id} attempt ${attempt}${modelLabel(input.role?.model)}`, ...workOptions },
       [{ runId: input.runId, ticket, dependencies: input.dependencies, feedback, attempt }],
     );
     progress.workUsage = addUsage(progress.workUsage, work.usage);
@@ -70,16 +75,19 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
 
     progress.stage = 'reviewing';
     await spending.permit();
-    const reviewed = await reviewTicket.executeWithOptions({ summary: `review ${ticket.id} attempt ${attempt}` }, [
-      {
-        runId: input.runId,
-        ticket,
-        summary: work.summary,
-        artifacts: work.artifacts,
-        attempt,
-        revisionsLeft: maxAttempts - attempt,
-      },
-    ]);
+    const reviewed = await reviewTicket.executeWithOptions(
+      { summary: `review ${ticket.id} attempt ${attempt}${modelLabel(input.bossModel)}` },
+      [
+        {
+          runId: input.runId,
+          ticket,
+          summary: work.summary,
+          artifacts: work.artifacts,
+          attempt,
+          revisionsLeft: maxAttempts - attempt,
+        },
+      ],
+    );
     const { review } = reviewed;
     progress.reviewUsage = addUsage(progress.reviewUsage, reviewed.usage);
     await spending.report('review', reviewed.usage);
