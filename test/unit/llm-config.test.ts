@@ -66,12 +66,13 @@ describe('maestro.config.json', () => {
     const tokens = { promptTokens: 1e6, cachedTokens: 0, completionTokens: 1e6 };
     expect(costOf('my-llama', tokens, priceTable(c.llm.prices))).toBeCloseTo(0.3);
     expect(costOf('gpt-4.1', tokens, priceTable(c.llm.prices))).toBeCloseTo(10);
-    // What a run is given: names, descriptions, queues and retries; no prompts or models.
+    // What a run is given: names, descriptions, queues, retries and the model as a label; no prompts.
     expect(runRoles(c)).toEqual([
-      { name: 'coder', description: coder!.description, taskQueue: 'maestro-role-coder' },
+      { name: 'coder', description: coder!.description, taskQueue: 'maestro-role-coder', model: 'gpt-4.1' },
       {
         name: 'analyst',
         description: 'Data analysis',
+        model: 'gpt-4o-mini',
         taskQueue: 'gpu-analysts',
         retry: { initialIntervalMs: 500, maximumAttempts: 3 },
       },
