@@ -58,8 +58,8 @@ export interface MaestroConfig {
     taskQueue: string;
   };
   uiPort: number;
-  /** Log level of the Temporal worker runtime (WARN keeps the terminal readable). */
-  logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Log level of the Temporal worker runtime; unset: WARN, or ERROR for `maestro run` (it reports failures itself). */
+  logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Added delay of every simulated LLM answer, so progress is visible like with a real model. */
   simLatencyMs: number;
   llm: {
@@ -128,7 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       taskQueue,
     },
     uiPort: e.MAESTRO_UI_PORT ?? 8233,
-    logLevel: e.MAESTRO_LOG_LEVEL ?? 'WARN',
+    ...(e.MAESTRO_LOG_LEVEL ? { logLevel: e.MAESTRO_LOG_LEVEL } : {}),
     simLatencyMs: e.MAESTRO_SIM_LATENCY_MS ?? 150,
     llm: {
       apiKey: azure ? (e.AZURE_OPENAI_API_KEY ?? e.OPENAI_API_KEY) : e.OPENAI_API_KEY,

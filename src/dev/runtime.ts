@@ -44,7 +44,8 @@ export interface LocalRuntime {
 
 /** Brings up whatever is missing for a run, as described in the module comment. */
 export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOptions): Promise<LocalRuntime> {
-  installRuntimeLogger(config.logLevel);
+  // `maestro run` reports failures itself; its in-process worker's warnings would only repeat them.
+  installRuntimeLogger(config.logLevel ?? (opts.worker === 'auto' ? 'ERROR' : 'WARN'));
   const specs = planWorkers(config, opts.queues ?? 'all'); // bad --roles fail before anything starts
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -115,7 +116,7 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
 let runtimeInstalled = false;
 
 /** The SDK's runtime can be installed once per process, before the first worker connection. */
-function installRuntimeLogger(level: MaestroConfig['logLevel']): void {
+function installRuntimeLogger(level: NonNullable<MaestroConfig['logLevel']>): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({ logger: new DefaultLogger(level) });
