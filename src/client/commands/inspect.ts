@@ -1,13 +1,10 @@
 /** `maestro status`, `maestro result` and `maestro list`: read runs without changing them. */
-import path from 'node:path';
 import type { Command } from 'commander';
-import { assembleOutput } from '../../activities/artifacts/assemble';
-import { FsArtifactStore } from '../../activities/artifacts/fs-store';
-import { artifactRoot } from '../../workers/activity-deps';
 import { describeFailure } from '../api';
 import { resultText, statusJson, statusText } from '../format';
 import { LIST_PHASES, parsePhaseOption, parseSinceOption, type ListPhase } from '../list-filters';
 import { parseIntOption } from '../options';
+import { assembleRunOutput } from '../output';
 import { withSession } from '../session';
 
 /** Registers the read-only commands. */
@@ -47,8 +44,7 @@ export function registerInspectCommands(program: Command): void {
           console.error(`Run ${runId} failed: ${describeFailure(err)}`);
           return 1;
         }
-        const outDir = path.resolve(flags.out ?? path.join(config.home, 'output', runId));
-        const files = await assembleOutput(new FsArtifactStore(artifactRoot(config.home)), result.manifest, outDir);
+        const { outDir, files } = await assembleRunOutput(config, result, flags.out);
         if (flags.json) console.log(JSON.stringify({ ...result, outputDir: outDir }, null, 2));
         else console.log(`${resultText(result)}\nFiles (${files.length}) in: ${outDir}`);
         return 0;

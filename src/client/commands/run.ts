@@ -1,14 +1,12 @@
 /** `maestro run` (start, follow, assemble the output) and `maestro start` (start and return). */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { assembleOutput } from '../../activities/artifacts/assemble';
-import { FsArtifactStore } from '../../activities/artifacts/fs-store';
-import { artifactRoot } from '../../workers/activity-deps';
 import { describeFailure, validateGoal } from '../api';
 import { answerGate } from '../gate-prompt';
 import { addRunFlags, startOptions, type RunFlags } from '../run-flags';
 import { followRun } from '../follow';
 import { resultText, runUrl } from '../format';
+import { assembleRunOutput } from '../output';
 import { withSession } from '../session';
 
 /** Registers `run` and `start`. */
@@ -39,8 +37,7 @@ export function registerRunCommands(program: Command): void {
         log(`Inspect it with \`maestro status ${runId}\`${runtime.uiUrl ? ' or in the Web UI' : ''}.`);
         return 1;
       }
-      const outDir = path.resolve(flags.out ?? path.join(config.home, 'output', runId));
-      const files = await assembleOutput(new FsArtifactStore(artifactRoot(config.home)), result.manifest, outDir);
+      const { outDir, files } = await assembleRunOutput(config, result, flags.out);
       console.log(`\nRun ${runId} finished.`);
       console.log(resultText(result));
       if (config.llm.simulated) console.log('(Simulated LLM: costs use simulated prices; no provider was called.)');
