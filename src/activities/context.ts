@@ -10,9 +10,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
 import type { LlmCallKind, LlmCallRecord } from '../shared/types';
-import { addUsage, emptyUsage } from '../shared/usage';
+import { addUsage, emptyUsage, usageOfRecord } from '../shared/usage';
 import type { StructuredLlm, StructuredRequest, StructuredResponse } from './llm/structured';
-import { usageOfRecord } from './llm/structured';
 
 function currentContext(): Context | undefined {
   try {

@@ -23,6 +23,8 @@ export const FailureType = {
   GateTimedOut: 'MaestroGateTimedOut',
   /** A person rejected more spending at the budget gate before there was anything to keep. */
   BudgetStopped: 'MaestroBudgetStopped',
+  /** An unexpected error inside the run's own code (a bug): reported with its message. */
+  Internal: 'MaestroInternal',
   /** A person aborted the run at a gate. */
   Aborted: 'MaestroAborted',
   /** An artifact referenced by a run is missing or corrupt in the artifact store. */

@@ -2,6 +2,7 @@
  * Token and cost accounting. Every LLM call returns a `Usage`; workflows add them up per
  * ticket, role and run with these pure helpers.
  */
+import type { LlmCallRecord } from './types';
 
 /** Tokens and dollars of one or more LLM calls. */
 export interface Usage {
@@ -47,4 +48,10 @@ export function subtractUsage(a: Usage, b: Usage): Usage {
     usd: Math.max(0, roundUsd(a.usd - b.usd)),
     calls: Math.max(0, a.calls - b.calls),
   };
+}
+
+/** The usage of one recorded LLM call. */
+export function usageOfRecord(r: LlmCallRecord): Usage {
+  const { promptTokens, cachedTokens, completionTokens, usd } = r;
+  return { promptTokens, cachedTokens, completionTokens, usd, calls: 1 };
 }

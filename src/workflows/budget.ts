@@ -58,14 +58,18 @@ export class BudgetController {
 
   /** Grants queued permits while the cap allows; call after anything that changes spending. */
   pump(): void {
+    let granted = false;
     while (this.queue.length > 0 && this.mayGrant()) {
+      granted = true;
       const r = this.queue.shift()!;
       this.inFlight.set(r.ticketId, (this.inFlight.get(r.ticketId) ?? 0) + 1);
       getExternalWorkflowHandle(r.childId)
         .signal(spendGrantSignal, { seq: r.seq })
         .catch(() => this.forget(r.ticketId)); // the child already ended
     }
-    this.state.version++;
+    // A waiting child changes what the scheduler decides (a budget gate may be due) even when
+    // nothing was granted; a grant changes nothing the scheduler reads.
+    if (!granted) this.state.version++;
   }
 
   private mayGrant(): boolean {

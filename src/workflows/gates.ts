@@ -44,6 +44,14 @@ const ALLOWED: Record<GateKind, readonly Decision[]> = {
   ticket: ['approve', 'reject', 'retry', 'skip', 'abort'],
 };
 
+/**
+ * What a decision on a ticket gate means: `reject` sends the ticket back when the person said
+ * why (retry with their comment as feedback), else skips it. The one place this is defined.
+ */
+export function ticketDecision(decision: Decision, comment?: string): Decision {
+  return decision === 'reject' ? (comment ? 'retry' : 'skip') : decision;
+}
+
 /** Timeout handling of one gate kind. */
 export interface GatePolicy {
   /** Milliseconds to wait for a person; undefined waits forever. */

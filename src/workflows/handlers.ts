@@ -16,7 +16,15 @@ import {
 } from '../shared/messages';
 import type { GateView } from '../shared/types';
 import type { BudgetController } from './budget';
-import { DecidePayload, DecisionPayload, RaiseBudgetPayload, zodProblem, type GateBook } from './gates';
+import {
+  badInput,
+  DecidePayload,
+  DecisionPayload,
+  RaiseBudgetPayload,
+  ticketDecision,
+  zodProblem,
+  type GateBook,
+} from './gates';
 import type { RunState } from './run-state';
 
 /** Who a payload says it is from, even when the rest of it is invalid. */
@@ -34,7 +42,7 @@ function signalDecision(
 ): Decision {
   if (verb === 'approve') return 'approve';
   if (gate.kind !== 'ticket') return 'reject';
-  return action ?? (comment ? 'retry' : 'skip');
+  return action ?? ticketDecision('reject', comment);
 }
 
 /** Installs every handler of the run. */
@@ -88,11 +96,7 @@ export function installHandlers(state: RunState, budget: BudgetController, publi
       validator: (raw) => {
         const parsed = DecidePayload.safeParse(raw);
         if (!parsed.success) {
-          throw ApplicationFailure.create({
-            type: 'MaestroBadInput',
-            message: `invalid decision: ${zodProblem(parsed.error)}`,
-            nonRetryable: true,
-          });
+          throw badInput(`invalid decision: ${zodProblem(parsed.error)}`);
         }
         const gate = book.resolve(parsed.data, state.ticketIds());
         book.checkDecision(gate, parsed.data.decision);
@@ -108,9 +112,10 @@ export function installHandlers(state: RunState, budget: BudgetController, publi
     } else if (!state.budget) {
       book.log({ by, action: 'ignored-raiseBudget', error: 'this run has no budget to raise' });
     } else {
+      // Only limits the run has are raised: adding a token cap to a dollar budget would tighten it.
       const b = state.budget;
-      if (parsed.data.usd !== undefined) b.usd = (b.usd ?? 0) + parsed.data.usd;
-      if (parsed.data.tokens !== undefined) b.tokens = (b.tokens ?? 0) + parsed.data.tokens;
+      if (parsed.data.usd !== undefined && b.usd !== undefined) b.usd += parsed.data.usd;
+      if (parsed.data.tokens !== undefined && b.tokens !== undefined) b.tokens += parsed.data.tokens;
       const now = [b.usd !== undefined ? `$${b.usd}` : '', b.tokens !== undefined ? `${b.tokens} tokens` : ''].filter(
         Boolean,
       );
@@ -124,8 +129,6 @@ export function installHandlers(state: RunState, budget: BudgetController, publi
   });
 
   setHandler(spendRequestSignal, ({ ticketId, seq }) => budget.request(ticketId, seq));
-  setHandler(spendReportSignal, ({ ticketId, kind, usage }) => {
-    budget.report(ticketId, kind, usage);
-    publish();
-  });
+  // Spending moves `state.version`; the scheduler loop publishes, so these handlers need not.
+  setHandler(spendReportSignal, ({ ticketId, kind, usage }) => budget.report(ticketId, kind, usage));
 }

@@ -151,7 +151,7 @@ async function writeReport(state: RunState, plan: Plan, feedback?: string): Prom
   } catch (err) {
     if (isCancellation(err)) throw err;
     const cause = rootCause(err);
-    state.recordCalls(failedCalls(cause));
+    state.chargeFailedCalls(failedCalls(cause));
     const problem = cause.message;
     state.book.log({ by: 'maestro', action: 'report-fallback', error: problem });
     const tickets = state.status().tickets;

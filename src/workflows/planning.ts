@@ -91,7 +91,7 @@ async function validPlan(
     } catch (err) {
       // A configuration error needs a fix, not a person's approval: report it and end.
       const cause = rootCause(err);
-      state.recordCalls(failedCalls(cause));
+      state.chargeFailedCalls(failedCalls(cause));
       if (isCancellation(err) || isConfigError(cause)) throw err;
       await askToRetryPlanning(state, cause.message, publish);
       attempt--; // the failed call does not count as a bad plan

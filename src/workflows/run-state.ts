@@ -19,7 +19,7 @@ import type {
   TicketState,
   TicketView,
 } from '../shared/types';
-import { addUsage, emptyUsage, subtractUsage, totalTokens, type Usage } from '../shared/usage';
+import { addUsage, emptyUsage, subtractUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
 import { GateBook } from './gates';
 
 /** The Boss's share of the spending is booked under this role name. */
@@ -71,6 +71,20 @@ export class RunState {
   /** Keeps the records of LLM calls (absent in results of older workers). */
   recordCalls(calls: readonly LlmCallRecord[] | undefined): void {
     if (calls) this.calls.push(...calls);
+  }
+
+  /**
+   * Books the calls of an activity that failed after its retries: on record, and charged to
+   * their roles and ticket (a failed call was still paid for).
+   */
+  chargeFailedCalls(calls: readonly LlmCallRecord[]): void {
+    for (const c of calls) {
+      const usage = usageOfRecord(c);
+      const t = c.ticketId !== undefined ? this.tickets.get(c.ticketId) : undefined;
+      if (t) t.usage = addUsage(t.usage, usage);
+      this.spend(c.role, usage);
+    }
+    this.recordCalls(calls);
   }
 
   /** Books one call a child reported while it is still running (budgeted runs). */
@@ -233,7 +247,8 @@ export class RunState {
     ].join('\n');
   }
 
-  private ticketViews(): TicketView[] {
+  /** Copies of the tickets as the status query shows them. */
+  ticketViews(): TicketView[] {
     return [...this.tickets.values()].map((t) => ({ ...t, dependsOn: [...t.dependsOn], usage: { ...t.usage } }));
   }
 

@@ -11,8 +11,9 @@ import { FailureType } from '../shared/errors';
 import { blockedTickets, readyTickets } from '../shared/plan-graph';
 import type { Plan, Ticket } from '../shared/schemas';
 import type { TicketOutcome } from '../shared/types';
+import { emptyUsage } from '../shared/usage';
 import { failedCalls, isConfigError, rootCause } from './failures';
-import { awaitGate, type GateOutcome } from './gates';
+import { awaitGate, ticketDecision, type GateOutcome } from './gates';
 import { gatePolicy } from './policies';
 import type { RunState } from './run-state';
 import { ticketWorkflow } from './ticket';
@@ -43,13 +44,16 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
   const scopes = new Map<string, CancellationScope>();
   let children = 0; // running child workflows (bounded by maxParallel)
   let busy = 0; // children plus tickets waiting at a gate
+  // Tickets at a gate are undecided, not dead ends: their dependents must not be blocked yet.
+  const atGate = new Set<string>();
+  // Feedback of tickets a person sent back; the loop relaunches them within maxParallel.
+  const retryFeedback = new Map<string, string>();
   let stopped = false;
   let abort: GateOutcome | undefined;
   let fatal: ApplicationFailure | undefined;
 
   const runChild = async (ticket: Ticket, initialFeedback?: string): Promise<void> => {
     state.mark(ticket.id, 'running');
-    ctx.publish();
     const scope = new CancellationScope();
     scopes.set(ticket.id, scope);
     children++;
@@ -82,7 +86,7 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
         return;
       }
       const cause = rootCause(err);
-      state.recordCalls(failedCalls(cause));
+      state.chargeFailedCalls(failedCalls(cause));
       // A configuration error (bad key, unknown model) fails every ticket alike: stop the run.
       if (isConfigError(cause)) {
         fatal ??= cause;
@@ -117,17 +121,17 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
       ticket.id,
     );
     ctx.publish();
-    const d = await awaitGate(state.book, gate, policy);
-    // `reject` on a ticket gate means "send it back" when the person said why, else "skip it".
-    const decision = d.decision === 'reject' ? (d.comment ? 'retry' : 'skip') : d.decision;
-    switch (decision) {
+    atGate.add(ticket.id);
+    const d = await awaitGate(state.book, gate, policy).finally(() => atGate.delete(ticket.id));
+    switch (ticketDecision(d.decision, d.comment)) {
       case 'approve':
         if (outcome) state.accept(outcome, `accepted by ${d.by} at the ticket gate`);
         else state.accept(emptyOutcome(ticket.id), `accepted by ${d.by} without a result`);
         return;
       case 'retry':
         if (stopped || abort) return state.mark(ticket.id, 'skipped', 'the run is stopping');
-        return runChild(ticket, d.comment ?? `${d.by} asked for another round: check every acceptance criterion.`);
+        retryFeedback.set(ticket.id, d.comment ?? `${d.by} asked for another round: check every acceptance criterion.`);
+        return state.mark(ticket.id, 'pending');
       case 'abort':
         abort = d;
         return;
@@ -140,7 +144,15 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
     busy++;
     void run()
       .catch((err: unknown) => {
-        fatal ??= ApplicationFailure.create({ message: `ticket ${ticket.id}: ${String(err)}`, nonRetryable: true });
+        // E.g. a ticket gate whose timeout policy is to fail the run: keep its type and message.
+        fatal ??=
+          err instanceof ApplicationFailure
+            ? err
+            : ApplicationFailure.create({
+                type: FailureType.Internal,
+                message: `ticket ${ticket.id}: ${String(err)}`,
+                nonRetryable: true,
+              });
       })
       .finally(() => {
         busy--;
@@ -149,9 +161,17 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
       });
   };
 
+  /** Settles the ticket gates nobody needs to decide any more: the run is ending. */
+  const closeTicketGates = (why: string) => {
+    for (const gate of state.book.pending()) {
+      if (gate.kind === 'ticket') state.book.settle(gate, { decision: 'skip', by: 'maestro', comment: why });
+    }
+  };
+
   for (;;) {
     if (abort || fatal) {
       for (const scope of scopes.values()) scope.cancel();
+      closeTicketGates(abort ? `the run was aborted by ${abort.by}` : 'the run failed');
       await condition(() => children === 0);
       if (abort) {
         throw ApplicationFailure.create({
@@ -161,18 +181,23 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
         });
       }
       throw ApplicationFailure.create({
-        type: fatal!.type ?? FailureType.LlmConfig,
+        type: fatal!.type ?? FailureType.Internal,
         message: fatal!.message,
         nonRetryable: true,
       });
     }
-    for (const id of blockedTickets(plan.tickets, state.states()))
+    const states = state.states();
+    for (const id of atGate) states.set(id, 'running');
+    for (const id of blockedTickets(plan.tickets, states)) {
       state.mark(id, 'blocked', 'a dependency was not accepted');
-    const ready = stopped ? [] : readyTickets(plan.tickets, state.states());
+      states.set(id, 'blocked');
+    }
+    const ready = stopped ? [] : readyTickets(plan.tickets, states);
     if (!stopped && state.overBudget() && (ready.length > 0 || ctx.waitingForPermit())) {
       if (!(await ctx.budgetGate())) {
         stopped = true;
         for (const scope of scopes.values()) scope.cancel();
+        closeTicketGates('the budget was not extended');
         for (const [id, s] of state.states())
           if (s === 'pending') state.mark(id, 'skipped', 'the budget was not extended');
       }
@@ -180,8 +205,9 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
     }
     for (const id of ready.slice(0, Math.max(0, ctx.maxParallel - children))) {
       const ticket = byId.get(id)!;
-      state.mark(id, 'running');
-      launch(ticket, () => runChild(ticket));
+      const feedback = retryFeedback.get(id);
+      retryFeedback.delete(id);
+      launch(ticket, () => runChild(ticket, feedback));
     }
     ctx.publish();
     if (busy === 0) return stopped ? 'stopped' : 'done';
@@ -191,7 +217,6 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
 }
 
 function emptyOutcome(ticketId: string): TicketOutcome {
-  const zero = { promptTokens: 0, cachedTokens: 0, completionTokens: 0, usd: 0, calls: 0 };
   return {
     ticketId,
     status: 'accepted',
@@ -199,8 +224,8 @@ function emptyOutcome(ticketId: string): TicketOutcome {
     summary: '(no result)',
     artifacts: [],
     reviews: [],
-    workUsage: zero,
-    reviewUsage: zero,
+    workUsage: emptyUsage(),
+    reviewUsage: emptyUsage(),
     calls: [],
   };
 }

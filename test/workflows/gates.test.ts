@@ -156,6 +156,18 @@ describe('ticket gate (escalation instead of looping)', () => {
     );
   });
 
+  it('lets the dependents of an escalated ticket run once a person approves it', async () => {
+    const runId = await start(`${GOAL} [sim:revise=1]`, { maxRevisions: 0 });
+    const approve = async (ticketId: string) => {
+      await waitForStatus(conn.client, runId, (st) => st.pendingGates.some((g) => g.ticketId === ticketId));
+      await api.decide(runId, { gate: 'ticket', ticketId, decision: 'approve', by: 'ivy' });
+    };
+    for (const id of ['T1', 'T2', 'T3', 'T4']) await approve(id);
+    const r = await result(runId);
+    expect(r.status).toBe('completed');
+    expect(r.tickets.map((t) => t.state)).toEqual(['accepted', 'accepted', 'accepted', 'accepted']);
+  });
+
   it('aborts the run when a person says so', async () => {
     const runId = await start(`${GOAL} [sim:revise=9]`, { maxRevisions: 0 });
     await waitForStatus(conn.client, runId, (st) => st.pendingGates.length > 0);

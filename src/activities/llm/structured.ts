@@ -11,7 +11,7 @@ import { zodResponseFormat } from 'openai/helpers/zod';
 import type { z } from 'zod';
 import { FailureType } from '../../shared/errors';
 import type { LlmCallKind, LlmCallRecord } from '../../shared/types';
-import { addUsage, emptyUsage, type Usage } from '../../shared/usage';
+import { addUsage, emptyUsage, usageOfRecord, type Usage } from '../../shared/usage';
 import type { Prompt } from '../roles/prompts';
 import { createOpenAiClient, endpointOf, keyVariableOf, type LlmSettings } from './client';
 import { classifyLlmError } from './errors';
@@ -152,12 +152,6 @@ export class StructuredLlm {
       });
     }
   }
-}
-
-/** Usage of one recorded call (the unit the workflows add up). */
-export function usageOfRecord(r: LlmCallRecord): Usage {
-  const { promptTokens, cachedTokens, completionTokens, usd } = r;
-  return { promptTokens, cachedTokens, completionTokens, usd, calls: 1 };
 }
 
 function noTokens(model: string, startedAt: Date, latencyMs: number, repaired: boolean) {
