@@ -89,11 +89,17 @@ function bossModelLabel(): string | undefined {
   }
 }
 
+function withBossModel(model: string | undefined): { bossModel?: string } {
+  return model ? { bossModel: model } : {};
+}
+
 /** Client-side API over a Temporal client. */
 export class MaestroClient {
   constructor(
     readonly client: Client,
     readonly taskQueue: string,
+    /** Roles and Boss model for new runs; unset: read from the environment's configuration. */
+    private readonly defaults: { roles?: RoleInfo[]; bossModel?: string } = {},
   ) {}
 
   /** Starts a run and returns its id (the orchestrator's workflow id). */
@@ -102,8 +108,8 @@ export class MaestroClient {
     const runId = opts.runId ?? newRunId();
     const input: RunInput = {
       goal,
-      roles: opts.roles ?? runRoles(),
-      ...(bossModelLabel() ? { bossModel: bossModelLabel() } : {}),
+      roles: opts.roles ?? this.defaults.roles ?? runRoles(),
+      ...withBossModel(this.defaults.bossModel ?? bossModelLabel()),
       ...(opts.maxParallel !== undefined ? { maxParallel: opts.maxParallel } : {}),
       ...(opts.maxRevisions !== undefined ? { maxRevisions: opts.maxRevisions } : {}),
       ...(opts.maxReplans !== undefined ? { maxReplans: opts.maxReplans } : {}),
@@ -185,7 +191,15 @@ export class MaestroClient {
   async status(runId: string): Promise<RunStatus> {
     const handle = this.client.workflow.getHandle<typeof orchestratorWorkflow>(runId);
     const desc = await handle.describe();
-    if (desc.status.name === 'RUNNING') return handle.query(statusQuery);
+    if (desc.status.name === 'RUNNING') {
+      try {
+        return await this.client.connection.withDeadline(Date.now() + 5000, () => handle.query(statusQuery));
+      } catch (err) {
+        throw new InputError(
+          `Run ${runId} is running, but no worker answered its status query within 5 s (${(err as Error).message}). Start one with \`maestro dev\` or \`maestro worker\` on this task queue.`,
+        );
+      }
+    }
     if (desc.status.name === 'COMPLETED') return statusFromResult(await handle.result());
     // Failed, cancelled, terminated: ask a worker for the last state, briefly; else describe it.
     try {
@@ -292,6 +306,7 @@ function statusFromResult(r: RunResult): RunStatus {
     runId: r.runId,
     goal: r.goal,
     phase: r.status === 'stopped' ? 'stopped' : 'completed',
+    outcome: r.status,
     planSummary: r.plan.summary,
     planAttempts: r.planAttempts,
     tickets: r.tickets,

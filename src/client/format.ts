@@ -1,5 +1,6 @@
 /** Plain-text rendering of runs for the terminal (no colours needed to read it). */
 import type { RunResult, RunStatus, TicketView } from '../shared/types';
+import { approveHints } from './watch/approve-hints';
 
 /** `$0.0123` with enough digits for cheap simulated calls. */
 export function usd(n: number): string {
@@ -27,10 +28,8 @@ export function statusText(s: RunStatus): string {
   if (s.planSummary) lines.push(`Plan: ${s.planSummary}`);
   for (const g of s.pendingGates) {
     lines.push(`Waiting for a person: ${g.id} — ${g.reason}`);
-    const ticket = g.ticketId ? ` --ticket ${g.ticketId}` : '';
-    lines.push(
-      `  decide: maestro approve ${s.runId} --gate ${g.kind}${ticket}  |  maestro reject ${s.runId} --gate ${g.kind}${ticket} --comment "why"`,
-    );
+    const approve = approveHints(s.runId, g).maestro;
+    lines.push(`  decide: ${approve}  |  ${approve.replace('maestro approve', 'maestro reject')} --comment "why"`);
   }
   if (s.tickets.length > 0) lines.push('Tickets:', ...ticketLines(s.tickets));
   const budget = s.budget?.usd !== undefined ? ` of a ${usd(s.budget.usd)} budget` : '';
@@ -66,16 +65,4 @@ export function resultText(r: RunResult): string {
     ...ticketLines(r.tickets),
     `Cost: ${usd(r.cost.usd)} total, ${r.cost.tokens} tokens, ${r.cost.usage.calls} LLM calls — by role: ${roles}`,
   ].join('\n');
-}
-
-/** The `maestro status --json` contract: a stable core plus the full status for detail. */
-export function statusJson(s: RunStatus): object {
-  return {
-    ...s,
-    runId: s.runId,
-    phase: s.phase,
-    tickets: s.tickets.map((t) => ({ ...t, id: t.id, role: t.role, title: t.title, state: t.state })),
-    pendingGates: s.pendingGates,
-    cost: { ...s.cost, usd: s.cost.usd, tokens: s.cost.tokens },
-  };
 }

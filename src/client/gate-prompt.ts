@@ -70,14 +70,20 @@ export async function answerGate(
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   // Someone may decide elsewhere (another terminal, the Web UI): stop asking when they do.
   const asked = new AbortController();
+  let checking = false;
   const watcher = setInterval(() => {
+    if (checking) return;
+    checking = true;
     void api
       .status(runId)
       .then((s) => {
         if (!s.pendingGates.some((g) => g.id === gate.id)) asked.abort();
       })
-      .catch(() => undefined);
+      .catch(() => undefined)
+      .finally(() => (checking = false));
   }, 1000);
+  // readline swallows Ctrl-C at a prompt: hand it on so the session stops cleanly (exit 130).
+  rl.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
   const question = (q: string) => rl.question(q, { signal: asked.signal });
   try {
     const choices = CHOICES[gate.kind];

@@ -5,6 +5,7 @@
 import { InvalidArgumentError } from 'commander';
 import { SEARCH_ATTRIBUTES } from '../shared/constants';
 import type { RunStatus } from '../shared/types';
+import { parseDuration } from './options';
 
 /** Phases a run reports while its workflow is open (recorded in the MaestroPhase search attribute). */
 export const LIVE_PHASES = ['planning', 'awaiting-approval', 'executing', 'finalizing'] as const;
@@ -84,24 +85,16 @@ export function parsePhaseOption(value: string): ListPhase {
   return found;
 }
 
-const UNIT_MS: Record<string, number> = {
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-};
-
 /**
  * Parser of `--since`: a duration back from `now` (`90m`, `2h`, `3d`, `1w`) or an ISO date or
  * date-time (`2026-11-24`, `2026-11-24T08:00:00Z`). A moment in the future is refused.
  */
 export function parseSinceOption(value: string, now: Date = new Date()): Date {
   const v = value.trim();
-  const duration = /^(\d{1,6})\s*([smhdw])$/i.exec(v);
+  const ago = parseDuration(v);
   let at: Date | undefined;
-  if (duration) {
-    at = new Date(now.getTime() - Number(duration[1]) * UNIT_MS[duration[2]!.toLowerCase()]!);
+  if (ago !== undefined) {
+    at = new Date(now.getTime() - ago);
   } else if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(v)) {
     const parsed = new Date(v.replace(' ', 'T'));
     if (!Number.isNaN(parsed.getTime())) at = parsed;

@@ -33,13 +33,13 @@ export function parseChoiceOption<T extends string>(flag: string, choices: reado
   };
 }
 
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
-/** A duration such as `90s`, `15m`, `2h`, `1d` in milliseconds; undefined when it is not one. */
+/** A duration such as `90s`, `15m`, `2h`, `1d`, `1w` in milliseconds; undefined when it is not one. */
 export function parseDuration(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([smhd])$/.exec(text.trim());
+  const m = /^(\d+(?:\.\d+)?)\s*([smhdw])$/i.exec(text.trim());
   if (!m) return undefined;
-  const ms = Number(m[1]) * UNIT_MS[m[2]!]!;
+  const ms = Number(m[1]) * UNIT_MS[m[2]!.toLowerCase()]!;
   return ms > 0 ? Math.round(ms) : undefined;
 }
 

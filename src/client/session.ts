@@ -2,7 +2,7 @@
  * Shared plumbing of CLI commands: load configuration, bring up what is missing (dev server,
  * worker, simulated LLM) and always tear it down again, also on Ctrl-C.
  */
-import { loadConfig, type MaestroConfig } from '../config';
+import { loadConfig, runRoles, type MaestroConfig } from '../config';
 import { startLocalRuntime, type LocalRuntime, type RuntimeOptions } from '../dev/runtime';
 import { MaestroClient } from './api';
 import { connectClient } from './connection';
@@ -13,6 +13,8 @@ export interface Session {
   runtime: LocalRuntime;
   api: MaestroClient;
   log: (line: string) => void;
+  /** Resolves on SIGINT/SIGTERM in a serving session (`serve: true`); never resolves otherwise. */
+  interrupted: Promise<NodeJS.Signals>;
 }
 
 /** Logs progress to stderr, so stdout stays clean for `--json`. */
@@ -22,14 +24,24 @@ export const logToStderr = (line: string): void => {
 
 /** Runs `body` inside a session and cleans up whatever happens. */
 export async function withSession<T>(
-  opts: Pick<RuntimeOptions, 'worker' | 'simPort' | 'queues'> & { log?: (line: string) => void },
+  opts: Pick<RuntimeOptions, 'worker' | 'simPort' | 'queues'> & {
+    log?: (line: string) => void;
+    /** A serving command (dev, worker): a signal ends the body normally, exit code 0. */
+    serve?: boolean;
+  },
   body: (s: Session) => Promise<T>,
 ): Promise<T> {
   const log = opts.log ?? logToStderr;
   const config = loadConfig();
   const runtime = await startLocalRuntime(config, { ...opts, log });
   let interrupted = false;
+  let signalled: (sig: NodeJS.Signals) => void = () => undefined;
+  const interruptedPromise = new Promise<NodeJS.Signals>((resolve) => (signalled = resolve));
   const onSignal = (sig: NodeJS.Signals) => {
+    if (opts.serve) {
+      log(`${sig}: shutting down (workers drain first)...`);
+      return signalled(sig);
+    }
     if (interrupted) return;
     interrupted = true;
     log(`\n${sig}: stopping what this command started (the run itself continues on Temporal)...`);
@@ -40,7 +52,11 @@ export async function withSession<T>(
   try {
     const client = await connectClient(config, runtime.address);
     try {
-      return await body({ config, runtime, api: new MaestroClient(client, config.temporal.taskQueue), log });
+      const api = new MaestroClient(client, config.temporal.taskQueue, {
+        roles: runRoles(config),
+        bossModel: config.boss.model,
+      });
+      return await body({ config, runtime, api, log, interrupted: interruptedPromise });
     } finally {
       await client.connection.close();
     }

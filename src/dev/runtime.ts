@@ -35,8 +35,6 @@ export interface LocalRuntime {
   uiUrl?: string;
   devServer?: DevServer;
   sim?: SimLlm;
-  /** The first worker started (the main one unless only role queues were asked for). */
-  worker?: Worker;
   /** Every worker started, with what it polls. */
   workers: { spec: WorkerSpec; worker: Worker }[];
   stop(): Promise<void>;
@@ -103,7 +101,6 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
           await running.catch(() => undefined);
         });
         rt.workers.push({ spec, worker });
-        rt.worker ??= worker;
       }
     }
     return rt;

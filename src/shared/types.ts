@@ -237,6 +237,8 @@ export interface RunStatus {
   cost: CostView;
   budget?: Budget;
   audit: AuditEntry[];
+  /** How a finished run ended (the result's status); absent while it runs. */
+  outcome?: RunResult['status'];
   error?: string;
 }
 

@@ -1,7 +1,7 @@
 /** `maestro status`, `maestro result` and `maestro list`: read runs without changing them. */
 import type { Command } from 'commander';
 import { describeFailure } from '../api';
-import { resultText, statusJson, statusText } from '../format';
+import { resultText, statusText } from '../format';
 import { LIST_PHASES, parsePhaseOption, parseSinceOption, type ListPhase } from '../list-filters';
 import { parseIntOption } from '../options';
 import { assembleRunOutput } from '../output';
@@ -20,7 +20,7 @@ export function registerInspectCommands(program: Command): void {
     .action(async (runId: string, flags: { json?: boolean }) => {
       await withSession({ worker: 'never' }, async ({ api }) => {
         const status = await api.status(runId);
-        console.log(flags.json ? JSON.stringify(statusJson(status), null, 2) : statusText(status));
+        console.log(flags.json ? JSON.stringify(status, null, 2) : statusText(status));
       });
     });
 

@@ -27,19 +27,20 @@ export function registerServeCommands(program: Command): void {
       parseIntOption('--sim-port', 0, 65535),
     )
     .action(async (flags: { simPort?: number }) => {
-      const stopped = untilInterrupted();
-      await withSession({ worker: 'always', simPort: flags.simPort }, async ({ runtime, config, log }) => {
-        log(
-          `Maestro dev is up. Temporal: ${runtime.address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}.`,
-        );
-        if (runtime.uiUrl) log(`Web UI: ${runtime.uiUrl}`);
-        if (runtime.sim) log(`Simulated LLM: ${runtime.sim.baseUrl}`);
-        log(
-          'Start runs from another terminal with `maestro start "<goal>"` or `maestro run "<goal>"`. Ctrl-C stops everything.',
-        );
-        const sig = await stopped;
-        log(`${sig}: shutting down...`);
-      });
+      await withSession(
+        { worker: 'always', simPort: flags.simPort, serve: true },
+        async ({ runtime, config, log, interrupted }) => {
+          log(
+            `Maestro dev is up. Temporal: ${runtime.address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}.`,
+          );
+          if (runtime.uiUrl) log(`Web UI: ${runtime.uiUrl}`);
+          if (runtime.sim) log(`Simulated LLM: ${runtime.sim.baseUrl}`);
+          log(
+            'Start runs from another terminal with `maestro start "<goal>"` or `maestro run "<goal>"`. Ctrl-C stops everything.',
+          );
+          await interrupted;
+        },
+      );
     });
 
   program
@@ -49,9 +50,8 @@ export function registerServeCommands(program: Command): void {
     )
     .option('--roles <names>', 'comma-separated roles with their own task queue, e.g. coder,tester (activity-only)')
     .action(async (flags: { roles?: string }) => {
-      const stopped = untilInterrupted();
       const queues = flags.roles !== undefined ? { roles: parseRoleList(flags.roles) } : ('main' as const);
-      await withSession({ worker: 'always', queues }, async ({ runtime, config, log }) => {
+      await withSession({ worker: 'always', queues, serve: true }, async ({ runtime, config, log, interrupted }) => {
         for (const { spec } of runtime.workers) {
           const what =
             spec.kind === 'main'
@@ -61,8 +61,7 @@ export function registerServeCommands(program: Command): void {
             `Worker polling task queue ${spec.taskQueue} (${what}) on ${runtime.address} (namespace ${config.temporal.namespace}).`,
           );
         }
-        const sig = await stopped;
-        log(`${sig}: draining the worker...`);
+        await interrupted;
       });
     });
 

@@ -23,7 +23,10 @@ interface WatchFlags {
 export function watchExitCode(last: WatchSnapshot | undefined): number {
   if (!last || last.execution !== 'COMPLETED') return 1;
   const s = last.status;
-  return s.phase === 'completed' && s.tickets.every((t) => t.state === 'accepted') ? 0 : 3;
+  // Same codes as `maestro run`: only a completely completed result is 0.
+  const outcome =
+    s.outcome ?? (s.phase === 'completed' && s.tickets.every((t) => t.state === 'accepted') ? 'completed' : 'partial');
+  return outcome === 'completed' ? 0 : 3;
 }
 
 /** Registers `maestro watch`. */
