@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_ROLES } from './shared/roles';
+import { BOSS_ROLE, DEFAULT_ROLES } from './shared/roles';
 import { RoleName } from './shared/schemas';
 
 /** File name looked for in the working directory when MAESTRO_CONFIG is not set. */
@@ -64,7 +64,7 @@ const ConfigFileSchema = z
   .superRefine((file, ctx) => {
     const seen = new Set<string>();
     (file.roles ?? []).forEach((role, i) => {
-      if (role.name === 'boss')
+      if (role.name === BOSS_ROLE)
         ctx.addIssue({
           code: 'custom',
           path: ['roles', i, 'name'],

@@ -47,11 +47,6 @@ export async function withActivityContext<T>(
   }
 }
 
-/** The current activity attempt (1 outside an activity). */
-export function activityAttempt(): number {
-  return currentContext()?.info.attempt ?? 1;
-}
-
 /** Call records that earlier attempts of this activity left in their heartbeat details. */
 function earlierCalls(ctx: Context | undefined): LlmCallRecord[] {
   const d: unknown = ctx?.info.heartbeatDetails;

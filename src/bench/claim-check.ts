@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { RunResult } from '../shared/types';
 
@@ -30,9 +30,19 @@ export interface HistoryFootprint {
 /** Fetches the run's histories (orchestrator and every ticket) and measures them. */
 export async function historyFootprint(client: Client, result: RunResult): Promise<HistoryFootprint> {
   const main = await client.workflow.getHandle(result.runId).fetchHistory();
-  const children = await Promise.all(
-    result.tickets.map((t) => client.workflow.getHandle(t.childId || `${result.runId}/${t.id}`).fetchHistory()),
+  // Tickets that never started (blocked, skipped) have no child workflow and no history.
+  const fetched = await Promise.all(
+    result.tickets.map((t) =>
+      client.workflow
+        .getHandle(t.childId)
+        .fetchHistory()
+        .catch((err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return undefined;
+          throw err;
+        }),
+    ),
   );
+  const children = fetched.filter((h): h is NonNullable<typeof h> => h !== undefined);
   const encode = (h: temporal.api.history.v1.IHistory) =>
     Buffer.from(temporal.api.history.v1.History.encode(h).finish());
   const protos = [encode(main), ...children.map(encode)];

@@ -76,7 +76,7 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
     let llmBaseUrl: string | undefined;
     const wantWorker = opts.worker === 'always' || (opts.worker === 'auto' && !(await hasPollers(config, rt.address)));
     if (wantWorker && config.llm.simulated) {
-      const sim = await startSimLlm({ port: opts.simPort ?? 0, latencyMs: config.simLatencyMs });
+      const sim = await startSimLlm({ port: opts.simPort ?? 0, maxRecords: 1000, latencyMs: config.simLatencyMs });
       stops.push(() => sim.close());
       rt.sim = sim;
       llmBaseUrl = sim.baseUrl;

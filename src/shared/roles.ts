@@ -28,6 +28,9 @@ export function roleInfoOf(role: RoleDefinition): RoleInfo {
   };
 }
 
+/** The Boss's name in cost-by-role tables and call records; no worker role may take it. */
+export const BOSS_ROLE = 'boss';
+
 /** Default worker roles (Coder, Designer, Tester, Writer). */
 export const DEFAULT_ROLES: readonly RoleDefinition[] = [
   {

@@ -20,10 +20,10 @@ import type {
   TicketView,
 } from '../shared/types';
 import { addUsage, emptyUsage, subtractUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
+import { BOSS_ROLE } from '../shared/roles';
 import { GateBook } from './gates';
 
-/** The Boss's share of the spending is booked under this role name. */
-export const BOSS_ROLE = 'boss';
+export { BOSS_ROLE };
 
 /** Mutable state of one run, owned by the orchestrator workflow. */
 export class RunState {

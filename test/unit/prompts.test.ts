@@ -76,4 +76,17 @@ describe('prompt builders', () => {
     expect(p.user).toContain('#### File: index.html\n```\n<html>\n```');
     expect(p.user).toContain('Revisions left: 2');
   });
+
+  it('fences a file that has its own code blocks with a longer fence', () => {
+    const md = 'Run it:\n```bash\nnode x.js\n```\nDone.';
+    const p = buildReviewPrompt({
+      bossSystemPrompt: 'B',
+      ticket,
+      summary: 's',
+      files: [{ path: 'README.md', bytes: md.length, text: md, truncated: false }],
+      attempt: 1,
+      revisionsLeft: 0,
+    });
+    expect(p.user).toContain(`#### File: README.md\n\`\`\`\`\n${md}\n\`\`\`\``);
+  });
 });

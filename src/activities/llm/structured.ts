@@ -51,7 +51,6 @@ export interface StructuredResponse<T> {
   data: T;
   usage: Usage;
   model: string;
-  latencyMs: number;
   /** The HTTP calls this answer took (one, or two with a repair). */
   calls: LlmCallRecord[];
 }
@@ -68,7 +67,6 @@ export class StructuredLlm {
 
   /** Calls the model; on invalid output, makes one repair call with the validation error. */
   async call<T extends z.ZodType>(req: StructuredRequest<T>): Promise<StructuredResponse<z.infer<T>>> {
-    const started = Date.now();
     const meta = req.meta ?? DEFAULT_META;
     const messages: OpenAI.ChatCompletionMessageParam[] = [
       { role: 'system', content: req.prompt.system },
@@ -112,7 +110,7 @@ export class StructuredLlm {
       if (checked.ok) {
         record(base);
         const usage = calls.reduce((u, c) => addUsage(u, usageOfRecord(c)), emptyUsage());
-        return { data: checked.data, usage, model, latencyMs: Date.now() - started, calls };
+        return { data: checked.data, usage, model, calls };
       }
       record({ ...base, error: FailureType.LlmBadOutput });
       lastProblem = checked.problem;

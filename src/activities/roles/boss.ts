@@ -4,6 +4,7 @@
  */
 import { SCHEMA_NAMES } from '../../shared/constants';
 import { FinalReport, planSchemaForRoles, Review, type Plan, type Ticket } from '../../shared/schemas';
+import { BOSS_ROLE } from '../../shared/roles';
 import type { ArtifactRef, LlmCallRecord, RoleInfo } from '../../shared/types';
 import type { Usage } from '../../shared/usage';
 import { excerptOf } from '../artifacts/excerpt';
@@ -50,9 +51,6 @@ export interface BossSpend {
   calls: LlmCallRecord[];
 }
 
-/** The Boss is booked under this role name (as the run's cost per role shows it). */
-export const BOSS_ROLE_NAME = 'boss';
-
 /** Creates the Boss activities over the given dependencies. */
 export function createBossActivities(deps: ActivityDeps) {
   const settings = {
@@ -79,7 +77,7 @@ export function createBossActivities(deps: ActivityDeps) {
           schemaName: SCHEMA_NAMES.plan,
           label: `boss plan (attempt ${input.attempt})`,
         },
-        { kind: 'plan', role: BOSS_ROLE_NAME },
+        { kind: 'plan', role: BOSS_ROLE },
       );
       return { plan: res.data, ...spend(res) };
     },
@@ -103,7 +101,7 @@ export function createBossActivities(deps: ActivityDeps) {
           schemaName: SCHEMA_NAMES.review,
           label: `review ${input.ticket.id} attempt ${input.attempt}`,
         },
-        { kind: 'review', role: BOSS_ROLE_NAME, ticketId: input.ticket.id },
+        { kind: 'review', role: BOSS_ROLE, ticketId: input.ticket.id },
       );
       return { review: res.data, ...spend(res) };
     },
@@ -113,7 +111,7 @@ export function createBossActivities(deps: ActivityDeps) {
       const res = await callLlm(
         deps.llm,
         { ...settings, prompt, schema: FinalReport, schemaName: SCHEMA_NAMES.final, label: 'boss final report' },
-        { kind: 'final', role: BOSS_ROLE_NAME },
+        { kind: 'final', role: BOSS_ROLE },
       );
       return { report: res.data, ...spend(res) };
     },

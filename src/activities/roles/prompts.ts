@@ -33,9 +33,15 @@ function bullets(items: readonly string[]): string {
   return items.map((i) => `- ${i}`).join('\n');
 }
 
+/**
+ * A file in a fenced block. The fence is longer than any run of backticks in the file, so a
+ * Markdown file with its own code blocks cannot end the block early.
+ */
 function fence(file: FileExcerpt): string {
-  const note = file.truncated ? ` (first ${file.text.length} of ${file.bytes} bytes)` : '';
-  return `#### File: ${file.path}${note}\n\`\`\`\n${file.text}\n\`\`\``;
+  const note = file.truncated ? ` (first ${Buffer.byteLength(file.text, 'utf8')} of ${file.bytes} bytes)` : '';
+  const longest = Math.max(0, ...[...file.text.matchAll(/`+/g)].map((m) => m[0].length));
+  const ticks = '`'.repeat(Math.max(3, longest + 1));
+  return `#### File: ${file.path}${note}\n${ticks}\n${file.text}\n${ticks}`;
 }
 
 function ticketBlock(ticket: Ticket): string {

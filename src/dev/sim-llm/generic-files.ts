@@ -18,7 +18,7 @@ export function specBody(spec: string): string {
 
 function topicOf(info: WorkerPromptInfo): string {
   const m = /^Topic: (.+)$/m.exec(info.spec);
-  return m?.[1] ?? firstSentence(specBody(info.spec), 120) ?? info.title;
+  return m?.[1] ?? (firstSentence(specBody(info.spec), 120) || info.title);
 }
 
 function shown(info: WorkerPromptInfo): ShownFile[] {

@@ -85,10 +85,10 @@ export function shownFiles(block: string): ShownFile[] {
   const files: ShownFile[] = [];
   const chunks = block.split(/^(?=#### File: |### T\d)/m);
   for (const chunk of chunks) {
-    const head = /^#### File: (\S+)( \(first \d+ of \d+ bytes\))?\n```\n/.exec(chunk);
-    if (!head?.[1]) continue;
+    const head = /^#### File: (\S+)( \(first \d+ of \d+ bytes\))?\n(`{3,})\n/.exec(chunk);
+    if (!head?.[1] || !head[3]) continue;
     const rest = chunk.slice(head[0].length);
-    const close = rest.lastIndexOf('\n```');
+    const close = rest.lastIndexOf(`\n${head[3]}`);
     files.push({ path: head[1], text: close >= 0 ? rest.slice(0, close) : rest, truncated: Boolean(head[2]) });
   }
   return files;

@@ -59,6 +59,7 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
       durationMs: 0,
     };
     records.push(rec);
+    if (opts.maxRecords !== undefined && records.length > opts.maxRecords) records.shift();
     let finished = false;
     const finish = (status: number) => {
       if (finished) return;

@@ -18,6 +18,8 @@ export interface SimLlmOptions {
   latencyMs?: number;
   /** When set, each finished request record is appended to this file as one JSON line. */
   logFile?: string;
+  /** Keep at most this many request records in memory (oldest dropped); default: all (tests). */
+  maxRecords?: number;
 }
 
 /** What went wrong, on purpose, with one request. */
