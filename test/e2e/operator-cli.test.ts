@@ -9,28 +9,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import { MaestroClient } from '../../src/client/api';
 import type { WatchEvent } from '../../src/client/watch/events';
-import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
 import { approveSignal } from '../../src/shared/messages';
 import { CLI, cleanEnv, runCli } from '../helpers/cli';
-import { connectTest, testAddress, testDeps, testWorker, uniqueQueue } from '../helpers/temporal';
+import { testAddress, testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
 
 const GOAL = 'Build a landing page for a coffee shop called Bean There';
 
-let sim: SimLlm;
-let conn: { client: Client; nativeConnection: NativeConnection; close: () => Promise<void> };
-
-beforeAll(async () => {
-  sim = await startSimLlm({ port: 0, latencyMs: 50 });
-  conn = await connectTest();
-});
-afterAll(async () => {
-  await conn?.close();
-  await sim?.close();
-});
+const harness = useSimAndTemporal({ port: 0, latencyMs: 50 });
 
 function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return cleanEnv({
@@ -101,7 +89,7 @@ describe('maestro watch and maestro list on a gated run', () => {
   const taskQueue = uniqueQueue('watch');
 
   beforeAll(async () => {
-    worker = await testWorker(conn.nativeConnection, taskQueue, testDeps(sim.baseUrl));
+    worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
     running = worker.run();
   });
   afterAll(async () => {
@@ -110,7 +98,7 @@ describe('maestro watch and maestro list on a gated run', () => {
   });
 
   it('follows the run through its plan gate and ends with the outcome', async () => {
-    const api = new MaestroClient(conn.client, taskQueue);
+    const api = new MaestroClient(harness.conn.client, taskQueue);
     const runId = await api.start(GOAL, { runId: `${taskQueue}-run`, planApproval: 'manual' });
     const e = env({ MAESTRO_TASK_QUEUE: taskQueue });
 
@@ -124,7 +112,7 @@ describe('maestro watch and maestro list on a gated run', () => {
     const executing = await runCli(['list', '--phase', 'executing', '--json'], e);
     expect(JSON.parse(executing.stdout).map((r: { runId: string }) => r.runId)).not.toContain(runId);
 
-    await conn.client.workflow.getHandle(runId).signal(approveSignal, { by: 'watch-test' });
+    await harness.conn.client.workflow.getHandle(runId).signal(approveSignal, { by: 'watch-test' });
     const [jsonDone, plainDone] = await Promise.all([json.done, plain]);
     expect(jsonDone.code).toBe(0);
     expect(plainDone.code).toBe(0);

@@ -11,7 +11,8 @@ import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporal
 import type { ActivityDeps } from '../../src/activities';
 import { FsArtifactStore } from '../../src/activities/artifacts/fs-store';
 import { StructuredLlm } from '../../src/activities/llm/structured';
-import { BOSS_SYSTEM_PROMPT, DEFAULT_ROLES } from '../../src/shared/roles';
+import { BOSS_SYSTEM_PROMPT, DEFAULT_ROLES, roleInfoOf } from '../../src/shared/roles';
+import { startSimLlm, type SimLlm, type SimLlmOptions } from '../../src/dev/sim-llm';
 import { createMaestroWorker } from '../../src/workers/create-worker';
 
 let runtimeInstalled = false;
@@ -81,4 +82,37 @@ export function testWorker(nativeConnection: NativeConnection, taskQueue: string
     deps,
     workflowBundlePath: process.env.MAESTRO_TEST_WORKFLOW_BUNDLE,
   });
+}
+
+/** The connections `connectTest` returns. */
+export type TestConnection = Awaited<ReturnType<typeof connectTest>>;
+
+/** The default roles as a run is given them. */
+export const TEST_ROLES = DEFAULT_ROLES.map(roleInfoOf);
+
+/** A simulated LLM and the suite's Temporal server, for one test file. */
+export interface SimAndTemporal {
+  sim: SimLlm;
+  conn: TestConnection;
+  /** Runs `fn` before the connections close (e.g. shutting down a worker that holds one). */
+  beforeClose(fn: () => Promise<void>): void;
+}
+
+/**
+ * Starts a simulated LLM and connects to the suite's server before the file's tests, and closes
+ * both after them. The fields are set once `beforeAll` has run.
+ */
+export function useSimAndTemporal(simOptions: SimLlmOptions = { port: 0 }): SimAndTemporal {
+  const cleanups: (() => Promise<void>)[] = [];
+  const env = { beforeClose: (fn) => void cleanups.push(fn) } as SimAndTemporal;
+  beforeAll(async () => {
+    env.sim = await startSimLlm(simOptions);
+    env.conn = await connectTest();
+  });
+  afterAll(async () => {
+    for (const fn of cleanups.reverse()) await fn();
+    await env.conn?.close();
+    await env.sim?.close();
+  });
+  return env;
 }

@@ -8,21 +8,18 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { NativeConnection } from '@temporalio/worker';
-import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
 import { SCHEMA_NAMES } from '../../src/shared/constants';
 import type { RunResult, TicketInput, TicketOutcome } from '../../src/shared/types';
 import { cleanEnv, runCli } from '../helpers/cli';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
-import { connectTest, testAddress, uniqueQueue } from '../helpers/temporal';
+import { testAddress, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
 
 const GOAL = 'Build a landing page for a bike shop called Spokes';
 const SCHEDULED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED;
 
-let sim: SimLlm;
-let conn: { client: Client; nativeConnection: NativeConnection; close: () => Promise<void> };
+const harness = useSimAndTemporal({ port: 0 });
 const workers: WorkerProcess[] = [];
 const mainQueue = uniqueQueue('roles');
 const coderQueue = `${mainQueue}-role-coder`;
@@ -31,8 +28,6 @@ const configFile = path.join(home, 'maestro.config.json');
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  sim = await startSimLlm({ port: 0 });
-  conn = await connectTest();
   writeFileSync(
     configFile,
     JSON.stringify({
@@ -47,7 +42,7 @@ beforeAll(async () => {
   env = cleanEnv({
     TEMPORAL_ADDRESS: testAddress(),
     MAESTRO_TASK_QUEUE: mainQueue,
-    OPENAI_BASE_URL: sim.baseUrl,
+    OPENAI_BASE_URL: harness.sim.baseUrl,
     OPENAI_API_KEY: 'test-key',
     MAESTRO_HOME: home,
     MAESTRO_CONFIG: configFile,
@@ -63,15 +58,13 @@ async function startWorker(args: string[]): Promise<WorkerProcess> {
 
 afterAll(async () => {
   await Promise.all(workers.map((w) => w.kill()));
-  await conn?.close();
-  await sim?.close();
 });
 
 /** The result of a child workflow that may not have been started yet. */
 async function childResult(workflowId: string): Promise<TicketOutcome> {
   for (let i = 0; ; i++) {
     try {
-      return (await conn.client.workflow.getHandle(workflowId).result()) as TicketOutcome;
+      return (await harness.conn.client.workflow.getHandle(workflowId).result()) as TicketOutcome;
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError) || i > 200) throw err;
       await new Promise((r) => setTimeout(r, 100));
@@ -97,7 +90,7 @@ describe('per-role task queues with separate worker processes', () => {
     // Designer and writer finish on the main worker; the coder's ticket is scheduled on its own
     // queue, where nobody polls yet.
     for (const id of ['T1', 'T2']) await childResult(`${runId}/${id}`);
-    const t3 = conn.client.workflow.getHandle(`${runId}/T3`);
+    const t3 = harness.conn.client.workflow.getHandle(`${runId}/T3`);
     let pending: temporal.api.workflow.v1.IPendingActivityInfo | undefined;
     for (let i = 0; i < 100 && !pending; i++) {
       pending = (await t3.describe().catch(() => undefined))?.raw.pendingActivities?.[0] ?? undefined;
@@ -107,14 +100,14 @@ describe('per-role task queues with separate worker processes', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const waiting = (await t3.describe()).raw.pendingActivities?.[0];
     expect(waiting?.state).toBe(SCHEDULED);
-    expect(sim.requests().filter((r) => r.ticketId === 'T3')).toHaveLength(0);
+    expect(harness.sim.requests().filter((r) => r.ticketId === 'T3')).toHaveLength(0);
     const history = await t3.fetchHistory();
     const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
     const ticketInput = JSON.parse(Buffer.from(input!).toString('utf8')) as TicketInput;
     expect(ticketInput.role).toMatchObject({ name: 'coder', taskQueue: coderQueue });
 
     const coder = await startWorker(['--roles', 'coder']);
-    const result = (await conn.client.workflow.getHandle(runId).result()) as RunResult;
+    const result = (await harness.conn.client.workflow.getHandle(runId).result()) as RunResult;
     expect(result.status).toBe('completed');
 
     const host = os.hostname();
@@ -126,9 +119,9 @@ describe('per-role task queues with separate worker processes', () => {
       expect(c).toMatchObject({ taskQueue: coderQueue, workerIdentity: `${coder.child.pid}@${host}` });
     for (const c of reviews)
       expect(c).toMatchObject({ taskQueue: mainQueue, workerIdentity: `${main.child.pid}@${host}` });
-    const designer = (await conn.client.workflow.getHandle(`${runId}/T1`).result()) as TicketOutcome;
+    const designer = (await harness.conn.client.workflow.getHandle(`${runId}/T1`).result()) as TicketOutcome;
     for (const c of designer.calls ?? []) expect(c.workerIdentity).toBe(`${main.child.pid}@${host}`);
-    expect(sim.requests().filter((r) => r.ticketId === 'T3' && r.schemaName === SCHEMA_NAMES.work).length).toBe(
+    expect(harness.sim.requests().filter((r) => r.ticketId === 'T3' && r.schemaName === SCHEMA_NAMES.work).length).toBe(
       work.length,
     );
   });

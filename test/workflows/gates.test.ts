@@ -2,37 +2,31 @@
  * Human gates, budgets and loop guards of a run, on the real dev server with the real
  * activities and the simulated LLM: what a person deciding on a run would see and do.
  */
-import { WorkflowFailedError, type Client } from '@temporalio/client';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
 import { InputError, MaestroClient, type StartRunOptions } from '../../src/client/api';
-import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
 import { SCHEMA_NAMES } from '../../src/shared/constants';
 import { approveSignal, raiseBudgetSignal, rejectSignal } from '../../src/shared/messages';
 import type { RunResult } from '../../src/shared/types';
 import { waitForStatus } from '../helpers/runs';
-import { connectTest, testDeps, testWorker, uniqueQueue } from '../helpers/temporal';
+import { testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
 
 const GOAL = 'Build a landing page for a coffee shop called Bean There';
 
-let sim: SimLlm;
-let conn: { client: Client; nativeConnection: NativeConnection; close: () => Promise<void> };
+const harness = useSimAndTemporal({ port: 0 });
 let worker: Worker;
 let running: Promise<void>;
 let api: MaestroClient;
 
 beforeAll(async () => {
-  sim = await startSimLlm({ port: 0 });
-  conn = await connectTest();
   const taskQueue = uniqueQueue('gates');
-  worker = await testWorker(conn.nativeConnection, taskQueue, testDeps(sim.baseUrl));
+  worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
   running = worker.run();
-  api = new MaestroClient(conn.client, taskQueue);
+  api = new MaestroClient(harness.conn.client, taskQueue);
 });
-afterAll(async () => {
+harness.beforeClose(async () => {
   worker?.shutdown();
   await running;
-  await conn?.close();
-  await sim?.close();
 });
 
 let counter = 0;
@@ -40,12 +34,12 @@ async function start(goal: string, opts: StartRunOptions): Promise<string> {
   return api.start(goal, { runId: `gates-${Date.now()}-${++counter}`, ...opts });
 }
 const result = (runId: string) => api.result(runId);
-const handle = (runId: string) => conn.client.workflow.getHandle(runId);
+const handle = (runId: string) => harness.conn.client.workflow.getHandle(runId);
 
 describe('plan gate', () => {
   it('waits for a person, shows the plan, and continues on an approve signal with only "by"', async () => {
     const runId = await start(GOAL, { planApproval: 'manual' });
-    const waiting = await waitForStatus(conn.client, runId, (s) => s.pendingGates.length > 0);
+    const waiting = await waitForStatus(harness.conn.client, runId, (s) => s.pendingGates.length > 0);
     expect(waiting.pendingGates).toEqual([
       expect.objectContaining({ kind: 'plan', state: 'pending', onTimeout: 'wait' }),
     ]);
@@ -65,15 +59,15 @@ describe('plan gate', () => {
   });
 
   it('re-plans with the comment of a rejection', async () => {
-    sim.clearRequests();
+    harness.sim.clearRequests();
     const runId = await start(`${GOAL} with a loyalty card section`, { planApproval: 'manual' });
-    await waitForStatus(conn.client, runId, (s) => s.pendingGates.length === 1);
+    await waitForStatus(harness.conn.client, runId, (s) => s.pendingGates.length === 1);
     await handle(runId).signal(rejectSignal, { by: 'ana', comment: 'Add a section about opening hours.' });
-    await waitForStatus(conn.client, runId, (s) => s.pendingGates[0]?.id === 'plan#2');
+    await waitForStatus(harness.conn.client, runId, (s) => s.pendingGates[0]?.id === 'plan#2');
     await api.decide(runId, { decision: 'approve', by: 'ana' });
     const r = await result(runId);
     expect(r.planAttempts).toBe(2);
-    const plans = sim
+    const plans = harness.sim
       .requests()
       .filter((q) => q.schemaName === SCHEMA_NAMES.plan && q.messages.some((m) => m.content.includes('loyalty card')));
     expect(plans).toHaveLength(2);
@@ -103,16 +97,16 @@ describe('plan gate', () => {
 
 describe('ticket gate (escalation instead of looping)', () => {
   it('escalates a ticket the reviewer never accepts; people approve, retry with feedback, or skip', async () => {
-    sim.clearRequests();
+    harness.sim.clearRequests();
     const runId = await start(`${GOAL} [sim:revise=9]`, { maxRevisions: 1 });
-    const s = await waitForStatus(conn.client, runId, (st) => st.pendingGates.length === 2);
+    const s = await waitForStatus(harness.conn.client, runId, (st) => st.pendingGates.length === 2);
     expect(s.pendingGates.map((g) => [g.kind, g.ticketId]).sort()).toEqual([
       ['ticket', 'T1'],
       ['ticket', 'T2'],
     ]);
     expect(s.tickets.filter((t) => t.state === 'escalated').map((t) => t.id)).toEqual(['T1', 'T2']);
     // Bounded: exactly 2 attempts each, then a person decides.
-    expect(sim.requests().filter((q) => q.schemaName === SCHEMA_NAMES.work)).toHaveLength(4);
+    expect(harness.sim.requests().filter((q) => q.schemaName === SCHEMA_NAMES.work)).toHaveLength(4);
 
     // With two gates pending, a bare approve is ambiguous: refused, and audited as a signal.
     await expect(api.decide(runId, { decision: 'approve', by: 'bob' })).rejects.toThrow(/2 gates are pending/);
@@ -126,10 +120,10 @@ describe('ticket gate (escalation instead of looping)', () => {
       comment: 'Use warm colours.',
     });
     const firstT1 = s.pendingGates.find((g) => g.ticketId === 'T1')!.id;
-    await waitForStatus(conn.client, runId, (st) =>
+    await waitForStatus(harness.conn.client, runId, (st) =>
       st.pendingGates.some((g) => g.ticketId === 'T1' && g.id !== firstT1),
     );
-    const retried = sim.requests().filter((q) => q.schemaName === SCHEMA_NAMES.work && q.ticketId === 'T1');
+    const retried = harness.sim.requests().filter((q) => q.schemaName === SCHEMA_NAMES.work && q.ticketId === 'T1');
     expect(retried.at(-2)!.messages.at(-1)!.content).toContain('Use warm colours.');
 
     await api.decide(runId, { ticketId: 'T1', decision: 'approve', by: 'bob' });
@@ -159,7 +153,7 @@ describe('ticket gate (escalation instead of looping)', () => {
   it('lets the dependents of an escalated ticket run once a person approves it', async () => {
     const runId = await start(`${GOAL} [sim:revise=1]`, { maxRevisions: 0 });
     const approve = async (ticketId: string) => {
-      await waitForStatus(conn.client, runId, (st) => st.pendingGates.some((g) => g.ticketId === ticketId));
+      await waitForStatus(harness.conn.client, runId, (st) => st.pendingGates.some((g) => g.ticketId === ticketId));
       await api.decide(runId, { gate: 'ticket', ticketId, decision: 'approve', by: 'ivy' });
     };
     for (const id of ['T1', 'T2', 'T3', 'T4']) await approve(id);
@@ -170,7 +164,7 @@ describe('ticket gate (escalation instead of looping)', () => {
 
   it('aborts the run when a person says so', async () => {
     const runId = await start(`${GOAL} [sim:revise=9]`, { maxRevisions: 0 });
-    await waitForStatus(conn.client, runId, (st) => st.pendingGates.length > 0);
+    await waitForStatus(harness.conn.client, runId, (st) => st.pendingGates.length > 0);
     await api.decide(runId, {
       gate: 'ticket',
       ticketId: 'T1',
@@ -184,7 +178,7 @@ describe('ticket gate (escalation instead of looping)', () => {
 
   it('escalates a ticket whose own budget is used up', async () => {
     const runId = await start(GOAL, { ticketBudget: { tokens: 50 } });
-    const s = await waitForStatus(conn.client, runId, (st) => st.pendingGates.length >= 2);
+    const s = await waitForStatus(harness.conn.client, runId, (st) => st.pendingGates.length >= 2);
     expect(s.pendingGates[0]!.reason).toContain('used up its ticket budget after 1 attempt(s)');
     await api.decide(runId, { ticketId: 'T1', decision: 'abort', by: 'test' });
     await result(runId).catch(() => undefined);
@@ -193,15 +187,15 @@ describe('ticket gate (escalation instead of looping)', () => {
 
 describe('final gate', () => {
   it('revises the report once after a rejection, then completes on approval', async () => {
-    sim.clearRequests();
+    harness.sim.clearRequests();
     const runId = await start(`${GOAL} and a gift card page`, { finalApproval: 'manual' });
-    await waitForStatus(conn.client, runId, (s) => s.pendingGates[0]?.kind === 'final');
+    await waitForStatus(harness.conn.client, runId, (s) => s.pendingGates[0]?.kind === 'final');
     await api.decide(runId, { decision: 'reject', by: 'dora', comment: 'Mention the opening hours.' });
-    await waitForStatus(conn.client, runId, (s) => s.pendingGates[0]?.id === 'final#2');
+    await waitForStatus(harness.conn.client, runId, (s) => s.pendingGates[0]?.id === 'final#2');
     await api.decide(runId, { decision: 'approve', by: 'dora' });
     const r = await result(runId);
     expect(r.status).toBe('completed');
-    const finals = sim.requests().filter((q) => q.schemaName === SCHEMA_NAMES.final);
+    const finals = harness.sim.requests().filter((q) => q.schemaName === SCHEMA_NAMES.final);
     expect(finals).toHaveLength(2);
     expect(finals[1]!.messages.at(-1)!.content).toContain('Mention the opening hours.');
   });
@@ -210,9 +204,9 @@ describe('final gate', () => {
 describe('budget gate', () => {
   it('stops spending at the cap (at most one call beyond it) and continues after raiseBudget', async () => {
     const runId = await start(GOAL, { budget: { usd: 0.004 } });
-    const s = await waitForStatus(conn.client, runId, (st) => st.pendingGates[0]?.kind === 'budget');
+    const s = await waitForStatus(harness.conn.client, runId, (st) => st.pendingGates[0]?.kind === 'budget');
     const dearest = Math.max(
-      ...sim
+      ...harness.sim
         .requests()
         .filter((q) => q.usage)
         .map((q) => (q.usage!.prompt_tokens * 0.4 + q.usage!.completion_tokens * 1.6) / 1e6),
@@ -222,7 +216,7 @@ describe('budget gate', () => {
     // Nothing moves while the gate is pending.
     const before = s.cost.usd;
     await new Promise((r) => setTimeout(r, 1000));
-    expect((await waitForStatus(conn.client, runId, () => true)).cost.usd).toBe(before);
+    expect((await waitForStatus(harness.conn.client, runId, () => true)).cost.usd).toBe(before);
 
     await handle(runId).signal(raiseBudgetSignal, { usd: -5, by: 'eve' }); // ignored, audited
     await handle(runId).signal(raiseBudgetSignal, { usd: 1, by: 'eve' });
@@ -239,7 +233,7 @@ describe('budget gate', () => {
 
   it('ends the run with what was done kept when the budget gate is rejected', async () => {
     const runId = await start(GOAL, { budget: { usd: 0.006 } });
-    await waitForStatus(conn.client, runId, (st) => st.pendingGates[0]?.kind === 'budget');
+    await waitForStatus(harness.conn.client, runId, (st) => st.pendingGates[0]?.kind === 'budget');
     await api.decide(runId, { gate: 'budget', decision: 'reject', by: 'frank' });
     const r = await result(runId);
     expect(r.status).toBe('stopped');
@@ -255,9 +249,9 @@ describe('budget gate', () => {
 
 describe('a bad model answer never kills a run', () => {
   it('asks a person when planning fails, and plans again on approval', async () => {
-    sim.injectFault({ kind: 'refusal', match: { schemaName: SCHEMA_NAMES.plan } });
+    harness.sim.injectFault({ kind: 'refusal', match: { schemaName: SCHEMA_NAMES.plan } });
     const runId = await start(`${GOAL} for the planning-failure test`, {});
-    const s = await waitForStatus(conn.client, runId, (st) => st.pendingGates.length === 1);
+    const s = await waitForStatus(harness.conn.client, runId, (st) => st.pendingGates.length === 1);
     expect(s.pendingGates[0]!.reason).toMatch(
       /^planning failed: .*refused.* — approve to try again, reject to end the run$/,
     );
@@ -266,7 +260,7 @@ describe('a bad model answer never kills a run', () => {
   });
 
   it('ends with the work and a plain report when the Boss cannot write the final report', async () => {
-    sim.injectFault({ kind: 'refusal', match: { schemaName: SCHEMA_NAMES.final } });
+    harness.sim.injectFault({ kind: 'refusal', match: { schemaName: SCHEMA_NAMES.final } });
     const r = await result(await start(`${GOAL} for the report-failure test`, {}));
     expect(r.status).toBe('completed');
     expect(r.report.headline).toBe('4 of 4 tickets accepted (report written without the Boss)');
@@ -282,7 +276,7 @@ describe('a bad model answer never kills a run', () => {
 describe('bad input changes nothing and says why', () => {
   it('refuses decisions that do not fit, through the update; audits them when they come as signals', async () => {
     const runId = await start(GOAL, { planApproval: 'manual' });
-    await waitForStatus(conn.client, runId, (s) => s.pendingGates.length === 1);
+    await waitForStatus(harness.conn.client, runId, (s) => s.pendingGates.length === 1);
     const cases: [Parameters<MaestroClient['decide']>[1], RegExp][] = [
       [{ decision: 'approve', ticketId: 'T99' }, /unknown ticket T99; this run's tickets are T1, T2, T3, T4/],
       [{ decision: 'approve', gate: 'final' }, /no pending final gate; pending: plan#1/],
@@ -294,7 +288,7 @@ describe('bad input changes nothing and says why', () => {
     await handle(runId).signal(approveSignal, { gate: 'plan', color: 'red' } as never);
     await handle(runId).signal(approveSignal, 'yes' as never);
     const s = await waitForStatus(
-      conn.client,
+      harness.conn.client,
       runId,
       (st) => st.audit.filter((a) => a.action === 'ignored-approve').length === 2,
     );

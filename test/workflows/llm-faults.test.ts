@@ -5,15 +5,15 @@
  * simulated server's request log and the activity's call records), the failure type and the
  * message. The role's own retry policy keeps the retries short.
  */
-import { ActivityFailure, ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
 import { StructuredLlm } from '../../src/activities/llm/structured';
-import { startSimLlm, type FaultSpec, type SimLlm, type SimRequestRecord } from '../../src/dev/sim-llm';
+import { type FaultSpec, type SimRequestRecord } from '../../src/dev/sim-llm';
 import { SCHEMA_NAMES } from '../../src/shared/constants';
 import { FailureType } from '../../src/shared/errors';
 import type { Ticket } from '../../src/shared/schemas';
 import type { LlmCallRecord, RoleInfo, TicketInput, TicketOutcome } from '../../src/shared/types';
-import { connectTest, testDeps, testWorker, uniqueQueue } from '../helpers/temporal';
+import { testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
 
 /** HTTP timeout of the workers in this file: a hung request is cut off after it. */
 const HTTP_TIMEOUT_MS = 1500;
@@ -35,24 +35,19 @@ const ticket: Ticket = {
   dependsOn: [],
 };
 
-let sim: SimLlm;
-let conn: { client: Client; nativeConnection: NativeConnection; close: () => Promise<void> };
+const harness = useSimAndTemporal({ port: 0 });
 let worker: Worker;
 let running: Promise<void>;
 const taskQueue = uniqueQueue('llm-faults');
 
 beforeAll(async () => {
-  sim = await startSimLlm({ port: 0 });
-  conn = await connectTest();
-  const llm = new StructuredLlm({ baseUrl: sim.baseUrl, apiKey: 'test-key', timeoutMs: HTTP_TIMEOUT_MS });
-  worker = await testWorker(conn.nativeConnection, taskQueue, testDeps(sim.baseUrl, { llm }));
+  const llm = new StructuredLlm({ baseUrl: harness.sim.baseUrl, apiKey: 'test-key', timeoutMs: HTTP_TIMEOUT_MS });
+  worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl, { llm }));
   running = worker.run();
 });
-afterAll(async () => {
+harness.beforeClose(async () => {
   worker?.shutdown();
   await running;
-  await conn?.close();
-  await sim?.close();
 });
 
 interface TicketRun {
@@ -65,16 +60,16 @@ interface TicketRun {
 }
 
 async function runTicket(name: string, faults: FaultSpec[]): Promise<TicketRun> {
-  sim.clearFaults();
-  sim.clearRequests();
-  for (const f of faults) sim.injectFault({ ...f, match: { schemaName: SCHEMA_NAMES.work } });
+  harness.sim.clearFaults();
+  harness.sim.clearRequests();
+  for (const f of faults) harness.sim.injectFault({ ...f, match: { schemaName: SCHEMA_NAMES.work } });
   const input: TicketInput = { runId: `llm-faults-${name}`, ticket, role, dependencies: [], maxRevisions: 0 };
-  const handle = await conn.client.workflow.start('ticketWorkflow', {
+  const handle = await harness.conn.client.workflow.start('ticketWorkflow', {
     taskQueue,
     workflowId: `${taskQueue}-${name}`,
     args: [input],
   });
-  const work = () => sim.requests().filter((r) => r.schemaName === SCHEMA_NAMES.work);
+  const work = () => harness.sim.requests().filter((r) => r.schemaName === SCHEMA_NAMES.work);
   try {
     const outcome = (await handle.result()) as TicketOutcome;
     return { outcome, work: work(), calls: (outcome.calls ?? []).filter((c) => c.kind === 'work') };
@@ -206,7 +201,7 @@ describe('LLM fault matrix (ticket workflow, simulated LLM)', () => {
     expect(failure?.type).toBe(FailureType.LlmConfig);
     expect(failure?.nonRetryable).toBe(true);
     expect(failure?.message).toContain('401 Incorrect API key provided');
-    expect(failure?.message).toContain(`set OPENAI_API_KEY to a valid key for ${sim.baseUrl}`);
+    expect(failure?.message).toContain(`set OPENAI_API_KEY to a valid key for ${harness.sim.baseUrl}`);
   });
 
   it('400: not retried; the message says what to check', async () => {

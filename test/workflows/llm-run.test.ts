@@ -4,30 +4,18 @@
  * one clear message (no retries, no hang), and every ticket reports its LLM calls.
  */
 import os from 'node:os';
-import { CancelledFailure, WorkflowFailedError, type Client } from '@temporalio/client';
-import type { NativeConnection } from '@temporalio/worker';
+import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { StructuredLlm } from '../../src/activities/llm/structured';
 import { describeFailure } from '../../src/client/api';
-import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
+import { startSimLlm } from '../../src/dev/sim-llm';
 import { SCHEMA_NAMES } from '../../src/shared/constants';
-import { DEFAULT_ROLES } from '../../src/shared/roles';
 import type { RunInput, RunResult, TicketOutcome } from '../../src/shared/types';
-import { connectTest, testDeps, testWorker, uniqueQueue } from '../helpers/temporal';
+import { testDeps, testWorker, uniqueQueue, TEST_ROLES, useSimAndTemporal } from '../helpers/temporal';
 
-const roles = DEFAULT_ROLES.map((r) => ({ name: r.name, description: r.description }));
+const roles = TEST_ROLES;
 const GOAL = 'Build a landing page for a bakery called Rise and Shine';
 
-let sim: SimLlm;
-let conn: { client: Client; nativeConnection: NativeConnection; close: () => Promise<void> };
-
-beforeAll(async () => {
-  sim = await startSimLlm({ port: 0 });
-  conn = await connectTest();
-});
-afterAll(async () => {
-  await conn?.close();
-  await sim?.close();
-});
+const harness = useSimAndTemporal({ port: 0 });
 
 async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
   const until = Date.now() + timeoutMs;
@@ -41,24 +29,24 @@ async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 
 
 describe('LLM layer in a run', () => {
   it('cancelling a run aborts the in-flight LLM request within seconds', async () => {
-    sim.clearRequests();
-    sim.injectFault({ kind: 'hang', match: { schemaName: SCHEMA_NAMES.work, ticketId: 'T1' } });
+    harness.sim.clearRequests();
+    harness.sim.injectFault({ kind: 'hang', match: { schemaName: SCHEMA_NAMES.work, ticketId: 'T1' } });
     const taskQueue = uniqueQueue('llm-cancel');
-    const worker = await testWorker(conn.nativeConnection, taskQueue, testDeps(sim.baseUrl));
+    const worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
     const runId = `${taskQueue}-run`;
     await worker.runUntil(async () => {
-      const handle = await conn.client.workflow.start('orchestratorWorkflow', {
+      const handle = await harness.conn.client.workflow.start('orchestratorWorkflow', {
         taskQueue,
         workflowId: runId,
         args: [{ goal: GOAL, roles } satisfies RunInput],
       });
       const hung = await waitFor('the hung request', () =>
-        sim.requests().find((r) => r.fault === 'hang' && r.status === 0),
+        harness.sim.requests().find((r) => r.fault === 'hang' && r.status === 0),
       );
       const cancelledAt = Date.now();
       await handle.cancel();
       const closed = await waitFor('the request to be closed', () =>
-        sim.requests().find((r) => r.seq === hung.seq && r.status !== 0),
+        harness.sim.requests().find((r) => r.seq === hung.seq && r.status !== 0),
       );
       const closedAfter = Date.now() - cancelledAt;
       expect(closed.status).toBe(499); // the client went away before the answer
@@ -75,10 +63,10 @@ describe('LLM layer in a run', () => {
     try {
       const taskQueue = uniqueQueue('llm-badkey');
       const llm = new StructuredLlm({ baseUrl: guarded.baseUrl, apiKey: 'a-wrong-key', timeoutMs: 30_000 });
-      const worker = await testWorker(conn.nativeConnection, taskQueue, testDeps(guarded.baseUrl, { llm }));
+      const worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(guarded.baseUrl, { llm }));
       const started = Date.now();
       const err = await worker.runUntil(async () => {
-        const handle = await conn.client.workflow.start('orchestratorWorkflow', {
+        const handle = await harness.conn.client.workflow.start('orchestratorWorkflow', {
           taskQueue,
           workflowId: `${taskQueue}-run`,
           args: [{ goal: GOAL, roles } satisfies RunInput],
@@ -101,13 +89,13 @@ describe('LLM layer in a run', () => {
   });
 
   it('every ticket reports its LLM calls, and they add up to its usage', async () => {
-    sim.clearFaults();
-    sim.clearRequests();
+    harness.sim.clearFaults();
+    harness.sim.clearRequests();
     const taskQueue = uniqueQueue('llm-calls');
-    const worker = await testWorker(conn.nativeConnection, taskQueue, testDeps(sim.baseUrl));
+    const worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
     const runId = `${taskQueue}-run`;
     const result = await worker.runUntil(async () => {
-      const handle = await conn.client.workflow.start('orchestratorWorkflow', {
+      const handle = await harness.conn.client.workflow.start('orchestratorWorkflow', {
         taskQueue,
         workflowId: runId,
         args: [{ goal: GOAL, roles } satisfies RunInput],
@@ -115,7 +103,7 @@ describe('LLM layer in a run', () => {
       return (await handle.result()) as RunResult;
     });
     for (const t of result.tickets) {
-      const outcome = (await conn.client.workflow.getHandle(`${runId}/${t.id}`).result()) as TicketOutcome;
+      const outcome = (await harness.conn.client.workflow.getHandle(`${runId}/${t.id}`).result()) as TicketOutcome;
       const calls = outcome.calls ?? [];
       expect(calls.map((c) => c.kind)).toEqual(outcome.reviews.flatMap(() => ['work', 'review']));
       for (const c of calls) {

@@ -2,35 +2,26 @@
  * The orchestrator and ticket workflows on a real Temporal dev server, with the real activities
  * calling the simulated LLM over HTTP through the openai client.
  */
-import { WorkflowFailedError, type Client } from '@temporalio/client';
-import type { NativeConnection } from '@temporalio/worker';
-import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
+import { WorkflowFailedError } from '@temporalio/client';
 import { SCHEMA_NAMES } from '../../src/shared/constants';
-import { DEFAULT_ROLES } from '../../src/shared/roles';
 import type { RunInput, RunResult } from '../../src/shared/types';
-import { connectTest, testDeps, testWorker, uniqueQueue } from '../helpers/temporal';
+import { testDeps, testWorker, uniqueQueue, TEST_ROLES, useSimAndTemporal } from '../helpers/temporal';
 
-const roles = DEFAULT_ROLES.map((r) => ({ name: r.name, description: r.description }));
+const roles = TEST_ROLES;
 const WEBSITE_GOAL = 'Build a landing page for a coffee shop called Bean There';
 
-let sim: SimLlm;
-let conn: { client: Client; nativeConnection: NativeConnection; close: () => Promise<void> };
+const harness = useSimAndTemporal({ port: 0 });
 
-beforeAll(async () => {
-  sim = await startSimLlm({ port: 0 });
-  conn = await connectTest();
-});
-afterAll(async () => {
-  await conn?.close();
-  await sim?.close();
-});
-
-async function runGoal(name: string, input: Partial<RunInput> & { goal: string }, deps = testDeps(sim.baseUrl)) {
+async function runGoal(
+  name: string,
+  input: Partial<RunInput> & { goal: string },
+  deps = testDeps(harness.sim.baseUrl),
+) {
   const taskQueue = uniqueQueue(name);
-  const worker = await testWorker(conn.nativeConnection, taskQueue, deps);
+  const worker = await testWorker(harness.conn.nativeConnection, taskQueue, deps);
   const runId = `${taskQueue}-run`;
   const outcome = await worker.runUntil(async () => {
-    const handle = await conn.client.workflow.start('orchestratorWorkflow', {
+    const handle = await harness.conn.client.workflow.start('orchestratorWorkflow', {
       taskQueue,
       workflowId: runId,
       args: [{ roles, ...input }],
@@ -76,22 +67,22 @@ describe('orchestratorWorkflow', () => {
     expect(result!.calls.filter((c) => c.kind === 'review').every((c) => c.role === 'boss')).toBe(true);
     // Every ticket ran as a child workflow with the documented id and a readable summary.
     for (const t of result!.tickets) {
-      const child = await conn.client.workflow.getHandle(`${runId}/${t.id}`).describe();
+      const child = await harness.conn.client.workflow.getHandle(`${runId}/${t.id}`).describe();
       expect(child.status.name).toBe('COMPLETED');
       expect(child.parentExecution?.workflowId).toBe(runId);
       expect(await child.staticSummary()).toBe(`[${t.role}] ${t.id} ${t.title}`);
     }
     // No workflow payload carries a whole file: the history stays small.
-    const history = await conn.client.workflow.getHandle(runId).fetchHistory();
+    const history = await harness.conn.client.workflow.getHandle(runId).fetchHistory();
     expect(JSON.stringify(history).length).toBeLessThan(200_000);
   });
 
   it('keeps each worker prompt to its ticket and declared dependencies (context hygiene)', async () => {
-    sim.clearRequests();
+    harness.sim.clearRequests();
     const goal = 'Build a landing page for a flower shop called Petal Pushers';
     const { result } = await runGoal('hygiene', { goal });
     const titles = new Map(result!.plan.tickets.map((t) => [t.id, t.title]));
-    const workerCalls = sim.requests().filter((r) => r.schemaName === SCHEMA_NAMES.work && r.status === 200);
+    const workerCalls = harness.sim.requests().filter((r) => r.schemaName === SCHEMA_NAMES.work && r.status === 200);
     expect(workerCalls.length).toBeGreaterThanOrEqual(4);
     for (const call of workerCalls) {
       const text = call.messages.map((m) => m.content).join('\n');
@@ -119,10 +110,10 @@ describe('orchestratorWorkflow', () => {
   });
 
   it('re-plans with the validation errors when the plan is invalid', async () => {
-    sim.clearRequests();
+    harness.sim.clearRequests();
     const { result } = await runGoal('replan', { goal: `${WEBSITE_GOAL} [sim:invalid-plan=1]` });
     expect(result!.planAttempts).toBe(2);
-    const plans = sim.requests().filter((r) => r.schemaName === SCHEMA_NAMES.plan);
+    const plans = harness.sim.requests().filter((r) => r.schemaName === SCHEMA_NAMES.plan);
     expect(plans).toHaveLength(2);
     expect(plans[1]!.messages.at(-1)!.content).toMatch(/# Problems with your previous plan[\s\S]*cycle/);
   });
@@ -136,7 +127,7 @@ describe('orchestratorWorkflow', () => {
   it('runs at most maxParallel tickets at once', async () => {
     let inFlight = 0;
     let peak = 0;
-    const deps = testDeps(sim.baseUrl);
+    const deps = testDeps(harness.sim.baseUrl);
     const llm = deps.llm;
     deps.llm = {
       call: async (req) => {
