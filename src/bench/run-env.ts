@@ -18,6 +18,7 @@ import { resolveTemporalCli, TemporalCliNotFoundError } from '../dev/temporal-cl
 import { BOSS_SYSTEM_PROMPT, DEFAULT_ROLES } from '../shared/roles';
 import { createMaestroWorker } from '../workers/create-worker';
 import { BenchSetupError, type BenchContext } from './types';
+import { REVIEW_EXCERPT_CHARS } from '../shared/constants';
 
 const NAMESPACE = 'default';
 
@@ -101,7 +102,7 @@ export async function startRunEnv(ctx: BenchContext): Promise<RunEnv> {
         bossSystemPrompt: BOSS_SYSTEM_PROMPT,
         bossModel: SIM_MODEL,
         workerModel: () => SIM_MODEL,
-        reviewExcerptChars: 6000,
+        reviewExcerptChars: REVIEW_EXCERPT_CHARS,
       },
     });
     const workerMs = performance.now() - t1;

@@ -7,7 +7,8 @@ import type { z } from 'zod';
 import { StructuredLlm } from '../activities/llm/structured';
 import { buildPlanPrompt, buildReviewPrompt, buildWorkerPrompt, type Prompt } from '../activities/roles/prompts';
 import { startSimLlm, SIM_MODEL, type SimLlm } from '../dev/sim-llm';
-import { SCHEMA_NAMES } from '../shared/constants';
+import { REVIEW_EXCERPT_CHARS, SCHEMA_NAMES } from '../shared/constants';
+import { excerptOfText } from '../activities/artifacts/excerpt';
 import { BOSS_SYSTEM_PROMPT, DEFAULT_ROLES, roleInfoOf } from '../shared/roles';
 import { planSchemaForRoles, Review, WorkResult } from '../shared/schemas';
 import { median, percentile, round } from './stats';
@@ -133,12 +134,7 @@ async function callKinds(llm: StructuredLlm): Promise<CallKind[]> {
       bossSystemPrompt: BOSS_SYSTEM_PROMPT,
       ticket,
       summary: result.summary,
-      files: result.files.map((f) => ({
-        path: f.path,
-        bytes: Buffer.byteLength(f.content),
-        text: f.content,
-        truncated: false,
-      })),
+      files: result.files.map((f) => excerptOfText(f.path, f.content, REVIEW_EXCERPT_CHARS)),
       attempt: 1,
       revisionsLeft: 2,
     }),

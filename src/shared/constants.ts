@@ -31,6 +31,9 @@ export const DEFAULT_LIMITS = {
 /** Largest excerpt of one artifact that is put into another agent's prompt. */
 export const EXCERPT_CHARS = 2000;
 
+/** Largest excerpt of one artifact the reviewing Boss sees (more: it judges the work). */
+export const REVIEW_EXCERPT_CHARS = 6000;
+
 /** Child workflow id of a ticket: one place to look for a ticket of a run. */
 export function ticketWorkflowId(runId: string, ticketId: string): string {
   return `${runId}/${ticketId}`;

@@ -6,6 +6,7 @@ import { priceTable } from '../activities/llm/pricing';
 import { StructuredLlm } from '../activities/llm/structured';
 import type { MaestroConfig } from '../config';
 import type { RoleDefinition } from '../shared/roles';
+import { REVIEW_EXCERPT_CHARS } from '../shared/constants';
 
 /** Where the filesystem artifact store lives under MAESTRO_HOME. */
 export function artifactRoot(home: string): string {
@@ -39,6 +40,6 @@ export function activityDepsFromConfig(
     ...(config.boss.temperature !== undefined ? { bossTemperature: config.boss.temperature } : {}),
     ...(config.boss.maxTokens !== undefined ? { bossMaxTokens: config.boss.maxTokens } : {}),
     workerModel: (name) => roles.find((r) => r.name === name)?.model ?? config.llm.workerModel,
-    reviewExcerptChars: 6000,
+    reviewExcerptChars: REVIEW_EXCERPT_CHARS,
   };
 }

@@ -14,6 +14,7 @@ import { StructuredLlm } from '../../src/activities/llm/structured';
 import { BOSS_SYSTEM_PROMPT, DEFAULT_ROLES, roleInfoOf } from '../../src/shared/roles';
 import { startSimLlm, type SimLlm, type SimLlmOptions } from '../../src/dev/sim-llm';
 import { createMaestroWorker } from '../../src/workers/create-worker';
+import { REVIEW_EXCERPT_CHARS } from '../../src/shared/constants';
 
 let runtimeInstalled = false;
 
@@ -67,7 +68,7 @@ export function testDeps(
     bossSystemPrompt: BOSS_SYSTEM_PROMPT,
     bossModel: 'maestro-sim',
     workerModel: () => 'maestro-sim',
-    reviewExcerptChars: 6000,
+    reviewExcerptChars: REVIEW_EXCERPT_CHARS,
     artifactDir,
     ...overrides,
   };

@@ -20,7 +20,8 @@ import {
   type FileExcerpt,
   type Prompt,
 } from '../../src/activities/roles/prompts';
-import { EXCERPT_CHARS, SCHEMA_NAMES } from '../../src/shared/constants';
+import { excerptOfText } from '../../src/activities/artifacts/excerpt';
+import { SCHEMA_NAMES } from '../../src/shared/constants';
 import { findCycle, validatePlan } from '../../src/shared/plan-graph';
 import { BOSS_SYSTEM_PROMPT, DEFAULT_ROLES } from '../../src/shared/roles';
 import { FinalReport, planSchemaForRoles, Review, WorkResult, type Ticket } from '../../src/shared/schemas';
@@ -79,14 +80,7 @@ const planPrompt = (goal: string, problems?: string[]) =>
   });
 const plan = (goal: string, problems?: string[]) => ask(planSchema, SCHEMA_NAMES.plan, planPrompt(goal, problems));
 
-function excerpt(f: { path: string; content: string }): FileExcerpt {
-  return {
-    path: f.path,
-    bytes: f.content.length,
-    text: f.content.slice(0, EXCERPT_CHARS),
-    truncated: f.content.length > EXCERPT_CHARS,
-  };
-}
+const excerpt = (f: { path: string; content: string }): FileExcerpt => excerptOfText(f.path, f.content);
 
 function workerPrompt(ticket: Ticket, deps: DependencyView[], attempt: number, feedback?: string): Prompt {
   const role = DEFAULT_ROLES.find((r) => r.name === ticket.role);

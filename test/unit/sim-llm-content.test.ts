@@ -13,7 +13,8 @@ import {
   type DependencyView,
   type FileExcerpt,
 } from '../../src/activities/roles/prompts';
-import { EXCERPT_CHARS, SCHEMA_NAMES } from '../../src/shared/constants';
+import { excerptOfText } from '../../src/activities/artifacts/excerpt';
+import { SCHEMA_NAMES } from '../../src/shared/constants';
 import { validatePlan } from '../../src/shared/plan-graph';
 import { BOSS_SYSTEM_PROMPT, DEFAULT_ROLES } from '../../src/shared/roles';
 import { FinalReport, planSchemaForRoles, Review, WorkResult } from '../../src/shared/schemas';
@@ -21,12 +22,7 @@ import { rolesFromPlanSchema, sampleFromSchema, SimContent } from '../../src/dev
 import { breakAgainstSchema } from '../../src/dev/sim-llm/content';
 import { deriveSubject } from '../../src/dev/sim-llm/subject';
 
-const excerpt = (f: { path: string; content: string }): FileExcerpt => ({
-  path: f.path,
-  bytes: f.content.length,
-  text: f.content.slice(0, EXCERPT_CHARS),
-  truncated: f.content.length > EXCERPT_CHARS,
-});
+const excerpt = (f: { path: string; content: string }): FileExcerpt => excerptOfText(f.path, f.content);
 
 const systemFor = (role: string) =>
   DEFAULT_ROLES.find((r) => r.name === role)?.systemPrompt ??

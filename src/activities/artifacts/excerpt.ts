@@ -10,6 +10,15 @@ export async function excerptOf(
   ref: ArtifactRef,
   maxChars = EXCERPT_CHARS,
 ): Promise<FileExcerpt> {
-  const text = (await store.read(ref)).toString('utf8');
-  return { path: ref.path, bytes: ref.bytes, text: text.slice(0, maxChars), truncated: text.length > maxChars };
+  return excerptOfText(ref.path, (await store.read(ref)).toString('utf8'), maxChars);
+}
+
+/** A file's text cut to `maxChars` characters, as the prompt builders show it. */
+export function excerptOfText(path: string, text: string, maxChars = EXCERPT_CHARS): FileExcerpt {
+  return {
+    path,
+    bytes: Buffer.byteLength(text, 'utf8'),
+    text: text.slice(0, maxChars),
+    truncated: text.length > maxChars,
+  };
 }
