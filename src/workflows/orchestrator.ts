@@ -69,22 +69,24 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
     if (!state.overBudget()) return true;
     const policy = gatePolicy(input, 'budget');
     const cost = state.cost();
-    const gate =
-      state.book.pending().find((g) => g.kind === 'budget') ??
-      state.book.open(
-        'budget',
-        `the run reached its budget ($${cost.usd.toFixed(4)}, ${cost.tokens} tokens): raise it, approve to extend it by the original amount, or reject to stop and keep what is done`,
-        policy,
-      );
+    // Callers await this gate one at a time, so a new one is opened each time the cap is hit.
+    const gate = state.book.open(
+      'budget',
+      `the run reached its budget ($${cost.usd.toFixed(4)}, ${cost.tokens} tokens): raise it, approve to extend it by the original amount, or reject to stop and keep what is done`,
+      policy,
+    );
     publish();
     const d = await awaitGate(state.book, gate, policy);
     if (d.decision === 'reject') {
       budget.stop();
       return false;
     }
+    // An approval extends every limit the run has by its original amount (raiseBudget may have
+    // already made room, then nothing is added).
     if (state.overBudget() && state.budget && input.budget) {
-      if (input.budget.usd !== undefined) state.budget.usd = (state.budget.usd ?? 0) + input.budget.usd;
-      if (input.budget.tokens !== undefined) state.budget.tokens = (state.budget.tokens ?? 0) + input.budget.tokens;
+      const b = state.budget;
+      if (input.budget.usd !== undefined && b.usd !== undefined) b.usd += input.budget.usd;
+      if (input.budget.tokens !== undefined && b.tokens !== undefined) b.tokens += input.budget.tokens;
       state.book.log({
         by: d.by,
         action: 'extend-budget',
@@ -154,7 +156,7 @@ async function writeReport(state: RunState, plan: Plan, feedback?: string): Prom
     state.chargeFailedCalls(failedCalls(cause));
     const problem = cause.message;
     state.book.log({ by: 'maestro', action: 'report-fallback', error: problem });
-    const tickets = state.status().tickets;
+    const tickets = state.ticketViews();
     return {
       headline: `${tickets.filter((t) => t.state === 'accepted').length} of ${tickets.length} tickets accepted (report written without the Boss)`,
       summary: `The Boss could not write the final report (${problem}). Tickets:\n${tickets.map((t) => `- ${t.id} ${t.title}: ${t.state}${t.summary ? ` — ${t.summary}` : ''}`).join('\n')}`,
@@ -174,8 +176,8 @@ async function bossReport(state: RunState, plan: Plan, feedback?: string): Promi
         goal: state.input.goal,
         planSummary: plan.summary,
         tickets: state
-          .status()
-          .tickets.map((t) => ({ id: t.id, role: t.role, title: t.title, state: t.state, summary: t.summary })),
+          .ticketViews()
+          .map((t) => ({ id: t.id, role: t.role, title: t.title, state: t.state, summary: t.summary })),
         files: state.files().map((f) => f.path),
         ...(feedback ? { feedback } : {}),
       },
@@ -200,7 +202,7 @@ async function finish(
 
 /** A report written without the Boss when a person stopped spending: nothing more is paid for. */
 function stoppedReport(state: RunState): FinalReport {
-  const tickets = state.status().tickets;
+  const tickets = state.ticketViews();
   const accepted = tickets.filter((t) => t.state === 'accepted');
   return {
     headline: `Stopped at the budget: ${accepted.length} of ${tickets.length} tickets accepted`,

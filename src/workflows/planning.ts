@@ -32,13 +32,10 @@ export async function planWithApproval(
     const plan = await validPlan(state, maxReplans, humanFeedback, budgetOk, publish);
     state.adoptPlan(plan);
     if (state.input.planApproval !== 'manual') return plan;
-    const gate = state.book.open(
-      'plan',
-      `approve the plan of ${plan.tickets.length} tickets: ${plan.summary}`,
-      gatePolicy(state.input, 'plan'),
-    );
+    const policy = gatePolicy(state.input, 'plan');
+    const gate = state.book.open('plan', `approve the plan of ${plan.tickets.length} tickets: ${plan.summary}`, policy);
     publish();
-    const outcome = await awaitGate(state.book, gate, gatePolicy(state.input, 'plan'));
+    const outcome = await awaitGate(state.book, gate, policy);
     publish();
     if (outcome.decision === 'approve') return plan;
     if (round > maxReplans) {
