@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { msNumberToTs } from '@temporalio/common/lib/time';
-import { MAESTRO_SEARCH_ATTRIBUTES, type SearchAttributeType } from '../dev/dev-server';
+import { MAESTRO_SEARCH_ATTRIBUTES, type SearchAttributeType } from '../shared/constants';
 import {
   checkSearchAttributes,
   createSearchAttributeCommand,

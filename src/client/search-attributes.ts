@@ -6,7 +6,7 @@
  */
 import { isGrpcServiceError, type Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { MAESTRO_SEARCH_ATTRIBUTES, type SearchAttributeType } from '../dev/dev-server';
+import { MAESTRO_SEARCH_ATTRIBUTES, type SearchAttributeType } from '../shared/constants';
 
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
 

@@ -10,18 +10,10 @@ import { closeSync, mkdirSync, openSync, promises as fsp } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from '../shared/constants';
+import type { SearchAttributeType } from '../shared/constants';
 
-/** Search attribute types accepted by `--search-attribute Name=Type`. */
-export type SearchAttributeType = 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
-
-/** Maestro's custom search attributes, registered on every dev server Maestro starts. */
-export const MAESTRO_SEARCH_ATTRIBUTES: Readonly<Record<string, SearchAttributeType>> = Object.freeze({
-  [SEARCH_ATTRIBUTES.phase]: 'Keyword',
-  [SEARCH_ATTRIBUTES.runId]: 'Keyword',
-  [SEARCH_ATTRIBUTES.roles]: 'KeywordList',
-  [SEARCH_ATTRIBUTES.costUsd]: 'Double',
-});
+// Defined with the other shared names so clients need not load the dev-server launcher.
+export { MAESTRO_SEARCH_ATTRIBUTES, type SearchAttributeType } from '../shared/constants';
 
 /** How to launch a dev server; every field but `cliPath` has a local-friendly default. */
 export interface DevServerOptions {

@@ -57,3 +57,14 @@ export const SCHEMA_NAMES = {
   review: 'maestro_review',
   final: 'maestro_final_report',
 } as const;
+
+/** Search attribute types accepted by `--search-attribute Name=Type`. */
+export type SearchAttributeType = 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
+
+/** Maestro's custom search attributes, registered by `maestro dev` and `maestro setup`. */
+export const MAESTRO_SEARCH_ATTRIBUTES: Readonly<Record<string, SearchAttributeType>> = Object.freeze({
+  [SEARCH_ATTRIBUTES.phase]: 'Keyword',
+  [SEARCH_ATTRIBUTES.runId]: 'Keyword',
+  [SEARCH_ATTRIBUTES.roles]: 'KeywordList',
+  [SEARCH_ATTRIBUTES.costUsd]: 'Double',
+});
