@@ -4,6 +4,7 @@
  * schemas. Holds the little per-server state answers depend on (the invalid-plan counters).
  */
 import { SCHEMA_NAMES } from '../../shared/constants';
+import { isObject } from './http-util';
 import { sampleFromSchema, resolveRef } from './json-schema-sample';
 import { planFor, withCycle } from './plan';
 import { goalOf, maxTicketsOf, rolesListed } from './prompt-parse';
@@ -18,10 +19,6 @@ export interface AnswerInput {
   schema?: unknown;
   system: string;
   user: string;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** The role enum of a plan JSON schema (`tickets.items.role.enum`), if it has one. */
