@@ -6,14 +6,22 @@
 import os from 'node:os';
 import path from 'node:path';
 import { BenchArgsError, parseBenchArgs, usage } from './args';
+import { floorSection } from './floor-bench';
 import { planGraphSection } from './plan-graph-bench';
 import { runSection } from './run-bench';
 import { simLlmSection } from './sim-llm-bench';
+import { tokensSection } from './tokens-bench';
 import { renderTable } from './table';
 import type { BenchContext, BenchSection } from './types';
 
 /** Every section, in the order they run. */
-export const SECTIONS: readonly BenchSection[] = [planGraphSection, simLlmSection, runSection];
+export const SECTIONS: readonly BenchSection[] = [
+  planGraphSection,
+  simLlmSection,
+  runSection,
+  tokensSection,
+  floorSection,
+];
 
 async function main(): Promise<number> {
   const names = SECTIONS.map((s) => s.name);

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type { ActivityDeps } from '../activities';
 import { FsArtifactStore } from '../activities/artifacts/fs-store';
 import { StructuredLlm } from '../activities/llm/structured';
 import { MaestroClient } from '../client/api';
@@ -95,15 +96,7 @@ export async function startRunEnv(ctx: BenchContext): Promise<RunEnv> {
       namespace: NAMESPACE,
       taskQueue,
       ...(bundle === 'prebuilt' ? { workflowBundlePath: prebuilt } : {}),
-      deps: {
-        llm: new StructuredLlm({ baseUrl: sim.baseUrl, apiKey: 'bench', timeoutMs: 30_000 }),
-        store: new FsArtifactStore(artifactDir),
-        roles: DEFAULT_ROLES,
-        bossSystemPrompt: BOSS_SYSTEM_PROMPT,
-        bossModel: SIM_MODEL,
-        workerModel: () => SIM_MODEL,
-        reviewExcerptChars: REVIEW_EXCERPT_CHARS,
-      },
+      deps: benchDeps(sim.baseUrl, artifactDir),
     });
     const workerMs = performance.now() - t1;
     const running = worker.run();
@@ -131,7 +124,21 @@ export async function startRunEnv(ctx: BenchContext): Promise<RunEnv> {
   }
 }
 
-async function findCli(ctx: BenchContext) {
+/** Activity dependencies of a bench worker: the simulated LLM at `baseUrl`, files under `artifactDir`. */
+export function benchDeps(baseUrl: string, artifactDir: string): ActivityDeps {
+  return {
+    llm: new StructuredLlm({ baseUrl, apiKey: 'bench', timeoutMs: 30_000 }),
+    store: new FsArtifactStore(artifactDir),
+    roles: DEFAULT_ROLES,
+    bossSystemPrompt: BOSS_SYSTEM_PROMPT,
+    bossModel: SIM_MODEL,
+    workerModel: () => SIM_MODEL,
+    reviewExcerptChars: REVIEW_EXCERPT_CHARS,
+  };
+}
+
+/** The Temporal CLI, or a BenchSetupError that says how to get it or skip the section. */
+export async function findCli(ctx: BenchContext) {
   try {
     return await resolveTemporalCli({ maestroHome: path.join(ctx.repoRoot, '.maestro'), log: ctx.log });
   } catch (err) {
@@ -149,7 +156,7 @@ async function findCli(ctx: BenchContext) {
 let runtimeInstalled = false;
 
 /** The SDK runtime (with a quiet logger) can be installed once per process, before the first connection. */
-function installRuntime(): void {
+export function installRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({ logger: new DefaultLogger('WARN') });

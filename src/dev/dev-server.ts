@@ -27,6 +27,11 @@ export interface DevServerOptions {
   uiPort?: number | false;
   /** SQLite file for persistent state; undefined keeps everything in memory. */
   dbFile?: string;
+  /**
+   * SQLite pragmas for `dbFile`; default {@link DEFAULT_SQLITE_PRAGMAS} (WAL, synchronous=normal),
+   * which about doubles the server's throughput; `{}` keeps SQLite's own defaults.
+   */
+  sqlitePragmas?: Record<string, string>;
   /** Namespace to create at launch; default 'default'. */
   namespace?: string;
   /** Search attributes to register (use {@link MAESTRO_SEARCH_ATTRIBUTES}). */
@@ -55,6 +60,17 @@ export class DevServerStartError extends Error {
     this.name = 'DevServerStartError';
   }
 }
+
+/**
+ * WAL with synchronous=normal: a commit no longer waits for an fsync of the whole database, so
+ * the dev server handles about twice the workflow tasks per second (measured by `npm run bench`).
+ * A crash or SIGKILL of the server process loses nothing (the WAL is in the OS's page cache);
+ * only a power cut or OS crash can roll back the last moments of commits, never corrupt the file.
+ */
+export const DEFAULT_SQLITE_PRAGMAS: Readonly<Record<string, string>> = {
+  journal_mode: 'wal',
+  synchronous: 'normal',
+};
 
 const DEFAULT_PORT = 7233;
 const DEFAULT_UI_PORT = 8233;
@@ -120,6 +136,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   if (opts.dbFile) {
     mkdirSync(path.dirname(path.resolve(opts.dbFile)), { recursive: true });
     args.push('--db-filename', opts.dbFile);
+    for (const [name, value] of Object.entries(opts.sqlitePragmas ?? DEFAULT_SQLITE_PRAGMAS)) {
+      args.push('--sqlite-pragma', `${name}=${value}`);
+    }
   }
   args.push('--namespace', namespace);
   for (const [name, type] of Object.entries(opts.searchAttributes ?? {})) {

@@ -1,6 +1,6 @@
 /**
  * The simulated Boss's plans: the website plan for web goals, a generic plan for other goals,
- * and the `[sim:tickets=N]` / `[sim:invalid-plan=K]` / `[sim:revise=N]` test shapes.
+ * and the `[sim:tickets=N]` (`[sim:width=W]`) / `[sim:invalid-plan=K]` / `[sim:revise=N]` test shapes.
  */
 import { DEFAULT_SIM_ROLES, mapRole, type SimPlan, type SimTicket } from './plan-types';
 import { websitePlan } from './plan-website';
@@ -122,9 +122,8 @@ function genericPlan(goal: string, roles: readonly string[]): SimPlan {
   return { summary: clip(`Plan for: ${topic}`, 2000), tickets };
 }
 
-function layeredPlan(goal: string, n: number, roles: readonly string[]): SimPlan {
+function layeredPlan(goal: string, n: number, roles: readonly string[], width = 4): SimPlan {
   const topic = firstSentence(goal, 100);
-  const width = 4;
   const tickets: SimTicket[] = [];
   for (let i = 0; i < n; i++) {
     const layer = Math.floor(i / width);
@@ -151,7 +150,8 @@ export function planFor(goal: string, schemaRoles: readonly string[], maxTickets
   const roles = schemaRoles.length > 0 ? schemaRoles : DEFAULT_SIM_ROLES;
   const directives = directivesOf(goal);
   let plan: SimPlan;
-  if (directives.tickets !== undefined) plan = layeredPlan(goal, Math.min(100, Math.max(1, directives.tickets)), roles);
+  if (directives.tickets !== undefined)
+    plan = layeredPlan(goal, Math.min(100, Math.max(1, directives.tickets)), roles, Math.max(1, directives.width ?? 4));
   else if (isWebsiteText(goal)) plan = websitePlan(goal, deriveSubject(goal), roles);
   else plan = genericPlan(goal, roles);
   if (directives.revise !== undefined) {

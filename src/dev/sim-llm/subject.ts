@@ -10,9 +10,13 @@ export interface Subject {
   kind: string;
 }
 
-/** Test hooks written into a goal: `[sim:tickets=N]`, `[sim:invalid-plan=K]`, `[sim:revise=N]`. */
+/**
+ * Test hooks written into a goal: `[sim:tickets=N]`, `[sim:width=W]` (tickets per layer of a
+ * `tickets` plan; W >= N makes every ticket independent), `[sim:invalid-plan=K]`, `[sim:revise=N]`.
+ */
 export interface Directives {
   tickets?: number;
+  width?: number;
   invalidPlan?: number;
   revise?: number;
 }
@@ -23,6 +27,7 @@ export function directivesOf(text: string): Directives {
   for (const m of text.matchAll(/\[sim:([a-z-]+)=(\d+)\]/g)) {
     const n = Number(m[2]);
     if (m[1] === 'tickets') d.tickets = n;
+    else if (m[1] === 'width') d.width = n;
     else if (m[1] === 'invalid-plan') d.invalidPlan = n;
     else if (m[1] === 'revise') d.revise = n;
   }
