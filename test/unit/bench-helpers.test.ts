@@ -8,6 +8,8 @@ import { BenchArgsError, parseBenchArgs } from '../../src/bench/args';
 import { historyFootprint } from '../../src/bench/claim-check';
 import { DAG_ROLES, DAG_SHAPES, generateDag, scheduleAll } from '../../src/bench/dag';
 import { median, percentile } from '../../src/bench/stats';
+import { oneContextTokens } from '../../src/bench/tokens-bench';
+import { planFor } from '../../src/dev/sim-llm/plan';
 import { renderTable } from '../../src/bench/table';
 import { validatePlan } from '../../src/shared/plan-graph';
 import type { RunResult } from '../../src/shared/types';
@@ -101,5 +103,29 @@ describe('bench claim check', () => {
     const h = await historyFootprint(fakeClient(historyWith({ artifacts: [ref] })), result);
     expect(h.filesInHistory).toBe(0);
     expect(h.protoBytes).toBeGreaterThan(0);
+  });
+});
+
+describe('one-context token baseline', () => {
+  it('resends every earlier prompt and answer with each call and pays each answer once', () => {
+    const call = (prompt_tokens: number, completion_tokens: number) => ({
+      usage: { prompt_tokens, completion_tokens },
+    });
+    // call 1: 10 + 5; call 2: (10 + 5) + 20 + 7; call 3: (10 + 5 + 20 + 7) + 1 + 1
+    expect(oneContextTokens([call(10, 5), call(20, 7), call(1, 1)])).toBe(15 + 42 + 44);
+    expect(oneContextTokens([])).toBe(0);
+  });
+});
+
+describe('simulated plans for the floor benchmark', () => {
+  it('[sim:width=W] lays N tickets out W per layer; W >= N makes them independent', () => {
+    const roles = ['writer', 'coder'];
+    const flat = planFor('Bench [sim:tickets=12] [sim:width=12]', roles);
+    expect(flat.tickets).toHaveLength(12);
+    expect(flat.tickets.every((t) => t.dependsOn.length === 0)).toBe(true);
+    const two = planFor('Bench [sim:tickets=6] [sim:width=3]', roles);
+    expect(two.tickets.map((t) => t.dependsOn)).toEqual([[], [], [], ['T1'], ['T2'], ['T3']]);
+    // Without the directive the layers stay four wide, as before.
+    expect(planFor('Bench [sim:tickets=6]', roles).tickets[4]?.dependsOn).toEqual(['T1']);
   });
 });
