@@ -5,7 +5,9 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { ModelPrice } from './activities/llm/pricing';
+import { encryptionKeysFromEnv, type EncryptionKeys } from './codec/keys';
 import { ConfigFileError, readConfigFile, type ConfigFile } from './config-file';
+import { tlsSettingsFromEnv, type TlsSettings } from './config-tls';
 import { DEFAULT_TASK_QUEUE, roleTaskQueue } from './shared/constants';
 import { BOSS_SYSTEM_PROMPT, DEFAULT_ROLES, roleInfoOf, type RoleDefinition } from './shared/roles';
 import type { RoleInfo } from './shared/types';
@@ -26,6 +28,12 @@ const EnvSchema = z.object({
   TEMPORAL_NAMESPACE: optionalText,
   TEMPORAL_API_KEY: optionalText,
   TEMPORAL_TLS: optionalText.pipe(z.enum(['true', 'false']).optional()),
+  TEMPORAL_TLS_CERT: optionalText,
+  TEMPORAL_TLS_KEY: optionalText,
+  TEMPORAL_TLS_CA: optionalText,
+  TEMPORAL_TLS_SERVER_NAME: optionalText,
+  MAESTRO_ENCRYPTION_KEYS: optionalText,
+  MAESTRO_ENCRYPTION_KEY_FILE: optionalText,
   MAESTRO_TASK_QUEUE: optionalText,
   MAESTRO_UI_PORT: optionalText.pipe(z.coerce.number<string | undefined>().int().min(1).max(65535).optional()),
   OPENAI_API_KEY: optionalText,
@@ -55,8 +63,12 @@ export interface MaestroConfig {
     namespace: string;
     apiKey?: string;
     tls: boolean;
+    /** mTLS client certificate, private CA and server name (TEMPORAL_TLS_CERT/KEY/CA/SERVER_NAME). */
+    tlsSettings?: TlsSettings;
     taskQueue: string;
   };
+  /** Payload encryption keys (MAESTRO_ENCRYPTION_KEYS / _KEY_FILE); undefined: payloads stay plain. */
+  encryption?: EncryptionKeys;
   uiPort: number;
   /** Log level of the Temporal worker runtime; unset: WARN, or ERROR for `maestro run` (it reports failures itself). */
   logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -106,6 +118,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     );
   }
   const e = parsed.data;
+  const problems: string[] = [];
+  const tlsSettings = tlsSettingsFromEnv(e, problems);
+  const encryption = encryptionKeysFromEnv(e, problems);
+  if (tlsSettings && e.TEMPORAL_TLS === 'false')
+    problems.push(
+      '  TEMPORAL_TLS: is "false" but TEMPORAL_TLS_CERT/KEY/CA/SERVER_NAME are set; remove one or the other',
+    );
+  if (problems.length > 0)
+    throw new ConfigError(
+      `Invalid configuration:\n${problems.join('\n')}\nFix these environment variables and try again.`,
+    );
   const azure = azureSettings(e);
   const simulated = !e.OPENAI_API_KEY && !e.OPENAI_BASE_URL && !azure;
   const workerModel = e.MAESTRO_MODEL ?? (simulated ? 'maestro-sim' : DEFAULT_MODEL);
@@ -124,9 +147,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE ?? 'default',
       apiKey: e.TEMPORAL_API_KEY,
-      tls: e.TEMPORAL_TLS === 'true' || (e.TEMPORAL_TLS === undefined && e.TEMPORAL_API_KEY !== undefined),
+      tls:
+        e.TEMPORAL_TLS === 'true' ||
+        (e.TEMPORAL_TLS === undefined && (e.TEMPORAL_API_KEY !== undefined || tlsSettings !== undefined)),
+      ...(tlsSettings ? { tlsSettings } : {}),
       taskQueue,
     },
+    ...(encryption ? { encryption } : {}),
     uiPort: e.MAESTRO_UI_PORT ?? 8233,
     ...(e.MAESTRO_LOG_LEVEL ? { logLevel: e.MAESTRO_LOG_LEVEL } : {}),
     simLatencyMs: e.MAESTRO_SIM_LATENCY_MS ?? 150,

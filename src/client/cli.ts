@@ -9,7 +9,9 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config';
 import { TemporalCliNotFoundError } from '../dev/temporal-cli';
 import { DevServerStartError } from '../dev/dev-server';
+import { explainPayloadError } from '../codec/aes-gcm-codec';
 import { InputError } from './api';
+import { registerCodecServerCommand } from './commands/codec-server';
 import { registerGateCommands } from './commands/gates';
 import { registerInspectCommands } from './commands/inspect';
 import { registerRunCommands } from './commands/run';
@@ -37,6 +39,7 @@ export function buildProgram(): Command {
   registerWatchCommand(program);
   registerServeCommands(program);
   registerSetupCommand(program);
+  registerCodecServerCommand(program);
   return program;
 }
 
@@ -50,6 +53,11 @@ function fail(err: unknown): never {
   if (err instanceof CommanderError) process.exit(err.exitCode);
   if (USER_ERRORS.some((E) => err instanceof E)) {
     console.error(`maestro: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  const payloadProblem = explainPayloadError(err);
+  if (payloadProblem) {
+    console.error(`maestro: ${payloadProblem}`);
     process.exit(2);
   }
   console.error(`maestro: ${err instanceof Error ? err.message : String(err)}`);

@@ -4,6 +4,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { maestroDataConverter } from '../codec/data-converter';
 import type { MaestroConfig } from '../config';
 
 /** Address to use when none is configured. */
@@ -12,7 +13,7 @@ export const LOCAL_ADDRESS = 'localhost:7233';
 function connectionOptions(config: MaestroConfig, address: string) {
   return {
     address,
-    ...(config.temporal.tls ? { tls: true } : {}),
+    ...(config.temporal.tls ? { tls: config.temporal.tlsSettings ?? true } : {}),
     ...(config.temporal.apiKey ? { apiKey: config.temporal.apiKey } : {}),
   };
 }
@@ -24,7 +25,12 @@ export async function connectClient(config: MaestroConfig, address: string): Pro
       ...connectionOptions(config, address),
       connectTimeout: '10 seconds',
     });
-    return new Client({ connection, namespace: config.temporal.namespace });
+    const dataConverter = maestroDataConverter(config);
+    return new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      ...(dataConverter ? { dataConverter } : {}),
+    });
   } catch (err) {
     throw new Error(
       `Cannot reach Temporal at ${address} (${(err as Error).message}). Start it with \`maestro dev\`, or set TEMPORAL_ADDRESS to a running server.`,

@@ -38,6 +38,8 @@ export interface DevServerOptions {
   searchAttributes?: Record<string, SearchAttributeType>;
   /** File that receives the server's stdout/stderr (appended); otherwise kept in memory for errors. */
   logFile?: string;
+  /** Remote codec endpoint the Web UI decodes payloads with (`maestro codec-server`), for encrypted runs. */
+  uiCodecEndpoint?: string;
   /** How long to wait for the server to answer; default 60000. */
   startTimeoutMs?: number;
 }
@@ -133,6 +135,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(port)];
   if (uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(uiPort), '--ui-disable-news-fetch');
+  if (uiPort !== undefined && opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   if (opts.dbFile) {
     mkdirSync(path.dirname(path.resolve(opts.dbFile)), { recursive: true });
     args.push('--db-filename', opts.dbFile);

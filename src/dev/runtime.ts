@@ -9,6 +9,7 @@ import path from 'node:path';
 import { DefaultLogger, Runtime, type NativeConnection, type Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { connectClient, connectWorker, LOCAL_ADDRESS } from '../client/connection';
+import { maestroDataConverter } from '../codec/data-converter';
 import type { MaestroConfig } from '../config';
 import { activityDepsFromConfig } from '../workers/activity-deps';
 import { createMaestroWorker, createRoleWorker } from '../workers/create-worker';
@@ -93,6 +94,7 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
           namespace: config.temporal.namespace,
           taskQueue: spec.taskQueue,
           deps: activityDepsFromConfig(config, llmBaseUrl, spec.roles),
+          dataConverter: maestroDataConverter(config),
         };
         const worker = spec.kind === 'main' ? await createMaestroWorker(common) : await createRoleWorker(common);
         const running = worker.run();

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { createWorkerActivities } from '../activities/roles/worker';
@@ -28,6 +29,8 @@ export interface MaestroWorkerOptions {
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
+  /** Payload codecs (encryption); from `maestroDataConverter(config)`. */
+  dataConverter?: DataConverter;
   /** Path of a pre-built workflow bundle; defaults to the build's, else bundles from source. */
   workflowBundlePath?: string;
   /** Extra worker options (tests use them to tune concurrency or shutdown). */
@@ -48,6 +51,7 @@ export async function createMaestroWorker(opts: MaestroWorkerOptions): Promise<W
     taskQueue: opts.taskQueue,
     activities: createActivities(opts.deps),
     ...workflowSource(opts.workflowBundlePath),
+    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     ...WORKER_DEFAULTS,
     ...opts.overrides,
   });
@@ -63,6 +67,7 @@ export async function createRoleWorker(opts: Omit<MaestroWorkerOptions, 'workflo
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities: createWorkerActivities(opts.deps),
+    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     ...WORKER_DEFAULTS,
     ...opts.overrides,
   });

@@ -1,92 +1,41 @@
 /**
  * Replays recorded histories against today's workflow code: a change that would break running
- * workflows (non-determinism) fails here. After an intended change of a workflow's shape,
- * re-record with `MAESTRO_RECORD_HISTORIES=1 npx jest test/workflows/replay.test.ts` and say so
- * in the commit (old runs then need a patch() or a new workflow version).
+ * workflows (non-determinism) fails here. The fixtures cover a finished run and every state a run
+ * can be in across a deploy (each gate kind pending, a ticket mid-revision, a budget gate, a
+ * planning failure; see test/helpers/record-histories.ts). `npm run record-histories` records
+ * missing fixtures; `MAESTRO_RECORD_HISTORIES=all` re-records every one, only after an intended
+ * change of a workflow's shape that old runs cannot meet (say so in the commit: deployed runs then
+ * need `patched()`; see README "Deploying").
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { Worker } from '@temporalio/worker';
-import { startSimLlm } from '../../src/dev/sim-llm';
-import { DEFAULT_ROLES } from '../../src/shared/roles';
-import { connectTest, testDeps, testWorker, uniqueQueue } from '../helpers/temporal';
+import { recordHistories, SCENARIOS } from '../helpers/record-histories';
 
 const DIR = path.join(__dirname, '..', 'fixtures', 'histories');
 
-async function record(): Promise<void> {
-  const sim = await startSimLlm({ port: 0 });
-  const conn = await connectTest();
-  try {
-    const taskQueue = uniqueQueue('record');
-    const worker = await testWorker(conn.nativeConnection, taskQueue, testDeps(sim.baseUrl));
-    const runId = `${taskQueue}-run`;
-    await worker.runUntil(async () => {
-      const handle = await conn.client.workflow.start('orchestratorWorkflow', {
-        taskQueue,
-        workflowId: runId,
-        args: [
-          {
-            goal: 'Build a landing page for a tea room called Steep [sim:invalid-plan=1]',
-            roles: DEFAULT_ROLES.map(({ name, description }) => ({ name, description })),
-            // Exercise gates (a plan gate settled by its timeout policy), budget permits and
-            // search-attribute upserts, so their commands are part of the recorded shape.
-            planApproval: 'manual',
-            gatePolicies: { plan: { timeoutMs: 300, onTimeout: 'approve' } },
-            budget: { usd: 5 },
-            searchAttributes: true,
-          },
-        ],
-      });
-      await handle.result();
-    });
-    // The temporal CLI writes the standard JSON history format (the SDK's own converter does not
-    // work across the two protobufjs versions the SDK ships).
-    const index: Record<string, string> = {};
-    const save = (workflowId: string, file: string) => {
-      const json = execFileSync(
-        process.env.TEMPORAL_CLI_PATH!,
-        [
-          'workflow',
-          'show',
-          '--workflow-id',
-          workflowId,
-          '--output',
-          'json',
-          '--address',
-          process.env.MAESTRO_TEST_TEMPORAL_ADDRESS!,
-        ],
-        { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-      );
-      writeFileSync(path.join(DIR, file), json);
-      index[file] = workflowId;
-    };
-    save(runId, 'orchestrator-website.json');
-    save(`${runId}/T3`, 'ticket-with-revision.json');
-    writeFileSync(path.join(DIR, 'workflow-ids.json'), JSON.stringify(index, null, 2));
-  } finally {
-    await conn.close();
-    await sim.close();
-  }
-}
-
 describe('replay of recorded histories', () => {
   beforeAll(async () => {
-    if (process.env.MAESTRO_RECORD_HISTORIES === '1') await record();
+    const mode = process.env.MAESTRO_RECORD_HISTORIES;
+    if (mode === '1' || mode === 'all') await recordHistories(DIR, mode === 'all');
   });
 
-  const files = readdirSync(DIR).filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json');
+  const wanted = SCENARIOS.flatMap((s) => [s.file, ...(s.alsoChild ? [s.alsoChild.file] : [])]);
+  const onDisk = () => readdirSync(DIR).filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json');
+  // Every scenario's file (recorded in beforeAll when missing and asked for) plus any older ones.
+  const files = [...new Set([...wanted, ...onDisk()])];
   // Child ids derive from the run id, so a replay must use the recorded workflow id.
   const ids = (): Record<string, string> =>
     JSON.parse(readFileSync(path.join(DIR, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 
-  it('has recorded histories to replay', () => {
-    expect(files).toEqual(expect.arrayContaining(['orchestrator-website.json', 'ticket-with-revision.json']));
+  it('has a recorded history for every in-flight path', () => {
+    expect(onDisk()).toEqual(expect.arrayContaining(wanted));
+    expect(Object.keys(ids())).toEqual(expect.arrayContaining(wanted));
   });
 
   it.each(files)('%s replays without non-determinism', async (file) => {
     const history = JSON.parse(readFileSync(path.join(DIR, file), 'utf8')) as { events: unknown[] };
-    expect(history.events.length).toBeGreaterThan(10);
+    expect(history.events.length).toBeGreaterThan(5);
     await Worker.runReplayHistory(
       { workflowBundle: { codePath: process.env.MAESTRO_TEST_WORKFLOW_BUNDLE! } },
       history,

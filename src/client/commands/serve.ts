@@ -6,8 +6,8 @@ import { parseRoleList } from '../../workers/role-queues';
 import { parseIntOption } from '../options';
 import { logToStderr, withSession } from '../session';
 
-/** Resolves when the process receives SIGINT or SIGTERM. */
-function untilInterrupted(): Promise<NodeJS.Signals> {
+/** Resolves when the process receives SIGINT or SIGTERM (standalone servers stop on it). */
+export function untilInterrupted(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));

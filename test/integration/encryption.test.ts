@@ -1,0 +1,181 @@
+/**
+ * Payload encryption end to end: a `maestro worker` process and `maestro start` with
+ * MAESTRO_ENCRYPTION_KEYS run a whole run on the suite's dev server; the history as the
+ * `temporal` CLI prints it holds no plain goal, spec or review text, while `maestro codec-server`
+ * lets the same CLI show it decrypted. A wrong or missing key fails with a message that says what
+ * to fix; rotated keys still decrypt old payloads.
+ */
+import { spawn, execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { AesGcmCodec, ENCRYPTED_ENCODING, PayloadDecryptionError } from '../../src/codec/aes-gcm-codec';
+import { connectClient } from '../../src/client/connection';
+import { loadConfig, ConfigError } from '../../src/config';
+import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
+import type { RunResult } from '../../src/shared/types';
+import { CLI, cleanEnv, runCli } from '../helpers/cli';
+import { testAddress, uniqueQueue } from '../helpers/temporal';
+import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
+
+const run = promisify(execFile);
+const GOAL = 'Build a landing page for a tea house called Quiet Kettle';
+const key = (n: number) => Buffer.alloc(32, n).toString('base64');
+const utf8 = (s: string) => new TextEncoder().encode(s);
+
+let sim: SimLlm;
+let worker: WorkerProcess | undefined;
+const taskQueue = uniqueQueue('encrypted');
+const home = mkdtempSync(path.join(os.tmpdir(), 'maestro-encrypted-'));
+
+function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return cleanEnv({
+    TEMPORAL_ADDRESS: testAddress(),
+    MAESTRO_TASK_QUEUE: taskQueue,
+    OPENAI_BASE_URL: sim.baseUrl,
+    OPENAI_API_KEY: 'sim',
+    MAESTRO_MODEL: 'maestro-sim',
+    MAESTRO_HOME: home,
+    MAESTRO_LOG_LEVEL: 'ERROR',
+    MAESTRO_ENCRYPTION_KEYS: `k2=${key(2)},k1=${key(1)}`,
+    ...extra,
+  });
+}
+
+beforeAll(async () => {
+  sim = await startSimLlm({ port: 0 });
+});
+afterAll(async () => {
+  await worker?.kill();
+  await sim?.close();
+});
+
+/** Every payload's bytes in a `temporal workflow show --output json` history, as text. */
+function payloadTexts(history: unknown): { encodings: string[]; text: string } {
+  const encodings: string[] = [];
+  const parts: string[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (typeof v !== 'object' || v === null) return;
+    const o = v as Record<string, unknown>;
+    if (typeof o.metadata === 'object' && o.metadata && 'encoding' in o.metadata) {
+      const meta = o.metadata as Record<string, string>;
+      encodings.push(Buffer.from(meta.encoding!, 'base64').toString('utf8'));
+      if (typeof o.data === 'string') parts.push(Buffer.from(o.data, 'base64').toString('utf8'));
+      return;
+    }
+    Object.values(o).forEach(walk);
+  };
+  walk(history);
+  return { encodings, text: parts.join('\n') };
+}
+
+async function showHistory(workflowId: string, extra: string[] = []): Promise<unknown> {
+  const { stdout } = await run(
+    process.env.TEMPORAL_CLI_PATH!,
+    ['workflow', 'show', '--workflow-id', workflowId, '--address', testAddress(), '--output', 'json', ...extra],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  return JSON.parse(stdout);
+}
+
+describe('the AES-256-GCM codec', () => {
+  it('decrypts payloads written before a key rotation and refuses wrong or unknown keys clearly', async () => {
+    const old = new AesGcmCodec({ currentKeyId: 'k1', keys: { k1: Buffer.alloc(32, 1) } });
+    const [sealed] = await old.encode([{ metadata: { encoding: utf8('json/plain') }, data: utf8('"secret goal"') }]);
+    expect(Buffer.from(sealed!.metadata!.encoding!).toString()).toBe(ENCRYPTED_ENCODING);
+    expect(Buffer.from(sealed!.data!).toString('latin1')).not.toContain('secret goal');
+
+    const rotated = new AesGcmCodec({ currentKeyId: 'k2', keys: { k2: Buffer.alloc(32, 2), k1: Buffer.alloc(32, 1) } });
+    const [opened] = await rotated.decode([sealed!]);
+    expect(Buffer.from(opened!.data!).toString()).toBe('"secret goal"');
+    const [resealed] = await rotated.encode([opened!]);
+    expect(Buffer.from(resealed!.metadata!['encryption-key-id']!).toString()).toBe('k2');
+
+    const wrong = new AesGcmCodec({ currentKeyId: 'k1', keys: { k1: Buffer.alloc(32, 9) } });
+    await expect(wrong.decode([sealed!])).rejects.toThrow(PayloadDecryptionError);
+    await expect(wrong.decode([sealed!])).rejects.toThrow(
+      /Cannot decrypt a payload with key "k1": the configured key of that id is wrong/,
+    );
+    const other = new AesGcmCodec({ currentKeyId: 'k3', keys: { k3: Buffer.alloc(32, 3) } });
+    await expect(other.decode([sealed!])).rejects.toThrow(
+      /encrypted with key "k1", which is not configured here \(known: k3\)/,
+    );
+  });
+
+  it('rejects malformed keys at start-up, naming the variable', () => {
+    expect(() => loadConfig({ MAESTRO_ENCRYPTION_KEYS: 'k1=c2hvcnQ=' })).toThrow(ConfigError);
+    expect(() => loadConfig({ MAESTRO_ENCRYPTION_KEYS: 'k1=c2hvcnQ=' })).toThrow(
+      /MAESTRO_ENCRYPTION_KEYS: key "k1" must be 32 bytes in base64 \(got 5 bytes\); generate a key with `openssl rand -base64 32`/,
+    );
+    expect(() => loadConfig({ MAESTRO_ENCRYPTION_KEYS: key(1) })).toThrow(/each entry is id=base64key/);
+    expect(() => loadConfig({ MAESTRO_ENCRYPTION_KEY_FILE: '/nonexistent/keys.json' })).toThrow(
+      /MAESTRO_ENCRYPTION_KEY_FILE: cannot read \/nonexistent\/keys.json as JSON/,
+    );
+  });
+});
+
+describe('an encrypted run', () => {
+  const runId = `${taskQueue}-run`;
+
+  it('completes with worker and CLI sharing the keys, and no plain goal, spec or review text in the history', async () => {
+    worker = await spawnWorker(env());
+    const started = await runCli(['start', GOAL, '--run-id', runId], env(), 60_000);
+    expect(started.stderr).toBe('');
+    expect(started.code).toBe(0);
+    const client = await connectClient(loadConfig(env()), testAddress());
+    let result: RunResult;
+    try {
+      result = (await client.workflow.getHandle(runId).result()) as RunResult;
+    } finally {
+      await client.connection.close();
+    }
+    expect(result.status).toBe('completed');
+    const spec = result.tickets[0]!.title;
+    const review = sim.requests().find((r) => r.schemaName.includes('review'));
+    expect(review).toBeDefined();
+
+    for (const id of [runId, `${runId}/T1`, `${runId}/T3`]) {
+      const { encodings, text } = payloadTexts(await showHistory(id));
+      expect(encodings.length).toBeGreaterThan(3);
+      expect(new Set(encodings)).toEqual(new Set([ENCRYPTED_ENCODING]));
+      for (const secret of [GOAL, 'Quiet Kettle', spec, 'acceptance']) expect(text).not.toContain(secret);
+    }
+
+    // Through `maestro codec-server`, the same CLI shows the history decrypted.
+    const port = 17700 + Math.floor(Math.random() * 60);
+    const codec = spawn(process.execPath, [CLI, 'codec-server', '--port', String(port)], {
+      env: env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        codec.stderr.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('Codec server listening')) resolve();
+        });
+        codec.once('exit', (c) => reject(new Error(`codec-server exited ${c}: ${out}`)));
+      });
+      const { encodings, text } = payloadTexts(
+        await showHistory(runId, ['--codec-endpoint', `http://127.0.0.1:${port}`]),
+      );
+      expect(encodings).not.toContain(ENCRYPTED_ENCODING);
+      expect(text).toContain(GOAL);
+    } finally {
+      codec.kill('SIGTERM');
+    }
+  });
+
+  it('a wrong key or no key fails with a message that says what to fix', async () => {
+    const wrong = await runCli(['status', runId, '--json'], env({ MAESTRO_ENCRYPTION_KEYS: `k2=${key(7)}` }), 60_000);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('Cannot decrypt a payload with key "k2"');
+    expect(wrong.stderr).toContain('MAESTRO_ENCRYPTION_KEYS');
+    const none = await runCli(['status', runId, '--json'], env({ MAESTRO_ENCRYPTION_KEYS: '' }), 60_000);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('encrypted');
+    expect(none.stderr).toContain('MAESTRO_ENCRYPTION_KEYS');
+  });
+});
