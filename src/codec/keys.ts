@@ -49,7 +49,7 @@ function keysFromList(list: string, problems: string[]): EncryptionKeys | undefi
     .map((s) => s.trim())
     .filter(Boolean)) {
     const eq = item.indexOf('=');
-    if (eq <= 0) {
+    if (eq <= 0 || item.slice(eq + 1).replace(/=+$/, '') === '') {
       problems.push(`  MAESTRO_ENCRYPTION_KEYS: each entry is id=base64key, e.g. k1=<key>; ${HINT}`);
       return undefined;
     }
