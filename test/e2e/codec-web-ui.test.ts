@@ -95,8 +95,13 @@ it('shows the goal of an encrypted run through the codec server', async () => {
   await waitForStatus(client, runId, (s) => s.pendingGates.some((g) => g.kind === 'plan'), 90_000, 'the plan gate');
 
   // The stored summary is ciphertext: a client without the codec cannot read it.
-  const raw = await new Client({ connection }).workflow.getHandle(runId).describe();
-  expect(JSON.stringify(raw.raw.executionConfig?.userMetadata ?? {})).not.toContain('Secret Garden');
+  const raw = await connection.workflowService.describeWorkflowExecution({
+    namespace: 'default',
+    execution: { workflowId: runId },
+  });
+  const summary = raw.executionConfig?.userMetadata?.summary;
+  expect(Buffer.from(summary?.metadata?.encoding ?? []).toString()).toBe('binary/encrypted');
+  expect(Buffer.from(summary?.data ?? []).toString('latin1')).not.toContain('Secret Garden');
 
   try {
     await page.goto(`${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(runId)}`);
