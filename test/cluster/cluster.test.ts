@@ -80,7 +80,7 @@ beforeAll(async () => {
   const build = await ensureTemporalServer(REPO, log);
   timings.buildSeconds = build.buildSeconds;
   t = Date.now();
-  pg = await startPostgres({ dir: path.join(tmp, 'pg'), port: BASE_PORT + 32 });
+  pg = await startPostgres({ port: BASE_PORT + 32 });
   await createSchemas(build, pg);
   certs = await makeTestCerts(mkdtempSync(path.join(tmp, 'certs-')));
   server = await startTemporalServer({

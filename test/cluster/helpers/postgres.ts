@@ -4,7 +4,7 @@
  * initdb refuses to run as root, so as root it runs as the `postgres` system user.
  */
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -44,26 +44,29 @@ async function pg(name: string, args: string[]): Promise<string> {
   }
 }
 
-/** Creates a cluster in `dir` and starts it on `port`. */
-export async function startPostgres(opts: { dir: string; port: number }): Promise<Postgres> {
-  mkdirSync(opts.dir, { recursive: true });
+/**
+ * Creates a cluster in a new temp folder (its own, so the `postgres` user can enter it) and
+ * starts it on `port`; `stop()` removes the folder.
+ */
+export async function startPostgres(opts: { port: number }): Promise<Postgres> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'maestro-pg-'));
   if (os.userInfo().uid === 0) {
     const { uid, gid } = await run('id', ['-u', 'postgres']).then(async (u) => ({
       uid: Number(u.stdout.trim()),
       gid: Number((await run('id', ['-g', 'postgres'])).stdout.trim()),
     }));
-    chownSync(opts.dir, uid, gid);
+    chownSync(dir, uid, gid);
   }
-  const data = path.join(opts.dir, 'data');
+  const data = path.join(dir, 'data');
   await pg('initdb', ['-D', data, '-U', 'temporal', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   await pg('pg_ctl', [
     '-D',
     data,
     '-l',
-    path.join(opts.dir, 'postgres.log'),
+    path.join(dir, 'postgres.log'),
     '-w',
     '-o',
-    `-p ${opts.port} -k ${opts.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+    `-p ${opts.port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
     'start',
   ]);
   return {
@@ -72,6 +75,7 @@ export async function startPostgres(opts: { dir: string; port: number }): Promis
     user: 'temporal',
     stop: async () => {
       await pg('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
