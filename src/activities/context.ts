@@ -10,6 +10,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
 import type { LlmCallKind, LlmCallRecord } from '../shared/types';
+import { observeLlmCall } from '../telemetry/observe';
 import { addUsage, emptyUsage, usageOfRecord } from '../shared/usage';
 import type { StructuredLlm, StructuredRequest, StructuredResponse } from './llm/structured';
 
@@ -89,6 +90,7 @@ export async function callLlm<T extends z.ZodType>(
           meta,
           onCall: (r) => {
             calls.push(r);
+            observeLlmCall(r, ctx?.info.workflowExecution?.workflowId);
             ctx?.heartbeat({ calls });
           },
         }),

@@ -64,3 +64,15 @@ export function collectGateTimeout(value: string, previous: GateTimeoutFlag[] = 
     { kind: m[1] as GateTimeoutFlag['kind'], timeoutMs, onTimeout: (m[3] ?? 'wait') as GateTimeoutFlag['onTimeout'] },
   ];
 }
+
+/** A listen address `host:port` or `:port` (all interfaces), e.g. for `--metrics :9464`. */
+export function parseListenAddress(flag: string): (value: string) => string {
+  return (value: string) => {
+    const m = /^([^\s:]*|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(value.trim());
+    const port = m ? Number(m[2]) : NaN;
+    if (!m || port < 1 || port > 65535) {
+      throw new InvalidArgumentError(`${flag} takes [host]:port, e.g. :9464 or 127.0.0.1:9464; got "${value}".`);
+    }
+    return `${m[1] || '0.0.0.0'}:${port}`;
+  };
+}

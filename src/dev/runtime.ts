@@ -16,6 +16,7 @@ import { createMaestroWorker, createRoleWorker } from '../workers/create-worker'
 import { planWorkers, type QueueSelection, type WorkerSpec } from '../workers/role-queues';
 import { isListening, MAESTRO_SEARCH_ATTRIBUTES, startDevServer, type DevServer } from './dev-server';
 import { startSimLlm, type SimLlm } from './sim-llm';
+import { startTracing } from '../telemetry/tracing';
 import { resolveTemporalCli } from './temporal-cli';
 
 /** What a command needs from the runtime. */
@@ -27,6 +28,8 @@ export interface RuntimeOptions {
   simPort?: number;
   /** Queues the started workers poll; default 'all' (main queue and every role queue). */
   queues?: QueueSelection;
+  /** `host:port` of the Prometheus endpoint of the worker runtime (`maestro worker --metrics`). */
+  metricsAddress?: string;
 }
 
 /** Handles on what the runtime started; `stop()` undoes all of it. */
@@ -44,7 +47,7 @@ export interface LocalRuntime {
 /** Brings up whatever is missing for a run, as described in the module comment. */
 export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOptions): Promise<LocalRuntime> {
   // `maestro run` reports failures itself; its in-process worker's warnings would only repeat them.
-  installRuntimeLogger(config.logLevel ?? (opts.worker === 'auto' ? 'ERROR' : 'WARN'));
+  installRuntime(config.logLevel ?? (opts.worker === 'auto' ? 'ERROR' : 'WARN'), opts.metricsAddress);
   const specs = planWorkers(config, opts.queues ?? 'all'); // bad --roles fail before anything starts
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -86,6 +89,8 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
       );
     }
     if (wantWorker) {
+      const tracing = startTracing();
+      if (tracing) stops.push(() => tracing.shutdown());
       const connection: NativeConnection = await connectWorker(config, rt.address);
       stops.push(() => connection.close());
       for (const spec of specs) {
@@ -114,11 +119,19 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
 
 let runtimeInstalled = false;
 
-/** The SDK's runtime can be installed once per process, before the first worker connection. */
-function installRuntimeLogger(level: NonNullable<MaestroConfig['logLevel']>): void {
+/**
+ * The SDK's runtime can be installed once per process, before the first worker connection; with
+ * a metrics address it serves worker and Maestro metrics for Prometheus there.
+ */
+function installRuntime(level: NonNullable<MaestroConfig['logLevel']>, metricsAddress?: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger(level) });
+  Runtime.install({
+    logger: new DefaultLogger(level),
+    ...(metricsAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress, countersTotalSuffix: true } } } }
+      : {}),
+  });
 }
 
 /** Whether some worker already polls Maestro's workflow task queue. */

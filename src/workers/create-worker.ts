@@ -9,6 +9,7 @@ import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { createWorkerActivities } from '../activities/roles/worker';
+import { tracingWorkerOptions } from '../telemetry/observe';
 
 /** Where `npm run build` writes the pre-bundled workflow code (next to the compiled sources). */
 export const PREBUILT_BUNDLE = path.join(__dirname, '..', 'workflow-bundle.js');
@@ -52,6 +53,7 @@ export async function createMaestroWorker(opts: MaestroWorkerOptions): Promise<W
     activities: createActivities(opts.deps),
     ...workflowSource(opts.workflowBundlePath),
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
+    ...tracingWorkerOptions(),
     ...WORKER_DEFAULTS,
     ...opts.overrides,
   });
@@ -68,6 +70,7 @@ export async function createRoleWorker(opts: Omit<MaestroWorkerOptions, 'workflo
     taskQueue: opts.taskQueue,
     activities: createWorkerActivities(opts.deps),
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
+    ...tracingWorkerOptions(),
     ...WORKER_DEFAULTS,
     ...opts.overrides,
   });

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config';
 import { startSimLlm } from '../../dev/sim-llm';
 import { parseRoleList } from '../../workers/role-queues';
-import { parseIntOption } from '../options';
+import { parseIntOption, parseListenAddress } from '../options';
 import { logToStderr, withSession } from '../session';
 
 /** Resolves when the process receives SIGINT or SIGTERM (standalone servers stop on it). */
@@ -49,9 +49,16 @@ export function registerServeCommands(program: Command): void {
       "run a worker until Ctrl-C: the main queue (workflows, the Boss, roles without their own queue), or with --roles only those roles' queues",
     )
     .option('--roles <names>', 'comma-separated roles with their own task queue, e.g. coder,tester (activity-only)')
-    .action(async (flags: { roles?: string }) => {
+    .option(
+      '--metrics <[host]:port>',
+      'serve worker and Maestro metrics for Prometheus at http://host:port/metrics (e.g. :9464)',
+      parseListenAddress('--metrics'),
+    )
+    .action(async (flags: { roles?: string; metrics?: string }) => {
       const queues = flags.roles !== undefined ? { roles: parseRoleList(flags.roles) } : ('main' as const);
-      await withSession({ worker: 'always', queues, serve: true }, async ({ runtime, config, log, interrupted }) => {
+      const session = { worker: 'always' as const, queues, serve: true, metricsAddress: flags.metrics };
+      await withSession(session, async ({ runtime, config, log, interrupted }) => {
+        if (flags.metrics) log(`Metrics for Prometheus: http://${flags.metrics}/metrics`);
         for (const { spec } of runtime.workers) {
           const what =
             spec.kind === 'main'

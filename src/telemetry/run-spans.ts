@@ -1,0 +1,139 @@
+/**
+ * Maestro's GenAI spans (OpenTelemetry GenAI semantic conventions) made on the worker, where the
+ * LLM calls happen: every activity of a run hangs under one `invoke_workflow` span per run whose
+ * trace and span ids derive from the run id, so the Boss worker and role workers on other machines
+ * add to the same trace without the workflow carrying any tracing state (no change to workflow
+ * code or histories). Activities become `plan` (the Boss planning) and `invoke_agent <role>`
+ * (a ticket's work, the Boss's reviews and report); each LLM call is a `chat <model>` span with
+ * token usage and cost. The run span itself is exported when the run's report is written.
+ */
+import { createHash } from 'node:crypto';
+import { context, SpanStatusCode, trace, TraceFlags, type Attributes, type SpanContext } from '@opentelemetry/api';
+import type { Context as ActivityContext } from '@temporalio/activity';
+import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
+import type { LlmCallRecord } from '../shared/types';
+import { withDerivedIds } from './span-ids';
+import { currentTracing } from './tracing';
+
+/** Maestro's attribute for the cost of a call or run in US dollars (no GenAI convention yet). */
+export const COST_ATTRIBUTE = 'maestro.cost_usd';
+
+const hex = (text: string, chars: number) => createHash('sha256').update(text).digest('hex').slice(0, chars);
+
+/** The run span's context: the same on every worker for the same run id. */
+export function runSpanContext(runId: string): SpanContext {
+  return {
+    traceId: hex(`maestro-run:${runId}`, 32),
+    spanId: hex(`maestro-run-span:${runId}`, 16),
+    traceFlags: TraceFlags.SAMPLED,
+    isRemote: true,
+  };
+}
+
+/** When this worker process first saw each run (the run span's start; one process may not see all). */
+const runStarts = new Map<string, number>();
+
+function exportRunSpan(runId: string, attributes: Attributes): void {
+  const tracing = currentTracing();
+  if (!tracing) return;
+  const ids = runSpanContext(runId);
+  withDerivedIds(ids, () =>
+    tracing.tracer
+      .startSpan('invoke_workflow maestro', { root: true, startTime: runStarts.get(runId) ?? Date.now(), attributes })
+      .end(),
+  );
+  runStarts.delete(runId);
+}
+
+interface ActivitySpan {
+  name: string;
+  attributes: Attributes;
+}
+
+function spanOf(activityType: string, arg: unknown, workflowId: string): ActivitySpan {
+  const input = (typeof arg === 'object' && arg !== null ? arg : {}) as { ticket?: { role?: string } };
+  const conversation = { 'gen_ai.conversation.id': workflowId };
+  if (activityType === 'planGoal')
+    return {
+      name: 'plan',
+      attributes: { 'gen_ai.operation.name': 'plan', 'gen_ai.agent.name': 'boss', ...conversation },
+    };
+  if (activityType === 'performTicket') {
+    const role = input.ticket?.role ?? 'worker';
+    return {
+      name: `invoke_agent ${role}`,
+      attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': role, ...conversation },
+    };
+  }
+  return {
+    name: 'invoke_agent boss',
+    attributes: {
+      'gen_ai.operation.name': 'invoke_agent',
+      'gen_ai.agent.name': 'boss',
+      'maestro.boss.task': activityType,
+      ...conversation,
+    },
+  };
+}
+
+/** Activity interceptor that opens the GenAI span of each activity under its run's span. */
+export class GenAiSpansInterceptor implements ActivityInboundCallsInterceptor {
+  constructor(private readonly ctx: ActivityContext) {}
+
+  /** Runs the activity inside its span (parent: the run span). */
+  async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+    const tracing = currentTracing();
+    const { activityType, workflowExecution } = this.ctx.info;
+    if (!tracing || !workflowExecution) return next(input); // standalone activities have no run
+    const workflowId = workflowExecution.workflowId;
+    const runId = workflowId.split('/')[0]!;
+    if (!runStarts.has(runId)) runStarts.set(runId, Date.now());
+    const parent = trace.setSpanContext(context.active(), runSpanContext(runId));
+    const { name, attributes } = spanOf(activityType, input.args[0], workflowId);
+    return tracing.tracer.startActiveSpan(name, { attributes }, parent, async (span) => {
+      try {
+        const out = await next(input);
+        if (activityType === 'finalizeRun') {
+          const usd = (out as { usage?: { usd?: number } } | undefined)?.usage?.usd;
+          exportRunSpan(runId, {
+            'gen_ai.operation.name': 'invoke_workflow',
+            'gen_ai.conversation.id': runId,
+            ...(usd !== undefined ? { 'maestro.report_cost_usd': usd } : {}),
+          });
+        }
+        return out;
+      } catch (err) {
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        throw err;
+      } finally {
+        span.end();
+      }
+    });
+  }
+}
+
+/** One `chat <model>` span per LLM call, under the activity's span (start and end from the record). */
+export function exportChatSpan(call: LlmCallRecord, conversationId: string | undefined): void {
+  const tracing = currentTracing();
+  if (!tracing) return;
+  const start = Date.parse(call.startedAt);
+  const span = tracing.tracer.startSpan(`chat ${call.model}`, {
+    startTime: start,
+    attributes: {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': call.model,
+      'gen_ai.response.model': call.model,
+      'gen_ai.usage.input_tokens': call.promptTokens,
+      'gen_ai.usage.output_tokens': call.completionTokens,
+      'gen_ai.usage.cache_read.input_tokens': call.cachedTokens,
+      'gen_ai.agent.name': call.role,
+      ...(conversationId ? { 'gen_ai.conversation.id': conversationId } : {}),
+      [COST_ATTRIBUTE]: call.usd,
+      'maestro.call.kind': call.kind,
+      ...(call.error ? { 'error.type': call.error } : {}),
+    },
+  });
+  if (call.error) span.setStatus({ code: SpanStatusCode.ERROR, message: call.error });
+  span.end(start + call.latencyMs);
+}
