@@ -106,6 +106,8 @@ it('exports GenAI spans of a run over OTLP and serves worker and Maestro metrics
   // Metrics: the SDK's worker metrics and Maestro's, with values from this run.
   const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   expect(metrics).toMatch(/^temporal_activity_execution_latency/m);
+  for (const phase of ['planning', 'executing', 'finalizing'])
+    expect(metrics).toMatch(new RegExp(`^maestro_runs\\{[^}]*phase="${phase}"[^}]*\\} \\d+$`, 'm'));
   const value = (name: string, role: string) =>
     metrics
       .split('\n')

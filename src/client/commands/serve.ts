@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config';
 import { startSimLlm } from '../../dev/sim-llm';
 import { parseRoleList } from '../../workers/role-queues';
+import { startRunPhaseGauge } from '../../telemetry/run-phase-gauge';
 import { parseIntOption, parseListenAddress } from '../options';
 import { logToStderr, withSession } from '../session';
 
@@ -57,7 +58,8 @@ export function registerServeCommands(program: Command): void {
     .action(async (flags: { roles?: string; metrics?: string }) => {
       const queues = flags.roles !== undefined ? { roles: parseRoleList(flags.roles) } : ('main' as const);
       const session = { worker: 'always' as const, queues, serve: true, metricsAddress: flags.metrics };
-      await withSession(session, async ({ runtime, config, log, interrupted }) => {
+      await withSession(session, async ({ runtime, config, api, log, interrupted }) => {
+        const stopGauge = flags.metrics ? startRunPhaseGauge({ client: api.client, log }) : undefined;
         if (flags.metrics) log(`Metrics for Prometheus: http://${flags.metrics}/metrics`);
         for (const { spec } of runtime.workers) {
           const what =
@@ -69,6 +71,7 @@ export function registerServeCommands(program: Command): void {
           );
         }
         await interrupted;
+        stopGauge?.();
       });
     });
 
