@@ -4,22 +4,20 @@
  * (`--ui-codec-endpoint`), so the browser decodes the run's summary through it and shows the goal,
  * though Temporal only stores ciphertext. Without the codec endpoint the same page cannot show it.
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Browser, Page } from 'playwright-core';
 import { MaestroClient } from '../../src/client/api';
 import { AesGcmCodec } from '../../src/codec/aes-gcm-codec';
 import { startCodecServer, type CodecServer } from '../../src/codec/codec-server';
 import { freePort, MAESTRO_SEARCH_ATTRIBUTES, startDevServer, type DevServer } from '../../src/dev/dev-server';
 import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
 import { createMaestroWorker } from '../../src/workers/create-worker';
+import { ARTIFACTS, openBrowser, prepareUiTest } from '../helpers/browser';
 import { waitForStatus } from '../helpers/runs';
 import { testDeps, uniqueQueue } from '../helpers/temporal';
 
-const CHROMIUM = process.env.MAESTRO_CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts');
 const GOAL = 'Build a landing page for a flower shop called Secret Garden';
 
 jest.setTimeout(240_000);
@@ -36,16 +34,7 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`No Chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\`.`);
-  const cliPath = process.env.TEMPORAL_CLI_PATH;
-  if (!cliPath) throw new Error('TEMPORAL_CLI_PATH is not set: run this test through jest (global setup sets it).');
-  mkdirSync(ARTIFACTS, { recursive: true });
-  try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-  } catch {
-    // already installed in this process
-  }
+  const cliPath = prepareUiTest();
   const uiPort = await freePort('127.0.0.1');
   codecServer = await startCodecServer({ codec, port: 0, corsOrigins: [`http://127.0.0.1:${uiPort}`] });
   server = await startDevServer({
@@ -59,20 +48,24 @@ beforeAll(async () => {
   sim = await startSimLlm({ port: 0 });
   connection = await Connection.connect({ address: server.address });
   native = await NativeConnection.connect({ address: server.address });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.setDefaultTimeout(30_000);
+  ({ browser, page } = await openBrowser());
 });
 
 afterAll(async () => {
-  await browser?.close();
-  if (worker?.getState() === 'RUNNING') worker.shutdown();
-  await workerRun?.catch(() => undefined);
-  await native?.close();
-  await connection?.close();
-  await sim?.close();
-  await codecServer?.close();
-  await server?.stop();
+  // In reverse order of creation: the browser, the worker and connections, then the servers.
+  const stops = [
+    () => browser?.close(),
+    async () => {
+      if (worker?.getState() === 'RUNNING') worker.shutdown();
+      await workerRun?.catch(() => undefined);
+    },
+    () => native?.close(),
+    () => connection?.close(),
+    () => sim?.close(),
+    () => server?.stop(),
+    () => codecServer?.close(),
+  ];
+  for (const stop of stops) await stop();
 });
 
 it('shows the goal of an encrypted run through the codec server', async () => {

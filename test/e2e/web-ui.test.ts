@@ -7,20 +7,18 @@
  * The suite's shared dev server is headless, so this file starts its own dev server with the UI
  * (free ports), a worker and the simulated LLM.
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Browser, Page } from 'playwright-core';
 import { MaestroClient } from '../../src/client/api';
 import { MAESTRO_SEARCH_ATTRIBUTES, startDevServer, type DevServer } from '../../src/dev/dev-server';
 import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
 import type { RunResult } from '../../src/shared/types';
+import { ARTIFACTS, openBrowser, prepareUiTest } from '../helpers/browser';
 import { waitForStatus } from '../helpers/runs';
 import { testDeps, testWorker, uniqueQueue } from '../helpers/temporal';
 
-const CHROMIUM = process.env.MAESTRO_CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts');
 const GOAL = 'Build a landing page for a coffee shop called Bean There';
 const EXPECTED_CHILDREN = [
   '[designer] T1 Design the visual style',
@@ -42,19 +40,7 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `No Chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does) or set MAESTRO_CHROMIUM_PATH.`,
-    );
-  }
-  const cliPath = process.env.TEMPORAL_CLI_PATH;
-  if (!cliPath) throw new Error('TEMPORAL_CLI_PATH is not set: run this test through jest (global setup sets it).');
-  mkdirSync(ARTIFACTS, { recursive: true });
-  try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-  } catch {
-    // already installed in this process
-  }
+  const cliPath = prepareUiTest();
   server = await startDevServer({
     cliPath,
     port: 0,
@@ -66,12 +52,7 @@ beforeAll(async () => {
   connection = await Connection.connect({ address: server.address });
   client = new Client({ connection });
   native = await NativeConnection.connect({ address: server.address });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu'],
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.setDefaultTimeout(30_000);
+  ({ browser, page } = await openBrowser());
 });
 
 afterAll(async () => {
