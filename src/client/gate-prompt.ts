@@ -43,6 +43,21 @@ const CHOICES: Record<GateView['kind'], { key: string; decision: Decision; label
   ],
 };
 
+/**
+ * What `--yes` decides: approve, except budget gates (rejected: never spend more unasked) and
+ * ticket gates without a result to accept (skipped).
+ */
+export function yesDecision(gate: Pick<GateView, 'kind' | 'decisions'>): Decision {
+  if (gate.kind === 'budget') return 'reject';
+  return gate.decisions && !gate.decisions.includes('approve') ? 'skip' : 'approve';
+}
+
+const YES_SAYS: Partial<Record<Decision, string>> = {
+  approve: 'approved',
+  reject: 'rejected (budget gates are never approved automatically)',
+  skip: 'skipped (there is no result to approve)',
+};
+
 /** Handles one newly opened gate according to `mode`. */
 export async function answerGate(
   api: MaestroClient,
@@ -53,11 +68,10 @@ export async function answerGate(
 ): Promise<void> {
   log(`Gate ${gate.id} is waiting: ${gate.reason}`);
   if (mode === 'yes') {
-    const decision: Decision = gate.kind === 'budget' ? 'reject' : 'approve';
-    await api.decide(runId, { gate: gate.kind, ticketId: gate.ticketId, decision, by: `${localUser()} (--yes)` });
-    log(
-      `  ${decision === 'approve' ? 'approved' : 'rejected (budget gates are never approved automatically)'} by --yes`,
-    );
+    const decision = yesDecision(gate);
+    // The gate's id: if it was decided elsewhere meanwhile, the run refuses instead of deciding the next one.
+    await api.decide(runId, { gate: gate.id, decision, by: `${localUser()} (--yes)` });
+    log(`  ${YES_SAYS[decision] ?? decision} by --yes`);
     return;
   }
   if (mode === 'print') {
@@ -86,7 +100,7 @@ export async function answerGate(
   rl.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
   const question = (q: string) => rl.question(q, { signal: asked.signal });
   try {
-    const choices = CHOICES[gate.kind];
+    const choices = CHOICES[gate.kind].filter((c) => !gate.decisions || gate.decisions.includes(c.decision));
     for (;;) {
       const answer = (await question(`  ${choices.map((c) => c.label).join(', ')}? `)).trim().toLowerCase();
       const choice = choices.find((c) => c.key === answer[0]);
@@ -98,8 +112,7 @@ export async function answerGate(
       const comment = needsComment ? (await question('  Comment for the Boss/worker: ')).trim() : undefined;
       try {
         await api.decide(runId, {
-          gate: gate.kind,
-          ticketId: gate.ticketId,
+          gate: gate.id,
           decision: choice.decision,
           by: localUser(),
           ...(comment ? { comment } : {}),

@@ -27,6 +27,8 @@ export const FailureType = {
   Internal: 'MaestroInternal',
   /** A person aborted the run at a gate. */
   Aborted: 'MaestroAborted',
+  /** No ticket of the run was accepted: there is nothing to deliver, so the run fails. */
+  NothingProduced: 'MaestroNothingProduced',
   /** An artifact referenced by a run is missing or corrupt in the artifact store. */
   ArtifactMissing: 'MaestroArtifactMissing',
 } as const;

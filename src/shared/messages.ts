@@ -11,11 +11,16 @@ import type { Usage } from './usage';
 export const statusQuery = defineQuery<RunStatus>('status');
 
 /**
- * Payload of `approve` / `reject`. `gate` may be omitted when exactly one gate is pending, so a
- * person can approve from the Web UI with just `{"by":"ana"}`.
+ * Payload of `approve` / `reject`. Clients send the id of the gate the person saw (`gate:
+ * "plan#2"` or `gateId`), so a decision never lands on a gate opened since; one that is no longer
+ * pending is refused. A kind (`gate: "plan"`), or nothing, still works while exactly one such
+ * gate is pending, so a person can approve from the Web UI with just `{"by":"ana"}`.
  */
 export interface DecisionSignal {
-  gate?: GateKind;
+  /** A gate kind, or a gate id such as `plan#2` / `ticket:T3#5`. */
+  gate?: GateKind | (string & {});
+  /** The id of the gate decided on, e.g. `plan#2`. */
+  gateId?: string;
   ticketId?: string;
   by?: string;
   comment?: string;

@@ -210,6 +210,8 @@ export interface GateView {
   deadline?: string;
   onTimeout: GateTimeoutPolicy;
   state: 'pending' | 'approved' | 'rejected' | 'timed-out';
+  /** Decisions this gate takes (a ticket without a result cannot be approved); absent in old runs. */
+  decisions?: ('approve' | 'reject' | 'retry' | 'skip' | 'abort')[];
   decision?: { decision: string; by: string; at: string; comment?: string };
 }
 

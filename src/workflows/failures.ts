@@ -15,6 +15,11 @@ export function isConfigError(err: Error): err is ApplicationFailure {
   return err instanceof ApplicationFailure && err.type === FailureType.LlmConfig;
 }
 
+/** Whether an error is a model answer that never matched its schema (after repair and retries). */
+export function isBadOutput(err: Error): err is ApplicationFailure {
+  return err instanceof ApplicationFailure && err.type === FailureType.LlmBadOutput;
+}
+
 /** Call records a failed LLM activity attached to its failure (`details[0].calls`). */
 export function failedCalls(err: Error): LlmCallRecord[] {
   if (!(err instanceof ApplicationFailure)) return [];

@@ -5,36 +5,12 @@
  * one awaiting helper; no I/O.
  */
 import { ApplicationFailure, condition } from '@temporalio/workflow';
-import { z } from 'zod';
 import { FailureType } from '../shared/errors';
 import type { Decision } from '../shared/messages';
+import { isGateKind } from '../shared/gate-id';
+import { badInput } from './gate-payloads';
+import { timeoutDecision } from './gate-timeouts';
 import type { AuditEntry, GateKind, GateTimeoutPolicy, GateView } from '../shared/types';
-
-/** Wire shape of `approve`/`reject` payloads; unknown keys are refused so typos are noticed. */
-export const DecisionPayload = z
-  .object({
-    gate: z.enum(['plan', 'ticket', 'final', 'budget']).optional(),
-    ticketId: z.string().max(16).optional(),
-    by: z.string().trim().min(1).max(200).optional(),
-    comment: z.string().max(4000).optional(),
-    action: z.enum(['retry', 'skip', 'abort']).optional(),
-  })
-  .strict();
-
-/** Wire shape of the `decide` update. */
-export const DecidePayload = DecisionPayload.omit({ action: true })
-  .extend({ decision: z.enum(['approve', 'reject', 'retry', 'skip', 'abort']) })
-  .strict();
-
-/** Wire shape of `raiseBudget`. */
-export const RaiseBudgetPayload = z
-  .object({
-    usd: z.number().finite().positive().max(1_000_000).optional(),
-    tokens: z.number().int().positive().max(1e12).optional(),
-    by: z.string().trim().min(1).max(200).optional(),
-  })
-  .strict()
-  .refine((b) => b.usd !== undefined || b.tokens !== undefined, 'give usd (dollars) and/or tokens to add');
 
 /** Decisions each gate kind accepts. */
 const ALLOWED: Record<GateKind, readonly Decision[]> = {
@@ -43,6 +19,14 @@ const ALLOWED: Record<GateKind, readonly Decision[]> = {
   budget: ['approve', 'reject'],
   ticket: ['approve', 'reject', 'retry', 'skip', 'abort'],
 };
+
+/** Decisions a gate takes (gates recorded before `decisions` existed take their kind's). */
+export function allowedDecisions(gate: GateView): readonly Decision[] {
+  return gate.decisions ?? ALLOWED[gate.kind];
+}
+
+/** Decisions of a ticket gate whose ticket has no result: approving it would accept nothing. */
+export const NO_RESULT_DECISIONS: readonly Decision[] = ['reject', 'retry', 'skip', 'abort'];
 
 /**
  * What a decision on a ticket gate means: `reject` sends the ticket back when the person said
@@ -64,19 +48,28 @@ export interface GateOutcome {
   decision: Decision;
   by: string;
   comment?: string;
+  /** Made by the timeout policy: callers never turn it into a retry (see gate-timeouts.ts). */
+  timedOut?: boolean;
 }
 
-/** Thrown by validators: a readable message, never retried, never fails the workflow. */
-export function badInput(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: FailureType.BadInput, message, nonRetryable: true });
+/** What a decision names: a gate kind or id (`gate`), a gate id (`gateId`), a ticket. */
+export interface GateRequest {
+  gate?: string;
+  gateId?: string;
+  ticketId?: string;
 }
 
-/** First problem of a zod error as one readable sentence. */
-export function zodProblem(err: z.ZodError): string {
-  const issue = err.issues[0];
-  if (!issue) return 'invalid payload';
-  const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  return `${where}${issue.message}`;
+/** Splits `gate` into a kind or an id; refuses a `gate` id that contradicts `gateId`. */
+function splitGateRef(req: GateRequest): { kind?: GateKind; gateId?: string } {
+  const gate = req.gate;
+  const gateIsId = gate !== undefined && !isGateKind(gate);
+  if (gateIsId && req.gateId !== undefined && gate !== req.gateId) {
+    throw badInput(`gate ${gate} and gateId ${req.gateId} name different gates; give one`);
+  }
+  const gateId = req.gateId ?? (gateIsId ? gate : undefined);
+  const kind = gate !== undefined && !gateIsId ? gate : undefined;
+  if (kind && gateId && !gateId.startsWith(kind)) throw badInput(`gate ${gateId} is not a ${kind} gate`);
+  return { ...(kind ? { kind } : {}), ...(gateId !== undefined ? { gateId } : {}) };
 }
 
 /** The run's gates and audit log. */
@@ -89,7 +82,13 @@ export class GateBook {
   constructor(private readonly now: () => string) {}
 
   /** Opens a gate and returns it (pending). */
-  open(kind: GateKind, reason: string, policy: GatePolicy, ticketId?: string): GateView {
+  open(
+    kind: GateKind,
+    reason: string,
+    policy: GatePolicy,
+    ticketId?: string,
+    decisions: readonly Decision[] = ALLOWED[kind],
+  ): GateView {
     this.seq++;
     const openedAt = this.now();
     const gate: GateView = {
@@ -103,6 +102,7 @@ export class GateBook {
         : {}),
       onTimeout: policy.onTimeout,
       state: 'pending',
+      decisions: [...decisions],
     };
     this.gates.push(gate);
     this.log({ by: 'maestro', action: 'gate-opened', gate: gate.id, ticketId, comment: reason });
@@ -120,30 +120,45 @@ export class GateBook {
   }
 
   /**
-   * Finds the one pending gate a request means, or throws a message saying why not. `knownTickets`
-   * lets it tell an unknown ticket from one that has no gate.
+   * Finds the one pending gate a request means, or throws a message saying why not. A gate id
+   * must name a pending gate (a person decides on what they saw, never on its successor); a kind
+   * alone only fits while exactly one gate of it is pending. `knownTickets` lets it tell an
+   * unknown ticket from one that has no gate.
    */
-  resolve(req: { gate?: GateKind; ticketId?: string }, knownTickets: readonly string[]): GateView {
+  resolve(req: GateRequest, knownTickets: readonly string[]): GateView {
+    const { kind, gateId } = splitGateRef(req);
     if (req.ticketId !== undefined && !knownTickets.includes(req.ticketId)) {
       throw badInput(
         `unknown ticket ${req.ticketId}; this run's tickets are ${knownTickets.join(', ') || '(none yet)'}`,
       );
     }
     const pending = this.pending();
+    const pendingNow =
+      pending.length > 0 ? `pending now: ${pending.map((g) => g.id).join(', ')}` : 'no gate is pending now';
+    if (gateId !== undefined) {
+      const gate = this.gates.find((g) => g.id === gateId);
+      if (!gate) throw badInput(`this run has no gate ${gateId}; ${pendingNow}`);
+      if (req.ticketId !== undefined && gate.ticketId !== req.ticketId) {
+        throw badInput(`gate ${gateId} is not a gate of ticket ${req.ticketId}`);
+      }
+      if (gate.state !== 'pending') {
+        const d = gate.decision;
+        throw badInput(
+          `gate ${gateId} is no longer pending: it was ${gate.state}${d ? ` by ${d.by} at ${d.at}` : ''}; ${pendingNow}`,
+        );
+      }
+      return gate;
+    }
     const matches = pending.filter(
-      (g) =>
-        (req.gate === undefined || g.kind === req.gate) && (req.ticketId === undefined || g.ticketId === req.ticketId),
+      (g) => (kind === undefined || g.kind === kind) && (req.ticketId === undefined || g.ticketId === req.ticketId),
     );
     if (matches.length === 1) return matches[0]!;
-    const what = `${req.gate ?? 'any'} gate${req.ticketId ? ` for ticket ${req.ticketId}` : ''}`;
+    const what = `${kind ?? 'any'} gate${req.ticketId ? ` for ticket ${req.ticketId}` : ''}`;
     if (matches.length === 0) {
       const decided = [...this.gates]
         .reverse()
         .find(
-          (g) =>
-            g.state !== 'pending' &&
-            (!req.gate || g.kind === req.gate) &&
-            (!req.ticketId || g.ticketId === req.ticketId),
+          (g) => g.state !== 'pending' && (!kind || g.kind === kind) && (!req.ticketId || g.ticketId === req.ticketId),
         );
       if (pending.length === 0 && decided?.decision) {
         throw badInput(
@@ -154,14 +169,16 @@ export class GateBook {
       throw badInput(`no pending ${what}; pending: ${pending.map((g) => g.id).join(', ')}`);
     }
     throw badInput(
-      `${matches.length} gates are pending (${matches.map((g) => g.id).join(', ')}): say which with gate and ticketId`,
+      `${matches.length} gates are pending (${matches.map((g) => g.id).join(', ')}): say which with its gate id (gate: "${matches[0]!.id}")`,
     );
   }
 
   /** Checks that a decision fits a gate (e.g. `skip` only for tickets). */
   checkDecision(gate: GateView, decision: Decision): void {
-    if (!ALLOWED[gate.kind].includes(decision)) {
-      throw badInput(`a ${gate.kind} gate takes ${ALLOWED[gate.kind].join(' or ')}, not ${decision}`);
+    const allowed = allowedDecisions(gate);
+    if (!allowed.includes(decision)) {
+      const why = ALLOWED[gate.kind].includes(decision) ? `: ${gate.ticketId ?? gate.id} has no result to accept` : '';
+      throw badInput(`a ${gate.kind} gate takes ${allowed.join(' or ')}, not ${decision}${why}`);
     }
   }
 
@@ -200,8 +217,9 @@ export class GateBook {
 }
 
 /**
- * Waits for a person to settle `gate`, applying its timeout policy: approve or reject on their
- * behalf, fail the run, or keep waiting. The timer carries a summary for the Web UI.
+ * Waits for a person to settle `gate`, applying its timeout policy as GATE_TIMEOUTS defines it
+ * (decide on their behalf without ever sending work back, fail the run, or keep waiting). The
+ * timer carries a summary for the Web UI.
  */
 export async function awaitGate(book: GateBook, gate: GateView, policy: GatePolicy): Promise<GateOutcome> {
   const settled = () => gate.state !== 'pending';
@@ -221,7 +239,8 @@ export async function awaitGate(book: GateBook, gate: GateView, policy: GatePoli
         nonRetryable: true,
       });
     }
-    book.settle(gate, { decision: policy.onTimeout, by, comment: 'no decision before the deadline' }, 'timed-out');
+    const decision = timeoutDecision(gate.kind, policy.onTimeout, allowedDecisions(gate));
+    book.settle(gate, { decision, by, comment: 'no decision before the deadline', timedOut: true }, 'timed-out');
   }
   return book.outcome(gate)!;
 }

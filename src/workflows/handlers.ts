@@ -16,15 +16,8 @@ import {
 } from '../shared/messages';
 import type { GateView } from '../shared/types';
 import type { BudgetController } from './budget';
-import {
-  badInput,
-  DecidePayload,
-  DecisionPayload,
-  RaiseBudgetPayload,
-  ticketDecision,
-  zodProblem,
-  type GateBook,
-} from './gates';
+import { badInput, DecidePayload, DecisionPayload, RaiseBudgetPayload, zodProblem } from './gate-payloads';
+import { ticketDecision, type GateBook } from './gates';
 import type { RunState } from './run-state';
 
 /** Who a payload says it is from, even when the rest of it is invalid. */
@@ -45,34 +38,56 @@ function signalDecision(
   return action ?? ticketDecision('reject', comment);
 }
 
+/** A handler's error as one line for the audit log (a validator's message, or a bug's). */
+function problemOf(err: unknown): string {
+  return err instanceof ApplicationFailure ? err.message : `internal error: ${String(err)}`;
+}
+
+/** Applies a valid raise: only limits the run has are raised, then a pending budget gate may close. */
+function raiseBudget(
+  state: RunState,
+  budget: BudgetController,
+  raise: { usd?: number; tokens?: number },
+  by: string,
+): void {
+  const book = state.book;
+  const b = state.budget!;
+  // Adding a token cap to a dollar budget would tighten it, so only existing limits grow.
+  if (raise.usd !== undefined && b.usd !== undefined) b.usd += raise.usd;
+  if (raise.tokens !== undefined && b.tokens !== undefined) b.tokens += raise.tokens;
+  const now = [b.usd !== undefined ? `$${b.usd}` : '', b.tokens !== undefined ? `${b.tokens} tokens` : ''].filter(
+    Boolean,
+  );
+  book.log({ by, action: 'raise-budget', comment: `budget is now ${now.join(' and ')}` });
+  const gate = book.pending().find((g) => g.kind === 'budget');
+  if (gate && !state.overBudget()) book.settle(gate, { decision: 'approve', by, comment: 'budget raised' });
+  budget.pump();
+}
+
 /** Installs every handler of the run. */
 export function installHandlers(state: RunState, budget: BudgetController, publish: () => void): void {
   const book: GateBook = state.book;
   setHandler(statusQuery, () => state.status());
 
   const onSignal = (verb: 'approve' | 'reject') => (raw: unknown) => {
+    const by = claimedBy(raw);
     const parsed = DecisionPayload.safeParse(raw);
     if (!parsed.success) {
-      book.log({
-        by: claimedBy(raw),
-        action: `ignored-${verb}`,
-        error: `invalid payload: ${zodProblem(parsed.error)}`,
-      });
+      book.log({ by, action: `ignored-${verb}`, error: `invalid payload: ${zodProblem(parsed.error)}` });
     } else {
       const p = parsed.data;
       try {
         const gate = book.resolve(p, state.ticketIds());
         const decision = signalDecision(verb, gate, p.action, p.comment);
         book.checkDecision(gate, decision);
-        book.settle(gate, { decision, by: p.by ?? 'anonymous', comment: p.comment });
+        book.settle(gate, { decision, by, comment: p.comment });
       } catch (err) {
-        if (!(err instanceof ApplicationFailure)) throw err;
         book.log({
-          by: p.by ?? 'anonymous',
+          by,
           action: `ignored-${verb}`,
-          gate: p.gate,
+          gate: p.gateId ?? p.gate,
           ticketId: p.ticketId,
-          error: err.message,
+          error: problemOf(err),
         });
       }
     }
@@ -82,24 +97,37 @@ export function installHandlers(state: RunState, budget: BudgetController, publi
   setHandler(approveSignal, onSignal('approve'));
   setHandler(rejectSignal, onSignal('reject'));
 
+  /** The gate a valid `decide` request settles; throws only `badInput` failures. */
+  const decideTarget = (raw: unknown) => {
+    const parsed = DecidePayload.safeParse(raw);
+    if (!parsed.success) throw badInput(`invalid decision: ${zodProblem(parsed.error)}`);
+    const gate = book.resolve(parsed.data, state.ticketIds());
+    book.checkDecision(gate, parsed.data.decision);
+    return { gate, p: parsed.data };
+  };
   setHandler(
     decideUpdate,
     (raw) => {
-      const p = DecidePayload.parse(raw);
-      const gate = book.resolve(p, state.ticketIds());
-      book.settle(gate, { decision: p.decision, by: p.by ?? 'anonymous', comment: p.comment });
-      state.version++;
-      publish();
-      return { gate: { ...gate } };
+      try {
+        const { gate, p } = decideTarget(raw);
+        book.settle(gate, { decision: p.decision, by: p.by ?? 'anonymous', comment: p.comment });
+        state.version++;
+        publish();
+        return { gate: { ...gate } };
+      } catch (err) {
+        // A plain Error here would fail the workflow task (and be retried forever): refuse instead.
+        throw err instanceof ApplicationFailure
+          ? err
+          : badInput(`the decision could not be applied: ${problemOf(err)}`);
+      }
     },
     {
       validator: (raw) => {
-        const parsed = DecidePayload.safeParse(raw);
-        if (!parsed.success) {
-          throw badInput(`invalid decision: ${zodProblem(parsed.error)}`);
+        try {
+          decideTarget(raw);
+        } catch (err) {
+          throw err instanceof ApplicationFailure ? err : badInput(`invalid decision: ${problemOf(err)}`);
         }
-        const gate = book.resolve(parsed.data, state.ticketIds());
-        book.checkDecision(gate, parsed.data.decision);
       },
     },
   );
@@ -112,17 +140,11 @@ export function installHandlers(state: RunState, budget: BudgetController, publi
     } else if (!state.budget) {
       book.log({ by, action: 'ignored-raiseBudget', error: 'this run has no budget to raise' });
     } else {
-      // Only limits the run has are raised: adding a token cap to a dollar budget would tighten it.
-      const b = state.budget;
-      if (parsed.data.usd !== undefined && b.usd !== undefined) b.usd += parsed.data.usd;
-      if (parsed.data.tokens !== undefined && b.tokens !== undefined) b.tokens += parsed.data.tokens;
-      const now = [b.usd !== undefined ? `$${b.usd}` : '', b.tokens !== undefined ? `${b.tokens} tokens` : ''].filter(
-        Boolean,
-      );
-      book.log({ by, action: 'raise-budget', comment: `budget is now ${now.join(' and ')}` });
-      const gate = book.pending().find((g) => g.kind === 'budget');
-      if (gate && !state.overBudget()) book.settle(gate, { decision: 'approve', by, comment: 'budget raised' });
-      budget.pump();
+      try {
+        raiseBudget(state, budget, parsed.data, by);
+      } catch (err) {
+        book.log({ by, action: 'ignored-raiseBudget', error: problemOf(err) });
+      }
     }
     state.version++;
     publish();

@@ -7,6 +7,7 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 import {
   allHandlersFinished,
+  ApplicationFailure,
   condition,
   isCancellation,
   proxyActivities,
@@ -16,6 +17,7 @@ import {
 } from '@temporalio/workflow';
 import type { MaestroActivities } from '../activities';
 import { DEFAULT_LIMITS, SEARCH_ATTRIBUTES, ticketWorkflowId } from '../shared/constants';
+import { FailureType } from '../shared/errors';
 import type { FinalReport, Plan } from '../shared/schemas';
 import type { RunInput, RunPhase, RunResult } from '../shared/types';
 import { LLM_ACTIVITY } from './activity-options';
@@ -115,6 +117,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
     });
     if (end === 'stopped' || !(await budgetGate()))
       return await finish(state, stoppedReport(state), 'stopped', publish);
+    failIfNothingAccepted(state);
 
     state.phase = 'finalizing';
     publish();
@@ -126,7 +129,8 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
         publish();
         const d = await awaitGate(state.book, gate, policy);
         if (d.decision === 'approve') break;
-        if (round > 1 || !(await budgetGate())) return await finish(state, report, 'rejected', publish);
+        // A timeout never asks for a revision (see gate-timeouts.ts); a person gets one.
+        if (d.timedOut || round > 1 || !(await budgetGate())) return await finish(state, report, 'rejected', publish);
         report = await writeReport(
           state,
           plan,
@@ -198,6 +202,20 @@ async function finish(
   publish();
   await condition(allHandlersFinished);
   return state.result(report, status);
+}
+
+/**
+ * A run none of whose tickets was accepted produced nothing: it fails (saying what became of each
+ * ticket) rather than ending `completed` with no files and a Boss report about nothing.
+ */
+function failIfNothingAccepted(state: RunState): void {
+  const tickets = state.ticketViews();
+  if (tickets.some((t) => t.state === 'accepted')) return;
+  throw ApplicationFailure.create({
+    type: FailureType.NothingProduced,
+    message: `no ticket was accepted, so the run produced nothing: ${tickets.map((t) => `${t.id} ${t.state}${t.error ? ` (${t.error})` : ''}`).join('; ')}`,
+    nonRetryable: true,
+  });
 }
 
 /** A report written without the Boss when a person stopped spending: nothing more is paid for. */

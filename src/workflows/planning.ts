@@ -10,7 +10,7 @@ import { FailureType } from '../shared/errors';
 import { validatePlan } from '../shared/plan-graph';
 import type { Plan } from '../shared/schemas';
 import { LLM_ACTIVITY } from './activity-options';
-import { failedCalls, isConfigError, rootCause } from './failures';
+import { failedCalls, isBadOutput, isConfigError, rootCause } from './failures';
 import { awaitGate } from './gates';
 import { gatePolicy } from './policies';
 import { BOSS_ROLE, type RunState } from './run-state';
@@ -38,6 +38,14 @@ export async function planWithApproval(
     const outcome = await awaitGate(state.book, gate, policy);
     publish();
     if (outcome.decision === 'approve') return plan;
+    if (outcome.timedOut) {
+      // A timeout never sends work back: re-planning on nobody's behalf could loop.
+      throw ApplicationFailure.create({
+        type: FailureType.GateTimedOut,
+        message: `the plan gate (${gate.id}) timed out without a decision and its policy is to reject the plan; start a new run`,
+        nonRetryable: true,
+      });
+    }
     if (round > maxReplans) {
       throw ApplicationFailure.create({
         type: FailureType.InvalidPlan,
@@ -49,7 +57,11 @@ export async function planWithApproval(
   }
 }
 
-/** Asks the Boss for a plan until it is valid, at most 1 + maxReplans times. */
+/**
+ * Asks the Boss for a plan until it is valid, at most 1 + maxReplans times: invalid plans, answers
+ * that never matched the schema and failed calls all count, so planning that keeps failing ends
+ * the run (with the last problems) instead of asking again forever.
+ */
 async function validPlan(
   state: RunState,
   maxReplans: number,
@@ -58,8 +70,9 @@ async function validPlan(
   publish: () => void,
 ): Promise<Plan> {
   const roles = state.input.roles;
+  const attempts = maxReplans + 1;
   let problems: string[] | undefined = humanFeedback ? [humanFeedback] : undefined;
-  for (let attempt = 1; attempt <= maxReplans + 1; attempt++) {
+  for (let attempt = 1; attempt <= attempts; attempt++) {
     if (!(await budgetOk())) {
       throw ApplicationFailure.create({
         type: FailureType.BudgetStopped,
@@ -90,8 +103,11 @@ async function validPlan(
       const cause = rootCause(err);
       state.chargeFailedCalls(failedCalls(cause));
       if (isCancellation(err) || isConfigError(cause)) throw err;
-      await askToRetryPlanning(state, cause.message, publish);
-      attempt--; // the failed call does not count as a bad plan
+      problems = [cause.message, ...(humanFeedback ? [humanFeedback] : [])];
+      if (attempt === attempts) break;
+      // An answer that never matched the schema is a bad plan: re-plan with the problem at once.
+      // Anything else (provider down, refusal) waits for a person first.
+      if (!isBadOutput(cause)) await askToRetryPlanning(state, cause.message, publish);
       continue;
     }
     state.spend(BOSS_ROLE, res.usage);
@@ -106,7 +122,7 @@ async function validPlan(
   }
   throw ApplicationFailure.create({
     type: FailureType.InvalidPlan,
-    message: `the Boss produced no valid plan in ${maxReplans + 1} attempts; last problems: ${(problems ?? []).join('; ')}`,
+    message: `the Boss produced no valid plan in ${attempts} attempt(s) (--max-replans ${maxReplans}); last problems: ${(problems ?? []).join('; ')}`,
     nonRetryable: true,
   });
 }

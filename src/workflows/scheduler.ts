@@ -11,9 +11,8 @@ import { FailureType } from '../shared/errors';
 import { blockedTickets, readyTickets } from '../shared/plan-graph';
 import type { Plan, Ticket } from '../shared/schemas';
 import type { TicketOutcome } from '../shared/types';
-import { emptyUsage } from '../shared/usage';
 import { failedCalls, isConfigError, rootCause } from './failures';
-import { awaitGate, ticketDecision, type GateOutcome } from './gates';
+import { awaitGate, NO_RESULT_DECISIONS, ticketDecision, type GateOutcome } from './gates';
 import { gatePolicy } from './policies';
 import type { RunState } from './run-state';
 import { ticketWorkflow } from './ticket';
@@ -114,20 +113,23 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
         : `${ticket.id} was not accepted after ${outcome?.attempts ?? 0} attempt(s): ${outcome?.reviews.at(-1)?.feedback ?? ''}`;
     state.mark(ticket.id, failure ? 'failed' : 'escalated', reason);
     const policy = gatePolicy(state.input, 'ticket');
+    // Approving accepts a result: a ticket that has none can only be retried, skipped or aborted.
+    const result = outcome && hasResult(outcome) ? outcome : undefined;
     const gate = state.book.open(
       'ticket',
-      `${reason} — approve anyway, retry with feedback, skip, or abort`,
+      `${reason} — ${result ? 'approve anyway, ' : ''}retry with feedback, skip, or abort${result ? '' : ' (there is no result to approve)'}`,
       policy,
       ticket.id,
+      result ? undefined : NO_RESULT_DECISIONS,
     );
     ctx.publish();
     atGate.add(ticket.id);
     const d = await awaitGate(state.book, gate, policy).finally(() => atGate.delete(ticket.id));
     switch (ticketDecision(d.decision, d.comment)) {
       case 'approve':
-        if (outcome) state.accept(outcome, `accepted by ${d.by} at the ticket gate`);
-        else state.accept(emptyOutcome(ticket.id), `accepted by ${d.by} without a result`);
-        return;
+        // The gate refuses `approve` without a result; a gate recorded before that rule skips.
+        if (result) return state.accept(result, `accepted by ${d.by} at the ticket gate`);
+        return state.mark(ticket.id, 'skipped', `${d.by} approved it, but it has no result to accept`);
       case 'retry':
         if (stopped || abort) return state.mark(ticket.id, 'skipped', 'the run is stopping');
         retryFeedback.set(ticket.id, d.comment ?? `${d.by} asked for another round: check every acceptance criterion.`);
@@ -216,18 +218,9 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
   }
 }
 
-function emptyOutcome(ticketId: string): TicketOutcome {
-  return {
-    ticketId,
-    status: 'accepted',
-    attempts: 0,
-    summary: '(no result)',
-    artifacts: [],
-    reviews: [],
-    workUsage: emptyUsage(),
-    reviewUsage: emptyUsage(),
-    calls: [],
-  };
+/** Whether an outcome has something a person could accept: a summary or files. */
+function hasResult(outcome: TicketOutcome): boolean {
+  return outcome.summary.trim() !== '' || outcome.artifacts.length > 0;
 }
 
 function ticketDetails(ticket: Ticket): string {

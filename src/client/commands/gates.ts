@@ -1,28 +1,34 @@
 /** `maestro approve|reject|raise-budget|cancel`: people deciding on a run from the CLI. */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { GATE_KINDS, GateId, isGateKind } from '../../shared/gate-id';
 import type { Decision } from '../../shared/messages';
-import type { GateKind } from '../../shared/types';
 import { localUser } from '../gate-prompt';
 import { parseChoiceOption, parsePositiveOption } from '../options';
 import { withSession } from '../session';
 
 interface DecisionFlags {
-  gate?: GateKind;
+  gate?: string;
   ticket?: string;
   by?: string;
   comment?: string;
   action?: 'retry' | 'skip' | 'abort';
 }
 
-const GATES: readonly GateKind[] = ['plan', 'ticket', 'final', 'budget'];
+/** `--gate`: a kind, or the id of the gate the person saw (`plan#2`), which cannot land on a later gate. */
+function parseGateOption(value: string): string {
+  if (isGateKind(value) || GateId.safeParse(value).success) return value;
+  throw new InvalidArgumentError(
+    `--gate takes one of ${GATE_KINDS.join(', ')}, or a gate id such as plan#2 or ticket:T3#5 (see \`maestro status\`); got "${value}".`,
+  );
+}
 
 function addDecisionFlags(cmd: Command): Command {
   return cmd
     .argument('<runId>', 'the run id')
     .option(
-      '--gate <kind>',
-      'plan, ticket, final or budget (may be left out when one gate is pending)',
-      parseChoiceOption('--gate', GATES),
+      '--gate <id|kind>',
+      'the gate id from `maestro status` (e.g. plan#2, ticket:T3#5), or plan, ticket, final or budget while one gate of that kind is pending (may be left out when one gate is pending)',
+      parseGateOption,
     )
     .option('--ticket <id>', 'the ticket of a ticket gate, e.g. T3')
     .option('--by <name>', 'who decides, for the audit log (default: your user name)')

@@ -15,17 +15,22 @@ export function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Commands that approve `gate` of `runId`; `namespace` is added when it is not `default`. */
+/**
+ * Commands that approve `gate` of `runId`, naming the gate by its id (so they cannot approve a
+ * later gate by mistake); `namespace` is added when it is not `default`. Gates given without an
+ * id are named by kind and ticket.
+ */
 export function approveHints(
   runId: string,
-  gate: Pick<GateView, 'kind' | 'ticketId'>,
+  gate: Pick<GateView, 'kind' | 'ticketId'> & { id?: string },
   namespace = 'default',
 ): ApproveHints {
-  const ticket = gate.kind === 'ticket' && gate.ticketId ? gate.ticketId : undefined;
-  const payload = JSON.stringify({ gate: gate.kind, ...(ticket ? { ticketId: ticket } : {}), by: '<you>' });
+  const ticket = gate.kind === 'ticket' && gate.ticketId && !gate.id ? gate.ticketId : undefined;
+  const ref = gate.id ?? gate.kind;
+  const payload = JSON.stringify({ gate: ref, ...(ticket ? { ticketId: ticket } : {}), by: '<you>' });
   const ns = namespace === 'default' ? '' : ` --namespace ${shellQuote(namespace)}`;
   return {
-    maestro: `maestro approve ${shellQuote(runId)} --gate ${gate.kind}${ticket ? ` --ticket ${shellQuote(ticket)}` : ''}`,
+    maestro: `maestro approve ${shellQuote(runId)} --gate ${shellQuote(ref)}${ticket ? ` --ticket ${shellQuote(ticket)}` : ''}`,
     temporal: `temporal workflow signal${ns} --workflow-id ${shellQuote(runId)} --name approve --input ${shellQuote(payload)}`,
   };
 }
