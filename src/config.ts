@@ -51,6 +51,7 @@ const EnvSchema = z.object({
   MAESTRO_LLM_TIMEOUT_MS: optionalText.pipe(
     z.coerce.number<string | undefined>().int().min(1000).max(3_600_000).optional(),
   ),
+  MAESTRO_LLM_CONTENT_RETRIES: optionalText.pipe(z.coerce.number<string | undefined>().int().min(0).max(5).optional()),
 });
 
 /** Validated settings shared by the CLI, workers and the dev runtime. */
@@ -87,6 +88,8 @@ export interface MaestroConfig {
     workerModel: string;
     bossModel: string;
     timeoutMs: number;
+    /** Fresh attempts after an answer that fails validation even after its repair call (default 1). */
+    contentRetries?: number;
     /** Price overrides per model from the config file (merged over the built-in table). */
     prices: Record<string, ModelPrice>;
   };
@@ -166,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       workerModel,
       bossModel: e.MAESTRO_BOSS_MODEL ?? workerModel,
       timeoutMs: e.MAESTRO_LLM_TIMEOUT_MS ?? 120_000,
+      ...(e.MAESTRO_LLM_CONTENT_RETRIES !== undefined ? { contentRetries: e.MAESTRO_LLM_CONTENT_RETRIES } : {}),
       prices: Object.fromEntries(
         Object.entries(file?.config.prices ?? {}).map(([m, p]) => [m, { ...p, cachedInput: p.cachedInput ?? p.input }]),
       ),

@@ -9,6 +9,7 @@ import os from 'node:os';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
+import { FailureType } from '../shared/errors';
 import type { LlmCallKind, LlmCallRecord } from '../shared/types';
 import { observeLlmCall } from '../telemetry/observe';
 import { addUsage, emptyUsage, usageOfRecord } from '../shared/usage';
@@ -64,14 +65,29 @@ export interface CallOwner {
 }
 
 /**
+ * Fresh activity attempts after an answer that failed validation even after its repair call
+ * (default 1: call, repair, then one more call and repair). Transport failures (429, 5xx,
+ * timeouts) are not counted: they keep Temporal's retries with backoff.
+ */
+export const DEFAULT_CONTENT_RETRIES = 1;
+
+/** Activity attempts (this one included) whose answer failed validation after its repair. */
+function contentFailures(calls: readonly LlmCallRecord[]): number {
+  return new Set(calls.filter((c) => c.repaired && c.error === FailureType.LlmBadOutput).map((c) => c.attempt)).size;
+}
+
+/**
  * One structured LLM call inside the current activity: cancellable, heartbeating, and returning
  * the call records of this attempt and every earlier one (`usage` adds them all up). A failure
- * carries the records in its details, so the workflow can book what a failed activity cost.
+ * carries the records in its details, so the workflow can book what a failed activity cost. An
+ * answer that does not validate (after its repair) is retried in a fresh attempt at most
+ * `contentRetries` times; then the failure is final.
  */
 export async function callLlm<T extends z.ZodType>(
   llm: Pick<StructuredLlm, 'call'>,
   req: Omit<StructuredRequest<T>, 'signal' | 'meta' | 'onCall'>,
   owner: CallOwner,
+  contentRetries = DEFAULT_CONTENT_RETRIES,
 ): Promise<StructuredResponse<z.infer<T>>> {
   const ctx = currentContext();
   const calls = earlierCalls(ctx);
@@ -102,10 +118,14 @@ export async function callLlm<T extends z.ZodType>(
     return { ...res, usage: calls.length > 0 ? usage : res.usage, calls };
   } catch (err) {
     if (!(err instanceof ApplicationFailure)) throw err;
+    const failures = err.type === FailureType.LlmBadOutput ? contentFailures(calls) : 0;
+    const final = failures > contentRetries;
     throw ApplicationFailure.create({
       type: err.type ?? undefined,
-      message: err.message,
-      nonRetryable: err.nonRetryable ?? undefined,
+      message: final
+        ? `${err.message}; gave up after ${failures} attempt(s) with a repair each (content retries: ${contentRetries})`
+        : err.message,
+      nonRetryable: final || (err.nonRetryable ?? undefined),
       // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- Duration's `ms` types resolve as error types here
       ...(err.nextRetryDelay !== undefined ? { nextRetryDelay: err.nextRetryDelay } : {}),
       details: [{ calls }],

@@ -18,4 +18,9 @@ export interface ActivityDeps {
   workerModel: (role: string) => string;
   /** Characters of each file the reviewer sees (more than dependents see: it judges the work). */
   reviewExcerptChars: number;
+  /**
+   * Fresh attempts after an answer that fails validation even after its repair call (default
+   * DEFAULT_CONTENT_RETRIES). Planning makes none: the workflow re-plans with the problems.
+   */
+  contentRetries?: number;
 }

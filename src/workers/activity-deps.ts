@@ -41,5 +41,6 @@ export function activityDepsFromConfig(
     ...(config.boss.maxTokens !== undefined ? { bossMaxTokens: config.boss.maxTokens } : {}),
     workerModel: (name) => roles.find((r) => r.name === name)?.model ?? config.llm.workerModel,
     reviewExcerptChars: REVIEW_EXCERPT_CHARS,
+    ...(config.llm.contentRetries !== undefined ? { contentRetries: config.llm.contentRetries } : {}),
   };
 }

@@ -140,6 +140,13 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
     }
     return await finish(state, report, undefined, publish);
   } catch (err) {
+    if (isCancellation(err)) {
+      // Nobody needs to decide on a cancelled run: its gates close so the status shows none pending.
+      for (const g of state.book.pending()) {
+        const decision = g.kind === 'ticket' ? 'skip' : 'reject';
+        state.book.settle(g, { decision, by: 'maestro', comment: 'the run was cancelled' }, 'rejected');
+      }
+    }
     state.phase = isCancellation(err) ? 'cancelled' : 'failed';
     state.error = err instanceof Error ? err.message : String(err);
     publish();

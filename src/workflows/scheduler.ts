@@ -17,6 +17,9 @@ import { gatePolicy } from './policies';
 import type { RunState } from './run-state';
 import { ticketWorkflow } from './ticket';
 
+/** How long a cancelled run waits for its children to finish cancelling before it ends anyway. */
+const CHILD_CANCEL_WAIT = '30 seconds';
+
 /** What the scheduler needs from the orchestrator. */
 export interface SchedulerContext {
   state: RunState;
@@ -81,7 +84,11 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
       );
     } catch (err) {
       if (isCancellation(err)) {
-        state.mark(ticket.id, 'skipped', 'stopped before it finished');
+        state.mark(
+          ticket.id,
+          'skipped',
+          CancellationScope.current().consideredCancelled ? 'the run was cancelled' : 'stopped before it finished',
+        );
         return;
       }
       const cause = rootCause(err);
@@ -170,51 +177,63 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
     }
   };
 
-  for (;;) {
-    if (abort || fatal) {
-      for (const scope of scopes.values()) scope.cancel();
-      closeTicketGates(abort ? `the run was aborted by ${abort.by}` : 'the run failed');
-      await condition(() => children === 0);
-      if (abort) {
+  try {
+    for (;;) {
+      if (abort || fatal) {
+        for (const scope of scopes.values()) scope.cancel();
+        closeTicketGates(abort ? `the run was aborted by ${abort.by}` : 'the run failed');
+        await condition(() => children === 0);
+        if (abort) {
+          throw ApplicationFailure.create({
+            type: FailureType.Aborted,
+            message: `the run was aborted by ${abort.by}${abort.comment ? `: ${abort.comment}` : ''}`,
+            nonRetryable: true,
+          });
+        }
         throw ApplicationFailure.create({
-          type: FailureType.Aborted,
-          message: `the run was aborted by ${abort.by}${abort.comment ? `: ${abort.comment}` : ''}`,
+          type: fatal!.type ?? FailureType.Internal,
+          message: fatal!.message,
           nonRetryable: true,
         });
       }
-      throw ApplicationFailure.create({
-        type: fatal!.type ?? FailureType.Internal,
-        message: fatal!.message,
-        nonRetryable: true,
-      });
-    }
-    const states = state.states();
-    for (const id of atGate) states.set(id, 'running');
-    for (const id of blockedTickets(plan.tickets, states)) {
-      state.mark(id, 'blocked', 'a dependency was not accepted');
-      states.set(id, 'blocked');
-    }
-    const ready = stopped ? [] : readyTickets(plan.tickets, states);
-    if (!stopped && state.overBudget() && (ready.length > 0 || ctx.waitingForPermit())) {
-      if (!(await ctx.budgetGate())) {
-        stopped = true;
-        for (const scope of scopes.values()) scope.cancel();
-        closeTicketGates('the budget was not extended');
-        for (const [id, s] of state.states())
-          if (s === 'pending') state.mark(id, 'skipped', 'the budget was not extended');
+      const states = state.states();
+      for (const id of atGate) states.set(id, 'running');
+      for (const id of blockedTickets(plan.tickets, states)) {
+        state.mark(id, 'blocked', 'a dependency was not accepted');
+        states.set(id, 'blocked');
       }
-      continue;
+      const ready = stopped ? [] : readyTickets(plan.tickets, states);
+      if (!stopped && state.overBudget() && (ready.length > 0 || ctx.waitingForPermit())) {
+        if (!(await ctx.budgetGate())) {
+          stopped = true;
+          for (const scope of scopes.values()) scope.cancel();
+          closeTicketGates('the budget was not extended');
+          for (const [id, s] of state.states())
+            if (s === 'pending') state.mark(id, 'skipped', 'the budget was not extended');
+        }
+        continue;
+      }
+      for (const id of ready.slice(0, Math.max(0, ctx.maxParallel - children))) {
+        const ticket = byId.get(id)!;
+        const feedback = retryFeedback.get(id);
+        retryFeedback.delete(id);
+        launch(ticket, () => runChild(ticket, feedback));
+      }
+      ctx.publish();
+      if (busy === 0) return stopped ? 'stopped' : 'done';
+      const seen = state.version;
+      await condition(() => state.version !== seen || abort !== undefined || fatal !== undefined);
     }
-    for (const id of ready.slice(0, Math.max(0, ctx.maxParallel - children))) {
-      const ticket = byId.get(id)!;
-      const feedback = retryFeedback.get(id);
-      retryFeedback.delete(id);
-      launch(ticket, () => runChild(ticket, feedback));
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // The run was cancelled: its children are being cancelled too (their scopes are the run's).
+    // Wait for them, boundedly, so the status shows their final states and not "running".
+    for (const scope of scopes.values()) scope.cancel();
+    await CancellationScope.nonCancellable(() => condition(() => children === 0, CHILD_CANCEL_WAIT));
+    for (const [id, s] of state.states()) {
+      if (s === 'pending' || s === 'running') state.mark(id, 'skipped', 'the run was cancelled');
     }
-    ctx.publish();
-    if (busy === 0) return stopped ? 'stopped' : 'done';
-    const seen = state.version;
-    await condition(() => state.version !== seen || abort !== undefined || fatal !== undefined);
+    throw err;
   }
 }
 

@@ -124,7 +124,7 @@ export class StructuredLlm {
     }
     throw ApplicationFailure.create({
       type: FailureType.LlmBadOutput,
-      message: `${req.label}: ${lastProblem} (also after one repair attempt); will retry`,
+      message: `${req.label}: ${lastProblem} (also after one repair call)`,
     });
   }
 

@@ -78,6 +78,7 @@ export function createBossActivities(deps: ActivityDeps) {
           label: `boss plan (attempt ${input.attempt})`,
         },
         { kind: 'plan', role: BOSS_ROLE },
+        0, // the workflow re-plans (telling the Boss what was wrong), bounded by --max-replans
       );
       return { plan: res.data, ...spend(res) };
     },
@@ -102,6 +103,7 @@ export function createBossActivities(deps: ActivityDeps) {
           label: `review ${input.ticket.id} attempt ${input.attempt}`,
         },
         { kind: 'review', role: BOSS_ROLE, ticketId: input.ticket.id },
+        deps.contentRetries,
       );
       return { review: res.data, ...spend(res) };
     },
@@ -112,6 +114,7 @@ export function createBossActivities(deps: ActivityDeps) {
         deps.llm,
         { ...settings, prompt, schema: FinalReport, schemaName: SCHEMA_NAMES.final, label: 'boss final report' },
         { kind: 'final', role: BOSS_ROLE },
+        deps.contentRetries,
       );
       return { report: res.data, ...spend(res) };
     },

@@ -73,6 +73,7 @@ export function createWorkerActivities(deps: ActivityDeps) {
           label: `${role.name} ${input.ticket.id} attempt ${input.attempt}`,
         },
         { kind: 'work', role: role.name, ticketId: input.ticket.id },
+        deps.contentRetries,
       );
       const artifacts = await Promise.all(res.data.files.map((f) => deps.store.put(f)));
       return { summary: res.data.summary, artifacts, usage: res.usage, model: res.model, calls: res.calls };
