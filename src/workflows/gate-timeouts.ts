@@ -16,7 +16,7 @@ export interface TimeoutMeaning {
 }
 
 const FAIL: TimeoutMeaning = { meaning: 'the run fails with a gate-timeout error' };
-const WAIT: TimeoutMeaning = { meaning: 'keeps waiting for a person (the deadline is noted in the audit log)' };
+const WAIT: TimeoutMeaning = { meaning: 'keeps waiting for a person, the deadline is noted in the audit log' };
 
 /** Per gate kind and timeout policy: what happens when nobody decides in time. */
 export const GATE_TIMEOUTS: Record<GateKind, Record<GateTimeoutPolicy, TimeoutMeaning>> = {
