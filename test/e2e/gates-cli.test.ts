@@ -70,9 +70,16 @@ it('plan gate from the CLI: wrong decisions are refused, the Temporal CLI approv
   expect(wrongGate.code).toBe(2);
   expect(wrongGate.stderr).toContain(`Run ${runId} refused the decision: no pending final gate; pending: plan#1`);
 
+  const staleId = await runCli(['approve', runId, '--gate', 'plan#5'], env);
+  expect(staleId.code).toBe(2);
+  expect(staleId.stderr).toContain(
+    `Run ${runId} refused the decision: this run has no gate plan#5; pending now: plan#1`,
+  );
+
   const badGate = await runCli(['approve', runId, '--gate', 'lunch'], env);
   expect(badGate.code).not.toBe(0);
-  expect(badGate.stderr).toContain('--gate takes one of plan, ticket, final, budget; got "lunch"');
+  expect(badGate.stderr).toContain('--gate takes one of plan, ticket, final, budget, or a gate id such as plan#2');
+  expect(badGate.stderr).toContain('got "lunch"');
 
   const negative = await runCli(['raise-budget', runId, '--usd', '-3'], env);
   expect(negative.code).not.toBe(0);

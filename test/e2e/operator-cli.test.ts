@@ -122,7 +122,7 @@ describe('maestro watch and maestro list on a gated run', () => {
       expect.objectContaining({
         type: 'gate',
         event: 'opened',
-        approve: expect.objectContaining({ maestro: `maestro approve ${runId} --gate plan` }),
+        approve: expect.objectContaining({ maestro: `maestro approve ${runId} --gate 'plan#1'` }),
       }),
     );
     expect(events).toContainEqual(
@@ -138,7 +138,7 @@ describe('maestro watch and maestro list on a gated run', () => {
 
     // Piped stdout is not a terminal: one plain line per change, with the approve commands.
     expect(plainDone.stdout).toContain('Waiting for approval: plan gate');
-    expect(plainDone.stdout).toContain(`  approve: maestro approve ${runId} --gate plan`);
+    expect(plainDone.stdout).toContain(`  approve: maestro approve ${runId} --gate 'plan#1'`);
     expect(plainDone.stdout).toContain(`temporal workflow signal --workflow-id ${runId} --name approve`);
     expect(plainDone.stdout).toMatch(/Gate plan closed: \w+ by watch-test/);
     expect(plainDone.stdout).toContain(`Run ${runId} ended: completed (completed) — 4/4 tickets accepted`);

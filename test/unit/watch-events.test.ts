@@ -39,8 +39,8 @@ describe('watchEvents (maestro watch --json)', () => {
         event: 'opened',
         gate: expect.objectContaining({ id: 'plan#1', kind: 'plan' }),
         approve: {
-          maestro: 'maestro approve run-1 --gate plan',
-          temporal: `temporal workflow signal --workflow-id run-1 --name approve --input '{"gate":"plan","by":"<you>"}'`,
+          maestro: "maestro approve run-1 --gate 'plan#1'",
+          temporal: `temporal workflow signal --workflow-id run-1 --name approve --input '{"gate":"plan#1","by":"<you>"}'`,
         },
       }),
     ]);
@@ -84,8 +84,8 @@ describe('changes (plain lines for pipes and `maestro run`)', () => {
     const gated = status({ phase: 'planning', pendingGates: [planGate()] });
     expect(changes(before, gated, { gates: true, namespace: 'team-a' })).toEqual([
       'Waiting for approval: plan gate — The plan has 4 tickets; approve it to start them',
-      '  approve: maestro approve run-1 --gate plan',
-      `       or: temporal workflow signal --namespace team-a --workflow-id run-1 --name approve --input '{"gate":"plan","by":"<you>"}'`,
+      "  approve: maestro approve run-1 --gate 'plan#1'",
+      `       or: temporal workflow signal --namespace team-a --workflow-id run-1 --name approve --input '{"gate":"plan#1","by":"<you>"}'`,
     ]);
     const after = status({
       phase: 'executing',

@@ -55,9 +55,9 @@ describe('renderWatch', () => {
     expect(text).toContain(
       'WAITING FOR YOU  plan gate since 13:00:05 — The plan has 4 tickets; approve it to start them',
     );
-    expect(text).toContain('approve: maestro approve run-1 --gate plan');
+    expect(text).toContain("approve: maestro approve run-1 --gate 'plan#1'");
     expect(text).toContain(
-      `or: temporal workflow signal --workflow-id run-1 --name approve --input '{"gate":"plan","by":"<you>"}'`,
+      `or: temporal workflow signal --workflow-id run-1 --name approve --input '{"gate":"plan#1","by":"<you>"}'`,
     );
   });
 
@@ -66,9 +66,9 @@ describe('renderWatch', () => {
     const s = status({ tickets: [ticket('T3', 'escalated')], pendingGates: [gate] });
     const lines = renderWatch(snap({ status: s }), { now: NOW, width: 200, namespace: 'prod' });
     expect(lines.find((l) => l.startsWith('  T3 '))).toContain('! needs you');
-    expect(lines.join('\n')).toContain('maestro approve run-1 --gate ticket --ticket T3');
+    expect(lines.join('\n')).toContain("maestro approve run-1 --gate 'ticket:T3#1'");
     expect(lines.join('\n')).toContain(
-      `temporal workflow signal --namespace prod --workflow-id run-1 --name approve --input '{"gate":"ticket","ticketId":"T3","by":"<you>"}'`,
+      `temporal workflow signal --namespace prod --workflow-id run-1 --name approve --input '{"gate":"ticket:T3#1","by":"<you>"}'`,
     );
   });
 
@@ -76,7 +76,7 @@ describe('renderWatch', () => {
     const s = status({ phase: 'planning', pendingGates: [planGate()] });
     const lines = renderWatch(snap({ status: s }), { now: NOW, width: 60 });
     expect(lines).toContain(
-      `       or: temporal workflow signal --workflow-id run-1 --name approve --input '{"gate":"plan","by":"<you>"}'`,
+      `       or: temporal workflow signal --workflow-id run-1 --name approve --input '{"gate":"plan#1","by":"<you>"}'`,
     );
     expect(lines.find((l) => l.includes('WAITING FOR YOU'))!.length).toBeLessThanOrEqual(60);
   });
