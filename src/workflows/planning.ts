@@ -122,7 +122,7 @@ async function validPlan(
   }
   throw ApplicationFailure.create({
     type: FailureType.InvalidPlan,
-    message: `the Boss produced no valid plan in ${attempts} attempt(s) (--max-replans ${maxReplans}); last problems: ${(problems ?? []).join('; ')}`,
+    message: `the Boss produced no valid plan in ${attempts} attempt${attempts === 1 ? '' : 's'} (--max-replans ${maxReplans}); last problems: ${(problems ?? []).join('; ')}`,
     nonRetryable: true,
   });
 }

@@ -45,7 +45,7 @@ it('a model that never produces a valid plan: --yes ends failed after at most (m
   );
   expect(res.code).toBe(1);
   expect(res.stderr).toMatch(
-    /Run maestro-\S+ failed: the Boss produced no valid plan in 3 attempt\(s\) \(--max-replans 2\); last problems: boss plan \(attempt 3\): the JSON does not match the schema/,
+    /Run maestro-\S+ failed: the Boss produced no valid plan in 3 attempts \(--max-replans 2\); last problems: boss plan \(attempt 3\): the JSON does not match the schema/,
   );
   const calls = sim.requests().filter((q) => q.schemaName === SCHEMA_NAMES.plan);
   expect(calls.length).toBeLessThanOrEqual((2 + 1) * 2);

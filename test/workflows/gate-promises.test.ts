@@ -244,7 +244,7 @@ describe('a bad answer costs a bounded number of calls, every one billed', () =>
     harness.sim.injectFault({ kind: 'schema-invalid', times: 1000, match: { schemaName: SCHEMA_NAMES.plan } });
     const runId = await start(`${GOAL} with a muffin list`, { maxReplans: 2 });
     const message = await failureOf(runId);
-    expect(message).toMatch(/^the Boss produced no valid plan in 3 attempt\(s\) \(--max-replans 2\); last problems: /);
+    expect(message).toMatch(/^the Boss produced no valid plan in 3 attempts \(--max-replans 2\); last problems: /);
     expect(message).toContain('does not match the schema');
     expect(requestsOf('muffin list', SCHEMA_NAMES.plan)).toHaveLength(6);
     const s = await api.status(runId);
