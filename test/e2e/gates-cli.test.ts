@@ -4,34 +4,11 @@
  * with the official Temporal CLI (`temporal workflow signal`), all against a worker process.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
-import { cleanEnv, runCli } from '../helpers/cli';
-import { testAddress, uniqueQueue } from '../helpers/temporal';
-import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
+import { runCli } from '../helpers/cli';
+import { testAddress } from '../helpers/temporal';
+import { useCliWorker } from '../helpers/worker-process';
 
-let sim: SimLlm;
-let worker: WorkerProcess;
-let env: NodeJS.ProcessEnv;
-
-beforeAll(async () => {
-  sim = await startSimLlm({ port: 0 });
-  env = cleanEnv({
-    TEMPORAL_ADDRESS: testAddress(),
-    MAESTRO_TASK_QUEUE: uniqueQueue('cli-gates'),
-    OPENAI_BASE_URL: sim.baseUrl,
-    OPENAI_API_KEY: 'sim',
-    MAESTRO_MODEL: 'maestro-sim',
-    MAESTRO_HOME: mkdtempSync(path.join(os.tmpdir(), 'maestro-cli-gates-')),
-  });
-  worker = await spawnWorker(env);
-});
-afterAll(async () => {
-  await worker?.kill();
-  await sim?.close();
-});
+const world = useCliWorker('cli-gates');
 
 type StatusJson = {
   phase: string;
@@ -40,7 +17,7 @@ type StatusJson = {
 };
 
 async function statusJson(runId: string): Promise<StatusJson> {
-  const res = await runCli(['status', runId, '--json'], env);
+  const res = await runCli(['status', runId, '--json'], world.env);
   expect(res.code).toBe(0);
   return JSON.parse(res.stdout) as StatusJson;
 }
@@ -57,7 +34,7 @@ async function until(runId: string, pred: (s: StatusJson) => boolean): Promise<S
 it('plan gate from the CLI: wrong decisions are refused, the Temporal CLI approves', async () => {
   const started = await runCli(
     ['start', 'Build a landing page for a coffee shop called Bean There', '--plan-approval', 'manual'],
-    env,
+    world.env,
   );
   expect(started.code).toBe(0);
   const runId = started.stdout.trim();
@@ -66,22 +43,22 @@ it('plan gate from the CLI: wrong decisions are refused, the Temporal CLI approv
   const waiting = await until(runId, (s) => s.pendingGates.length === 1);
   expect(waiting.pendingGates[0]!.kind).toBe('plan');
 
-  const wrongGate = await runCli(['approve', runId, '--gate', 'final'], env);
+  const wrongGate = await runCli(['approve', runId, '--gate', 'final'], world.env);
   expect(wrongGate.code).toBe(2);
   expect(wrongGate.stderr).toContain(`Run ${runId} refused the decision: no pending final gate; pending: plan#1`);
 
-  const staleId = await runCli(['approve', runId, '--gate', 'plan#5'], env);
+  const staleId = await runCli(['approve', runId, '--gate', 'plan#5'], world.env);
   expect(staleId.code).toBe(2);
   expect(staleId.stderr).toContain(
     `Run ${runId} refused the decision: this run has no gate plan#5; pending now: plan#1`,
   );
 
-  const badGate = await runCli(['approve', runId, '--gate', 'lunch'], env);
+  const badGate = await runCli(['approve', runId, '--gate', 'lunch'], world.env);
   expect(badGate.code).not.toBe(0);
   expect(badGate.stderr).toContain('--gate takes one of plan, ticket, final, budget, or a gate id such as plan#2');
   expect(badGate.stderr).toContain('got "lunch"');
 
-  const negative = await runCli(['raise-budget', runId, '--usd', '-3'], env);
+  const negative = await runCli(['raise-budget', runId, '--usd', '-3'], world.env);
   expect(negative.code).not.toBe(0);
   expect(negative.stderr).toContain('--usd takes a positive number');
 
@@ -106,7 +83,7 @@ it('plan gate from the CLI: wrong decisions are refused, the Temporal CLI approv
     expect.arrayContaining([expect.objectContaining({ by: 'ops-oncall', action: 'approve' })]),
   );
 
-  const late = await runCli(['approve', runId], env);
+  const late = await runCli(['approve', runId], world.env);
   expect(late.code).toBe(2);
   expect(late.stderr).toContain(`Run ${runId} has already ended (COMPLETED)`);
 });

@@ -4,57 +4,33 @@
  * a subprocess; a `maestro worker` process executes the run against the simulated LLM, whose
  * fault injection plays the model that never answers in shape.
  */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
 import { SCHEMA_NAMES } from '../../src/shared/constants';
-import { cleanEnv, runCli } from '../helpers/cli';
-import { testAddress, uniqueQueue } from '../helpers/temporal';
-import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
+import { runCli } from '../helpers/cli';
+import { useCliWorker } from '../helpers/worker-process';
 
-let sim: SimLlm;
-let worker: WorkerProcess;
-let env: NodeJS.ProcessEnv;
-
-beforeAll(async () => {
-  sim = await startSimLlm({ port: 0 });
-  env = cleanEnv({
-    TEMPORAL_ADDRESS: testAddress(),
-    MAESTRO_TASK_QUEUE: uniqueQueue('run-yes'),
-    OPENAI_BASE_URL: sim.baseUrl,
-    OPENAI_API_KEY: 'sim',
-    MAESTRO_MODEL: 'maestro-sim',
-    MAESTRO_HOME: mkdtempSync(path.join(os.tmpdir(), 'maestro-run-yes-')),
-  });
-  worker = await spawnWorker(env);
-});
-afterAll(async () => {
-  await worker?.kill();
-  await sim?.close();
-});
-afterEach(() => sim.clearFaults());
+const world = useCliWorker('run-yes');
+afterEach(() => world.sim.clearFaults());
 
 it('a model that never produces a valid plan: --yes ends failed after at most (maxReplans + 1) x 2 calls', async () => {
-  sim.injectFault({ kind: 'schema-invalid', times: 1000, match: { schemaName: SCHEMA_NAMES.plan } });
-  sim.clearRequests();
+  world.sim.injectFault({ kind: 'schema-invalid', times: 1000, match: { schemaName: SCHEMA_NAMES.plan } });
+  world.sim.clearRequests();
   const res = await runCli(
     ['run', 'Build a landing page for a tea room called Steep', '--yes', '--max-replans', '2'],
-    env,
+    world.env,
     120_000,
   );
   expect(res.code).toBe(1);
   expect(res.stderr).toMatch(
     /Run maestro-\S+ failed: the Boss produced no valid plan in 3 attempts \(--max-replans 2\); last problems: boss plan \(attempt 3\): the JSON does not match the schema/,
   );
-  const calls = sim.requests().filter((q) => q.schemaName === SCHEMA_NAMES.plan);
+  const calls = world.sim.requests().filter((q) => q.schemaName === SCHEMA_NAMES.plan);
   expect(calls.length).toBeLessThanOrEqual((2 + 1) * 2);
   expect(calls).toHaveLength(6);
 });
 
 it('a model whose work never validates: --yes skips the tickets (no result to approve) and the run fails', async () => {
-  sim.injectFault({ kind: 'schema-invalid', times: 1000, match: { schemaName: SCHEMA_NAMES.work } });
-  const res = await runCli(['run', 'Build a landing page for a tea room called Oolong', '--yes'], env, 150_000);
+  world.sim.injectFault({ kind: 'schema-invalid', times: 1000, match: { schemaName: SCHEMA_NAMES.work } });
+  const res = await runCli(['run', 'Build a landing page for a tea room called Oolong', '--yes'], world.env, 150_000);
   expect(res.code).toBe(1);
   const out = res.stdout + res.stderr;
   expect(out).toContain('skipped (there is no result to approve) by --yes');

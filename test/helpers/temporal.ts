@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import type { ActivityDeps } from '../../src/activities';
+import { MaestroClient, type StartRunOptions } from '../../src/client/api';
 import { FsArtifactStore } from '../../src/activities/artifacts/fs-store';
 import { StructuredLlm } from '../../src/activities/llm/structured';
 import { BOSS_SYSTEM_PROMPT, DEFAULT_ROLES, roleInfoOf } from '../../src/shared/roles';
@@ -116,4 +117,36 @@ export function useSimAndTemporal(simOptions: SimLlmOptions = { port: 0 }): SimA
     await env.sim?.close();
   });
   return env;
+}
+
+/** A run client on an in-process worker of the test file's own task queue. */
+export interface SimRunner {
+  api: MaestroClient;
+  /** Starts a run with a unique id (`<prefix>-<time>-<n>`). */
+  start: (goal: string, opts: StartRunOptions) => Promise<string>;
+}
+
+/**
+ * An in-process worker (real activities, the harness's simulated LLM) on a fresh task queue for
+ * the file's tests, shut down before the harness closes its connections.
+ */
+export function useSimWorker(harness: SimAndTemporal, prefix: string): SimRunner {
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  let counter = 0;
+  const runner = {
+    start: (goal: string, opts: StartRunOptions) =>
+      runner.api.start(goal, { runId: `${prefix}-${Date.now()}-${++counter}`, ...opts }),
+  } as SimRunner;
+  beforeAll(async () => {
+    const taskQueue = uniqueQueue(prefix);
+    worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
+    running = worker.run();
+    runner.api = new MaestroClient(harness.conn.client, taskQueue);
+  });
+  harness.beforeClose(async () => {
+    worker?.shutdown();
+    await running;
+  });
+  return runner;
 }

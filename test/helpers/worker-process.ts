@@ -3,7 +3,12 @@
  * the way a crash, an OOM kill or a deploy does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
 import { CLI, cleanEnv } from './cli';
+import { testAddress, uniqueQueue } from './temporal';
 
 /** A running worker process and what it printed. */
 export interface WorkerProcess {
@@ -44,4 +49,36 @@ export async function spawnWorker(env: NodeJS.ProcessEnv, args: string[] = []): 
       await exited;
     },
   };
+}
+
+/** What a CLI test needs: the simulated LLM and the environment of its `maestro` processes. */
+export interface CliWorld {
+  sim: SimLlm;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * A simulated LLM and a `maestro worker` process on a fresh task queue and data folder of the
+ * suite's server, for CLI tests (fields set once `beforeAll` has run; both stop after the file).
+ */
+export function useCliWorker(name: string): CliWorld {
+  const world = {} as CliWorld;
+  let worker: WorkerProcess | undefined;
+  beforeAll(async () => {
+    world.sim = await startSimLlm({ port: 0 });
+    world.env = cleanEnv({
+      TEMPORAL_ADDRESS: testAddress(),
+      MAESTRO_TASK_QUEUE: uniqueQueue(name),
+      OPENAI_BASE_URL: world.sim.baseUrl,
+      OPENAI_API_KEY: 'sim',
+      MAESTRO_MODEL: 'maestro-sim',
+      MAESTRO_HOME: mkdtempSync(path.join(os.tmpdir(), `maestro-${name}-`)),
+    });
+    worker = await spawnWorker(world.env);
+  });
+  afterAll(async () => {
+    await worker?.kill();
+    await world.sim?.close();
+  });
+  return world;
 }

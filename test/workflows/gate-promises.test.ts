@@ -6,38 +6,23 @@
  * the simulated LLM with fault injection.
  */
 import { WorkflowFailedError } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
-import { MaestroClient, type StartRunOptions } from '../../src/client/api';
+import type { MaestroClient, StartRunOptions } from '../../src/client/api';
 import { answerGate } from '../../src/client/gate-prompt';
 import { SCHEMA_NAMES } from '../../src/shared/constants';
 import { approveSignal, decideUpdate, raiseBudgetSignal, rejectSignal } from '../../src/shared/messages';
 import type { RunStatus } from '../../src/shared/types';
 import { waitForStatus } from '../helpers/runs';
-import { testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
+import { useSimAndTemporal, useSimWorker } from '../helpers/temporal';
 
 const GOAL = 'Build a landing page for a bakery called Rise and Shine';
 
 const harness = useSimAndTemporal({ port: 0 });
-let worker: Worker;
-let running: Promise<void>;
+const runner = useSimWorker(harness, 'promises');
+const start = (goal: string, opts: StartRunOptions) => runner.start(goal, opts);
 let api: MaestroClient;
-
-beforeAll(async () => {
-  const taskQueue = uniqueQueue('gate-promises');
-  worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
-  running = worker.run();
-  api = new MaestroClient(harness.conn.client, taskQueue);
-});
-harness.beforeClose(async () => {
-  worker?.shutdown();
-  await running;
-});
+beforeAll(() => (api = runner.api));
 afterEach(() => harness.sim.clearFaults());
 
-let counter = 0;
-async function start(goal: string, opts: StartRunOptions): Promise<string> {
-  return api.start(goal, { runId: `promises-${Date.now()}-${++counter}`, ...opts });
-}
 const handle = (runId: string) => harness.conn.client.workflow.getHandle(runId);
 const until = (runId: string, pred: (s: RunStatus) => boolean) => waitForStatus(harness.conn.client, runId, pred);
 

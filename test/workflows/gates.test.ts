@@ -3,31 +3,20 @@
  * activities and the simulated LLM: what a person deciding on a run would see and do.
  */
 import { WorkflowFailedError } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
-import { InputError, MaestroClient, type StartRunOptions } from '../../src/client/api';
+import type { MaestroClient} from '../../src/client/api';
+import { InputError, type StartRunOptions } from '../../src/client/api';
 import { SCHEMA_NAMES } from '../../src/shared/constants';
 import { approveSignal, raiseBudgetSignal, rejectSignal } from '../../src/shared/messages';
 import type { RunResult } from '../../src/shared/types';
 import { waitForStatus } from '../helpers/runs';
-import { testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
+import { useSimAndTemporal, useSimWorker } from '../helpers/temporal';
 
 const GOAL = 'Build a landing page for a coffee shop called Bean There';
 
 const harness = useSimAndTemporal({ port: 0 });
-let worker: Worker;
-let running: Promise<void>;
+const runner = useSimWorker(harness, 'gates');
 let api: MaestroClient;
-
-beforeAll(async () => {
-  const taskQueue = uniqueQueue('gates');
-  worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
-  running = worker.run();
-  api = new MaestroClient(harness.conn.client, taskQueue);
-});
-harness.beforeClose(async () => {
-  worker?.shutdown();
-  await running;
-});
+beforeAll(() => (api = runner.api));
 
 let counter = 0;
 async function start(goal: string, opts: StartRunOptions): Promise<string> {
