@@ -10,6 +10,7 @@ import type { Decision } from '../shared/messages';
 import { isGateKind } from '../shared/gate-id';
 import { badInput } from './gate-payloads';
 import { timeoutDecision } from './gate-timeouts';
+import { keepsGatePromises } from './patches';
 import type { AuditEntry, GateKind, GateTimeoutPolicy, GateView } from '../shared/types';
 
 /** Decisions each gate kind accepts. */
@@ -239,8 +240,11 @@ export async function awaitGate(book: GateBook, gate: GateView, policy: GatePoli
         nonRetryable: true,
       });
     }
-    const decision = timeoutDecision(gate.kind, policy.onTimeout, allowedDecisions(gate));
-    book.settle(gate, { decision, by, comment: 'no decision before the deadline', timedOut: true }, 'timed-out');
+    const comment = 'no decision before the deadline';
+    if (keepsGatePromises()) {
+      const decision = timeoutDecision(gate.kind, policy.onTimeout, allowedDecisions(gate));
+      book.settle(gate, { decision, by, comment, timedOut: true }, 'timed-out');
+    } else book.settle(gate, { decision: policy.onTimeout, by, comment }, 'timed-out');
   }
   return book.outcome(gate)!;
 }

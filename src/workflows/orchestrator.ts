@@ -26,6 +26,7 @@ import { failedCalls, rootCause } from './failures';
 import { awaitGate } from './gates';
 import { installHandlers } from './handlers';
 import { planWithApproval } from './planning';
+import { keepsGatePromises } from './patches';
 import { gatePolicy } from './policies';
 import { BOSS_ROLE, RunState } from './run-state';
 import { executeTickets } from './scheduler';
@@ -117,7 +118,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
     });
     if (end === 'stopped' || !(await budgetGate()))
       return await finish(state, stoppedReport(state), 'stopped', publish);
-    failIfNothingAccepted(state);
+    if (keepsGatePromises()) failIfNothingAccepted(state);
 
     state.phase = 'finalizing';
     publish();

@@ -12,6 +12,7 @@ import type { Plan } from '../shared/schemas';
 import { LLM_ACTIVITY } from './activity-options';
 import { failedCalls, isBadOutput, isConfigError, rootCause } from './failures';
 import { awaitGate } from './gates';
+import { keepsGatePromises } from './patches';
 import { gatePolicy } from './policies';
 import { BOSS_ROLE, type RunState } from './run-state';
 
@@ -103,6 +104,12 @@ async function validPlan(
       const cause = rootCause(err);
       state.chargeFailedCalls(failedCalls(cause));
       if (isCancellation(err) || isConfigError(cause)) throw err;
+      if (!keepsGatePromises()) {
+        // Histories recorded before planning failures were bounded: ask, and do not count it.
+        await askToRetryPlanning(state, cause.message, publish);
+        attempt--;
+        continue;
+      }
       problems = [cause.message, ...(humanFeedback ? [humanFeedback] : [])];
       if (attempt === attempts) break;
       // An answer that never matched the schema is a bad plan: re-plan with the problem at once.

@@ -11,8 +11,10 @@ import { FailureType } from '../shared/errors';
 import { blockedTickets, readyTickets } from '../shared/plan-graph';
 import type { Plan, Ticket } from '../shared/schemas';
 import type { TicketOutcome } from '../shared/types';
+import { emptyUsage } from '../shared/usage';
 import { failedCalls, isConfigError, rootCause } from './failures';
 import { awaitGate, NO_RESULT_DECISIONS, ticketDecision, type GateOutcome } from './gates';
+import { keepsGatePromises } from './patches';
 import { gatePolicy } from './policies';
 import type { RunState } from './run-state';
 import { ticketWorkflow } from './ticket';
@@ -121,13 +123,14 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
     state.mark(ticket.id, failure ? 'failed' : 'escalated', reason);
     const policy = gatePolicy(state.input, 'ticket');
     // Approving accepts a result: a ticket that has none can only be retried, skipped or aborted.
-    const result = outcome && hasResult(outcome) ? outcome : undefined;
+    const promises = keepsGatePromises();
+    const result = outcome && (hasResult(outcome) || !promises) ? outcome : undefined;
     const gate = state.book.open(
       'ticket',
       `${reason} — ${result ? 'approve anyway, ' : ''}retry with feedback, skip, or abort${result ? '' : ' (there is no result to approve)'}`,
       policy,
       ticket.id,
-      result ? undefined : NO_RESULT_DECISIONS,
+      result || !promises ? undefined : NO_RESULT_DECISIONS,
     );
     ctx.publish();
     atGate.add(ticket.id);
@@ -136,6 +139,7 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
       case 'approve':
         // The gate refuses `approve` without a result; a gate recorded before that rule skips.
         if (result) return state.accept(result, `accepted by ${d.by} at the ticket gate`);
+        if (!promises) return state.accept(emptyOutcome(ticket.id), `accepted by ${d.by} without a result`);
         return state.mark(ticket.id, 'skipped', `${d.by} approved it, but it has no result to accept`);
       case 'retry':
         if (stopped || abort) return state.mark(ticket.id, 'skipped', 'the run is stopping');
@@ -225,7 +229,7 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
       await condition(() => state.version !== seen || abort !== undefined || fatal !== undefined);
     }
   } catch (err) {
-    if (!isCancellation(err)) throw err;
+    if (!isCancellation(err) || !keepsGatePromises()) throw err;
     // The run was cancelled: its children are being cancelled too (their scopes are the run's).
     // Wait for them, boundedly, so the status shows their final states and not "running".
     for (const scope of scopes.values()) scope.cancel();
@@ -235,6 +239,21 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
     }
     throw err;
   }
+}
+
+/** What histories recorded before no-result tickets were refused accepted at a ticket gate. */
+function emptyOutcome(ticketId: string): TicketOutcome {
+  return {
+    ticketId,
+    status: 'accepted',
+    attempts: 0,
+    summary: '(no result)',
+    artifacts: [],
+    reviews: [],
+    workUsage: emptyUsage(),
+    reviewUsage: emptyUsage(),
+    calls: [],
+  };
 }
 
 /** Whether an outcome has something a person could accept: a summary or files. */

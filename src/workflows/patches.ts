@@ -1,0 +1,18 @@
+/**
+ * Workflow-shape changes that runs started by older code must not see: `patched()` is true for
+ * runs that reach the change with this code, false while replaying a history recorded before it,
+ * so in-flight runs (and queries on closed ones) replay as they were recorded.
+ */
+import { patched } from '@temporalio/workflow';
+
+/**
+ * Issue 8 gate promises: a timeout never becomes a retry, planning failures count against
+ * --max-replans, a ticket without a result cannot be approved, a run with nothing accepted fails,
+ * and a cancelled run waits for its children.
+ */
+export const GATE_PROMISES_PATCH = 'maestro-gate-promises-1';
+
+/** Whether this run keeps the issue 8 gate promises (false only for histories recorded before them). */
+export function keepsGatePromises(): boolean {
+  return patched(GATE_PROMISES_PATCH);
+}
