@@ -6,6 +6,7 @@ import { answerGate } from '../gate-prompt';
 import { addRunFlags, startOptions, type RunFlags } from '../run-flags';
 import { followRun } from '../follow';
 import { resultText, runUrl } from '../format';
+import { fetchMissingArtifacts } from '../fetch-artifacts';
 import { assembleRunOutput } from '../output';
 import { withSession } from '../session';
 
@@ -37,6 +38,7 @@ export function registerRunCommands(program: Command): void {
         log(`Inspect it with \`maestro status ${runId}\`${runtime.uiUrl ? ' or in the Web UI' : ''}.`);
         return 1;
       }
+      await fetchMissingArtifacts({ client: api.client, home: config.home, runId, artifacts: result.manifest, log });
       const { outDir, files } = await assembleRunOutput(config, result, flags.out);
       console.log(`\nRun ${runId} finished.`);
       console.log(resultText(result));
