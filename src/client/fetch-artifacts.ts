@@ -5,7 +5,7 @@
  * and stores them locally, hash-checked. Output assembly then reads the local store as always.
  */
 import { randomBytes } from 'node:crypto';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { TimeoutFailure, WorkflowFailedError, type Client } from '@temporalio/client';
 import { FsArtifactStore } from '../activities/artifacts/fs-store';
 import { planChunkBatches, type BlobToFetch } from '../shared/artifact-chunks';
 import type { ArtifactRef } from '../shared/types';
@@ -14,8 +14,11 @@ import { artifactRoot } from '../workers/activity-deps';
 import { describeFailure } from './api';
 import { workflowPollers } from './pollers';
 
-/** How long one export workflow may take before the client gives up on it. */
-const EXPORT_TIMEOUT = '2 minutes';
+/**
+ * How long one export workflow (at most ARTIFACT_BATCH_BYTES) may take before the client gives up:
+ * long enough for a busy worker, short enough when the listed worker has just gone away.
+ */
+const EXPORT_TIMEOUT = '1 minute';
 
 /** What `fetchMissingArtifacts` did. */
 export interface FetchedArtifacts {
@@ -75,7 +78,12 @@ export async function fetchMissingArtifacts(opts: {
         workflowExecutionTimeout: EXPORT_TIMEOUT,
       });
     } catch (err) {
-      const why = err instanceof WorkflowFailedError ? describeFailure(err) : (err as Error).message;
+      const why =
+        err instanceof WorkflowFailedError && err.cause instanceof TimeoutFailure
+          ? `no worker answered within ${EXPORT_TIMEOUT} (has the worker that ran the run stopped?)`
+          : err instanceof WorkflowFailedError
+            ? describeFailure(err)
+            : (err as Error).message;
       throw new Error(
         `Could not fetch the files of run ${opts.runId} from the worker on task queue "${taskQueue}": ${why}. Run \`maestro result ${opts.runId}\` where the worker's MAESTRO_HOME is, or give the client the same MAESTRO_HOME.`,
       );

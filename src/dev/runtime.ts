@@ -43,6 +43,8 @@ export interface LocalRuntime {
   sim?: SimLlm;
   /** The configuration the run must use when it differs from the caller's: a private task queue (worker-choice.ts). */
   config?: MaestroConfig;
+  /** True when the run goes to running workers whose LLM settings differ from the caller's. */
+  otherWorkerSettings?: boolean;
   /** Every worker started, with what it polls. */
   workers: { spec: WorkerSpec; worker: Worker }[];
   stop(): Promise<void>;
@@ -87,6 +89,7 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
     if (opts.worker === 'auto') {
       const choice = await chooseRunWorker(config, rt.address, opts.log);
       wantWorker = choice.kind !== 'use';
+      if (choice.kind === 'use' && choice.theirs) rt.otherWorkerSettings = true;
       if (choice.kind === 'private') rt.config = workerConfig = choice.config;
     }
     if (wantWorker && config.llm.simulated) {

@@ -17,7 +17,10 @@ import type { QueuePoller } from '../client/pollers';
 
 /** What `maestro run` does about workers; `notice` is what it tells the person (absent: nothing to say). */
 export type WorkerChoice =
-  { kind: 'start' } | { kind: 'use'; notice: string } | { kind: 'private'; config: MaestroConfig; notice: string };
+  | { kind: 'start' }
+  /** `theirs`: the workers' LLM settings differ from the caller's. */
+  | { kind: 'use'; notice: string; theirs: boolean }
+  | { kind: 'private'; config: MaestroConfig; notice: string };
 
 /** A worker as a person reads it: its identity, or a placeholder when it has none. */
 function nameOf(p: QueuePoller): string {
@@ -35,6 +38,7 @@ export function chooseWorker(config: MaestroConfig, pollers: readonly QueuePolle
   if (others.length === 0) {
     return {
       kind: 'use',
+      theirs: false,
       notice: `The run goes to the worker(s) already polling task queue ${queue}, which use your LLM settings (${describeLlmSettings(mine)}): ${names}.`,
     };
   }
@@ -47,6 +51,7 @@ export function chooseWorker(config: MaestroConfig, pollers: readonly QueuePolle
   if (config.llm.simulated) {
     return {
       kind: 'use',
+      theirs: true,
       notice: `Note: your environment sets no LLM provider, so the run goes to the worker(s) already polling task queue ${queue}, with THEIR LLM settings and MAESTRO_HOME: ${theirs}. To use your own provider instead, set OPENAI_API_KEY / OPENAI_BASE_URL.`,
     };
   }

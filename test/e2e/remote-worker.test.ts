@@ -122,6 +122,7 @@ describe('a run handed to a worker on another disk', () => {
     );
     expect(r.stderr).toContain(`THEIR LLM settings and MAESTRO_HOME: ${worker.child.pid}@`);
     expect(r.stderr).toContain(`openai ${simA.baseUrl}`);
+    expect(r.stdout).not.toContain('(Simulated LLM'); // the worker's provider answered, not this command's
     expect(simA.requests().length).toBeGreaterThan(0);
     expect(assembledFiles(r).files.length).toBeGreaterThan(0);
   });

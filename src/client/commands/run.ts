@@ -42,7 +42,8 @@ export function registerRunCommands(program: Command): void {
       const { outDir, files } = await assembleRunOutput(config, result, flags.out);
       console.log(`\nRun ${runId} finished.`);
       console.log(resultText(result));
-      if (config.llm.simulated) console.log('(Simulated LLM: costs use simulated prices; no provider was called.)');
+      if (config.llm.simulated && !runtime.otherWorkerSettings)
+        console.log('(Simulated LLM: costs use simulated prices; no provider was called.)');
       console.log(`Files (${files.length}) assembled in: ${outDir}`);
       for (const f of files) console.log(`  ${path.relative(outDir, f)}`);
       if (runtime.uiUrl) {
