@@ -4,7 +4,7 @@
  * (several export workflows, blobs split across them), hash-checked, and assembles the output.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
@@ -132,8 +132,9 @@ describe('fetchMissingArtifacts through a real worker', () => {
         artifacts: [ghost],
       }),
     ).rejects.toThrow(
-      /Could not fetch the files of run fetch-ghost from the worker on task queue .*ghost\.txt.*not in the store/,
+      /Could not fetch the files of run fetch-ghost from the worker on task queue .*ghost\.txt.*not in the artifact store/,
     );
+    expect(existsSync(path.join(artifactRoot(clientHome), 'blobs'))).toBe(false);
   });
 
   test('no worker polls the queue: a clear error at once instead of waiting', async () => {
