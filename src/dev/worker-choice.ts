@@ -67,3 +67,22 @@ export function chooseWorker(config: MaestroConfig, pollers: readonly QueuePolle
     notice: `The worker(s) polling task queue ${queue} use other LLM settings than yours: ${theirs}. This run uses yours (${describeLlmSettings(mine)}) on its own task queue ${privateQueue}, executed by a worker inside this command. If this command stops before the run ends, resume it with these settings and \`MAESTRO_TASK_QUEUE=${privateQueue} maestro worker\`.`,
   };
 }
+
+/** For `maestro start`, which never starts a worker: who will run the run, in one line. */
+export function startedRunNotice(config: MaestroConfig, pollers: readonly QueuePoller[]): string {
+  const queue = config.temporal.taskQueue;
+  if (pollers.length === 0)
+    return `No worker polls task queue ${queue} yet: the run waits until one does (\`maestro dev\` or \`maestro worker\`).`;
+  const mine = llmFingerprint(llmSettingsOf(config));
+  const named = pollers.map((p) => {
+    const { fingerprint } = parseWorkerIdentity(p.identity);
+    const note =
+      fingerprint === mine
+        ? 'your LLM settings'
+        : fingerprint
+          ? 'other LLM settings than yours'
+          : 'does not advertise its LLM settings';
+    return `${nameOf(p)} (${note})`;
+  });
+  return `The run goes to the worker(s) polling task queue ${queue}: ${named.join(', ')}.`;
+}

@@ -142,4 +142,12 @@ describe('a run handed to a worker on another disk', () => {
     expect(dir).toBe(path.join(home, 'output', runIdOf(r)));
     expect(files.length).toBeGreaterThan(0);
   });
+
+  it('maestro start names the worker that will run the run', async () => {
+    const r = await runCli(['start', GOAL], clientEnv(newHome()));
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^maestro-[\w-]+$/);
+    expect(r.stderr).toContain(`The run goes to the worker(s) polling task queue ${queue}: ${worker.child.pid}@`);
+    expect(r.stderr).toContain('(other LLM settings than yours)');
+  });
 });

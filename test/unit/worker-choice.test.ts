@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
-import { chooseWorker } from '../../src/dev/worker-choice';
+import { chooseWorker, startedRunNotice } from '../../src/dev/worker-choice';
 import { llmFingerprint, llmSettingsOf, parseWorkerIdentity, workerIdentity } from '../../src/workers/llm-fingerprint';
 
 const cwd = mkdtempSync(path.join(os.tmpdir(), 'maestro-choice-'));
@@ -75,5 +75,16 @@ describe('chooseWorker', () => {
     expect(legacy.kind === 'private' && legacy.notice).toContain(
       '4242@legacy-host (does not advertise its LLM settings)',
     );
+  });
+});
+
+describe('startedRunNotice (maestro start)', () => {
+  test('names the workers and whether they use the caller settings, or says nobody polls', () => {
+    expect(startedRunNotice(local, [])).toMatch(/No worker polls task queue maestro yet: the run waits/);
+    const text = startedRunNotice(config({}), [poller(), { identity: '4242@legacy-host' }]);
+    expect(text).toMatch(
+      /^The run goes to the worker\(s\) polling task queue maestro: \d+@\S+ maestro\[llm=.*\] \(other LLM settings than yours\), 4242@legacy-host \(does not advertise its LLM settings\)\.$/,
+    );
+    expect(startedRunNotice(local, [poller()])).toContain('(your LLM settings)');
   });
 });

@@ -6,8 +6,10 @@ import { answerGate } from '../gate-prompt';
 import { addRunFlags, startOptions, type RunFlags } from '../run-flags';
 import { followRun } from '../follow';
 import { resultText, runUrl } from '../format';
+import { startedRunNotice } from '../../dev/worker-choice';
 import { fetchMissingArtifacts } from '../fetch-artifacts';
 import { assembleRunOutput } from '../output';
+import { workflowPollers } from '../pollers';
 import { withSession } from '../session';
 
 /** Registers `run` and `start`. */
@@ -70,6 +72,8 @@ export function registerRunCommands(program: Command): void {
           'Note: no Temporal server was running, so a temporary one was started and is now stopped again; the run waits there until you start `maestro dev`.',
         );
       }
+      if (!runtime.devServer)
+        log(startedRunNotice(config, await workflowPollers(api.client, config.temporal.taskQueue)));
       if (runtime.uiUrl && !runtime.devServer)
         log(`Web UI: ${runUrl(runtime.uiUrl, config.temporal.namespace, runId)}`);
     });
