@@ -9,6 +9,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { workflowPollers } from '../../src/client/pollers';
 import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
 import { artifactRoot } from '../../src/workers/activity-deps';
 import { cleanEnv, runCli, type CliResult } from '../helpers/cli';
@@ -39,6 +41,15 @@ beforeAll(async () => {
     MAESTRO_HOME: workerHome,
     ...llm(simA),
   });
+  // `maestro run` decides by the pollers Temporal lists: wait until it lists this worker.
+  const connection = await Connection.connect({ address: testAddress() });
+  try {
+    const client = new Client({ connection });
+    for (let i = 0; i < 200 && (await workflowPollers(client, queue)).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    await connection.close();
+  }
 });
 
 afterAll(async () => {

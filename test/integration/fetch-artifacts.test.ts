@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { FsArtifactStore } from '../../src/activities/artifacts/fs-store';
 import { fetchMissingArtifacts } from '../../src/client/fetch-artifacts';
+import { workflowPollers } from '../../src/client/pollers';
 import {
   ARTIFACT_BATCH_BYTES,
   ARTIFACT_CHUNK_BYTES,
@@ -82,6 +83,9 @@ describe('fetchMissingArtifacts through a real worker', () => {
     }
     worker = await testWorker(env.conn.nativeConnection, taskQueue, testDeps(env.sim.baseUrl, { store }));
     running = worker.run();
+    // The client refuses to wait for a queue nobody polls, so wait until Temporal lists the worker.
+    for (let i = 0; i < 200 && (await workflowPollers(env.conn.client, taskQueue)).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 50));
     env.beforeClose(async () => {
       worker.shutdown();
       await running;
