@@ -2,13 +2,14 @@
  * All activities, built from their dependencies. Workflows import only the *type* of this
  * object and reach the functions through `proxyActivities`.
  */
+import { createArtifactExportActivities } from './artifacts/export';
 import type { ActivityDeps } from './deps';
 import { createBossActivities } from './roles/boss';
 import { createWorkerActivities } from './roles/worker';
 
 /** Creates every Maestro activity over `deps`. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createBossActivities(deps), ...createWorkerActivities(deps) };
+  return { ...createBossActivities(deps), ...createWorkerActivities(deps), ...createArtifactExportActivities(deps) };
 }
 
 /** The activity object workers register; workflows use it as a type only. */

@@ -52,11 +52,12 @@ export async function withSession<T>(
   try {
     const client = await connectClient(config, runtime.address);
     try {
-      const api = new MaestroClient(client, config.temporal.taskQueue, {
-        roles: runRoles(config),
-        bossModel: config.boss.model,
+      const runConfig = runtime.config ?? config; // a private task queue when worker-choice.ts chose one
+      const api = new MaestroClient(client, runConfig.temporal.taskQueue, {
+        roles: runRoles(runConfig),
+        bossModel: runConfig.boss.model,
       });
-      return await body({ config, runtime, api, log, interrupted: interruptedPromise });
+      return await body({ config: runConfig, runtime, api, log, interrupted: interruptedPromise });
     } finally {
       await client.connection.close();
     }

@@ -7,16 +7,18 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DefaultLogger, Runtime, type NativeConnection, type Worker } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
 import { connectClient, connectWorker, LOCAL_ADDRESS } from '../client/connection';
+import { workflowPollers } from '../client/pollers';
 import { maestroDataConverter } from '../codec/data-converter';
 import type { MaestroConfig } from '../config';
 import { activityDepsFromConfig } from '../workers/activity-deps';
+import { workerIdentity } from '../workers/llm-fingerprint';
 import { createMaestroWorker, createRoleWorker } from '../workers/create-worker';
 import { planWorkers, type QueueSelection, type WorkerSpec } from '../workers/role-queues';
 import { isListening, MAESTRO_SEARCH_ATTRIBUTES, startDevServer, type DevServer } from './dev-server';
 import { startSimLlm, type SimLlm } from './sim-llm';
 import { startTracing } from '../telemetry/tracing';
+import { chooseWorker } from './worker-choice';
 import { resolveTemporalCli } from './temporal-cli';
 
 /** What a command needs from the runtime. */
@@ -39,6 +41,10 @@ export interface LocalRuntime {
   uiUrl?: string;
   devServer?: DevServer;
   sim?: SimLlm;
+  /** The configuration the run must use when it differs from the caller's: a private task queue (worker-choice.ts). */
+  config?: MaestroConfig;
+  /** True when the run goes to running workers whose LLM settings differ from the caller's. */
+  otherWorkerSettings?: boolean;
   /** Every worker started, with what it polls. */
   workers: { spec: WorkerSpec; worker: Worker }[];
   stop(): Promise<void>;
@@ -78,7 +84,14 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
     }
 
     let llmBaseUrl: string | undefined;
-    const wantWorker = opts.worker === 'always' || (opts.worker === 'auto' && !(await hasPollers(config, rt.address)));
+    let wantWorker = opts.worker === 'always';
+    let workerConfig = config;
+    if (opts.worker === 'auto') {
+      const choice = await chooseRunWorker(config, rt.address, opts.log);
+      wantWorker = choice.kind !== 'use';
+      if (choice.kind === 'use' && choice.theirs) rt.otherWorkerSettings = true;
+      if (choice.kind === 'private') rt.config = workerConfig = choice.config;
+    }
     if (wantWorker && config.llm.simulated) {
       const sim = await startSimLlm({ port: opts.simPort ?? 0, maxRecords: 1000, latencyMs: config.simLatencyMs });
       stops.push(() => sim.close());
@@ -93,13 +106,15 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
       if (tracing) stops.push(() => tracing.shutdown());
       const connection: NativeConnection = await connectWorker(config, rt.address);
       stops.push(() => connection.close());
-      for (const spec of specs) {
+      const identity = workerIdentity(workerConfig);
+      for (const spec of workerConfig === config ? specs : planWorkers(workerConfig, 'all')) {
         const common = {
           connection,
           namespace: config.temporal.namespace,
           taskQueue: spec.taskQueue,
-          deps: activityDepsFromConfig(config, llmBaseUrl, spec.roles),
+          deps: activityDepsFromConfig(workerConfig, llmBaseUrl, spec.roles),
           dataConverter: maestroDataConverter(config),
+          overrides: { identity },
         };
         const worker = spec.kind === 'main' ? await createMaestroWorker(common) : await createRoleWorker(common);
         const running = worker.run();
@@ -134,16 +149,13 @@ function installRuntime(level: NonNullable<MaestroConfig['logLevel']>, metricsAd
   });
 }
 
-/** Whether some worker already polls Maestro's workflow task queue. */
-async function hasPollers(config: MaestroConfig, address: string): Promise<boolean> {
+/** Asks Temporal who polls the main queue and decides who runs the run (see worker-choice.ts). */
+async function chooseRunWorker(config: MaestroConfig, address: string, log: (line: string) => void) {
   const client = await connectClient(config, address);
   try {
-    const res = await client.workflowService.describeTaskQueue({
-      namespace: config.temporal.namespace,
-      taskQueue: { name: config.temporal.taskQueue },
-      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    });
-    return (res.pollers ?? []).length > 0;
+    const choice = chooseWorker(config, await workflowPollers(client, config.temporal.taskQueue));
+    if (choice.kind !== 'start') log(choice.notice);
+    return choice;
   } finally {
     await client.connection.close();
   }

@@ -453,8 +453,10 @@ describe('faults', () => {
 
   test('match, times and FIFO order; admin endpoints', async () => {
     const admin = sim.baseUrl.replace('/v1', '/_sim/faults');
+    const json = { 'content-type': 'application/json' };
     const res = await fetch(admin, {
       method: 'POST',
+      headers: json,
       body: JSON.stringify([
         { kind: 'server-error', match: { ticketId: 'T9' } },
         { kind: 'bad-gateway', times: 2, match: { schemaName: SCHEMA_NAMES.work, systemIncludes: 'Writer' } },
@@ -466,7 +468,7 @@ describe('faults', () => {
     await expect(work()).rejects.toMatchObject({ status: 502 });
     await expect(work()).rejects.toMatchObject({ status: 400 });
     await expect(work()).resolves.toBeDefined();
-    expect((await fetch(admin, { method: 'POST', body: '{"kind":"nope"}' })).status).toBe(400);
+    expect((await fetch(admin, { method: 'POST', headers: json, body: '{"kind":"nope"}' })).status).toBe(400);
     await fetch(admin, { method: 'DELETE' });
     await expect(
       ask(WorkResult, SCHEMA_NAMES.work, workerPrompt({ ...ticket, id: 'T9' }, [], 1)),

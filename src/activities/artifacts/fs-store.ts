@@ -39,7 +39,7 @@ export class FsArtifactStore implements ArtifactStore {
     } catch {
       throw ApplicationFailure.create({
         type: FailureType.ArtifactMissing,
-        message: `artifact ${ref.path} (${ref.sha256.slice(0, 12)}) is not in the store at ${this.root}: workers and clients must share MAESTRO_HOME`,
+        message: `artifact ${ref.path} (${ref.sha256.slice(0, 12)}) is not in the artifact store at ${this.root}: the workers of a run must share one store (the same MAESTRO_HOME or volume)`,
         nonRetryable: true,
       });
     }

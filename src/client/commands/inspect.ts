@@ -4,6 +4,7 @@ import { describeFailure } from '../api';
 import { resultText, statusText } from '../format';
 import { LIST_PHASES, parsePhaseOption, parseSinceOption, type ListPhase } from '../list-filters';
 import { parseIntOption } from '../options';
+import { fetchMissingArtifacts } from '../fetch-artifacts';
 import { assembleRunOutput } from '../output';
 import { withSession } from '../session';
 
@@ -31,7 +32,7 @@ export function registerInspectCommands(program: Command): void {
     .option('--out <dir>', 'folder to write the produced files to (default: <MAESTRO_HOME>/output/<runId>)')
     .option('--json', 'print the whole result as JSON')
     .action(async (runId: string, flags: { out?: string; json?: boolean }) => {
-      process.exitCode = await withSession({ worker: 'never' }, async ({ api, config }) => {
+      process.exitCode = await withSession({ worker: 'never' }, async ({ api, config, log }) => {
         const desc = await api.client.workflow.getHandle(runId).describe();
         if (desc.status.name === 'RUNNING') {
           console.error(`Run ${runId} is still running; follow it with \`maestro status ${runId}\`.`);
@@ -44,6 +45,7 @@ export function registerInspectCommands(program: Command): void {
           console.error(`Run ${runId} failed: ${describeFailure(err)}`);
           return 1;
         }
+        await fetchMissingArtifacts({ client: api.client, home: config.home, runId, artifacts: result.manifest, log });
         const { outDir, files } = await assembleRunOutput(config, result, flags.out);
         if (flags.json) console.log(JSON.stringify({ ...result, outputDir: outDir }, null, 2));
         else console.log(`${resultText(result)}\nFiles (${files.length}) in: ${outDir}`);

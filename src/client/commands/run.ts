@@ -6,7 +6,10 @@ import { answerGate } from '../gate-prompt';
 import { addRunFlags, startOptions, type RunFlags } from '../run-flags';
 import { followRun } from '../follow';
 import { resultText, runUrl } from '../format';
+import { startedRunNotice } from '../../dev/worker-choice';
+import { fetchMissingArtifacts } from '../fetch-artifacts';
 import { assembleRunOutput } from '../output';
+import { workflowPollers } from '../pollers';
 import { withSession } from '../session';
 
 /** Registers `run` and `start`. */
@@ -37,10 +40,12 @@ export function registerRunCommands(program: Command): void {
         log(`Inspect it with \`maestro status ${runId}\`${runtime.uiUrl ? ' or in the Web UI' : ''}.`);
         return 1;
       }
+      await fetchMissingArtifacts({ client: api.client, home: config.home, runId, artifacts: result.manifest, log });
       const { outDir, files } = await assembleRunOutput(config, result, flags.out);
       console.log(`\nRun ${runId} finished.`);
       console.log(resultText(result));
-      if (config.llm.simulated) console.log('(Simulated LLM: costs use simulated prices; no provider was called.)');
+      if (config.llm.simulated && !runtime.otherWorkerSettings)
+        console.log('(Simulated LLM: costs use simulated prices; no provider was called.)');
       console.log(`Files (${files.length}) assembled in: ${outDir}`);
       for (const f of files) console.log(`  ${path.relative(outDir, f)}`);
       if (runtime.uiUrl) {
@@ -67,6 +72,8 @@ export function registerRunCommands(program: Command): void {
           'Note: no Temporal server was running, so a temporary one was started and is now stopped again; the run waits there until you start `maestro dev`.',
         );
       }
+      if (!runtime.devServer)
+        log(startedRunNotice(config, await workflowPollers(api.client, config.temporal.taskQueue)));
       if (runtime.uiUrl && !runtime.devServer)
         log(`Web UI: ${runUrl(runtime.uiUrl, config.temporal.namespace, runId)}`);
     });

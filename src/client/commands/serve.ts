@@ -79,7 +79,7 @@ export function registerServeCommands(program: Command): void {
     .command('sim-llm')
     .description("run Maestro's simulated OpenAI-compatible LLM on its own")
     .option('--port <n>', 'port (default 8787)', parseIntOption('--port', 0, 65535), 8787)
-    .option('--require-api-key <key>', 'answer 401 unless requests carry this key')
+    .option('--require-api-key <key>', 'answer 401 unless requests (also to the /_sim/ admin routes) carry this key')
     .option('--log-file <file>', 'append every request as one JSON line')
     .action(async (flags: { port: number; requireApiKey?: string; logFile?: string }) => {
       loadConfig(); // validate the environment like every other command

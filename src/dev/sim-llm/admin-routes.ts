@@ -3,19 +3,33 @@
  * injection, so tests in other processes can steer and inspect a running server.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { adminWriteRefusal, isAuthorized, unauthorizedBody } from './access';
 import { validateFault, type FaultQueue } from './faults';
 import { readBody, sendJson } from './http-util';
 import { errorBody } from './openai-format';
 import { SIM_MODEL, type FaultSpec, type SimRequestRecord } from './types';
 
-/** Serves an admin route; false when `path` is not one. `records` is cleared in place. */
+/**
+ * Serves an admin route; false when `path` is not one. `records` is cleared in place. The routes
+ * want the server's API key when it has one, and refuse cross-origin writes (see access.ts).
+ */
 export async function handleAdmin(
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
   records: SimRequestRecord[],
   faults: FaultQueue,
+  requireApiKey?: string,
 ): Promise<boolean> {
+  if (!isAuthorized(req, requireApiKey)) {
+    sendJson(res, 401, unauthorizedBody());
+    return true;
+  }
+  const refusal = adminWriteRefusal(req);
+  if (refusal) {
+    sendJson(res, refusal.status, refusal.body);
+    return true;
+  }
   const route = `${req.method ?? 'GET'} ${path}`;
   if (route === 'GET /_sim/health') {
     sendJson(res, 200, { ok: true, model: SIM_MODEL, requests: records.length, faults: faults.size });

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { breakAgainstSchema, SimContent } from './content';
+import { isAuthorized, unauthorizedBody } from './access';
 import { handleAdmin } from './admin-routes';
 import { FaultQueue } from './faults';
 import { isObject, readBody, sendJson as send } from './http-util';
@@ -38,14 +39,7 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
           timers.add(t);
         });
 
-  const authorized = (req: IncomingMessage) =>
-    !opts.requireApiKey || req.headers.authorization === `Bearer ${opts.requireApiKey}`;
-  const unauthorizedBody = () =>
-    errorBody(
-      'Incorrect API key provided. The simulated server wants the key it was started with.',
-      'invalid_request_error',
-      'invalid_api_key',
-    );
+  const authorized = (req: IncomingMessage) => isAuthorized(req, opts.requireApiKey);
 
   async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
@@ -211,7 +205,7 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://sim').pathname.replace(/\/+$/, '') || '/';
-    if (path.startsWith('/_sim/') && (await handleAdmin(req, res, path, records, faults))) return;
+    if (path.startsWith('/_sim/') && (await handleAdmin(req, res, path, records, faults, opts.requireApiKey))) return;
     if (req.method === 'POST' && path === '/v1/chat/completions') return chat(req, res);
     if (req.method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'))) {
       if (!authorized(req)) return send(res, 401, unauthorizedBody());

@@ -12,7 +12,7 @@ export interface SimLlmOptions {
   host?: string;
   /** Port to listen on; 0 (default) picks a free port. */
   port?: number;
-  /** When set, `/v1/*` requests without `Authorization: Bearer <key>` get a 401. */
+  /** When set, `/v1/*` and `/_sim/*` requests without `Authorization: Bearer <key>` get a 401. */
   requireApiKey?: string;
   /** Milliseconds added before every answer; default 0. */
   latencyMs?: number;
