@@ -9,6 +9,7 @@ import os from 'node:os';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
+import { FailureType } from '../shared/errors';
 import type { LlmCallKind, LlmCallRecord } from '../shared/types';
 import { observeLlmCall } from '../telemetry/observe';
 import { addUsage, emptyUsage, usageOfRecord } from '../shared/usage';
@@ -61,6 +62,21 @@ export interface CallOwner {
   kind: LlmCallKind;
   role: string;
   ticketId?: string;
+  /**
+   * HTTP calls the run's budget permits allow this activity, over all its attempts (absent: no
+   * limit). The call that would pass it is not made: the activity fails with `PermitsUsedUp`.
+   */
+  callPermits?: number;
+}
+
+/** Refuses the next HTTP call when `made` calls already used every permit. */
+function checkPermits(made: number, owner: CallOwner, label: string): void {
+  if (owner.callPermits === undefined || made < owner.callPermits) return;
+  throw ApplicationFailure.create({
+    type: FailureType.PermitsUsedUp,
+    message: `${label}: used the ${owner.callPermits} LLM call(s) the run's budget allowed; asking the run for more`,
+    nonRetryable: true,
+  });
 }
 
 /**
@@ -70,13 +86,14 @@ export interface CallOwner {
  */
 export async function callLlm<T extends z.ZodType>(
   llm: Pick<StructuredLlm, 'call'>,
-  req: Omit<StructuredRequest<T>, 'signal' | 'meta' | 'onCall'>,
+  req: Omit<StructuredRequest<T>, 'signal' | 'meta' | 'onCall' | 'beforeCall'>,
   owner: CallOwner,
 ): Promise<StructuredResponse<z.infer<T>>> {
   const ctx = currentContext();
   const calls = earlierCalls(ctx);
+  const { callPermits: _permits, ...who } = owner;
   const meta = {
-    ...owner,
+    ...who,
     attempt: ctx?.info.attempt ?? 1,
     ...(ctx ? { taskQueue: ctx.info.taskQueue } : {}),
     workerIdentity: WORKER_IDENTITY,
@@ -88,6 +105,7 @@ export async function callLlm<T extends z.ZodType>(
           ...req,
           signal,
           meta,
+          beforeCall: () => checkPermits(calls.length, owner, req.label),
           onCall: (r) => {
             calls.push(r);
             observeLlmCall(r, ctx?.info.workflowExecution?.workflowId);

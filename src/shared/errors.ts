@@ -29,6 +29,11 @@ export const FailureType = {
   Aborted: 'MaestroAborted',
   /** An artifact referenced by a run is missing or corrupt in the artifact store. */
   ArtifactMissing: 'MaestroArtifactMissing',
+  /**
+   * An LLM activity used every call the run's budget permits granted it and stopped before the
+   * next one; the ticket books what it spent and asks the run for more (never retried as is).
+   */
+  PermitsUsedUp: 'MaestroPermitsUsedUp',
 } as const;
 
 /** Union of the failure type strings. */
@@ -44,4 +49,5 @@ export const NON_RETRYABLE_FAILURES: string[] = [
   FailureType.GateTimedOut,
   FailureType.Aborted,
   FailureType.BudgetStopped,
+  FailureType.PermitsUsedUp,
 ];

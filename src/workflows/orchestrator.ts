@@ -9,6 +9,7 @@ import {
   allHandlersFinished,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
@@ -30,6 +31,9 @@ import { executeTickets } from './scheduler';
 
 const boss = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
 
+/** Patch id: budget permits are granted per HTTP call (counts), not per activity. */
+const PER_CALL_PERMITS = 'maestro-per-call-permits';
+
 const PHASE_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.phase, 'KEYWORD');
 const COST_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.costUsd, 'DOUBLE');
 const RUN_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.runId, 'KEYWORD');
@@ -44,7 +48,8 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
   };
   const runId = workflowInfo().workflowId;
   const state = new RunState(runId, input, () => new Date().toISOString());
-  const budget = new BudgetController(state, (ticketId) => ticketWorkflowId(runId, ticketId));
+  // Runs recorded before a permit meant one HTTP call keep granting as they did then.
+  const budget = new BudgetController(state, (ticketId) => ticketWorkflowId(runId, ticketId), patched(PER_CALL_PERMITS));
   let lastPhase: RunPhase | undefined;
   const publish = () => {
     setCurrentDetails(state.details());

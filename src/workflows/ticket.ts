@@ -9,13 +9,18 @@ import type { MaestroActivities } from '../activities';
 import { ticketStatusQuery, type TicketProgress } from '../shared/messages';
 import type { LlmCallRecord, TicketInput, TicketOutcome } from '../shared/types';
 import { addUsage, emptyUsage } from '../shared/usage';
-import { LLM_ACTIVITY, roleActivityOptions } from './activity-options';
+import { LLM_ACTIVITY, roleActivityOptions, roleRetryPolicy } from './activity-options';
 import { TicketSpending } from './ticket-spending';
 
 const { performTicket, reviewTicket } = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
 
 function outcomeUsage(p: TicketProgress, calls: LlmCallRecord[]) {
   return { reviews: p.reviews, workUsage: p.workUsage, reviewUsage: p.reviewUsage, calls };
+}
+
+/** The activity input field of a call allowance, when the run has a budget. */
+function permits(callPermits: number | undefined): { callPermits?: number } {
+  return callPermits !== undefined ? { callPermits } : {};
 }
 
 /** ` (model)` for activity summaries when the model is known. */
@@ -25,8 +30,8 @@ function modelLabel(model: string | undefined): string {
 
 /**
  * Executes and reviews one ticket, bounded by `maxRevisions` and by its budget (checked before
- * every call, so it is passed by at most one call). In a budgeted run every call waits for the
- * run's permit (see budget.ts).
+ * every call, so it is passed by at most one call). In a budgeted run every LLM activity waits
+ * for the run's permits and makes no more HTTP calls than granted (see ticket-spending.ts).
  */
 export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome> {
   const { ticket } = input;
@@ -61,36 +66,41 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
     progress.attempt = attempt;
     progress.stage = 'working';
     if (spending.exhausted()) return outOfBudget(attempt - 1);
-    await spending.permit();
-    const work = await performTicket.executeWithOptions(
-      { summary: `${ticket.role} ${ticket.id} attempt ${attempt}${modelLabel(input.role?.model)}`, ...workOptions },
-      [{ runId: input.runId, ticket, dependencies: input.dependencies, feedback, attempt }],
+    const work = await spending.run('work', roleRetryPolicy(input.role), ({ callPermits, retry }) =>
+      performTicket.executeWithOptions(
+        {
+          summary: `${ticket.role} ${ticket.id} attempt ${attempt}${modelLabel(input.role?.model)}`,
+          ...workOptions,
+          ...(retry ? { retry } : {}),
+        },
+        [{ runId: input.runId, ticket, dependencies: input.dependencies, feedback, attempt, ...permits(callPermits) }],
+      ),
     );
     progress.workUsage = addUsage(progress.workUsage, work.usage);
     // `calls` is absent in results recorded by older workers (replayed histories).
     calls.push(...(work.calls ?? []));
     last = { summary: work.summary, artifacts: work.artifacts };
-    await spending.report('work', work.usage);
     if (spending.exhausted()) return outOfBudget(attempt);
 
     progress.stage = 'reviewing';
-    await spending.permit();
-    const reviewed = await reviewTicket.executeWithOptions(
-      { summary: `review ${ticket.id} attempt ${attempt}${modelLabel(input.bossModel)}` },
-      [
-        {
-          runId: input.runId,
-          ticket,
-          summary: work.summary,
-          artifacts: work.artifacts,
-          attempt,
-          revisionsLeft: maxAttempts - attempt,
-        },
-      ],
+    const reviewed = await spending.run('review', roleRetryPolicy(undefined), ({ callPermits, retry }) =>
+      reviewTicket.executeWithOptions(
+        { summary: `review ${ticket.id} attempt ${attempt}${modelLabel(input.bossModel)}`, ...(retry ? { retry } : {}) },
+        [
+          {
+            runId: input.runId,
+            ticket,
+            summary: work.summary,
+            artifacts: work.artifacts,
+            attempt,
+            revisionsLeft: maxAttempts - attempt,
+            ...permits(callPermits),
+          },
+        ],
+      ),
     );
     const { review } = reviewed;
     progress.reviewUsage = addUsage(progress.reviewUsage, reviewed.usage);
-    await spending.report('review', reviewed.usage);
     calls.push(...(reviewed.calls ?? []));
     progress.reviews.push({ attempt, verdict: review.verdict, feedback: review.feedback });
     if (review.verdict === 'accept') {

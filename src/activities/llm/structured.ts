@@ -42,6 +42,8 @@ export interface StructuredRequest<T extends z.ZodType> {
   signal?: AbortSignal;
   /** Who is calling (default: a 'work' call of role 'unknown', attempt 1). */
   meta?: CallMeta;
+  /** Runs before each HTTP call (the repair included); throwing stops before the call is made. */
+  beforeCall?: () => void;
   /** Told about each call as soon as it ends, so the caller can keep it even if a later one fails. */
   onCall?: (record: LlmCallRecord) => void;
 }
@@ -81,6 +83,7 @@ export class StructuredLlm {
     let lastProblem = '';
     for (let round = 0; round < 2; round++) {
       const repaired = round > 0;
+      req.beforeCall?.();
       const startedAt = new Date();
       const t0 = Date.now();
       let completion: OpenAI.ChatCompletion;

@@ -31,6 +31,8 @@ export interface ReviewTicketInput {
   artifacts: ArtifactRef[];
   attempt: number;
   revisionsLeft: number;
+  /** HTTP calls the run's budget permits allow (absent: no limit); see shared/permits.ts. */
+  callPermits?: number;
 }
 
 /** Input of `finalizeRun`. */
@@ -101,7 +103,7 @@ export function createBossActivities(deps: ActivityDeps) {
           schemaName: SCHEMA_NAMES.review,
           label: `review ${input.ticket.id} attempt ${input.attempt}`,
         },
-        { kind: 'review', role: BOSS_ROLE, ticketId: input.ticket.id },
+        { kind: 'review', role: BOSS_ROLE, ticketId: input.ticket.id, callPermits: input.callPermits },
       );
       return { review: res.data, ...spend(res) };
     },
