@@ -68,7 +68,11 @@ export class BudgetController {
     const batches = this.open.get(ticketId) ?? [];
     const i = seq === undefined ? 0 : batches.findIndex((b) => b.seq === seq);
     if (!batches[i])
-      return this.ignore('spendReport', `${ticketId} holds no granted permit${seq ? ` ${seq}` : ''} to report on`, ticketId);
+      return this.ignore(
+        'spendReport',
+        `${ticketId} holds no granted permit${seq ? ` ${seq}` : ''} to report on`,
+        ticketId,
+      );
     batches.splice(i, 1);
     this.state.spendReported(ticketId, kind, usage);
     this.pump();
@@ -138,11 +142,18 @@ export class BudgetController {
 
   private unknownTicket(ticketId: string): string | undefined {
     const known = this.state.ticketIds();
-    return known.includes(ticketId) ? undefined : `unknown ticket ${ticketId}; this run's tickets are ${known.join(', ') || '(none yet)'}`;
+    return known.includes(ticketId)
+      ? undefined
+      : `unknown ticket ${ticketId}; this run's tickets are ${known.join(', ') || '(none yet)'}`;
   }
 
   private ignore(signal: string, error: string, ticketId?: string): void {
-    this.state.book.log({ by: 'unknown sender', action: `ignored-${signal}`, ...(ticketId ? { ticketId } : {}), error });
+    this.state.book.log({
+      by: 'unknown sender',
+      action: `ignored-${signal}`,
+      ...(ticketId ? { ticketId } : {}),
+      error,
+    });
     this.state.version++;
   }
 }

@@ -105,7 +105,11 @@ export class TicketSpending {
         attemptsUsed += Math.max(1, ...calls.map((c) => c.attempt));
         if (maxAttempts > 0 && attemptsUsed > maxAttempts) throw err; // the run books its calls
         earlier.push(...calls);
-        await this.report(kind, calls.reduce((u, c) => addUsage(u, usageOfRecord(c)), emptyUsage()), seq);
+        await this.report(
+          kind,
+          calls.reduce((u, c) => addUsage(u, usageOfRecord(c)), emptyUsage()),
+          seq,
+        );
         continue;
       }
       await this.report(kind, res.usage, seq);

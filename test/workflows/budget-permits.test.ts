@@ -8,7 +8,13 @@ import type { Worker } from '@temporalio/worker';
 import { MaestroClient, type StartRunOptions } from '../../src/client/api';
 import { SCHEMA_NAMES } from '../../src/shared/constants';
 import type { SimRequestRecord } from '../../src/dev/sim-llm';
-import { approveSignal, raiseBudgetSignal, spendGrantSignal, spendReportSignal, spendRequestSignal } from '../../src/shared/messages';
+import {
+  approveSignal,
+  raiseBudgetSignal,
+  spendGrantSignal,
+  spendReportSignal,
+  spendRequestSignal,
+} from '../../src/shared/messages';
 import { waitForStatus } from '../helpers/runs';
 import { TEST_ROLES, testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
 
@@ -46,7 +52,11 @@ describe('internal permit signals', () => {
     for (const payload of junk) await h.signal(spendRequestSignal.name, payload);
     const negative = { promptTokens: 10, cachedTokens: 0, completionTokens: 0, usd: -5, calls: 1 };
     await h.signal(spendReportSignal, { ticketId: 'T1', kind: 'work', usage: negative });
-    await h.signal(spendReportSignal, { ticketId: 'T1', kind: 'work', usage: { ...negative, usd: 0, promptTokens: -1e9 } });
+    await h.signal(spendReportSignal, {
+      ticketId: 'T1',
+      kind: 'work',
+      usage: { ...negative, usd: 0, promptTokens: -1e9 },
+    });
     await h.signal(spendReportSignal.name, { ticketId: 'T1', kind: 'work', usage: { ...negative, usd: NaN } });
     await h.signal(spendReportSignal.name, null);
     // A positive report without a permit it answers is forged too.
@@ -54,7 +64,7 @@ describe('internal permit signals', () => {
     const after = await waitForStatus(
       harness.conn.client,
       runId,
-      (s) => s.audit.filter((a) => a.action.startsWith('ignored-spend')).length   >= 10,
+      (s) => s.audit.filter((a) => a.action.startsWith('ignored-spend')).length >= 10,
       15_000,
       'ten audited, ignored permit signals',
     );
@@ -62,7 +72,10 @@ describe('internal permit signals', () => {
     expect(after.audit).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ action: 'ignored-spendReport', error: expect.stringContaining('usage.usd') }),
-        expect.objectContaining({ action: 'ignored-spendRequest', error: expect.stringContaining('unknown ticket T99') }),
+        expect.objectContaining({
+          action: 'ignored-spendRequest',
+          error: expect.stringContaining('unknown ticket T99'),
+        }),
       ]),
     );
     await h.signal(approveSignal, { by: 'ana' });
@@ -97,14 +110,14 @@ describe('the cap with faults injected', () => {
     await api.result(await start({ roles }));
     const probe = harness.sim.requests();
     const planTokens = billed(probe.find((q) => q.schemaName === SCHEMA_NAMES.plan)!);
-    const dearestWork = Math.max(...probe.filter((q) => q.schemaName === SCHEMA_NAMES.work).map(billed));
-    const cap = planTokens + Math.round(1.5 * dearestWork);
+    // Room for a fraction of one call after planning: the next call crosses the cap.
+    const cap = planTokens + 100;
 
-    // Every work call of the first activity is a paid invalid answer (call and repair, twice),
-    // then the provider limits the rate and fails; one permit per activity would let all of it through.
+    // The first work calls are rate limited, fail with a 5xx, then answer invalid JSON twice (a
+    // paid call and a paid repair); one permit per activity let all of that and the final valid
+    // answer through.
     harness.sim.clearRequests();
     const work = { schemaName: SCHEMA_NAMES.work };
-    harness.sim.injectFault({ kind: 'schema-invalid', times: 4, match: work });
     harness.sim.injectFault({ kind: 'rate-limit', retryAfterMs: 100, match: work });
     harness.sim.injectFault({ kind: 'server-error', match: work });
     harness.sim.injectFault({ kind: 'schema-invalid', times: 2, match: work });
@@ -119,7 +132,13 @@ describe('the cap with faults injected', () => {
       15_000,
       'every billed call booked',
     );
-    const dearest = Math.max(...harness.sim.requests().map(billed));
+    // "One call": the dearest call made after planning (the plan call is far bigger than the rest).
+    const dearest = Math.max(
+      ...harness.sim
+        .requests()
+        .filter((q) => q.schemaName !== SCHEMA_NAMES.plan)
+        .map(billed),
+    );
     expect(actual()).toBeGreaterThanOrEqual(cap);
     expect(actual() - cap).toBeLessThanOrEqual(dearest);
     expect(atGate.cost.tokens).toBe(actual());
@@ -128,9 +147,7 @@ describe('the cap with faults injected', () => {
     const r = await api.result(runId);
     expect(r.status).toBe('completed');
     const seen = harness.sim.requests();
-    expect(seen.map((q) => q.fault)).toEqual(
-      expect.arrayContaining(['schema-invalid', 'rate-limit', 'server-error']),
-    );
+    expect(seen.map((q) => q.fault)).toEqual(expect.arrayContaining(['rate-limit', 'server-error', 'schema-invalid']));
     // Every call was billed, also the invalid answers and their repairs.
     expect(r.cost.tokens).toBe(seen.reduce((n, q) => n + billed(q), 0));
     expect(r.calls.length).toBe(seen.length);
