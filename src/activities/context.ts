@@ -10,6 +10,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
 import { FailureType } from '../shared/errors';
+import { CALLS_PER_ATTEMPT, callTimeoutOf } from '../shared/llm-timeouts';
 import type { LlmCallKind, LlmCallRecord } from '../shared/types';
 import { observeLlmCall } from '../telemetry/observe';
 import { addUsage, emptyUsage, usageOfRecord } from '../shared/usage';
@@ -80,6 +81,23 @@ function checkPermits(made: number, owner: CallOwner, label: string): void {
 }
 
 /**
+ * The HTTP timeout of the next call of this attempt: the run's timeout of one call (read back
+ * from the attempt's start-to-close, see shared/llm-timeouts.ts), and never more than the
+ * attempt has left for the calls it may still make, so the HTTP client cuts a slow call off
+ * (and the call is billed) before Temporal times the attempt out.
+ */
+function callTimeout(ctx: Context | undefined, attemptStart: number, madeThisAttempt: number): number | undefined {
+  const attemptMs = ctx?.info.startToCloseTimeoutMs;
+  if (!attemptMs) return undefined;
+  const left = attemptStart + attemptMs - Date.now() - ATTEMPT_MARGIN_MS;
+  const callsLeft = Math.max(1, CALLS_PER_ATTEMPT - madeThisAttempt);
+  return Math.max(1_000, Math.min(callTimeoutOf(attemptMs), Math.floor(left / callsLeft)));
+}
+
+/** Time kept free at the end of an attempt to record and report its calls. */
+const ATTEMPT_MARGIN_MS = 5_000;
+
+/**
  * One structured LLM call inside the current activity: cancellable, heartbeating, and returning
  * the call records of this attempt and every earlier one (`usage` adds them all up). A failure
  * carries the records in its details, so the workflow can book what a failed activity cost.
@@ -91,6 +109,8 @@ export async function callLlm<T extends z.ZodType>(
 ): Promise<StructuredResponse<z.infer<T>>> {
   const ctx = currentContext();
   const calls = earlierCalls(ctx);
+  const before = calls.length;
+  const attemptStart = Date.now();
   const { callPermits: _permits, ...who } = owner;
   const meta = {
     ...who,
@@ -105,7 +125,10 @@ export async function callLlm<T extends z.ZodType>(
           ...req,
           signal,
           meta,
-          beforeCall: () => checkPermits(calls.length, owner, req.label),
+          beforeCall: () => {
+            checkPermits(calls.length, owner, req.label);
+            return { timeoutMs: callTimeout(ctx, attemptStart, calls.length - before) };
+          },
           onCall: (r) => {
             calls.push(r);
             observeLlmCall(r, ctx?.info.workflowExecution?.workflowId);

@@ -40,6 +40,8 @@ export interface StartRunOptions {
   budget?: Budget;
   ticketBudget?: Budget;
   gatePolicies?: RunInput['gatePolicies'];
+  /** Timeout of one LLM HTTP call; the activities' timeouts derive from it (see RunInput). */
+  llmTimeoutMs?: number;
 }
 
 /** One line of `maestro list`. */
@@ -99,7 +101,7 @@ export class MaestroClient {
     readonly client: Client,
     readonly taskQueue: string,
     /** Roles and Boss model for new runs; unset: read from the environment's configuration. */
-    private readonly defaults: { roles?: RoleInfo[]; bossModel?: string } = {},
+    private readonly defaults: { roles?: RoleInfo[]; bossModel?: string; llmTimeoutMs?: number } = {},
   ) {}
 
   /** Starts a run and returns its id (the orchestrator's workflow id). */
@@ -118,6 +120,9 @@ export class MaestroClient {
       ...(opts.budget ? { budget: opts.budget } : {}),
       ...(opts.ticketBudget ? { ticketBudget: opts.ticketBudget } : {}),
       ...(opts.gatePolicies ? { gatePolicies: opts.gatePolicies } : {}),
+      ...((opts.llmTimeoutMs ?? this.defaults.llmTimeoutMs)
+        ? { llmTimeoutMs: opts.llmTimeoutMs ?? this.defaults.llmTimeoutMs }
+        : {}),
       searchAttributes: await this.searchAttributesRegistered().catch(() => false),
     };
     await this.client.workflow.start('orchestratorWorkflow', {

@@ -55,6 +55,7 @@ export async function withSession<T>(
       const api = new MaestroClient(client, config.temporal.taskQueue, {
         roles: runRoles(config),
         bossModel: config.boss.model,
+        llmTimeoutMs: config.llm.timeoutMs,
       });
       return await body({ config, runtime, api, log, interrupted: interruptedPromise });
     } finally {

@@ -66,6 +66,8 @@ export interface LlmCallRecord {
   repaired: boolean;
   /** Failure type when the call got no usable answer (rate limit, 5xx, timeout, bad output...). */
   error?: string;
+  /** True when the tokens are an estimate: the call timed out and the provider sent no usage. */
+  estimated?: boolean;
   /** Task queue of the activity that made the call (shows per-role routing). */
   taskQueue?: string;
   /** Identity of the worker process (`pid@host`) that made the call. */
@@ -128,6 +130,11 @@ export interface RunInput {
   bossModel?: string;
   /** Whether Maestro's search attributes are registered, so the run may upsert them. */
   searchAttributes?: boolean;
+  /**
+   * Timeout of one HTTP call to a model (MAESTRO_LLM_TIMEOUT_MS where the run was started); the
+   * activities' start-to-close and schedule-to-close derive from it (shared/llm-timeouts.ts).
+   */
+  llmTimeoutMs?: number;
 }
 
 /** Input of one ticket child workflow. */
@@ -146,6 +153,8 @@ export interface TicketInput {
   budget?: Budget;
   /** When the run has a budget, the child asks the run for permission before each LLM call. */
   budgetPermits?: boolean;
+  /** The run's HTTP timeout of one LLM call (see RunInput). */
+  llmTimeoutMs?: number;
 }
 
 /** How a ticket child ended. */

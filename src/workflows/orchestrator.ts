@@ -19,7 +19,7 @@ import type { MaestroActivities } from '../activities';
 import { DEFAULT_LIMITS, SEARCH_ATTRIBUTES, ticketWorkflowId } from '../shared/constants';
 import type { FinalReport, Plan } from '../shared/schemas';
 import type { RunInput, RunPhase, RunResult } from '../shared/types';
-import { LLM_ACTIVITY } from './activity-options';
+import { LLM_ACTIVITY, llmTimeouts } from './activity-options';
 import { BudgetController } from './budget';
 import { failedCalls, rootCause } from './failures';
 import { awaitGate } from './gates';
@@ -49,7 +49,11 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
   const runId = workflowInfo().workflowId;
   const state = new RunState(runId, input, () => new Date().toISOString());
   // Runs recorded before a permit meant one HTTP call keep granting as they did then.
-  const budget = new BudgetController(state, (ticketId) => ticketWorkflowId(runId, ticketId), patched(PER_CALL_PERMITS));
+  const budget = new BudgetController(
+    state,
+    (ticketId) => ticketWorkflowId(runId, ticketId),
+    patched(PER_CALL_PERMITS),
+  );
   let lastPhase: RunPhase | undefined;
   const publish = () => {
     setCurrentDetails(state.details());
@@ -174,6 +178,7 @@ async function bossReport(state: RunState, plan: Plan, feedback?: string): Promi
   const final = await boss.finalizeRun.executeWithOptions(
     {
       summary: `boss final report${feedback ? ' (revision)' : ''}${state.input.bossModel ? ` (${state.input.bossModel})` : ''}`,
+      ...llmTimeouts(state.input.llmTimeoutMs),
     },
     [
       {

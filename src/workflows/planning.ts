@@ -9,7 +9,7 @@ import { DEFAULT_LIMITS } from '../shared/constants';
 import { FailureType } from '../shared/errors';
 import { validatePlan } from '../shared/plan-graph';
 import type { Plan } from '../shared/schemas';
-import { LLM_ACTIVITY } from './activity-options';
+import { LLM_ACTIVITY, llmTimeouts } from './activity-options';
 import { failedCalls, isConfigError, rootCause } from './failures';
 import { awaitGate } from './gates';
 import { gatePolicy } from './policies';
@@ -73,6 +73,7 @@ async function validPlan(
       res = await boss.planGoal.executeWithOptions(
         {
           summary: `boss plan attempt ${state.planAttempts}${state.input.bossModel ? ` (${state.input.bossModel})` : ''}`,
+          ...llmTimeouts(state.input.llmTimeoutMs),
         },
         [
           {

@@ -16,14 +16,12 @@ import {
   type RetryPolicy,
 } from '@temporalio/workflow';
 import { FailureType } from '../shared/errors';
+import { CALLS_PER_ATTEMPT } from '../shared/llm-timeouts';
 import { spendGrantSignal, spendReportSignal, spendRequestSignal } from '../shared/messages';
 import { MAX_PERMITS_PER_REQUEST, SpendGrant } from '../shared/permits';
 import type { LlmCallRecord, TicketInput } from '../shared/types';
 import { addUsage, emptyUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
 import { failedCalls, rootCause } from './failures';
-
-/** HTTP calls one activity attempt may make: the call and one repair. */
-export const CALLS_PER_ATTEMPT = 2;
 
 /** What an LLM activity returns that spending control reads. */
 interface Spent {

@@ -9,7 +9,7 @@ import type { MaestroActivities } from '../activities';
 import { ticketStatusQuery, type TicketProgress } from '../shared/messages';
 import type { LlmCallRecord, TicketInput, TicketOutcome } from '../shared/types';
 import { addUsage, emptyUsage } from '../shared/usage';
-import { LLM_ACTIVITY, roleActivityOptions, roleRetryPolicy } from './activity-options';
+import { LLM_ACTIVITY, llmTimeouts, roleActivityOptions, roleRetryPolicy } from './activity-options';
 import { TicketSpending } from './ticket-spending';
 
 const { performTicket, reviewTicket } = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
@@ -46,6 +46,8 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
   setHandler(ticketStatusQuery, () => progress);
   const calls: LlmCallRecord[] = [];
   const workOptions = roleActivityOptions(input.role);
+  const workRetry = roleRetryPolicy(input.role);
+  const reviewRetry = roleRetryPolicy(undefined);
   const spending = new TicketSpending(input);
   const outOfBudget = (attempts: number): TicketOutcome => {
     progress.stage = 'done';
@@ -66,11 +68,12 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
     progress.attempt = attempt;
     progress.stage = 'working';
     if (spending.exhausted()) return outOfBudget(attempt - 1);
-    const work = await spending.run('work', roleRetryPolicy(input.role), ({ callPermits, retry }) =>
+    const work = await spending.run('work', workRetry, ({ callPermits, retry }) =>
       performTicket.executeWithOptions(
         {
           summary: `${ticket.role} ${ticket.id} attempt ${attempt}${modelLabel(input.role?.model)}`,
           ...workOptions,
+          ...llmTimeouts(input.llmTimeoutMs, workRetry),
           ...(retry ? { retry } : {}),
         },
         [{ runId: input.runId, ticket, dependencies: input.dependencies, feedback, attempt, ...permits(callPermits) }],
@@ -83,9 +86,13 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
     if (spending.exhausted()) return outOfBudget(attempt);
 
     progress.stage = 'reviewing';
-    const reviewed = await spending.run('review', roleRetryPolicy(undefined), ({ callPermits, retry }) =>
+    const reviewed = await spending.run('review', reviewRetry, ({ callPermits, retry }) =>
       reviewTicket.executeWithOptions(
-        { summary: `review ${ticket.id} attempt ${attempt}${modelLabel(input.bossModel)}`, ...(retry ? { retry } : {}) },
+        {
+          summary: `review ${ticket.id} attempt ${attempt}${modelLabel(input.bossModel)}`,
+          ...llmTimeouts(input.llmTimeoutMs, reviewRetry),
+          ...(retry ? { retry } : {}),
+        },
         [
           {
             runId: input.runId,
