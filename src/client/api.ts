@@ -42,6 +42,8 @@ export interface StartRunOptions {
   gatePolicies?: RunInput['gatePolicies'];
   /** Timeout of one LLM HTTP call; the activities' timeouts derive from it (see RunInput). */
   llmTimeoutMs?: number;
+  /** How long a role's work may wait for a worker on the role's own queue (see RunInput). */
+  queueWaitMs?: number;
 }
 
 /** One line of `maestro list`. */
@@ -123,6 +125,7 @@ export class MaestroClient {
       ...((opts.llmTimeoutMs ?? this.defaults.llmTimeoutMs)
         ? { llmTimeoutMs: opts.llmTimeoutMs ?? this.defaults.llmTimeoutMs }
         : {}),
+      ...(opts.queueWaitMs !== undefined ? { queueWaitMs: opts.queueWaitMs } : {}),
       searchAttributes: await this.searchAttributesRegistered().catch(() => false),
     };
     await this.client.workflow.start('orchestratorWorkflow', {

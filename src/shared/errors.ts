@@ -34,6 +34,8 @@ export const FailureType = {
    * next one; the ticket books what it spent and asks the run for more (never retried as is).
    */
   PermitsUsedUp: 'MaestroPermitsUsedUp',
+  /** No worker took a role's work from the role's own task queue in time (schedule-to-start). */
+  RoleQueueUnpolled: 'MaestroRoleQueueUnpolled',
 } as const;
 
 /** Union of the failure type strings. */

@@ -135,6 +135,11 @@ export interface RunInput {
    * activities' start-to-close and schedule-to-close derive from it (shared/llm-timeouts.ts).
    */
   llmTimeoutMs?: number;
+  /**
+   * How long a role's work may wait on the role's own task queue for a worker before the ticket
+   * fails with the reason (default 5 minutes); roles without their own queue never time out.
+   */
+  queueWaitMs?: number;
 }
 
 /** Input of one ticket child workflow. */
@@ -155,6 +160,8 @@ export interface TicketInput {
   budgetPermits?: boolean;
   /** The run's HTTP timeout of one LLM call (see RunInput). */
   llmTimeoutMs?: number;
+  /** The run's wait for a worker on the role's own queue (see RunInput). */
+  queueWaitMs?: number;
 }
 
 /** How a ticket child ended. */

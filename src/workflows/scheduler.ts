@@ -77,6 +77,7 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
               ...(state.input.ticketBudget ? { budget: state.input.ticketBudget } : {}),
               ...(ctx.budgeted ? { budgetPermits: true } : {}),
               ...(state.input.llmTimeoutMs ? { llmTimeoutMs: state.input.llmTimeoutMs } : {}),
+              ...(state.input.queueWaitMs ? { queueWaitMs: state.input.queueWaitMs } : {}),
             },
           ],
         }),

@@ -10,6 +10,7 @@ import { ticketStatusQuery, type TicketProgress } from '../shared/messages';
 import type { LlmCallRecord, TicketInput, TicketOutcome } from '../shared/types';
 import { addUsage, emptyUsage } from '../shared/usage';
 import { LLM_ACTIVITY, llmTimeouts, roleActivityOptions, roleRetryPolicy } from './activity-options';
+import { queueWaitOption, unpolledQueueFailure } from './role-queue';
 import { TicketSpending } from './ticket-spending';
 
 const { performTicket, reviewTicket } = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
@@ -68,17 +69,31 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
     progress.attempt = attempt;
     progress.stage = 'working';
     if (spending.exhausted()) return outOfBudget(attempt - 1);
-    const work = await spending.run('work', workRetry, ({ callPermits, retry }) =>
-      performTicket.executeWithOptions(
-        {
-          summary: `${ticket.role} ${ticket.id} attempt ${attempt}${modelLabel(input.role?.model)}`,
-          ...workOptions,
-          ...llmTimeouts(input.llmTimeoutMs, workRetry),
-          ...(retry ? { retry } : {}),
-        },
-        [{ runId: input.runId, ticket, dependencies: input.dependencies, feedback, attempt, ...permits(callPermits) }],
-      ),
-    );
+    const work = await spending
+      .run('work', workRetry, ({ callPermits, retry }) =>
+        performTicket.executeWithOptions(
+          {
+            summary: `${ticket.role} ${ticket.id} attempt ${attempt}${modelLabel(input.role?.model)}`,
+            ...workOptions,
+            ...llmTimeouts(input.llmTimeoutMs, workRetry),
+            ...queueWaitOption(input.role, input.queueWaitMs),
+            ...(retry ? { retry } : {}),
+          },
+          [
+            {
+              runId: input.runId,
+              ticket,
+              dependencies: input.dependencies,
+              feedback,
+              attempt,
+              ...permits(callPermits),
+            },
+          ],
+        ),
+      )
+      .catch((err: unknown) => {
+        throw unpolledQueueFailure(err, input.role, input.queueWaitMs) ?? err;
+      });
     progress.workUsage = addUsage(progress.workUsage, work.usage);
     // `calls` is absent in results recorded by older workers (replayed histories).
     calls.push(...(work.calls ?? []));

@@ -1,0 +1,53 @@
+/**
+ * A role whose own task queue nobody polls: the run does not hang silently. The role's work times
+ * out waiting for a worker (schedule-to-start) and the run opens a ticket gate that names the
+ * queue and the command that starts a worker; a person can skip the ticket and the run ends.
+ */
+import type { Worker } from '@temporalio/worker';
+import { MaestroClient } from '../../src/client/api';
+import { waitForStatus } from '../helpers/runs';
+import { TEST_ROLES, testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
+
+const harness = useSimAndTemporal({ port: 0 });
+let worker: Worker;
+let running: Promise<void>;
+let api: MaestroClient;
+
+beforeAll(async () => {
+  const taskQueue = uniqueQueue('role-queues');
+  worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
+  running = worker.run();
+  api = new MaestroClient(harness.conn.client, taskQueue);
+});
+harness.beforeClose(async () => {
+  worker?.shutdown();
+  await running;
+});
+
+describe('a role queue without a worker', () => {
+  it('opens a ticket gate that says which queue has no worker and how to start one', async () => {
+    const lonely = uniqueQueue('nobody-polls');
+    const roles = TEST_ROLES.map((r) => (r.name === 'writer' ? { ...r, taskQueue: lonely } : r));
+    const runId = await api.start('Build a landing page for a coffee shop called Bean There', {
+      runId: `role-queues-${Date.now()}`,
+      roles,
+      queueWaitMs: 1500,
+    });
+    const s = await waitForStatus(
+      harness.conn.client,
+      runId,
+      (st) => st.pendingGates.some((g) => g.kind === 'ticket'),
+      30_000,
+      'a ticket gate for the writer ticket',
+    );
+    const gate = s.pendingGates.find((g) => g.kind === 'ticket')!;
+    const ticket = s.tickets.find((t) => t.id === gate.ticketId)!;
+    expect(ticket.role).toBe('writer');
+    expect(ticket.state).toBe('failed');
+    expect(gate.reason).toContain(`no worker polls task queue "${lonely}" of role writer`);
+    expect(gate.reason).toContain('maestro worker --roles writer');
+    await api.decide(runId, { gate: 'ticket', ticketId: ticket.id, decision: 'skip', by: 'ops' });
+    const r = await api.result(runId);
+    expect(r.tickets.find((t) => t.id === ticket.id)!.state).toBe('skipped');
+  });
+});
