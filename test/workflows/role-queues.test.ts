@@ -5,6 +5,7 @@
  */
 import type { Worker } from '@temporalio/worker';
 import { MaestroClient } from '../../src/client/api';
+import { unpolledRoleQueueWarnings } from '../../src/client/role-queues';
 import { waitForStatus } from '../helpers/runs';
 import { TEST_ROLES, testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
 
@@ -12,9 +13,10 @@ const harness = useSimAndTemporal({ port: 0 });
 let worker: Worker;
 let running: Promise<void>;
 let api: MaestroClient;
+let taskQueue: string;
 
 beforeAll(async () => {
-  const taskQueue = uniqueQueue('role-queues');
+  taskQueue = uniqueQueue('role-queues');
   worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
   running = worker.run();
   api = new MaestroClient(harness.conn.client, taskQueue);
@@ -49,5 +51,21 @@ describe('a role queue without a worker', () => {
     await api.decide(runId, { gate: 'ticket', ticketId: ticket.id, decision: 'skip', by: 'ops' });
     const r = await api.result(runId);
     expect(r.tickets.find((t) => t.id === ticket.id)!.state).toBe('skipped');
+  });
+});
+
+describe('the warning of `maestro run` and `watch`', () => {
+  it('names each role queue nobody polls and the command that starts its worker, and nothing else', async () => {
+    const lonely = uniqueQueue('nobody-polls');
+    const roles = TEST_ROLES.map((r) =>
+      r.name === 'writer' ? { ...r, taskQueue: lonely } : r.name === 'coder' ? { ...r, taskQueue } : r,
+    );
+    const warnings = await unpolledRoleQueueWarnings({ client: harness.conn.client, namespace: 'default', roles });
+    expect(warnings).toEqual([
+      `Warning: no worker polls task queue "${lonely}" (role writer): those tickets wait, then stop at a ticket gate. Start one with \`maestro worker --roles writer\`.`,
+    ]);
+    expect(
+      await unpolledRoleQueueWarnings({ client: harness.conn.client, namespace: 'default', roles: TEST_ROLES }),
+    ).toEqual([]);
   });
 });

@@ -7,7 +7,9 @@ import { addRunFlags, startOptions, type RunFlags } from '../run-flags';
 import { followRun } from '../follow';
 import { resultText, runUrl } from '../format';
 import { assembleRunOutput } from '../output';
+import { unpolledRoleQueueWarnings } from '../role-queues';
 import { withSession } from '../session';
+import { runRoles } from '../../config';
 
 /** Registers `run` and `start`. */
 export function registerRunCommands(program: Command): void {
@@ -27,6 +29,12 @@ export function registerRunCommands(program: Command): void {
       const runId = await api.start(goal, startOptions(flags));
       log(`Run ${runId} started on ${runtime.address} (task queue ${config.temporal.taskQueue}).`);
       if (runtime.uiUrl) log(`Web UI: ${runUrl(runtime.uiUrl, config.temporal.namespace, runId)}`);
+      for (const w of await unpolledRoleQueueWarnings({
+        client: api.client,
+        namespace: config.temporal.namespace,
+        roles: runRoles(config),
+      }))
+        log(w);
       const mode = flags.yes ? 'yes' : process.stdin.isTTY ? 'ask' : 'print';
       await followRun(api, runId, log, 250, (gate) => answerGate(api, runId, gate, mode, log));
       let result;
