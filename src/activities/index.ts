@@ -3,12 +3,13 @@
  * object and reach the functions through `proxyActivities`.
  */
 import type { ActivityDeps } from './deps';
+import { createRecordActivities } from './records';
 import { createBossActivities } from './roles/boss';
 import { createWorkerActivities } from './roles/worker';
 
 /** Creates every Maestro activity over `deps`. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createBossActivities(deps), ...createWorkerActivities(deps) };
+  return { ...createBossActivities(deps), ...createWorkerActivities(deps), ...createRecordActivities(deps) };
 }
 
 /** The activity object workers register; workflows use it as a type only. */

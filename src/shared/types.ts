@@ -4,6 +4,7 @@
  */
 import type { FinalReport, Plan, Ticket } from './schemas';
 import type { Usage } from './usage';
+import type { RunRecords } from './run-records';
 
 /** A file in the artifact store, addressed by content hash. */
 export interface ArtifactRef {
@@ -239,6 +240,10 @@ export interface AuditEntry {
   comment?: string;
   /** For ignored input: why it was ignored. */
   error?: string;
+  /** For ignored input: how many more identical messages came after this one (see audit-limit.ts). */
+  repeats?: number;
+  /** For ignored input: when the last repeat came. */
+  lastAt?: string;
 }
 
 /** Answer of the `status` query; the `maestro status --json` contract builds on it. */
@@ -279,4 +284,9 @@ export interface RunResult {
   tickets: TicketView[];
   manifest: ManifestEntry[];
   cost: CostView;
+  /**
+   * Set when the plan, manifest and call records were too large to return inline: they are in
+   * the artifact store (these references) and empty here; `restoreRecords` brings them back.
+   */
+  records?: RunRecords;
 }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { FailureType } from '../shared/errors';
 import type { Decision } from '../shared/messages';
 import type { AuditEntry, GateKind, GateTimeoutPolicy, GateView } from '../shared/types';
+import { foldIgnored } from './audit-limit';
 
 /** Wire shape of `approve`/`reject` payloads; unknown keys are refused so typos are noticed. */
 export const DecisionPayload = z
@@ -195,6 +196,7 @@ export class GateBook {
       AuditEntry,
       'at'
     >;
+    if (foldIgnored(this.audit, clean, this.now())) return;
     this.audit.push({ at: this.now(), ...clean });
   }
 }

@@ -25,6 +25,7 @@ import { failedCalls, rootCause } from './failures';
 import { awaitGate } from './gates';
 import { installHandlers } from './handlers';
 import { planWithApproval } from './planning';
+import { offloadLargeParts } from './records';
 import { gatePolicy } from './policies';
 import { BOSS_ROLE, RunState } from './run-state';
 import { executeTickets } from './scheduler';
@@ -207,7 +208,7 @@ async function finish(
   state.phase = status === 'stopped' ? 'stopped' : 'completed';
   publish();
   await condition(allHandlersFinished);
-  return state.result(report, status);
+  return await offloadLargeParts(state.result(report, status));
 }
 
 /** A report written without the Boss when a person stopped spending: nothing more is paid for. */
