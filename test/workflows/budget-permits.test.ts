@@ -4,8 +4,7 @@
  * or need repairs. What a person relying on "spending passes the cap by at most one call" would
  * notice: the recorded spend, the audit log, and whether the run still moves.
  */
-import type { Worker } from '@temporalio/worker';
-import { MaestroClient, type StartRunOptions } from '../../src/client/api';
+import type { StartRunOptions } from '../../src/client/api';
 import { SCHEMA_NAMES } from '../../src/shared/constants';
 import type { SimRequestRecord } from '../../src/dev/sim-llm';
 import {
@@ -16,29 +15,17 @@ import {
   spendRequestSignal,
 } from '../../src/shared/messages';
 import { waitForStatus } from '../helpers/runs';
-import { TEST_ROLES, testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
+import { useRunWorker } from '../helpers/run-worker';
+import { TEST_ROLES, useSimAndTemporal } from '../helpers/temporal';
 
 const GOAL = 'Build a landing page for a coffee shop called Bean There';
 
 const harness = useSimAndTemporal({ port: 0 });
-let worker: Worker;
-let running: Promise<void>;
-let api: MaestroClient;
-
-beforeAll(async () => {
-  const taskQueue = uniqueQueue('permits');
-  worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
-  running = worker.run();
-  api = new MaestroClient(harness.conn.client, taskQueue);
-});
-harness.beforeClose(async () => {
-  worker?.shutdown();
-  await running;
-});
+const env = useRunWorker(harness, 'permits');
 
 let counter = 0;
 async function start(opts: StartRunOptions): Promise<string> {
-  return api.start(GOAL, { runId: `permits-${Date.now()}-${++counter}`, ...opts });
+  return env.api.start(GOAL, { runId: `permits-${Date.now()}-${++counter}`, ...opts });
 }
 const handle = (runId: string) => harness.conn.client.workflow.getHandle(runId);
 
@@ -79,7 +66,7 @@ describe('internal permit signals', () => {
       ]),
     );
     await h.signal(approveSignal, { by: 'ana' });
-    const r = await api.result(runId);
+    const r = await env.api.result(runId);
     expect(r.status).toBe('completed');
     expect(r.cost.usd).toBeGreaterThan(spent);
   });
@@ -90,7 +77,7 @@ describe('internal permit signals', () => {
     const child = handle(s.tickets.find((t) => t.state === 'running')!.childId);
     await child.signal(spendGrantSignal.name, { seq: 1e9 });
     await child.signal(spendGrantSignal.name, 'garbage');
-    const r = await api.result(runId);
+    const r = await env.api.result(runId);
     expect(r.status).toBe('completed');
   });
 });
@@ -107,7 +94,7 @@ describe('the cap with faults injected', () => {
     }));
     // What this goal's calls cost: the simulated LLM answers the same goal the same way.
     harness.sim.clearRequests();
-    await api.result(await start({ roles }));
+    await env.api.result(await start({ roles }));
     const probe = harness.sim.requests();
     const planTokens = billed(probe.find((q) => q.schemaName === SCHEMA_NAMES.plan)!);
     // Room for a fraction of one call after planning: the next call crosses the cap.
@@ -144,7 +131,7 @@ describe('the cap with faults injected', () => {
     expect(atGate.cost.tokens).toBe(actual());
 
     await handle(runId).signal(raiseBudgetSignal, { tokens: 1_000_000, by: 'ops' });
-    const r = await api.result(runId);
+    const r = await env.api.result(runId);
     expect(r.status).toBe('completed');
     const seen = harness.sim.requests();
     expect(seen.map((q) => q.fault)).toEqual(expect.arrayContaining(['rate-limit', 'server-error', 'schema-invalid']));

@@ -9,9 +9,9 @@ import { StructuredLlm } from '../../src/activities/llm/structured';
 import { SCHEMA_NAMES } from '../../src/shared/constants';
 import { FailureType } from '../../src/shared/errors';
 import { activityTimeoutMs, attemptTimeoutMs, DEFAULT_LLM_TIMEOUT_MS } from '../../src/shared/llm-timeouts';
-import type { Ticket } from '../../src/shared/schemas';
 import type { RoleInfo, TicketInput, TicketOutcome } from '../../src/shared/types';
 import { testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
+import { WRITER_TICKET } from '../helpers/ticket-fixtures';
 
 /** The run's HTTP timeout of one call. */
 const CALL_MS = 1500;
@@ -20,14 +20,7 @@ const role: RoleInfo = {
   description: 'Copy and documentation',
   retry: { initialIntervalMs: 200, backoffCoefficient: 1, maximumAttempts: 3 },
 };
-const ticket: Ticket = {
-  id: 'T1',
-  role: 'writer',
-  title: 'Write the usage guide',
-  spec: 'Write a short usage guide for a command-line timer. Deliver `docs/usage.md`.',
-  acceptanceCriteria: ['docs/usage.md explains how to start and stop the timer'],
-  dependsOn: [],
-};
+const ticket = WRITER_TICKET;
 
 const harness = useSimAndTemporal({ port: 0 });
 let worker: Worker;

@@ -3,34 +3,19 @@
  * out waiting for a worker (schedule-to-start) and the run opens a ticket gate that names the
  * queue and the command that starts a worker; a person can skip the ticket and the run ends.
  */
-import type { Worker } from '@temporalio/worker';
-import { MaestroClient } from '../../src/client/api';
 import { unpolledRoleQueueWarnings } from '../../src/client/role-queues';
 import { waitForStatus } from '../helpers/runs';
-import { TEST_ROLES, testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
+import { useRunWorker } from '../helpers/run-worker';
+import { TEST_ROLES, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
 
 const harness = useSimAndTemporal({ port: 0 });
-let worker: Worker;
-let running: Promise<void>;
-let api: MaestroClient;
-let taskQueue: string;
-
-beforeAll(async () => {
-  taskQueue = uniqueQueue('role-queues');
-  worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
-  running = worker.run();
-  api = new MaestroClient(harness.conn.client, taskQueue);
-});
-harness.beforeClose(async () => {
-  worker?.shutdown();
-  await running;
-});
+const env = useRunWorker(harness, 'role-queues');
 
 describe('a role queue without a worker', () => {
   it('opens a ticket gate that says which queue has no worker and how to start one', async () => {
     const lonely = uniqueQueue('nobody-polls');
     const roles = TEST_ROLES.map((r) => (r.name === 'writer' ? { ...r, taskQueue: lonely } : r));
-    const runId = await api.start('Build a landing page for a coffee shop called Bean There', {
+    const runId = await env.api.start('Build a landing page for a coffee shop called Bean There', {
       runId: `role-queues-${Date.now()}`,
       roles,
       queueWaitMs: 1500,
@@ -48,8 +33,8 @@ describe('a role queue without a worker', () => {
     expect(ticket.state).toBe('failed');
     expect(gate.reason).toContain(`no worker polls task queue "${lonely}" of role writer`);
     expect(gate.reason).toContain('maestro worker --roles writer');
-    await api.decide(runId, { gate: 'ticket', ticketId: ticket.id, decision: 'skip', by: 'ops' });
-    const r = await api.result(runId);
+    await env.api.decide(runId, { gate: 'ticket', ticketId: ticket.id, decision: 'skip', by: 'ops' });
+    const r = await env.api.result(runId);
     expect(r.tickets.find((t) => t.id === ticket.id)!.state).toBe('skipped');
   });
 });
@@ -58,7 +43,7 @@ describe('the warning of `maestro run` and `watch`', () => {
   it('names each role queue nobody polls and the command that starts its worker, and nothing else', async () => {
     const lonely = uniqueQueue('nobody-polls');
     const roles = TEST_ROLES.map((r) =>
-      r.name === 'writer' ? { ...r, taskQueue: lonely } : r.name === 'coder' ? { ...r, taskQueue } : r,
+      r.name === 'writer' ? { ...r, taskQueue: lonely } : r.name === 'coder' ? { ...r, taskQueue: env.taskQueue } : r,
     );
     const warnings = await unpolledRoleQueueWarnings({ client: harness.conn.client, namespace: 'default', roles });
     expect(warnings).toEqual([
