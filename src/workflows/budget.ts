@@ -9,7 +9,8 @@
  * Payloads are parsed (shared/permits.ts); what does not fit, or does not answer an open request
  * or grant, is audited and ignored. Nothing here throws.
  */
-import { getExternalWorkflowHandle } from '@temporalio/workflow';
+import { ApplicationFailure, getExternalWorkflowHandle } from '@temporalio/workflow';
+import { FailureType } from '../shared/errors';
 import { spendGrantSignal } from '../shared/messages';
 import { SpendReport, SpendRequest } from '../shared/permits';
 import { zodProblem } from './gates';
@@ -23,6 +24,19 @@ interface Batch {
   want: number;
   /** Calls granted; 0 while queued. */
   calls: number;
+}
+
+/** Calls a Boss activity of the run may need: five attempts of a call and a repair. */
+export const BOSS_CALLS = 10;
+
+/** The activity input field of a call allowance, when there is one. */
+export function callPermitsField(callPermits: number | undefined): { callPermits?: number } {
+  return callPermits !== undefined ? { callPermits } : {};
+}
+
+/** Whether an activity stopped because it used every call its permits allowed. */
+export function isPermitsUsedUp(err: Error): boolean {
+  return err instanceof ApplicationFailure && err.type === FailureType.PermitsUsedUp;
 }
 
 /** Grants and books LLM-call permits of one run. */
@@ -76,6 +90,15 @@ export class BudgetController {
     batches.splice(i, 1);
     this.state.spendReported(ticketId, kind, usage);
     this.pump();
+  }
+
+  /**
+   * Calls the run's own next Boss activity (plan, final report) may make: as many as fit under the
+   * cap, at least one (the caller checked the cap first); undefined without per-call permits.
+   */
+  allowance(want: number): number | undefined {
+    if (!this.perCall || !this.state.budget) return undefined;
+    return Math.max(1, this.grantable(want));
   }
 
   /** Whether some child waits for a permit. */

@@ -10,6 +10,7 @@ import { FailureType } from '../shared/errors';
 import { validatePlan } from '../shared/plan-graph';
 import type { Plan } from '../shared/schemas';
 import { LLM_ACTIVITY, llmTimeouts } from './activity-options';
+import { BOSS_CALLS, callPermitsField, isPermitsUsedUp } from './budget';
 import { failedCalls, isConfigError, rootCause } from './failures';
 import { awaitGate } from './gates';
 import { gatePolicy } from './policies';
@@ -59,6 +60,7 @@ async function validPlan(
 ): Promise<Plan> {
   const roles = state.input.roles;
   let problems: string[] | undefined = humanFeedback ? [humanFeedback] : undefined;
+  let permitRestarts = 0;
   for (let attempt = 1; attempt <= maxReplans + 1; attempt++) {
     if (!(await budgetOk())) {
       throw ApplicationFailure.create({
@@ -83,6 +85,7 @@ async function validPlan(
             maxTickets: DEFAULT_LIMITS.maxTickets,
             problems,
             attempt: state.planAttempts,
+            ...callPermitsField(state.bossCallPermits()),
           },
         ],
       );
@@ -91,6 +94,12 @@ async function validPlan(
       const cause = rootCause(err);
       state.chargeFailedCalls(failedCalls(cause));
       if (isCancellation(err) || isConfigError(cause)) throw err;
+      // The budget's permits ran out before the plan was done: past the budget check, ask again.
+      if (isPermitsUsedUp(cause) && permitRestarts++ < BOSS_CALLS) {
+        state.planAttempts--;
+        attempt--;
+        continue;
+      }
       await askToRetryPlanning(state, cause.message, publish);
       attempt--; // the failed call does not count as a bad plan
       continue;

@@ -21,6 +21,7 @@ import { spendGrantSignal, spendReportSignal, spendRequestSignal } from '../shar
 import { MAX_PERMITS_PER_REQUEST, SpendGrant } from '../shared/permits';
 import type { LlmCallRecord, TicketInput } from '../shared/types';
 import { addUsage, emptyUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
+import { isPermitsUsedUp } from './budget';
 import { failedCalls, rootCause } from './failures';
 
 /** What an LLM activity returns that spending control reads. */
@@ -96,7 +97,7 @@ export class TicketSpending {
         res = await start(opts);
       } catch (err) {
         const cause = rootCause(err);
-        if (!(cause instanceof ApplicationFailure) || cause.type !== FailureType.PermitsUsedUp) throw err;
+        if (!isPermitsUsedUp(cause)) throw err;
         // The grant ran out before the activity was done: book its calls, then ask again.
         // Every execution makes at least one call (a grant is at least one), so this terminates.
         const calls = failedCalls(cause);

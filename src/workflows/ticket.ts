@@ -10,6 +10,7 @@ import { ticketStatusQuery, type TicketProgress } from '../shared/messages';
 import type { LlmCallRecord, TicketInput, TicketOutcome } from '../shared/types';
 import { addUsage, emptyUsage } from '../shared/usage';
 import { LLM_ACTIVITY, llmTimeouts, roleActivityOptions, roleRetryPolicy } from './activity-options';
+import { callPermitsField } from './budget';
 import { queueWaitOption, unpolledQueueFailure } from './role-queue';
 import { TicketSpending } from './ticket-spending';
 
@@ -17,11 +18,6 @@ const { performTicket, reviewTicket } = proxyActivities<MaestroActivities>(LLM_A
 
 function outcomeUsage(p: TicketProgress, calls: LlmCallRecord[]) {
   return { reviews: p.reviews, workUsage: p.workUsage, reviewUsage: p.reviewUsage, calls };
-}
-
-/** The activity input field of a call allowance, when the run has a budget. */
-function permits(callPermits: number | undefined): { callPermits?: number } {
-  return callPermits !== undefined ? { callPermits } : {};
 }
 
 /** ` (model)` for activity summaries when the model is known. */
@@ -86,7 +82,7 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
               dependencies: input.dependencies,
               feedback,
               attempt,
-              ...permits(callPermits),
+              ...callPermitsField(callPermits),
             },
           ],
         ),
@@ -116,7 +112,7 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
             artifacts: work.artifacts,
             attempt,
             revisionsLeft: maxAttempts - attempt,
-            ...permits(callPermits),
+            ...callPermitsField(callPermits),
           },
         ],
       ),

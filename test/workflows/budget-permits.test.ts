@@ -139,4 +139,26 @@ describe('the cap with faults injected', () => {
     expect(r.cost.tokens).toBe(seen.reduce((n, q) => n + billed(q), 0));
     expect(r.calls.length).toBe(seen.length);
   });
+
+  it("limits the Boss's own calls too: planning with invalid answers stops at the cap after one call", async () => {
+    harness.sim.clearFaults();
+    harness.sim.clearRequests();
+    // The plan call and its repair answer invalid JSON: one permit per activity paid for both,
+    // then for a fresh attempt, before the budget was looked at again.
+    harness.sim.injectFault({ kind: 'schema-invalid', times: 2, match: { schemaName: SCHEMA_NAMES.plan } });
+    const cap = 100;
+    const runId = await start({ budget: { tokens: cap } });
+    const atGate = await waitForStatus(harness.conn.client, runId, (st) => st.pendingGates[0]?.kind === 'budget');
+    const paid = harness.sim.requests().filter((q) => billed(q) > 0);
+    expect(paid).toHaveLength(1);
+    expect(atGate.cost.tokens).toBe(billed(paid[0]!));
+    expect(atGate.phase).toBe('planning');
+
+    await handle(runId).signal(raiseBudgetSignal, { tokens: 1_000_000, by: 'ops' });
+    const r = await env.api.result(runId);
+    expect(r.status).toBe('completed');
+    const seen = harness.sim.requests();
+    expect(seen.filter((q) => q.fault === 'schema-invalid')).toHaveLength(2);
+    expect(r.cost.tokens).toBe(seen.reduce((n, q) => n + billed(q), 0));
+  });
 });
