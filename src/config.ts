@@ -9,6 +9,7 @@ import { encryptionKeysFromEnv, type EncryptionKeys } from './codec/keys';
 import { ConfigFileError, readConfigFile, type ConfigFile } from './config-file';
 import { tlsSettingsFromEnv, type TlsSettings } from './config-tls';
 import { DEFAULT_TASK_QUEUE, roleTaskQueue } from './shared/constants';
+import { DEFAULT_LLM_TIMEOUT_MS } from './shared/llm-timeouts';
 import { BOSS_SYSTEM_PROMPT, DEFAULT_ROLES, roleInfoOf, type RoleDefinition } from './shared/roles';
 import type { RoleInfo } from './shared/types';
 
@@ -168,7 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       ...(azure ? { azure } : {}),
       workerModel,
       bossModel: e.MAESTRO_BOSS_MODEL ?? workerModel,
-      timeoutMs: e.MAESTRO_LLM_TIMEOUT_MS ?? 120_000,
+      timeoutMs: e.MAESTRO_LLM_TIMEOUT_MS ?? DEFAULT_LLM_TIMEOUT_MS,
       ...(e.MAESTRO_LLM_CONTENT_RETRIES !== undefined ? { contentRetries: e.MAESTRO_LLM_CONTENT_RETRIES } : {}),
       prices: Object.fromEntries(
         Object.entries(file?.config.prices ?? {}).map(([m, p]) => [m, { ...p, cachedInput: p.cachedInput ?? p.input }]),

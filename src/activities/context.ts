@@ -10,6 +10,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
 import { FailureType } from '../shared/errors';
+import { CALLS_PER_ATTEMPT, callTimeoutOf } from '../shared/llm-timeouts';
 import type { LlmCallKind, LlmCallRecord } from '../shared/types';
 import { observeLlmCall } from '../telemetry/observe';
 import { addUsage, emptyUsage, usageOfRecord } from '../shared/usage';
@@ -62,7 +63,39 @@ export interface CallOwner {
   kind: LlmCallKind;
   role: string;
   ticketId?: string;
+  /**
+   * HTTP calls the run's budget permits allow this activity, over all its attempts (absent: no
+   * limit). The call that would pass it is not made: the activity fails with `PermitsUsedUp`.
+   */
+  callPermits?: number;
 }
+
+/** Refuses the next HTTP call when `made` calls already used every permit. */
+function checkPermits(made: number, owner: CallOwner, label: string): void {
+  if (owner.callPermits === undefined || made < owner.callPermits) return;
+  throw ApplicationFailure.create({
+    type: FailureType.PermitsUsedUp,
+    message: `${label}: used the ${owner.callPermits} LLM call(s) the run's budget allowed; asking the run for more`,
+    nonRetryable: true,
+  });
+}
+
+/**
+ * The HTTP timeout of the next call of this attempt: the run's timeout of one call (read back
+ * from the attempt's start-to-close, see shared/llm-timeouts.ts), and never more than the
+ * attempt has left for the calls it may still make, so the HTTP client cuts a slow call off
+ * (and the call is billed) before Temporal times the attempt out.
+ */
+function callTimeout(ctx: Context | undefined, attemptStart: number, madeThisAttempt: number): number | undefined {
+  const attemptMs = ctx?.info.startToCloseTimeoutMs;
+  if (!attemptMs) return undefined;
+  const left = attemptStart + attemptMs - Date.now() - ATTEMPT_MARGIN_MS;
+  const callsLeft = Math.max(1, CALLS_PER_ATTEMPT - madeThisAttempt);
+  return Math.max(1_000, Math.min(callTimeoutOf(attemptMs), Math.floor(left / callsLeft)));
+}
+
+/** Time kept free at the end of an attempt to record and report its calls. */
+const ATTEMPT_MARGIN_MS = 5_000;
 
 /**
  * Fresh activity attempts after an answer that failed validation even after its repair call
@@ -85,14 +118,17 @@ function contentFailures(calls: readonly LlmCallRecord[]): number {
  */
 export async function callLlm<T extends z.ZodType>(
   llm: Pick<StructuredLlm, 'call'>,
-  req: Omit<StructuredRequest<T>, 'signal' | 'meta' | 'onCall'>,
+  req: Omit<StructuredRequest<T>, 'signal' | 'meta' | 'onCall' | 'beforeCall'>,
   owner: CallOwner,
   contentRetries = DEFAULT_CONTENT_RETRIES,
 ): Promise<StructuredResponse<z.infer<T>>> {
   const ctx = currentContext();
   const calls = earlierCalls(ctx);
+  const before = calls.length;
+  const attemptStart = Date.now();
+  const { callPermits: _permits, ...who } = owner;
   const meta = {
-    ...owner,
+    ...who,
     attempt: ctx?.info.attempt ?? 1,
     ...(ctx ? { taskQueue: ctx.info.taskQueue } : {}),
     workerIdentity: WORKER_IDENTITY,
@@ -104,6 +140,10 @@ export async function callLlm<T extends z.ZodType>(
           ...req,
           signal,
           meta,
+          beforeCall: () => {
+            checkPermits(calls.length, owner, req.label);
+            return { timeoutMs: callTimeout(ctx, attemptStart, calls.length - before) };
+          },
           onCall: (r) => {
             calls.push(r);
             observeLlmCall(r, ctx?.info.workflowExecution?.workflowId);

@@ -4,12 +4,18 @@
  */
 import { createArtifactExportActivities } from './artifacts/export';
 import type { ActivityDeps } from './deps';
+import { createRecordActivities } from './records';
 import { createBossActivities } from './roles/boss';
 import { createWorkerActivities } from './roles/worker';
 
 /** Creates every Maestro activity over `deps`. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createBossActivities(deps), ...createWorkerActivities(deps), ...createArtifactExportActivities(deps) };
+  return {
+    ...createBossActivities(deps),
+    ...createWorkerActivities(deps),
+    ...createArtifactExportActivities(deps),
+    ...createRecordActivities(deps),
+  };
 }
 
 /** The activity object workers register; workflows use it as a type only. */

@@ -40,6 +40,10 @@ export interface StartRunOptions {
   budget?: Budget;
   ticketBudget?: Budget;
   gatePolicies?: RunInput['gatePolicies'];
+  /** Timeout of one LLM HTTP call; the activities' timeouts derive from it (see RunInput). */
+  llmTimeoutMs?: number;
+  /** How long a role's work may wait for a worker on the role's own queue (see RunInput). */
+  queueWaitMs?: number;
 }
 
 /** One line of `maestro list`. */
@@ -99,7 +103,7 @@ export class MaestroClient {
     readonly client: Client,
     readonly taskQueue: string,
     /** Roles and Boss model for new runs; unset: read from the environment's configuration. */
-    private readonly defaults: { roles?: RoleInfo[]; bossModel?: string } = {},
+    private readonly defaults: { roles?: RoleInfo[]; bossModel?: string; llmTimeoutMs?: number } = {},
   ) {}
 
   /** Starts a run and returns its id (the orchestrator's workflow id). */
@@ -118,6 +122,10 @@ export class MaestroClient {
       ...(opts.budget ? { budget: opts.budget } : {}),
       ...(opts.ticketBudget ? { ticketBudget: opts.ticketBudget } : {}),
       ...(opts.gatePolicies ? { gatePolicies: opts.gatePolicies } : {}),
+      ...((opts.llmTimeoutMs ?? this.defaults.llmTimeoutMs)
+        ? { llmTimeoutMs: opts.llmTimeoutMs ?? this.defaults.llmTimeoutMs }
+        : {}),
+      ...(opts.queueWaitMs !== undefined ? { queueWaitMs: opts.queueWaitMs } : {}),
       searchAttributes: await this.searchAttributesRegistered().catch(() => false),
     };
     await this.client.workflow.start('orchestratorWorkflow', {

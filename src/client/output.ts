@@ -2,7 +2,9 @@
 import path from 'node:path';
 import { assembleOutput } from '../activities/artifacts/assemble';
 import { FsArtifactStore } from '../activities/artifacts/fs-store';
+import { recordChunkReader } from '../activities/records';
 import type { MaestroConfig } from '../config';
+import { restoreRecords } from '../shared/run-records';
 import type { RunResult } from '../shared/types';
 import { artifactRoot } from '../workers/activity-deps';
 
@@ -13,6 +15,9 @@ export async function assembleRunOutput(
   out?: string,
 ): Promise<{ outDir: string; files: string[] }> {
   const outDir = path.resolve(out ?? path.join(config.home, 'output', result.runId));
-  const files = await assembleOutput(new FsArtifactStore(artifactRoot(config.home)), result.manifest, outDir);
+  const store = new FsArtifactStore(artifactRoot(config.home));
+  // A large run keeps its manifest in the store (see shared/run-records.ts).
+  const { manifest } = await restoreRecords(result, recordChunkReader(store));
+  const files = await assembleOutput(store, manifest, outDir);
   return { outDir, files };
 }

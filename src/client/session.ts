@@ -56,6 +56,7 @@ export async function withSession<T>(
       const api = new MaestroClient(client, runConfig.temporal.taskQueue, {
         roles: runRoles(runConfig),
         bossModel: runConfig.boss.model,
+        llmTimeoutMs: runConfig.llm.timeoutMs,
       });
       return await body({ config: runConfig, runtime, api, log, interrupted: interruptedPromise });
     } finally {

@@ -31,6 +31,13 @@ export const FailureType = {
   NothingProduced: 'MaestroNothingProduced',
   /** An artifact referenced by a run is missing or corrupt in the artifact store. */
   ArtifactMissing: 'MaestroArtifactMissing',
+  /**
+   * An LLM activity used every call the run's budget permits granted it and stopped before the
+   * next one; the ticket books what it spent and asks the run for more (never retried as is).
+   */
+  PermitsUsedUp: 'MaestroPermitsUsedUp',
+  /** No worker took a role's work from the role's own task queue in time (schedule-to-start). */
+  RoleQueueUnpolled: 'MaestroRoleQueueUnpolled',
 } as const;
 
 /** Union of the failure type strings. */
@@ -46,4 +53,5 @@ export const NON_RETRYABLE_FAILURES: string[] = [
   FailureType.GateTimedOut,
   FailureType.Aborted,
   FailureType.BudgetStopped,
+  FailureType.PermitsUsedUp,
 ];

@@ -5,7 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { GateKind, GateView, RunStatus, TicketOutcome } from './types';
-import type { Usage } from './usage';
+import type { SpendGrant, SpendReport, SpendRequest } from './permits';
 
 /** The run's live state: phase, tickets, pending gates, cost, audit log. */
 export const statusQuery = defineQuery<RunStatus>('status');
@@ -74,15 +74,16 @@ export interface TicketProgress {
 export const ticketStatusQuery = defineQuery<TicketProgress>('status');
 
 /**
- * Internal protocol between a budgeted run and its ticket children: a child asks for a permit
- * before each LLM call and reports what the call cost, so the run can stop spending at its cap
- * with at most one call in flight beyond it.
+ * Internal protocol between a budgeted run and its ticket children (see shared/permits.ts): a
+ * child asks for permits (one per HTTP call to a model) before each LLM activity and reports
+ * what the activity cost when it ends, so the run can stop spending at its cap with at most one
+ * call beyond it. Handlers parse the payloads; the declared types are what well-behaved senders
+ * send.
  */
-export const spendRequestSignal = defineSignal<[{ ticketId: string; seq: number }]>('maestro.spendRequest');
+export const spendRequestSignal = defineSignal<[SpendRequest]>('maestro.spendRequest');
 
-/** A child reports the usage of one finished LLM call. */
-export const spendReportSignal =
-  defineSignal<[{ ticketId: string; kind: 'work' | 'review'; usage: Usage }]>('maestro.spendReport');
+/** A child reports the usage of the calls one permit batch paid for. */
+export const spendReportSignal = defineSignal<[SpendReport]>('maestro.spendReport');
 
-/** The run grants a child's permit number `seq` (sent to the child). */
-export const spendGrantSignal = defineSignal<[{ seq: number }]>('maestro.spendGrant');
+/** The run grants a child's permit batch `seq` (sent to the child). */
+export const spendGrantSignal = defineSignal<[SpendGrant]>('maestro.spendGrant');

@@ -4,6 +4,7 @@
  */
 import type { FinalReport, Plan, Ticket } from './schemas';
 import type { Usage } from './usage';
+import type { RunRecords } from './run-records';
 
 /** A file in the artifact store, addressed by content hash. */
 export interface ArtifactRef {
@@ -66,6 +67,8 @@ export interface LlmCallRecord {
   repaired: boolean;
   /** Failure type when the call got no usable answer (rate limit, 5xx, timeout, bad output...). */
   error?: string;
+  /** True when the tokens are an estimate: the call timed out and the provider sent no usage. */
+  estimated?: boolean;
   /** Task queue of the activity that made the call (shows per-role routing). */
   taskQueue?: string;
   /** Identity of the worker process (`pid@host`) that made the call. */
@@ -128,6 +131,16 @@ export interface RunInput {
   bossModel?: string;
   /** Whether Maestro's search attributes are registered, so the run may upsert them. */
   searchAttributes?: boolean;
+  /**
+   * Timeout of one HTTP call to a model (MAESTRO_LLM_TIMEOUT_MS where the run was started); the
+   * activities' start-to-close and schedule-to-close derive from it (shared/llm-timeouts.ts).
+   */
+  llmTimeoutMs?: number;
+  /**
+   * How long a role's work may wait on the role's own task queue for a worker before the ticket
+   * fails with the reason (default 5 minutes); roles without their own queue never time out.
+   */
+  queueWaitMs?: number;
 }
 
 /** Input of one ticket child workflow. */
@@ -146,6 +159,10 @@ export interface TicketInput {
   budget?: Budget;
   /** When the run has a budget, the child asks the run for permission before each LLM call. */
   budgetPermits?: boolean;
+  /** The run's HTTP timeout of one LLM call (see RunInput). */
+  llmTimeoutMs?: number;
+  /** The run's wait for a worker on the role's own queue (see RunInput). */
+  queueWaitMs?: number;
 }
 
 /** How a ticket child ended. */
@@ -225,6 +242,10 @@ export interface AuditEntry {
   comment?: string;
   /** For ignored input: why it was ignored. */
   error?: string;
+  /** For ignored input: how many more identical messages came after this one (see audit-limit.ts). */
+  repeats?: number;
+  /** For ignored input: when the last repeat came. */
+  lastAt?: string;
 }
 
 /** Answer of the `status` query; the `maestro status --json` contract builds on it. */
@@ -265,4 +286,9 @@ export interface RunResult {
   tickets: TicketView[];
   manifest: ManifestEntry[];
   cost: CostView;
+  /**
+   * Set when the plan, manifest and call records were too large to return inline: they are in
+   * the artifact store (these references) and empty here; `restoreRecords` brings them back.
+   */
+  records?: RunRecords;
 }

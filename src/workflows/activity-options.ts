@@ -1,27 +1,54 @@
 /**
- * Named activity option profiles. LLM calls can take minutes, so they heartbeat and get a long
- * start-to-close timeout; retries are Temporal's (the openai client makes one attempt) and stop
+ * Named activity option profiles. LLM calls can take minutes, so they heartbeat and get timeouts
+ * derived from the HTTP timeout of one call; retries are Temporal's (the openai client makes one attempt) and stop
  * at once for failures that retrying cannot fix. A role may bring its own queue and retries.
  */
 import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import { NON_RETRYABLE_FAILURES } from '../shared/errors';
+import { activityTimeoutMs, attemptTimeoutMs, DEFAULT_LLM_TIMEOUT_MS } from '../shared/llm-timeouts';
 import type { RoleInfo } from '../shared/types';
 
+/** Retries of LLM activities unless a role brings its own (Temporal's retries; the client makes one attempt). */
+const LLM_RETRY: RetryPolicy = {
+  initialInterval: 2_000,
+  backoffCoefficient: 2,
+  maximumInterval: 60_000,
+  maximumAttempts: 5,
+  nonRetryableErrorTypes: NON_RETRYABLE_FAILURES,
+};
+
 /**
- * Options for every LLM-calling activity. Activities heartbeat every second and workers flush
- * heartbeats at least every 2 s (`maxHeartbeatThrottleInterval`), so a cancelled run aborts its
- * HTTP requests within seconds and a dead worker's call is retried elsewhere after 15 s.
+ * Start-to-close and schedule-to-close of an LLM activity, derived from the HTTP timeout of one
+ * call (see shared/llm-timeouts.ts) and the activity's retry policy.
+ */
+export function llmTimeouts(
+  callTimeoutMs: number | undefined,
+  retry: RetryPolicy = LLM_RETRY,
+): Pick<ActivityOptions, 'startToCloseTimeout' | 'scheduleToCloseTimeout'> {
+  const call = callTimeoutMs ?? DEFAULT_LLM_TIMEOUT_MS;
+  const ms = (d: RetryPolicy['initialInterval']) => (typeof d === 'number' ? d : undefined);
+  return {
+    startToCloseTimeout: attemptTimeoutMs(call),
+    scheduleToCloseTimeout: activityTimeoutMs(call, {
+      maximumAttempts: retry.maximumAttempts,
+      initialIntervalMs: ms(retry.initialInterval),
+      backoffCoefficient: retry.backoffCoefficient,
+      maximumIntervalMs: ms(retry.maximumInterval),
+    }),
+  };
+}
+
+/**
+ * Options for every LLM-calling activity (timeouts for the default HTTP timeout; a run with its
+ * own `llmTimeoutMs` overrides them per call with `llmTimeouts`). Activities heartbeat every
+ * second and workers flush heartbeats at least every 2 s (`maxHeartbeatThrottleInterval`), so a
+ * cancelled run aborts its HTTP requests within seconds and a dead worker's call is retried
+ * elsewhere after 15 s.
  */
 export const LLM_ACTIVITY: ActivityOptions = {
-  startToCloseTimeout: '10 minutes',
+  ...llmTimeouts(DEFAULT_LLM_TIMEOUT_MS),
   heartbeatTimeout: '15 seconds',
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 5,
-    nonRetryableErrorTypes: NON_RETRYABLE_FAILURES,
-  },
+  retry: LLM_RETRY,
 };
 
 /** The retry policy of a role: its settings over the LLM defaults, non-retryable types kept. */

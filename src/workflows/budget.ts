@@ -1,42 +1,104 @@
 /**
- * Permits for LLM calls of a budgeted run. Children ask before each call and report after it;
- * the run grants a permit only while the projected spend (spent + calls in flight, each as
- * expensive as the dearest call so far) stays under the cap, and always when nothing is in
- * flight and the cap is not yet reached. So spending passes the cap by at most one call.
+ * Permits for LLM calls of a budgeted run; one permit is one HTTP call to a model. A child asks
+ * for the calls its next activity may make; the run grants as many as fit under the cap, each
+ * counted as expensive as the dearest call so far (spent + open permits × dearest < cap), and
+ * one when no permit is open and the cap is not yet reached. The activity makes no call beyond
+ * its grant (see activities/permits.ts), so spending passes the cap by at most one call, also
+ * when calls are retried after 429s and 5xx or repaired.
+ *
+ * Payloads are parsed (shared/permits.ts); what does not fit, or does not answer an open request
+ * or grant, is audited and ignored. Nothing here throws.
  */
-import { getExternalWorkflowHandle } from '@temporalio/workflow';
+import { ApplicationFailure, getExternalWorkflowHandle } from '@temporalio/workflow';
+import { FailureType } from '../shared/errors';
 import { spendGrantSignal } from '../shared/messages';
-import type { Usage } from '../shared/usage';
+import { SpendReport, SpendRequest } from '../shared/permits';
+import { zodProblem } from './gate-payloads';
 import type { RunState } from './run-state';
 
-interface Request {
+interface Batch {
   ticketId: string;
   childId: string;
   seq: number;
+  /** Calls asked for (1 for children recorded before per-call permits). */
+  want: number;
+  /** Calls granted; 0 while queued. */
+  calls: number;
+}
+
+/** Calls a Boss activity of the run may need: five attempts of a call and a repair. */
+export const BOSS_CALLS = 10;
+
+/** The activity input field of a call allowance, when there is one. */
+export function callPermitsField(callPermits: number | undefined): { callPermits?: number } {
+  return callPermits !== undefined ? { callPermits } : {};
+}
+
+/** Whether an activity stopped because it used every call its permits allowed. */
+export function isPermitsUsedUp(err: Error): boolean {
+  return err instanceof ApplicationFailure && err.type === FailureType.PermitsUsedUp;
 }
 
 /** Grants and books LLM-call permits of one run. */
 export class BudgetController {
-  private readonly queue: Request[] = [];
-  private readonly inFlight = new Map<string, number>();
+  private readonly queue: Batch[] = [];
+  /** Granted batches whose activity has not reported yet, per ticket. */
+  private readonly open = new Map<string, Batch[]>();
+  private readonly lastSeq = new Map<string, number>();
   private stopped = false;
 
+  /**
+   * `perCall` is false for runs recorded before per-call permits: a grant then covers one
+   * activity, an unknown dearest call counts as free, and grants go out as they did then.
+   */
   constructor(
     private readonly state: RunState,
     private readonly childIdOf: (ticketId: string) => string,
+    private readonly perCall: boolean,
   ) {}
 
-  /** A child asked for permit `seq`. */
-  request(ticketId: string, seq: number): void {
-    this.queue.push({ ticketId, childId: this.childIdOf(ticketId), seq });
+  /** A child asked for a permit batch (raw signal payload). */
+  request(raw: unknown): void {
+    const parsed = SpendRequest.safeParse(raw);
+    if (!parsed.success) return this.ignore('spendRequest', `invalid payload: ${zodProblem(parsed.error)}`);
+    const { ticketId, seq, calls } = parsed.data;
+    const problem = this.unknownTicket(ticketId);
+    if (problem) return this.ignore('spendRequest', problem, ticketId);
+    if (seq <= (this.lastSeq.get(ticketId) ?? 0))
+      return this.ignore('spendRequest', `permit ${seq} of ${ticketId} was already asked for`, ticketId);
+    this.lastSeq.set(ticketId, seq);
+    const want = this.perCall ? (calls ?? 1) : 1; // before per-call permits, a grant was one activity
+    this.queue.push({ ticketId, childId: this.childIdOf(ticketId), seq, want, calls: 0 });
     this.pump();
   }
 
-  /** A child finished a call: book it and maybe let the next one go. */
-  report(ticketId: string, kind: 'work' | 'review', usage: Usage): void {
+  /** A child's activity ended: book what its calls cost and free the rest of its grant. */
+  report(raw: unknown): void {
+    const parsed = SpendReport.safeParse(raw);
+    if (!parsed.success) return this.ignore('spendReport', `invalid payload: ${zodProblem(parsed.error)}`);
+    const { ticketId, kind, usage, seq } = parsed.data;
+    const problem = this.unknownTicket(ticketId);
+    if (problem) return this.ignore('spendReport', problem, ticketId);
+    const batches = this.open.get(ticketId) ?? [];
+    const i = seq === undefined ? 0 : batches.findIndex((b) => b.seq === seq);
+    if (!batches[i])
+      return this.ignore(
+        'spendReport',
+        `${ticketId} holds no granted permit${seq ? ` ${seq}` : ''} to report on`,
+        ticketId,
+      );
+    batches.splice(i, 1);
     this.state.spendReported(ticketId, kind, usage);
-    this.inFlight.set(ticketId, Math.max(0, (this.inFlight.get(ticketId) ?? 1) - 1));
     this.pump();
+  }
+
+  /**
+   * Calls the run's own next Boss activity (plan, final report) may make: as many as fit under the
+   * cap, at least one (the caller checked the cap first); undefined without per-call permits.
+   */
+  allowance(want: number): number | undefined {
+    if (!this.perCall || !this.state.budget) return undefined;
+    return Math.max(1, this.grantable(want));
   }
 
   /** Whether some child waits for a permit. */
@@ -46,7 +108,8 @@ export class BudgetController {
 
   /** A child ended: forget its requests and permits. */
   forget(ticketId: string): void {
-    this.inFlight.delete(ticketId);
+    this.open.delete(ticketId);
+    this.lastSeq.delete(ticketId);
     for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]!.ticketId === ticketId) this.queue.splice(i, 1);
   }
 
@@ -59,29 +122,61 @@ export class BudgetController {
   /** Grants queued permits while the cap allows; call after anything that changes spending. */
   pump(): void {
     let granted = false;
-    while (this.queue.length > 0 && this.mayGrant()) {
+    for (let b = this.queue[0]; b; b = this.queue[0]) {
+      const calls = this.grantable(b.want);
+      if (calls === 0) break;
       granted = true;
-      const r = this.queue.shift()!;
-      this.inFlight.set(r.ticketId, (this.inFlight.get(r.ticketId) ?? 0) + 1);
-      getExternalWorkflowHandle(r.childId)
-        .signal(spendGrantSignal, { seq: r.seq })
-        .catch(() => this.forget(r.ticketId)); // the child already ended
+      this.queue.shift();
+      b.calls = calls;
+      const open = this.open.get(b.ticketId) ?? [];
+      open.push(b);
+      this.open.set(b.ticketId, open);
+      getExternalWorkflowHandle(b.childId)
+        .signal(spendGrantSignal, this.perCall ? { seq: b.seq, calls } : { seq: b.seq })
+        .catch(() => this.forget(b.ticketId)); // the child already ended
     }
     // A waiting child changes what the scheduler decides (a budget gate may be due) even when
     // nothing was granted; a grant changes nothing the scheduler reads.
     if (!granted) this.state.version++;
   }
 
-  private mayGrant(): boolean {
-    if (this.stopped || this.state.overBudget()) return false;
+  /** Calls that may be granted now to a request for `want`: 0 to make it wait. */
+  private grantable(want: number): number {
+    if (this.stopped || this.state.overBudget()) return 0;
     const budget = this.state.budget;
-    if (!budget) return true;
-    const flying = [...this.inFlight.values()].reduce((a, b) => a + b, 0);
-    if (flying === 0) return true;
+    if (!budget) return want;
+    const openCalls = [...this.open.values()].flat().reduce((n, b) => n + b.calls, 0);
     const cost = this.state.cost();
     const dearest = this.state.dearestCall;
-    const okUsd = budget.usd === undefined || cost.usd + (flying + 1) * dearest.usd < budget.usd;
-    const okTokens = budget.tokens === undefined || cost.tokens + (flying + 1) * dearest.tokens < budget.tokens;
-    return okUsd && okTokens;
+    // Calls k with spent + (open + k) × dearest < cap, per limit the run has.
+    let room = want;
+    for (const [cap, spent, each] of [
+      [budget.usd, cost.usd, dearest.usd],
+      [budget.tokens, cost.tokens, dearest.tokens],
+    ] as const) {
+      if (cap === undefined || each <= 0) continue;
+      room = Math.min(room, Math.ceil((cap - spent) / each - openCalls) - 1);
+    }
+    // Before any call was measured, one call at a time: its price is unknown.
+    const unmeasured = this.perCall && dearest.usd <= 0 && dearest.tokens <= 0;
+    if (openCalls === 0) return unmeasured ? 1 : Math.max(1, room);
+    return unmeasured ? 0 : Math.max(0, room);
+  }
+
+  private unknownTicket(ticketId: string): string | undefined {
+    const known = this.state.ticketIds();
+    return known.includes(ticketId)
+      ? undefined
+      : `unknown ticket ${ticketId}; this run's tickets are ${known.join(', ') || '(none yet)'}`;
+  }
+
+  private ignore(signal: string, error: string, ticketId?: string): void {
+    this.state.book.log({
+      by: 'unknown sender',
+      action: `ignored-${signal}`,
+      ...(ticketId ? { ticketId } : {}),
+      error,
+    });
+    this.state.version++;
   }
 }

@@ -12,6 +12,7 @@ import { badInput } from './gate-payloads';
 import { timeoutDecision } from './gate-timeouts';
 import { keepsGatePromises } from './patches';
 import type { AuditEntry, GateKind, GateTimeoutPolicy, GateView } from '../shared/types';
+import { foldIgnored } from './audit-limit';
 
 /** Decisions each gate kind accepts. */
 const ALLOWED: Record<GateKind, readonly Decision[]> = {
@@ -213,6 +214,7 @@ export class GateBook {
       AuditEntry,
       'at'
     >;
+    if (foldIgnored(this.audit, clean, this.now())) return;
     this.audit.push({ at: this.now(), ...clean });
   }
 }

@@ -150,7 +150,8 @@ export function installHandlers(state: RunState, budget: BudgetController, publi
     publish();
   });
 
-  setHandler(spendRequestSignal, ({ ticketId, seq }) => budget.request(ticketId, seq));
+  // Internal permit protocol: the controller parses, audits and ignores what does not fit.
+  setHandler(spendRequestSignal, (raw: unknown) => budget.request(raw));
   // Spending moves `state.version`; the scheduler loop publishes, so these handlers need not.
-  setHandler(spendReportSignal, ({ ticketId, kind, usage }) => budget.report(ticketId, kind, usage));
+  setHandler(spendReportSignal, (raw: unknown) => budget.report(raw));
 }

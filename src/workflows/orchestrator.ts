@@ -10,6 +10,7 @@ import {
   ApplicationFailure,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
@@ -20,18 +21,22 @@ import { DEFAULT_LIMITS, SEARCH_ATTRIBUTES, ticketWorkflowId } from '../shared/c
 import { FailureType } from '../shared/errors';
 import type { FinalReport, Plan } from '../shared/schemas';
 import type { RunInput, RunPhase, RunResult } from '../shared/types';
-import { LLM_ACTIVITY } from './activity-options';
-import { BudgetController } from './budget';
+import { LLM_ACTIVITY, llmTimeouts } from './activity-options';
+import { BOSS_CALLS, BudgetController, callPermitsField, isPermitsUsedUp } from './budget';
 import { failedCalls, rootCause } from './failures';
 import { awaitGate } from './gates';
 import { installHandlers } from './handlers';
 import { planWithApproval } from './planning';
 import { keepsGatePromises } from './patches';
+import { offloadLargeParts } from './records';
 import { gatePolicy } from './policies';
 import { BOSS_ROLE, RunState } from './run-state';
 import { executeTickets } from './scheduler';
 
 const boss = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
+
+/** Patch id: budget permits are granted per HTTP call (counts), not per activity. */
+const PER_CALL_PERMITS = 'maestro-per-call-permits';
 
 const PHASE_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.phase, 'KEYWORD');
 const COST_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.costUsd, 'DOUBLE');
@@ -47,7 +52,12 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
   };
   const runId = workflowInfo().workflowId;
   const state = new RunState(runId, input, () => new Date().toISOString());
-  const budget = new BudgetController(state, (ticketId) => ticketWorkflowId(runId, ticketId));
+  // Runs recorded before a permit meant one HTTP call keep granting as they did then.
+  const budget = new BudgetController(
+    state,
+    (ticketId) => ticketWorkflowId(runId, ticketId),
+    patched(PER_CALL_PERMITS),
+  );
   let lastPhase: RunPhase | undefined;
   const publish = () => {
     setCurrentDetails(state.details());
@@ -59,6 +69,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
       ]);
     }
   };
+  state.bossCallPermits = () => budget.allowance(BOSS_CALLS);
   installHandlers(state, budget, publish);
   if (input.searchAttributes) {
     upsertSearchAttributes([
@@ -122,7 +133,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
 
     state.phase = 'finalizing';
     publish();
-    let report = await writeReport(state, plan);
+    let report = await writeReport(state, plan, budgetGate);
     if (input.finalApproval === 'manual') {
       for (let round = 1; ; round++) {
         const policy = gatePolicy(input, 'final');
@@ -135,6 +146,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
         report = await writeReport(
           state,
           plan,
+          budgetGate,
           `A person (${d.by}) rejected the report: ${d.comment ?? 'no reason given'}`,
         );
       }
@@ -159,21 +171,30 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
  * The Boss's final report. When the Boss cannot write it (even after retries), the run still
  * ends with its work: a plain report made from the tickets, and the reason in the audit log.
  */
-async function writeReport(state: RunState, plan: Plan, feedback?: string): Promise<FinalReport> {
-  try {
-    return await bossReport(state, plan, feedback);
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    const cause = rootCause(err);
-    state.chargeFailedCalls(failedCalls(cause));
-    const problem = cause.message;
-    state.book.log({ by: 'maestro', action: 'report-fallback', error: problem });
-    const tickets = state.ticketViews();
-    return {
-      headline: `${tickets.filter((t) => t.state === 'accepted').length} of ${tickets.length} tickets accepted (report written without the Boss)`,
-      summary: `The Boss could not write the final report (${problem}). Tickets:\n${tickets.map((t) => `- ${t.id} ${t.title}: ${t.state}${t.summary ? ` — ${t.summary}` : ''}`).join('\n')}`,
-      followUps: tickets.filter((t) => t.state !== 'accepted').map((t) => `${t.id} ${t.title}: ${t.state}`),
-    };
+async function writeReport(
+  state: RunState,
+  plan: Plan,
+  budgetGate: () => Promise<boolean>,
+  feedback?: string,
+): Promise<FinalReport> {
+  for (let restarts = 0; ; restarts++) {
+    try {
+      return await bossReport(state, plan, feedback);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const cause = rootCause(err);
+      state.chargeFailedCalls(failedCalls(cause));
+      // The budget's permits ran out before the report was done: past the budget gate, ask again.
+      if (isPermitsUsedUp(cause) && restarts < BOSS_CALLS && (await budgetGate())) continue;
+      const problem = cause.message;
+      state.book.log({ by: 'maestro', action: 'report-fallback', error: problem });
+      const tickets = state.ticketViews();
+      return {
+        headline: `${tickets.filter((t) => t.state === 'accepted').length} of ${tickets.length} tickets accepted (report written without the Boss)`,
+        summary: `The Boss could not write the final report (${problem}). Tickets:\n${tickets.map((t) => `- ${t.id} ${t.title}: ${t.state}${t.summary ? ` — ${t.summary}` : ''}`).join('\n')}`,
+        followUps: tickets.filter((t) => t.state !== 'accepted').map((t) => `${t.id} ${t.title}: ${t.state}`),
+      };
+    }
   }
 }
 
@@ -181,6 +202,7 @@ async function bossReport(state: RunState, plan: Plan, feedback?: string): Promi
   const final = await boss.finalizeRun.executeWithOptions(
     {
       summary: `boss final report${feedback ? ' (revision)' : ''}${state.input.bossModel ? ` (${state.input.bossModel})` : ''}`,
+      ...llmTimeouts(state.input.llmTimeoutMs),
     },
     [
       {
@@ -192,6 +214,7 @@ async function bossReport(state: RunState, plan: Plan, feedback?: string): Promi
           .map((t) => ({ id: t.id, role: t.role, title: t.title, state: t.state, summary: t.summary })),
         files: state.files().map((f) => f.path),
         ...(feedback ? { feedback } : {}),
+        ...callPermitsField(state.bossCallPermits()),
       },
     ],
   );
@@ -209,7 +232,7 @@ async function finish(
   state.phase = status === 'stopped' ? 'stopped' : 'completed';
   publish();
   await condition(allHandlersFinished);
-  return state.result(report, status);
+  return await offloadLargeParts(state.result(report, status));
 }
 
 /**

@@ -9,7 +9,8 @@ import { DEFAULT_LIMITS } from '../shared/constants';
 import { FailureType } from '../shared/errors';
 import { validatePlan } from '../shared/plan-graph';
 import type { Plan } from '../shared/schemas';
-import { LLM_ACTIVITY } from './activity-options';
+import { LLM_ACTIVITY, llmTimeouts } from './activity-options';
+import { BOSS_CALLS, callPermitsField, isPermitsUsedUp } from './budget';
 import { failedCalls, isBadOutput, isConfigError, rootCause } from './failures';
 import { awaitGate } from './gates';
 import { keepsGatePromises } from './patches';
@@ -73,6 +74,7 @@ async function validPlan(
   const roles = state.input.roles;
   const attempts = maxReplans + 1;
   let problems: string[] | undefined = humanFeedback ? [humanFeedback] : undefined;
+  let permitRestarts = 0;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     if (!(await budgetOk())) {
       throw ApplicationFailure.create({
@@ -87,6 +89,7 @@ async function validPlan(
       res = await boss.planGoal.executeWithOptions(
         {
           summary: `boss plan attempt ${state.planAttempts}${state.input.bossModel ? ` (${state.input.bossModel})` : ''}`,
+          ...llmTimeouts(state.input.llmTimeoutMs),
         },
         [
           {
@@ -96,6 +99,7 @@ async function validPlan(
             maxTickets: DEFAULT_LIMITS.maxTickets,
             problems,
             attempt: state.planAttempts,
+            ...callPermitsField(state.bossCallPermits()),
           },
         ],
       );
@@ -104,6 +108,12 @@ async function validPlan(
       const cause = rootCause(err);
       state.chargeFailedCalls(failedCalls(cause));
       if (isCancellation(err) || isConfigError(cause)) throw err;
+      // The budget's permits ran out before the plan was done: past the budget check, ask again.
+      if (isPermitsUsedUp(cause) && permitRestarts++ < BOSS_CALLS) {
+        state.planAttempts--;
+        attempt--;
+        continue;
+      }
       if (!keepsGatePromises()) {
         // Histories recorded before planning failures were bounded: ask, and do not count it.
         await askToRetryPlanning(state, cause.message, publish);

@@ -36,6 +36,11 @@ export class RunState {
   readonly book: GateBook;
   /** The run's cap; raised by `raiseBudget` or a budget-gate approval. */
   budget?: Budget;
+  /**
+   * HTTP calls the next Boss activity of the run may make under the budget (undefined: no
+   * limit); the orchestrator sets it from its budget controller.
+   */
+  bossCallPermits: () => number | undefined = () => undefined;
   private readonly tickets = new Map<string, TicketView>();
   private readonly outputs = new Map<string, TicketOutput>();
   private readonly manifest: ManifestEntry[] = [];

@@ -80,6 +80,8 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
               ...(initialFeedback ? { initialFeedback } : {}),
               ...(state.input.ticketBudget ? { budget: state.input.ticketBudget } : {}),
               ...(ctx.budgeted ? { budgetPermits: true } : {}),
+              ...(state.input.llmTimeoutMs ? { llmTimeoutMs: state.input.llmTimeoutMs } : {}),
+              ...(state.input.queueWaitMs ? { queueWaitMs: state.input.queueWaitMs } : {}),
             },
           ],
         }),

@@ -1,22 +1,61 @@
 /**
  * Spending control inside a ticket child: its own budget (escalate before a call once it is
- * used up) and, in a budgeted run, a permit from the run before every LLM call.
+ * used up) and, in a budgeted run, the run's permits (see budget.ts): before each LLM activity
+ * the child asks for the calls the activity may make, passes the grant to the activity, and
+ * reports what the activity cost when it ends. When the grant runs out before the activity is
+ * done (near the cap, or after retries and repairs), the activity stops before its next call;
+ * the child reports, asks again and resumes with the retry attempts that are left.
  */
-import { condition, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  condition,
+  getExternalWorkflowHandle,
+  log,
+  setHandler,
+  workflowInfo,
+  type RetryPolicy,
+} from '@temporalio/workflow';
+import { FailureType } from '../shared/errors';
+import { CALLS_PER_ATTEMPT } from '../shared/llm-timeouts';
 import { spendGrantSignal, spendReportSignal, spendRequestSignal } from '../shared/messages';
-import type { TicketInput } from '../shared/types';
-import { addUsage, emptyUsage, totalTokens, type Usage } from '../shared/usage';
+import { MAX_PERMITS_PER_REQUEST, SpendGrant } from '../shared/permits';
+import type { LlmCallRecord, TicketInput } from '../shared/types';
+import { addUsage, emptyUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
+import { isPermitsUsedUp } from './budget';
+import { failedCalls, rootCause } from './failures';
+
+/** What an LLM activity returns that spending control reads. */
+interface Spent {
+  usage: Usage;
+  calls?: LlmCallRecord[];
+}
+
+/** How a permitted activity is started: its call allowance and, when resuming, the retries left. */
+export interface PermitOptions {
+  /** HTTP calls the activity may make (absent: no limit, the run has no budget). */
+  callPermits?: number;
+  /** The retry policy with the attempts that are left, when resuming after a used-up grant. */
+  retry?: RetryPolicy;
+}
 
 /** Tracks and gates one child's LLM spending. */
 export class TicketSpending {
   private spent: Usage = emptyUsage();
-  private granted = 0;
+  /** Grants received, by batch number: calls granted (undefined: the whole activity). */
+  private readonly grants = new Map<number, number | undefined>();
   private requested = 0;
 
   constructor(private readonly input: TicketInput) {
     if (input.budgetPermits) {
-      setHandler(spendGrantSignal, ({ seq }) => {
-        this.granted = Math.max(this.granted, seq);
+      setHandler(spendGrantSignal, (raw) => {
+        const parsed = SpendGrant.safeParse(raw);
+        // Only the batch this child waits for: a forged grant for a later one must not
+        // pre-approve calls the run has not allowed.
+        if (!parsed.success || parsed.data.seq !== this.requested) {
+          log.warn('ignored a budget grant that does not answer the pending request', { grant: raw });
+          return;
+        }
+        this.grants.set(parsed.data.seq, parsed.data.calls);
       });
     }
   }
@@ -31,25 +70,83 @@ export class TicketSpending {
     );
   }
 
-  /** Waits for the run's permit to make one LLM call (no-op when the run has no budget). */
-  async permit(): Promise<void> {
-    if (!this.input.budgetPermits) return;
-    const seq = ++this.requested;
-    await this.parent().signal(spendRequestSignal, { ticketId: this.input.ticket.id, seq });
-    await condition(() => this.granted >= seq);
+  /**
+   * Runs one LLM activity under the run's permits and books what it cost (every call, also of
+   * executions that stopped at their grant). `policy` is the activity's retry policy; `start`
+   * starts the activity with the options given.
+   */
+  async run<T extends Spent>(
+    kind: 'work' | 'review',
+    policy: RetryPolicy,
+    start: (opts: PermitOptions) => Promise<T>,
+  ): Promise<T> {
+    const maxAttempts = policy.maximumAttempts ?? 0; // 0: unlimited
+    const want = Math.min(MAX_PERMITS_PER_REQUEST, maxAttempts > 0 ? maxAttempts * CALLS_PER_ATTEMPT : 10);
+    const earlier: LlmCallRecord[] = [];
+    let attemptsUsed = 0;
+    for (;;) {
+      const seq = await this.permit(want);
+      // A repair cut off in the last attempt still gets one fresh attempt.
+      const left = maxAttempts > 0 ? Math.max(1, maxAttempts - attemptsUsed) : 0;
+      const opts: PermitOptions = {
+        ...(seq !== undefined && this.grants.get(seq) !== undefined ? { callPermits: this.grants.get(seq) } : {}),
+        ...(attemptsUsed > 0 ? { retry: { ...policy, maximumAttempts: left } } : {}),
+      };
+      let res: T;
+      try {
+        res = await start(opts);
+      } catch (err) {
+        const cause = rootCause(err);
+        if (!isPermitsUsedUp(cause)) throw err;
+        // The grant ran out before the activity was done: book its calls, then ask again.
+        // Every execution makes at least one call (a grant is at least one), so this terminates.
+        const calls = failedCalls(cause);
+        attemptsUsed += Math.max(1, ...calls.map((c) => c.attempt));
+        if (maxAttempts > 0 && attemptsUsed > maxAttempts) throw err; // the run books its calls
+        earlier.push(...calls);
+        await this.report(
+          kind,
+          calls.reduce((u, c) => addUsage(u, usageOfRecord(c)), emptyUsage()),
+          seq,
+        );
+        continue;
+      }
+      await this.report(kind, res.usage, seq);
+      if (earlier.length === 0) return res;
+      return {
+        ...res,
+        usage: earlier.reduce((u, c) => addUsage(u, usageOfRecord(c)), res.usage),
+        calls: [...earlier, ...(res.calls ?? [])],
+      };
+    }
   }
 
-  /** Books a finished call and tells the run about it. */
-  async report(kind: 'work' | 'review', usage: Usage): Promise<void> {
+  /** Waits for the run's permit batch of `want` calls; its number (undefined: no budget). */
+  private async permit(want: number): Promise<number | undefined> {
+    if (!this.input.budgetPermits) return undefined;
+    const seq = ++this.requested;
+    await this.parent().signal(spendRequestSignal, { ticketId: this.input.ticket.id, seq, calls: want });
+    await condition(() => this.grants.has(seq));
+    return seq;
+  }
+
+  /** Books finished calls and tells the run about them. */
+  private async report(kind: 'work' | 'review', usage: Usage, seq: number | undefined): Promise<void> {
     this.spent = addUsage(this.spent, usage);
-    if (this.input.budgetPermits) {
-      await this.parent().signal(spendReportSignal, { ticketId: this.input.ticket.id, kind, usage });
+    if (seq !== undefined) {
+      await this.parent().signal(spendReportSignal, { ticketId: this.input.ticket.id, kind, usage, seq });
     }
   }
 
   private parent() {
     const parent = workflowInfo().parent;
-    if (!parent) throw new Error('budget permits need a parent run');
+    if (!parent) {
+      throw ApplicationFailure.create({
+        type: FailureType.BadInput,
+        message: 'budget permits need a parent run: start ticketWorkflow with budgetPermits only from a run',
+        nonRetryable: true,
+      });
+    }
     return getExternalWorkflowHandle(parent.workflowId, parent.runId);
   }
 }

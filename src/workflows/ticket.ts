@@ -9,7 +9,9 @@ import type { MaestroActivities } from '../activities';
 import { ticketStatusQuery, type TicketProgress } from '../shared/messages';
 import type { LlmCallRecord, TicketInput, TicketOutcome } from '../shared/types';
 import { addUsage, emptyUsage } from '../shared/usage';
-import { LLM_ACTIVITY, roleActivityOptions } from './activity-options';
+import { LLM_ACTIVITY, llmTimeouts, roleActivityOptions, roleRetryPolicy } from './activity-options';
+import { callPermitsField } from './budget';
+import { queueWaitOption, unpolledQueueFailure } from './role-queue';
 import { TicketSpending } from './ticket-spending';
 
 const { performTicket, reviewTicket } = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
@@ -25,8 +27,8 @@ function modelLabel(model: string | undefined): string {
 
 /**
  * Executes and reviews one ticket, bounded by `maxRevisions` and by its budget (checked before
- * every call, so it is passed by at most one call). In a budgeted run every call waits for the
- * run's permit (see budget.ts).
+ * every call, so it is passed by at most one call). In a budgeted run every LLM activity waits
+ * for the run's permits and makes no more HTTP calls than granted (see ticket-spending.ts).
  */
 export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome> {
   const { ticket } = input;
@@ -41,6 +43,8 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
   setHandler(ticketStatusQuery, () => progress);
   const calls: LlmCallRecord[] = [];
   const workOptions = roleActivityOptions(input.role);
+  const workRetry = roleRetryPolicy(input.role);
+  const reviewRetry = roleRetryPolicy(undefined);
   const spending = new TicketSpending(input);
   const outOfBudget = (attempts: number): TicketOutcome => {
     progress.stage = 'done';
@@ -61,36 +65,60 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
     progress.attempt = attempt;
     progress.stage = 'working';
     if (spending.exhausted()) return outOfBudget(attempt - 1);
-    await spending.permit();
-    const work = await performTicket.executeWithOptions(
-      { summary: `${ticket.role} ${ticket.id} attempt ${attempt}${modelLabel(input.role?.model)}`, ...workOptions },
-      [{ runId: input.runId, ticket, dependencies: input.dependencies, feedback, attempt }],
-    );
+    const work = await spending
+      .run('work', workRetry, ({ callPermits, retry }) =>
+        performTicket.executeWithOptions(
+          {
+            summary: `${ticket.role} ${ticket.id} attempt ${attempt}${modelLabel(input.role?.model)}`,
+            ...workOptions,
+            ...llmTimeouts(input.llmTimeoutMs, workRetry),
+            ...queueWaitOption(input.role, input.queueWaitMs),
+            ...(retry ? { retry } : {}),
+          },
+          [
+            {
+              runId: input.runId,
+              ticket,
+              dependencies: input.dependencies,
+              feedback,
+              attempt,
+              ...callPermitsField(callPermits),
+            },
+          ],
+        ),
+      )
+      .catch((err: unknown) => {
+        throw unpolledQueueFailure(err, input.role, input.queueWaitMs) ?? err;
+      });
     progress.workUsage = addUsage(progress.workUsage, work.usage);
     // `calls` is absent in results recorded by older workers (replayed histories).
     calls.push(...(work.calls ?? []));
     last = { summary: work.summary, artifacts: work.artifacts };
-    await spending.report('work', work.usage);
     if (spending.exhausted()) return outOfBudget(attempt);
 
     progress.stage = 'reviewing';
-    await spending.permit();
-    const reviewed = await reviewTicket.executeWithOptions(
-      { summary: `review ${ticket.id} attempt ${attempt}${modelLabel(input.bossModel)}` },
-      [
+    const reviewed = await spending.run('review', reviewRetry, ({ callPermits, retry }) =>
+      reviewTicket.executeWithOptions(
         {
-          runId: input.runId,
-          ticket,
-          summary: work.summary,
-          artifacts: work.artifacts,
-          attempt,
-          revisionsLeft: maxAttempts - attempt,
+          summary: `review ${ticket.id} attempt ${attempt}${modelLabel(input.bossModel)}`,
+          ...llmTimeouts(input.llmTimeoutMs, reviewRetry),
+          ...(retry ? { retry } : {}),
         },
-      ],
+        [
+          {
+            runId: input.runId,
+            ticket,
+            summary: work.summary,
+            artifacts: work.artifacts,
+            attempt,
+            revisionsLeft: maxAttempts - attempt,
+            ...callPermitsField(callPermits),
+          },
+        ],
+      ),
     );
     const { review } = reviewed;
     progress.reviewUsage = addUsage(progress.reviewUsage, reviewed.usage);
-    await spending.report('review', reviewed.usage);
     calls.push(...(reviewed.calls ?? []));
     progress.reviews.push({ attempt, verdict: review.verdict, feedback: review.feedback });
     if (review.verdict === 'accept') {

@@ -11,9 +11,9 @@ import { StructuredLlm } from '../../src/activities/llm/structured';
 import { type FaultSpec, type SimRequestRecord } from '../../src/dev/sim-llm';
 import { SCHEMA_NAMES } from '../../src/shared/constants';
 import { FailureType } from '../../src/shared/errors';
-import type { Ticket } from '../../src/shared/schemas';
 import type { LlmCallRecord, RoleInfo, TicketInput, TicketOutcome } from '../../src/shared/types';
 import { testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
+import { WRITER_TICKET } from '../helpers/ticket-fixtures';
 
 /** HTTP timeout of the workers in this file: a hung request is cut off after it. */
 const HTTP_TIMEOUT_MS = 1500;
@@ -26,14 +26,7 @@ const role: RoleInfo = {
   retry: { initialIntervalMs: RETRY_MS, backoffCoefficient: 1, maximumAttempts: 4 },
 };
 
-const ticket: Ticket = {
-  id: 'T1',
-  role: 'writer',
-  title: 'Write the usage guide',
-  spec: 'Write a short usage guide for a command-line timer. Deliver `docs/usage.md`.',
-  acceptanceCriteria: ['docs/usage.md explains how to start and stop the timer'],
-  dependsOn: [],
-};
+const ticket = WRITER_TICKET;
 
 const harness = useSimAndTemporal({ port: 0 });
 let worker: Worker;

@@ -16,6 +16,7 @@ import type { Prompt } from '../roles/prompts';
 import { createOpenAiClient, endpointOf, keyVariableOf, type LlmSettings } from './client';
 import { classifyLlmError } from './errors';
 import { costOf, priceFor } from './pricing';
+import { callDeadline, markTimedOut, timedOutBill, timedOutCall, timeoutOr, wasTimedOut } from './timed-out';
 
 export type { LlmSettings } from './client';
 
@@ -42,6 +43,11 @@ export interface StructuredRequest<T extends z.ZodType> {
   signal?: AbortSignal;
   /** Who is calling (default: a 'work' call of role 'unknown', attempt 1). */
   meta?: CallMeta;
+  /**
+   * Runs before each HTTP call (the repair included): throwing stops before the call is made;
+   * a `timeoutMs` it returns bounds that call below the configured HTTP timeout.
+   */
+  beforeCall?: () => { timeoutMs?: number } | void;
   /** Told about each call as soon as it ends, so the caller can keep it even if a later one fails. */
   onCall?: (record: LlmCallRecord) => void;
 }
@@ -81,14 +87,19 @@ export class StructuredLlm {
     let lastProblem = '';
     for (let round = 0; round < 2; round++) {
       const repaired = round > 0;
+      const bound = req.beforeCall?.()?.timeoutMs;
+      const timeoutMs = bound !== undefined ? Math.min(bound, this.settings.timeoutMs) : this.settings.timeoutMs;
       const startedAt = new Date();
       const t0 = Date.now();
       let completion: OpenAI.ChatCompletion;
       try {
-        completion = await this.complete(req, messages);
+        completion = await this.complete(req, messages, timeoutMs);
       } catch (err) {
-        if (!(err instanceof CancelledFailure))
-          record({ ...noTokens(req.model, startedAt, Date.now() - t0, repaired), error: typeOf(err) });
+        if (!(err instanceof CancelledFailure)) {
+          // A timed-out call was still paid for: its prompt tokens, estimated.
+          const bill = wasTimedOut(err) ? timedOutBill(req.model, messages, this.settings.prices) : {};
+          record({ ...noTokens(req.model, startedAt, Date.now() - t0, repaired), ...bill, error: typeOf(err) });
+        }
         throw err;
       }
       const tokens = tokensOf(completion);
@@ -128,7 +139,12 @@ export class StructuredLlm {
     });
   }
 
-  private async complete(req: StructuredRequest<z.ZodType>, messages: OpenAI.ChatCompletionMessageParam[]) {
+  private async complete(
+    req: StructuredRequest<z.ZodType>,
+    messages: OpenAI.ChatCompletionMessageParam[],
+    timeoutMs: number,
+  ) {
+    const deadline = callDeadline(timeoutMs, req.signal);
     try {
       return await this.client.chat.completions.create(
         {
@@ -138,16 +154,21 @@ export class StructuredLlm {
           ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
           ...(req.maxTokens !== undefined ? { max_completion_tokens: req.maxTokens } : {}),
         },
-        { signal: req.signal },
+        // The SDK's own timeout is a fallback only: the deadline ends the call first.
+        { signal: deadline.signal, timeout: timeoutMs + 1_000 },
       );
     } catch (err) {
       if (req.signal?.aborted) throw new CancelledFailure(`${req.label}: cancelled while waiting for the model`);
-      throw classifyLlmError(err, {
+      const timedOut = timedOutCall(err, deadline);
+      const failure = classifyLlmError(timeoutOr(err, timedOut), {
         label: req.label,
         endpoint: endpointOf(this.settings),
         keyVariable: keyVariableOf(this.settings),
-        timeoutMs: this.settings.timeoutMs,
+        timeoutMs,
       });
+      throw timedOut ? markTimedOut(failure) : failure;
+    } finally {
+      deadline.clear();
     }
   }
 }

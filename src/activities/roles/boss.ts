@@ -21,6 +21,8 @@ export interface PlanGoalInput {
   /** Validation errors of the previous plan, when re-planning. */
   problems?: string[];
   attempt: number;
+  /** HTTP calls the run's budget allows (absent: no limit); see workflows/budget.ts. */
+  callPermits?: number;
 }
 
 /** Input of `reviewTicket`. */
@@ -31,6 +33,8 @@ export interface ReviewTicketInput {
   artifacts: ArtifactRef[];
   attempt: number;
   revisionsLeft: number;
+  /** HTTP calls the run's budget permits allow (absent: no limit); see shared/permits.ts. */
+  callPermits?: number;
 }
 
 /** Input of `finalizeRun`. */
@@ -42,6 +46,8 @@ export interface FinalizeRunInput {
   files: string[];
   /** A person's reason for rejecting the previous report, when revising it. */
   feedback?: string;
+  /** HTTP calls the run's budget allows (absent: no limit); see workflows/budget.ts. */
+  callPermits?: number;
 }
 
 /** What every Boss activity returns besides its answer: spending and the calls behind it. */
@@ -77,7 +83,7 @@ export function createBossActivities(deps: ActivityDeps) {
           schemaName: SCHEMA_NAMES.plan,
           label: `boss plan (attempt ${input.attempt})`,
         },
-        { kind: 'plan', role: BOSS_ROLE },
+        { kind: 'plan', role: BOSS_ROLE, callPermits: input.callPermits },
         0, // the workflow re-plans (telling the Boss what was wrong), bounded by --max-replans
       );
       return { plan: res.data, ...spend(res) };
@@ -102,7 +108,7 @@ export function createBossActivities(deps: ActivityDeps) {
           schemaName: SCHEMA_NAMES.review,
           label: `review ${input.ticket.id} attempt ${input.attempt}`,
         },
-        { kind: 'review', role: BOSS_ROLE, ticketId: input.ticket.id },
+        { kind: 'review', role: BOSS_ROLE, ticketId: input.ticket.id, callPermits: input.callPermits },
         deps.contentRetries,
       );
       return { review: res.data, ...spend(res) };
@@ -113,7 +119,7 @@ export function createBossActivities(deps: ActivityDeps) {
       const res = await callLlm(
         deps.llm,
         { ...settings, prompt, schema: FinalReport, schemaName: SCHEMA_NAMES.final, label: 'boss final report' },
-        { kind: 'final', role: BOSS_ROLE },
+        { kind: 'final', role: BOSS_ROLE, callPermits: input.callPermits },
         deps.contentRetries,
       );
       return { report: res.data, ...spend(res) };

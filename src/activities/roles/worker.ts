@@ -21,6 +21,8 @@ export interface PerformTicketInput {
   dependencies: TicketOutput[];
   feedback?: string;
   attempt: number;
+  /** HTTP calls the run's budget permits allow (absent: no limit); see shared/permits.ts. */
+  callPermits?: number;
 }
 
 /** Output of `performTicket`: a summary and references to stored files. */
@@ -72,7 +74,7 @@ export function createWorkerActivities(deps: ActivityDeps) {
           schemaName: SCHEMA_NAMES.work,
           label: `${role.name} ${input.ticket.id} attempt ${input.attempt}`,
         },
-        { kind: 'work', role: role.name, ticketId: input.ticket.id },
+        { kind: 'work', role: role.name, ticketId: input.ticket.id, callPermits: input.callPermits },
         deps.contentRetries,
       );
       const artifacts = await Promise.all(res.data.files.map((f) => deps.store.put(f)));

@@ -10,7 +10,9 @@ import { startedRunNotice } from '../../dev/worker-choice';
 import { fetchMissingArtifacts } from '../fetch-artifacts';
 import { assembleRunOutput } from '../output';
 import { workflowPollers } from '../pollers';
+import { unpolledRoleQueueWarnings } from '../role-queues';
 import { withSession } from '../session';
+import { runRoles } from '../../config';
 
 /** Registers `run` and `start`. */
 export function registerRunCommands(program: Command): void {
@@ -30,6 +32,12 @@ export function registerRunCommands(program: Command): void {
       const runId = await api.start(goal, startOptions(flags));
       log(`Run ${runId} started on ${runtime.address} (task queue ${config.temporal.taskQueue}).`);
       if (runtime.uiUrl) log(`Web UI: ${runUrl(runtime.uiUrl, config.temporal.namespace, runId)}`);
+      for (const w of await unpolledRoleQueueWarnings({
+        client: api.client,
+        namespace: config.temporal.namespace,
+        roles: runRoles(config),
+      }))
+        log(w);
       const mode = flags.yes ? 'yes' : process.stdin.isTTY ? 'ask' : 'print';
       await followRun(api, runId, log, 250, (gate) => answerGate(api, runId, gate, mode, log));
       let result;

@@ -9,6 +9,8 @@ import { changes } from '../follow';
 import { runUrl, usd } from '../format';
 import { parseIntOption } from '../options';
 import { withSession } from '../session';
+import { unpolledRoleQueueWarnings } from '../role-queues';
+import { runRoles } from '../../config';
 import { watchEvents } from '../watch/events';
 import { watchSnapshots } from '../watch/poll';
 import { renderWatch, type WatchSnapshot } from '../watch/render';
@@ -42,6 +44,8 @@ export function registerWatchCommand(program: Command): void {
       process.exitCode = await withSession({ worker: 'never' }, async ({ api, config, runtime, log }) => {
         const namespace = config.temporal.namespace;
         const uiUrl = runtime.uiUrl ? runUrl(runtime.uiUrl, namespace, runId) : undefined;
+        for (const w of await unpolledRoleQueueWarnings({ client: api.client, namespace, roles: runRoles(config) }))
+          log(w);
         const snapshots = watchSnapshots(api, runId, { intervalMs: flags.interval });
         let last: WatchSnapshot | undefined;
 

@@ -1,0 +1,73 @@
+/**
+ * Billing of calls that timed out. The provider charges for the prompt it read even when the
+ * answer never arrived, but sends no usage; such a call is booked with an estimate of its prompt
+ * tokens (about four characters a token) and marked `estimated`, so budgets still see it.
+ */
+import OpenAI from 'openai';
+import type { ApplicationFailure } from '@temporalio/common';
+import { costOf, type ModelPrice } from './pricing';
+
+const timedOut = new WeakSet<object>();
+
+/** A call's own time limit, on top of the activity's cancellation signal. */
+export interface CallDeadline {
+  /** Aborts at the deadline or when the activity is cancelled. */
+  signal: AbortSignal;
+  /** Whether the deadline (not a cancellation) ended the call. */
+  expired(): boolean;
+  clear(): void;
+}
+
+/**
+ * Starts the time limit of one HTTP call. We keep the timer ourselves rather than rely on how the
+ * HTTP stack reports its timeout (an abort during fetch can surface as a plain connection error),
+ * so a timed-out call is always known as one, and billed.
+ */
+export function callDeadline(timeoutMs: number, cancel: AbortSignal | undefined): CallDeadline {
+  const timer = new AbortController();
+  const handle = setTimeout(() => timer.abort(), timeoutMs);
+  return {
+    signal: cancel ? AbortSignal.any([cancel, timer.signal]) : timer.signal,
+    expired: () => timer.signal.aborted && !cancel?.aborted,
+    clear: () => clearTimeout(handle),
+  };
+}
+
+/** Whether a failed call timed out: our deadline passed, or the SDK's own timeout fired. */
+export function timedOutCall(err: unknown, deadline: CallDeadline): boolean {
+  return deadline.expired() || err instanceof OpenAI.APIConnectionTimeoutError;
+}
+
+/** The error to classify for a failed call: the SDK's timeout error when the call timed out. */
+export function timeoutOr(err: unknown, timedOut: boolean): unknown {
+  return timedOut ? new OpenAI.APIConnectionTimeoutError() : err;
+}
+
+/** Marks a classified failure as a timed-out call (see `wasTimedOut`). */
+export function markTimedOut(failure: ApplicationFailure): ApplicationFailure {
+  timedOut.add(failure);
+  return failure;
+}
+
+/** Whether `err` is a failure `markTimedOut` marked. */
+export function wasTimedOut(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && timedOut.has(err);
+}
+
+/** Rough prompt tokens of chat messages: about four characters a token, plus a few per message. */
+export function estimatePromptTokens(messages: readonly { content?: unknown }[]): number {
+  let chars = 0;
+  for (const m of messages)
+    chars += typeof m.content === 'string' ? m.content.length : JSON.stringify(m.content ?? '').length;
+  return Math.ceil(chars / 4) + 4 * messages.length;
+}
+
+/** The tokens and cost a timed-out call is billed with. */
+export function timedOutBill(
+  model: string,
+  messages: readonly { content?: unknown }[],
+  prices?: Readonly<Record<string, ModelPrice>>,
+): { promptTokens: number; cachedTokens: number; completionTokens: number; usd: number; estimated: true } {
+  const tokens = { promptTokens: estimatePromptTokens(messages), cachedTokens: 0, completionTokens: 0 };
+  return { ...tokens, usd: costOf(model, tokens, prices), estimated: true };
+}

@@ -1,0 +1,164 @@
+/**
+ * The budget-permit protocol between a budgeted run and its ticket children, under hostile
+ * conditions: forged or malformed internal signals, and LLM calls that fail, are rate limited
+ * or need repairs. What a person relying on "spending passes the cap by at most one call" would
+ * notice: the recorded spend, the audit log, and whether the run still moves.
+ */
+import type { StartRunOptions } from '../../src/client/api';
+import { SCHEMA_NAMES } from '../../src/shared/constants';
+import type { SimRequestRecord } from '../../src/dev/sim-llm';
+import {
+  approveSignal,
+  raiseBudgetSignal,
+  spendGrantSignal,
+  spendReportSignal,
+  spendRequestSignal,
+} from '../../src/shared/messages';
+import { waitForStatus } from '../helpers/runs';
+import { useRunWorker } from '../helpers/run-worker';
+import { TEST_ROLES, useSimAndTemporal } from '../helpers/temporal';
+
+const GOAL = 'Build a landing page for a coffee shop called Bean There';
+
+const harness = useSimAndTemporal({ port: 0 });
+const env = useRunWorker(harness, 'permits');
+
+let counter = 0;
+async function start(opts: StartRunOptions): Promise<string> {
+  return env.api.start(GOAL, { runId: `permits-${Date.now()}-${++counter}`, ...opts });
+}
+const handle = (runId: string) => harness.conn.client.workflow.getHandle(runId);
+
+describe('internal permit signals', () => {
+  it('audits and ignores malformed and forged permit signals; the run neither wedges nor loses spend', async () => {
+    const runId = await start({ budget: { usd: 5 }, planApproval: 'manual' });
+    const waiting = await waitForStatus(harness.conn.client, runId, (s) => s.pendingGates[0]?.kind === 'plan');
+    const spent = waiting.cost.usd;
+    const h = handle(runId);
+    const junk: unknown[] = [null, 'x', { ticketId: 'T1' }, { ticketId: 'T1', seq: -1 }, { ticketId: 'T99', seq: 1 }];
+    for (const payload of junk) await h.signal(spendRequestSignal.name, payload);
+    const negative = { promptTokens: 10, cachedTokens: 0, completionTokens: 0, usd: -5, calls: 1 };
+    await h.signal(spendReportSignal, { ticketId: 'T1', kind: 'work', usage: negative });
+    await h.signal(spendReportSignal, {
+      ticketId: 'T1',
+      kind: 'work',
+      usage: { ...negative, usd: 0, promptTokens: -1e9 },
+    });
+    await h.signal(spendReportSignal.name, { ticketId: 'T1', kind: 'work', usage: { ...negative, usd: NaN } });
+    await h.signal(spendReportSignal.name, null);
+    // A positive report without a permit it answers is forged too.
+    await h.signal(spendReportSignal, { ticketId: 'T1', kind: 'work', usage: { ...negative, usd: 1 } });
+    const after = await waitForStatus(
+      harness.conn.client,
+      runId,
+      (s) => s.audit.filter((a) => a.action.startsWith('ignored-spend')).length >= 10,
+      15_000,
+      'ten audited, ignored permit signals',
+    );
+    expect(after.cost.usd).toBe(spent);
+    expect(after.audit).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: 'ignored-spendReport', error: expect.stringContaining('usage.usd') }),
+        expect.objectContaining({
+          action: 'ignored-spendRequest',
+          error: expect.stringContaining('unknown ticket T99'),
+        }),
+      ]),
+    );
+    await h.signal(approveSignal, { by: 'ana' });
+    const r = await env.api.result(runId);
+    expect(r.status).toBe('completed');
+    expect(r.cost.usd).toBeGreaterThan(spent);
+  });
+
+  it('a child ignores grants it did not ask for, so a forged grant cannot pre-approve its calls', async () => {
+    const runId = await start({ budget: { usd: 5 }, maxParallel: 1 });
+    const s = await waitForStatus(harness.conn.client, runId, (st) => st.tickets.some((t) => t.state === 'running'));
+    const child = handle(s.tickets.find((t) => t.state === 'running')!.childId);
+    await child.signal(spendGrantSignal.name, { seq: 1e9 });
+    await child.signal(spendGrantSignal.name, 'garbage');
+    const r = await env.api.result(runId);
+    expect(r.status).toBe('completed');
+  });
+});
+
+/** Tokens the provider billed for a request (0 for 429s, 5xx and dropped connections). */
+const billed = (q: SimRequestRecord) => (q.usage ? q.usage.prompt_tokens + q.usage.completion_tokens : 0);
+
+describe('the cap with faults injected', () => {
+  it('passes a token cap by at most one call while calls are rate limited, fail with 5xx and need repairs', async () => {
+    // Short retries, so the injected faults cost little time (the default first retry waits 2 s).
+    const roles = TEST_ROLES.map((r) => ({
+      ...r,
+      retry: { initialIntervalMs: 100, backoffCoefficient: 1, maximumAttempts: 5 },
+    }));
+    // What this goal's calls cost: the simulated LLM answers the same goal the same way.
+    harness.sim.clearRequests();
+    await env.api.result(await start({ roles }));
+    const probe = harness.sim.requests();
+    const planTokens = billed(probe.find((q) => q.schemaName === SCHEMA_NAMES.plan)!);
+    // Room for a fraction of one call after planning: the next call crosses the cap.
+    const cap = planTokens + 100;
+
+    // The first work calls are rate limited, fail with a 5xx, then answer invalid JSON twice (a
+    // paid call and a paid repair); one permit per activity let all of that and the final valid
+    // answer through.
+    harness.sim.clearRequests();
+    const work = { schemaName: SCHEMA_NAMES.work };
+    harness.sim.injectFault({ kind: 'rate-limit', retryAfterMs: 100, match: work });
+    harness.sim.injectFault({ kind: 'server-error', match: work });
+    harness.sim.injectFault({ kind: 'schema-invalid', times: 2, match: work });
+    const runId = await start({ roles, budget: { tokens: cap }, maxParallel: 3 });
+    await waitForStatus(harness.conn.client, runId, (st) => st.pendingGates[0]?.kind === 'budget', 60_000);
+    // Calls still in flight when the gate opened finish and report; then nothing moves.
+    const actual = () => harness.sim.requests().reduce((n, q) => n + billed(q), 0);
+    const atGate = await waitForStatus(
+      harness.conn.client,
+      runId,
+      (st) => st.cost.tokens === actual() && harness.sim.requests().every((q) => q.status !== 0),
+      15_000,
+      'every billed call booked',
+    );
+    // "One call": the dearest call made after planning (the plan call is far bigger than the rest).
+    const dearest = Math.max(
+      ...harness.sim
+        .requests()
+        .filter((q) => q.schemaName !== SCHEMA_NAMES.plan)
+        .map(billed),
+    );
+    expect(actual()).toBeGreaterThanOrEqual(cap);
+    expect(actual() - cap).toBeLessThanOrEqual(dearest);
+    expect(atGate.cost.tokens).toBe(actual());
+
+    await handle(runId).signal(raiseBudgetSignal, { tokens: 1_000_000, by: 'ops' });
+    const r = await env.api.result(runId);
+    expect(r.status).toBe('completed');
+    const seen = harness.sim.requests();
+    expect(seen.map((q) => q.fault)).toEqual(expect.arrayContaining(['rate-limit', 'server-error', 'schema-invalid']));
+    // Every call was billed, also the invalid answers and their repairs.
+    expect(r.cost.tokens).toBe(seen.reduce((n, q) => n + billed(q), 0));
+    expect(r.calls.length).toBe(seen.length);
+  });
+
+  it("limits the Boss's own calls too: planning with invalid answers stops at the cap after one call", async () => {
+    harness.sim.clearFaults();
+    harness.sim.clearRequests();
+    // The plan call and its repair answer invalid JSON: one permit per activity paid for both,
+    // then for a fresh attempt, before the budget was looked at again.
+    harness.sim.injectFault({ kind: 'schema-invalid', times: 2, match: { schemaName: SCHEMA_NAMES.plan } });
+    const cap = 100;
+    const runId = await start({ budget: { tokens: cap } });
+    const atGate = await waitForStatus(harness.conn.client, runId, (st) => st.pendingGates[0]?.kind === 'budget');
+    const paid = harness.sim.requests().filter((q) => billed(q) > 0);
+    expect(paid).toHaveLength(1);
+    expect(atGate.cost.tokens).toBe(billed(paid[0]!));
+    expect(atGate.phase).toBe('planning');
+
+    await handle(runId).signal(raiseBudgetSignal, { tokens: 1_000_000, by: 'ops' });
+    const r = await env.api.result(runId);
+    expect(r.status).toBe('completed');
+    const seen = harness.sim.requests();
+    expect(seen.filter((q) => q.fault === 'schema-invalid')).toHaveLength(2);
+    expect(r.cost.tokens).toBe(seen.reduce((n, q) => n + billed(q), 0));
+  });
+});
