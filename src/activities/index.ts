@@ -3,12 +3,13 @@
  * object and reach the functions through `proxyActivities`.
  */
 import type { ActivityDeps } from './deps';
+import { createNotifyActivities } from './notify/deliver';
 import { createBossActivities } from './roles/boss';
 import { createWorkerActivities } from './roles/worker';
 
 /** Creates every Maestro activity over `deps`. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createBossActivities(deps), ...createWorkerActivities(deps) };
+  return { ...createBossActivities(deps), ...createWorkerActivities(deps), ...createNotifyActivities() };
 }
 
 /** The activity object workers register; workflows use it as a type only. */
@@ -17,3 +18,4 @@ export type MaestroActivities = ReturnType<typeof createActivities>;
 export type { ActivityDeps } from './deps';
 export type { PlanGoalInput, ReviewTicketInput, FinalizeRunInput } from './roles/boss';
 export type { PerformTicketInput, PerformTicketOutput } from './roles/worker';
+export type { DeliverNotificationInput } from './notify/deliver';

@@ -55,6 +55,9 @@ export async function withSession<T>(
       const api = new MaestroClient(client, config.temporal.taskQueue, {
         roles: runRoles(config),
         bossModel: config.boss.model,
+        notify: config.notify,
+        home: config.home,
+        ...((config.webUiUrl ?? runtime.uiUrl) ? { webUiUrl: config.webUiUrl ?? runtime.uiUrl } : {}),
       });
       return await body({ config, runtime, api, log, interrupted: interruptedPromise });
     } finally {

@@ -29,6 +29,8 @@ export const FailureType = {
   Aborted: 'MaestroAborted',
   /** An artifact referenced by a run is missing or corrupt in the artifact store. */
   ArtifactMissing: 'MaestroArtifactMissing',
+  /** A webhook notification could not be delivered (audited; never fails the run). */
+  NotifyFailed: 'MaestroNotifyFailed',
 } as const;
 
 /** Union of the failure type strings. */

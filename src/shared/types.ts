@@ -128,6 +128,16 @@ export interface RunInput {
   bossModel?: string;
   /** Whether Maestro's search attributes are registered, so the run may upsert them. */
   searchAttributes?: boolean;
+  /** Webhooks told when a gate opens and when the run ends (absent: none, and no notify activity). */
+  notify?: NotifyInput;
+}
+
+/** Where a run posts its gate and end notifications, and the Web UI link those posts carry. */
+export interface NotifyInput {
+  /** http(s) URLs that receive a JSON POST (a Slack incoming-webhook URL works as is). */
+  urls: string[];
+  /** Base URL of the Temporal Web UI (e.g. http://localhost:8233), for the run's link. */
+  webUiUrl?: string;
 }
 
 /** Input of one ticket child workflow. */

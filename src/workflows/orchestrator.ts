@@ -23,6 +23,7 @@ import { BudgetController } from './budget';
 import { failedCalls, rootCause } from './failures';
 import { awaitGate } from './gates';
 import { installHandlers } from './handlers';
+import { RunNotifier } from './notify';
 import { planWithApproval } from './planning';
 import { gatePolicy } from './policies';
 import { BOSS_ROLE, RunState } from './run-state';
@@ -45,6 +46,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
   const runId = workflowInfo().workflowId;
   const state = new RunState(runId, input, () => new Date().toISOString());
   const budget = new BudgetController(state, (ticketId) => ticketWorkflowId(runId, ticketId));
+  const notifier = new RunNotifier(state);
   let lastPhase: RunPhase | undefined;
   const publish = () => {
     setCurrentDetails(state.details());
@@ -55,6 +57,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
         { key: COST_KEY, value: state.cost().usd },
       ]);
     }
+    notifier.gatesOpened();
   };
   installHandlers(state, budget, publish);
   if (input.searchAttributes) {
@@ -114,7 +117,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
       publish,
     });
     if (end === 'stopped' || !(await budgetGate()))
-      return await finish(state, stoppedReport(state), 'stopped', publish);
+      return await finish(state, stoppedReport(state), 'stopped', publish, notifier);
 
     state.phase = 'finalizing';
     publish();
@@ -126,7 +129,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
         publish();
         const d = await awaitGate(state.book, gate, policy);
         if (d.decision === 'approve') break;
-        if (round > 1 || !(await budgetGate())) return await finish(state, report, 'rejected', publish);
+        if (round > 1 || !(await budgetGate())) return await finish(state, report, 'rejected', publish, notifier);
         report = await writeReport(
           state,
           plan,
@@ -134,11 +137,18 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
         );
       }
     }
-    return await finish(state, report, undefined, publish);
+    return await finish(state, report, undefined, publish, notifier);
   } catch (err) {
     state.phase = isCancellation(err) ? 'cancelled' : 'failed';
     state.error = err instanceof Error ? err.message : String(err);
     publish();
+    const tickets = state.ticketViews();
+    await notifier.runEnded({
+      phase: state.phase,
+      accepted: tickets.filter((t) => t.state === 'accepted').length,
+      tickets: tickets.length,
+      error: state.error,
+    });
     throw err;
   }
 }
@@ -193,9 +203,11 @@ async function finish(
   report: FinalReport,
   status: RunResult['status'] | undefined,
   publish: () => void,
+  notifier: RunNotifier,
 ): Promise<RunResult> {
   state.phase = status === 'stopped' ? 'stopped' : 'completed';
   publish();
+  await notifier.runEnded(RunNotifier.endOf(state.result(report, status)));
   await condition(allHandlersFinished);
   return state.result(report, status);
 }
