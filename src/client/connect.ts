@@ -22,11 +22,6 @@ export interface ConnectMaestroOptions {
   cwd?: string;
 }
 
-/** Whether an address is this machine's, where `maestro dev` serves the Web UI too. */
-function isLocal(address: string): boolean {
-  return /^(localhost|127\.0\.0\.1|\[::1\]):\d+$/.test(address);
-}
-
 /**
  * Connects to Temporal as configured and returns a client for Maestro runs; close it with
  * `client.close()`. Throws ConfigError for invalid settings, TemporalUnreachableError when no
@@ -37,7 +32,9 @@ export async function connectMaestro(opts: ConnectMaestroOptions = {}): Promise<
   const address = opts.address ?? config.temporal.address ?? LOCAL_ADDRESS;
   const namespace = opts.namespace ?? config.temporal.namespace;
   const client = await connectClient({ ...config, temporal: { ...config.temporal, namespace } }, address);
-  const webUiUrl = config.webUiUrl ?? (isLocal(address) ? `http://localhost:${config.uiPort}` : undefined);
+  // As the CLI: without TEMPORAL_ADDRESS the server is `maestro dev`'s, whose Web UI is on MAESTRO_UI_PORT.
+  const webUiUrl =
+    config.webUiUrl ?? (opts.address || config.temporal.address ? undefined : `http://localhost:${config.uiPort}`);
   return new MaestroClient(client, opts.taskQueue ?? config.temporal.taskQueue, {
     roles: runRoles(config),
     bossModel: config.boss.model,
