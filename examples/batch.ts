@@ -6,7 +6,7 @@
  *   npx tsx examples/batch.ts [goals.txt] [--budget-usd 0.50]
  */
 import { readFileSync } from 'node:fs';
-import { connectMaestro, describeFailure, type RunResult } from 'maestro-agents';
+import { connectMaestro, describeFailure, newRunId, type RunResult } from 'maestro-agents';
 
 const DEFAULT_GOALS = [
   'Build a landing page for a coffee shop called Bean There',
@@ -40,9 +40,12 @@ async function main(): Promise<void> {
   const { goals, budgetUsd } = args();
   const maestro = await connectMaestro();
   try {
+    // One id prefix for the batch (`maestro-<time>-<random>-01` ...), so its runs sort together.
+    const batch = newRunId();
     const runIds = await Promise.all(
-      goals.map((goal) =>
+      goals.map((goal, i) =>
         maestro.start(goal, {
+          runId: `${batch}-${String(i + 1).padStart(2, '0')}`,
           budget: { usd: budgetUsd },
           gatePolicies: { budget: { timeoutMs: 60_000, onTimeout: 'reject' } },
         }),
@@ -56,8 +59,8 @@ async function main(): Promise<void> {
     const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
     const line = (cells: string[]) =>
       cells.map((cell, c) => (c >= 2 && c <= 4 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ');
-    console.log(line(header));
-    for (const r of rows) console.log(line(r));
+    console.log(line(header).trimEnd());
+    for (const r of rows) console.log(line(r).trimEnd());
     const ok = results.filter((r): r is PromiseFulfilledResult<RunResult> => r.status === 'fulfilled');
     const total = ok.reduce((sum, r) => sum + r.value.cost.usd, 0);
     console.log(`Total: $${total.toFixed(4)} for ${ok.length}/${runIds.length} finished runs`);
