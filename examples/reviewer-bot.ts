@@ -15,7 +15,7 @@ async function review(maestro: MaestroClient, runId: string, round: number): Pro
   console.log(`Plan ${round}: ${status.planSummary ?? '(no summary)'}`);
   for (const t of status.tickets) console.log(`  ${t.id} [${t.role}] ${t.title}`);
   if (round === 1) {
-    const comment = 'Make the last ticket a tester check of the finished page.';
+    const comment = 'Name the tea room in the page title and keep the copy under 200 words.';
     await maestro.reject(runId, { gate: 'plan', by: BOT, comment });
     console.log(`Rejected plan ${round}: ${comment}`);
   } else {

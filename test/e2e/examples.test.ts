@@ -84,7 +84,7 @@ it('reviewer bot: rejects the first plan with a comment, approves the re-plan', 
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/^Plan 1: .+\n {2}T1 \[/m);
-  expect(r.stdout).toContain('Rejected plan 1: Make the last ticket a tester check of the finished page.');
+  expect(r.stdout).toContain('Rejected plan 1: Name the tea room in the page title and keep the copy under 200 words.');
   expect(r.stdout).toMatch(/^Plan 2: /m);
   expect(r.stdout).toContain('Approved plan 2 (plan#2)');
   expect(r.stdout).toMatch(/^Run ended: completed, \d+\/\d+ tickets accepted$/m);
@@ -92,7 +92,7 @@ it('reviewer bot: rejects the first plan with a comment, approves the re-plan', 
   // The Boss re-planned with the bot's comment.
   const plans = env.sim.requests().filter((q) => q.schemaName === 'maestro_plan' && q.status === 200);
   expect(
-    plans.some((q) => JSON.stringify(q.messages).includes('Make the last ticket a tester check of the finished page.')),
+    plans.some((q) => JSON.stringify(q.messages).includes('Name the tea room in the page title and keep the copy under 200 words.')),
   ).toBe(true);
 }, 180_000);
 
