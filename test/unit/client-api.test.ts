@@ -73,6 +73,12 @@ describe('package entry points', () => {
     expect(names.trim()).toBe('orchestratorWorkflow approve reject raiseBudget decide status');
   });
 
+  it('the README shows examples/quickstart.ts as it is', () => {
+    const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## From your own code'));
+    expect(section).toContain(`\`\`\`ts\n${readFileSync(path.join(REPO, 'examples', 'quickstart.ts'), 'utf8')}\`\`\``);
+  });
+
   it('entry points list their exports explicitly (no export *)', () => {
     for (const file of ['src/index.ts', 'src/wire.ts']) {
       expect(readFileSync(path.join(REPO, file), 'utf8')).not.toMatch(/export \*/);
