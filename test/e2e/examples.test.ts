@@ -4,12 +4,10 @@
  * the simulated LLM. Their output is saved under test-artifacts/examples/.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cleanEnv } from '../helpers/cli';
-import { testAddress, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
-import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
+import { useSimAndTemporal } from '../helpers/temporal';
+import { simProcessEnv, spawnWorker, type WorkerProcess } from '../helpers/worker-process';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const OUT = path.join(REPO, 'test-artifacts', 'examples');
@@ -20,14 +18,7 @@ let worker: WorkerProcess;
 let processEnv: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  processEnv = cleanEnv({
-    TEMPORAL_ADDRESS: testAddress(),
-    MAESTRO_TASK_QUEUE: uniqueQueue('examples'),
-    OPENAI_BASE_URL: env.sim.baseUrl,
-    OPENAI_API_KEY: 'sim',
-    MAESTRO_MODEL: 'maestro-sim',
-    MAESTRO_HOME: mkdtempSync(path.join(os.tmpdir(), 'maestro-examples-')),
-  });
+  processEnv = simProcessEnv(env.sim.baseUrl, 'examples');
   worker = await spawnWorker(processEnv);
   mkdirSync(OUT, { recursive: true });
 });
@@ -92,7 +83,9 @@ it('reviewer bot: rejects the first plan with a comment, approves the re-plan', 
   // The Boss re-planned with the bot's comment.
   const plans = env.sim.requests().filter((q) => q.schemaName === 'maestro_plan' && q.status === 200);
   expect(
-    plans.some((q) => JSON.stringify(q.messages).includes('Name the tea room in the page title and keep the copy under 200 words.')),
+    plans.some((q) =>
+      JSON.stringify(q.messages).includes('Name the tea room in the page title and keep the copy under 200 words.'),
+    ),
   ).toBe(true);
 }, 180_000);
 

@@ -3,7 +3,11 @@
  * the way a crash, an OOM kill or a deploy does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { CLI, cleanEnv } from './cli';
+import { testAddress, uniqueQueue } from './temporal';
 
 /** A running worker process and what it printed. */
 export interface WorkerProcess {
@@ -44,4 +48,20 @@ export async function spawnWorker(env: NodeJS.ProcessEnv, args: string[] = []): 
       await exited;
     },
   };
+}
+
+/**
+ * The environment of a worker process and of the CLI or scripts beside it: the suite's server, a
+ * task queue of its own (named after `name`), the simulated LLM at `simBaseUrl`, a fresh MAESTRO_HOME.
+ */
+export function simProcessEnv(simBaseUrl: string, name: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return cleanEnv({
+    TEMPORAL_ADDRESS: testAddress(),
+    MAESTRO_TASK_QUEUE: uniqueQueue(name),
+    OPENAI_BASE_URL: simBaseUrl,
+    OPENAI_API_KEY: 'sim',
+    MAESTRO_MODEL: 'maestro-sim',
+    MAESTRO_HOME: mkdtempSync(path.join(os.tmpdir(), `maestro-${name}-`)),
+    ...extra,
+  });
 }

@@ -3,9 +3,6 @@
  * `events(runId)` followed across a SIGKILL of the worker process (a new worker finishes the
  * run and the iterator still yields the end), and typed errors with the CLI's messages.
  */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { MaestroClient } from '../../src/client/api';
 import { connectMaestro } from '../../src/client/connect';
 import {
@@ -17,9 +14,9 @@ import {
 } from '../../src/client/errors';
 import type { WatchEvent } from '../../src/client/watch/events';
 import { freePort } from '../../src/dev/dev-server';
-import { cleanEnv, runCli } from '../helpers/cli';
-import { testAddress, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
-import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
+import { runCli } from '../helpers/cli';
+import { useSimAndTemporal } from '../helpers/temporal';
+import { simProcessEnv, spawnWorker, type WorkerProcess } from '../helpers/worker-process';
 
 const env = useSimAndTemporal();
 const workers: WorkerProcess[] = [];
@@ -27,14 +24,7 @@ let processEnv: NodeJS.ProcessEnv;
 let maestro: MaestroClient;
 
 beforeAll(async () => {
-  processEnv = cleanEnv({
-    TEMPORAL_ADDRESS: testAddress(),
-    MAESTRO_TASK_QUEUE: uniqueQueue('client-events'),
-    OPENAI_BASE_URL: env.sim.baseUrl,
-    OPENAI_API_KEY: 'sim',
-    MAESTRO_MODEL: 'maestro-sim',
-    MAESTRO_HOME: mkdtempSync(path.join(os.tmpdir(), 'maestro-client-events-')),
-  });
+  processEnv = simProcessEnv(env.sim.baseUrl, 'client-events');
   maestro = await connectMaestro({ env: processEnv });
 });
 afterAll(async () => {

@@ -11,11 +11,11 @@ import path from 'node:path';
 import { connectMaestro } from '../../src/client/connect';
 import { freePort } from '../../src/dev/dev-server';
 import type { MaestroNotification } from '../../src/shared/notifications';
-import { cleanEnv, runCli } from '../helpers/cli';
+import { runCli } from '../helpers/cli';
 import { waitForStatus } from '../helpers/runs';
-import { testAddress, testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
+import { testDeps, testWorker, useSimAndTemporal } from '../helpers/temporal';
 import { startWebhookReceiver, type ReceivedPost, type WebhookReceiver } from '../helpers/webhook-receiver';
-import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
+import { simProcessEnv, spawnWorker, type WorkerProcess } from '../helpers/worker-process';
 
 const env = useSimAndTemporal();
 let receiver: WebhookReceiver;
@@ -38,20 +38,8 @@ function configFile(content: object): string {
   return file;
 }
 
-function cliEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return cleanEnv({
-    TEMPORAL_ADDRESS: testAddress(),
-    OPENAI_BASE_URL: env.sim.baseUrl,
-    OPENAI_API_KEY: 'sim',
-    MAESTRO_MODEL: 'maestro-sim',
-    MAESTRO_HOME: mkdtempSync(path.join(os.tmpdir(), 'maestro-notify-home-')),
-    ...extra,
-  });
-}
-
 it('posts gate-opened and run-ended with the commands, cost, link and Slack text; the posted command approves', async () => {
-  const cli = cliEnv({
-    MAESTRO_TASK_QUEUE: uniqueQueue('notify-cli'),
+  const cli = simProcessEnv(env.sim.baseUrl, 'notify-cli', {
     MAESTRO_CONFIG: configFile({ webUiUrl: 'http://ui.example:8233' }),
   });
   workerProcess = await spawnWorker(cli);
@@ -106,10 +94,9 @@ it('posts gate-opened and run-ended with the commands, cost, link and Slack text
 
 it('a dead webhook and a 404 leave the run unaffected and are audited', async () => {
   const dead = `http://127.0.0.1:${await freePort()}/hook`;
-  const taskQueue = uniqueQueue('notify-dead');
-  const maestro = await connectMaestro({
-    env: cliEnv({ MAESTRO_TASK_QUEUE: taskQueue, MAESTRO_CONFIG: configFile({ notify: [dead] }) }),
-  });
+  const processEnv = simProcessEnv(env.sim.baseUrl, 'notify-dead', { MAESTRO_CONFIG: configFile({ notify: [dead] }) });
+  const taskQueue = processEnv.MAESTRO_TASK_QUEUE!;
+  const maestro = await connectMaestro({ env: processEnv });
   env.beforeClose(() => maestro.close());
   const worker = await testWorker(env.conn.nativeConnection, taskQueue, testDeps(env.sim.baseUrl));
   const missing = receiver.url('/status-404/hook');
