@@ -8,6 +8,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Worker } from '@temporalio/worker';
 import { connectMaestro } from '../../src/client/connect';
 import { freePort } from '../../src/dev/dev-server';
 import type { MaestroNotification } from '../../src/shared/notifications';
@@ -140,5 +141,15 @@ it('a dead webhook and a 404 leave the run unaffected and are audited', async ()
     expect(failed).toHaveLength(4);
     // A 404 is not retried: one post per notification.
     expect(receiver.posts.filter((p) => p.path.startsWith('/status-404') && body(p).runId === runId)).toHaveLength(2);
+    // The notification path is deterministic: the run's history replays against the workflow code.
+    const history = await env.conn.client.workflow.getHandle(runId).fetchHistory();
+    expect(
+      history.events?.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'deliverNotification'),
+    ).toBe(true);
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: process.env.MAESTRO_TEST_WORKFLOW_BUNDLE! } },
+      history,
+      runId,
+    );
   });
 }, 180_000);
