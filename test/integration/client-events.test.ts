@@ -18,7 +18,8 @@ import { runCli } from '../helpers/cli';
 import { useSimAndTemporal } from '../helpers/temporal';
 import { simProcessEnv, spawnWorker, type WorkerProcess } from '../helpers/worker-process';
 
-const env = useSimAndTemporal();
+// Each simulated answer takes 300 ms, so the run is still going when the worker is killed.
+const env = useSimAndTemporal({ port: 0, latencyMs: 300 });
 const workers: WorkerProcess[] = [];
 let processEnv: NodeJS.ProcessEnv;
 let maestro: MaestroClient;
@@ -48,8 +49,9 @@ it('events() follows a run across a SIGKILL of its worker and yields the end', a
   let restarted: Promise<WorkerProcess> | undefined;
   for await (const e of maestro.events(runId, { intervalMs: 200 })) {
     events.push(e);
-    // Mid-run: the first ticket is being worked on. Kill the worker, start another a bit later.
-    if (killedAt < 0 && e.type === 'ticket' && e.state === 'working') {
+    // Mid-run, once it executes tickets: kill the worker, start another a bit later.
+    const executing = (e.type === 'phase' && e.phase === 'executing') || (e.type === 'ticket' && e.state !== 'pending');
+    if (killedAt < 0 && executing) {
       killedAt = events.length;
       await first.kill();
       restarted = new Promise((resolve) => setTimeout(resolve, 1500)).then(worker);
