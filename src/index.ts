@@ -42,6 +42,8 @@ export {
 export { ConfigError, loadConfig, runRoles, type MaestroConfig } from './config';
 export { LIST_PHASES, type ListPhase, type ListRunsOptions } from './client/list-filters';
 export type { ModelPrice } from './activities/llm/pricing';
+export type { EncryptionKeys } from './codec/keys';
+export type { TlsSettings } from './config-tls';
 export type { RunEventsOptions } from './client/watch/events-stream';
 export type { WatchEvent } from './client/watch/events';
 export type { ApproveHints } from './client/watch/approve-hints';
