@@ -56,7 +56,7 @@ export default defineConfig(
     ignores: ['dist/', 'node_modules/', '.maestro/', 'coverage/', 'test-artifacts/', '**/*.js', '**/*.cjs', '**/*.mjs'],
   },
   {
-    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts'],
     extends: [tseslint.configs.recommendedTypeChecked],
     plugins: { 'import-x': importX },
     languageOptions: {

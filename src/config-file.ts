@@ -59,6 +59,11 @@ const ConfigFileSchema = z
     roles: z.array(FileRole).min(1, 'must list at least one role').max(50).optional(),
     boss: z.object(ModelSettings).strict().optional(),
     prices: z.record(z.string().min(1), Price).optional(),
+    notify: z
+      .array(z.url({ protocol: /^https?$/, message: 'must be an http(s) webhook URL' }))
+      .max(20)
+      .optional(),
+    webUiUrl: z.url({ protocol: /^https?$/, message: 'must be the http(s) URL of the Temporal Web UI' }).optional(),
   })
   .strict()
   .superRefine((file, ctx) => {

@@ -98,6 +98,10 @@ export interface MaestroConfig {
   configFile?: string;
   /** The worker roles, resolved: every role has a model; own task queues have their names. */
   roles: RoleDefinition[];
+  /** Webhooks every run started here notifies when a gate opens and when it ends (config file `notify`). */
+  notify: string[];
+  /** Base URL of the Temporal Web UI for links in notifications (config file `webUiUrl`). */
+  webUiUrl?: string;
   /** The Boss's model settings. */
   boss: { model: string; systemPrompt: string; temperature?: number; maxTokens?: number };
 }
@@ -177,6 +181,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     ...(file ? { configFile: file.file } : {}),
     roles: resolveRoles(file?.config.roles, workerModel, taskQueue),
+    notify: file?.config.notify ?? [],
+    ...(file?.config.webUiUrl ? { webUiUrl: file.config.webUiUrl } : {}),
     boss: {
       model: boss?.model ?? e.MAESTRO_BOSS_MODEL ?? workerModel,
       systemPrompt: boss?.systemPrompt ?? BOSS_SYSTEM_PROMPT,

@@ -4,6 +4,7 @@
  */
 import { createArtifactExportActivities } from './artifacts/export';
 import type { ActivityDeps } from './deps';
+import { createNotifyActivities } from './notify/deliver';
 import { createRecordActivities } from './records';
 import { createBossActivities } from './roles/boss';
 import { createWorkerActivities } from './roles/worker';
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createWorkerActivities(deps),
     ...createArtifactExportActivities(deps),
     ...createRecordActivities(deps),
+    ...createNotifyActivities(),
   };
 }
 
@@ -24,3 +26,4 @@ export type MaestroActivities = ReturnType<typeof createActivities>;
 export type { ActivityDeps } from './deps';
 export type { PlanGoalInput, ReviewTicketInput, FinalizeRunInput } from './roles/boss';
 export type { PerformTicketInput, PerformTicketOutput } from './roles/worker';
+export type { DeliverNotificationInput } from './notify/deliver';

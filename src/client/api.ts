@@ -1,10 +1,9 @@
 /**
- * The programmatic Maestro client: start runs, read their status and results, list them. The
- * CLI is a thin layer over this, and TypeScript users can call it from their own code.
+ * The programmatic Maestro client: start runs, follow their events, decide at their gates, read
+ * their status and results, list them. The CLI is a thin layer over this, and TypeScript users
+ * call it from their own code (`import { connectMaestro } from 'maestro-agents'`).
  */
-import { randomBytes } from 'node:crypto';
 import {
-  WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
@@ -20,31 +19,21 @@ import {
   type DecideResult,
   type RaiseBudgetSignal,
 } from '../shared/messages';
-import { Goal } from '../shared/schemas';
-import type { Budget, RoleInfo, RunInput, RunResult, RunStatus } from '../shared/types';
-import { emptyUsage } from '../shared/usage';
+import type { RoleInfo, RunResult, RunStatus } from '../shared/types';
 import { loadConfig, runRoles } from '../config';
 import type { orchestratorWorkflow } from '../workflows';
+import { decisionRefused, InputError, NoWorkerError, RunEndedError, RunNotFoundError } from './errors';
+import { assembleRunOutput } from './output';
 import { buildListPlan, LIVE_PHASES, phaseMatches, type ListRunsOptions } from './list-filters';
+import { buildRunInput, newRunId, runStartMetadata, type StartRunOptions } from './run-input';
+import { closedStatus, describeFailure, statusFromResult } from './run-views';
 import { searchAttributesUsable } from './search-attributes';
+import type { WatchEvent } from './watch/events';
+import { runEvents, type RunEventsOptions } from './watch/events-stream';
 
-/** Options of a new run (see RunInput for their meaning and defaults). */
-export interface StartRunOptions {
-  runId?: string;
-  maxParallel?: number;
-  maxRevisions?: number;
-  maxReplans?: number;
-  roles?: RoleInfo[];
-  planApproval?: 'manual' | 'auto';
-  finalApproval?: 'manual' | 'auto';
-  budget?: Budget;
-  ticketBudget?: Budget;
-  gatePolicies?: RunInput['gatePolicies'];
-  /** Timeout of one LLM HTTP call; the activities' timeouts derive from it (see RunInput). */
-  llmTimeoutMs?: number;
-  /** How long a role's work may wait for a worker on the role's own queue (see RunInput). */
-  queueWaitMs?: number;
-}
+export { InputError } from './errors';
+export { newRunId, validateGoal, type StartRunOptions } from './run-input';
+export { describeFailure } from './run-views';
 
 /** One line of `maestro list`. */
 export interface RunListItem {
@@ -66,22 +55,23 @@ export interface RunList {
   note?: string;
 }
 
-/** Thrown for input a person must fix (empty goal, ...); the message says how. */
-export class InputError extends Error {
-  override name = 'InputError';
-}
+/** A person's decision at a gate, without the verb (approve/reject say it). */
+export type GateDecision = Omit<DecideRequest, 'decision'>;
 
-/** A fresh, sortable, readable run id such as `maestro-20261125-134501-3fa2`. */
-export function newRunId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `maestro-${stamp}-${randomBytes(2).toString('hex')}`;
-}
-
-/** Validates a goal; throws InputError with what to do when it is refused. */
-export function validateGoal(goal: string): string {
-  const parsed = Goal.safeParse(goal);
-  if (!parsed.success) throw new InputError(`Invalid goal: ${parsed.error.issues[0]?.message ?? 'not accepted'}.`);
-  return parsed.data;
+/** What new runs get from where the client was set up (else from this process's configuration). */
+export interface MaestroClientDefaults {
+  /** The team of new runs. */
+  roles?: RoleInfo[];
+  /** The Boss's model, for labels in the Web UI. */
+  bossModel?: string;
+  /** Webhooks every run started by this client notifies (maestro.config.json `notify`). */
+  notify?: string[];
+  /** Base URL of the Temporal Web UI, for links in notifications. */
+  webUiUrl?: string;
+  /** MAESTRO_HOME whose artifact store `saveFiles` reads (default: from the configuration). */
+  home?: string;
+  /** Timeout of one LLM call for new runs (MAESTRO_LLM_TIMEOUT_MS); activity timeouts derive from it. */
+  llmTimeoutMs?: number;
 }
 
 /** The Boss's model as configured here, for labels; undefined when the config cannot be read. */
@@ -93,66 +83,69 @@ function bossModelLabel(): string | undefined {
   }
 }
 
-function withBossModel(model: string | undefined): { bossModel?: string } {
-  return model ? { bossModel: model } : {};
-}
-
-/** Client-side API over a Temporal client. */
+/** Client-side API over a Temporal client (see `connectMaestro` to build one from the configuration). */
 export class MaestroClient {
   constructor(
+    /** The Temporal client underneath, for anything Maestro does not wrap. */
     readonly client: Client,
+    /** Task queue of Maestro's workers (MAESTRO_TASK_QUEUE, default `maestro`). */
     readonly taskQueue: string,
-    /** Roles and Boss model for new runs; unset: read from the environment's configuration. */
-    private readonly defaults: { roles?: RoleInfo[]; bossModel?: string; llmTimeoutMs?: number } = {},
+    /** Roles, Boss model, webhooks and Web UI link for new runs; unset: read from the environment's configuration. */
+    private readonly defaults: MaestroClientDefaults = {},
   ) {}
 
-  /** Starts a run and returns its id (the orchestrator's workflow id). */
+  /** Starts a run and returns its id (the orchestrator's workflow id). Throws InputError for a bad goal or option. */
   async start(goalText: string, opts: StartRunOptions = {}): Promise<string> {
-    const goal = validateGoal(goalText);
     const runId = opts.runId ?? newRunId();
-    const input: RunInput = {
-      goal,
-      roles: opts.roles ?? this.defaults.roles ?? runRoles(),
-      ...withBossModel(this.defaults.bossModel ?? bossModelLabel()),
-      ...(opts.maxParallel !== undefined ? { maxParallel: opts.maxParallel } : {}),
-      ...(opts.maxRevisions !== undefined ? { maxRevisions: opts.maxRevisions } : {}),
-      ...(opts.maxReplans !== undefined ? { maxReplans: opts.maxReplans } : {}),
-      ...(opts.planApproval ? { planApproval: opts.planApproval } : {}),
-      ...(opts.finalApproval ? { finalApproval: opts.finalApproval } : {}),
-      ...(opts.budget ? { budget: opts.budget } : {}),
-      ...(opts.ticketBudget ? { ticketBudget: opts.ticketBudget } : {}),
-      ...(opts.gatePolicies ? { gatePolicies: opts.gatePolicies } : {}),
-      ...((opts.llmTimeoutMs ?? this.defaults.llmTimeoutMs)
-        ? { llmTimeoutMs: opts.llmTimeoutMs ?? this.defaults.llmTimeoutMs }
-        : {}),
-      ...(opts.queueWaitMs !== undefined ? { queueWaitMs: opts.queueWaitMs } : {}),
+    const input = buildRunInput(goalText, opts, {
+      roles: this.defaults.roles ?? runRoles(),
+      bossModel: this.defaults.bossModel ?? bossModelLabel(),
+      notify: this.defaults.notify,
+      webUiUrl: this.defaults.webUiUrl,
+      llmTimeoutMs: this.defaults.llmTimeoutMs,
       searchAttributes: await this.searchAttributesRegistered().catch(() => false),
-    };
-    await this.client.workflow.start('orchestratorWorkflow', {
+    });
+    await this.client.workflow.start<typeof orchestratorWorkflow>('orchestratorWorkflow', {
       workflowId: runId,
       taskQueue: this.taskQueue,
       args: [input],
-      staticSummary: goal.length > 200 ? `${goal.slice(0, 197)}...` : goal,
-      staticDetails: goal,
-      memo: { goal },
+      ...runStartMetadata(input.goal),
     });
     return runId;
   }
 
   /**
+   * Events of a run until it ends, as `maestro watch --json` prints them: phase and ticket
+   * changes, gates opened and closed (with the commands that settle them), cost, then `end`.
+   * It keeps following while no worker answers (a worker restart), and never changes the run.
+   */
+  events(runId: string, opts: RunEventsOptions = {}): AsyncGenerator<WatchEvent, void, undefined> {
+    return runEvents(this, runId, opts);
+  }
+
+  /**
    * Settles a pending gate through the `decide` update, so a refusal (no gate pending, unknown
-   * ticket, already decided, wrong shape) comes back at once as an InputError saying why.
+   * ticket, already decided, wrong shape) comes back at once as a typed error saying why:
+   * GateNotPendingError, DecisionRefusedError, RunEndedError or RunNotFoundError.
    */
   async decide(runId: string, req: DecideRequest): Promise<DecideResult> {
     const handle = await this.openRun(runId);
     try {
       return await handle.executeUpdate(decideUpdate, { args: [req] });
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) {
-        throw new InputError(`Run ${runId} refused the decision: ${err.cause?.message ?? err.message}`);
-      }
+      if (err instanceof WorkflowUpdateFailedError) throw decisionRefused(runId, err.cause?.message ?? err.message);
       throw err;
     }
+  }
+
+  /** Approves the pending gate (`gate`/`ticketId` pick one when several wait); see decide. */
+  approve(runId: string, req: GateDecision = {}): Promise<DecideResult> {
+    return this.decide(runId, { ...req, decision: 'approve' });
+  }
+
+  /** Rejects the pending gate; `comment` is what the Boss re-plans or the worker retries with. */
+  reject(runId: string, req: GateDecision = {}): Promise<DecideResult> {
+    return this.decide(runId, { ...req, decision: 'reject' });
   }
 
   /** Adds to a run's budget (validated here; the run validates and audits it again). */
@@ -176,34 +169,34 @@ export class MaestroClient {
     await (await this.openRun(runId)).cancel();
   }
 
-  /** A handle of a run that is still running, or an InputError saying why not. */
+  /** A handle of a run that is still running, or RunNotFoundError / RunEndedError. */
   private async openRun(runId: string) {
     const handle = this.client.workflow.getHandle<typeof orchestratorWorkflow>(runId);
-    let desc: WorkflowExecutionDescription;
+    const desc = await this.describe(runId);
+    if (desc.status.name !== 'RUNNING') throw new RunEndedError(runId, desc.status.name);
+    return handle;
+  }
+
+  /** Temporal's description of a run, or RunNotFoundError. */
+  private async describe(runId: string): Promise<WorkflowExecutionDescription> {
     try {
-      desc = await handle.describe();
+      return await this.client.workflow.getHandle(runId).describe();
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError)
-        throw new InputError(`There is no run with id ${runId}; see \`maestro list\`.`);
+      if (err instanceof WorkflowNotFoundError) throw new RunNotFoundError(runId);
       throw err;
     }
-    if (desc.status.name !== 'RUNNING') {
-      throw new InputError(
-        `Run ${runId} has already ended (${desc.status.name}); decisions are only taken while it runs.`,
-      );
-    }
-    return handle;
   }
 
   /** Live status of a running run, or the final status of a closed one. */
   async status(runId: string): Promise<RunStatus> {
     const handle = this.client.workflow.getHandle<typeof orchestratorWorkflow>(runId);
-    const desc = await handle.describe();
+    const desc = await this.describe(runId);
     if (desc.status.name === 'RUNNING') {
       try {
         return await this.client.connection.withDeadline(Date.now() + 5000, () => handle.query(statusQuery));
       } catch (err) {
-        throw new InputError(
+        throw new NoWorkerError(
+          runId,
           `Run ${runId} is running, but no worker answered its status query within 5 s (${(err as Error).message}). Start one with \`maestro dev\` or \`maestro worker\` on this task queue.`,
         );
       }
@@ -217,9 +210,28 @@ export class MaestroClient {
     }
   }
 
-  /** Waits for and returns a run's result; throws with the run's failure message if it failed. */
+  /**
+   * Waits for and returns a run's result; throws RunNotFoundError for an unknown id, and
+   * Temporal's WorkflowFailedError when the run failed (describeFailure gives its one-line reason).
+   */
   async result(runId: string): Promise<RunResult> {
+    await this.describe(runId);
     return this.client.workflow.getHandle<typeof orchestratorWorkflow>(runId).result();
+  }
+
+  /**
+   * Writes a finished run's files into `out` (default `<MAESTRO_HOME>/output/<runId>`) and
+   * returns the folder and the files. Reads the artifact store the workers wrote to.
+   */
+  async saveFiles(runId: string, out?: string): Promise<{ outDir: string; files: string[] }> {
+    const result = await this.result(runId);
+    const config = loadConfig();
+    return assembleRunOutput({ ...config, home: this.defaults.home ?? config.home }, result, out);
+  }
+
+  /** Closes the connection to Temporal; the client is unusable afterwards (runs go on). */
+  async close(): Promise<void> {
+    await this.client.connection.close();
   }
 
   /** Why a closed run failed, in one line. */
@@ -300,41 +312,3 @@ const CLOSED_PHASE: Partial<Record<string, string>> = {
   TIMED_OUT: 'failed',
   CANCELLED: 'cancelled',
 };
-
-/** The innermost message of a workflow failure (what went wrong, not the wrappers). */
-export function describeFailure(err: unknown): string {
-  let e: unknown = err instanceof WorkflowFailedError ? err.cause : err;
-  while (e instanceof Error && e.cause instanceof Error && /ActivityFailure|ChildWorkflowFailure/.test(e.name))
-    e = e.cause;
-  return e instanceof Error ? e.message : String(e);
-}
-
-function statusFromResult(r: RunResult): RunStatus {
-  return {
-    runId: r.runId,
-    goal: r.goal,
-    phase: r.status === 'stopped' ? 'stopped' : 'completed',
-    outcome: r.status,
-    planSummary: r.plan.summary,
-    planAttempts: r.planAttempts,
-    tickets: r.tickets,
-    pendingGates: [],
-    cost: r.cost,
-    audit: r.audit ?? [],
-  };
-}
-
-function closedStatus(runId: string, desc: WorkflowExecutionDescription, error?: string): RunStatus {
-  const memoGoal = desc.memo?.goal;
-  return {
-    runId,
-    goal: typeof memoGoal === 'string' ? memoGoal : '',
-    phase: desc.status.name === 'CANCELLED' ? 'cancelled' : 'failed',
-    planAttempts: 0,
-    tickets: [],
-    pendingGates: [],
-    cost: { usd: 0, tokens: 0, usage: emptyUsage(), byRole: {} },
-    audit: [],
-    error: error ?? `the run ended as ${desc.status.name}`,
-  };
-}

@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { maestroDataConverter } from '../codec/data-converter';
 import type { MaestroConfig } from '../config';
+import { TemporalUnreachableError } from './errors';
 
 /** Address to use when none is configured. */
 export const LOCAL_ADDRESS = 'localhost:7233';
@@ -32,7 +33,8 @@ export async function connectClient(config: MaestroConfig, address: string): Pro
       ...(dataConverter ? { dataConverter } : {}),
     });
   } catch (err) {
-    throw new Error(
+    throw new TemporalUnreachableError(
+      address,
       `Cannot reach Temporal at ${address} (${(err as Error).message}). Start it with \`maestro dev\`, or set TEMPORAL_ADDRESS to a running server.`,
     );
   }

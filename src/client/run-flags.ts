@@ -24,6 +24,7 @@ export interface RunFlags {
   ticketBudgetUsd?: number;
   ticketBudgetTokens?: number;
   gateTimeout?: GateTimeoutFlag[];
+  notify?: string[];
 }
 
 /** Adds the run flags to a command. */
@@ -76,7 +77,12 @@ export function addRunFlags(cmd: Command): Command {
       'how long a gate waits and what happens then, e.g. plan=2h:approve (repeatable; default: wait forever)',
       collectGateTimeout,
     )
-    .option('--run-id <id>', 'choose the run id (default: maestro-<time>-<random>)');
+    .option('--run-id <id>', 'choose the run id (default: maestro-<time>-<random>)')
+    .option(
+      '--notify <url>',
+      'webhook to POST to when a gate opens and when the run ends (repeatable; Slack incoming webhooks work as is)',
+      (url: string, prev: string[] = []) => [...prev, url],
+    );
 }
 
 /** The run options the flags ask for. */
@@ -98,5 +104,6 @@ export function startOptions(flags: RunFlags): StartRunOptions {
     budget: budget(flags.budgetUsd, flags.budgetTokens),
     ticketBudget: budget(flags.ticketBudgetUsd, flags.ticketBudgetTokens),
     gatePolicies,
+    notify: flags.notify,
   };
 }

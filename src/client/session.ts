@@ -57,6 +57,9 @@ export async function withSession<T>(
         roles: runRoles(runConfig),
         bossModel: runConfig.boss.model,
         llmTimeoutMs: runConfig.llm.timeoutMs,
+        notify: runConfig.notify,
+        home: runConfig.home,
+        ...((runConfig.webUiUrl ?? runtime.uiUrl) ? { webUiUrl: runConfig.webUiUrl ?? runtime.uiUrl } : {}),
       });
       return await body({ config: runConfig, runtime, api, log, interrupted: interruptedPromise });
     } finally {

@@ -38,6 +38,8 @@ export const FailureType = {
   PermitsUsedUp: 'MaestroPermitsUsedUp',
   /** No worker took a role's work from the role's own task queue in time (schedule-to-start). */
   RoleQueueUnpolled: 'MaestroRoleQueueUnpolled',
+  /** A webhook notification could not be delivered (audited; never fails the run). */
+  NotifyFailed: 'MaestroNotifyFailed',
 } as const;
 
 /** Union of the failure type strings. */

@@ -141,6 +141,16 @@ export interface RunInput {
    * fails with the reason (default 5 minutes); roles without their own queue never time out.
    */
   queueWaitMs?: number;
+  /** Webhooks told when a gate opens and when the run ends (absent: none, and no notify activity). */
+  notify?: NotifyInput;
+}
+
+/** Where a run posts its gate and end notifications, and the Web UI link those posts carry. */
+export interface NotifyInput {
+  /** http(s) URLs that receive a JSON POST (a Slack incoming-webhook URL works as is). */
+  urls: string[];
+  /** Base URL of the Temporal Web UI (e.g. http://localhost:8233), for the run's link. */
+  webUiUrl?: string;
 }
 
 /** Input of one ticket child workflow. */

@@ -26,6 +26,7 @@ import { BOSS_CALLS, BudgetController, callPermitsField, isPermitsUsedUp } from 
 import { failedCalls, rootCause } from './failures';
 import { awaitGate } from './gates';
 import { installHandlers } from './handlers';
+import { RunNotifier } from './notify';
 import { planWithApproval } from './planning';
 import { keepsGatePromises } from './patches';
 import { offloadLargeParts } from './records';
@@ -58,6 +59,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
     (ticketId) => ticketWorkflowId(runId, ticketId),
     patched(PER_CALL_PERMITS),
   );
+  const notifier = new RunNotifier(state);
   let lastPhase: RunPhase | undefined;
   const publish = () => {
     setCurrentDetails(state.details());
@@ -68,6 +70,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
         { key: COST_KEY, value: state.cost().usd },
       ]);
     }
+    notifier.gatesOpened();
   };
   state.bossCallPermits = () => budget.allowance(BOSS_CALLS);
   installHandlers(state, budget, publish);
@@ -128,7 +131,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
       publish,
     });
     if (end === 'stopped' || !(await budgetGate()))
-      return await finish(state, stoppedReport(state), 'stopped', publish);
+      return await finish(state, stoppedReport(state), 'stopped', publish, notifier);
     if (keepsGatePromises()) failIfNothingAccepted(state);
 
     state.phase = 'finalizing';
@@ -142,7 +145,8 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
         const d = await awaitGate(state.book, gate, policy);
         if (d.decision === 'approve') break;
         // A timeout never asks for a revision (see gate-timeouts.ts); a person gets one.
-        if (d.timedOut || round > 1 || !(await budgetGate())) return await finish(state, report, 'rejected', publish);
+        if (d.timedOut || round > 1 || !(await budgetGate()))
+          return await finish(state, report, 'rejected', publish, notifier);
         report = await writeReport(
           state,
           plan,
@@ -151,7 +155,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
         );
       }
     }
-    return await finish(state, report, undefined, publish);
+    return await finish(state, report, undefined, publish, notifier);
   } catch (err) {
     if (isCancellation(err)) {
       // Nobody needs to decide on a cancelled run: its gates close so the status shows none pending.
@@ -163,6 +167,13 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
     state.phase = isCancellation(err) ? 'cancelled' : 'failed';
     state.error = err instanceof Error ? err.message : String(err);
     publish();
+    const tickets = state.ticketViews();
+    await notifier.runEnded({
+      phase: state.phase,
+      accepted: tickets.filter((t) => t.state === 'accepted').length,
+      tickets: tickets.length,
+      error: state.error,
+    });
     throw err;
   }
 }
@@ -228,9 +239,11 @@ async function finish(
   report: FinalReport,
   status: RunResult['status'] | undefined,
   publish: () => void,
+  notifier: RunNotifier,
 ): Promise<RunResult> {
   state.phase = status === 'stopped' ? 'stopped' : 'completed';
   publish();
+  await notifier.runEnded(RunNotifier.endOf(state.result(report, status)));
   await condition(allHandlersFinished);
   return await offloadLargeParts(state.result(report, status));
 }

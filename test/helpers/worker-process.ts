@@ -51,6 +51,22 @@ export async function spawnWorker(env: NodeJS.ProcessEnv, args: string[] = []): 
   };
 }
 
+/**
+ * The environment of a worker process and of the CLI or scripts beside it: the suite's server, a
+ * task queue of its own (named after `name`), the simulated LLM at `simBaseUrl`, a fresh MAESTRO_HOME.
+ */
+export function simProcessEnv(simBaseUrl: string, name: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return cleanEnv({
+    TEMPORAL_ADDRESS: testAddress(),
+    MAESTRO_TASK_QUEUE: uniqueQueue(name),
+    OPENAI_BASE_URL: simBaseUrl,
+    OPENAI_API_KEY: 'sim',
+    MAESTRO_MODEL: 'maestro-sim',
+    MAESTRO_HOME: mkdtempSync(path.join(os.tmpdir(), `maestro-${name}-`)),
+    ...extra,
+  });
+}
+
 /** What a CLI test needs: the simulated LLM and the environment of its `maestro` processes. */
 export interface CliWorld {
   sim: SimLlm;
@@ -66,14 +82,7 @@ export function useCliWorker(name: string): CliWorld {
   let worker: WorkerProcess | undefined;
   beforeAll(async () => {
     world.sim = await startSimLlm({ port: 0 });
-    world.env = cleanEnv({
-      TEMPORAL_ADDRESS: testAddress(),
-      MAESTRO_TASK_QUEUE: uniqueQueue(name),
-      OPENAI_BASE_URL: world.sim.baseUrl,
-      OPENAI_API_KEY: 'sim',
-      MAESTRO_MODEL: 'maestro-sim',
-      MAESTRO_HOME: mkdtempSync(path.join(os.tmpdir(), `maestro-${name}-`)),
-    });
+    world.env = simProcessEnv(world.sim.baseUrl, name);
     worker = await spawnWorker(world.env);
   });
   afterAll(async () => {

@@ -8,7 +8,8 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { statusQuery, ticketStatusQuery, type TicketProgress } from '../../shared/messages';
 import type { RunStatus } from '../../shared/types';
 import { emptyUsage } from '../../shared/usage';
-import { InputError, type MaestroClient } from '../api';
+import type { MaestroClient } from '../api';
+import { RunNotFoundError } from '../errors';
 import type { WatchSnapshot } from './render';
 
 /** How often and how patiently to poll. */
@@ -33,7 +34,8 @@ export async function* watchSnapshots(
       desc = await handle.describe();
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
-        throw new InputError(
+        throw new RunNotFoundError(
+          runId,
           `No run "${runId}" in namespace ${api.client.options.namespace}. List runs with \`maestro list\`.`,
         );
       }

@@ -1,0 +1,47 @@
+/**
+ * Statuses of runs that no worker can be asked about any more (finished or failed), and the one
+ * line that says why a run failed. Split from api.ts so the client class stays about calls.
+ */
+import { WorkflowFailedError, type WorkflowExecutionDescription } from '@temporalio/client';
+import type { RunResult, RunStatus } from '../shared/types';
+import { emptyUsage } from '../shared/usage';
+
+/** The innermost message of a workflow failure (what went wrong, not the wrappers). */
+export function describeFailure(err: unknown): string {
+  let e: unknown = err instanceof WorkflowFailedError ? err.cause : err;
+  while (e instanceof Error && e.cause instanceof Error && /ActivityFailure|ChildWorkflowFailure/.test(e.name))
+    e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The status a completed run's result implies. */
+export function statusFromResult(r: RunResult): RunStatus {
+  return {
+    runId: r.runId,
+    goal: r.goal,
+    phase: r.status === 'stopped' ? 'stopped' : 'completed',
+    outcome: r.status,
+    planSummary: r.plan.summary,
+    planAttempts: r.planAttempts,
+    tickets: r.tickets,
+    pendingGates: [],
+    cost: r.cost,
+    audit: r.audit ?? [],
+  };
+}
+
+/** What is known of a closed run that did not complete, when no worker answers for it. */
+export function closedStatus(runId: string, desc: WorkflowExecutionDescription, error?: string): RunStatus {
+  const memoGoal = desc.memo?.goal;
+  return {
+    runId,
+    goal: typeof memoGoal === 'string' ? memoGoal : '',
+    phase: desc.status.name === 'CANCELLED' ? 'cancelled' : 'failed',
+    planAttempts: 0,
+    tickets: [],
+    pendingGates: [],
+    cost: { usd: 0, tokens: 0, usage: emptyUsage(), byRole: {} },
+    audit: [],
+    error: error ?? `the run ended as ${desc.status.name}`,
+  };
+}
