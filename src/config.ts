@@ -4,6 +4,8 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import type { TokenLimitParam } from './activities/llm/adaptations';
+import { OutputMode, type ReasoningEffort } from './activities/llm/output-modes';
 import type { ModelPrice } from './activities/llm/pricing';
 import { encryptionKeysFromEnv, type EncryptionKeys } from './codec/keys';
 import { ConfigFileError, readConfigFile, type ConfigFile } from './config-file';
@@ -46,6 +48,7 @@ const EnvSchema = z.object({
   MAESTRO_CONFIG: optionalText,
   MAESTRO_MODEL: optionalText,
   MAESTRO_BOSS_MODEL: optionalText,
+  MAESTRO_OUTPUT_MODE: optionalText.pipe(OutputMode.optional()),
   MAESTRO_LOG_LEVEL: optionalText.pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).optional()),
   MAESTRO_SIM_LATENCY_MS: optionalText.pipe(z.coerce.number<string | undefined>().int().min(0).max(600_000).optional()),
   MAESTRO_LLM_TIMEOUT_MS: optionalText.pipe(
@@ -89,13 +92,24 @@ export interface MaestroConfig {
     timeoutMs: number;
     /** Price overrides per model from the config file (merged over the built-in table). */
     prices: Record<string, ModelPrice>;
+    /** Structured-output mode of roles without their own (MAESTRO_OUTPUT_MODE, else the file's `llm.outputMode`). */
+    outputMode?: OutputMode;
+    /** Output-token parameter (the file's `llm.maxTokensParam`; unset: chosen by endpoint). */
+    tokenParam?: TokenLimitParam;
   };
   /** The configuration file that was read, if any. */
   configFile?: string;
   /** The worker roles, resolved: every role has a model; own task queues have their names. */
   roles: RoleDefinition[];
   /** The Boss's model settings. */
-  boss: { model: string; systemPrompt: string; temperature?: number; maxTokens?: number };
+  boss: {
+    model: string;
+    systemPrompt: string;
+    temperature?: number;
+    maxTokens?: number;
+    outputMode?: OutputMode;
+    reasoningEffort?: ReasoningEffort;
+  };
 }
 
 /** Thrown for invalid configuration; the message lists every bad variable. */
@@ -177,8 +191,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       systemPrompt: boss?.systemPrompt ?? BOSS_SYSTEM_PROMPT,
       ...(boss?.temperature !== undefined ? { temperature: boss.temperature } : {}),
       ...(boss?.maxTokens !== undefined ? { maxTokens: boss.maxTokens } : {}),
+      ...optional('outputMode', boss?.outputMode),
+      ...optional('reasoningEffort', boss?.reasoningEffort),
     },
   };
+}
+
+/** `{ [key]: value }` when the value is set, else nothing (keeps unset keys out of objects). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 /** Azure OpenAI is used when AZURE_OPENAI_ENDPOINT is set; checks the variables it needs. */

@@ -66,6 +66,12 @@ export interface LlmCallRecord {
   repaired: boolean;
   /** Failure type when the call got no usable answer (rate limit, 5xx, timeout, bad output...). */
   error?: string;
+  /** Part of `completionTokens` the model spent reasoning (reasoning models; absent: none reported). */
+  reasoningTokens?: number;
+  /** True when the provider sent no usage and the token counts are tokenizer estimates. */
+  estimated?: boolean;
+  /** Structured-output mode of the request (json_schema, json_object, tool or text). */
+  outputMode?: string;
   /** Task queue of the activity that made the call (shows per-role routing). */
   taskQueue?: string;
   /** Identity of the worker process (`pid@host`) that made the call. */

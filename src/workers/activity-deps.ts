@@ -32,6 +32,8 @@ export function activityDepsFromConfig(
       ...(!simulated && config.llm.azure ? { azure: config.llm.azure } : {}),
       timeoutMs: config.llm.timeoutMs,
       prices: priceTable(config.llm.prices),
+      ...(config.llm.outputMode ? { outputMode: config.llm.outputMode } : {}),
+      ...(config.llm.tokenParam ? { tokenParam: config.llm.tokenParam } : {}),
     }),
     store: new FsArtifactStore(artifactRoot(config.home)),
     roles,
@@ -39,6 +41,8 @@ export function activityDepsFromConfig(
     bossModel: config.boss.model,
     ...(config.boss.temperature !== undefined ? { bossTemperature: config.boss.temperature } : {}),
     ...(config.boss.maxTokens !== undefined ? { bossMaxTokens: config.boss.maxTokens } : {}),
+    ...(config.boss.outputMode ? { bossOutputMode: config.boss.outputMode } : {}),
+    ...(config.boss.reasoningEffort ? { bossReasoningEffort: config.boss.reasoningEffort } : {}),
     workerModel: (name) => roles.find((r) => r.name === name)?.model ?? config.llm.workerModel,
     reviewExcerptChars: REVIEW_EXCERPT_CHARS,
   };
