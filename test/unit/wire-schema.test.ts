@@ -65,6 +65,9 @@ describe('answers and refusals', () => {
     expect(jsonOfText('{"a":1}')).toBe('{"a":1}');
     expect(jsonOfText('Sure!\n```json\n{"a":1}\n```\nBye')).toBe('{"a":1}');
     expect(jsonOfText('Here: {"a":{"b":2}} done')).toBe('{"a":{"b":2}}');
+    // A file inside the JSON may hold code fences of its own.
+    const inner = JSON.stringify({ content: '```sh\nnpm test\n```' });
+    expect(jsonOfText(`Sure!\n\n\`\`\`json\n${inner}\n\`\`\`\n\nLet me know.`)).toBe(inner);
   });
 
   const err400 = (message: string, param: string | null) =>

@@ -90,13 +90,27 @@ export function answerText(message: OpenAI.ChatCompletionMessage | undefined): s
   return jsonOfText(message.content ?? '');
 }
 
-/** The JSON inside a text: the whole text, else a ```json fenced block, else the outermost {...}. */
+/**
+ * The JSON inside a text: the whole text, else a ```json fenced block (closed by the last fence,
+ * since JSON strings may hold fences of their own), else the outermost {...} — the first of
+ * these that parses. When none parses, the likeliest one, so the repair call shows its error.
+ */
 export function jsonOfText(text: string): string {
   const trimmed = text.trim();
-  if (trimmed.startsWith('{') || trimmed.startsWith('[') || trimmed === '') return trimmed;
-  const fenced = /```(?:json|JSON)?\s*\n?([\s\S]*?)```/.exec(trimmed);
-  if (fenced?.[1] && fenced[1].trim().startsWith('{')) return fenced[1].trim();
+  const open = /```(?:json|JSON)?[ \t]*\n?/.exec(trimmed);
+  const close = trimmed.lastIndexOf('```');
+  const fenced = open && close > open.index + open[0].length ? trimmed.slice(open.index + open[0].length, close) : '';
   const start = trimmed.indexOf('{');
   const end = trimmed.lastIndexOf('}');
-  return start >= 0 && end > start ? trimmed.slice(start, end + 1) : trimmed;
+  const braces = start >= 0 && end > start ? trimmed.slice(start, end + 1) : '';
+  const candidates = [trimmed, fenced.trim(), braces].filter((c) => c.startsWith('{') || c.startsWith('['));
+  for (const c of candidates) {
+    try {
+      JSON.parse(c);
+      return c;
+    } catch {
+      // try the next reading
+    }
+  }
+  return candidates[0] ?? trimmed;
 }
