@@ -11,6 +11,8 @@ export interface EngineProcess {
   baseUrl: string;
   /** Milliseconds from spawn to the first answerable moment (library + model load). */
   startupMs: number;
+  /** What the engine printed on stderr so far (llama.cpp writes its grammar errors there). */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -43,7 +45,7 @@ export function startEngineProcess(timeoutMs = 300_000): Promise<EngineProcess> 
       const m = /LLAMA_ENGINE_URL=(\S+)/.exec(out);
       if (m?.[1]) {
         clearTimeout(timer);
-        resolve({ baseUrl: m[1], startupMs: Date.now() - started, stop });
+        resolve({ baseUrl: m[1], startupMs: Date.now() - started, stderr: () => stderr, stop });
       }
     });
     child.once('exit', (code) => {

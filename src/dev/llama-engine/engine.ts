@@ -27,7 +27,13 @@ interface NodeLlamaCpp {
   LlamaChat: new (opts: { contextSequence: Sequence }) => {
     generateResponse(
       history: EngineTurn[],
-      opts: { grammar?: Grammar; maxTokens?: number; temperature?: number; signal?: AbortSignal },
+      opts: {
+        grammar?: Grammar;
+        maxTokens?: number;
+        temperature?: number;
+        signal?: AbortSignal;
+        repeatPenalty?: { penalty: number; lastTokens: number };
+      },
     ): Promise<{ response: string; metadata: { stopReason: string } }>;
     dispose(): void;
   };
@@ -51,6 +57,9 @@ interface Sequence {
   tokenMeter: { usedInputTokens: number; usedOutputTokens: number };
 }
 type Grammar = { grammar: string };
+
+/** Penalty on tokens repeated within the last 64 (llama.cpp's classic default sampling). */
+const REPEAT_PENALTY = Number(process.env.MAESTRO_LLAMA_REPEAT_PENALTY ?? 1.1);
 
 /** Settings of an engine. */
 export interface EngineOptions {
@@ -140,19 +149,22 @@ export class LlamaEngine {
       try {
         await sequence.clearHistory();
         const chat = new this.lib.LlamaChat({ contextSequence: sequence });
-        const before = { ...sequence.tokenMeter };
+        // The meter's counts are getters: read them, a spread would copy nothing.
+        const before = { input: sequence.tokenMeter.usedInputTokens, output: sequence.tokenMeter.usedOutputTokens };
         const res = await chat.generateResponse(opts.history, {
           ...(grammar ? { grammar } : {}),
           ...(opts.maxTokens !== undefined ? { maxTokens: opts.maxTokens } : {}),
           ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),
+          // llama.cpp's long-time default: keeps a tiny model out of endless repeats inside a string.
+          repeatPenalty: { penalty: REPEAT_PENALTY, lastTokens: 64 },
         });
         chat.dispose();
         return {
           text: res.response,
           truncated: res.metadata.stopReason === 'maxTokens',
-          promptTokens: sequence.tokenMeter.usedInputTokens - before.usedInputTokens,
-          completionTokens: sequence.tokenMeter.usedOutputTokens - before.usedOutputTokens,
+          promptTokens: sequence.tokenMeter.usedInputTokens - before.input,
+          completionTokens: sequence.tokenMeter.usedOutputTokens - before.output,
         };
       } finally {
         (sequence as unknown as { dispose(): void }).dispose();
