@@ -183,6 +183,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       prices: Object.fromEntries(
         Object.entries(file?.config.prices ?? {}).map(([m, p]) => [m, { ...p, cachedInput: p.cachedInput ?? p.input }]),
       ),
+      ...optional('outputMode', e.MAESTRO_OUTPUT_MODE ?? file?.config.llm?.outputMode),
+      ...optional('tokenParam', file?.config.llm?.maxTokensParam),
     },
     ...(file ? { configFile: file.file } : {}),
     roles: resolveRoles(file?.config.roles, workerModel, taskQueue),
