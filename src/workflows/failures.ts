@@ -15,6 +15,11 @@ export function isConfigError(err: Error): err is ApplicationFailure {
   return err instanceof ApplicationFailure && err.type === FailureType.LlmConfig;
 }
 
+/** Whether the model answered but never matched the schema, even after repair calls and retries. */
+export function isBadOutput(err: Error): err is ApplicationFailure {
+  return err instanceof ApplicationFailure && err.type === FailureType.LlmBadOutput;
+}
+
 /** Call records a failed LLM activity attached to its failure (`details[0].calls`). */
 export function failedCalls(err: Error): LlmCallRecord[] {
   if (!(err instanceof ApplicationFailure)) return [];

@@ -3,19 +3,22 @@
  * then, with manual plan approval, a person approves it or rejects it with a comment that goes
  * back to the Boss (bounded too).
  */
-import { ApplicationFailure, isCancellation, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
 import type { MaestroActivities } from '../activities';
 import { DEFAULT_LIMITS } from '../shared/constants';
 import { FailureType } from '../shared/errors';
 import { validatePlan } from '../shared/plan-graph';
 import type { Plan } from '../shared/schemas';
 import { LLM_ACTIVITY } from './activity-options';
-import { failedCalls, isConfigError, rootCause } from './failures';
+import { failedCalls, isBadOutput, isConfigError, rootCause } from './failures';
 import { awaitGate } from './gates';
 import { gatePolicy } from './policies';
 import { BOSS_ROLE, type RunState } from './run-state';
 
 const boss = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
+
+/** Patch marker: a Boss answer that never validates counts as an invalid plan (runs before it asked a person). */
+const BAD_OUTPUT_IS_INVALID_PLAN = 'bad-output-is-invalid-plan';
 
 /** Runs before each Boss call: resolves false when a person stopped the run at the budget gate. */
 export type BudgetCheck = () => Promise<boolean>;
@@ -90,6 +93,12 @@ async function validPlan(
       const cause = rootCause(err);
       state.chargeFailedCalls(failedCalls(cause));
       if (isCancellation(err) || isConfigError(cause)) throw err;
+      // The model answered, but never with a valid plan even after its retries (a small local
+      // model, say): that is a bad plan, bounded by maxReplans, not an outage to wait out.
+      if (isBadOutput(cause) && patched(BAD_OUTPUT_IS_INVALID_PLAN)) {
+        problems = [cause.message];
+        continue;
+      }
       await askToRetryPlanning(state, cause.message, publish);
       attempt--; // the failed call does not count as a bad plan
       continue;
