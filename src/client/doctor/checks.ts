@@ -107,7 +107,7 @@ async function listModels(
           {
             name: 'API key accepted',
             status: 'fail',
-            detail: `${err.status} ${err.message}`,
+            detail: err.message, // the SDK's message starts with the status
             fix: `set ${keyVariableOf(settings)} to a valid key for ${endpoint}`,
           },
         ],
