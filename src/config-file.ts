@@ -6,6 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { TokenLimitParam } from './activities/llm/adaptations';
+import { OutputMode, ReasoningEffort } from './activities/llm/output-modes';
 import { BOSS_ROLE, DEFAULT_ROLES } from './shared/roles';
 import { RoleName } from './shared/schemas';
 
@@ -28,7 +30,17 @@ const ModelSettings = {
   systemPrompt: z.string().trim().min(1).max(20_000).optional(),
   temperature: z.number().min(0).max(2).optional(),
   maxTokens: z.number().int().min(1).max(1_000_000).optional(),
+  outputMode: OutputMode.optional(),
+  reasoningEffort: ReasoningEffort.optional(),
 };
+
+/** Provider-wide settings: the default structured-output mode and the output-token parameter. */
+const LlmFileSettings = z
+  .object({
+    outputMode: OutputMode.optional(),
+    maxTokensParam: TokenLimitParam.optional(),
+  })
+  .strict();
 
 const FileRole = z
   .object({
@@ -58,6 +70,7 @@ const ConfigFileSchema = z
     $schema: z.string().optional(),
     roles: z.array(FileRole).min(1, 'must list at least one role').max(50).optional(),
     boss: z.object(ModelSettings).strict().optional(),
+    llm: LlmFileSettings.optional(),
     prices: z.record(z.string().min(1), Price).optional(),
     notify: z
       .array(z.url({ protocol: /^https?$/, message: 'must be an http(s) webhook URL' }))

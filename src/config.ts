@@ -4,6 +4,8 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import type { TokenLimitParam } from './activities/llm/adaptations';
+import { OutputMode, type ReasoningEffort } from './activities/llm/output-modes';
 import type { ModelPrice } from './activities/llm/pricing';
 import { encryptionKeysFromEnv, type EncryptionKeys } from './codec/keys';
 import { ConfigFileError, readConfigFile, type ConfigFile } from './config-file';
@@ -47,6 +49,7 @@ const EnvSchema = z.object({
   MAESTRO_CONFIG: optionalText,
   MAESTRO_MODEL: optionalText,
   MAESTRO_BOSS_MODEL: optionalText,
+  MAESTRO_OUTPUT_MODE: optionalText.pipe(OutputMode.optional()),
   MAESTRO_LOG_LEVEL: optionalText.pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).optional()),
   MAESTRO_SIM_LATENCY_MS: optionalText.pipe(z.coerce.number<string | undefined>().int().min(0).max(600_000).optional()),
   MAESTRO_LLM_TIMEOUT_MS: optionalText.pipe(
@@ -93,6 +96,10 @@ export interface MaestroConfig {
     contentRetries?: number;
     /** Price overrides per model from the config file (merged over the built-in table). */
     prices: Record<string, ModelPrice>;
+    /** Structured-output mode of roles without their own (MAESTRO_OUTPUT_MODE, else the file's `llm.outputMode`). */
+    outputMode?: OutputMode;
+    /** Output-token parameter (the file's `llm.maxTokensParam`; unset: chosen by endpoint). */
+    tokenParam?: TokenLimitParam;
   };
   /** The configuration file that was read, if any. */
   configFile?: string;
@@ -103,7 +110,14 @@ export interface MaestroConfig {
   /** Base URL of the Temporal Web UI for links in notifications (config file `webUiUrl`). */
   webUiUrl?: string;
   /** The Boss's model settings. */
-  boss: { model: string; systemPrompt: string; temperature?: number; maxTokens?: number };
+  boss: {
+    model: string;
+    systemPrompt: string;
+    temperature?: number;
+    maxTokens?: number;
+    outputMode?: OutputMode;
+    reasoningEffort?: ReasoningEffort;
+  };
 }
 
 /** Thrown for invalid configuration; the message lists every bad variable. */
@@ -178,6 +192,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       prices: Object.fromEntries(
         Object.entries(file?.config.prices ?? {}).map(([m, p]) => [m, { ...p, cachedInput: p.cachedInput ?? p.input }]),
       ),
+      ...optional('outputMode', e.MAESTRO_OUTPUT_MODE ?? file?.config.llm?.outputMode),
+      ...optional('tokenParam', file?.config.llm?.maxTokensParam),
     },
     ...(file ? { configFile: file.file } : {}),
     roles: resolveRoles(file?.config.roles, workerModel, taskQueue),
@@ -188,8 +204,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       systemPrompt: boss?.systemPrompt ?? BOSS_SYSTEM_PROMPT,
       ...(boss?.temperature !== undefined ? { temperature: boss.temperature } : {}),
       ...(boss?.maxTokens !== undefined ? { maxTokens: boss.maxTokens } : {}),
+      ...optional('outputMode', boss?.outputMode),
+      ...optional('reasoningEffort', boss?.reasoningEffort),
     },
   };
+}
+
+/** `{ [key]: value }` when the value is set, else nothing (keeps unset keys out of objects). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 /** Azure OpenAI is used when AZURE_OPENAI_ENDPOINT is set; checks the variables it needs. */

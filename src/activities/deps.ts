@@ -1,5 +1,6 @@
 /** What activities need from the outside world; tests inject their own. */
 import type { RoleDefinition } from '../shared/roles';
+import type { OutputMode, ReasoningEffort } from './llm/output-modes';
 import type { ArtifactStore } from './artifacts/store';
 import type { StructuredLlm } from './llm/structured';
 
@@ -14,6 +15,9 @@ export interface ActivityDeps {
   /** The Boss's sampling temperature and output-token limit (unset: the provider's defaults). */
   bossTemperature?: number;
   bossMaxTokens?: number;
+  /** The Boss's structured-output mode and reasoning effort (unset: the provider's default). */
+  bossOutputMode?: OutputMode;
+  bossReasoningEffort?: ReasoningEffort;
   /** Model of a role that has no `model` of its own. */
   workerModel: (role: string) => string;
   /** Characters of each file the reviewer sees (more than dependents see: it judges the work). */

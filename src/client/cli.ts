@@ -12,6 +12,7 @@ import { DevServerStartError } from '../dev/dev-server';
 import { explainPayloadError } from '../codec/aes-gcm-codec';
 import { InputError } from './api';
 import { registerCodecServerCommand } from './commands/codec-server';
+import { registerDoctorCommand } from './commands/doctor';
 import { registerGateCommands } from './commands/gates';
 import { registerInspectCommands } from './commands/inspect';
 import { registerRunCommands } from './commands/run';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerServeCommands(program);
   registerSetupCommand(program);
   registerCodecServerCommand(program);
+  registerDoctorCommand(program);
   return program;
 }
 

@@ -15,6 +15,11 @@ export const FailureType = {
   LlmTruncated: 'MaestroLlmTruncated',
   /** The model refused to answer. */
   LlmRefused: 'MaestroLlmRefused',
+  /**
+   * The provider refused a parameter or structured-output mode it does not support; the call was
+   * repeated without it. Only seen in call records: it never fails an activity.
+   */
+  LlmAdapted: 'MaestroLlmAdapted',
   /** The Boss could not produce a valid plan within the re-plan bound. */
   InvalidPlan: 'MaestroInvalidPlan',
   /** A message (signal/update) or input was malformed; says what to fix. */

@@ -10,8 +10,12 @@ export interface RoleDefinition extends RoleInfo {
   /** Model of this role; unset: MAESTRO_MODEL or the default model. */
   model?: string;
   temperature?: number;
-  /** Output-token limit of one answer (sent as `max_completion_tokens`). */
+  /** Output-token limit of one answer (sent as `max_tokens` or `max_completion_tokens`). */
   maxTokens?: number;
+  /** Structured-output mode: json_schema, json_object, tool or text (unset: the provider's). */
+  outputMode?: 'json_schema' | 'json_object' | 'tool' | 'text';
+  /** `reasoning_effort` for reasoning models. */
+  reasoningEffort?: 'minimal' | 'low' | 'medium' | 'high';
 }
 
 /**

@@ -67,8 +67,12 @@ export interface LlmCallRecord {
   repaired: boolean;
   /** Failure type when the call got no usable answer (rate limit, 5xx, timeout, bad output...). */
   error?: string;
-  /** True when the tokens are an estimate: the call timed out and the provider sent no usage. */
+  /** Part of `completionTokens` the model spent reasoning (reasoning models; absent: none reported). */
+  reasoningTokens?: number;
+  /** True when the token counts are estimates: the provider sent no usage (tokenizer) or the call timed out (prompt only). */
   estimated?: boolean;
+  /** Structured-output mode of the request (json_schema, json_object, tool or text). */
+  outputMode?: string;
   /** Task queue of the activity that made the call (shows per-role routing). */
   taskQueue?: string;
   /** Identity of the worker process (`pid@host`) that made the call. */

@@ -15,7 +15,7 @@ export function isConfigError(err: Error): err is ApplicationFailure {
   return err instanceof ApplicationFailure && err.type === FailureType.LlmConfig;
 }
 
-/** Whether an error is a model answer that never matched its schema (after repair and retries). */
+/** Whether the model answered but never matched the schema, even after repair calls and retries. */
 export function isBadOutput(err: Error): err is ApplicationFailure {
   return err instanceof ApplicationFailure && err.type === FailureType.LlmBadOutput;
 }

@@ -191,3 +191,36 @@ describe('worker queues', () => {
     expect(() => planWorkers(config(), { roles: ['writer'] })).toThrow('role "writer" has no task queue of its own');
   });
 });
+
+describe('structured-output and reasoning settings', () => {
+  it('reads the mode and reasoning effort per role and for the Boss, and the provider-wide defaults', () => {
+    const dir = dirWith({
+      roles: [{ name: 'coder', outputMode: 'tool', reasoningEffort: 'high' }, { name: 'writer' }],
+      boss: { outputMode: 'json_object', reasoningEffort: 'low' },
+      llm: { outputMode: 'text', maxTokensParam: 'max_completion_tokens' },
+    });
+    const c = loadConfig({ OPENAI_API_KEY: 'k' }, dir);
+    expect(c.roles[0]).toMatchObject({ name: 'coder', outputMode: 'tool', reasoningEffort: 'high' });
+    expect(c.roles[1]!.outputMode).toBeUndefined();
+    expect(c.boss).toMatchObject({ outputMode: 'json_object', reasoningEffort: 'low' });
+    expect(c.llm).toMatchObject({ outputMode: 'text', tokenParam: 'max_completion_tokens' });
+    // The environment variable wins over the file's provider-wide mode.
+    expect(loadConfig({ OPENAI_API_KEY: 'k', MAESTRO_OUTPUT_MODE: 'json_object' }, dir).llm.outputMode).toBe(
+      'json_object',
+    );
+  });
+
+  it('names a bad mode or effort and the valid values', () => {
+    const file = configError(() =>
+      loadConfig(
+        { OPENAI_API_KEY: 'k' },
+        dirWith({ roles: [{ name: 'coder', outputMode: 'xml', reasoningEffort: 'max' }] }),
+      ),
+    );
+    expect(file).toContain('roles[0].outputMode');
+    expect(file).toContain('"json_schema"');
+    expect(file).toContain('roles[0].reasoningEffort');
+    const env = configError(() => loadConfig({ OPENAI_API_KEY: 'k', MAESTRO_OUTPUT_MODE: 'grammar' }, emptyDir()));
+    expect(env).toContain('MAESTRO_OUTPUT_MODE');
+  });
+});

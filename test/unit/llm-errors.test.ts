@@ -43,7 +43,7 @@ describe('classifyLlmError', () => {
   });
 
   it.each([
-    [400, 'check that the model supports structured output'],
+    [400, 'run `maestro doctor` to see which structured-output mode the model supports'],
     [401, 'set OPENAI_API_KEY to a valid key for http://llm.local/v1'],
     [403, "check the key's permissions"],
     [404, 'check the role\'s "model" in maestro.config.json / MAESTRO_MODEL'],

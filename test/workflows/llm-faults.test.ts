@@ -202,7 +202,7 @@ describe('LLM fault matrix (ticket workflow, simulated LLM)', () => {
     expect(work).toHaveLength(1);
     expect(failure?.type).toBe(FailureType.LlmConfig);
     expect(failure?.message).toContain('400 Invalid request (simulated fault)');
-    expect(failure?.message).toContain('check that the model supports structured output');
+    expect(failure?.message).toContain('run `maestro doctor` to see which structured-output mode the model supports');
     expect(failure?.message).toContain('Not retried.');
   });
 });

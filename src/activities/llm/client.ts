@@ -4,6 +4,8 @@
  * SDK's own `AzureOpenAI`. Either way the client makes exactly one attempt: Temporal retries.
  */
 import OpenAI, { AzureOpenAI } from 'openai';
+import type { ProviderMemory, TokenLimitParam } from './adaptations';
+import type { OutputMode } from './output-modes';
 import type { ModelPrice } from './pricing';
 
 /** Settings of the provider connection. */
@@ -17,6 +19,12 @@ export interface LlmSettings {
   timeoutMs: number;
   /** The whole price table to use (defaults to the built-in one). */
   prices?: Readonly<Record<string, ModelPrice>>;
+  /** Structured-output mode for roles that set none (default `json_schema`). */
+  outputMode?: OutputMode;
+  /** Output-token parameter (default: `max_completion_tokens` for OpenAI and Azure, else `max_tokens`). */
+  tokenParam?: TokenLimitParam;
+  /** Where refusals are remembered (default: the process-wide memory). */
+  memory?: ProviderMemory;
 }
 
 /** Where requests go, for error messages. */

@@ -42,7 +42,7 @@ function configHint(status: number, code: string | undefined, ctx: LlmErrorConte
     return "the prompt is longer than the model's context window: use a model with a larger context or smaller tickets";
   switch (status) {
     case 400:
-      return `the provider${where} rejected the request: check that the model supports structured output (response_format json_schema) and the role's settings (temperature, maxTokens)`;
+      return `the provider${where} rejected the request: run \`maestro doctor\` to see which structured-output mode the model supports, and check the role's settings (outputMode, temperature, maxTokens)`;
     case 401:
       return `the API key was refused: set ${ctx.keyVariable ?? 'OPENAI_API_KEY'} to a valid key for ${ctx.endpoint ?? 'the provider'}`;
     case 403:

@@ -1,22 +1,28 @@
 /**
  * The one way Maestro talks to a model: a chat completion whose answer must match a zod
- * schema. We send `zodResponseFormat` (the widest-supported structured-output form) through
- * `chat.completions.create` and validate ourselves, so a bad answer's tokens are still counted
- * and the answer can be shown to the model once for repair. Every HTTP call becomes an
- * `LlmCallRecord`, failed ones included.
+ * schema. The request carries a portable wire schema (wire-schema.ts) in the configured
+ * structured-output mode (output-modes.ts); a provider's refusal of a mode, `temperature` or an
+ * output-token parameter is adapted to once and remembered (adaptations.ts). The answer is
+ * validated here against the full zod schema, so a bad answer's tokens are still counted and the
+ * answer can be shown to the model once for repair. Every HTTP call becomes an `LlmCallRecord`,
+ * failed and refused ones included.
  */
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type OpenAI from 'openai';
-import { zodResponseFormat } from 'openai/helpers/zod';
 import type { z } from 'zod';
 import { FailureType } from '../../shared/errors';
 import type { LlmCallKind, LlmCallRecord } from '../../shared/types';
 import { addUsage, emptyUsage, usageOfRecord, type Usage } from '../../shared/usage';
 import type { Prompt } from '../roles/prompts';
+import { adjustmentFor, laterMode, providerMemory, type ProviderMemory, type TokenLimitParam } from './adaptations';
 import { createOpenAiClient, endpointOf, keyVariableOf, type LlmSettings } from './client';
 import { classifyLlmError } from './errors';
+import { answerText, modeParams, schemaInstructions, type OutputMode, type ReasoningEffort } from './output-modes';
 import { costOf, priceFor } from './pricing';
-import { callDeadline, markTimedOut, timedOutBill, timedOutCall, timeoutOr, wasTimedOut } from './timed-out';
+import { callDeadline, markTimedOut, timedOutBill, timedOutCall, timeoutOr } from './timed-out';
+import { callTokensOf, estimatePromptTokens } from './usage-of';
+import { wireSchemaOf, type WireSchema } from './wire-schema';
 
 export type { LlmSettings } from './client';
 
@@ -40,6 +46,10 @@ export interface StructuredRequest<T extends z.ZodType> {
   label: string;
   temperature?: number;
   maxTokens?: number;
+  /** Structured-output mode of this role (unset: the provider's, else `json_schema`). */
+  outputMode?: OutputMode;
+  /** Sent as `reasoning_effort` (reasoning models only). */
+  reasoningEffort?: ReasoningEffort;
   signal?: AbortSignal;
   /** Who is calling (default: a 'work' call of role 'unknown', attempt 1). */
   meta?: CallMeta;
@@ -57,29 +67,34 @@ export interface StructuredResponse<T> {
   data: T;
   usage: Usage;
   model: string;
-  /** The HTTP calls this answer took (one, or two with a repair). */
+  /** The HTTP calls this answer took (one, or more with a repair or an adapted request). */
   calls: LlmCallRecord[];
 }
 
 const DEFAULT_META: CallMeta = { kind: 'work', role: 'unknown', attempt: 1 };
 
+/** At most this many adapted repeats of one request (3 mode fallbacks, temperature, token parameter, spare). */
+const MAX_ADJUSTMENTS = 6;
+
+type Record_ = Omit<LlmCallRecord, keyof CallMeta | 'attempt'>;
+
 /** Thin wrapper over the openai client; Temporal owns retries, so the client makes one attempt. */
 export class StructuredLlm {
   private readonly client: OpenAI;
+  private readonly memory: ProviderMemory;
 
   constructor(private readonly settings: LlmSettings) {
     this.client = createOpenAiClient(settings);
+    this.memory = settings.memory ?? providerMemory;
   }
 
   /** Calls the model; on invalid output, makes one repair call with the validation error. */
   async call<T extends z.ZodType>(req: StructuredRequest<T>): Promise<StructuredResponse<z.infer<T>>> {
     const meta = req.meta ?? DEFAULT_META;
-    const messages: OpenAI.ChatCompletionMessageParam[] = [
-      { role: 'system', content: req.prompt.system },
-      { role: 'user', content: req.prompt.user },
-    ];
+    const wire = wireSchemaOf(req.schema);
+    const conversation: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: req.prompt.user }];
     const calls: LlmCallRecord[] = [];
-    const record = (r: Omit<LlmCallRecord, keyof CallMeta | 'attempt'>) => {
+    const record = (r: Record_) => {
       const full: LlmCallRecord = { ...r, ...meta };
       calls.push(full);
       req.onCall?.(full);
@@ -87,26 +102,19 @@ export class StructuredLlm {
     let lastProblem = '';
     for (let round = 0; round < 2; round++) {
       const repaired = round > 0;
-      const bound = req.beforeCall?.()?.timeoutMs;
-      const timeoutMs = bound !== undefined ? Math.min(bound, this.settings.timeoutMs) : this.settings.timeoutMs;
-      const startedAt = new Date();
-      const t0 = Date.now();
-      let completion: OpenAI.ChatCompletion;
-      try {
-        completion = await this.complete(req, messages, timeoutMs);
-      } catch (err) {
-        if (!(err instanceof CancelledFailure)) {
-          // A timed-out call was still paid for: its prompt tokens, estimated.
-          const bill = wasTimedOut(err) ? timedOutBill(req.model, messages, this.settings.prices) : {};
-          record({ ...noTokens(req.model, startedAt, Date.now() - t0, repaired), ...bill, error: typeOf(err) });
-        }
-        throw err;
-      }
-      const tokens = tokensOf(completion);
+      const { completion, mode, messages, t0, startedAt } = await this.complete(req, wire, conversation, (r) =>
+        record({ ...r, repaired }),
+      );
+      const tokens = callTokensOf(completion, () => estimatePromptTokens(messages, JSON.stringify(wire.schema)));
       const model = completion.model || req.model;
-      const base = {
+      const base: Record_ = {
         model,
-        ...tokens,
+        promptTokens: tokens.promptTokens,
+        cachedTokens: tokens.cachedTokens,
+        completionTokens: tokens.completionTokens,
+        ...(tokens.reasoningTokens > 0 ? { reasoningTokens: tokens.reasoningTokens } : {}),
+        ...(tokens.estimated ? { estimated: true } : {}),
+        outputMode: mode,
         usd: costOf(priceFor(req.model, this.settings.prices) ? req.model : model, tokens, this.settings.prices),
         latencyMs: Date.now() - t0,
         startedAt: startedAt.toISOString(),
@@ -117,7 +125,7 @@ export class StructuredLlm {
         record({ ...base, error: outcome.failure.type ?? FailureType.LlmBadOutput });
         throw outcome.failure;
       }
-      const checked = validate(outcome.content, req.schema);
+      const checked = validate(outcome.content, req.schema, wire);
       if (checked.ok) {
         record(base);
         const usage = calls.reduce((u, c) => addUsage(u, usageOfRecord(c)), emptyUsage());
@@ -125,7 +133,7 @@ export class StructuredLlm {
       }
       record({ ...base, error: FailureType.LlmBadOutput });
       lastProblem = checked.problem;
-      messages.push(
+      conversation.push(
         { role: 'assistant', content: outcome.content },
         {
           role: 'user',
@@ -139,41 +147,104 @@ export class StructuredLlm {
     });
   }
 
+  /**
+   * One request, repeated with an adjustment when the provider refuses a mode or parameter it
+   * does not support (each refusal is recorded, logged and remembered for this base URL + model).
+   */
   private async complete(
     req: StructuredRequest<z.ZodType>,
-    messages: OpenAI.ChatCompletionMessageParam[],
-    timeoutMs: number,
+    wire: WireSchema,
+    conversation: OpenAI.ChatCompletionMessageParam[],
+    recordRefusal: (r: Omit<Record_, 'repaired'>) => void,
   ) {
-    const deadline = callDeadline(timeoutMs, req.signal);
-    try {
-      return await this.client.chat.completions.create(
-        {
-          model: req.model,
-          messages,
-          response_format: zodResponseFormat(req.schema, req.schemaName),
-          ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
-          ...(req.maxTokens !== undefined ? { max_completion_tokens: req.maxTokens } : {}),
-        },
-        // The SDK's own timeout is a fallback only: the deadline ends the call first.
-        { signal: deadline.signal, timeout: timeoutMs + 1_000 },
-      );
-    } catch (err) {
-      if (req.signal?.aborted) throw new CancelledFailure(`${req.label}: cancelled while waiting for the model`);
-      const timedOut = timedOutCall(err, deadline);
-      const failure = classifyLlmError(timeoutOr(err, timedOut), {
-        label: req.label,
-        endpoint: endpointOf(this.settings),
-        keyVariable: keyVariableOf(this.settings),
-        timeoutMs,
-      });
-      throw timedOut ? markTimedOut(failure) : failure;
-    } finally {
-      deadline.clear();
+    const baseUrl = endpointOf(this.settings);
+    for (let adjusted = 0; ; adjusted++) {
+      const learned = this.memory.get(baseUrl, req.model);
+      const mode = laterMode(req.outputMode ?? this.settings.outputMode ?? 'json_schema', learned.mode)!;
+      const temperature = learned.dropTemperature ? undefined : req.temperature;
+      const tokenParam: TokenLimitParam | undefined =
+        req.maxTokens === undefined ? undefined : (learned.tokenParam ?? this.tokenParam());
+      const input = { mode, schemaName: req.schemaName, schema: wire.schema };
+      const instructions = schemaInstructions(input);
+      const system = instructions ? `${req.prompt.system}\n\n${instructions}` : req.prompt.system;
+      const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'system', content: system }, ...conversation];
+      // Each HTTP call (an adapted repeat too) asks first: the run's permits and what is left of
+      // the attempt bound it (see activities/context.ts).
+      const bound = req.beforeCall?.()?.timeoutMs;
+      const timeoutMs = bound !== undefined ? Math.min(bound, this.settings.timeoutMs) : this.settings.timeoutMs;
+      const deadline = callDeadline(timeoutMs, req.signal);
+      const startedAt = new Date();
+      const t0 = Date.now();
+      try {
+        const completion = await this.client.chat.completions.create(
+          {
+            model: req.model,
+            messages,
+            ...modeParams(input),
+            ...(temperature !== undefined ? { temperature } : {}),
+            ...(tokenParam ? { [tokenParam]: req.maxTokens } : {}),
+            ...(req.reasoningEffort ? { reasoning_effort: req.reasoningEffort } : {}),
+          },
+          // The SDK's own timeout is a fallback only: the deadline ends the call first.
+          { signal: deadline.signal, timeout: timeoutMs + 1_000 },
+        );
+        return { completion, mode, messages, t0, startedAt };
+      } catch (err) {
+        if (req.signal?.aborted) throw new CancelledFailure(`${req.label}: cancelled while waiting for the model`);
+        const timedOut = timedOutCall(err, deadline);
+        const adjustment =
+          !timedOut && adjusted < MAX_ADJUSTMENTS
+            ? adjustmentFor(err, { mode, temperature: temperature !== undefined, tokenParam })
+            : undefined;
+        const failure = adjustment ? undefined : this.classify(timeoutOr(err, timedOut), req.label, timeoutMs);
+        // A timed-out call was still paid for: its prompt tokens, estimated.
+        const bill = timedOut ? timedOutBill(req.model, messages, this.settings.prices) : {};
+        recordRefusal({
+          ...noTokens(req.model, startedAt, Date.now() - t0),
+          ...bill,
+          outputMode: mode,
+          error: failure ? typeOf(failure) : FailureType.LlmAdapted,
+        });
+        if (failure || !adjustment) {
+          const final = failure ?? this.classify(err, req.label, timeoutMs);
+          throw timedOut ? markTimedOut(final) : final;
+        }
+        this.memory.learn(baseUrl, req.model, adjustment.patch);
+        notice(`${req.label}: ${baseUrl} model ${req.model} ${adjustment.notice} (remembered for this process)`);
+      } finally {
+        deadline.clear();
+      }
     }
+  }
+
+  /** The output-token parameter to send: configured, else the one the endpoint is known to take. */
+  private tokenParam(): TokenLimitParam {
+    if (this.settings.tokenParam) return this.settings.tokenParam;
+    const official = this.settings.provider === 'azure' || endpointOf(this.settings).includes('api.openai.com');
+    // OpenAI's reasoning models refuse max_tokens; local engines (llama.cpp, Ollama, vLLM) all read it.
+    return official ? 'max_completion_tokens' : 'max_tokens';
+  }
+
+  private classify(err: unknown, label: string, timeoutMs = this.settings.timeoutMs): ApplicationFailure {
+    return classifyLlmError(err, {
+      label,
+      endpoint: endpointOf(this.settings),
+      keyVariable: keyVariableOf(this.settings),
+      timeoutMs,
+    });
   }
 }
 
-function noTokens(model: string, startedAt: Date, latencyMs: number, repaired: boolean) {
+/** Says what was adapted: in the activity's log inside a worker, else on stderr. */
+function notice(message: string): void {
+  try {
+    Context.current().log.warn(message);
+  } catch {
+    console.warn(`maestro: ${message}`);
+  }
+}
+
+function noTokens(model: string, startedAt: Date, latencyMs: number) {
   return {
     model,
     promptTokens: 0,
@@ -182,21 +253,11 @@ function noTokens(model: string, startedAt: Date, latencyMs: number, repaired: b
     usd: 0,
     latencyMs,
     startedAt: startedAt.toISOString(),
-    repaired,
   };
 }
 
 function typeOf(err: unknown): string {
   return err instanceof ApplicationFailure && err.type ? err.type : FailureType.LlmUnavailable;
-}
-
-function tokensOf(completion: OpenAI.ChatCompletion) {
-  const u = completion.usage;
-  return {
-    promptTokens: u?.prompt_tokens ?? 0,
-    cachedTokens: u?.prompt_tokens_details?.cached_tokens ?? 0,
-    completionTokens: u?.completion_tokens ?? 0,
-  };
 }
 
 /** Refusals, content filters and truncation are failures of their own; else the text to validate. */
@@ -234,12 +295,13 @@ function judge(
       }),
     };
   }
-  return { content: choice.message.content ?? '' };
+  return { content: answerText(choice.message) };
 }
 
 function validate<T extends z.ZodType>(
   content: string,
   schema: T,
+  wire: WireSchema,
 ): { ok: true; data: z.infer<T> } | { ok: false; problem: string } {
   let json: unknown;
   try {
@@ -247,7 +309,7 @@ function validate<T extends z.ZodType>(
   } catch (err) {
     return { ok: false, problem: `the answer is not JSON (${(err as Error).message})` };
   }
-  const parsed = schema.safeParse(json);
+  const parsed = schema.safeParse(wire.restore(json));
   if (parsed.success) return { ok: true, data: parsed.data };
   const issues = parsed.error.issues.slice(0, 8).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
   return { ok: false, problem: `the JSON does not match the schema: ${issues.join('; ')}` };

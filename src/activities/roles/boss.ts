@@ -63,6 +63,8 @@ export function createBossActivities(deps: ActivityDeps) {
     model: deps.bossModel,
     ...(deps.bossTemperature !== undefined ? { temperature: deps.bossTemperature } : {}),
     ...(deps.bossMaxTokens !== undefined ? { maxTokens: deps.bossMaxTokens } : {}),
+    ...(deps.bossOutputMode ? { outputMode: deps.bossOutputMode } : {}),
+    ...(deps.bossReasoningEffort ? { reasoningEffort: deps.bossReasoningEffort } : {}),
   };
   const spend = (res: BossSpend): BossSpend => ({ usage: res.usage, model: res.model, calls: res.calls });
   return {

@@ -69,6 +69,8 @@ export function createWorkerActivities(deps: ActivityDeps) {
           model: role.model ?? deps.workerModel(role.name),
           ...(role.temperature !== undefined ? { temperature: role.temperature } : {}),
           ...(role.maxTokens !== undefined ? { maxTokens: role.maxTokens } : {}),
+          ...(role.outputMode ? { outputMode: role.outputMode } : {}),
+          ...(role.reasoningEffort ? { reasoningEffort: role.reasoningEffort } : {}),
           prompt,
           schema: WorkResult,
           schemaName: SCHEMA_NAMES.work,

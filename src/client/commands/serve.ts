@@ -1,7 +1,8 @@
 /** Long-running commands: `maestro dev`, `maestro worker`, `maestro sim-llm`. */
 import type { Command } from 'commander';
+import { InputError } from '../api';
 import { loadConfig } from '../../config';
-import { startSimLlm } from '../../dev/sim-llm';
+import { parseQuirks, QUIRK_ALIASES, SIM_QUIRKS, startSimLlm, type SimQuirk } from '../../dev/sim-llm';
 import { parseRoleList } from '../../workers/role-queues';
 import { startRunPhaseGauge } from '../../telemetry/run-phase-gauge';
 import { parseIntOption, parseListenAddress } from '../options';
@@ -81,10 +82,26 @@ export function registerServeCommands(program: Command): void {
     .option('--port <n>', 'port (default 8787)', parseIntOption('--port', 0, 65535), 8787)
     .option('--require-api-key <key>', 'answer 401 unless requests (also to the /_sim/ admin routes) carry this key')
     .option('--log-file <file>', 'append every request as one JSON line')
-    .action(async (flags: { port: number; requireApiKey?: string; logFile?: string }) => {
+    .option(
+      '--quirks <list>',
+      `imitate provider quirks, comma-separated: ${[...SIM_QUIRKS, ...Object.keys(QUIRK_ALIASES)].join(', ')}`,
+    )
+    .action(async (flags: { port: number; requireApiKey?: string; logFile?: string; quirks?: string }) => {
       loadConfig(); // validate the environment like every other command
-      const sim = await startSimLlm({ port: flags.port, requireApiKey: flags.requireApiKey, logFile: flags.logFile });
-      logToStderr(`Simulated LLM listening: OPENAI_BASE_URL=${sim.baseUrl}`);
+      let quirks: SimQuirk[];
+      try {
+        quirks = parseQuirks((flags.quirks ?? '').split(','));
+      } catch (err) {
+        throw new InputError(`--quirks: ${(err as Error).message}`);
+      }
+      const sim = await startSimLlm({
+        port: flags.port,
+        requireApiKey: flags.requireApiKey,
+        logFile: flags.logFile,
+        quirks,
+      });
+      const with_ = quirks.length > 0 ? ` (quirks: ${quirks.join(', ')})` : '';
+      logToStderr(`Simulated LLM listening: OPENAI_BASE_URL=${sim.baseUrl}${with_}`);
       await untilInterrupted();
       await sim.close();
     });

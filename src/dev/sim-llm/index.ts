@@ -4,7 +4,17 @@
  */
 export { startSimLlm } from './server';
 export { SIM_MODEL, FAULT_KINDS } from './types';
-export type { FaultKind, FaultMatch, FaultSpec, SimLlm, SimLlmOptions, SimMessage, SimRequestRecord } from './types';
+export { SIM_QUIRKS, QUIRK_ALIASES, parseQuirks } from './quirks';
+export type {
+  SimQuirk,
+  FaultKind,
+  FaultMatch,
+  FaultSpec,
+  SimLlm,
+  SimLlmOptions,
+  SimMessage,
+  SimRequestRecord,
+} from './types';
 export { SimContent, rolesFromPlanSchema } from './content';
 export type { AnswerInput } from './content';
 export { sampleFromSchema } from './json-schema-sample';

@@ -70,26 +70,38 @@ export interface CompletionUsage {
   completion_tokens_details: { reasoning_tokens: number };
 }
 
-/** Usage for a prompt size, an answer size and cached prompt tokens. */
-export function usageOf(promptTokens: number, completionTokens: number, cachedTokens: number): CompletionUsage {
+/** Usage for a prompt size, an answer size (reasoning included), cached prompt and reasoning tokens. */
+export function usageOf(
+  promptTokens: number,
+  completionTokens: number,
+  cachedTokens: number,
+  reasoningTokens = 0,
+): CompletionUsage {
   return {
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
     total_tokens: promptTokens + completionTokens,
     prompt_tokens_details: { cached_tokens: cachedTokens },
-    completion_tokens_details: { reasoning_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: reasoningTokens },
   };
 }
 
-/** A non-streaming chat.completion object with one choice. */
+/** A non-streaming chat.completion object with one choice (usage left out when undefined). */
 export function completionBody(args: {
   id: string;
   model: string;
   content: string | null;
   refusal: string | null;
   finishReason: 'stop' | 'length';
-  usage: CompletionUsage;
+  usage: CompletionUsage | undefined;
+  /** The answer as a forced function call (tool mode). */
+  toolCall?: { name: string; arguments: string };
+  /** Reasoning text beside the answer, as DeepSeek, llama.cpp and vLLM send it. */
+  reasoning?: string;
 }) {
+  const toolCalls = args.toolCall
+    ? { tool_calls: [{ id: `call_${args.id}`, type: 'function' as const, function: args.toolCall }] }
+    : {};
   return {
     id: args.id,
     object: 'chat.completion' as const,
@@ -98,12 +110,18 @@ export function completionBody(args: {
     choices: [
       {
         index: 0,
-        message: { role: 'assistant' as const, content: args.content, refusal: args.refusal },
+        message: {
+          role: 'assistant' as const,
+          content: args.content,
+          refusal: args.refusal,
+          ...toolCalls,
+          ...(args.reasoning !== undefined ? { reasoning_content: args.reasoning } : {}),
+        },
         logprobs: null,
         finish_reason: args.finishReason,
       },
     ],
-    usage: args.usage,
+    ...(args.usage ? { usage: args.usage } : {}),
     system_fingerprint: 'fp_maestro_sim',
   };
 }

@@ -14,6 +14,7 @@ import { FaultQueue } from './faults';
 import { isObject, readBody, sendJson as send } from './http-util';
 import { completionBody, errorBody, flattenMessages, promptOf, tokensOf, usageOf } from './openai-format';
 import { ticketIdOf } from './prompt-parse';
+import { quirkRefusal, requestFormat, shapeAnswer } from './quirks';
 import { SIM_MODEL, type SimLlm, type SimLlmOptions, type SimRequestRecord } from './types';
 
 /** Starts the simulated LLM server; resolves once it listens. */
@@ -25,6 +26,7 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const records: SimRequestRecord[] = [];
+  const quirks = opts.quirks ?? [];
   let seq = 0;
   if (opts.logFile) mkdirSync(dirname(opts.logFile), { recursive: true });
 
@@ -79,11 +81,11 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
       parseError = (err as Error).message;
     }
     const b = isObject(body) ? body : {};
-    const format = isObject(b.response_format) ? b.response_format : {};
-    const jsonSchema = isObject(format.json_schema) ? format.json_schema : {};
     rec.model = typeof b.model === 'string' && b.model ? b.model : SIM_MODEL;
-    rec.schemaName = typeof jsonSchema.name === 'string' ? jsonSchema.name : '';
     rec.messages = flattenMessages(b.messages);
+    const format = requestFormat(b, rec.messages);
+    rec.schemaName = format.schemaName;
+    rec.mode = format.mode;
     const { system, user } = promptOf(rec.messages);
     const ticketId = ticketIdOf(user);
     if (ticketId) rec.ticketId = ticketId;
@@ -120,6 +122,9 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
           'messages',
         ),
       );
+
+    const refused = quirkRefusal(b, format, quirks);
+    if (refused) return reply(400, refused);
 
     const fault = faults.take({ schemaName: rec.schemaName, ...(ticketId ? { ticketId } : {}), system });
     if (fault) rec.fault = fault.kind;
@@ -166,7 +171,7 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
 
     let answer: unknown;
     try {
-      answer = content.answer({ schemaName: rec.schemaName, schema: jsonSchema.schema, system, user });
+      answer = content.answer({ schemaName: rec.schemaName, schema: format.schema, system, user });
     } catch (err) {
       return reply(
         500,
@@ -178,7 +183,7 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
     let finishReason: 'stop' | 'length' = 'stop';
     if (fault?.kind === 'malformed-json')
       text = `Sure! Here is the JSON: {"summary": "unterminated, ${text.slice(0, 40)}`;
-    else if (fault?.kind === 'schema-invalid') text = JSON.stringify(breakAgainstSchema(answer, jsonSchema.schema));
+    else if (fault?.kind === 'schema-invalid') text = JSON.stringify(breakAgainstSchema(answer, format.schema));
     else if (fault?.kind === 'truncated') {
       text = text.slice(0, Math.max(1, Math.floor(text.length / 2)));
       finishReason = 'length';
@@ -190,15 +195,24 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
     const promptTokens = tokensOf(rec.messages.map((m) => m.content).join(''));
     const cachedTokens = system && seenSystems.has(system) ? tokensOf(system) : 0;
     if (system) seenSystems.add(system);
-    const completionTokens = tokensOf(text ?? refusal ?? '');
-    rec.usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens };
+    const shaped = text === null ? { content: null } : shapeAnswer(text, format, quirks);
+    const reasoningTokens = tokensOf(shaped.reasoning ?? '');
+    const completionTokens = tokensOf(shaped.content ?? shaped.toolCall?.arguments ?? refusal ?? '') + reasoningTokens;
+    rec.usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      cached_tokens: cachedTokens,
+      reasoning_tokens: reasoningTokens,
+    };
     const completion = completionBody({
       id: `chatcmpl-sim-${rec.seq}`,
       model: rec.model,
-      content: text,
+      ...shaped,
       refusal,
       finishReason,
-      usage: usageOf(promptTokens, completionTokens, cachedTokens),
+      usage: quirks.includes('no-usage')
+        ? undefined
+        : usageOf(promptTokens, completionTokens, cachedTokens, reasoningTokens),
     });
     return reply(200, completion, {}, fault?.kind === 'latency' ? (fault.latencyMs ?? 1000) : 0);
   }

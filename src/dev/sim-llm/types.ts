@@ -6,6 +6,17 @@
 /** Model id the server lists on `/v1/models`; requests may name any model, it is echoed back. */
 export const SIM_MODEL = 'maestro-sim';
 
+/** A provider quirk the simulated server imitates (the list is in quirks.ts). */
+export type SimQuirk =
+  | 'json-schema-refused'
+  | 'json-object-refused'
+  | 'tools-refused'
+  | 'prose-wrapped'
+  | 'reasoning-content'
+  | 'no-usage'
+  | 'max-tokens-refused'
+  | 'temperature-refused';
+
 /** How the simulated server is started. */
 export interface SimLlmOptions {
   /** Interface to bind; default 127.0.0.1. */
@@ -20,6 +31,8 @@ export interface SimLlmOptions {
   logFile?: string;
   /** Keep at most this many request records in memory (oldest dropped); default: all (tests). */
   maxRecords?: number;
+  /** Provider quirks to imitate (see quirks.ts), e.g. `['json-schema-refused', 'no-usage']`. */
+  quirks?: readonly SimQuirk[];
 }
 
 /** What went wrong, on purpose, with one request. */
@@ -89,11 +102,14 @@ export interface SimRequestRecord {
   at: string;
   model: string;
   schemaName: string;
+  /** Structured-output mode of the request: json_schema, json_object, tool or text. */
+  mode?: string;
   messages: SimMessage[];
   ticketId?: string;
   status: number;
   fault?: FaultKind;
-  usage?: { prompt_tokens: number; completion_tokens: number };
+  /** Tokens the answer was billed (also when the `no-usage` quirk kept them out of the reply). */
+  usage?: { prompt_tokens: number; completion_tokens: number; cached_tokens?: number; reasoning_tokens?: number };
   durationMs: number;
 }
 

@@ -1,0 +1,67 @@
+/**
+ * The tokens of one answer as they are billed: prompt tokens (cached ones apart), completion
+ * tokens (which include reasoning tokens, as OpenAI counts them) and reasoning tokens on their
+ * own. Providers that send no usage block (some local servers, some proxies) still cost tokens,
+ * so then the counts are estimated with a real BPE tokenizer and the record says so.
+ */
+import { countTokens } from 'gpt-tokenizer';
+import type OpenAI from 'openai';
+
+/** Token counts of one call, as stored in its record. */
+export interface CallTokens {
+  promptTokens: number;
+  cachedTokens: number;
+  completionTokens: number;
+  /** Part of `completionTokens` the model spent reasoning (reasoning models). */
+  reasoningTokens: number;
+  /** True when the provider reported no usage and the counts are tokenizer estimates. */
+  estimated: boolean;
+}
+
+/** Tokens a chat message costs beyond its text (role markers), as OpenAI documents it. */
+const PER_MESSAGE_TOKENS = 4;
+
+/** The reasoning text some providers put beside the answer (DeepSeek, llama.cpp, vLLM). */
+export function reasoningTextOf(message: OpenAI.ChatCompletionMessage | undefined): string {
+  const m = message as { reasoning_content?: unknown; reasoning?: unknown } | undefined;
+  const text = m?.reasoning_content ?? m?.reasoning;
+  return typeof text === 'string' ? text : '';
+}
+
+function messageText(m: OpenAI.ChatCompletionMessageParam): string {
+  if (typeof m.content === 'string') return m.content;
+  if (!Array.isArray(m.content)) return '';
+  return m.content.map((p) => ('text' in p && typeof p.text === 'string' ? p.text : '')).join('');
+}
+
+/** Estimated prompt tokens of the messages (and of the schema or tool definition sent with them). */
+export function estimatePromptTokens(messages: readonly OpenAI.ChatCompletionMessageParam[], extra = ''): number {
+  const text = messages.map(messageText).join('\n') + extra;
+  return countTokens(text) + PER_MESSAGE_TOKENS * messages.length + 3;
+}
+
+/** The billed tokens of a completion; estimated from `prompt` and the answer when usage is absent. */
+export function callTokensOf(completion: OpenAI.ChatCompletion, estimatePrompt: () => number): CallTokens {
+  const u = completion.usage;
+  const reported = u !== undefined && u !== null && (u.prompt_tokens > 0 || u.completion_tokens > 0);
+  if (reported) {
+    return {
+      promptTokens: u.prompt_tokens,
+      cachedTokens: u.prompt_tokens_details?.cached_tokens ?? 0,
+      completionTokens: u.completion_tokens,
+      reasoningTokens: u.completion_tokens_details?.reasoning_tokens ?? 0,
+      estimated: false,
+    };
+  }
+  const message = completion.choices[0]?.message;
+  const reasoning = reasoningTextOf(message);
+  const reasoningTokens = reasoning ? countTokens(reasoning) : 0;
+  const answer = [message?.content ?? '', ...(message?.tool_calls ?? []).map((c) => JSON.stringify(c))].join('');
+  return {
+    promptTokens: estimatePrompt(),
+    cachedTokens: 0,
+    completionTokens: countTokens(answer) + reasoningTokens,
+    reasoningTokens,
+    estimated: true,
+  };
+}

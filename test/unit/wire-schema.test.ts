@@ -1,0 +1,116 @@
+/**
+ * Portable wire schemas: every schema Maestro sends keeps to OpenAI's strict-mode rules (which
+ * also keep llama.cpp grammars within bounds), carries its limits as words, maps the nulls of
+ * optional fields back, and the full zod schema is still enforced locally. The real grammar
+ * compiler check is in test/integration/llama-engine.test.ts.
+ */
+import { zodResponseFormat } from 'openai/helpers/zod';
+import { z } from 'zod';
+import { strictModeProblems, wireSchemaOf, type JsonSchema } from '../../src/activities/llm/wire-schema';
+import { jsonOfText } from '../../src/activities/llm/output-modes';
+import { adjustmentFor } from '../../src/activities/llm/adaptations';
+import { ALL_WIRE_SCHEMAS } from '../helpers/wire-schemas';
+import OpenAI from 'openai';
+
+describe('wire schemas', () => {
+  it.each(ALL_WIRE_SCHEMAS.map((s) => [s.name, s] as const))('%s follows the strict-mode rules', (_name, s) => {
+    const wire = wireSchemaOf(s.schema).schema;
+    expect(strictModeProblems(wire)).toEqual([]);
+    const text = JSON.stringify(wire);
+    for (const k of ['minLength', 'maxLength', 'pattern', 'minItems', 'maxItems', '$schema', 'minimum'])
+      expect(text).not.toContain(`"${k}"`);
+  });
+
+  it('the schemas as sent before (zodResponseFormat) break the rules the engines need', () => {
+    const before = zodResponseFormat(ALL_WIRE_SCHEMAS[0]!.schema, 'maestro_plan').json_schema.schema as JsonSchema;
+    expect(strictModeProblems(before)).toEqual(
+      expect.arrayContaining([expect.stringContaining('keyword "maxLength" is not allowed')]),
+    );
+  });
+
+  it('moves limits into descriptions and keeps enums', () => {
+    const plan = wireSchemaOf(ALL_WIRE_SCHEMAS[0]!.schema).schema as {
+      properties: { tickets: { description: string; items: { properties: Record<string, JsonSchema> } } };
+    };
+    expect(plan.properties.tickets.description).toBe('(1 to 100 items)');
+    const ticket = plan.properties.tickets.items.properties;
+    expect(ticket.spec!.description).toBe('(1 to 4000 characters)');
+    expect(ticket.id!.description).toBe('(must match /^T\\d{1,3}$/)');
+    expect(ticket.role!.enum).toEqual(['designer', 'writer', 'coder', 'tester']);
+  });
+
+  it('optional properties become required and nullable, and nulls map back before zod validates', () => {
+    const schema = z.object({
+      title: z.string().max(10),
+      note: z.string().optional(),
+      tags: z.array(z.object({ name: z.string(), weight: z.number().optional() })),
+      kind: z.enum(['a', 'b']).optional(),
+      extra: z.object({ x: z.boolean() }).optional(),
+    });
+    const wire = wireSchemaOf(schema);
+    expect(strictModeProblems(wire.schema)).toEqual([]);
+    const props = (wire.schema as { properties: Record<string, JsonSchema> }).properties;
+    expect(props.note!.type).toEqual(['string', 'null']);
+    expect(props.kind!.enum).toEqual(['a', 'b', null]);
+    expect(props.extra!.anyOf).toEqual([expect.objectContaining({ type: 'object' }), { type: 'null' }]);
+    const answer = { title: 'hi', note: null, tags: [{ name: 't', weight: null }], kind: null, extra: null };
+    expect(schema.parse(wire.restore(answer))).toEqual({ title: 'hi', tags: [{ name: 't' }] });
+    // The full schema still applies locally: the wire lost maxLength, zod did not.
+    expect(schema.safeParse(wire.restore({ ...answer, title: 'far too long a title' })).success).toBe(false);
+  });
+});
+
+describe('answers and refusals', () => {
+  it('takes the JSON out of prose, fences and plain answers', () => {
+    expect(jsonOfText('{"a":1}')).toBe('{"a":1}');
+    expect(jsonOfText('Sure!\n```json\n{"a":1}\n```\nBye')).toBe('{"a":1}');
+    expect(jsonOfText('Here: {"a":{"b":2}} done')).toBe('{"a":{"b":2}}');
+    // A file inside the JSON may hold code fences of its own.
+    const inner = JSON.stringify({ content: '```sh\nnpm test\n```' });
+    expect(jsonOfText(`Sure!\n\n\`\`\`json\n${inner}\n\`\`\`\n\nLet me know.`)).toBe(inner);
+  });
+
+  const err400 = (message: string, param: string | null) =>
+    new OpenAI.BadRequestError(
+      400,
+      { message, param, code: 'unsupported_parameter', type: 'invalid_request_error' },
+      message,
+      new Headers(),
+    );
+
+  it("reads a provider's 400 as the one adjustment it asks for", () => {
+    const sent = { mode: 'json_schema' as const, temperature: true, tokenParam: 'max_tokens' as const };
+    expect(
+      adjustmentFor(
+        err400("'response_format' of type 'json_schema' is not supported with this model.", 'response_format'),
+        sent,
+      )?.patch,
+    ).toEqual({ mode: 'json_object' });
+    expect(
+      adjustmentFor(
+        err400(
+          "Unsupported value: 'temperature' does not support 0.2 with this model. Only the default (1) value is supported.",
+          'temperature',
+        ),
+        sent,
+      )?.patch,
+    ).toEqual({ dropTemperature: true });
+    expect(
+      adjustmentFor(
+        err400(
+          "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+          'max_tokens',
+        ),
+        sent,
+      )?.patch,
+    ).toEqual({ tokenParam: 'max_completion_tokens' });
+    // A 400 about something else is a real configuration error, not a refusal to adapt to.
+    expect(adjustmentFor(err400('Invalid model name', 'model'), sent)).toBeUndefined();
+    expect(
+      adjustmentFor(err400("'response_format' of type 'json_schema' is not supported", null), {
+        ...sent,
+        mode: 'text',
+      }),
+    ).toBeUndefined();
+  });
+});
