@@ -2,13 +2,14 @@
  * All activities, built from their dependencies. Workflows import only the *type* of this
  * object and reach the functions through `proxyActivities`.
  */
+import { createAgentActivities } from './agent/agent-activities';
 import type { ActivityDeps } from './deps';
 import { createBossActivities } from './roles/boss';
 import { createWorkerActivities } from './roles/worker';
 
 /** Creates every Maestro activity over `deps`. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createBossActivities(deps), ...createWorkerActivities(deps) };
+  return { ...createBossActivities(deps), ...createWorkerActivities(deps), ...createAgentActivities(deps) };
 }
 
 /** The activity object workers register; workflows use it as a type only. */
@@ -17,3 +18,4 @@ export type MaestroActivities = ReturnType<typeof createActivities>;
 export type { ActivityDeps } from './deps';
 export type { PlanGoalInput, ReviewTicketInput, FinalizeRunInput } from './roles/boss';
 export type { PerformTicketInput, PerformTicketOutput } from './roles/worker';
+export type { AgentTurnInput, AgentTurnOutput, AgentToolInput, AgentToolOutput } from './agent/agent-activities';

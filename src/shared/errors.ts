@@ -29,6 +29,8 @@ export const FailureType = {
   Aborted: 'MaestroAborted',
   /** An artifact referenced by a run is missing or corrupt in the artifact store. */
   ArtifactMissing: 'MaestroArtifactMissing',
+  /** A tool source (an MCP server) could not be reached or listed; retried, then the ticket fails. */
+  ToolUnavailable: 'MaestroToolUnavailable',
 } as const;
 
 /** Union of the failure type strings. */

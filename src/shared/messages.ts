@@ -5,6 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { GateKind, GateView, RunStatus, TicketOutcome } from './types';
+import type { AgentLoopProgress, ToolApprovalDecision, ToolApprovalRequest } from './tools';
 import type { Usage } from './usage';
 
 /** The run's live state: phase, tickets, pending gates, cost, audit log. */
@@ -81,3 +82,15 @@ export const spendReportSignal =
 
 /** The run grants a child's permit number `seq` (sent to the child). */
 export const spendGrantSignal = defineSignal<[{ seq: number }]>('maestro.spendGrant');
+
+/** Query of an agent-loop child workflow (`<runId>/<ticketId>/agent-<attempt>`): turn and tool calls so far. */
+export const agentLoopStatusQuery = defineQuery<AgentLoopProgress>('status');
+
+/**
+ * Internal protocol of risky-tool approvals: an agent loop asks its run to open a ticket gate for
+ * one tool call; the run signals the person's decision back to the loop.
+ */
+export const toolApprovalRequestSignal = defineSignal<[ToolApprovalRequest]>('maestro.toolApprovalRequest');
+
+/** The run's answer to a tool approval request (the comment is shown to the agent). */
+export const toolApprovalDecisionSignal = defineSignal<[ToolApprovalDecision]>('maestro.toolApprovalDecision');

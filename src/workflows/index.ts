@@ -1,3 +1,4 @@
 /** Every workflow the Maestro worker registers (the bundler's entry point). */
 export { orchestratorWorkflow } from './orchestrator';
 export { ticketWorkflow } from './ticket';
+export { agentLoopWorkflow } from './agent-loop';

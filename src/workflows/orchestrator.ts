@@ -27,6 +27,7 @@ import { planWithApproval } from './planning';
 import { gatePolicy } from './policies';
 import { BOSS_ROLE, RunState } from './run-state';
 import { executeTickets } from './scheduler';
+import { installToolApprovals } from './tool-approvals';
 
 const boss = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
 
@@ -57,6 +58,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
     }
   };
   installHandlers(state, budget, publish);
+  installToolApprovals(state, publish);
   if (input.searchAttributes) {
     upsertSearchAttributes([
       { key: RUN_KEY, value: runId },

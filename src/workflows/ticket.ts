@@ -8,14 +8,23 @@ import { proxyActivities, setHandler } from '@temporalio/workflow';
 import type { MaestroActivities } from '../activities';
 import { ticketStatusQuery, type TicketProgress } from '../shared/messages';
 import type { LlmCallRecord, TicketInput, TicketOutcome } from '../shared/types';
+import { isAgent, type ToolCallRecord } from '../shared/tools';
 import { addUsage, emptyUsage } from '../shared/usage';
 import { LLM_ACTIVITY, roleActivityOptions } from './activity-options';
+import { runAgentAttempt } from './agent-attempt';
 import { TicketSpending } from './ticket-spending';
 
 const { performTicket, reviewTicket } = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
 
-function outcomeUsage(p: TicketProgress, calls: LlmCallRecord[]) {
-  return { reviews: p.reviews, workUsage: p.workUsage, reviewUsage: p.reviewUsage, calls };
+function outcomeUsage(p: TicketProgress, calls: LlmCallRecord[], toolCalls: ToolCallRecord[]) {
+  return {
+    reviews: p.reviews,
+    workUsage: p.workUsage,
+    reviewUsage: p.reviewUsage,
+    calls,
+    // Only agent tickets have tool calls; outcomes of other tickets keep their recorded shape.
+    ...(toolCalls.length > 0 ? { toolCalls } : {}),
+  };
 }
 
 /** ` (model)` for activity summaries when the model is known. */
@@ -40,6 +49,7 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
   };
   setHandler(ticketStatusQuery, () => progress);
   const calls: LlmCallRecord[] = [];
+  const toolCalls: ToolCallRecord[] = [];
   const workOptions = roleActivityOptions(input.role);
   const spending = new TicketSpending(input);
   const outOfBudget = (attempts: number): TicketOutcome => {
@@ -50,7 +60,7 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
       escalation: 'budget',
       attempts,
       ...last,
-      ...outcomeUsage(progress, calls),
+      ...outcomeUsage(progress, calls, toolCalls),
     };
   };
 
@@ -62,15 +72,32 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
     progress.stage = 'working';
     if (spending.exhausted()) return outOfBudget(attempt - 1);
     await spending.permit();
-    const work = await performTicket.executeWithOptions(
-      { summary: `${ticket.role} ${ticket.id} attempt ${attempt}${modelLabel(input.role?.model)}`, ...workOptions },
-      [{ runId: input.runId, ticket, dependencies: input.dependencies, feedback, attempt }],
-    );
+    // A role with tools works as an agent loop (a child per attempt); others make one call.
+    const work = isAgent(input.role?.agent)
+      ? await runAgentAttempt({ input, feedback, attempt, spent: addUsage(progress.workUsage, progress.reviewUsage) })
+      : await performTicket.executeWithOptions(
+          { summary: `${ticket.role} ${ticket.id} attempt ${attempt}${modelLabel(input.role?.model)}`, ...workOptions },
+          [{ runId: input.runId, ticket, dependencies: input.dependencies, feedback, attempt }],
+        );
     progress.workUsage = addUsage(progress.workUsage, work.usage);
     // `calls` is absent in results recorded by older workers (replayed histories).
     calls.push(...(work.calls ?? []));
+    if ('toolCalls' in work) toolCalls.push(...work.toolCalls);
     last = { summary: work.summary, artifacts: work.artifacts };
     await spending.report('work', work.usage);
+    if ('escalation' in work && work.escalation) {
+      progress.stage = 'done';
+      const { escalation, reason } = work;
+      return {
+        ticketId: ticket.id,
+        status: 'escalated',
+        escalation,
+        ...(reason ? { escalationReason: reason } : {}),
+        attempts: attempt,
+        ...last,
+        ...outcomeUsage(progress, calls, toolCalls),
+      };
+    }
     if (spending.exhausted()) return outOfBudget(attempt);
 
     progress.stage = 'reviewing';
@@ -95,7 +122,13 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
     progress.reviews.push({ attempt, verdict: review.verdict, feedback: review.feedback });
     if (review.verdict === 'accept') {
       progress.stage = 'done';
-      return { ticketId: ticket.id, status: 'accepted', attempts: attempt, ...last, ...outcomeUsage(progress, calls) };
+      return {
+        ticketId: ticket.id,
+        status: 'accepted',
+        attempts: attempt,
+        ...last,
+        ...outcomeUsage(progress, calls, toolCalls),
+      };
     }
     feedback =
       review.feedback || 'The reviewer asked for a revision without details: check every acceptance criterion again.';
@@ -107,6 +140,6 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
     escalation: 'revisions',
     attempts: maxAttempts,
     ...last,
-    ...outcomeUsage(progress, calls),
+    ...outcomeUsage(progress, calls, toolCalls),
   };
 }

@@ -152,7 +152,8 @@ export class StructuredLlm {
   }
 }
 
-function noTokens(model: string, startedAt: Date, latencyMs: number, repaired: boolean) {
+/** A call record's token fields for a call that got no answer. */
+export function noTokens(model: string, startedAt: Date, latencyMs: number, repaired: boolean) {
   return {
     model,
     promptTokens: 0,
@@ -165,11 +166,13 @@ function noTokens(model: string, startedAt: Date, latencyMs: number, repaired: b
   };
 }
 
-function typeOf(err: unknown): string {
+/** The failure type to record for an error of a call. */
+export function typeOf(err: unknown): string {
   return err instanceof ApplicationFailure && err.type ? err.type : FailureType.LlmUnavailable;
 }
 
-function tokensOf(completion: OpenAI.ChatCompletion) {
+/** Token counts of a completion as the call records keep them. */
+export function tokensOf(completion: OpenAI.ChatCompletion) {
   const u = completion.usage;
   return {
     promptTokens: u?.prompt_tokens ?? 0,
@@ -179,8 +182,8 @@ function tokensOf(completion: OpenAI.ChatCompletion) {
 }
 
 /** Refusals, content filters and truncation are failures of their own; else the text to validate. */
-function judge(
-  req: StructuredRequest<z.ZodType>,
+export function judge(
+  req: Pick<StructuredRequest<z.ZodType>, 'label' | 'maxTokens'>,
   meta: CallMeta,
   completion: OpenAI.ChatCompletion,
 ): { failure: ApplicationFailure; content?: undefined } | { failure?: undefined; content: string } {
@@ -216,7 +219,8 @@ function judge(
   return { content: choice.message.content ?? '' };
 }
 
-function validate<T extends z.ZodType>(
+/** Parses and checks an answer against the schema; the problem text feeds the repair message. */
+export function validate<T extends z.ZodType>(
   content: string,
   schema: T,
 ): { ok: true; data: z.infer<T> } | { ok: false; problem: string } {

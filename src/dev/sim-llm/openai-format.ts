@@ -89,6 +89,8 @@ export function completionBody(args: {
   refusal: string | null;
   finishReason: 'stop' | 'length';
   usage: CompletionUsage;
+  /** Tool calls of an agent turn (OpenAI `tool_calls`); the finish reason becomes `tool_calls`. */
+  toolCalls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[];
 }) {
   return {
     id: args.id,
@@ -98,9 +100,14 @@ export function completionBody(args: {
     choices: [
       {
         index: 0,
-        message: { role: 'assistant' as const, content: args.content, refusal: args.refusal },
+        message: {
+          role: 'assistant' as const,
+          content: args.content,
+          refusal: args.refusal,
+          ...(args.toolCalls ? { tool_calls: args.toolCalls } : {}),
+        },
         logprobs: null,
-        finish_reason: args.finishReason,
+        finish_reason: args.toolCalls ? ('tool_calls' as const) : args.finishReason,
       },
     ],
     usage: args.usage,

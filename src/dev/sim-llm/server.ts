@@ -7,6 +7,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { dirname } from 'node:path';
+import { agentStep, isAgentRequest, type SimToolCall } from './agent';
 import { breakAgainstSchema, SimContent } from './content';
 import { handleAdmin } from './admin-routes';
 import { FaultQueue } from './faults';
@@ -171,22 +172,32 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
     }
 
     let answer: unknown;
+    let toolCalls: SimToolCall[] | undefined;
     try {
-      answer = content.answer({ schemaName: rec.schemaName, schema: jsonSchema.schema, system, user });
+      const step = isAgentRequest(body)
+        ? agentStep({ system, user, messages: body.messages, tools: body.tools })
+        : undefined;
+      if (step && 'toolCalls' in step) toolCalls = step.toolCalls;
+      answer = step
+        ? 'final' in step
+          ? step.final
+          : null
+        : content.answer({ schemaName: rec.schemaName, schema: jsonSchema.schema, system, user });
     } catch (err) {
       return reply(
         500,
         errorBody(`The simulated model failed: ${(err as Error).message}`, 'server_error', 'sim_failure'),
       );
     }
-    let text: string | null = JSON.stringify(answer);
+    let text: string | null = toolCalls ? null : JSON.stringify(answer);
     let refusal: string | null = null;
     let finishReason: 'stop' | 'length' = 'stop';
     if (fault?.kind === 'malformed-json')
-      text = `Sure! Here is the JSON: {"summary": "unterminated, ${text.slice(0, 40)}`;
-    else if (fault?.kind === 'schema-invalid') text = JSON.stringify(breakAgainstSchema(answer, jsonSchema.schema));
+      text = `Sure! Here is the JSON: {"summary": "unterminated, ${(text ?? '').slice(0, 40)}`;
+    else if (fault?.kind === 'schema-invalid' && !toolCalls)
+      text = JSON.stringify(breakAgainstSchema(answer, jsonSchema.schema));
     else if (fault?.kind === 'truncated') {
-      text = text.slice(0, Math.max(1, Math.floor(text.length / 2)));
+      text = (text ?? '').slice(0, Math.max(1, Math.floor((text ?? '').length / 2)));
       finishReason = 'length';
     } else if (fault?.kind === 'refusal') {
       refusal = "I'm sorry, but I can't help with that request (simulated refusal).";
@@ -196,7 +207,7 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
     const promptTokens = tokensOf(rec.messages.map((m) => m.content).join(''));
     const cachedTokens = system && seenSystems.has(system) ? tokensOf(system) : 0;
     if (system) seenSystems.add(system);
-    const completionTokens = tokensOf(text ?? refusal ?? '');
+    const completionTokens = tokensOf(text ?? refusal ?? JSON.stringify(toolCalls ?? ''));
     rec.usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens };
     const completion = completionBody({
       id: `chatcmpl-sim-${rec.seq}`,
@@ -205,6 +216,7 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
       refusal,
       finishReason,
       usage: usageOf(promptTokens, completionTokens, cachedTokens),
+      ...(toolCalls && !refusal ? { toolCalls } : {}),
     });
     return reply(200, completion, {}, fault?.kind === 'latency' ? (fault.latencyMs ?? 1000) : 0);
   }

@@ -1,0 +1,85 @@
+/**
+ * Agent settings in maestro.config.json: tools, turns, programs, sandbox limits, approvals and MCP
+ * servers reach the run's roles; mistakes are refused with the key and what to fix.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig, runRoles } from '../../src/config';
+import { approvalOf, isAgent, mcpToolOf, toolCallLabel } from '../../src/shared/tools';
+
+function load(config: unknown) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'maestro-agent-config-'));
+  writeFileSync(path.join(dir, 'maestro.config.json'), JSON.stringify(config));
+  return loadConfig({}, dir);
+}
+
+function problem(config: unknown): string {
+  try {
+    load(config);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('agent settings in maestro.config.json', () => {
+  it('turn a role with tools or MCP servers into an agent; others stay single-call', () => {
+    const c = load({
+      roles: [
+        { name: 'writer' },
+        {
+          name: 'tester',
+          tools: ['run_command', 'check_page'],
+          maxTurns: 8,
+          programs: ['node'],
+          sandbox: { timeoutMs: 5000 },
+          approvals: { run_command: 'first-use', files__read: 'always' },
+          mcpServers: [{ name: 'files', command: 'node', args: ['server.mjs'], approval: 'never' }],
+        },
+      ],
+    });
+    const [writer, tester] = runRoles(c);
+    expect(writer!.agent).toBeUndefined();
+    expect(isAgent(writer!.agent)).toBe(false);
+    expect(tester!.agent).toEqual({
+      tools: ['run_command', 'check_page'],
+      maxTurns: 8,
+      programs: ['node'],
+      limits: { timeoutMs: 5000 },
+      approvals: { run_command: 'first-use', files__read: 'always' },
+      mcp: [{ name: 'files', command: 'node', args: ['server.mjs'], approval: 'never' }],
+    });
+    const agent = tester!.agent!;
+    expect(approvalOf(agent, 'run_command')).toBe('first-use');
+    expect(approvalOf(agent, 'check_page')).toBe('never');
+    expect(approvalOf(agent, 'files__read')).toBe('always');
+    expect(mcpToolOf('files__list_dir', agent.mcp)).toEqual({ server: agent.mcp![0], tool: 'list_dir' });
+    expect(mcpToolOf('other__x', agent.mcp)).toBeUndefined();
+  });
+
+  it('refuses unknown tools, agent keys without tools, approvals of absent tools and half-set MCP servers', () => {
+    expect(problem({ roles: [{ name: 'coder', tools: ['rm_rf'] }] })).toMatch(/roles\[0\]\.tools\[0\]/);
+    expect(problem({ roles: [{ name: 'coder', maxTurns: 3 }] })).toMatch(
+      /roles\[0\]\.maxTurns: only applies to a role with "tools" or "mcpServers"/,
+    );
+    expect(problem({ roles: [{ name: 'coder', tools: ['read_file'], approvals: { run_command: 'always' } }] })).toMatch(
+      /roles\[0\]\.approvals\.run_command: "run_command" is not one of this role's tools/,
+    );
+    expect(problem({ roles: [{ name: 'coder', mcpServers: [{ name: 'x' }] }] })).toMatch(
+      /give either "command" \(stdio\) or "url" \(streamable HTTP\)/,
+    );
+    expect(problem({ roles: [{ name: 'coder', tools: ['run_command'], programs: ['/bin/sh'] }] })).toMatch(/no paths/);
+  });
+
+  it('labels tool calls for activity summaries', () => {
+    expect(toolCallLabel({ id: '1', name: 'run_command', arguments: '{"command":"npm test"}' })).toBe(
+      'run_command npm test',
+    );
+    expect(toolCallLabel({ id: '2', name: 'write_file', arguments: '{"path":"a.js","content":"x"}' })).toBe(
+      'write_file a.js',
+    );
+    expect(toolCallLabel({ id: '3', name: 'list_files', arguments: 'not json' })).toBe('list_files');
+  });
+});
