@@ -8,7 +8,9 @@
 import { SCHEMA_NAMES } from '../../src/shared/constants';
 import type { AgentSettings } from '../../src/shared/tools';
 import type { RoleInfo, RunInput, RunResult, TicketInput, TicketOutcome } from '../../src/shared/types';
+import { temporal } from '@temporalio/proto';
 import { MaestroClient } from '../../src/client/api';
+import type { AgentLoopInput, AgentLoopOutput } from '../../src/workflows/agent-loop';
 import { waitForStatus } from '../helpers/runs';
 import { testDeps, testWorker, uniqueQueue, TEST_ROLES, useSimAndTemporal } from '../helpers/temporal';
 
@@ -182,5 +184,46 @@ describe('agent loops', () => {
       expect(r2.gates).toHaveLength(1);
       expect(r2.audit.map((a) => a.action)).toEqual(expect.arrayContaining(['approve', 'tool-approved-before']));
     });
+  });
+
+  it('continues as new past its history bound and still finishes with every tool call on record', async () => {
+    const taskQueue = uniqueQueue('agent-can');
+    const worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
+    const input: AgentLoopInput = {
+      runId: 'can-run',
+      ticket: {
+        id: 'T1',
+        role: 'writer',
+        title: 'Write the guide',
+        spec: 'Write a short guide to brewing tea. Deliver these files: `docs/tea.md`, `docs/cups.md`.',
+        acceptanceCriteria: ['docs/tea.md exists'],
+        dependsOn: [],
+      },
+      settings: { tools: ['list_files', 'write_file'] },
+      dependencies: [],
+      attempt: 1,
+      historyBound: 12,
+    };
+    const out = await worker.runUntil(async () => {
+      const handle = await harness.conn.client.workflow.start('agentLoopWorkflow', {
+        taskQueue,
+        workflowId: `${taskQueue}/T1/agent-1`,
+        args: [input],
+      });
+      const result = (await handle.result()) as AgentLoopOutput;
+      const first = await harness.conn.client.workflow
+        .getHandle(handle.workflowId, handle.firstExecutionRunId)
+        .fetchHistory();
+      return { result, firstLast: first.events?.at(-1)?.eventType };
+    });
+    expect(out.firstLast).toBe(temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
+    expect(out.result.toolCalls.map((c) => c.summary)).toEqual([
+      'list_files',
+      'write_file docs/tea.md',
+      'write_file docs/cups.md',
+    ]);
+    expect(out.result.artifacts.map((a) => a.path).sort()).toEqual(['docs/cups.md', 'docs/tea.md']);
+    expect(out.result.turns).toBe(3);
+    expect(out.result.calls).toHaveLength(3);
   });
 });
