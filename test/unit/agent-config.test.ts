@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig, runRoles } from '../../src/config';
+import { toolCallLines } from '../../src/client/tool-calls-text';
 import { approvalOf, isAgent, mcpToolOf, toolCallLabel } from '../../src/shared/tools';
 
 function load(config: unknown) {
@@ -81,5 +82,30 @@ describe('agent settings in maestro.config.json', () => {
       'write_file a.js',
     );
     expect(toolCallLabel({ id: '3', name: 'list_files', arguments: 'not json' })).toBe('list_files');
+  });
+});
+
+describe('tool calls in the terminal', () => {
+  it('counts failures and lists each call with its turn, status, exit code, time and size', () => {
+    const base = { role: 'tester', ticketId: 'T4', startedAt: '2026-01-01T00:00:00Z', attempt: 1 };
+    const lines = toolCallLines([
+      { ...base, tool: 'list_files', turn: 1, summary: 'list_files', durationMs: 3, status: 'ok', bytes: 80 },
+      {
+        ...base,
+        tool: 'run_command',
+        turn: 2,
+        summary: 'run_command npm test',
+        durationMs: 812,
+        status: 'error',
+        exitCode: 1,
+        bytes: 2048,
+      },
+    ]);
+    expect(lines).toEqual([
+      'Tool calls: 2 (1 failed), 815 ms in tools',
+      '  T4 tester turn 1: list_files — ok, 3 ms, 80 B',
+      '  T4 tester turn 2: run_command npm test — error, exit 1, 812 ms, 2.0 kB',
+    ]);
+    expect(toolCallLines(undefined)).toEqual([]);
   });
 });

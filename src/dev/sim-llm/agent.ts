@@ -82,7 +82,14 @@ const failed = (result: string) => /^ERROR|STOPPED|exit code [1-9]|PROBLEMS \(/m
 function quote(call: PastCall): string {
   const lines = call.result.split('\n');
   const status = lines.find((l) => /^(exit code|STOPPED|ERROR|problems:|PROBLEMS)/.test(l)) ?? lines[0] ?? '';
-  const fails = lines.filter((l) => /^FAIL\b|^- /.test(l)).slice(0, 5);
+  const from = lines.findIndex((l) => l.startsWith('PROBLEMS'));
+  const problems =
+    from < 0
+      ? []
+      : lines
+          .slice(from + 1)
+          .filter((l, i, all) => l.startsWith('- ') && all.slice(0, i).every((p) => p.startsWith('- ')));
+  const fails = [...lines.filter((l) => /^FAIL\b/.test(l)), ...problems].slice(0, 5);
   const tally = lines.find((l) => /checks passed/.test(l));
   const what = call.name === 'run_command' ? String(call.args.command) : `check_page ${String(call.args.page)}`;
   return [`${what}: ${status}`, ...(tally ? [tally] : []), ...fails].join('; ');
@@ -150,7 +157,8 @@ export function agentStep(args: { system: string; user: string; messages: unknow
       : f,
   );
   const ran = results.length > 0 ? `Results: ${results.join(' | ')}. ` : '';
-  const fixed = fixes ? 'A failing check was fixed and re-run. ' : '';
+  const firstFailure = checks.find((c) => failed(c.result));
+  const fixed = fixes && firstFailure ? `A check failed first (${quote(firstFailure)}); fixed and re-run. ` : '';
   return { final: { summary: `${ran}${fixed}${work.summary}`.slice(0, 2000), files } };
 }
 
