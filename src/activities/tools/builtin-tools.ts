@@ -12,7 +12,7 @@ import { TOOL_RESULT_CHARS } from '../../shared/tools';
 import type { ArtifactRef } from '../../shared/types';
 import type { ArtifactStore } from '../artifacts/store';
 import { checkPage } from './check-page';
-import { parseCommand, runSandboxed, SandboxRefusal } from './sandbox';
+import { parseCommand, runSandboxed, SandboxRefusal, type Isolation } from './sandbox';
 import {
   listFiles,
   materialise,
@@ -31,6 +31,8 @@ export interface ToolContext {
   hide: string[];
   /** Parent folder of the fresh workspace folders (default: the OS temp folder). */
   workspaceParent?: string;
+  /** Forces an isolation (tests); default: the strongest the machine offers. */
+  isolation?: Isolation;
   signal?: AbortSignal;
 }
 
@@ -131,6 +133,7 @@ async function commandTool(ctx: ToolContext, a: Record<string, unknown>): Promis
       argv,
       ...(ctx.settings.limits ? { limits: ctx.settings.limits } : {}),
       hide: ctx.hide,
+      ...(ctx.isolation ? { isolation: ctx.isolation } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
     const written = await changedFiles(ctx, ws.dir);

@@ -7,6 +7,7 @@
  * with neither, commands are refused, never run unsandboxed.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { DEFAULT_SANDBOX_TIMEOUT_MS, SANDBOX_PROGRAMS, type SandboxLimits } from '../../shared/tools';
 
@@ -43,21 +44,42 @@ function works(cmd: string, args: string[]): boolean {
   }
 }
 
+/** Whether this machine can isolate commands the given way (probed by running one). */
+export function isolationAvailable(kind: Exclude<Isolation, 'none'>): boolean {
+  if (!works('prlimit', ['--version'])) return false;
+  if (kind === 'bubblewrap') return works('bwrap', ['--unshare-all', '--ro-bind', '/', '/', 'true']);
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  return root && works('setpriv', ['--version']) && works('unshare', ['--net', '--pid', '--fork', '--mount-proc', 'true']);
+}
+
 /** The strongest isolation this machine offers (probed once per process). */
 export function detectIsolation(): Isolation {
-  if (detected) return detected;
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  const tools = works('prlimit', ['--version']);
-  if (
-    root &&
-    tools &&
-    works('setpriv', ['--version']) &&
-    works('unshare', ['--net', '--pid', '--fork', '--mount-proc', 'true'])
-  )
-    detected = 'unshare';
-  else if (tools && works('bwrap', ['--unshare-all', '--ro-bind', '/', '/', 'true'])) detected = 'bubblewrap';
-  else detected = 'none';
+  detected ??= isolationAvailable('unshare') ? 'unshare' : isolationAvailable('bubblewrap') ? 'bubblewrap' : 'none';
   return detected;
+}
+
+/**
+ * RLIMIT_NPROC counts every process of the user. Under `unshare` that user is nobody, owned by the
+ * sandboxes alone; under bubblewrap it is the worker's own user, so its running processes are
+ * added to the allowance.
+ */
+function processAllowance(isolation: Isolation, max: number): number {
+  if (isolation !== 'bubblewrap' || typeof process.getuid !== 'function') return max;
+  const uid = process.getuid();
+  let mine = 0;
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (statSync(`/proc/${entry}`).uid === uid) mine++;
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+  } catch {
+    return max;
+  }
+  return mine + max;
 }
 
 /** Words of a command line; quotes group words; shell operators are refused (no shell runs it). */
@@ -100,12 +122,12 @@ const ENV = [
   'npm_config_offline=true',
 ];
 
-function prlimitArgs(l: Required<SandboxLimits>): string[] {
+function prlimitArgs(l: Required<SandboxLimits>, isolation: Isolation): string[] {
   return [
     'prlimit',
     `--cpu=${l.cpuSeconds}`,
     `--data=${l.memoryMb * 1024 * 1024}`,
-    `--nproc=${l.maxProcesses}`,
+    `--nproc=${processAllowance(isolation, l.maxProcesses)}`,
     `--fsize=${64 * 1024 * 1024}`,
     '--core=0',
     '--',
@@ -137,7 +159,7 @@ function commandLine(
   limits: Required<SandboxLimits>,
   hide: string[],
 ) {
-  const inner = ['env', '-i', ...ENV, ...prlimitArgs(limits), ...argv];
+  const inner = ['env', '-i', ...ENV, ...prlimitArgs(limits, isolation), ...argv];
   if (isolation === 'unshare') {
     const drop = ['setpriv', `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, '--clear-groups', '--no-new-privs'];
     const hidden = hide.filter((h) => /^\/[\w./-]+$/.test(h)).join(' ');
@@ -165,6 +187,10 @@ function commandLine(
     cmd: 'bwrap',
     args: [
       '--unshare-all',
+      // As root, a user namespace maps the command to nobody; capabilities are dropped either way.
+      ...(process.getuid?.() === 0 ? ['--unshare-user', '--uid', String(SANDBOX_UID), '--gid', String(SANDBOX_UID)] : []),
+      '--cap-drop',
+      'ALL',
       '--die-with-parent',
       '--new-session',
       '--ro-bind',
