@@ -91,16 +91,15 @@ export class StructuredLlm {
           record({ ...noTokens(req.model, startedAt, Date.now() - t0, repaired), error: typeOf(err) });
         throw err;
       }
-      const tokens = tokensOf(completion);
-      const model = completion.model || req.model;
-      const base = {
-        model,
-        ...tokens,
-        usd: costOf(priceFor(req.model, this.settings.prices) ? req.model : model, tokens, this.settings.prices),
-        latencyMs: Date.now() - t0,
-        startedAt: startedAt.toISOString(),
+      const base = answeredCall({
+        completion,
+        asked: req.model,
+        prices: this.settings.prices,
+        startedAt,
+        t0,
         repaired,
-      };
+      });
+      const { model } = base;
       const outcome = judge(req, meta, completion);
       if (outcome.failure) {
         record({ ...base, error: outcome.failure.type ?? FailureType.LlmBadOutput });
@@ -150,6 +149,27 @@ export class StructuredLlm {
       });
     }
   }
+}
+
+/** The record fields of a call that got an answer: the model that answered, tokens, dollars, timing. */
+export function answeredCall(args: {
+  completion: OpenAI.ChatCompletion;
+  asked: string;
+  prices: LlmSettings['prices'];
+  startedAt: Date;
+  t0: number;
+  repaired: boolean;
+}) {
+  const tokens = tokensOf(args.completion);
+  const model = args.completion.model || args.asked;
+  return {
+    model,
+    ...tokens,
+    usd: costOf(priceFor(args.asked, args.prices) ? args.asked : model, tokens, args.prices),
+    latencyMs: Date.now() - args.t0,
+    startedAt: args.startedAt.toISOString(),
+    repaired: args.repaired,
+  };
 }
 
 /** A call record's token fields for a call that got no answer. */

@@ -15,8 +15,7 @@ import type { ToolCallRequest } from '../../shared/tools';
 import type { FunctionTool } from '../tools/tool-specs';
 import { createOpenAiClient, endpointOf, keyVariableOf, type LlmSettings } from './client';
 import { classifyLlmError } from './errors';
-import { costOf, priceFor } from './pricing';
-import { judge, noTokens, tokensOf, typeOf, validate, type CallMeta } from './structured';
+import { answeredCall, judge, noTokens, typeOf, validate, type CallMeta } from './structured';
 
 /** A chat message of an agent conversation (OpenAI's request shape). */
 export type AgentMessage = OpenAI.ChatCompletionMessageParam;
@@ -90,16 +89,15 @@ export class ToolLlm {
       recordOf({ ...noTokens(req.model, startedAt, Date.now() - t0, false), error: typeOf(failure) });
       throw failure;
     }
-    const tokens = tokensOf(completion);
-    const model = completion.model || req.model;
-    const base = {
-      model,
-      ...tokens,
-      usd: costOf(priceFor(req.model, this.settings.prices) ? req.model : model, tokens, this.settings.prices),
-      latencyMs: Date.now() - t0,
-      startedAt: startedAt.toISOString(),
+    const base = answeredCall({
+      completion,
+      asked: req.model,
+      prices: this.settings.prices,
+      startedAt,
+      t0,
       repaired: false,
-    };
+    });
+    const { model } = base;
     const message = completion.choices[0]?.message;
     const toolCalls: ToolCallRequest[] = (message?.tool_calls ?? [])
       .filter((c) => c.type === 'function')
