@@ -193,3 +193,13 @@ export interface ToolApprovalDecision {
 export function isAgent(settings: AgentSettings | undefined): settings is AgentSettings {
   return settings !== undefined && (settings.tools.length > 0 || (settings.mcp?.length ?? 0) > 0);
 }
+
+/** The commands and page checks of an agent attempt as the reviewing Boss reads them. */
+export function checksOf(calls: readonly ToolCallRecord[]): string[] {
+  return calls
+    .filter((c) => c.tool === 'run_command' || c.tool === 'check_page')
+    .map(
+      (c) =>
+        `${c.summary} — ${c.status === 'ok' ? 'passed' : c.status === 'rejected' ? 'not run (rejected)' : 'FAILED'}${c.exitCode !== undefined ? ` (exit ${c.exitCode})` : ''}`,
+    );
+}

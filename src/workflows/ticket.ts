@@ -8,7 +8,7 @@ import { proxyActivities, setHandler } from '@temporalio/workflow';
 import type { MaestroActivities } from '../activities';
 import { ticketStatusQuery, type TicketProgress } from '../shared/messages';
 import type { LlmCallRecord, TicketInput, TicketOutcome } from '../shared/types';
-import { isAgent, type ToolCallRecord } from '../shared/tools';
+import { checksOf, isAgent, type ToolCallRecord } from '../shared/tools';
 import { addUsage, emptyUsage } from '../shared/usage';
 import { LLM_ACTIVITY, roleActivityOptions } from './activity-options';
 import { runAgentAttempt } from './agent-attempt';
@@ -112,6 +112,7 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
           artifacts: work.artifacts,
           attempt,
           revisionsLeft: maxAttempts - attempt,
+          ...('toolCalls' in work ? { checks: checksOf(work.toolCalls) } : {}),
         },
       ],
     );

@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig, runRoles } from '../../src/config';
 import { toolCallLines } from '../../src/client/tool-calls-text';
-import { approvalOf, isAgent, mcpToolOf, toolCallLabel } from '../../src/shared/tools';
+import { buildReviewPrompt } from '../../src/activities/roles/prompts';
+import { failingCheckOf } from '../../src/dev/sim-llm/agent';
+import { approvalOf, checksOf, isAgent, mcpToolOf, toolCallLabel } from '../../src/shared/tools';
 
 function load(config: unknown) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'maestro-agent-config-'));
@@ -107,5 +109,48 @@ describe('tool calls in the terminal', () => {
       '  T4 tester turn 2: run_command npm test — error, exit 1, 812 ms, 2.0 kB',
     ]);
     expect(toolCallLines(undefined)).toEqual([]);
+  });
+});
+
+describe('the review of an agent result sees the checks it ran', () => {
+  const base = {
+    role: 'coder',
+    ticketId: 'T3',
+    startedAt: '2026-01-01T00:00:00Z',
+    attempt: 1,
+    bytes: 10,
+    durationMs: 5,
+  };
+  const page = (status: 'ok' | 'error', turn: number) =>
+    ({ ...base, tool: 'check_page', turn, summary: 'check_page index.html', status }) as const;
+  const review = (checks: string[]) =>
+    buildReviewPrompt({
+      bossSystemPrompt: 'Boss',
+      ticket: {
+        id: 'T3',
+        role: 'coder',
+        title: 'Page',
+        spec: 'Build it',
+        acceptanceCriteria: ['works'],
+        dependsOn: [],
+      },
+      summary: 'done',
+      files: [],
+      attempt: 1,
+      revisionsLeft: 1,
+      checks,
+    }).user;
+
+  it('lists commands and page checks with their outcomes; the last run of a check decides', () => {
+    const listed = { ...base, tool: 'list_files', turn: 1, summary: 'list_files', status: 'ok' } as const;
+    const checks = checksOf([listed, page('error', 2), page('ok', 3)]);
+    expect(checks).toEqual(['check_page index.html — FAILED', 'check_page index.html — passed']);
+    expect(review(checks)).toContain(
+      '## Checks the agent ran (oldest first; the last run of each counts)\n- check_page index.html — FAILED\n- check_page index.html — passed',
+    );
+    expect(failingCheckOf(review(checks))).toBeUndefined();
+    expect(failingCheckOf(review(checksOf([page('ok', 2), page('error', 3)])))).toBe(
+      'The check "check_page index.html" still fails: fix what it reports and run it again.',
+    );
   });
 });

@@ -85,6 +85,17 @@ describe('agent loops', () => {
     expect(summaries).toContain('tester T4 turn 3: run_command node tests/check-page.mjs');
     expect(summaries).toContain('tester T4 turn 1');
 
+    // The Boss's review of the Coder's attempt saw the checks it ran, the failed one and the re-run.
+    const coderReview = harness.sim
+      .requests()
+      .find(
+        (q) =>
+          q.schemaName === SCHEMA_NAMES.review && q.messages.some((m) => m.content.includes('Review of ticket T3')),
+      )!;
+    expect(coderReview.messages.at(-1)!.content).toMatch(
+      /## Checks the agent ran[^\n]*\n- check_page index\.html — FAILED\n- check_page index\.html — passed/,
+    );
+
     // Hygiene on tool turns: no goal text and no other ticket in any worker turn, tool results included.
     const titles = new Map(result.plan.tickets.map((t) => [t.id, t.title]));
     const turns = harness.sim.requests().filter((r) => r.schemaName === SCHEMA_NAMES.work && r.status === 200);

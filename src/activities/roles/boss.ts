@@ -31,6 +31,8 @@ export interface ReviewTicketInput {
   artifacts: ArtifactRef[];
   attempt: number;
   revisionsLeft: number;
+  /** For an agent's result: the checks and commands it ran, with their outcomes (absent otherwise). */
+  checks?: string[];
 }
 
 /** Input of `finalizeRun`. */
@@ -91,6 +93,7 @@ export function createBossActivities(deps: ActivityDeps) {
         files,
         attempt: input.attempt,
         revisionsLeft: input.revisionsLeft,
+        ...(input.checks ? { checks: input.checks } : {}),
       });
       const res = await callLlm(
         deps.llm,

@@ -166,3 +166,18 @@ function listedFiles(past: PastCall[]): string[] {
   const listing = past.find((c) => c.name === 'list_files')?.result ?? '';
   return [...listing.matchAll(/^(\S+) \(\d+ bytes\)$/gm)].map((m) => m[1] ?? '').filter((p) => p !== '');
 }
+
+/**
+ * The simulated reviewer's reading of an agent's checks (the review prompt's "Checks the agent
+ * ran"): the last run of each check counts; a check whose last run failed is the feedback.
+ */
+export function failingCheckOf(reviewPrompt: string): string | undefined {
+  const block = /## Checks the agent ran[^\n]*\n((?:- .*\n?)*)/.exec(reviewPrompt)?.[1] ?? '';
+  const last = new Map<string, string>();
+  for (const line of block.split('\n').filter((l) => l.startsWith('- '))) {
+    const [what, outcome = ''] = line.slice(2).split(' — ');
+    last.set(what ?? '', outcome);
+  }
+  const failing = [...last].find(([, outcome]) => outcome.startsWith('FAILED'));
+  return failing ? `The check "${failing[0]}" still fails: fix what it reports and run it again.` : undefined;
+}
