@@ -10,6 +10,7 @@ import { TokenLimitParam } from './activities/llm/adaptations';
 import { OutputMode, ReasoningEffort } from './activities/llm/output-modes';
 import { BOSS_ROLE, DEFAULT_ROLES } from './shared/roles';
 import { RoleName } from './shared/schemas';
+import { BuiltInTool, McpServerConfig, SandboxLimits, ToolApproval } from './shared/tools';
 
 /** File name looked for in the working directory when MAESTRO_CONFIG is not set. */
 export const CONFIG_FILE_NAME = 'maestro.config.json';
@@ -54,6 +55,19 @@ const FileRole = z
       ])
       .optional(),
     retry: Retry.optional(),
+    /** Built-in tools: a role with tools works as an agent loop. */
+    tools: z.array(BuiltInTool).max(20).optional(),
+    maxTurns: z.number().int().min(1).max(200).optional(),
+    /** Programs `run_command` may start. */
+    programs: z
+      .array(z.string().regex(/^[A-Za-z0-9._+-]{1,64}$/, 'must be a program name such as "node" (no paths)'))
+      .max(50)
+      .optional(),
+    sandbox: SandboxLimits.optional(),
+    /** Per tool: `always`, `first-use` or `never` (default) wait for a person's approval. */
+    approvals: z.record(z.string().min(1).max(100), ToolApproval).optional(),
+    /** MCP servers (stdio command or streamable HTTP URL) whose tools the role's agent may call. */
+    mcpServers: z.array(McpServerConfig).max(10).optional(),
   })
   .strict();
 
@@ -91,6 +105,22 @@ const ConfigFileSchema = z
       if (seen.has(role.name))
         ctx.addIssue({ code: 'custom', path: ['roles', i, 'name'], message: `role "${role.name}" is listed twice` });
       seen.add(role.name);
+      for (const key of ['maxTurns', 'programs', 'sandbox', 'approvals'] as const) {
+        if (role[key] !== undefined && !role.tools?.length && !role.mcpServers?.length)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['roles', i, key],
+            message: 'only applies to a role with "tools" or "mcpServers"',
+          });
+      }
+      for (const tool of Object.keys(role.approvals ?? {})) {
+        if (!(role.tools ?? []).some((t) => t === tool) && !tool.includes('__'))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['roles', i, 'approvals', tool],
+            message: `"${tool}" is not one of this role's tools (${(role.tools ?? []).join(', ')}); MCP tools are named <server>__<tool>`,
+          });
+      }
       if (BUILT_IN.includes(role.name)) return;
       for (const key of ['description', 'systemPrompt'] as const) {
         if (role[key] === undefined)

@@ -13,6 +13,7 @@ import { tlsSettingsFromEnv, type TlsSettings } from './config-tls';
 import { DEFAULT_TASK_QUEUE, roleTaskQueue } from './shared/constants';
 import { DEFAULT_LLM_TIMEOUT_MS } from './shared/llm-timeouts';
 import { BOSS_SYSTEM_PROMPT, DEFAULT_ROLES, roleInfoOf, type RoleDefinition } from './shared/roles';
+import type { AgentSettings } from './shared/tools';
 import type { RoleInfo } from './shared/types';
 
 const optionalText = z
@@ -242,11 +243,23 @@ function resolveRoles(fileRoles: ConfigFile['roles'], defaultModel: string, main
   if (!fileRoles) return DEFAULT_ROLES.map((r) => ({ ...r, model: defaultModel }));
   return fileRoles.map((r) => {
     const base = DEFAULT_ROLES.find((d) => d.name === r.name);
-    const { taskQueue, ...rest } = r;
+    const { taskQueue, tools, maxTurns, programs, sandbox, approvals, mcpServers, ...rest } = r;
     const queue = taskQueue === true ? roleTaskQueue(r.name, mainQueue) : taskQueue || undefined;
+    const agent: AgentSettings | undefined =
+      (tools?.length ?? 0) + (mcpServers?.length ?? 0) > 0
+        ? {
+            tools: tools ?? [],
+            ...(mcpServers ? { mcp: mcpServers } : {}),
+            ...(maxTurns !== undefined ? { maxTurns } : {}),
+            ...(programs ? { programs } : {}),
+            ...(sandbox ? { limits: sandbox } : {}),
+            ...(approvals ? { approvals } : {}),
+          }
+        : undefined;
     return {
       ...base,
       ...rest,
+      ...(agent ? { agent } : {}),
       description: r.description ?? base?.description ?? '',
       systemPrompt: r.systemPrompt ?? base?.systemPrompt ?? '',
       model: r.model ?? defaultModel,

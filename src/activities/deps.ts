@@ -3,10 +3,15 @@ import type { RoleDefinition } from '../shared/roles';
 import type { OutputMode, ReasoningEffort } from './llm/output-modes';
 import type { ArtifactStore } from './artifacts/store';
 import type { StructuredLlm } from './llm/structured';
+import type { ToolLlm } from './llm/tool-turn';
 
 /** Dependencies of all activities (built once per worker process). */
 export interface ActivityDeps {
   llm: Pick<StructuredLlm, 'call'>;
+  /** Tool-calling turns of agent loops (roles with tools); absent: such roles fail clearly. */
+  agentLlm?: Pick<ToolLlm, 'turn'>;
+  /** Folders `run_command`'s sandbox hides (MAESTRO_HOME, the artifact store). */
+  sandboxHide?: string[];
   store: ArtifactStore;
   /** Roles this worker can execute, with their prompts and model settings. */
   roles: readonly RoleDefinition[];

@@ -3,6 +3,7 @@
  * object and reach the functions through `proxyActivities`.
  */
 import { createArtifactExportActivities } from './artifacts/export';
+import { createAgentActivities } from './agent/agent-activities';
 import type { ActivityDeps } from './deps';
 import { createNotifyActivities } from './notify/deliver';
 import { createRecordActivities } from './records';
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createArtifactExportActivities(deps),
     ...createRecordActivities(deps),
     ...createNotifyActivities(),
+    ...createAgentActivities(deps),
   };
 }
 
@@ -27,3 +29,4 @@ export type { ActivityDeps } from './deps';
 export type { PlanGoalInput, ReviewTicketInput, FinalizeRunInput } from './roles/boss';
 export type { PerformTicketInput, PerformTicketOutput } from './roles/worker';
 export type { DeliverNotificationInput } from './notify/deliver';
+export type { AgentTurnInput, AgentTurnOutput, AgentToolInput, AgentToolOutput } from './agent/agent-activities';

@@ -1,5 +1,6 @@
 /** Plain-text rendering of runs for the terminal (no colours needed to read it). */
 import type { RunResult, RunStatus, TicketView } from '../shared/types';
+import { toolCallLines } from './tool-calls-text';
 import { approveHints } from './watch/approve-hints';
 
 /** `$0.0123` with enough digits for cheap simulated calls. */
@@ -34,6 +35,7 @@ export function statusText(s: RunStatus): string {
   if (s.tickets.length > 0) lines.push('Tickets:', ...ticketLines(s.tickets));
   const budget = s.budget?.usd !== undefined ? ` of a ${usd(s.budget.usd)} budget` : '';
   lines.push(`Cost: ${usd(s.cost.usd)}${budget} (${s.cost.tokens} tokens)`);
+  lines.push(...toolCallLines(s.toolCalls));
   const decisions = s.audit.filter((a) => a.action !== 'gate-opened');
   if (decisions.length > 0) {
     lines.push('Audit:');
@@ -64,5 +66,6 @@ export function resultText(r: RunResult): string {
     'Tickets:',
     ...ticketLines(r.tickets),
     `Cost: ${usd(r.cost.usd)} total, ${r.cost.tokens} tokens, ${r.cost.usage.calls} LLM calls — by role: ${roles}`,
+    ...toolCallLines(r.toolCalls),
   ].join('\n');
 }

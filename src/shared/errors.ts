@@ -45,6 +45,8 @@ export const FailureType = {
   RoleQueueUnpolled: 'MaestroRoleQueueUnpolled',
   /** A webhook notification could not be delivered (audited; never fails the run). */
   NotifyFailed: 'MaestroNotifyFailed',
+  /** A tool source (an MCP server) could not be reached or listed; retried, then the ticket fails. */
+  ToolUnavailable: 'MaestroToolUnavailable',
 } as const;
 
 /** Union of the failure type strings. */

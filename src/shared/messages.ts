@@ -6,6 +6,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { GateKind, GateView, RunStatus, TicketOutcome } from './types';
 import type { SpendGrant, SpendReport, SpendRequest } from './permits';
+import type { AgentLoopProgress, ToolApprovalDecision, ToolApprovalRequest } from './tools';
 
 /** The run's live state: phase, tickets, pending gates, cost, audit log. */
 export const statusQuery = defineQuery<RunStatus>('status');
@@ -87,3 +88,15 @@ export const spendReportSignal = defineSignal<[SpendReport]>('maestro.spendRepor
 
 /** The run grants a child's permit batch `seq` (sent to the child). */
 export const spendGrantSignal = defineSignal<[SpendGrant]>('maestro.spendGrant');
+
+/** Query of an agent-loop child workflow (`<runId>/<ticketId>/agent-<attempt>`): turn and tool calls so far. */
+export const agentLoopStatusQuery = defineQuery<AgentLoopProgress>('status');
+
+/**
+ * Internal protocol of risky-tool approvals: an agent loop asks its run to open a ticket gate for
+ * one tool call; the run signals the person's decision back to the loop.
+ */
+export const toolApprovalRequestSignal = defineSignal<[ToolApprovalRequest]>('maestro.toolApprovalRequest');
+
+/** The run's answer to a tool approval request (the comment is shown to the agent). */
+export const toolApprovalDecisionSignal = defineSignal<[ToolApprovalDecision]>('maestro.toolApprovalDecision');

@@ -29,6 +29,7 @@ export function roleInfoOf(role: RoleDefinition): RoleInfo {
     ...(role.taskQueue !== undefined ? { taskQueue: role.taskQueue } : {}),
     ...(role.retry !== undefined ? { retry: { ...role.retry } } : {}),
     ...(role.model !== undefined ? { model: role.model } : {}),
+    ...(role.agent !== undefined ? { agent: { ...role.agent, tools: [...role.agent.tools] } } : {}),
   };
 }
 

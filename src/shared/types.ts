@@ -3,6 +3,7 @@
  * file contents stay in the artifact store (claim check), keeping payloads small.
  */
 import type { FinalReport, Plan, Ticket } from './schemas';
+import type { AgentSettings, ToolCallRecord } from './tools';
 import type { Usage } from './usage';
 import type { RunRecords } from './run-records';
 
@@ -38,6 +39,8 @@ export interface RoleInfo {
   retry?: RoleRetryPolicy;
   /** The model configured for the role where the run was started (shown in activity summaries). */
   model?: string;
+  /** Tools of the role: when set, its tickets run as agent loops instead of one LLM call. */
+  agent?: AgentSettings;
 }
 
 /** What an LLM call was for: planning, a worker's ticket, a review, the final report. */
@@ -183,8 +186,10 @@ export interface TicketInput {
 export interface TicketOutcome {
   ticketId: string;
   status: 'accepted' | 'escalated';
-  /** Why it was escalated: the reviewer never accepted it, or its budget ran out. */
-  escalation?: 'revisions' | 'budget';
+  /** Why it was escalated: the reviewer never accepted it, its budget ran out, or its agent ran out of turns. */
+  escalation?: 'revisions' | 'budget' | 'turns';
+  /** Details of the escalation for the person deciding (e.g. what the agent did last). */
+  escalationReason?: string;
   attempts: number;
   summary: string;
   artifacts: ArtifactRef[];
@@ -198,6 +203,8 @@ export interface TicketOutcome {
    * in outcomes recorded before it existed and in outcomes a gate decision makes up.
    */
   calls?: LlmCallRecord[];
+  /** Every tool call of the ticket's agent loops (absent for roles without tools). */
+  toolCalls?: ToolCallRecord[];
 }
 
 /** A ticket as the status query and the result show it. */
@@ -274,6 +281,8 @@ export interface RunStatus {
   cost: CostView;
   budget?: Budget;
   audit: AuditEntry[];
+  /** Tool calls of finished agent attempts (absent when no role has tools). */
+  toolCalls?: ToolCallRecord[];
   /** How a finished run ended (the result's status); absent while it runs. */
   outcome?: RunResult['status'];
   error?: string;
@@ -296,6 +305,8 @@ export interface RunResult {
   audit: AuditEntry[];
   /** Every LLM call of the run (plan, work, reviews, report), for cost and latency analysis. */
   calls: LlmCallRecord[];
+  /** Every tool call of the run's agent loops, beside the LLM calls (absent when no role has tools). */
+  toolCalls?: ToolCallRecord[];
   report: FinalReport;
   tickets: TicketView[];
   manifest: ManifestEntry[];

@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { ActivityDeps } from '../activities';
 import { FsArtifactStore } from '../activities/artifacts/fs-store';
 import { priceTable } from '../activities/llm/pricing';
-import { StructuredLlm } from '../activities/llm/structured';
+import { StructuredLlm, type LlmSettings } from '../activities/llm/structured';
+import { ToolLlm } from '../activities/llm/tool-turn';
 import type { MaestroConfig } from '../config';
 import type { RoleDefinition } from '../shared/roles';
 import { REVIEW_EXCERPT_CHARS } from '../shared/constants';
@@ -24,17 +25,20 @@ export function activityDepsFromConfig(
   roles: readonly RoleDefinition[] = config.roles,
 ): ActivityDeps {
   const simulated = llmBaseUrl !== undefined;
+  const settings: LlmSettings = {
+    provider: simulated ? 'openai' : config.llm.provider,
+    baseUrl: llmBaseUrl ?? config.llm.baseUrl,
+    apiKey: config.llm.apiKey,
+    ...(!simulated && config.llm.azure ? { azure: config.llm.azure } : {}),
+    timeoutMs: config.llm.timeoutMs,
+    prices: priceTable(config.llm.prices),
+    ...(config.llm.outputMode ? { outputMode: config.llm.outputMode } : {}),
+    ...(config.llm.tokenParam ? { tokenParam: config.llm.tokenParam } : {}),
+  };
   return {
-    llm: new StructuredLlm({
-      provider: simulated ? 'openai' : config.llm.provider,
-      baseUrl: llmBaseUrl ?? config.llm.baseUrl,
-      apiKey: config.llm.apiKey,
-      ...(!simulated && config.llm.azure ? { azure: config.llm.azure } : {}),
-      timeoutMs: config.llm.timeoutMs,
-      prices: priceTable(config.llm.prices),
-      ...(config.llm.outputMode ? { outputMode: config.llm.outputMode } : {}),
-      ...(config.llm.tokenParam ? { tokenParam: config.llm.tokenParam } : {}),
-    }),
+    llm: new StructuredLlm(settings),
+    agentLlm: new ToolLlm(settings),
+    sandboxHide: [config.home],
     store: new FsArtifactStore(artifactRoot(config.home)),
     roles,
     bossSystemPrompt: config.boss.systemPrompt,

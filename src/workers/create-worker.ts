@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { createAgentActivities } from '../activities/agent/agent-activities';
 import { createWorkerActivities } from '../activities/roles/worker';
 import { tracingWorkerOptions } from '../telemetry/observe';
 
@@ -61,14 +62,14 @@ export async function createMaestroWorker(opts: MaestroWorkerOptions): Promise<W
 
 /**
  * Creates (does not run) an activity-only worker for a role queue: no workflows, no Boss, just
- * `performTicket` for the roles in `deps.roles`.
+ * `performTicket` and the agent-loop activities for the roles in `deps.roles`.
  */
 export async function createRoleWorker(opts: Omit<MaestroWorkerOptions, 'workflowBundlePath'>): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    activities: createWorkerActivities(opts.deps),
+    activities: { ...createWorkerActivities(opts.deps), ...createAgentActivities(opts.deps) },
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     ...tracingWorkerOptions(),
     ...WORKER_DEFAULTS,

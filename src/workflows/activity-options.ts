@@ -6,6 +6,7 @@
 import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import { NON_RETRYABLE_FAILURES } from '../shared/errors';
 import { activityTimeoutMs, attemptTimeoutMs, DEFAULT_LLM_TIMEOUT_MS } from '../shared/llm-timeouts';
+import { DEFAULT_SANDBOX_TIMEOUT_MS, type AgentSettings } from '../shared/tools';
 import type { RoleInfo } from '../shared/types';
 
 /** Retries of LLM activities unless a role brings its own (Temporal's retries; the client makes one attempt). */
@@ -69,5 +70,20 @@ export function roleActivityOptions(role: RoleInfo | undefined): Pick<ActivityOp
   return {
     ...(role?.taskQueue ? { taskQueue: role.taskQueue } : {}),
     ...(role?.retry ? { retry: roleRetryPolicy(role) } : {}),
+  };
+}
+
+/**
+ * Options of one tool call: long enough for the sandbox's wall-clock limit plus set-up, a short
+ * heartbeat timeout (a killed worker's call moves on quickly) and a few retries; the tool's own
+ * failures are results, not activity failures, so retries only cover infrastructure problems.
+ */
+export function toolActivityOptions(role: RoleInfo | undefined, settings: AgentSettings): ActivityOptions {
+  const commandMs = settings.limits?.timeoutMs ?? DEFAULT_SANDBOX_TIMEOUT_MS;
+  return {
+    ...(role?.taskQueue ? { taskQueue: role.taskQueue } : {}),
+    startToCloseTimeout: commandMs + 120_000,
+    heartbeatTimeout: '15 seconds',
+    retry: { ...LLM_ACTIVITY.retry, maximumAttempts: 3 },
   };
 }

@@ -2,3 +2,4 @@
 export { orchestratorWorkflow } from './orchestrator';
 export { ticketWorkflow } from './ticket';
 export { exportArtifactsWorkflow } from './export-artifacts';
+export { agentLoopWorkflow } from './agent-loop';

@@ -33,6 +33,7 @@ import { offloadLargeParts } from './records';
 import { gatePolicy } from './policies';
 import { BOSS_ROLE, RunState } from './run-state';
 import { executeTickets } from './scheduler';
+import { installToolApprovals } from './tool-approvals';
 
 const boss = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
 
@@ -74,6 +75,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
   };
   state.bossCallPermits = () => budget.allowance(BOSS_CALLS);
   installHandlers(state, budget, publish);
+  installToolApprovals(state, publish);
   if (input.searchAttributes) {
     upsertSearchAttributes([
       { key: RUN_KEY, value: runId },

@@ -5,6 +5,7 @@
  */
 import { ticketWorkflowId } from '../shared/constants';
 import type { FinalReport, Plan } from '../shared/schemas';
+import type { ToolCallRecord } from '../shared/tools';
 import type {
   Budget,
   CostView,
@@ -48,6 +49,7 @@ export class RunState {
   private readonly byRole: Record<string, Usage> = {};
   /** Every LLM call of the run, as the activities recorded them. */
   private readonly calls: LlmCallRecord[] = [];
+  private readonly toolCalls: ToolCallRecord[] = [];
   /** Spending children reported call by call (budgeted runs), not yet settled by an outcome. */
   private readonly reported = new Map<string, { work: Usage; review: Usage }>();
 
@@ -160,6 +162,7 @@ export class RunState {
     const t = this.ticket(outcome.ticketId);
     t.attempts += outcome.attempts;
     this.recordCalls(outcome.calls);
+    if (outcome.toolCalls) this.toolCalls.push(...outcome.toolCalls);
     const reported = this.reported.get(t.id) ?? { work: emptyUsage(), review: emptyUsage() };
     this.reported.delete(t.id);
     const work = subtractUsage(outcome.workUsage, reported.work);
@@ -207,6 +210,7 @@ export class RunState {
       cost: this.cost(),
       ...(this.budget ? { budget: { ...this.budget } } : {}),
       audit: [...this.book.audit],
+      ...(this.toolCalls.length > 0 ? { toolCalls: [...this.toolCalls] } : {}),
       ...(this.error !== undefined ? { error: this.error } : {}),
     };
   }
@@ -228,6 +232,7 @@ export class RunState {
       gates: this.book.gates.map((g) => ({ ...g })),
       audit: [...this.book.audit],
       calls: [...this.calls],
+      ...(this.toolCalls.length > 0 ? { toolCalls: [...this.toolCalls] } : {}),
     };
   }
 

@@ -119,9 +119,11 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
   const escalate = async (ticket: Ticket, outcome?: TicketOutcome, failure?: string): Promise<void> => {
     const reason = failure
       ? `${ticket.id} failed: ${failure}`
-      : outcome?.escalation === 'budget'
-        ? `${ticket.id} used up its ticket budget after ${outcome.attempts} attempt(s)`
-        : `${ticket.id} was not accepted after ${outcome?.attempts ?? 0} attempt(s): ${outcome?.reviews.at(-1)?.feedback ?? ''}`;
+      : outcome?.escalation === 'turns'
+        ? `${ticket.id}: ${outcome.escalationReason ?? 'its agent ran out of turns'}`
+        : outcome?.escalation === 'budget'
+          ? `${ticket.id} used up its ticket budget after ${outcome.attempts} attempt(s)`
+          : `${ticket.id} was not accepted after ${outcome?.attempts ?? 0} attempt(s): ${outcome?.reviews.at(-1)?.feedback ?? ''}`;
     state.mark(ticket.id, failure ? 'failed' : 'escalated', reason);
     const policy = gatePolicy(state.input, 'ticket');
     // Approving accepts a result: a ticket that has none can only be retried, skipped or aborted.

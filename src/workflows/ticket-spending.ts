@@ -122,6 +122,18 @@ export class TicketSpending {
   }
 
   /** Waits for the run's permit batch of `want` calls; its number (undefined: no budget). */
+  /**
+   * Runs work that meters its own calls (an agent attempt: many turns in a child workflow) under
+   * one permit of the run and books what it cost, so in a budgeted run an agent attempt passes
+   * the cap by at most one attempt (README: budgets and agents).
+   */
+  async runAttempt<T extends Spent>(kind: 'work' | 'review', start: () => Promise<T>): Promise<T> {
+    const seq = await this.permit(1);
+    const res = await start();
+    await this.report(kind, res.usage, seq);
+    return res;
+  }
+
   private async permit(want: number): Promise<number | undefined> {
     if (!this.input.budgetPermits) return undefined;
     const seq = ++this.requested;

@@ -8,16 +8,25 @@ import { proxyActivities, setHandler } from '@temporalio/workflow';
 import type { MaestroActivities } from '../activities';
 import { ticketStatusQuery, type TicketProgress } from '../shared/messages';
 import type { LlmCallRecord, TicketInput, TicketOutcome } from '../shared/types';
+import { checksOf, isAgent, type ToolCallRecord } from '../shared/tools';
 import { addUsage, emptyUsage } from '../shared/usage';
 import { LLM_ACTIVITY, llmTimeouts, roleActivityOptions, roleRetryPolicy } from './activity-options';
 import { callPermitsField } from './budget';
 import { queueWaitOption, unpolledQueueFailure } from './role-queue';
+import { runAgentAttempt } from './agent-attempt';
 import { TicketSpending } from './ticket-spending';
 
 const { performTicket, reviewTicket } = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
 
-function outcomeUsage(p: TicketProgress, calls: LlmCallRecord[]) {
-  return { reviews: p.reviews, workUsage: p.workUsage, reviewUsage: p.reviewUsage, calls };
+function outcomeUsage(p: TicketProgress, calls: LlmCallRecord[], toolCalls: ToolCallRecord[]) {
+  return {
+    reviews: p.reviews,
+    workUsage: p.workUsage,
+    reviewUsage: p.reviewUsage,
+    calls,
+    // Only agent tickets have tool calls; outcomes of other tickets keep their recorded shape.
+    ...(toolCalls.length > 0 ? { toolCalls } : {}),
+  };
 }
 
 /** ` (model)` for activity summaries when the model is known. */
@@ -42,6 +51,7 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
   };
   setHandler(ticketStatusQuery, () => progress);
   const calls: LlmCallRecord[] = [];
+  const toolCalls: ToolCallRecord[] = [];
   const workOptions = roleActivityOptions(input.role);
   const workRetry = roleRetryPolicy(input.role);
   const reviewRetry = roleRetryPolicy(undefined);
@@ -54,7 +64,7 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
       escalation: 'budget',
       attempts,
       ...last,
-      ...outcomeUsage(progress, calls),
+      ...outcomeUsage(progress, calls, toolCalls),
     };
   };
 
@@ -65,35 +75,54 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
     progress.attempt = attempt;
     progress.stage = 'working';
     if (spending.exhausted()) return outOfBudget(attempt - 1);
-    const work = await spending
-      .run('work', workRetry, ({ callPermits, retry }) =>
-        performTicket.executeWithOptions(
-          {
-            summary: `${ticket.role} ${ticket.id} attempt ${attempt}${modelLabel(input.role?.model)}`,
-            ...workOptions,
-            ...llmTimeouts(input.llmTimeoutMs, workRetry),
-            ...queueWaitOption(input.role, input.queueWaitMs),
-            ...(retry ? { retry } : {}),
-          },
-          [
-            {
-              runId: input.runId,
-              ticket,
-              dependencies: input.dependencies,
-              feedback,
-              attempt,
-              ...callPermitsField(callPermits),
-            },
-          ],
-        ),
-      )
-      .catch((err: unknown) => {
-        throw unpolledQueueFailure(err, input.role, input.queueWaitMs) ?? err;
-      });
+    // A role with tools works as an agent loop (a child per attempt); others make one call.
+    const work = isAgent(input.role?.agent)
+      ? await spending.runAttempt('work', () =>
+          runAgentAttempt({ input, feedback, attempt, spent: addUsage(progress.workUsage, progress.reviewUsage) }),
+        )
+      : await spending
+          .run('work', workRetry, ({ callPermits, retry }) =>
+            performTicket.executeWithOptions(
+              {
+                summary: `${ticket.role} ${ticket.id} attempt ${attempt}${modelLabel(input.role?.model)}`,
+                ...workOptions,
+                ...llmTimeouts(input.llmTimeoutMs, workRetry),
+                ...queueWaitOption(input.role, input.queueWaitMs),
+                ...(retry ? { retry } : {}),
+              },
+              [
+                {
+                  runId: input.runId,
+                  ticket,
+                  dependencies: input.dependencies,
+                  feedback,
+                  attempt,
+                  ...callPermitsField(callPermits),
+                },
+              ],
+            ),
+          )
+          .catch((err: unknown) => {
+            throw unpolledQueueFailure(err, input.role, input.queueWaitMs) ?? err;
+          });
     progress.workUsage = addUsage(progress.workUsage, work.usage);
     // `calls` is absent in results recorded by older workers (replayed histories).
     calls.push(...(work.calls ?? []));
+    if ('toolCalls' in work) toolCalls.push(...work.toolCalls);
     last = { summary: work.summary, artifacts: work.artifacts };
+    if ('escalation' in work && work.escalation) {
+      progress.stage = 'done';
+      const { escalation, reason } = work;
+      return {
+        ticketId: ticket.id,
+        status: 'escalated',
+        escalation,
+        ...(reason ? { escalationReason: reason } : {}),
+        attempts: attempt,
+        ...last,
+        ...outcomeUsage(progress, calls, toolCalls),
+      };
+    }
     if (spending.exhausted()) return outOfBudget(attempt);
 
     progress.stage = 'reviewing';
@@ -112,6 +141,7 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
             artifacts: work.artifacts,
             attempt,
             revisionsLeft: maxAttempts - attempt,
+            ...('toolCalls' in work ? { checks: checksOf(work.toolCalls) } : {}),
             ...callPermitsField(callPermits),
           },
         ],
@@ -123,7 +153,13 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
     progress.reviews.push({ attempt, verdict: review.verdict, feedback: review.feedback });
     if (review.verdict === 'accept') {
       progress.stage = 'done';
-      return { ticketId: ticket.id, status: 'accepted', attempts: attempt, ...last, ...outcomeUsage(progress, calls) };
+      return {
+        ticketId: ticket.id,
+        status: 'accepted',
+        attempts: attempt,
+        ...last,
+        ...outcomeUsage(progress, calls, toolCalls),
+      };
     }
     feedback =
       review.feedback || 'The reviewer asked for a revision without details: check every acceptance criterion again.';
@@ -135,6 +171,6 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
     escalation: 'revisions',
     attempts: maxAttempts,
     ...last,
-    ...outcomeUsage(progress, calls),
+    ...outcomeUsage(progress, calls, toolCalls),
   };
 }

@@ -12,6 +12,7 @@ import type { ActivityDeps } from '../../src/activities';
 import { MaestroClient, type StartRunOptions } from '../../src/client/api';
 import { FsArtifactStore } from '../../src/activities/artifacts/fs-store';
 import { StructuredLlm } from '../../src/activities/llm/structured';
+import { ToolLlm } from '../../src/activities/llm/tool-turn';
 import { BOSS_SYSTEM_PROMPT, DEFAULT_ROLES, roleInfoOf } from '../../src/shared/roles';
 import { startSimLlm, type SimLlm, type SimLlmOptions } from '../../src/dev/sim-llm';
 import { createMaestroWorker } from '../../src/workers/create-worker';
@@ -64,6 +65,8 @@ export function testDeps(
   const artifactDir = mkdtempSync(path.join(os.tmpdir(), 'maestro-artifacts-'));
   return {
     llm: new StructuredLlm({ baseUrl, apiKey: 'test-key', timeoutMs: 30_000 }),
+    agentLlm: new ToolLlm({ baseUrl, apiKey: 'test-key', timeoutMs: 30_000 }),
+    sandboxHide: [artifactDir],
     store: new FsArtifactStore(artifactDir),
     roles: DEFAULT_ROLES,
     bossSystemPrompt: BOSS_SYSTEM_PROMPT,

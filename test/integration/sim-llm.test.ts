@@ -120,7 +120,7 @@ describe('content', () => {
       expect(t.spec).toContain('coffee shop');
     }
     expect(p.tickets[2]?.dependsOn).toEqual(['T1', 'T2']);
-    expect(p.tickets[3]?.dependsOn).toEqual(['T3']);
+    expect(p.tickets[3]?.dependsOn).toEqual(['T1', 'T3']);
     expect(await plan(GOAL)).toEqual(p); // deterministic
   });
 

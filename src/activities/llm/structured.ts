@@ -105,21 +105,17 @@ export class StructuredLlm {
       const { completion, mode, messages, t0, startedAt } = await this.complete(req, wire, conversation, (r) =>
         record({ ...r, repaired }),
       );
-      const tokens = callTokensOf(completion, () => estimatePromptTokens(messages, JSON.stringify(wire.schema)));
-      const model = completion.model || req.model;
-      const base: Record_ = {
-        model,
-        promptTokens: tokens.promptTokens,
-        cachedTokens: tokens.cachedTokens,
-        completionTokens: tokens.completionTokens,
-        ...(tokens.reasoningTokens > 0 ? { reasoningTokens: tokens.reasoningTokens } : {}),
-        ...(tokens.estimated ? { estimated: true } : {}),
+      const base = answeredCall({
+        completion,
+        asked: req.model,
+        prices: this.settings.prices,
+        startedAt,
+        t0,
         outputMode: mode,
-        usd: costOf(priceFor(req.model, this.settings.prices) ? req.model : model, tokens, this.settings.prices),
-        latencyMs: Date.now() - t0,
-        startedAt: startedAt.toISOString(),
+        estimatePrompt: () => estimatePromptTokens(messages, JSON.stringify(wire.schema)),
         repaired,
-      };
+      });
+      const { model } = base;
       const outcome = judge(req, meta, completion);
       if (outcome.failure) {
         record({ ...base, error: outcome.failure.type ?? FailureType.LlmBadOutput });
@@ -244,7 +240,38 @@ function notice(message: string): void {
   }
 }
 
-function noTokens(model: string, startedAt: Date, latencyMs: number) {
+/** The record fields of a call that got an answer: the model that answered, tokens, dollars, timing. */
+export function answeredCall(args: {
+  completion: OpenAI.ChatCompletion;
+  asked: string;
+  prices: LlmSettings['prices'];
+  startedAt: Date;
+  t0: number;
+  repaired: boolean;
+  /** Structured-output mode of the request, for the record. */
+  outputMode?: string;
+  /** Prompt tokens by a tokenizer, for providers that send no usage. */
+  estimatePrompt?: () => number;
+}) {
+  const tokens = callTokensOf(args.completion, args.estimatePrompt ?? (() => 0));
+  const model = args.completion.model || args.asked;
+  return {
+    model,
+    promptTokens: tokens.promptTokens,
+    cachedTokens: tokens.cachedTokens,
+    completionTokens: tokens.completionTokens,
+    ...(tokens.reasoningTokens > 0 ? { reasoningTokens: tokens.reasoningTokens } : {}),
+    ...(tokens.estimated ? { estimated: true } : {}),
+    ...(args.outputMode ? { outputMode: args.outputMode } : {}),
+    usd: costOf(priceFor(args.asked, args.prices) ? args.asked : model, tokens, args.prices),
+    latencyMs: Date.now() - args.t0,
+    startedAt: args.startedAt.toISOString(),
+    repaired: args.repaired,
+  };
+}
+
+/** A call record's token fields for a call that got no answer (`repaired` added by the caller when absent). */
+export function noTokens(model: string, startedAt: Date, latencyMs: number, repaired?: boolean) {
   return {
     model,
     promptTokens: 0,
@@ -253,16 +280,18 @@ function noTokens(model: string, startedAt: Date, latencyMs: number) {
     usd: 0,
     latencyMs,
     startedAt: startedAt.toISOString(),
+    ...(repaired !== undefined ? { repaired } : {}),
   };
 }
 
-function typeOf(err: unknown): string {
+/** The failure type to record for an error of a call. */
+export function typeOf(err: unknown): string {
   return err instanceof ApplicationFailure && err.type ? err.type : FailureType.LlmUnavailable;
 }
 
 /** Refusals, content filters and truncation are failures of their own; else the text to validate. */
-function judge(
-  req: StructuredRequest<z.ZodType>,
+export function judge(
+  req: Pick<StructuredRequest<z.ZodType>, 'label' | 'maxTokens'>,
   meta: CallMeta,
   completion: OpenAI.ChatCompletion,
 ): { failure: ApplicationFailure; content?: undefined } | { failure?: undefined; content: string } {
@@ -298,7 +327,8 @@ function judge(
   return { content: answerText(choice.message) };
 }
 
-function validate<T extends z.ZodType>(
+/** Parses and checks an answer against the schema; the problem text feeds the repair message. */
+export function validate<T extends z.ZodType>(
   content: string,
   schema: T,
   wire: WireSchema,

@@ -35,6 +35,8 @@ export interface ReviewTicketInput {
   revisionsLeft: number;
   /** HTTP calls the run's budget permits allow (absent: no limit); see shared/permits.ts. */
   callPermits?: number;
+  /** For an agent's result: the checks and commands it ran, with their outcomes (absent otherwise). */
+  checks?: string[];
 }
 
 /** Input of `finalizeRun`. */
@@ -100,6 +102,7 @@ export function createBossActivities(deps: ActivityDeps) {
         files,
         attempt: input.attempt,
         revisionsLeft: input.revisionsLeft,
+        ...(input.checks ? { checks: input.checks } : {}),
       });
       const res = await callLlm(
         deps.llm,

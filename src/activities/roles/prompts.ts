@@ -106,12 +106,17 @@ export function buildReviewPrompt(args: {
   files: readonly FileExcerpt[];
   attempt: number;
   revisionsLeft: number;
+  /** The checks an agent ran (tool, target, outcome), so the review rests on what was executed. */
+  checks?: readonly string[];
 }): Prompt {
   const { ticket } = args;
   const parts = [
     `# Review of ticket ${ticket.id} (${ticket.role}): ${ticket.title}`,
     ticketBlock(ticket),
     `## Result of attempt ${args.attempt}\nSummary: ${args.summary}\n\n${args.files.map(fence).join('\n\n') || '(no files)'}`,
+    ...(args.checks && args.checks.length > 0
+      ? [`## Checks the agent ran (oldest first; the last run of each counts)\n${bullets(args.checks)}`]
+      : []),
     `## Decide\nAccept when every acceptance criterion is met; otherwise ask for a revision with specific feedback. Revisions left: ${args.revisionsLeft}.`,
   ];
   return { system: `${args.bossSystemPrompt}\n\nTask: review one ticket result.`, user: parts.join('\n\n') };

@@ -10,6 +10,8 @@ import { WorkResult, type Ticket } from '../../shared/schemas';
 import type { ArtifactRef, LlmCallRecord, TicketOutput } from '../../shared/types';
 import type { Usage } from '../../shared/usage';
 import { excerptOf } from '../artifacts/excerpt';
+import type { ArtifactStore } from '../artifacts/store';
+import type { RoleDefinition } from '../../shared/roles';
 import { callLlm } from '../context';
 import type { ActivityDeps } from '../deps';
 import { buildWorkerPrompt, type DependencyView } from './prompts';
@@ -35,27 +37,36 @@ export interface PerformTicketOutput {
   calls: LlmCallRecord[];
 }
 
+/** The dependencies' outputs as a worker sees them: summaries and bounded file excerpts. */
+export function dependencyViews(store: ArtifactStore, outputs: readonly TicketOutput[]): Promise<DependencyView[]> {
+  return Promise.all(
+    outputs.map(async (d) => ({
+      ticketId: d.ticketId,
+      role: d.role,
+      title: d.title,
+      summary: d.summary,
+      files: await Promise.all(d.artifacts.map((a) => excerptOf(store, a))),
+    })),
+  );
+}
+
+/** The role definition of a ticket on this worker; a clear non-retryable failure when it has none. */
+export function workerRole(deps: ActivityDeps, ticket: Ticket): RoleDefinition {
+  const role = deps.roles.find((r) => r.name === ticket.role);
+  if (role) return role;
+  throw ApplicationFailure.create({
+    type: FailureType.BadInput,
+    message: `ticket ${ticket.id} needs role "${ticket.role}", which this worker does not have (roles: ${deps.roles.map((r) => r.name).join(', ')})`,
+    nonRetryable: true,
+  });
+}
+
 /** Creates the worker activities over the given dependencies. */
 export function createWorkerActivities(deps: ActivityDeps) {
   return {
     async performTicket(input: PerformTicketInput): Promise<PerformTicketOutput> {
-      const role = deps.roles.find((r) => r.name === input.ticket.role);
-      if (!role) {
-        throw ApplicationFailure.create({
-          type: FailureType.BadInput,
-          message: `ticket ${input.ticket.id} needs role "${input.ticket.role}", which this worker does not have (roles: ${deps.roles.map((r) => r.name).join(', ')})`,
-          nonRetryable: true,
-        });
-      }
-      const dependencies: DependencyView[] = await Promise.all(
-        input.dependencies.map(async (d) => ({
-          ticketId: d.ticketId,
-          role: d.role,
-          title: d.title,
-          summary: d.summary,
-          files: await Promise.all(d.artifacts.map((a) => excerptOf(deps.store, a))),
-        })),
-      );
+      const role = workerRole(deps, input.ticket);
+      const dependencies = await dependencyViews(deps.store, input.dependencies);
       const prompt = buildWorkerPrompt({
         roleSystemPrompt: role.systemPrompt,
         ticket: input.ticket,

@@ -98,6 +98,8 @@ export function completionBody(args: {
   toolCall?: { name: string; arguments: string };
   /** Reasoning text beside the answer, as DeepSeek, llama.cpp and vLLM send it. */
   reasoning?: string;
+  /** Tool calls of an agent turn (OpenAI `tool_calls`); the finish reason becomes `tool_calls`. */
+  toolCalls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[];
 }) {
   const toolCalls = args.toolCall
     ? { tool_calls: [{ id: `call_${args.id}`, type: 'function' as const, function: args.toolCall }] }
@@ -114,11 +116,11 @@ export function completionBody(args: {
           role: 'assistant' as const,
           content: args.content,
           refusal: args.refusal,
-          ...toolCalls,
+          ...(args.toolCalls ? { tool_calls: args.toolCalls } : toolCalls),
           ...(args.reasoning !== undefined ? { reasoning_content: args.reasoning } : {}),
         },
         logprobs: null,
-        finish_reason: args.finishReason,
+        finish_reason: args.toolCalls ? ('tool_calls' as const) : args.finishReason,
       },
     ],
     ...(args.usage ? { usage: args.usage } : {}),

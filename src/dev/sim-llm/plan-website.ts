@@ -32,7 +32,7 @@ export function servesFood(kind: string): boolean {
   );
 }
 
-/** The four-ticket website plan: design and copy in parallel, then the page, then its test. */
+/** The four-ticket website plan: design and copy in parallel, then the page, then its test (with the style sheet). */
 export function websitePlan(goal: string, subject: Subject, roles: readonly string[]): SimPlan {
   const subj = subjectLine(subject);
   const offer = servesFood(subject.kind) ? 'Menu' : 'Services';
@@ -99,7 +99,7 @@ export function websitePlan(goal: string, subject: Subject, roles: readonly stri
     title: 'Test the page',
     spec: [
       subj,
-      `Verify the one-page website of ${subject.name} built in ticket T3 (index.html and script.js at the root of the output folder).`,
+      `Verify the one-page website of ${subject.name} built in ticket T3 (index.html and script.js at the root of the output folder), with the style sheet styles.css of ticket T1 it links.`,
       'Deliver these files: `tests/check-page.mjs`, `TEST-REPORT.md`.',
       'tests/check-page.mjs is plain Node (no dependencies); it reads ../index.html relative to its own location, checks doctype, lang, charset, viewport meta, title, the styles.css link, the script.js tag, one h1 and the business name, prints one line per check and exits non-zero when a check fails.',
       'TEST-REPORT.md lists every check with its result and how to run the script (node tests/check-page.mjs).',
@@ -109,7 +109,7 @@ export function websitePlan(goal: string, subject: Subject, roles: readonly stri
       'The checks cover doctype, viewport, title, styles.css and script.js',
       'TEST-REPORT.md lists every check with its result',
     ],
-    dependsOn: ['T3'],
+    dependsOn: ['T1', 'T3'],
   };
   return {
     summary: clip(`One-page website for ${subject.name}, a ${subject.kind}: design, copy, build, then test.`, 2000),

@@ -3,6 +3,7 @@
  * shown (files present, deliverables present, the viewport tag of HTML pages) plus the
  * `[sim:revise=N]` directive, so the review loop can be exercised deterministically.
  */
+import { failingCheckOf } from './agent';
 import { parseFinalPrompt, parseReviewPrompt } from './prompt-parse';
 import { clip, deliverablesOf, directivesOf, firstSentence, stripDirectives } from './subject';
 import { VIEWPORT_META } from './website-page';
@@ -30,7 +31,9 @@ interface Problem {
   related: RegExp;
 }
 
-function findProblem(review: ReturnType<typeof parseReviewPrompt>): Problem | undefined {
+function findProblem(review: ReturnType<typeof parseReviewPrompt>, user: string): Problem | undefined {
+  const failing = failingCheckOf(user);
+  if (failing) return { feedback: failing, related: /test|check|work/i };
   const wanted = deliverablesOf(review.spec);
   if (review.files.length === 0) {
     const list = wanted.length > 0 ? `: ${wanted.join(', ')}` : '';
@@ -57,7 +60,7 @@ function findProblem(review: ReturnType<typeof parseReviewPrompt>): Problem | un
 /** The simulated Boss's review of one ticket result. */
 export function reviewFor(user: string): SimReview {
   const review = parseReviewPrompt(user);
-  const problem = findProblem(review);
+  const problem = findProblem(review, user);
   if (!problem) {
     return {
       verdict: 'accept',

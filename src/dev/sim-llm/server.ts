@@ -7,6 +7,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { dirname } from 'node:path';
+import { agentStep, isAgentRequest, type SimToolCall } from './agent';
 import { breakAgainstSchema, SimContent } from './content';
 import { isAuthorized, unauthorizedBody } from './access';
 import { handleAdmin } from './admin-routes';
@@ -170,22 +171,34 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
     }
 
     let answer: unknown;
+    let toolCalls: SimToolCall[] | undefined;
     try {
-      answer = content.answer({ schemaName: rec.schemaName, schema: format.schema, system, user });
+      // A forced tool call is a structured answer in `tool` mode; other tools make an agent turn.
+      const step =
+        isAgentRequest(b) && format.mode !== 'tool'
+          ? agentStep({ system, user, messages: Array.isArray(b.messages) ? b.messages : [], tools: b.tools })
+          : undefined;
+      if (step && 'toolCalls' in step) toolCalls = step.toolCalls;
+      answer = step
+        ? 'final' in step
+          ? step.final
+          : null
+        : content.answer({ schemaName: rec.schemaName, schema: format.schema, system, user });
     } catch (err) {
       return reply(
         500,
         errorBody(`The simulated model failed: ${(err as Error).message}`, 'server_error', 'sim_failure'),
       );
     }
-    let text: string | null = JSON.stringify(answer);
+    let text: string | null = toolCalls ? null : JSON.stringify(answer);
     let refusal: string | null = null;
     let finishReason: 'stop' | 'length' = 'stop';
     if (fault?.kind === 'malformed-json')
-      text = `Sure! Here is the JSON: {"summary": "unterminated, ${text.slice(0, 40)}`;
-    else if (fault?.kind === 'schema-invalid') text = JSON.stringify(breakAgainstSchema(answer, format.schema));
+      text = `Sure! Here is the JSON: {"summary": "unterminated, ${(text ?? '').slice(0, 40)}`;
+    else if (fault?.kind === 'schema-invalid' && !toolCalls)
+      text = JSON.stringify(breakAgainstSchema(answer, format.schema));
     else if (fault?.kind === 'truncated') {
-      text = text.slice(0, Math.max(1, Math.floor(text.length / 2)));
+      text = (text ?? '').slice(0, Math.max(1, Math.floor((text ?? '').length / 2)));
       finishReason = 'length';
     } else if (fault?.kind === 'refusal') {
       refusal = "I'm sorry, but I can't help with that request (simulated refusal).";
@@ -197,7 +210,7 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
     if (system) seenSystems.add(system);
     const shaped = text === null ? { content: null } : shapeAnswer(text, format, quirks);
     const reasoningTokens = tokensOf(shaped.reasoning ?? '');
-    const completionTokens = tokensOf(shaped.content ?? shaped.toolCall?.arguments ?? refusal ?? '') + reasoningTokens;
+    const completionTokens = tokensOf(shaped.content ?? shaped.toolCall?.arguments ?? refusal ?? JSON.stringify(toolCalls ?? '')) + reasoningTokens;
     rec.usage = {
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
@@ -213,6 +226,7 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
       usage: quirks.includes('no-usage')
         ? undefined
         : usageOf(promptTokens, completionTokens, cachedTokens, reasoningTokens),
+      ...(toolCalls && !refusal ? { toolCalls } : {}),
     });
     return reply(200, completion, {}, fault?.kind === 'latency' ? (fault.latencyMs ?? 1000) : 0);
   }

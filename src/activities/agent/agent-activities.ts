@@ -1,0 +1,265 @@
+/**
+ * The two activities of an agent loop. `agentTurn` is one LLM turn: it loads the conversation from
+ * the artifact store (claim check: the workflow carries only its reference), appends the previous
+ * turn's tool results, asks the model, and stores the longer conversation again. `agentTool` runs
+ * one tool call over the ticket's workspace. Each is its own activity, so a crash repeats neither
+ * a completed turn nor a completed tool call.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { SCHEMA_NAMES } from '../../shared/constants';
+import { FailureType } from '../../shared/errors';
+import { WorkResult, type Ticket } from '../../shared/schemas';
+import {
+  BuiltInTool,
+  DEFAULT_MAX_TURNS,
+  mcpToolOf,
+  mergeFiles,
+  toolCallLabel,
+  type AgentSettings,
+  type McpServerConfig,
+  type ToolCallRecord,
+  type ToolCallRequest,
+  type ToolResultMessage,
+} from '../../shared/tools';
+import type { ArtifactRef, LlmCallRecord, TicketOutput } from '../../shared/types';
+import { usageOfRecord, type Usage } from '../../shared/usage';
+import { WORKER_IDENTITY, withActivityContext } from '../context';
+import type { ActivityDeps } from '../deps';
+import type { AgentMessage } from '../llm/tool-turn';
+import { dependencyViews, workerRole } from '../roles/worker';
+import { bounded, runBuiltInTool, toolError, type ToolOutcome } from '../tools/builtin-tools';
+import { callMcpTool, McpToolCache } from '../tools/mcp';
+import { toolSpecs, type FunctionTool } from '../tools/tool-specs';
+import { buildAgentPrompt, lastTurnNotice } from './agent-prompt';
+
+/** Input of `agentTurn`. */
+export interface AgentTurnInput {
+  runId: string;
+  ticket: Ticket;
+  dependencies: TicketOutput[];
+  feedback?: string;
+  attempt: number;
+  /** 1-based number of this turn. */
+  turn: number;
+  settings: AgentSettings;
+  /** The conversation so far (absent on the first turn). */
+  conversation?: ArtifactRef;
+  /** Results of the tool calls the previous turn asked for. */
+  toolResults: ToolResultMessage[];
+  /** A problem with the previous final answer, to show the model. */
+  problem?: string;
+  /** The ticket's own files so far (written by tools). */
+  own: ArtifactRef[];
+  /** Tools of the role's MCP servers (listed once per loop, see `agentListTools`). */
+  mcpTools?: FunctionTool[];
+}
+
+/** Output of `agentTurn`. */
+export interface AgentTurnOutput {
+  conversation: ArtifactRef;
+  toolCalls: ToolCallRequest[];
+  /** Set when the model gave a valid final answer: the summary and every delivered file. */
+  final?: { summary: string; artifacts: ArtifactRef[] };
+  problem?: string;
+  usage: Usage;
+  model: string;
+  calls: LlmCallRecord[];
+}
+
+/** Input of `agentTool`. */
+export interface AgentToolInput {
+  runId: string;
+  ticketId: string;
+  role: string;
+  turn: number;
+  call: ToolCallRequest;
+  settings: AgentSettings;
+  dependencies: ArtifactRef[];
+  own: ArtifactRef[];
+  /** Set when a person rejected this call at its gate: the tool does not run, the agent reads why. */
+  rejected?: string;
+}
+
+/** Output of `agentTool`. */
+export interface AgentToolOutput {
+  result: ToolResultMessage;
+  /** Files the call created or changed (they join the ticket's own files). */
+  written: ArtifactRef[];
+  record: ToolCallRecord;
+}
+
+function currentContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
+/** One MCP `call_tool`; the server's errors and unreachable servers are tool errors the agent reads. */
+async function mcpCall(input: AgentToolInput): Promise<ToolOutcome> {
+  const target = mcpToolOf(input.call.name, input.settings.mcp)!;
+  let args: unknown;
+  try {
+    args = JSON.parse(input.call.arguments || '{}');
+  } catch (err) {
+    return toolError(`${input.call.name}: the arguments are not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof args !== 'object' || args === null || Array.isArray(args))
+    return toolError(`${input.call.name}: the arguments must be a JSON object`);
+  try {
+    const res = await callMcpTool(target.server, target.tool, args as Record<string, unknown>);
+    return {
+      content: bounded(res.isError ? `ERROR: ${res.text}` : res.text),
+      isError: res.isError,
+      bytes: Buffer.byteLength(res.text),
+      written: [],
+    };
+  } catch (err) {
+    return toolError(`${input.call.name}: MCP server ${target.server.name} failed: ${(err as Error).message}`);
+  }
+}
+
+/** Creates the agent-loop activities over `deps`. */
+export function createAgentActivities(deps: ActivityDeps) {
+  const mcpTools = new McpToolCache();
+  return {
+    /** The tools of a role's MCP servers, listed once per run and server on this worker. */
+    async agentListTools(input: { runId: string; servers: McpServerConfig[] }): Promise<FunctionTool[]> {
+      try {
+        return await withActivityContext(() => mcpTools.tools(input.runId, input.servers));
+      } catch (err) {
+        throw ApplicationFailure.create({
+          type: FailureType.ToolUnavailable,
+          message: `could not list the tools of MCP server(s) ${input.servers.map((s) => s.name).join(', ')}: ${(err as Error).message}; check "mcpServers" in maestro.config.json`,
+        });
+      }
+    },
+
+    async agentTurn(input: AgentTurnInput): Promise<AgentTurnOutput> {
+      const agentLlm = deps.agentLlm;
+      if (!agentLlm)
+        throw ApplicationFailure.create({
+          type: FailureType.BadInput,
+          message: 'this worker has no tool-calling LLM client (deps.agentLlm): update the worker',
+          nonRetryable: true,
+        });
+      const role = workerRole(deps, input.ticket);
+      const maxTurns = input.settings.maxTurns ?? DEFAULT_MAX_TURNS;
+      let messages: AgentMessage[];
+      if (input.conversation) {
+        messages = JSON.parse((await deps.store.read(input.conversation)).toString('utf8')) as AgentMessage[];
+      } else {
+        const prompt = buildAgentPrompt({
+          roleSystemPrompt: role.systemPrompt,
+          ticket: input.ticket,
+          dependencies: await dependencyViews(deps.store, input.dependencies),
+          ...(input.feedback !== undefined ? { feedback: input.feedback } : {}),
+          attempt: input.attempt,
+          tools: [...input.settings.tools, ...(input.mcpTools ?? []).map((t) => t.function.name)],
+          maxTurns,
+        });
+        messages = [
+          { role: 'system', content: prompt.system },
+          { role: 'user', content: prompt.user },
+        ];
+      }
+      for (const r of input.toolResults)
+        messages.push({ role: 'tool', tool_call_id: r.toolCallId, content: r.content });
+      if (input.problem)
+        messages.push({
+          role: 'user',
+          content: `Your final answer was not valid: ${input.problem}\nAnswer again with JSON that matches the schema exactly.`,
+        });
+      if (input.turn >= maxTurns) messages.push({ role: 'user', content: lastTurnNotice(input.turn, maxTurns) });
+      const ctx = currentContext();
+      const label = `${role.name} ${input.ticket.id} turn ${input.turn}`;
+      const res = await withActivityContext((signal) =>
+        agentLlm.turn({
+          model: role.model ?? deps.workerModel(role.name),
+          messages,
+          tools: input.turn >= maxTurns ? [] : [...toolSpecs(input.settings.tools), ...(input.mcpTools ?? [])],
+          schema: WorkResult,
+          schemaName: SCHEMA_NAMES.work,
+          label,
+          ...(role.temperature !== undefined ? { temperature: role.temperature } : {}),
+          ...(role.maxTokens !== undefined ? { maxTokens: role.maxTokens } : {}),
+          ...(signal ? { signal } : {}),
+          meta: {
+            kind: 'work',
+            role: role.name,
+            ticketId: input.ticket.id,
+            attempt: ctx?.info.attempt ?? 1,
+            ...(ctx ? { taskQueue: ctx.info.taskQueue } : {}),
+            workerIdentity: WORKER_IDENTITY,
+          },
+        }),
+      );
+      messages.push(res.message);
+      const conversation = await deps.store.put({
+        path: `agent/${input.ticket.id}-attempt-${input.attempt}-turn-${input.turn}.json`,
+        content: JSON.stringify(messages),
+      });
+      let final: AgentTurnOutput['final'];
+      if (res.final) {
+        const produced = await Promise.all(res.final.files.map((f) => deps.store.put(f)));
+        final = { summary: res.final.summary, artifacts: mergeFiles(input.own, produced) };
+      }
+      return {
+        conversation,
+        toolCalls: res.toolCalls,
+        ...(final ? { final } : {}),
+        ...(res.problem ? { problem: res.problem } : {}),
+        usage: usageOfRecord(res.record),
+        model: res.model,
+        calls: [res.record],
+      };
+    },
+
+    async agentTool(input: AgentToolInput): Promise<AgentToolOutput> {
+      const ctx = currentContext();
+      const started = new Date();
+      let outcome: ToolOutcome;
+      if (input.rejected !== undefined) {
+        outcome = toolError(`a person rejected this call: ${input.rejected || 'no reason given'}`);
+      } else if (mcpToolOf(input.call.name, input.settings.mcp)) {
+        outcome = await withActivityContext(() => mcpCall(input));
+      } else {
+        const tool = BuiltInTool.safeParse(input.call.name);
+        outcome = !tool.success
+          ? toolError(`unknown tool "${input.call.name}"; available: ${input.settings.tools.join(', ')}`)
+          : await withActivityContext((signal) =>
+              runBuiltInTool(
+                {
+                  store: deps.store,
+                  files: { dependencies: input.dependencies, own: input.own },
+                  settings: input.settings,
+                  hide: deps.sandboxHide ?? [],
+                  ...(signal ? { signal } : {}),
+                },
+                tool.data,
+                input.call.arguments,
+              ),
+            );
+      }
+      return {
+        result: { toolCallId: input.call.id, content: outcome.content },
+        written: outcome.written,
+        record: {
+          tool: input.call.name,
+          role: input.role,
+          ticketId: input.ticketId,
+          turn: input.turn,
+          summary: toolCallLabel(input.call),
+          startedAt: started.toISOString(),
+          durationMs: Date.now() - started.getTime(),
+          status: input.rejected !== undefined ? 'rejected' : outcome.isError ? 'error' : 'ok',
+          ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}),
+          bytes: outcome.bytes,
+          attempt: ctx?.info.attempt ?? 1,
+        },
+      };
+    },
+  };
+}

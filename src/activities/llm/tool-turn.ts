@@ -1,0 +1,137 @@
+/**
+ * One LLM turn of an agent loop: a chat completion offered `tools` (OpenAI `tools`/`tool_calls`
+ * wire format, understood by OpenAI, Azure, vLLM, Ollama and llama.cpp) and the final answer's
+ * schema. The model either asks for tool calls or gives its final answer; either way the call is
+ * recorded like every other LLM call. A final answer that does not match the schema is not a
+ * failure here: the loop shows the model the problem on its next turn.
+ */
+import { CancelledFailure } from '@temporalio/common';
+import type OpenAI from 'openai';
+import type { z } from 'zod';
+import { FailureType } from '../../shared/errors';
+import type { LlmCallRecord } from '../../shared/types';
+import type { ToolCallRequest } from '../../shared/tools';
+import type { FunctionTool } from '../tools/tool-specs';
+import { createOpenAiClient, endpointOf, keyVariableOf, type LlmSettings } from './client';
+import { classifyLlmError } from './errors';
+import { modeParams } from './output-modes';
+import { answeredCall, judge, noTokens, typeOf, validate, type CallMeta } from './structured';
+import { wireSchemaOf } from './wire-schema';
+
+/** A chat message of an agent conversation (OpenAI's request shape). */
+export type AgentMessage = OpenAI.ChatCompletionMessageParam;
+
+/** What one turn asks for. */
+export interface ToolTurnRequest<T extends z.ZodType> {
+  model: string;
+  messages: AgentMessage[];
+  tools: FunctionTool[];
+  schema: T;
+  schemaName: string;
+  label: string;
+  temperature?: number;
+  maxTokens?: number;
+  signal?: AbortSignal;
+  meta: CallMeta;
+  onCall?: (record: LlmCallRecord) => void;
+}
+
+/** What the model did in one turn. */
+export interface ToolTurnResult<T> {
+  /** The assistant message to append to the conversation. */
+  message: OpenAI.ChatCompletionAssistantMessageParam;
+  toolCalls: ToolCallRequest[];
+  /** The validated final answer, when the model gave one. */
+  final?: T;
+  /** Why the final answer was refused (shown to the model next turn). */
+  problem?: string;
+  model: string;
+  record: LlmCallRecord;
+}
+
+/** Tool-calling turns against the configured provider; Temporal owns retries. */
+export class ToolLlm {
+  private readonly client: OpenAI;
+
+  constructor(private readonly settings: LlmSettings) {
+    this.client = createOpenAiClient(settings);
+  }
+
+  /** One completion with tools; classifies provider errors like every structured call. */
+  async turn<T extends z.ZodType>(req: ToolTurnRequest<T>): Promise<ToolTurnResult<z.infer<T>>> {
+    // The portable wire schema (all required, nullable, no length keywords), as for structured calls.
+    const wire = wireSchemaOf(req.schema);
+    const startedAt = new Date();
+    const t0 = Date.now();
+    let completion: OpenAI.ChatCompletion;
+    const recordOf = (r: Omit<LlmCallRecord, keyof CallMeta | 'attempt'>): LlmCallRecord => {
+      const full: LlmCallRecord = { ...r, ...req.meta };
+      req.onCall?.(full);
+      return full;
+    };
+    try {
+      completion = await this.client.chat.completions.create(
+        {
+          model: req.model,
+          messages: req.messages,
+          ...(req.tools.length > 0 ? { tools: req.tools } : {}),
+          ...modeParams({ mode: 'json_schema', schemaName: req.schemaName, schema: wire.schema }),
+          ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+          ...(req.maxTokens !== undefined ? { max_completion_tokens: req.maxTokens } : {}),
+        },
+        { signal: req.signal },
+      );
+    } catch (err) {
+      if (req.signal?.aborted) throw new CancelledFailure(`${req.label}: cancelled while waiting for the model`);
+      const failure = classifyLlmError(err, {
+        label: req.label,
+        endpoint: endpointOf(this.settings),
+        keyVariable: keyVariableOf(this.settings),
+        timeoutMs: this.settings.timeoutMs,
+      });
+      recordOf({ ...noTokens(req.model, startedAt, Date.now() - t0), repaired: false, error: typeOf(failure) });
+      throw failure;
+    }
+    const base = answeredCall({
+      completion,
+      asked: req.model,
+      prices: this.settings.prices,
+      startedAt,
+      t0,
+      repaired: false,
+    });
+    const { model } = base;
+    const message = completion.choices[0]?.message;
+    const toolCalls: ToolCallRequest[] = (message?.tool_calls ?? [])
+      .filter((c) => c.type === 'function')
+      .map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments }));
+    const assistant: OpenAI.ChatCompletionAssistantMessageParam = {
+      role: 'assistant',
+      content: message?.content ?? null,
+      ...(toolCalls.length > 0
+        ? {
+            tool_calls: toolCalls.map((c) => ({
+              id: c.id,
+              type: 'function' as const,
+              function: { name: c.name, arguments: c.arguments },
+            })),
+          }
+        : {}),
+    };
+    if (toolCalls.length > 0) return { message: assistant, toolCalls, model, record: recordOf(base) };
+    const outcome = judge(req, req.meta, completion);
+    if (outcome.failure) {
+      recordOf({ ...base, error: outcome.failure.type ?? FailureType.LlmBadOutput });
+      throw outcome.failure;
+    }
+    const checked = validate(outcome.content, req.schema, wire);
+    if (checked.ok) return { message: assistant, toolCalls, final: checked.data, model, record: recordOf(base) };
+    return {
+      message: assistant,
+      toolCalls,
+      problem: checked.problem,
+      model,
+      record: recordOf({ ...base, error: FailureType.LlmBadOutput }),
+    };
+  }
+}

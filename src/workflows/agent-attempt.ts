@@ -1,0 +1,43 @@
+/**
+ * The ticket workflow's side of an agent attempt: starts the attempt's agent loop as a child
+ * (`<ticket workflow id>/agent-<attempt>`) and returns its result in the shape of a single-call
+ * work result, plus tool calls and, when it ran out of turns or budget, the escalation.
+ */
+import { executeChild, workflowInfo } from '@temporalio/workflow';
+import type { TicketInput } from '../shared/types';
+import type { Usage } from '../shared/usage';
+import { agentLoopWorkflow, type AgentLoopOutput } from './agent-loop';
+
+/** Workflow id of an attempt's agent loop, under its ticket's. */
+export function agentLoopWorkflowId(ticketWorkflowId: string, attempt: number): string {
+  return `${ticketWorkflowId}/agent-${attempt}`;
+}
+
+/** Runs one attempt of `input.ticket` as an agent loop (the role must have agent settings). */
+export async function runAgentAttempt(args: {
+  input: TicketInput;
+  feedback: string | undefined;
+  attempt: number;
+  /** What the ticket spent before this attempt (for its own budget). */
+  spent: Usage;
+}): Promise<AgentLoopOutput> {
+  const { input, attempt } = args;
+  const settings = input.role?.agent;
+  if (!settings) throw new Error(`role ${input.ticket.role} has no agent settings`);
+  return executeChild(agentLoopWorkflow, {
+    workflowId: agentLoopWorkflowId(workflowInfo().workflowId, attempt),
+    staticSummary: `[${input.ticket.role}] ${input.ticket.id} agent, attempt ${attempt}`,
+    args: [
+      {
+        runId: input.runId,
+        ticket: input.ticket,
+        ...(input.role ? { role: input.role } : {}),
+        settings,
+        dependencies: input.dependencies,
+        ...(args.feedback !== undefined ? { feedback: args.feedback } : {}),
+        attempt,
+        ...(input.budget ? { budget: input.budget, spentBefore: args.spent } : {}),
+      },
+    ],
+  });
+}

@@ -1,0 +1,227 @@
+/**
+ * One attempt of a ticket by an agent: a bounded loop of LLM turns, each followed by the tool
+ * calls the model asked for, every turn and every tool call its own activity. It runs as a child
+ * of the ticket workflow so it can continue as new when its history grows past a bound, carrying
+ * only references (conversation, files) and records. Out of turns, it ends with the reason and
+ * the ticket escalates.
+ */
+import {
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { MaestroActivities } from '../activities';
+import type { FunctionTool } from '../activities/tools/tool-specs';
+import { agentLoopStatusQuery, toolApprovalDecisionSignal, toolApprovalRequestSignal } from '../shared/messages';
+import type { Ticket } from '../shared/schemas';
+import {
+  AGENT_HISTORY_BOUND,
+  approvalOf,
+  DEFAULT_MAX_TURNS,
+  mergeFiles,
+  toolCallLabel,
+  type AgentSettings,
+  type ToolApprovalDecision,
+  type ToolCallRecord,
+  type ToolCallRequest,
+  type ToolResultMessage,
+} from '../shared/tools';
+import type { ArtifactRef, Budget, LlmCallRecord, RoleInfo, TicketOutput } from '../shared/types';
+import { addUsage, emptyUsage, totalTokens, type Usage } from '../shared/usage';
+import { LLM_ACTIVITY, roleActivityOptions, toolActivityOptions } from './activity-options';
+
+const { agentTurn, agentTool, agentListTools } = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
+
+/** The loop's state: what continue-as-new carries (references and records, no file contents). */
+export interface AgentLoopState {
+  /** Turns completed. */
+  turn: number;
+  conversation?: ArtifactRef;
+  toolResults: ToolResultMessage[];
+  problem?: string;
+  own: ArtifactRef[];
+  calls: LlmCallRecord[];
+  toolCalls: ToolCallRecord[];
+  usage: Usage;
+  model?: string;
+  /** Tools of the role's MCP servers, listed once (carried across continue-as-new). */
+  mcpTools?: FunctionTool[];
+}
+
+/** Input of `agentLoopWorkflow`. */
+export interface AgentLoopInput {
+  runId: string;
+  ticket: Ticket;
+  role?: RoleInfo;
+  settings: AgentSettings;
+  dependencies: TicketOutput[];
+  feedback?: string;
+  attempt: number;
+  /** The ticket's budget and what it spent before this attempt: the loop stops before a turn past it. */
+  budget?: Budget;
+  spentBefore?: Usage;
+  /** Set by continue-as-new. */
+  state?: AgentLoopState;
+  /** History events after which the loop continues as new (default AGENT_HISTORY_BOUND). */
+  historyBound?: number;
+}
+
+/** How the attempt ended: a final answer, or an escalation with its reason. */
+export interface AgentLoopOutput {
+  summary: string;
+  artifacts: ArtifactRef[];
+  usage: Usage;
+  calls: LlmCallRecord[];
+  toolCalls: ToolCallRecord[];
+  turns: number;
+  model?: string;
+  escalation?: 'turns' | 'budget';
+  reason?: string;
+}
+
+function overBudget(input: AgentLoopInput, usage: Usage): boolean {
+  const b = input.budget;
+  if (!b) return false;
+  const spent = addUsage(input.spentBefore ?? emptyUsage(), usage);
+  return (b.usd !== undefined && spent.usd >= b.usd) || (b.tokens !== undefined && totalTokens(spent) >= b.tokens);
+}
+
+/** Runs one agent attempt of a ticket to its final answer or its escalation. */
+export async function agentLoopWorkflow(input: AgentLoopInput): Promise<AgentLoopOutput> {
+  const { ticket } = input;
+  const maxTurns = input.settings.maxTurns ?? DEFAULT_MAX_TURNS;
+  const s: AgentLoopState = input.state ?? {
+    turn: 0,
+    toolResults: [],
+    own: [],
+    calls: [],
+    toolCalls: [],
+    usage: emptyUsage(),
+  };
+  setHandler(agentLoopStatusQuery, () => ({
+    ticketId: ticket.id,
+    attempt: input.attempt,
+    turn: s.turn,
+    maxTurns,
+    toolCalls: s.toolCalls,
+  }));
+  const roleOptions = roleActivityOptions(input.role);
+  const model = input.role?.model ? ` (${input.role.model})` : '';
+  const depFiles = input.dependencies.flatMap((d) => d.artifacts);
+  const end = (summary: string, extra: Partial<AgentLoopOutput> = {}): AgentLoopOutput => ({
+    summary,
+    artifacts: s.own,
+    usage: s.usage,
+    calls: s.calls,
+    toolCalls: s.toolCalls,
+    turns: s.turn,
+    ...(s.model ? { model: s.model } : {}),
+    ...extra,
+  });
+
+  const decisions = new Map<string, ToolApprovalDecision>();
+  setHandler(toolApprovalDecisionSignal, (d) => void decisions.set(d.requestId, d));
+  /** Asks the run for a person's approval when the tool needs it; the rejection comment, or undefined. */
+  const approval = async (call: ToolCallRequest, turn: number): Promise<string | undefined> => {
+    const mode = approvalOf(input.settings, call.name);
+    if (mode === 'never') return undefined;
+    const requestId = `${turn}:${call.id}`;
+    const args = call.arguments.length > 600 ? `${call.arguments.slice(0, 600)}...` : call.arguments;
+    await getExternalWorkflowHandle(input.runId).signal(toolApprovalRequestSignal, {
+      ticketId: ticket.id,
+      loopWorkflowId: workflowInfo().workflowId,
+      requestId,
+      tool: call.name,
+      call: `${call.name} ${args}`,
+      approval: mode,
+    });
+    await condition(() => decisions.has(requestId));
+    const d = decisions.get(requestId)!;
+    return d.approved ? undefined : `${d.comment ?? 'no reason given'} (rejected by ${d.by})`;
+  };
+
+  for (;;) {
+    if (s.turn >= maxTurns) {
+      const last = s.toolCalls.slice(-3).map((c) => `${c.summary} (${c.status})`);
+      const calls = last.length > 0 ? `; last tool calls: ${last.join(', ')}` : '';
+      const invalid = s.problem ? `; its last answer was not valid: ${s.problem}` : '';
+      const reason = `the ${ticket.role} agent used all ${maxTurns} turns without a final answer${invalid}${calls}`;
+      return end(reason, { escalation: 'turns', reason });
+    }
+    if (overBudget(input, s.usage))
+      return end(`the ticket budget ran out after ${s.turn} turns`, {
+        escalation: 'budget',
+        reason: 'ticket budget used up',
+      });
+    if (
+      workflowInfo().historyLength > (input.historyBound ?? AGENT_HISTORY_BOUND) ||
+      workflowInfo().continueAsNewSuggested
+    )
+      return continueAsNew<typeof agentLoopWorkflow>({ ...input, state: s });
+
+    if (input.settings.mcp?.length && !s.mcpTools)
+      s.mcpTools = await agentListTools.executeWithOptions(
+        { summary: `${ticket.role} ${ticket.id}: list MCP tools`, ...toolActivityOptions(input.role, input.settings) },
+        [{ runId: input.runId, servers: input.settings.mcp }],
+      );
+    const turn = ++s.turn;
+    const out = await agentTurn.executeWithOptions(
+      { summary: `${ticket.role} ${ticket.id} turn ${turn}${model}`, ...roleOptions },
+      [
+        {
+          runId: input.runId,
+          ticket,
+          dependencies: input.dependencies,
+          ...(input.feedback !== undefined ? { feedback: input.feedback } : {}),
+          attempt: input.attempt,
+          turn,
+          settings: input.settings,
+          ...(s.conversation ? { conversation: s.conversation } : {}),
+          toolResults: s.toolResults,
+          ...(s.problem ? { problem: s.problem } : {}),
+          own: s.own,
+          ...(s.mcpTools ? { mcpTools: s.mcpTools } : {}),
+        },
+      ],
+    );
+    s.calls.push(...out.calls);
+    s.usage = addUsage(s.usage, out.usage);
+    s.model = out.model;
+    s.conversation = out.conversation;
+    s.toolResults = [];
+    delete s.problem;
+    if (out.final) {
+      s.own = out.final.artifacts;
+      return end(out.final.summary);
+    }
+    if (out.problem) s.problem = out.problem;
+    for (const call of out.toolCalls) {
+      const rejected = await approval(call, turn);
+      const res = await agentTool.executeWithOptions(
+        {
+          summary: `${ticket.role} ${ticket.id} turn ${turn}: ${toolCallLabel(call)}`,
+          ...toolActivityOptions(input.role, input.settings),
+        },
+        [
+          {
+            runId: input.runId,
+            ticketId: ticket.id,
+            role: ticket.role,
+            turn,
+            call,
+            settings: input.settings,
+            dependencies: depFiles,
+            own: s.own,
+            ...(rejected !== undefined ? { rejected } : {}),
+          },
+        ],
+      );
+      s.own = mergeFiles(s.own, res.written);
+      s.toolResults.push(res.result);
+      s.toolCalls.push(res.record);
+    }
+  }
+}

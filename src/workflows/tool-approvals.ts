@@ -1,0 +1,43 @@
+/**
+ * Risky-tool approvals, on the run's side. An agent loop that wants to make a call marked
+ * `approval: always | first-use` asks the run; the run opens a ticket gate showing the tool and
+ * its arguments (durable like every gate: it survives worker crashes and restarts) and signals the
+ * decision back. A `first-use` tool approved once in this run is not asked about again. Approve
+ * runs the call; any other decision rejects it, and the person's comment is what the agent reads.
+ */
+import { getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
+import { toolApprovalDecisionSignal, toolApprovalRequestSignal } from '../shared/messages';
+import type { ToolApprovalDecision, ToolApprovalRequest } from '../shared/tools';
+import { awaitGate } from './gates';
+import { gatePolicy } from './policies';
+import type { RunState } from './run-state';
+
+/** Installs the run's handler for tool approval requests of its agent loops. */
+export function installToolApprovals(state: RunState, publish: () => void): void {
+  const approvedOnce = new Set<string>();
+  const answer = (req: ToolApprovalRequest, d: Omit<ToolApprovalDecision, 'requestId'>) =>
+    getExternalWorkflowHandle(req.loopWorkflowId).signal(toolApprovalDecisionSignal, {
+      requestId: req.requestId,
+      ...d,
+    });
+
+  setHandler(toolApprovalRequestSignal, async (req: ToolApprovalRequest) => {
+    if (req.approval === 'first-use' && approvedOnce.has(req.tool)) {
+      state.book.log({ by: 'maestro', action: 'tool-approved-before', ticketId: req.ticketId, comment: req.call });
+      return answer(req, { approved: true, by: 'maestro', comment: `${req.tool} was approved on first use` });
+    }
+    const policy = gatePolicy(state.input, 'ticket');
+    const gate = state.book.open(
+      'ticket',
+      `${req.ticketId} wants to call ${req.call} — approve to run it, or reject with a comment the agent will read`,
+      policy,
+      req.ticketId,
+    );
+    publish();
+    const d = await awaitGate(state.book, gate, policy);
+    publish();
+    const approved = d.decision === 'approve';
+    if (approved) approvedOnce.add(req.tool);
+    await answer(req, { approved, by: d.by, ...(d.comment ? { comment: d.comment } : {}) });
+  });
+}
