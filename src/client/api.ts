@@ -10,7 +10,11 @@ import {
   type Client,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import {
+  defineSearchAttributeKey,
+  SearchAttributeType,
+  WorkflowExecutionAlreadyStartedError,
+} from '@temporalio/common';
 import { SEARCH_ATTRIBUTES } from '../shared/constants';
 import {
   decideUpdate,
@@ -21,6 +25,7 @@ import {
   type RaiseBudgetSignal,
 } from '../shared/messages';
 import { Goal } from '../shared/schemas';
+import { runIdProblem } from '../shared/run-id';
 import type { Budget, RoleInfo, RunInput, RunResult, RunStatus } from '../shared/types';
 import { emptyUsage } from '../shared/usage';
 import { loadConfig, runRoles } from '../config';
@@ -31,6 +36,8 @@ import { searchAttributesUsable } from './search-attributes';
 /** Options of a new run (see RunInput for their meaning and defaults). */
 export interface StartRunOptions {
   runId?: string;
+  /** Start even when a finished run has this id (the old one stays reachable only by its Temporal run id). */
+  reuseId?: boolean;
   maxParallel?: number;
   maxRevisions?: number;
   maxReplans?: number;
@@ -106,6 +113,8 @@ export class MaestroClient {
   async start(goalText: string, opts: StartRunOptions = {}): Promise<string> {
     const goal = validateGoal(goalText);
     const runId = opts.runId ?? newRunId();
+    const idProblem = runIdProblem(runId);
+    if (idProblem) throw new InputError(`Invalid run id ${JSON.stringify(runId)}: ${idProblem}.`);
     const input: RunInput = {
       goal,
       roles: opts.roles ?? this.defaults.roles ?? runRoles(),
@@ -120,14 +129,29 @@ export class MaestroClient {
       ...(opts.gatePolicies ? { gatePolicies: opts.gatePolicies } : {}),
       searchAttributes: await this.searchAttributesRegistered().catch(() => false),
     };
-    await this.client.workflow.start('orchestratorWorkflow', {
-      workflowId: runId,
-      taskQueue: this.taskQueue,
-      args: [input],
-      staticSummary: goal.length > 200 ? `${goal.slice(0, 197)}...` : goal,
-      staticDetails: goal,
-      memo: { goal },
-    });
+    await this.client.workflow
+      .start('orchestratorWorkflow', {
+        workflowId: runId,
+        workflowIdReusePolicy: opts.reuseId ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
+        taskQueue: this.taskQueue,
+        args: [input],
+        staticSummary: goal.length > 200 ? `${goal.slice(0, 197)}...` : goal,
+        staticDetails: goal,
+        memo: { goal },
+      })
+      .catch(async (err: unknown) => {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        const running = await this.client.workflow
+          .getHandle(runId)
+          .describe()
+          .then((d) => d.status.name === 'RUNNING')
+          .catch(() => false);
+        throw new InputError(
+          running
+            ? `A run with id ${runId} is still running; follow it with \`maestro watch ${runId}\`, or choose another --run-id.`
+            : `A run with id ${runId} already exists (finished); choose another --run-id, or pass --reuse-id to start a new run under this id (\`maestro status/result ${runId}\` then show the new run).`,
+        );
+      });
     return runId;
   }
 

@@ -12,6 +12,7 @@ import { DevServerStartError } from '../dev/dev-server';
 import { explainPayloadError } from '../codec/aes-gcm-codec';
 import { InputError } from './api';
 import { registerCodecServerCommand } from './commands/codec-server';
+import { EXIT, UnavailableError } from './exit-codes';
 import { registerGateCommands } from './commands/gates';
 import { registerInspectCommands } from './commands/inspect';
 import { registerRunCommands } from './commands/run';
@@ -32,7 +33,8 @@ export function buildProgram(): Command {
     .name('maestro')
     .description('Durable manager-worker LLM agent swarms on Temporal')
     .version(packageVersion())
-    .showHelpAfterError('(run `maestro --help` for usage)');
+    .showHelpAfterError('(run `maestro --help` for usage)')
+    .exitOverride(); // commander's own exits (1 for a bad flag) become ours (2), see fail()
   registerRunCommands(program);
   registerGateCommands(program);
   registerInspectCommands(program);
@@ -50,19 +52,23 @@ async function main(): Promise<void> {
 const USER_ERRORS = [InputError, ConfigError, TemporalCliNotFoundError, DevServerStartError];
 
 function fail(err: unknown): never {
-  if (err instanceof CommanderError) process.exit(err.exitCode);
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.badInput);
   if (USER_ERRORS.some((E) => err instanceof E)) {
     console.error(`maestro: ${(err as Error).message}`);
-    process.exit(2);
+    process.exit(EXIT.badInput);
+  }
+  if (err instanceof UnavailableError) {
+    console.error(`maestro: ${err.message}`);
+    process.exit(EXIT.failed);
   }
   const payloadProblem = explainPayloadError(err);
   if (payloadProblem) {
     console.error(`maestro: ${payloadProblem}`);
-    process.exit(2);
+    process.exit(EXIT.badInput);
   }
   console.error(`maestro: ${err instanceof Error ? err.message : String(err)}`);
   if (process.env.MAESTRO_DEBUG && err instanceof Error) console.error(err.stack);
-  process.exit(1);
+  process.exit(EXIT.failed);
 }
 
 if (require.main === module) main().catch(fail);

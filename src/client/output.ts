@@ -1,18 +1,96 @@
-/** Where a run's produced files are assembled, shared by `maestro run` and `maestro result`. */
+/**
+ * Where a run's produced files are assembled, shared by `maestro run` and `maestro result`. A
+ * person's own files are never overwritten silently: an empty `--out`, a file where a folder
+ * should be and a folder that already holds other files are refused (the last unless `--force`).
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { assembleOutput } from '../activities/artifacts/assemble';
+import { assembleOutput, UnsafeOutputError } from '../activities/artifacts/assemble';
 import { FsArtifactStore } from '../activities/artifacts/fs-store';
+import type { ArtifactStore } from '../activities/artifacts/store';
 import type { MaestroConfig } from '../config';
-import type { RunResult } from '../shared/types';
+import { runIdProblem } from '../shared/run-id';
+import type { ManifestEntry, RunResult } from '../shared/types';
 import { artifactRoot } from '../workers/activity-deps';
+import { InputError } from './api';
 
-/** Writes the run's files to `out` (default `<MAESTRO_HOME>/output/<runId>`); returns the folder and files. */
+/** How to write: where (`out`, default `<MAESTRO_HOME>/output/<runId>`) and whether existing files may be replaced. */
+export interface OutputOptions {
+  out?: string;
+  force?: boolean;
+}
+
+/** The output folder for `runId`, refusing what cannot be a folder before a run even starts. */
+export function outputDir(config: MaestroConfig, runId: string | undefined, out: string | undefined): string {
+  if (out !== undefined) {
+    if (out.trim() === '')
+      throw new InputError('--out is empty: give the folder to write the files to, e.g. --out site.');
+    return path.resolve(out);
+  }
+  const problem = runId === undefined ? undefined : runIdProblem(runId);
+  if (problem || runId === undefined)
+    throw new InputError(`The run id cannot name a folder (${problem ?? 'none'}); choose one with --out DIR.`);
+  return path.join(config.home, 'output', runId);
+}
+
+/**
+ * Refuses `dir` when it is a file, or a folder with files that `manifest` would not write exactly
+ * as they are (unless `force`). A missing or empty folder, or one holding exactly this run's
+ * files (a second `maestro result`), is fine.
+ */
+export async function checkOutputDir(
+  dir: string,
+  opts: { force?: boolean; manifest?: readonly ManifestEntry[]; store?: ArtifactStore } = {},
+): Promise<void> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info) return;
+  if (!info.isDirectory())
+    throw new InputError(
+      `--out ${dir} is a file; --out takes a folder (created when missing). Choose a folder path, e.g. ${dir}-files.`,
+    );
+  if (opts.force) return;
+  const existing = await listFiles(dir);
+  if (existing.length === 0) return;
+  const byPath = new Map((opts.manifest ?? []).map((e) => [e.path, e]));
+  const foreign: string[] = [];
+  for (const rel of existing) {
+    const entry = byPath.get(rel);
+    const same =
+      entry && opts.store
+        ? (await opts.store.read(entry)).equals(await readFile(path.join(dir, rel)).catch(() => Buffer.alloc(0)))
+        : false;
+    if (!same) foreign.push(rel);
+  }
+  if (foreign.length === 0) return;
+  const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, … (${foreign.length} in all)` : '');
+  throw new InputError(
+    `${dir} already has files (${shown}); Maestro does not overwrite them. Choose a new or empty folder with --out, or pass --force to write over files of the same name.`,
+  );
+}
+
+/** Relative paths of every file and link under `dir` (folders themselves excluded). */
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => !e.isDirectory())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+    .sort();
+}
+
+/** Writes the run's files (see OutputOptions); returns the folder and files. */
 export async function assembleRunOutput(
   config: MaestroConfig,
-  result: RunResult,
-  out?: string,
+  result: Pick<RunResult, 'runId' | 'manifest'>,
+  opts: OutputOptions = {},
 ): Promise<{ outDir: string; files: string[] }> {
-  const outDir = path.resolve(out ?? path.join(config.home, 'output', result.runId));
-  const files = await assembleOutput(new FsArtifactStore(artifactRoot(config.home)), result.manifest, outDir);
-  return { outDir, files };
+  const outDir = outputDir(config, result.runId, opts.out);
+  const store = new FsArtifactStore(artifactRoot(config.home));
+  await checkOutputDir(outDir, { force: opts.force, manifest: result.manifest, store });
+  try {
+    const files = await assembleOutput(store, result.manifest, outDir);
+    return { outDir, files };
+  } catch (err) {
+    if (err instanceof UnsafeOutputError) throw new InputError(err.message);
+    throw err;
+  }
 }

@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import type { Decision } from '../../shared/messages';
 import type { GateKind } from '../../shared/types';
 import { localUser } from '../gate-prompt';
-import { parseChoiceOption, parsePositiveOption } from '../options';
+import { hasPollers } from '../../dev/runtime';
+import { UnavailableError } from '../exit-codes';
+import { parseChoiceOption, parseIntOption, parsePositiveOption, parseRunIdOption } from '../options';
 import { withSession } from '../session';
 
 interface DecisionFlags {
@@ -18,7 +20,7 @@ const GATES: readonly GateKind[] = ['plan', 'ticket', 'final', 'budget'];
 
 function addDecisionFlags(cmd: Command): Command {
   return cmd
-    .argument('<runId>', 'the run id')
+    .argument('<runId>', 'the run id', parseRunIdOption)
     .option(
       '--gate <kind>',
       'plan, ticket, final or budget (may be left out when one gate is pending)',
@@ -30,7 +32,14 @@ function addDecisionFlags(cmd: Command): Command {
 }
 
 async function decide(runId: string, decision: Decision, flags: DecisionFlags): Promise<void> {
-  await withSession({ worker: 'never' }, async ({ api }) => {
+  await withSession({ worker: 'never' }, async ({ api, config, runtime }) => {
+    // A decision is an update, which only a worker can answer: never wait for one that is not there.
+    if (!(await hasPollers(config, runtime.address))) {
+      throw new UnavailableError(
+        `No worker is running for task queue ${config.temporal.taskQueue} on ${runtime.address}, so run ${runId} cannot take a decision now. ` +
+          'Start `maestro dev` (or `maestro worker`) and decide again; the gate keeps waiting meanwhile.',
+      );
+    }
     const { gate } = await api.decide(runId, {
       decision,
       ...(flags.gate ? { gate: flags.gate } : {}),
@@ -67,9 +76,9 @@ export function registerGateCommands(program: Command): void {
   program
     .command('raise-budget')
     .description("add to a run's budget; a pending budget gate closes once there is room again")
-    .argument('<runId>', 'the run id')
+    .argument('<runId>', 'the run id', parseRunIdOption)
     .option('--usd <usd>', 'dollars to add', parsePositiveOption('--usd', 1_000_000))
-    .option('--tokens <n>', 'tokens to add', parsePositiveOption('--tokens', 1e12))
+    .option('--tokens <n>', 'tokens to add', parseIntOption('--tokens', 1, 1e12))
     .option('--by <name>', 'who raises it, for the audit log (default: your user name)')
     .action(async (runId: string, flags: { usd?: number; tokens?: number; by?: string }) => {
       await withSession({ worker: 'never' }, async ({ api }) => {
@@ -83,7 +92,7 @@ export function registerGateCommands(program: Command): void {
   program
     .command('cancel')
     .description('cancel a run: its tickets and in-flight LLM calls stop; produced files stay in the store')
-    .argument('<runId>', 'the run id')
+    .argument('<runId>', 'the run id', parseRunIdOption)
     .action(async (runId: string) => {
       await withSession({ worker: 'never' }, async ({ api }) => {
         await api.cancel(runId);

@@ -1,13 +1,16 @@
 /** `maestro run` (start, follow, assemble the output) and `maestro start` (start and return). */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { describeFailure, validateGoal } from '../api';
+import { printable, printableDeep } from '../../shared/control-chars';
+import { describeFailure, newRunId, validateGoal } from '../api';
+import { EXIT } from '../exit-codes';
 import { answerGate } from '../gate-prompt';
 import { addRunFlags, startOptions, type RunFlags } from '../run-flags';
 import { followRun } from '../follow';
 import { resultText, runUrl } from '../format';
-import { assembleRunOutput } from '../output';
+import { assembleRunOutput, checkOutputDir, outputDir } from '../output';
 import { withSession } from '../session';
+import { resultExitCode } from './inspect';
 
 /** Registers `run` and `start`. */
 export function registerRunCommands(program: Command): void {
@@ -17,38 +20,48 @@ export function registerRunCommands(program: Command): void {
       .description('run a goal to the end: plan, execute tickets, review, assemble the produced files')
       .argument('<goal>', 'what the agents should produce, in words')
       .option('--out <dir>', 'folder to assemble the produced files in (default: <MAESTRO_HOME>/output/<runId>)')
+      .option('--force', 'assemble into a folder that already has other files (files of the same name are replaced)')
       .option(
         '--yes',
         'approve plan, ticket and final gates automatically (for scripts); budget gates then stop the run',
       ),
-  ).action(async (goalArg: string, flags: RunFlags) => {
+  ).action(async (goalArg: string, flags: RunFlags & { force?: boolean }) => {
     const goal = validateGoal(goalArg);
-    const code = await withSession({ worker: 'auto' }, async ({ config, runtime, api, log }) => {
-      const runId = await api.start(goal, startOptions(flags));
-      log(`Run ${runId} started on ${runtime.address} (task queue ${config.temporal.taskQueue}).`);
-      if (runtime.uiUrl) log(`Web UI: ${runUrl(runtime.uiUrl, config.temporal.namespace, runId)}`);
-      const mode = flags.yes ? 'yes' : process.stdin.isTTY ? 'ask' : 'print';
-      await followRun(api, runId, log, 250, (gate) => answerGate(api, runId, gate, mode, log));
-      let result;
-      try {
-        result = await api.result(runId);
-      } catch (err) {
-        log(`Run ${runId} failed: ${describeFailure(err)}`);
-        log(`Inspect it with \`maestro status ${runId}\`${runtime.uiUrl ? ' or in the Web UI' : ''}.`);
-        return 1;
-      }
-      const { outDir, files } = await assembleRunOutput(config, result, flags.out);
-      console.log(`\nRun ${runId} finished.`);
-      console.log(resultText(result));
-      if (config.llm.simulated) console.log('(Simulated LLM: costs use simulated prices; no provider was called.)');
-      console.log(`Files (${files.length}) assembled in: ${outDir}`);
-      for (const f of files) console.log(`  ${path.relative(outDir, f)}`);
-      if (runtime.uiUrl) {
-        const link = runUrl(runtime.uiUrl, config.temporal.namespace, runId);
-        console.log(runtime.devServer ? `Web UI (while \`maestro dev\` runs): ${link}` : `Web UI: ${link}`);
-      }
-      return result.status === 'completed' ? 0 : 3;
-    });
+    const code = await withSession(
+      { worker: 'auto', server: 'start', command: 'run' },
+      async ({ config, runtime, api, log, follow }) => {
+        // Refuse an output folder that cannot be written before spending anything on the run.
+        const plannedId = flags.runId ?? newRunId();
+        await checkOutputDir(outputDir(config, plannedId, flags.out), { force: flags.force });
+        const runId = await api.start(goal, { ...startOptions(flags), runId: plannedId });
+        follow(runId);
+        log(`Run ${runId} started on ${runtime.address} (task queue ${config.temporal.taskQueue}).`);
+        if (runtime.uiUrl) log(`Web UI: ${runUrl(runtime.uiUrl, config.temporal.namespace, runId)}`);
+        const mode = flags.yes ? 'yes' : process.stdin.isTTY ? 'ask' : 'print';
+        await followRun(api, runId, log, 250, (gate) => answerGate(api, runId, gate, mode, log));
+        let result;
+        try {
+          result = await api.result(runId);
+        } catch (err) {
+          log(`Run ${runId} failed: ${printable(describeFailure(err))}`);
+          log(
+            `Inspect it with \`maestro status ${runId}\`${runtime.uiUrl ? ' or in the Web UI' : ''}; \`maestro result ${runId}\` assembles what was accepted.`,
+          );
+          return EXIT.failed;
+        }
+        const { outDir, files } = await assembleRunOutput(config, result, { out: flags.out, force: flags.force });
+        console.log(`\nRun ${runId} finished.`);
+        console.log(resultText(printableDeep(result)));
+        if (config.llm.simulated) console.log('(Simulated LLM: costs use simulated prices; no provider was called.)');
+        console.log(`Files (${files.length}) assembled in: ${outDir}`);
+        for (const f of files) console.log(`  ${path.relative(outDir, f)}`);
+        if (runtime.uiUrl) {
+          const link = runUrl(runtime.uiUrl, config.temporal.namespace, runId);
+          console.log(runtime.devServer ? `Web UI (while \`maestro dev\` runs): ${link}` : `Web UI: ${link}`);
+        }
+        return resultExitCode(result.status);
+      },
+    );
     process.exitCode = code;
   });
 
@@ -59,12 +72,12 @@ export function registerRunCommands(program: Command): void {
       .argument('<goal>', 'what the agents should produce, in words'),
   ).action(async (goalArg: string, flags: RunFlags) => {
     const goal = validateGoal(goalArg);
-    await withSession({ worker: 'never' }, async ({ api, runtime, config, log }) => {
+    await withSession({ worker: 'never', server: 'start', command: 'start' }, async ({ api, runtime, config, log }) => {
       const runId = await api.start(goal, startOptions(flags));
       console.log(runId);
       if (runtime.devServer) {
         log(
-          'Note: no Temporal server was running, so a temporary one was started and is now stopped again; the run waits there until you start `maestro dev`.',
+          `Note: no Temporal server was running, so a temporary one was started and is now stopped again; the run waits there until you start \`maestro dev\` (then \`maestro watch ${runId}\`).`,
         );
       }
       if (runtime.uiUrl && !runtime.devServer)

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import logUpdate from 'log-update';
 import { changes } from '../follow';
 import { runUrl, usd } from '../format';
-import { parseIntOption } from '../options';
+import { parseIntOption, parseRunIdOption } from '../options';
 import { withSession } from '../session';
 import { watchEvents } from '../watch/events';
 import { watchSnapshots } from '../watch/poll';
@@ -34,7 +34,7 @@ export function registerWatchCommand(program: Command): void {
   program
     .command('watch')
     .description('follow a run live until it ends: progress, tickets, cost, and gates waiting for you')
-    .argument('<runId>', 'the run id printed by `maestro start` / `maestro run`')
+    .argument('<runId>', 'the run id printed by `maestro start` / `maestro run`', parseRunIdOption)
     .option('--json', 'print one JSON event per line: {type: phase|ticket|gate|cost|end, at, runId, ...}')
     .option('--interval <ms>', 'poll interval (100-60000, default 500)', parseIntOption('--interval', 100, 60_000), 500)
     .option('--no-color', 'no colours on the live screen')
