@@ -74,6 +74,15 @@ export class InputError extends Error {
   override name = 'InputError';
 }
 
+/** The refusal of a run id that names an existing run, running or finished. */
+export function runIdInUse(runId: string, running: boolean): InputError {
+  return new InputError(
+    running
+      ? `A run with id ${runId} is still running; follow it with \`maestro watch ${runId}\`, or choose another --run-id.`
+      : `A run with id ${runId} already exists (finished); choose another --run-id, or pass --reuse-id to start a new run under this id (\`maestro status/result ${runId}\` then show the new run).`,
+  );
+}
+
 /** A fresh, sortable, readable run id such as `maestro-20261125-134501-3fa2`. */
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -146,11 +155,7 @@ export class MaestroClient {
           .describe()
           .then((d) => d.status.name === 'RUNNING')
           .catch(() => false);
-        throw new InputError(
-          running
-            ? `A run with id ${runId} is still running; follow it with \`maestro watch ${runId}\`, or choose another --run-id.`
-            : `A run with id ${runId} already exists (finished); choose another --run-id, or pass --reuse-id to start a new run under this id (\`maestro status/result ${runId}\` then show the new run).`,
-        );
+        throw runIdInUse(runId, running);
       });
     return runId;
   }

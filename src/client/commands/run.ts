@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { printable, printableDeep } from '../../shared/control-chars';
-import { describeFailure, newRunId, validateGoal } from '../api';
+import { describeFailure, newRunId, runIdInUse, validateGoal } from '../api';
 import { EXIT } from '../exit-codes';
 import { answerGate } from '../gate-prompt';
 import { addRunFlags, startOptions, type RunFlags } from '../run-flags';
@@ -32,6 +32,12 @@ export function registerRunCommands(program: Command): void {
       async ({ config, runtime, api, log, follow }) => {
         // Refuse an output folder that cannot be written before spending anything on the run.
         const plannedId = flags.runId ?? newRunId();
+        const existing = await api.client.workflow
+          .getHandle(plannedId)
+          .describe()
+          .catch(() => undefined);
+        if (existing && !(flags.reuseId && existing.status.name !== 'RUNNING'))
+          throw runIdInUse(plannedId, existing.status.name === 'RUNNING');
         await checkOutputDir(outputDir(config, plannedId, flags.out), { force: flags.force });
         const runId = await api.start(goal, { ...startOptions(flags), runId: plannedId });
         follow(runId);
