@@ -18,6 +18,7 @@ import { registerInspectCommands } from './commands/inspect';
 import { registerRunCommands } from './commands/run';
 import { registerServeCommands } from './commands/serve';
 import { registerSetupCommand } from './commands/setup';
+import { registerTemporalCommand } from './commands/temporal';
 import { registerWatchCommand } from './commands/watch';
 
 function packageVersion(): string {
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerServeCommands(program);
   registerSetupCommand(program);
   registerCodecServerCommand(program);
+  registerTemporalCommand(program);
   return program;
 }
 

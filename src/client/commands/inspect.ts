@@ -61,9 +61,7 @@ async function resultCommand(
         `Missing: everything from the other tickets (see \`maestro status ${runId}\`).`,
     );
     if (flags.json)
-      console.log(
-        JSON.stringify({ ...accepted, status: desc.status.name.toLowerCase(), outputDir: outDir }, null, 2),
-      );
+      console.log(JSON.stringify({ ...accepted, status: desc.status.name.toLowerCase(), outputDir: outDir }, null, 2));
   }
   return EXIT.failed;
 }

@@ -1,6 +1,7 @@
 /** `maestro run` (start, follow, assemble the output) and `maestro start` (start and return). */
 import path from 'node:path';
 import type { Command } from 'commander';
+import { directivesOf } from '../../dev/sim-llm/subject';
 import { printable, printableDeep } from '../../shared/control-chars';
 import { describeFailure, newRunId, runIdInUse, validateGoal } from '../api';
 import { EXIT } from '../exit-codes';
@@ -11,6 +12,20 @@ import { resultText, runUrl } from '../format';
 import { assembleRunOutput, checkOutputDir, outputDir } from '../output';
 import { withSession } from '../session';
 import { resultExitCode } from './inspect';
+
+/** Most tickets a plan may have (the Plan schema's maximum). */
+const MAX_PLAN_TICKETS = 100;
+
+/** Says when a simulated-LLM directive in the goal asks for more than the simulated Boss will plan. */
+function noteCappedDirectives(goal: string, log: (line: string) => void): void {
+  const n = directivesOf(goal).tickets;
+  if (n !== undefined && (n > MAX_PLAN_TICKETS || n < 1)) {
+    const planned = Math.min(MAX_PLAN_TICKETS, Math.max(1, n));
+    log(
+      `Note: [sim:tickets=${n}] is capped to ${planned}: a plan has 1 to ${MAX_PLAN_TICKETS} tickets, so the simulated Boss plans ${planned}.`,
+    );
+  }
+}
 
 /** Registers `run` and `start`. */
 export function registerRunCommands(program: Command): void {
@@ -39,6 +54,7 @@ export function registerRunCommands(program: Command): void {
         if (existing && !(flags.reuseId && existing.status.name !== 'RUNNING'))
           throw runIdInUse(plannedId, existing.status.name === 'RUNNING');
         await checkOutputDir(outputDir(config, plannedId, flags.out), { force: flags.force });
+        if (config.llm.simulated) noteCappedDirectives(goal, log);
         const runId = await api.start(goal, { ...startOptions(flags), runId: plannedId });
         follow(runId);
         log(`Run ${runId} started on ${runtime.address} (task queue ${config.temporal.taskQueue}).`);

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import logUpdate from 'log-update';
+import { printableDeep } from '../../shared/control-chars';
 import { changes } from '../follow';
 import { runUrl, usd } from '../format';
 import { parseIntOption, parseRunIdOption } from '../options';
@@ -42,7 +43,7 @@ export function registerWatchCommand(program: Command): void {
       process.exitCode = await withSession({ worker: 'never' }, async ({ api, config, runtime, log }) => {
         const namespace = config.temporal.namespace;
         const uiUrl = runtime.uiUrl ? runUrl(runtime.uiUrl, namespace, runId) : undefined;
-        const snapshots = watchSnapshots(api, runId, { intervalMs: flags.interval });
+        const snapshots = printableSnapshots(watchSnapshots(api, runId, { intervalMs: flags.interval }));
         let last: WatchSnapshot | undefined;
 
         if (flags.json) {
@@ -82,6 +83,12 @@ export function registerWatchCommand(program: Command): void {
         return watchExitCode(last);
       });
     });
+}
+
+/** Snapshots whose texts (goal, summaries, errors, comments) can no longer drive the terminal. */
+async function* printableSnapshots(source: AsyncIterable<WatchSnapshot>): AsyncGenerator<WatchSnapshot> {
+  for await (const snap of source)
+    yield { ...snap, status: printableDeep(snap.status), progress: printableDeep(snap.progress) };
 }
 
 function endLine(snap: WatchSnapshot): string {

@@ -281,7 +281,6 @@ function finalSegs(snap: WatchSnapshot, rows: TicketLine[], c: chalk.Chalk): Seg
 
 /** How many terminal rows `line` takes at `width` columns (a long line wraps). */
 function screenRows(line: string, width: number): number {
-  // eslint-disable-next-line no-control-regex
   const visible = line.replace(/\u001b\[[0-9;]*m/g, '').length;
   return Math.max(1, Math.ceil(visible / width));
 }
