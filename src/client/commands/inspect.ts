@@ -56,9 +56,16 @@ async function resultCommand(
     console.error('No ticket was accepted before it ended, so there are no files to assemble.');
   } else {
     const { outDir, files } = await assembleRunOutput(config, accepted, flags);
+    const planned = (await api.status(runId).catch(() => undefined))?.tickets ?? [];
+    const missing = planned.filter((t) => !accepted.ticketIds.includes(t.id)).map((t) => `${t.id} (${t.state})`);
+    const ids = [...accepted.ticketIds].sort((x, y) => Number(x.slice(1)) - Number(y.slice(1)));
     console.error(
-      `Assembled what was accepted before it ended: tickets ${accepted.ticketIds.join(', ')} — ${files.length} file(s) in ${outDir}. ` +
-        `Missing: everything from the other tickets (see \`maestro status ${runId}\`).`,
+      `Assembled what was accepted before it ended: tickets ${ids.join(', ')} — ${files.length} file(s) in ${outDir}. ` +
+        (planned.length === 0
+          ? `Missing: whatever the other tickets would have produced (see \`maestro status ${runId}\`).`
+          : missing.length > 0
+            ? `Missing: the files of ${missing.join(', ')}.`
+            : 'Every ticket had been accepted; missing is only the final report.'),
     );
     if (flags.json)
       console.log(JSON.stringify({ ...accepted, status: desc.status.name.toLowerCase(), outputDir: outDir }, null, 2));
