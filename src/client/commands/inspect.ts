@@ -84,7 +84,7 @@ export function registerInspectCommands(program: Command): void {
       'print JSON (stable fields: runId, phase, tickets[id, role, title, state], pendingGates, cost{usd, tokens})',
     )
     .action(async (runId: string, flags: { json?: boolean }) => {
-      await withSession({ worker: 'never' }, async ({ api }) => {
+      await withSession({ worker: 'never', server: 'start', command: 'status' }, async ({ api }) => {
         const status = await knownRun(runId, () => api.status(runId));
         console.log(flags.json ? JSON.stringify(status, null, 2) : statusText(printableDeep(status)));
       });
@@ -100,7 +100,7 @@ export function registerInspectCommands(program: Command): void {
     .option('--force', 'write into a folder that already has other files (files of the same name are replaced)')
     .option('--json', 'print the whole result as JSON')
     .action(async (runId: string, flags: { out?: string; json?: boolean; force?: boolean }) => {
-      process.exitCode = await withSession({ worker: 'never' }, ({ api, config }) =>
+      process.exitCode = await withSession({ worker: 'never', server: 'start', command: 'result' }, ({ api, config }) =>
         resultCommand(api, runId, flags, config),
       );
     });
@@ -115,7 +115,7 @@ export function registerInspectCommands(program: Command): void {
     )
     .option('--json', 'print JSON: an array of { runId, status, phase?, goal, startTime, closeTime?, costUsd? }')
     .action(async (flags: { limit: number; phase?: ListPhase; since?: Date; json?: boolean }) => {
-      await withSession({ worker: 'never' }, async ({ api, log }) => {
+      await withSession({ worker: 'never', server: 'start', command: 'list' }, async ({ api, log }) => {
         const { runs, note } = await api.listRuns({ limit: flags.limit, phase: flags.phase, since: flags.since });
         if (note) log(`Note: ${note}`);
         if (flags.json) {

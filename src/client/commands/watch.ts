@@ -40,48 +40,51 @@ export function registerWatchCommand(program: Command): void {
     .option('--interval <ms>', 'poll interval (100-60000, default 500)', parseIntOption('--interval', 100, 60_000), 500)
     .option('--no-color', 'no colours on the live screen')
     .action(async (runId: string, flags: WatchFlags) => {
-      process.exitCode = await withSession({ worker: 'never' }, async ({ api, config, runtime, log }) => {
-        const namespace = config.temporal.namespace;
-        const uiUrl = runtime.uiUrl ? runUrl(runtime.uiUrl, namespace, runId) : undefined;
-        const snapshots = printableSnapshots(watchSnapshots(api, runId, { intervalMs: flags.interval }));
-        let last: WatchSnapshot | undefined;
+      process.exitCode = await withSession(
+        { worker: 'never', server: 'start', command: 'watch' },
+        async ({ api, config, runtime, log }) => {
+          const namespace = config.temporal.namespace;
+          const uiUrl = runtime.uiUrl ? runUrl(runtime.uiUrl, namespace, runId) : undefined;
+          const snapshots = printableSnapshots(watchSnapshots(api, runId, { intervalMs: flags.interval }));
+          let last: WatchSnapshot | undefined;
 
-        if (flags.json) {
-          for await (const snap of snapshots) {
-            for (const e of watchEvents(last, snap, new Date(), namespace))
-              process.stdout.write(`${JSON.stringify(e)}\n`);
-            last = snap;
-          }
-        } else if (process.stdout.isTTY) {
-          const screen = logUpdate.create(process.stdout, { showCursor: false });
-          try {
+          if (flags.json) {
             for await (const snap of snapshots) {
-              const lines = renderWatch(snap, {
-                now: new Date(),
-                width: process.stdout.columns,
-                height: process.stdout.rows,
-                color: flags.color !== false,
-                namespace,
-                uiUrl,
-              });
-              screen(lines.join('\n'));
+              for (const e of watchEvents(last, snap, new Date(), namespace))
+                process.stdout.write(`${JSON.stringify(e)}\n`);
               last = snap;
             }
-          } finally {
-            screen.done();
+          } else if (process.stdout.isTTY) {
+            const screen = logUpdate.create(process.stdout, { showCursor: false });
+            try {
+              for await (const snap of snapshots) {
+                const lines = renderWatch(snap, {
+                  now: new Date(),
+                  width: process.stdout.columns,
+                  height: process.stdout.rows,
+                  color: flags.color !== false,
+                  namespace,
+                  uiUrl,
+                });
+                screen(lines.join('\n'));
+                last = snap;
+              }
+            } finally {
+              screen.done();
+            }
+          } else {
+            if (uiUrl) log(`Web UI: ${uiUrl}`);
+            for await (const snap of snapshots) {
+              if (!last) console.log(`Run ${runId}: ${snap.status.goal}`);
+              if (snap.note && !last?.note) console.log(snap.note);
+              for (const line of changes(last?.status, snap.status, { gates: true, namespace })) console.log(line);
+              if (snap.execution !== 'RUNNING') console.log(endLine(snap));
+              last = snap;
+            }
           }
-        } else {
-          if (uiUrl) log(`Web UI: ${uiUrl}`);
-          for await (const snap of snapshots) {
-            if (!last) console.log(`Run ${runId}: ${snap.status.goal}`);
-            if (snap.note && !last?.note) console.log(snap.note);
-            for (const line of changes(last?.status, snap.status, { gates: true, namespace })) console.log(line);
-            if (snap.execution !== 'RUNNING') console.log(endLine(snap));
-            last = snap;
-          }
-        }
-        return watchExitCode(last);
-      });
+          return watchExitCode(last);
+        },
+      );
     });
 }
 
