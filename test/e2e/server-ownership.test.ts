@@ -61,6 +61,12 @@ it('a decision with no server running fails within seconds and never starts one'
   expect(res.stderr).toContain('Start `maestro dev`');
   expect(res.stderr).not.toContain('Starting the embedded');
   expect(await isListening('127.0.0.1', Number(env.MAESTRO_TEMPORAL_PORT))).toBe(false);
+
+  // Reading the saved runs still works with nothing running: a temporary server, stopped again.
+  const list = await runCli(['list'], env, 60_000);
+  expect(list.code).toBe(0);
+  expect(list.stdout).toContain('No runs yet');
+  expect(await isListening('127.0.0.1', Number(env.MAESTRO_TEMPORAL_PORT))).toBe(false);
 });
 
 it("a second run, or `maestro dev`, refuses in one line to borrow a running `maestro run`'s server", async () => {
