@@ -199,8 +199,9 @@ describe('messages that say what happened', () => {
 
   it('approve does not hang when no worker runs: it says what to start, within seconds, exit 1', async () => {
     const lonely = { ...env, MAESTRO_TASK_QUEUE: uniqueQueue('no-worker') };
-    const started = await runCli(['start', GOAL, '--plan-approval', 'manual'], lonely);
+    const started = await runCli(['start', `${GOAL} [sim:tickets=150]`, '--plan-approval', 'manual'], lonely);
     expect(started.code).toBe(0);
+    expect(started.stderr).toContain('Note: [sim:tickets=150] is capped to 100: a plan has 1 to 100 tickets');
     const t0 = Date.now();
     const res = await runCli(['approve', started.stdout.trim(), '--gate', 'plan'], lonely, 30_000);
     expect(Date.now() - t0).toBeLessThan(20_000);

@@ -95,6 +95,7 @@ export function registerRunCommands(program: Command): void {
   ).action(async (goalArg: string, flags: RunFlags) => {
     const goal = validateGoal(goalArg);
     await withSession({ worker: 'never', server: 'start', command: 'start' }, async ({ api, runtime, config, log }) => {
+      noteCappedDirectives(goal, log);
       const runId = await api.start(goal, startOptions(flags));
       console.log(runId);
       if (runtime.devServer) {
