@@ -49,32 +49,33 @@ export async function checkOutputDir(
       `--out ${dir} is a file; --out takes a folder (created when missing). Choose a folder path, e.g. ${dir}-files.`,
     );
   if (opts.force) return;
-  const existing = await listFiles(dir);
-  if (existing.length === 0) return;
   const byPath = new Map((opts.manifest ?? []).map((e) => [e.path, e]));
   const foreign: string[] = [];
-  for (const rel of existing) {
+  for await (const rel of filesUnder(dir)) {
     const entry = byPath.get(rel);
     const same =
       entry && opts.store
         ? (await opts.store.read(entry)).equals(await readFile(path.join(dir, rel)).catch(() => Buffer.alloc(0)))
         : false;
     if (!same) foreign.push(rel);
+    if (foreign.length > 5) break; // enough to show; a big folder is never walked to the end
   }
   if (foreign.length === 0) return;
-  const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, … (${foreign.length} in all)` : '');
+  const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? ', …' : '');
   throw new InputError(
     `${dir} already has files (${shown}); Maestro does not overwrite them. Choose a new or empty folder with --out, or pass --force to write over files of the same name.`,
   );
 }
 
-/** Relative paths of every file and link under `dir` (folders themselves excluded). */
-async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => !e.isDirectory())
-    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
-    .sort();
+/** Relative paths (with `/`) of the files and links under `dir`, folders first-come, lazily. */
+async function* filesUnder(dir: string, rel = ''): AsyncGenerator<string> {
+  const entries = await readdir(path.join(dir, rel), { withFileTypes: true });
+  entries.sort((x, y) => x.name.localeCompare(y.name));
+  for (const e of entries) {
+    const p = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) yield* filesUnder(dir, p);
+    else yield p;
+  }
 }
 
 /** Writes the run's files (see OutputOptions); returns the folder and files. */
