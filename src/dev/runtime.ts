@@ -236,12 +236,12 @@ function installRuntime(level: NonNullable<MaestroConfig['logLevel']>, metricsAd
   runtimeInstalled = true;
   Runtime.install({
     logger: new DefaultLogger(level),
+    // No SDK shutdown on signals: the CLI stops its workers itself, before the server they talk to.
+    shutdownSignals: [],
     ...(metricsAddress
       ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress, countersTotalSuffix: true } } } }
       : {}),
   });
-  // No SDK shutdown on signals: the CLI stops its workers itself, before the server they talk to.
-  Runtime.install({ logger: new DefaultLogger(level), shutdownSignals: [] });
 }
 
 /** Whether some worker already polls Maestro's workflow task queue. */
