@@ -9,7 +9,11 @@ import {
   type Client,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import {
+  defineSearchAttributeKey,
+  SearchAttributeType,
+  WorkflowExecutionAlreadyStartedError,
+} from '@temporalio/common';
 import { SEARCH_ATTRIBUTES } from '../shared/constants';
 import {
   decideUpdate,
@@ -19,6 +23,7 @@ import {
   type DecideResult,
   type RaiseBudgetSignal,
 } from '../shared/messages';
+import { runIdProblem } from '../shared/run-id';
 import type { RoleInfo, RunResult, RunStatus } from '../shared/types';
 import { loadConfig, runRoles } from '../config';
 import type { orchestratorWorkflow } from '../workflows';
@@ -74,6 +79,15 @@ export interface MaestroClientDefaults {
   llmTimeoutMs?: number;
 }
 
+/** The refusal of a run id that names an existing run, running or finished. */
+export function runIdInUse(runId: string, running: boolean): InputError {
+  return new InputError(
+    running
+      ? `A run with id ${runId} is still running; follow it with \`maestro watch ${runId}\`, or choose another --run-id.`
+      : `A run with id ${runId} already exists (finished); choose another --run-id, or pass --reuse-id to start a new run under this id (\`maestro status/result ${runId}\` then show the new run).`,
+  );
+}
+
 /** The Boss's model as configured here, for labels; undefined when the config cannot be read. */
 function bossModelLabel(): string | undefined {
   try {
@@ -97,6 +111,8 @@ export class MaestroClient {
   /** Starts a run and returns its id (the orchestrator's workflow id). Throws InputError for a bad goal or option. */
   async start(goalText: string, opts: StartRunOptions = {}): Promise<string> {
     const runId = opts.runId ?? newRunId();
+    const idProblem = runIdProblem(runId);
+    if (idProblem) throw new InputError(`Invalid run id ${JSON.stringify(runId)}: ${idProblem}.`);
     const input = buildRunInput(goalText, opts, {
       roles: this.defaults.roles ?? runRoles(),
       bossModel: this.defaults.bossModel ?? bossModelLabel(),
@@ -105,12 +121,23 @@ export class MaestroClient {
       llmTimeoutMs: this.defaults.llmTimeoutMs,
       searchAttributes: await this.searchAttributesRegistered().catch(() => false),
     });
-    await this.client.workflow.start<typeof orchestratorWorkflow>('orchestratorWorkflow', {
-      workflowId: runId,
-      taskQueue: this.taskQueue,
-      args: [input],
-      ...runStartMetadata(input.goal),
-    });
+    await this.client.workflow
+      .start<typeof orchestratorWorkflow>('orchestratorWorkflow', {
+        workflowId: runId,
+        workflowIdReusePolicy: opts.reuseId ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
+        taskQueue: this.taskQueue,
+        args: [input],
+        ...runStartMetadata(input.goal),
+      })
+      .catch(async (err: unknown) => {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        const running = await this.client.workflow
+          .getHandle(runId)
+          .describe()
+          .then((d) => d.status.name === 'RUNNING')
+          .catch(() => false);
+        throw runIdInUse(runId, running);
+      });
     return runId;
   }
 
@@ -221,12 +248,13 @@ export class MaestroClient {
 
   /**
    * Writes a finished run's files into `out` (default `<MAESTRO_HOME>/output/<runId>`) and
-   * returns the folder and the files. Reads the artifact store the workers wrote to.
+   * returns the folder and the files. Reads the artifact store the workers wrote to; refuses a
+   * non-empty folder holding other files unless `force` (the CLI's `--force`).
    */
-  async saveFiles(runId: string, out?: string): Promise<{ outDir: string; files: string[] }> {
+  async saveFiles(runId: string, out?: string, force = false): Promise<{ outDir: string; files: string[] }> {
     const result = await this.result(runId);
     const config = loadConfig();
-    return assembleRunOutput({ ...config, home: this.defaults.home ?? config.home }, result, out);
+    return assembleRunOutput({ ...config, home: this.defaults.home ?? config.home }, result, { out, force });
   }
 
   /** Closes the connection to Temporal; the client is unusable afterwards (runs go on). */

@@ -13,11 +13,13 @@ import { explainPayloadError } from '../codec/aes-gcm-codec';
 import { InputError } from './api';
 import { registerCodecServerCommand } from './commands/codec-server';
 import { registerDoctorCommand } from './commands/doctor';
+import { EXIT, UnavailableError } from './exit-codes';
 import { registerGateCommands } from './commands/gates';
 import { registerInspectCommands } from './commands/inspect';
 import { registerRunCommands } from './commands/run';
 import { registerServeCommands } from './commands/serve';
 import { registerSetupCommand } from './commands/setup';
+import { registerTemporalCommand } from './commands/temporal';
 import { registerWatchCommand } from './commands/watch';
 
 function packageVersion(): string {
@@ -33,7 +35,8 @@ export function buildProgram(): Command {
     .name('maestro')
     .description('Durable manager-worker LLM agent swarms on Temporal')
     .version(packageVersion())
-    .showHelpAfterError('(run `maestro --help` for usage)');
+    .showHelpAfterError('(run `maestro --help` for usage)')
+    .exitOverride(); // commander's own exits (1 for a bad flag) become ours (2), see fail()
   registerRunCommands(program);
   registerGateCommands(program);
   registerInspectCommands(program);
@@ -42,6 +45,7 @@ export function buildProgram(): Command {
   registerSetupCommand(program);
   registerCodecServerCommand(program);
   registerDoctorCommand(program);
+  registerTemporalCommand(program);
   return program;
 }
 
@@ -52,19 +56,23 @@ async function main(): Promise<void> {
 const USER_ERRORS = [InputError, ConfigError, TemporalCliNotFoundError, DevServerStartError];
 
 function fail(err: unknown): never {
-  if (err instanceof CommanderError) process.exit(err.exitCode);
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.badInput);
   if (USER_ERRORS.some((E) => err instanceof E)) {
     console.error(`maestro: ${(err as Error).message}`);
-    process.exit(2);
+    process.exit(EXIT.badInput);
+  }
+  if (err instanceof UnavailableError) {
+    console.error(`maestro: ${err.message}`);
+    process.exit(EXIT.failed);
   }
   const payloadProblem = explainPayloadError(err);
   if (payloadProblem) {
     console.error(`maestro: ${payloadProblem}`);
-    process.exit(2);
+    process.exit(EXIT.badInput);
   }
   console.error(`maestro: ${err instanceof Error ? err.message : String(err)}`);
   if (process.env.MAESTRO_DEBUG && err instanceof Error) console.error(err.stack);
-  process.exit(1);
+  process.exit(EXIT.failed);
 }
 
 if (require.main === module) main().catch(fail);

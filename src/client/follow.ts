@@ -4,6 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MaestroClient } from './api';
+import { printableDeep } from '../shared/control-chars';
 import { statusQuery } from '../shared/messages';
 import type { GateView, RunStatus } from '../shared/types';
 import { usd } from './format';
@@ -23,13 +24,13 @@ export async function followRun(
     const desc = await api.client.workflow.getHandle(runId).describe();
     if (desc.status.name !== 'RUNNING') {
       // The last changes (final tickets, phase) may have happened since the previous poll.
-      const final = await api.status(runId).catch(() => undefined);
+      const final = await api.status(runId).then(printableDeep, () => undefined);
       if (final) for (const line of changes(last, final)) log(line);
       return;
     }
     let now: RunStatus;
     try {
-      now = await api.client.workflow.getHandle(runId).query(statusQuery);
+      now = printableDeep(await api.client.workflow.getHandle(runId).query(statusQuery));
     } catch {
       await sleep(pollMs);
       continue; // no worker has picked the run up yet
@@ -61,7 +62,7 @@ export function changes(
       `Plan ready after ${now.planAttempts} attempt(s): ${now.tickets.length} tickets — ${now.planSummary ?? ''}`,
     );
   } else if (now.phase === 'planning' && before && before.planAttempts !== now.planAttempts) {
-    out.push(`Re-planning (attempt ${now.planAttempts}): the previous plan was invalid`);
+    out.push(`Re-planning (attempt ${now.planAttempts}): ${replanReason(now)}`);
   }
   if (before?.phase !== now.phase && now.phase !== 'executing') out.push(`Phase: ${now.phase}`);
   const prev = new Map(before?.tickets.map((t) => [t.id, t]) ?? []);
@@ -78,6 +79,14 @@ export function changes(
   }
   if (opts.gates) out.push(...gateChanges(before, now, opts.namespace));
   return out;
+}
+
+/** Why the Boss plans again: a person rejected the plan (who, with what comment), else it was invalid. */
+function replanReason(now: RunStatus): string {
+  const last = [...now.audit].reverse().find((a) => a.gate?.startsWith('plan') && a.action !== 'gate-opened');
+  if (last?.action === 'reject' || last?.action === 'timeout-reject')
+    return `the plan was rejected by ${last.by}${last.comment ? ` — "${last.comment}"` : ''}`;
+  return 'the previous plan was invalid';
 }
 
 /** A gate that opened, with the commands that approve it; a gate that closed, with its decision. */

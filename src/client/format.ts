@@ -34,7 +34,8 @@ export function statusText(s: RunStatus): string {
   }
   if (s.tickets.length > 0) lines.push('Tickets:', ...ticketLines(s.tickets));
   const budget = s.budget?.usd !== undefined ? ` of a ${usd(s.budget.usd)} budget` : '';
-  lines.push(`Cost: ${usd(s.cost.usd)}${budget} (${s.cost.tokens} tokens)`);
+  const tokenCap = s.budget?.tokens !== undefined ? ` of ${s.budget.tokens}` : '';
+  lines.push(`Cost: ${usd(s.cost.usd)}${budget} (${s.cost.tokens}${tokenCap} tokens)`);
   lines.push(...toolCallLines(s.toolCalls));
   const decisions = s.audit.filter((a) => a.action !== 'gate-opened');
   if (decisions.length > 0) {

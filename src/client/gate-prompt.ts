@@ -6,8 +6,10 @@
 import os from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import type { Decision } from '../shared/messages';
-import type { GateView } from '../shared/types';
+import { printable, printableDeep } from '../shared/control-chars';
+import type { GateView, RunStatus } from '../shared/types';
 import type { MaestroClient } from './api';
+import { usd } from './format';
 import { approveHints } from './watch/approve-hints';
 
 /** How `maestro run` handles gates. */
@@ -58,6 +60,36 @@ const YES_SAYS: Partial<Record<Decision, string>> = {
   skip: 'skipped (there is no result to approve)',
 };
 
+/**
+ * What a person needs to decide a gate: for a plan, its tickets (id, role, title, dependencies);
+ * for a budget, what was spent against which cap.
+ */
+export function gateDetails(gate: GateView, status: RunStatus): string[] {
+  if (gate.kind === 'plan') {
+    const idW = Math.max(2, ...status.tickets.map((t) => t.id.length));
+    const roleW = Math.max(4, ...status.tickets.map((t) => t.role.length));
+    return [
+      `  Plan (${status.tickets.length} tickets)${status.planSummary ? `: ${status.planSummary}` : ''}`,
+      ...status.tickets.map(
+        (t) =>
+          `    ${t.id.padEnd(idW)}  ${t.role.padEnd(roleW)}  ${t.title}${t.dependsOn.length ? `  (after ${t.dependsOn.join(', ')})` : ''}`,
+      ),
+    ];
+  }
+  if (gate.kind === 'budget') {
+    const caps = [
+      status.budget?.usd !== undefined ? `${usd(status.cost.usd)} of the ${usd(status.budget.usd)} budget` : '',
+      status.budget?.tokens !== undefined
+        ? `${status.cost.tokens.toLocaleString('en-US')} of ${status.budget.tokens.toLocaleString('en-US')} tokens`
+        : '',
+    ].filter(Boolean);
+    return [
+      `  Spent so far: ${caps.length ? caps.join(', ') : `${usd(status.cost.usd)} (${status.cost.tokens} tokens)`}`,
+    ];
+  }
+  return [];
+}
+
 /** Handles one newly opened gate according to `mode`. */
 export async function answerGate(
   api: MaestroClient,
@@ -66,7 +98,9 @@ export async function answerGate(
   mode: GateMode,
   log: (line: string) => void,
 ): Promise<void> {
-  log(`Gate ${gate.id} is waiting: ${gate.reason}`);
+  log(`Gate ${gate.id} is waiting: ${printable(gate.reason)}`);
+  const status = await api.status(runId).then(printableDeep, () => undefined);
+  if (status) for (const line of gateDetails(gate, status)) log(line);
   if (mode === 'yes') {
     const decision = yesDecision(gate);
     // The gate's id: if it was decided elsewhere meanwhile, the run refuses instead of deciding the next one.

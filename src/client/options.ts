@@ -1,5 +1,6 @@
 /** Parsers for CLI option values that fail with a message naming the flag. */
 import { InvalidArgumentError } from 'commander';
+import { runIdProblem } from '../shared/run-id';
 
 /** An integer option within [min, max]. */
 export function parseIntOption(flag: string, min: number, max: number): (value: string) => number {
@@ -21,6 +22,13 @@ export function parsePositiveOption(flag: string, max: number): (value: string) 
     }
     return n;
   };
+}
+
+/** A run id (argument or `--run-id`): refused with the rule when it could escape a folder or garble a terminal. */
+export function parseRunIdOption(value: string): string {
+  const problem = runIdProblem(value);
+  if (problem) throw new InvalidArgumentError(`not a valid run id (${JSON.stringify(value)}): ${problem}.`);
+  return value;
 }
 
 /** One of a fixed set of words. */
@@ -57,6 +65,11 @@ export function collectGateTimeout(value: string, previous: GateTimeoutFlag[] = 
   if (!m || timeoutMs === undefined) {
     throw new InvalidArgumentError(
       `--gate-timeout takes kind=duration[:policy], e.g. plan=2h:approve or budget=30m:reject (kinds: plan, ticket, final, budget; policies: approve, reject, fail, wait); got "${value}".`,
+    );
+  }
+  if (previous.some((g) => g.kind === m[1])) {
+    throw new InvalidArgumentError(
+      `--gate-timeout for ${m[1]} is given twice ("${value}"); give one timeout per gate kind.`,
     );
   }
   return [

@@ -6,6 +6,7 @@ import {
   parseChoiceOption,
   parseIntOption,
   parsePositiveOption,
+  parseRunIdOption,
   type GateTimeoutFlag,
 } from './options';
 
@@ -16,6 +17,7 @@ export interface RunFlags {
   maxRevisions?: number;
   maxReplans?: number;
   runId?: string;
+  reuseId?: boolean;
   yes?: boolean;
   planApproval?: 'manual' | 'auto';
   finalApproval?: 'manual' | 'auto';
@@ -61,7 +63,7 @@ export function addRunFlags(cmd: Command): Command {
       'run budget in dollars; reaching it opens a budget gate',
       parsePositiveOption('--budget-usd', 1_000_000),
     )
-    .option('--budget-tokens <n>', 'run budget in tokens', parsePositiveOption('--budget-tokens', 1e12))
+    .option('--budget-tokens <n>', 'run budget in tokens (a whole number)', parseIntOption('--budget-tokens', 1, 1e12))
     .option(
       '--ticket-budget-usd <usd>',
       'budget of each ticket; reaching it escalates the ticket',
@@ -69,15 +71,20 @@ export function addRunFlags(cmd: Command): Command {
     )
     .option(
       '--ticket-budget-tokens <n>',
-      'token budget of each ticket',
-      parsePositiveOption('--ticket-budget-tokens', 1e12),
+      'token budget of each ticket (a whole number)',
+      parseIntOption('--ticket-budget-tokens', 1, 1e12),
     )
     .option(
       '--gate-timeout <kind=duration[:policy]>',
       'how long a gate waits and what happens then, e.g. plan=2h:approve (repeatable; default: wait forever)',
       collectGateTimeout,
     )
-    .option('--run-id <id>', 'choose the run id (default: maestro-<time>-<random>)')
+    .option(
+      '--run-id <id>',
+      'choose the run id: letters, digits, . _ - (default: maestro-<time>-<random>); an id in use is refused',
+      parseRunIdOption,
+    )
+    .option('--reuse-id', 'with --run-id: start even when a finished run has that id (never while it runs)')
     .option(
       '--notify <url>',
       'webhook to POST to when a gate opens and when the run ends (repeatable; Slack incoming webhooks work as is)',
@@ -96,6 +103,7 @@ export function startOptions(flags: RunFlags): StartRunOptions {
     : undefined;
   return {
     runId: flags.runId,
+    reuseId: flags.reuseId,
     maxParallel: flags.maxParallel,
     maxRevisions: flags.maxRevisions,
     maxReplans: flags.maxReplans,

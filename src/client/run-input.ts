@@ -12,6 +12,8 @@ import { InputError } from './errors';
 export interface StartRunOptions {
   /** The workflow id; default a fresh `maestro-<time>-<random>` (see newRunId). */
   runId?: string;
+  /** Start even when a finished run has this id (the old one stays reachable only by its Temporal run id). */
+  reuseId?: boolean;
   maxParallel?: number;
   maxRevisions?: number;
   maxReplans?: number;

@@ -5,6 +5,7 @@
 import { loadConfig, runRoles, type MaestroConfig } from '../config';
 import { startLocalRuntime, type LocalRuntime, type RuntimeOptions } from '../dev/runtime';
 import { MaestroClient } from './api';
+import { EXIT } from './exit-codes';
 import { connectClient } from './connection';
 
 /** What a command body gets. */
@@ -15,6 +16,8 @@ export interface Session {
   log: (line: string) => void;
   /** Resolves on SIGINT/SIGTERM in a serving session (`serve: true`); never resolves otherwise. */
   interrupted: Promise<NodeJS.Signals>;
+  /** Names the run this command follows, so Ctrl-C can say how to pick it up again. */
+  follow: (runId: string) => void;
 }
 
 /** Logs progress to stderr, so stdout stays clean for `--json`. */
@@ -24,7 +27,7 @@ export const logToStderr = (line: string): void => {
 
 /** Runs `body` inside a session and cleans up whatever happens. */
 export async function withSession<T>(
-  opts: Pick<RuntimeOptions, 'worker' | 'simPort' | 'queues' | 'metricsAddress'> & {
+  opts: Pick<RuntimeOptions, 'worker' | 'simPort' | 'queues' | 'metricsAddress' | 'server' | 'command'> & {
     log?: (line: string) => void;
     /** A serving command (dev, worker): a signal ends the body normally, exit code 0. */
     serve?: boolean;
@@ -37,6 +40,7 @@ export async function withSession<T>(
   let interrupted = false;
   let signalled: (sig: NodeJS.Signals) => void = () => undefined;
   const interruptedPromise = new Promise<NodeJS.Signals>((resolve) => (signalled = resolve));
+  let runId: string | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     if (opts.serve) {
       log(`${sig}: shutting down (workers drain first)...`);
@@ -44,8 +48,8 @@ export async function withSession<T>(
     }
     if (interrupted) return;
     interrupted = true;
-    log(`\n${sig}: stopping what this command started (the run itself continues on Temporal)...`);
-    void runtime.stop().finally(() => process.exit(130));
+    log(`\n${interruptLine(sig, runtime, runId)}`);
+    void runtime.stop().finally(() => process.exit(EXIT.interrupted));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -61,7 +65,14 @@ export async function withSession<T>(
         home: runConfig.home,
         ...((runConfig.webUiUrl ?? runtime.uiUrl) ? { webUiUrl: runConfig.webUiUrl ?? runtime.uiUrl } : {}),
       });
-      return await body({ config: runConfig, runtime, api, log, interrupted: interruptedPromise });
+      return await body({
+        config: runConfig,
+        runtime,
+        api,
+        log,
+        interrupted: interruptedPromise,
+        follow: (id) => (runId = id),
+      });
     } finally {
       await client.connection.close();
     }
@@ -70,4 +81,17 @@ export async function withSession<T>(
     process.off('SIGTERM', onSignal);
     if (!interrupted) await runtime.stop();
   }
+}
+
+/** The one line Ctrl-C prints: what stops, and what happens to the run (with the commands to resume it). */
+export function interruptLine(sig: NodeJS.Signals, runtime: LocalRuntime, runId?: string): string {
+  const stopping = [
+    runtime.workers.length > 0 ? 'the worker' : '',
+    runtime.devServer ? 'the Temporal server this command started' : '',
+  ].filter(Boolean);
+  const what = stopping.length > 0 ? `stopping ${stopping.join(', then ')}` : 'stopped';
+  if (!runId) return `${sig}: ${what}.`;
+  if (runtime.workers.length === 0) return `${sig}: ${what}; run ${runId} goes on.`;
+  const resume = runtime.devServer ? 'maestro dev' : 'maestro worker';
+  return `${sig}: ${what}. Run ${runId} is saved and waits until a worker runs: \`${resume}\`, then \`maestro watch ${runId}\`.`;
 }

@@ -155,6 +155,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     child = spawn(opts.cliPath, args, {
       stdio: ['ignore', log.stdio, log.stdio],
       windowsHide: true,
+      // Its own process group: Ctrl-C in the terminal reaches only the CLI, which stops its
+      // workers first and then this server (never the other way round).
+      detached: true,
     });
   } finally {
     log.closeParentFd();

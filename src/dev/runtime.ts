@@ -7,15 +7,24 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DefaultLogger, Runtime, type NativeConnection, type Worker } from '@temporalio/worker';
-import { connectClient, connectWorker, LOCAL_ADDRESS } from '../client/connection';
+import { connectClient, connectWorker } from '../client/connection';
+import { UnavailableError } from '../client/exit-codes';
 import { workflowPollers } from '../client/pollers';
 import { maestroDataConverter } from '../codec/data-converter';
-import type { MaestroConfig } from '../config';
+import { ConfigError, type MaestroConfig } from '../config';
 import { activityDepsFromConfig } from '../workers/activity-deps';
 import { workerIdentity } from '../workers/llm-fingerprint';
 import { createMaestroWorker, createRoleWorker } from '../workers/create-worker';
 import { planWorkers, type QueueSelection, type WorkerSpec } from '../workers/role-queues';
-import { isListening, MAESTRO_SEARCH_ATTRIBUTES, startDevServer, type DevServer } from './dev-server';
+import {
+  DevServerStartError,
+  isListening,
+  MAESTRO_SEARCH_ATTRIBUTES,
+  startDevServer,
+  type DevServer,
+} from './dev-server';
+import { portHolder } from './port-holder';
+import { claimServer, describeOwner, readOwner, type ServerOwner } from './server-owner';
 import { startSimLlm, type SimLlm } from './sim-llm';
 import { startTracing } from '../telemetry/tracing';
 import { chooseWorker } from './worker-choice';
@@ -32,6 +41,14 @@ export interface RuntimeOptions {
   queues?: QueueSelection;
   /** `host:port` of the Prometheus endpoint of the worker runtime (`maestro worker --metrics`). */
   metricsAddress?: string;
+  /**
+   * The embedded dev server (only without TEMPORAL_ADDRESS): 'own' starts it and refuses when the
+   * port is taken (`maestro dev`); 'start' starts it when nothing listens (`maestro run`/`start`);
+   * 'existing' (default) never starts one and says what to start instead.
+   */
+  server?: 'own' | 'start' | 'existing';
+  /** The command, recorded as the owner of a server it starts (`dev`, `run`, `start`). */
+  command?: string;
 }
 
 /** Handles on what the runtime started; `stop()` undoes all of it. */
@@ -61,26 +78,18 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
     stops.length = 0;
   };
   try {
-    const rt: LocalRuntime = { address: config.temporal.address ?? LOCAL_ADDRESS, workers: [], stop };
-    if (!config.temporal.address && !(await isListening('127.0.0.1', 7233))) {
-      const cli = await resolveTemporalCli({ maestroHome: config.home, log: opts.log });
-      await mkdir(path.join(config.home, 'logs'), { recursive: true });
-      opts.log(`Starting the embedded Temporal dev server (data: ${path.join(config.home, 'temporal.db')})...`);
-      rt.devServer = await startDevServer({
-        cliPath: cli.path,
-        port: 7233,
-        uiPort: config.uiPort,
-        dbFile: path.join(config.home, 'temporal.db'),
-        namespace: config.temporal.namespace,
-        searchAttributes: { ...MAESTRO_SEARCH_ATTRIBUTES },
-        logFile: path.join(config.home, 'logs', 'temporal-server.log'),
-      });
-      const server = rt.devServer;
-      stops.push(() => server.stop());
-      rt.address = server.address;
-      rt.uiUrl = server.uiUrl;
-    } else if (!config.temporal.address) {
-      rt.uiUrl = `http://localhost:${config.uiPort}`;
+    const port = embeddedPort();
+    const rt: LocalRuntime = { address: config.temporal.address ?? `localhost:${port}`, workers: [], stop };
+    if (!config.temporal.address) {
+      const started = await ensureEmbeddedServer(config, opts, port);
+      if (started) {
+        stops.push(started.stop);
+        rt.devServer = started.server;
+        rt.address = started.server.address;
+        rt.uiUrl = started.server.uiUrl;
+      } else {
+        rt.uiUrl = `http://localhost:${config.uiPort}`;
+      }
     }
 
     let llmBaseUrl: string | undefined;
@@ -132,6 +141,105 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
   }
 }
 
+/** Port of the embedded dev server: MAESTRO_TEMPORAL_PORT, default 7233. */
+export function embeddedPort(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.MAESTRO_TEMPORAL_PORT;
+  if (raw === undefined || raw === '') return 7233;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > 65535) {
+    throw new ConfigError(`MAESTRO_TEMPORAL_PORT: must be a port number from 1 to 65535; got "${raw}".`);
+  }
+  return n;
+}
+
+const NO_SERVER_HINT =
+  'Start `maestro dev` in another terminal (or set TEMPORAL_ADDRESS to a running server), then try again.';
+
+/**
+ * Makes sure a server listens on localhost:`port` as `opts.server` asks; returns what it started.
+ * A server owned by a short-lived command is never borrowed: it stops when that command ends.
+ */
+async function ensureEmbeddedServer(
+  config: MaestroConfig,
+  opts: RuntimeOptions,
+  port: number,
+): Promise<{ server: DevServer; stop: () => Promise<void> } | undefined> {
+  const mode = opts.server ?? 'existing';
+  const command = opts.command ?? 'run';
+  const listening = await isListening('127.0.0.1', port);
+  const owner = readOwner(port);
+  if (mode === 'existing') {
+    if (listening) return undefined;
+    throw new UnavailableError(`No Temporal server is running on localhost:${port}. ${NO_SERVER_HINT}`);
+  }
+  if (owner && owner.pid !== process.pid) {
+    if (mode === 'start' && owner.command === 'dev') {
+      if (!listening) await waitForPort(port, owner);
+      return undefined;
+    }
+    throw busy(port, owner, mode);
+  }
+  if (listening) {
+    if (mode === 'start') return undefined; // a server Maestro did not start (e.g. `temporal server start-dev`)
+    throw new DevServerStartError(
+      `localhost:${port} is already in use by a process Maestro did not start${portHolder(port)}. ` +
+        `\`maestro dev\` runs its own Temporal server: stop that process, or use it with \`TEMPORAL_ADDRESS=localhost:${port} maestro worker\`, or pick another port with MAESTRO_TEMPORAL_PORT.`,
+    );
+  }
+  const claim = claimServer(port, command, config.home);
+  if ('owner' in claim) throw busy(port, claim.owner, mode);
+  try {
+    const cli = await resolveTemporalCli({ maestroHome: config.home, log: opts.log });
+    await mkdir(path.join(config.home, 'logs'), { recursive: true });
+    opts.log(`Starting the embedded Temporal dev server (data: ${path.join(config.home, 'temporal.db')})...`);
+    const server = await startDevServer({
+      cliPath: cli.path,
+      port,
+      uiPort: config.uiPort,
+      dbFile: path.join(config.home, 'temporal.db'),
+      namespace: config.temporal.namespace,
+      searchAttributes: { ...MAESTRO_SEARCH_ATTRIBUTES },
+      logFile: path.join(config.home, 'logs', 'temporal-server.log'),
+    });
+    return {
+      server,
+      stop: async () => {
+        try {
+          await server.stop();
+        } finally {
+          claim.release();
+        }
+      },
+    };
+  } catch (err) {
+    claim.release();
+    throw err;
+  }
+}
+
+function busy(port: number, owner: ServerOwner, mode: 'own' | 'start'): Error {
+  const what =
+    owner.command === 'dev'
+      ? `\`maestro dev\` already serves Temporal on localhost:${port}: ${describeOwner(owner)}. Use that one (runs started now go to it), or stop it first.`
+      : `The Temporal server on localhost:${port} belongs to another command, ${describeOwner(owner)}, and stops when it ends. ` +
+        (mode === 'own'
+          ? 'Let it finish (or stop it), then start `maestro dev` again.'
+          : 'To run several goals at once, start `maestro dev` in another terminal first; runs started then share its server.');
+  return new UnavailableError(what);
+}
+
+async function waitForPort(port: number, owner: ServerOwner): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (await isListening('127.0.0.1', port)) return;
+    if (!readOwner(port)) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new UnavailableError(
+    `The Temporal server that ${describeOwner(owner)} is starting on localhost:${port} did not come up. ${NO_SERVER_HINT}`,
+  );
+}
+
 let runtimeInstalled = false;
 
 /**
@@ -143,10 +251,22 @@ function installRuntime(level: NonNullable<MaestroConfig['logLevel']>, metricsAd
   runtimeInstalled = true;
   Runtime.install({
     logger: new DefaultLogger(level),
+    // No SDK shutdown on signals: the CLI stops its workers itself, before the server they talk to.
+    shutdownSignals: [],
     ...(metricsAddress
       ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress, countersTotalSuffix: true } } } }
       : {}),
   });
+}
+
+/** Whether some worker already polls Maestro's workflow task queue. */
+export async function hasPollers(config: MaestroConfig, address: string): Promise<boolean> {
+  const client = await connectClient(config, address);
+  try {
+    return (await workflowPollers(client, config.temporal.taskQueue)).length > 0;
+  } finally {
+    await client.connection.close();
+  }
 }
 
 /** Asks Temporal who polls the main queue and decides who runs the run (see worker-choice.ts). */

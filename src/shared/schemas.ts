@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import { MAX_GOAL_CHARS } from './constants';
+import { CONTROL_CHARS } from './control-chars';
+import { FILE_PATH_PATTERN, FILE_PATH_RULE, filePathClashes, MAX_FILE_PATH_CHARS } from './file-path';
 
 /** Ticket ids are short and stable so that child ids (`<runId>/<ticketId>`) stay readable. */
 export const TicketId = z.string().regex(/^T\d{1,3}$/, 'ticket ids look like T1, T2, ... T999');
@@ -43,11 +45,7 @@ export function planSchemaForRoles(roles: readonly string[]) {
 
 /** A file a worker produced. */
 export const ProducedFile = z.object({
-  path: z
-    .string()
-    .min(1)
-    .max(200)
-    .regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._\-/]+$/, 'relative paths of letters, digits, . _ - / and no ".."'),
+  path: z.string().min(1).max(MAX_FILE_PATH_CHARS).regex(new RegExp(FILE_PATH_PATTERN), FILE_PATH_RULE),
   content: z.string().max(200_000),
 });
 export type ProducedFile = z.infer<typeof ProducedFile>;
@@ -55,7 +53,12 @@ export type ProducedFile = z.infer<typeof ProducedFile>;
 /** What a worker returns for its ticket. */
 export const WorkResult = z.object({
   summary: z.string().min(1).max(2000),
-  files: z.array(ProducedFile).max(20),
+  files: z
+    .array(ProducedFile)
+    .max(20)
+    .superRefine((files, ctx) => {
+      for (const message of filePathClashes(files.map((f) => f.path))) ctx.addIssue({ code: 'custom', message });
+    }),
 });
 export type WorkResult = z.infer<typeof WorkResult>;
 
@@ -86,5 +89,9 @@ export const Goal = z
       .max(
         MAX_GOAL_CHARS,
         `the goal is longer than ${MAX_GOAL_CHARS} characters: put the details into tickets' specs or shorten it`,
+      )
+      .refine(
+        (g) => !CONTROL_CHARS.test(g),
+        'the goal contains control characters (such as ESC, BEL or CR); use plain text (newlines and tabs are fine)',
       ),
   );

@@ -104,6 +104,26 @@ describe('renderWatch', () => {
     expect(lines.join('\n')).toMatch(/… \d+ more: \d+ accepted/);
   });
 
+  it('keeps its header on an 80x24 terminal with 60 tickets and a waiting gate (log-update adds a final newline)', () => {
+    const tickets = Array.from({ length: 60 }, (_, i) =>
+      ticket(`T${i + 1}`, i < 20 ? 'accepted' : i < 24 ? 'running' : 'pending'),
+    );
+    const gate = { ...planGate(), kind: 'ticket' as const, id: 'ticket:T21#1', ticketId: 'T21' };
+    for (const pendingGates of [[], [gate]]) {
+      const lines = renderWatch(snap({ status: status({ tickets, pendingGates }), note: 'a note' }), {
+        now: NOW,
+        width: 80,
+        height: 24,
+        uiUrl: 'http://localhost:8233/namespaces/default/workflows/run-1',
+      });
+      // Rows on screen: long approve commands wrap; the cursor then rests on one more row.
+      const rows = lines.reduce((n, l) => n + Math.max(1, Math.ceil(l.length / 80)), 0) + 1;
+      expect(rows).toBeLessThanOrEqual(24);
+      expect(lines[0]).toMatch(/^Maestro run-1 · executing/);
+      expect(lines.join('\n')).toMatch(/… \d+ more: /);
+    }
+  });
+
   it('ends with the outcome once the run has closed', () => {
     const tickets = twelve().map((t) => ticket(t.id, 'accepted'));
     const s = status({ phase: 'completed', tickets });

@@ -3,7 +3,9 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { GATE_KINDS, GateId, isGateKind } from '../../shared/gate-id';
 import type { Decision } from '../../shared/messages';
 import { localUser } from '../gate-prompt';
-import { parseChoiceOption, parsePositiveOption } from '../options';
+import { hasPollers } from '../../dev/runtime';
+import { UnavailableError } from '../exit-codes';
+import { parseChoiceOption, parseIntOption, parsePositiveOption, parseRunIdOption } from '../options';
 import { withSession } from '../session';
 
 interface DecisionFlags {
@@ -24,7 +26,7 @@ function parseGateOption(value: string): string {
 
 function addDecisionFlags(cmd: Command): Command {
   return cmd
-    .argument('<runId>', 'the run id')
+    .argument('<runId>', 'the run id', parseRunIdOption)
     .option(
       '--gate <id|kind>',
       'the gate id from `maestro status` (e.g. plan#2, ticket:T3#5), or plan, ticket, final or budget while one gate of that kind is pending (may be left out when one gate is pending)',
@@ -36,7 +38,14 @@ function addDecisionFlags(cmd: Command): Command {
 }
 
 async function decide(runId: string, decision: Decision, flags: DecisionFlags): Promise<void> {
-  await withSession({ worker: 'never' }, async ({ api }) => {
+  await withSession({ worker: 'never' }, async ({ api, config, runtime }) => {
+    // A decision is an update, which only a worker can answer: never wait for one that is not there.
+    if (!(await hasPollers(config, runtime.address))) {
+      throw new UnavailableError(
+        `No worker is running for task queue ${config.temporal.taskQueue} on ${runtime.address}, so run ${runId} cannot take a decision now. ` +
+          'Start `maestro dev` (or `maestro worker`) and decide again; the gate keeps waiting meanwhile.',
+      );
+    }
     const { gate } = await api.decide(runId, {
       decision,
       ...(flags.gate ? { gate: flags.gate } : {}),
@@ -73,9 +82,9 @@ export function registerGateCommands(program: Command): void {
   program
     .command('raise-budget')
     .description("add to a run's budget; a pending budget gate closes once there is room again")
-    .argument('<runId>', 'the run id')
+    .argument('<runId>', 'the run id', parseRunIdOption)
     .option('--usd <usd>', 'dollars to add', parsePositiveOption('--usd', 1_000_000))
-    .option('--tokens <n>', 'tokens to add', parsePositiveOption('--tokens', 1e12))
+    .option('--tokens <n>', 'tokens to add', parseIntOption('--tokens', 1, 1e12))
     .option('--by <name>', 'who raises it, for the audit log (default: your user name)')
     .action(async (runId: string, flags: { usd?: number; tokens?: number; by?: string }) => {
       await withSession({ worker: 'never' }, async ({ api }) => {
@@ -89,7 +98,7 @@ export function registerGateCommands(program: Command): void {
   program
     .command('cancel')
     .description('cancel a run: its tickets and in-flight LLM calls stop; produced files stay in the store')
-    .argument('<runId>', 'the run id')
+    .argument('<runId>', 'the run id', parseRunIdOption)
     .action(async (runId: string) => {
       await withSession({ worker: 'never' }, async ({ api }) => {
         await api.cancel(runId);

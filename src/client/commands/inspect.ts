@@ -1,56 +1,114 @@
 /** `maestro status`, `maestro result` and `maestro list`: read runs without changing them. */
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
-import { describeFailure } from '../api';
-import { resultText, statusText } from '../format';
+import { printable, printableDeep } from '../../shared/control-chars';
+import { describeFailure, InputError, type MaestroClient } from '../api';
+import { EXIT, UnavailableError } from '../exit-codes';
+import { resultText, statusText, usd } from '../format';
 import { LIST_PHASES, parsePhaseOption, parseSinceOption, type ListPhase } from '../list-filters';
-import { parseIntOption } from '../options';
+import { parseIntOption, parseRunIdOption } from '../options';
 import { fetchMissingArtifacts } from '../fetch-artifacts';
 import { assembleRunOutput } from '../output';
+import { acceptedFromHistory } from '../partial-result';
 import { withSession } from '../session';
+import { duration } from '../watch/render';
+
+/** Runs `fn`, turning "workflow not found" into a message that says what to do. */
+export async function knownRun<T>(runId: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError)
+      throw new InputError(`There is no run with id ${runId}; \`maestro list\` shows the recent ones.`);
+    throw err;
+  }
+}
+
+/** Exit code of a finished run's result status: completed 0, partial/stopped/rejected 3. */
+export function resultExitCode(status: string): number {
+  return status === 'completed' ? EXIT.ok : EXIT.partial;
+}
+
+async function resultCommand(
+  api: MaestroClient,
+  runId: string,
+  flags: { out?: string; json?: boolean; force?: boolean },
+  config: Parameters<typeof assembleRunOutput>[0],
+  log: (line: string) => void,
+): Promise<number> {
+  // Files the local store lacks come from the run's worker (another disk; see fetch-artifacts.ts).
+  const fetchMissing = async (artifacts: Parameters<typeof fetchMissingArtifacts>[0]['artifacts']) => {
+    await fetchMissingArtifacts({ client: api.client, home: config.home, runId, artifacts, log });
+  };
+  const desc = await knownRun(runId, () => api.client.workflow.getHandle(runId).describe());
+  if (desc.status.name === 'RUNNING') {
+    throw new UnavailableError(`Run ${runId} is still running; follow it with \`maestro watch ${runId}\`.`);
+  }
+  if (desc.status.name === 'COMPLETED') {
+    const result = await api.result(runId);
+    const { outDir, files } = await assembleRunOutput(config, result, { ...flags, fetchMissing });
+    if (flags.json) console.log(JSON.stringify({ ...result, outputDir: outDir }, null, 2));
+    else console.log(`${printable(resultText(printableDeep(result)))}\nFiles (${files.length}) in: ${outDir}`);
+    return resultExitCode(result.status);
+  }
+  // Failed or cancelled: no result, but the tickets accepted before are in the history.
+  const why =
+    desc.status.name === 'CANCELLED'
+      ? 'was cancelled'
+      : `failed: ${printable(describeFailure(await api.result(runId).catch((e: unknown) => e)))}`;
+  const accepted = await acceptedFromHistory(api.client, runId);
+  console.error(`Run ${runId} ${why}`);
+  if (accepted.manifest.length === 0) {
+    console.error('No ticket was accepted before it ended, so there are no files to assemble.');
+  } else {
+    const { outDir, files } = await assembleRunOutput(config, accepted, { ...flags, fetchMissing });
+    const planned = (await api.status(runId).catch(() => undefined))?.tickets ?? [];
+    const missing = planned.filter((t) => !accepted.ticketIds.includes(t.id)).map((t) => `${t.id} (${t.state})`);
+    const ids = [...accepted.ticketIds].sort((x, y) => Number(x.slice(1)) - Number(y.slice(1)));
+    console.error(
+      `Assembled what was accepted before it ended: tickets ${ids.join(', ')} — ${files.length} file(s) in ${outDir}. ` +
+        (planned.length === 0
+          ? `Missing: whatever the other tickets would have produced (see \`maestro status ${runId}\`).`
+          : missing.length > 0
+            ? `Missing: the files of ${missing.join(', ')}.`
+            : 'Every ticket had been accepted; missing is only the final report.'),
+    );
+    if (flags.json)
+      console.log(JSON.stringify({ ...accepted, status: desc.status.name.toLowerCase(), outputDir: outDir }, null, 2));
+  }
+  return EXIT.failed;
+}
 
 /** Registers the read-only commands. */
 export function registerInspectCommands(program: Command): void {
   program
     .command('status')
     .description("show a run's phase, tickets and cost")
-    .argument('<runId>', 'the run id printed by `maestro run`/`maestro start`')
+    .argument('<runId>', 'the run id printed by `maestro run`/`maestro start`', parseRunIdOption)
     .option(
       '--json',
       'print JSON (stable fields: runId, phase, tickets[id, role, title, state], pendingGates, cost{usd, tokens})',
     )
     .action(async (runId: string, flags: { json?: boolean }) => {
-      await withSession({ worker: 'never' }, async ({ api }) => {
-        const status = await api.status(runId);
-        console.log(flags.json ? JSON.stringify(status, null, 2) : statusText(status));
+      await withSession({ worker: 'never', server: 'start', command: 'status' }, async ({ api }) => {
+        const status = await knownRun(runId, () => api.status(runId));
+        console.log(flags.json ? JSON.stringify(status, null, 2) : statusText(printableDeep(status)));
       });
     });
 
   program
     .command('result')
-    .description("print a finished run's report and assemble its files")
-    .argument('<runId>', 'the run id')
+    .description(
+      "print a finished run's report and assemble its files (of a cancelled or failed run: what was accepted)",
+    )
+    .argument('<runId>', 'the run id', parseRunIdOption)
     .option('--out <dir>', 'folder to write the produced files to (default: <MAESTRO_HOME>/output/<runId>)')
+    .option('--force', 'write into a folder that already has other files (files of the same name are replaced)')
     .option('--json', 'print the whole result as JSON')
-    .action(async (runId: string, flags: { out?: string; json?: boolean }) => {
-      process.exitCode = await withSession({ worker: 'never' }, async ({ api, config, log }) => {
-        const desc = await api.client.workflow.getHandle(runId).describe();
-        if (desc.status.name === 'RUNNING') {
-          console.error(`Run ${runId} is still running; follow it with \`maestro status ${runId}\`.`);
-          return 1;
-        }
-        let result;
-        try {
-          result = await api.result(runId);
-        } catch (err) {
-          console.error(`Run ${runId} failed: ${describeFailure(err)}`);
-          return 1;
-        }
-        await fetchMissingArtifacts({ client: api.client, home: config.home, runId, artifacts: result.manifest, log });
-        const { outDir, files } = await assembleRunOutput(config, result, flags.out);
-        if (flags.json) console.log(JSON.stringify({ ...result, outputDir: outDir }, null, 2));
-        else console.log(`${resultText(result)}\nFiles (${files.length}) in: ${outDir}`);
-        return 0;
-      });
+    .action(async (runId: string, flags: { out?: string; json?: boolean; force?: boolean }) => {
+      process.exitCode = await withSession({ worker: 'never', server: 'start', command: 'result' }, ({ api, config, log }) =>
+        resultCommand(api, runId, flags, config, log),
+      );
     });
 
   program
@@ -63,7 +121,7 @@ export function registerInspectCommands(program: Command): void {
     )
     .option('--json', 'print JSON: an array of { runId, status, phase?, goal, startTime, closeTime?, costUsd? }')
     .action(async (flags: { limit: number; phase?: ListPhase; since?: Date; json?: boolean }) => {
-      await withSession({ worker: 'never' }, async ({ api, log }) => {
+      await withSession({ worker: 'never', server: 'start', command: 'list' }, async ({ api, log }) => {
         const { runs, note } = await api.listRuns({ limit: flags.limit, phase: flags.phase, since: flags.since });
         if (note) log(`Note: ${note}`);
         if (flags.json) {
@@ -75,11 +133,21 @@ export function registerInspectCommands(program: Command): void {
           console.log(
             filtered ? 'No runs match these filters.' : 'No runs yet. Start one with `maestro run "<goal>"`.',
           );
+          return;
         }
-        for (const r of runs)
+        const now = Date.now();
+        const idW = Math.max(6, ...runs.map((r) => r.runId.length));
+        console.log(
+          `${'RUN ID'.padEnd(idW)}  ${'PHASE'.padEnd(17)}  ${'STARTED'.padEnd(20)}  ${'TOOK'.padStart(7)}  ${'COST'.padStart(8)}  GOAL`,
+        );
+        for (const r of runs) {
+          const took = duration((r.closeTime ?? new Date(now)).getTime() - r.startTime.getTime());
+          const cost = r.costUsd !== undefined ? usd(r.costUsd) : '-';
+          const goal = printable(r.goal.replace(/\s+/g, ' ')).slice(0, 80);
           console.log(
-            `${r.runId}  ${(r.phase ?? r.status.toLowerCase()).padEnd(17)}  ${r.startTime.toISOString()}  ${r.goal.slice(0, 80)}`,
+            `${printable(r.runId).padEnd(idW)}  ${(r.phase ?? r.status.toLowerCase()).padEnd(17)}  ${r.startTime.toISOString().slice(0, 19)}Z  ${took.padStart(7)}  ${cost.padStart(8)}  ${goal}`,
           );
+        }
       });
     });
 }

@@ -1,18 +1,36 @@
 /** `maestro run` (start, follow, assemble the output) and `maestro start` (start and return). */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { describeFailure, validateGoal } from '../api';
+import { directivesOf } from '../../dev/sim-llm/subject';
+import { printable, printableDeep } from '../../shared/control-chars';
+import { describeFailure, newRunId, runIdInUse, validateGoal } from '../api';
+import { EXIT } from '../exit-codes';
 import { answerGate } from '../gate-prompt';
 import { addRunFlags, startOptions, type RunFlags } from '../run-flags';
 import { followRun } from '../follow';
 import { resultText, runUrl } from '../format';
 import { startedRunNotice } from '../../dev/worker-choice';
 import { fetchMissingArtifacts } from '../fetch-artifacts';
-import { assembleRunOutput } from '../output';
+import { assembleRunOutput, checkOutputDir, outputDir } from '../output';
 import { workflowPollers } from '../pollers';
 import { unpolledRoleQueueWarnings } from '../role-queues';
 import { withSession } from '../session';
+import { resultExitCode } from './inspect';
 import { runRoles } from '../../config';
+
+/** Most tickets a plan may have (the Plan schema's maximum). */
+const MAX_PLAN_TICKETS = 100;
+
+/** Says when a simulated-LLM directive in the goal asks for more than the simulated Boss will plan. */
+function noteCappedDirectives(goal: string, log: (line: string) => void): void {
+  const n = directivesOf(goal).tickets;
+  if (n !== undefined && (n > MAX_PLAN_TICKETS || n < 1)) {
+    const planned = Math.min(MAX_PLAN_TICKETS, Math.max(1, n));
+    log(
+      `Note: [sim:tickets=${n}] is capped to ${planned}: a plan has 1 to ${MAX_PLAN_TICKETS} tickets, so the simulated Boss plans ${planned}.`,
+    );
+  }
+}
 
 /** Registers `run` and `start`. */
 export function registerRunCommands(program: Command): void {
@@ -22,46 +40,69 @@ export function registerRunCommands(program: Command): void {
       .description('run a goal to the end: plan, execute tickets, review, assemble the produced files')
       .argument('<goal>', 'what the agents should produce, in words')
       .option('--out <dir>', 'folder to assemble the produced files in (default: <MAESTRO_HOME>/output/<runId>)')
+      .option('--force', 'assemble into a folder that already has other files (files of the same name are replaced)')
       .option(
         '--yes',
         'approve plan, ticket and final gates automatically (for scripts); budget gates then stop the run',
       ),
-  ).action(async (goalArg: string, flags: RunFlags) => {
+  ).action(async (goalArg: string, flags: RunFlags & { force?: boolean }) => {
     const goal = validateGoal(goalArg);
-    const code = await withSession({ worker: 'auto' }, async ({ config, runtime, api, log }) => {
-      const runId = await api.start(goal, startOptions(flags));
-      log(`Run ${runId} started on ${runtime.address} (task queue ${config.temporal.taskQueue}).`);
-      if (runtime.uiUrl) log(`Web UI: ${runUrl(runtime.uiUrl, config.temporal.namespace, runId)}`);
-      for (const w of await unpolledRoleQueueWarnings({
-        client: api.client,
-        namespace: config.temporal.namespace,
-        roles: runRoles(config),
-      }))
-        log(w);
-      const mode = flags.yes ? 'yes' : process.stdin.isTTY ? 'ask' : 'print';
-      await followRun(api, runId, log, 250, (gate) => answerGate(api, runId, gate, mode, log));
-      let result;
-      try {
-        result = await api.result(runId);
-      } catch (err) {
-        log(`Run ${runId} failed: ${describeFailure(err)}`);
-        log(`Inspect it with \`maestro status ${runId}\`${runtime.uiUrl ? ' or in the Web UI' : ''}.`);
-        return 1;
-      }
-      await fetchMissingArtifacts({ client: api.client, home: config.home, runId, artifacts: result.manifest, log });
-      const { outDir, files } = await assembleRunOutput(config, result, flags.out);
-      console.log(`\nRun ${runId} finished.`);
-      console.log(resultText(result));
-      if (config.llm.simulated && !runtime.otherWorkerSettings)
-        console.log('(Simulated LLM: costs use simulated prices; no provider was called.)');
-      console.log(`Files (${files.length}) assembled in: ${outDir}`);
-      for (const f of files) console.log(`  ${path.relative(outDir, f)}`);
-      if (runtime.uiUrl) {
-        const link = runUrl(runtime.uiUrl, config.temporal.namespace, runId);
-        console.log(runtime.devServer ? `Web UI (while \`maestro dev\` runs): ${link}` : `Web UI: ${link}`);
-      }
-      return result.status === 'completed' ? 0 : 3;
-    });
+    const code = await withSession(
+      { worker: 'auto', server: 'start', command: 'run' },
+      async ({ config, runtime, api, log, follow }) => {
+        // Refuse an output folder that cannot be written before spending anything on the run.
+        const plannedId = flags.runId ?? newRunId();
+        const existing = await api.client.workflow
+          .getHandle(plannedId)
+          .describe()
+          .catch(() => undefined);
+        if (existing && !(flags.reuseId && existing.status.name !== 'RUNNING'))
+          throw runIdInUse(plannedId, existing.status.name === 'RUNNING');
+        await checkOutputDir(outputDir(config, plannedId, flags.out), { force: flags.force });
+        if (config.llm.simulated) noteCappedDirectives(goal, log);
+        const runId = await api.start(goal, { ...startOptions(flags), runId: plannedId });
+        follow(runId);
+        log(`Run ${runId} started on ${runtime.address} (task queue ${config.temporal.taskQueue}).`);
+        if (runtime.uiUrl) log(`Web UI: ${runUrl(runtime.uiUrl, config.temporal.namespace, runId)}`);
+        for (const w of await unpolledRoleQueueWarnings({
+          client: api.client,
+          namespace: config.temporal.namespace,
+          roles: runRoles(config),
+        }))
+          log(w);
+        const mode = flags.yes ? 'yes' : process.stdin.isTTY ? 'ask' : 'print';
+        await followRun(api, runId, log, 250, (gate) => answerGate(api, runId, gate, mode, log));
+        let result;
+        try {
+          result = await api.result(runId);
+        } catch (err) {
+          log(`Run ${runId} failed: ${printable(describeFailure(err))}`);
+          log(
+            `Inspect it with \`maestro status ${runId}\`${runtime.uiUrl ? ' or in the Web UI' : ''}; \`maestro result ${runId}\` assembles what was accepted.`,
+          );
+          return EXIT.failed;
+        }
+        const { outDir, files } = await assembleRunOutput(config, result, {
+          out: flags.out,
+          force: flags.force,
+          // Files the local store lacks come from the run's worker (another disk; see fetch-artifacts.ts).
+          fetchMissing: async (artifacts) => {
+            await fetchMissingArtifacts({ client: api.client, home: config.home, runId, artifacts, log });
+          },
+        });
+        console.log(`\nRun ${runId} finished.`);
+        console.log(resultText(printableDeep(result)));
+        if (config.llm.simulated && !runtime.otherWorkerSettings)
+          console.log('(Simulated LLM: costs use simulated prices; no provider was called.)');
+        console.log(`Files (${files.length}) assembled in: ${outDir}`);
+        for (const f of files) console.log(`  ${path.relative(outDir, f)}`);
+        if (runtime.uiUrl) {
+          const link = runUrl(runtime.uiUrl, config.temporal.namespace, runId);
+          console.log(runtime.devServer ? `Web UI (while \`maestro dev\` runs): ${link}` : `Web UI: ${link}`);
+        }
+        return resultExitCode(result.status);
+      },
+    );
     process.exitCode = code;
   });
 
@@ -72,12 +113,13 @@ export function registerRunCommands(program: Command): void {
       .argument('<goal>', 'what the agents should produce, in words'),
   ).action(async (goalArg: string, flags: RunFlags) => {
     const goal = validateGoal(goalArg);
-    await withSession({ worker: 'never' }, async ({ api, runtime, config, log }) => {
+    await withSession({ worker: 'never', server: 'start', command: 'start' }, async ({ api, runtime, config, log }) => {
+      noteCappedDirectives(goal, log);
       const runId = await api.start(goal, startOptions(flags));
       console.log(runId);
       if (runtime.devServer) {
         log(
-          'Note: no Temporal server was running, so a temporary one was started and is now stopped again; the run waits there until you start `maestro dev`.',
+          `Note: no Temporal server was running, so a temporary one was started and is now stopped again; the run waits there until you start \`maestro dev\` (then \`maestro watch ${runId}\`).`,
         );
       }
       if (!runtime.devServer)

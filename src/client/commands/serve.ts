@@ -30,7 +30,7 @@ export function registerServeCommands(program: Command): void {
     )
     .action(async (flags: { simPort?: number }) => {
       await withSession(
-        { worker: 'always', simPort: flags.simPort, serve: true },
+        { worker: 'always', simPort: flags.simPort, serve: true, server: 'own', command: 'dev' },
         async ({ runtime, config, log, interrupted }) => {
           log(
             `Maestro dev is up. Temporal: ${runtime.address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}.`,

@@ -5,9 +5,10 @@
  */
 import type { Command } from 'commander';
 import logUpdate from 'log-update';
+import { printableDeep } from '../../shared/control-chars';
 import { changes } from '../follow';
 import { runUrl, usd } from '../format';
-import { parseIntOption } from '../options';
+import { parseIntOption, parseRunIdOption } from '../options';
 import { withSession } from '../session';
 import { unpolledRoleQueueWarnings } from '../role-queues';
 import { runRoles } from '../../config';
@@ -36,56 +37,65 @@ export function registerWatchCommand(program: Command): void {
   program
     .command('watch')
     .description('follow a run live until it ends: progress, tickets, cost, and gates waiting for you')
-    .argument('<runId>', 'the run id printed by `maestro start` / `maestro run`')
+    .argument('<runId>', 'the run id printed by `maestro start` / `maestro run`', parseRunIdOption)
     .option('--json', 'print one JSON event per line: {type: phase|ticket|gate|cost|end, at, runId, ...}')
     .option('--interval <ms>', 'poll interval (100-60000, default 500)', parseIntOption('--interval', 100, 60_000), 500)
     .option('--no-color', 'no colours on the live screen')
     .action(async (runId: string, flags: WatchFlags) => {
-      process.exitCode = await withSession({ worker: 'never' }, async ({ api, config, runtime, log }) => {
-        const namespace = config.temporal.namespace;
-        const uiUrl = runtime.uiUrl ? runUrl(runtime.uiUrl, namespace, runId) : undefined;
-        for (const w of await unpolledRoleQueueWarnings({ client: api.client, namespace, roles: runRoles(config) }))
-          log(w);
-        const snapshots = watchSnapshots(api, runId, { intervalMs: flags.interval });
-        let last: WatchSnapshot | undefined;
+      process.exitCode = await withSession(
+        { worker: 'never', server: 'start', command: 'watch' },
+        async ({ api, config, runtime, log }) => {
+          const namespace = config.temporal.namespace;
+          const uiUrl = runtime.uiUrl ? runUrl(runtime.uiUrl, namespace, runId) : undefined;
+          for (const w of await unpolledRoleQueueWarnings({ client: api.client, namespace, roles: runRoles(config) }))
+            log(w);
+          const snapshots = printableSnapshots(watchSnapshots(api, runId, { intervalMs: flags.interval }));
+          let last: WatchSnapshot | undefined;
 
-        if (flags.json) {
-          for await (const snap of snapshots) {
-            for (const e of watchEvents(last, snap, new Date(), namespace))
-              process.stdout.write(`${JSON.stringify(e)}\n`);
-            last = snap;
-          }
-        } else if (process.stdout.isTTY) {
-          const screen = logUpdate.create(process.stdout, { showCursor: false });
-          try {
+          if (flags.json) {
             for await (const snap of snapshots) {
-              const lines = renderWatch(snap, {
-                now: new Date(),
-                width: process.stdout.columns,
-                height: process.stdout.rows,
-                color: flags.color !== false,
-                namespace,
-                uiUrl,
-              });
-              screen(lines.join('\n'));
+              for (const e of watchEvents(last, snap, new Date(), namespace))
+                process.stdout.write(`${JSON.stringify(e)}\n`);
               last = snap;
             }
-          } finally {
-            screen.done();
+          } else if (process.stdout.isTTY) {
+            const screen = logUpdate.create(process.stdout, { showCursor: false });
+            try {
+              for await (const snap of snapshots) {
+                const lines = renderWatch(snap, {
+                  now: new Date(),
+                  width: process.stdout.columns,
+                  height: process.stdout.rows,
+                  color: flags.color !== false,
+                  namespace,
+                  uiUrl,
+                });
+                screen(lines.join('\n'));
+                last = snap;
+              }
+            } finally {
+              screen.done();
+            }
+          } else {
+            if (uiUrl) log(`Web UI: ${uiUrl}`);
+            for await (const snap of snapshots) {
+              if (!last) console.log(`Run ${runId}: ${snap.status.goal}`);
+              if (snap.note && !last?.note) console.log(snap.note);
+              for (const line of changes(last?.status, snap.status, { gates: true, namespace })) console.log(line);
+              if (snap.execution !== 'RUNNING') console.log(endLine(snap));
+              last = snap;
+            }
           }
-        } else {
-          if (uiUrl) log(`Web UI: ${uiUrl}`);
-          for await (const snap of snapshots) {
-            if (!last) console.log(`Run ${runId}: ${snap.status.goal}`);
-            if (snap.note && !last?.note) console.log(snap.note);
-            for (const line of changes(last?.status, snap.status, { gates: true, namespace })) console.log(line);
-            if (snap.execution !== 'RUNNING') console.log(endLine(snap));
-            last = snap;
-          }
-        }
-        return watchExitCode(last);
-      });
+          return watchExitCode(last);
+        },
+      );
     });
+}
+
+/** Snapshots whose texts (goal, summaries, errors, comments) can no longer drive the terminal. */
+async function* printableSnapshots(source: AsyncIterable<WatchSnapshot>): AsyncGenerator<WatchSnapshot> {
+  for await (const snap of source)
+    yield { ...snap, status: printableDeep(snap.status), progress: printableDeep(snap.progress) };
 }
 
 function endLine(snap: WatchSnapshot): string {

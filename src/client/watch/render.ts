@@ -147,10 +147,11 @@ export function renderWatch(snap: WatchSnapshot, opts: RenderOptions): string[] 
 
   const table: string[] = [];
   if (rows.length > 0) {
-    // Rows for tickets: the screen minus everything else, the blank line and the table header.
-    const room = opts.height
-      ? Math.max(3, opts.height - head.length - gateLines.length - foot.length - 2)
-      : Number.POSITIVE_INFINITY;
+    // Rows for tickets: the screen minus everything else (gate commands wrap, never cut), the
+    // blank line, the table header, and the line the cursor rests on after the last one (else
+    // the terminal scrolls the header away).
+    const used = [...head, ...gateLines, ...foot].reduce((n, l) => n + screenRows(l, width), 0);
+    const room = opts.height ? Math.max(2, opts.height - used - 3) : Number.POSITIVE_INFINITY;
     table.push('', ...ticketTable(rows, room, width, c));
   }
   return [...head, ...table, ...gateLines, ...foot];
@@ -276,6 +277,12 @@ function finalSegs(snap: WatchSnapshot, rows: TicketLine[], c: chalk.Chalk): Seg
       ` — ${accepted}/${rows.length} tickets accepted, ${usd(s.cost.usd)}, ${s.cost.tokens.toLocaleString('en-US')} tokens`,
     ],
   ];
+}
+
+/** How many terminal rows `line` takes at `width` columns (a long line wraps). */
+function screenRows(line: string, width: number): number {
+  const visible = line.replace(/\u001b\[[0-9;]*m/g, '').length;
+  return Math.max(1, Math.ceil(visible / width));
 }
 
 /** Joins styled segments and cuts the text to `width` columns (styles never count as width). */

@@ -3,6 +3,7 @@
  * subject of a goal (business name and kind), deliverable paths named in a spec, slugs.
  * All pure and deterministic.
  */
+import { filePathProblem } from '../../shared/file-path';
 
 /** What the goal or page is about. */
 export interface Subject {
@@ -110,11 +111,9 @@ export function subjectOfSpec(spec: string): Subject {
   return deriveSubject(spec);
 }
 
-const PATH_RE = /^(?!\/)(?!.*\.\.)[A-Za-z0-9._\-/]+$/;
-
-/** Whether a string is an acceptable produced-file path (same rule as `ProducedFile`). */
+/** Whether a string is an acceptable produced-file path (same rule as `ProducedFile`) with an extension. */
 export function isFilePath(p: string): boolean {
-  return p.length > 0 && p.length <= 200 && PATH_RE.test(p) && /\.[A-Za-z0-9]+$/.test(p);
+  return filePathProblem(p) === undefined && /\.[A-Za-z0-9]+$/.test(p);
 }
 
 /** Paths in backticks on the spec's `Deliver ...` lines, in order, without duplicates. */

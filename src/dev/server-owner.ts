@@ -1,0 +1,87 @@
+/**
+ * Who owns the embedded Temporal dev server on a port. A command that starts the server records
+ * itself in a small file (one per port, in the system's temp folder, created exclusively), so a
+ * second command knows whether the server it sees will outlive it (`maestro dev`) or disappear
+ * when a short-lived command ends (`maestro run`), and can name that process instead of
+ * attaching to a server that is about to go away.
+ */
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** The command that started a server, as recorded in its owner file. */
+export interface ServerOwner {
+  pid: number;
+  /** `dev` serves until Ctrl-C; `run` and `start` stop the server when they end. */
+  command: string;
+  home: string;
+  startedAt: string;
+}
+
+/** The owner file of the server on `port`. */
+export function ownerFile(port: number): string {
+  return path.join(os.tmpdir(), `maestro-temporal-${port}.owner.json`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The live owner of the server on `port`, if a Maestro command started it; stale files are removed. */
+export function readOwner(port: number): ServerOwner | undefined {
+  const file = ownerFile(port);
+  let owner: ServerOwner;
+  try {
+    owner = JSON.parse(readFileSync(file, 'utf8')) as ServerOwner;
+  } catch {
+    return undefined;
+  }
+  if (typeof owner.pid === 'number' && owner.pid !== process.pid && alive(owner.pid)) return owner;
+  if (owner.pid === process.pid) return owner;
+  try {
+    unlinkSync(file);
+  } catch {
+    // someone else removed it
+  }
+  return undefined;
+}
+
+/**
+ * Records this process as the owner of the server on `port`; returns the live owner instead when
+ * another process got there first, else a release function that removes the record.
+ */
+export function claimServer(
+  port: number,
+  command: string,
+  home: string,
+): { release: () => void } | { owner: ServerOwner } {
+  const file = ownerFile(port);
+  for (let i = 0; i < 3; i++) {
+    try {
+      const fd = openSync(file, 'wx', 0o644);
+      const me: ServerOwner = { pid: process.pid, command, home, startedAt: new Date().toISOString() };
+      writeSync(fd, JSON.stringify(me));
+      closeSync(fd);
+      return {
+        release: () => {
+          if (readOwner(port)?.pid === process.pid) unlinkSync(file);
+        },
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = readOwner(port);
+      if (owner) return { owner };
+    }
+  }
+  throw new Error(`could not record the owner of the Temporal server in ${file}`);
+}
+
+/** `pid 123 (maestro run, MAESTRO_HOME /x/.maestro, since 10:02:03)`. */
+export function describeOwner(owner: ServerOwner): string {
+  return `pid ${owner.pid} (\`maestro ${owner.command}\`, MAESTRO_HOME ${owner.home}, since ${owner.startedAt.slice(11, 19)} UTC)`;
+}
