@@ -68,7 +68,8 @@ function payloadTexts(history: unknown): { encodings: string[]; plain: string[];
       const encoding = Buffer.from((o.metadata as Record<string, string>).encoding!, 'base64').toString('utf8');
       const data = typeof o.data === 'string' ? Buffer.from(o.data, 'base64').toString('utf8') : '';
       parts.push(data);
-      if (!where.includes('.indexedFields.')) {
+      // Search attributes and the SDK's patch markers (a patch id, no user data) are not encoded.
+      if (!where.includes('.indexedFields.') && !where.includes('.patch-data.')) {
         encodings.push(encoding);
         if (encoding !== ENCRYPTED_ENCODING) plain.push(`${where}: ${encoding} ${data.slice(0, 80)}`);
       }
