@@ -3,7 +3,7 @@
  * activities and the simulated LLM: what a person deciding on a run would see and do.
  */
 import { WorkflowFailedError } from '@temporalio/client';
-import type { MaestroClient} from '../../src/client/api';
+import type { MaestroClient } from '../../src/client/api';
 import { InputError, type StartRunOptions } from '../../src/client/api';
 import { SCHEMA_NAMES } from '../../src/shared/constants';
 import { approveSignal, raiseBudgetSignal, rejectSignal } from '../../src/shared/messages';

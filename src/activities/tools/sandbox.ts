@@ -49,7 +49,9 @@ export function isolationAvailable(kind: Exclude<Isolation, 'none'>): boolean {
   if (!works('prlimit', ['--version'])) return false;
   if (kind === 'bubblewrap') return works('bwrap', ['--unshare-all', '--ro-bind', '/', '/', 'true']);
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  return root && works('setpriv', ['--version']) && works('unshare', ['--net', '--pid', '--fork', '--mount-proc', 'true']);
+  return (
+    root && works('setpriv', ['--version']) && works('unshare', ['--net', '--pid', '--fork', '--mount-proc', 'true'])
+  );
 }
 
 /** The strongest isolation this machine offers (probed once per process). */
@@ -188,7 +190,9 @@ function commandLine(
     args: [
       '--unshare-all',
       // As root, a user namespace maps the command to nobody; capabilities are dropped either way.
-      ...(process.getuid?.() === 0 ? ['--unshare-user', '--uid', String(SANDBOX_UID), '--gid', String(SANDBOX_UID)] : []),
+      ...(process.getuid?.() === 0
+        ? ['--unshare-user', '--uid', String(SANDBOX_UID), '--gid', String(SANDBOX_UID)]
+        : []),
       '--cap-drop',
       'ALL',
       '--die-with-parent',

@@ -106,8 +106,9 @@ export function registerInspectCommands(program: Command): void {
     .option('--force', 'write into a folder that already has other files (files of the same name are replaced)')
     .option('--json', 'print the whole result as JSON')
     .action(async (runId: string, flags: { out?: string; json?: boolean; force?: boolean }) => {
-      process.exitCode = await withSession({ worker: 'never', server: 'start', command: 'result' }, ({ api, config, log }) =>
-        resultCommand(api, runId, flags, config, log),
+      process.exitCode = await withSession(
+        { worker: 'never', server: 'start', command: 'result' },
+        ({ api, config, log }) => resultCommand(api, runId, flags, config, log),
       );
     });
 

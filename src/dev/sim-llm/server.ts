@@ -210,7 +210,9 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
     if (system) seenSystems.add(system);
     const shaped = text === null ? { content: null } : shapeAnswer(text, format, quirks);
     const reasoningTokens = tokensOf(shaped.reasoning ?? '');
-    const completionTokens = tokensOf(shaped.content ?? shaped.toolCall?.arguments ?? refusal ?? JSON.stringify(toolCalls ?? '')) + reasoningTokens;
+    const completionTokens =
+      tokensOf(shaped.content ?? shaped.toolCall?.arguments ?? refusal ?? JSON.stringify(toolCalls ?? '')) +
+      reasoningTokens;
     rec.usage = {
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
