@@ -68,12 +68,16 @@ export function chooseWorker(config: MaestroConfig, pollers: readonly QueuePolle
   };
 }
 
-/** For `maestro start`, which never starts a worker: who will run the run, in one line. */
-export function startedRunNotice(config: MaestroConfig, pollers: readonly QueuePoller[]): string {
+/**
+ * For `maestro start`, which never starts a worker: who will run the run, in one line; undefined
+ * when every polling worker has the caller's LLM settings (nothing a person needs to know).
+ */
+export function startedRunNotice(config: MaestroConfig, pollers: readonly QueuePoller[]): string | undefined {
   const queue = config.temporal.taskQueue;
   if (pollers.length === 0)
     return `No worker polls task queue ${queue} yet: the run waits until one does (\`maestro dev\` or \`maestro worker\`).`;
   const mine = llmFingerprint(llmSettingsOf(config));
+  if (pollers.every((p) => parseWorkerIdentity(p.identity).fingerprint === mine)) return undefined;
   const named = pollers.map((p) => {
     const { fingerprint } = parseWorkerIdentity(p.identity);
     const note =

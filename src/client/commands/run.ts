@@ -122,8 +122,10 @@ export function registerRunCommands(program: Command): void {
           `Note: no Temporal server was running, so a temporary one was started and is now stopped again; the run waits there until you start \`maestro dev\` (then \`maestro watch ${runId}\`).`,
         );
       }
-      if (!runtime.devServer)
-        log(startedRunNotice(config, await workflowPollers(api.client, config.temporal.taskQueue)));
+      const notice = runtime.devServer
+        ? undefined
+        : startedRunNotice(config, await workflowPollers(api.client, config.temporal.taskQueue));
+      if (notice) log(notice);
       if (runtime.uiUrl && !runtime.devServer)
         log(`Web UI: ${runUrl(runtime.uiUrl, config.temporal.namespace, runId)}`);
     });
