@@ -54,7 +54,8 @@ afterAll(async () => {
 /**
  * Every payload's bytes in a `temporal workflow show --output json` history, as text, with the
  * encodings of the payloads outside search attributes (which the server must index, so no codec
- * ever touches them: Maestro keeps only phase, run id, roles and cost there).
+ * ever touches them: Maestro keeps only phase, run id, roles and cost there) and outside the SDK's
+ * `patched()` markers (the SDK writes them unencoded; they hold only the patch id).
  */
 function payloadTexts(history: unknown): { encodings: string[]; plain: string[]; text: string } {
   const encodings: string[] = [];
