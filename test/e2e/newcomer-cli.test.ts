@@ -66,7 +66,7 @@ describe('exit code 2: bad input, with one line saying what to fix', () => {
     [['run', GOAL, '--run-id', '../../../escape-nc'], 'not a valid run id ("../../../escape-nc")'],
     [['run', GOAL, '--run-id', ''], 'the run id is empty'],
     [['run', `${GOAL} ${ESC}[31mred${String.fromCharCode(7)}`], 'the goal contains control characters'],
-    [['status', 'no-such-run-1'], 'There is no run with id no-such-run-1; `maestro list` shows the recent ones.'],
+    [['status', 'no-such-run-1'], 'There is no run with id no-such-run-1; see `maestro list`.'],
     [['result', 'no-such-run-1'], 'There is no run with id no-such-run-1'],
     [['bogus-command'], "unknown command 'bogus-command'"],
   ])('maestro %j', async (args, message) => {

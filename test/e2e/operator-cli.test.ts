@@ -145,6 +145,7 @@ describe('maestro watch and maestro list on a gated run', () => {
     expect(plainDone.stdout).not.toContain('\u001b[');
 
     const done = await runCli(['list', '--phase', 'completed', '--since', '1h', '--json'], e);
+    expect({ code: done.code, stderr: done.stderr }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(done.stdout)).toContainEqual(
       expect.objectContaining({ runId, phase: 'completed', status: 'COMPLETED' }),
     );

@@ -58,10 +58,10 @@ it('posts gate-opened and run-ended with the commands, cost, link and Slack text
     namespace: 'default',
     gate: { id: 'plan#1', kind: 'plan', onTimeout: 'wait' },
     commands: {
-      approve: `maestro approve ${runId} --gate plan`,
-      reject: `maestro reject ${runId} --gate plan --comment "<why>"`,
-      temporalApprove: `temporal workflow signal --workflow-id ${runId} --name approve --input '{"gate":"plan","by":"<you>"}'`,
-      temporalReject: `temporal workflow signal --workflow-id ${runId} --name reject --input '{"gate":"plan","by":"<you>"}'`,
+      approve: `maestro approve ${runId} --gate 'plan#1'`,
+      reject: `maestro reject ${runId} --gate 'plan#1' --comment "<why>"`,
+      temporalApprove: `temporal workflow signal --workflow-id ${runId} --name approve --input '{"gate":"plan#1","by":"<you>"}'`,
+      temporalReject: `temporal workflow signal --workflow-id ${runId} --name reject --input '{"gate":"plan#1","by":"<you>"}'`,
     },
     webUi: `http://ui.example:8233/namespaces/default/workflows/${runId}`,
   });
@@ -69,7 +69,7 @@ it('posts gate-opened and run-ended with the commands, cost, link and Slack text
   expect(o.cost.usd).toBeGreaterThan(0); // the Boss's planning call, so far
   expect(o.cost.tokens).toBeGreaterThan(0);
   expect(o.text).toContain(`waits for a person*: plan gate — ${o.gate?.reason}`);
-  expect(o.text).toContain(`Approve: \`maestro approve ${runId} --gate plan\``);
+  expect(o.text).toContain(`Approve: \`maestro approve ${runId} --gate 'plan#1'\``);
   expect(o.text).toContain(`<${o.webUi}|Open the run in the Temporal Web UI>`);
 
   // A person pastes the command from the post.

@@ -19,7 +19,7 @@ export async function knownRun<T>(runId: string, fn: () => Promise<T>): Promise<
     return await fn();
   } catch (err) {
     if (err instanceof WorkflowNotFoundError)
-      throw new InputError(`There is no run with id ${runId}; \`maestro list\` shows the recent ones.`);
+      throw new InputError(`There is no run with id ${runId}; see \`maestro list\`.`);
     throw err;
   }
 }
