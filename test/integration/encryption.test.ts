@@ -27,11 +27,15 @@ const utf8 = (s: string) => new TextEncoder().encode(s);
 let sim: SimLlm;
 let worker: WorkerProcess | undefined;
 const taskQueue = uniqueQueue('encrypted');
+// A namespace of its own: clients without the key (other test files' `maestro list`) cannot
+// decode these runs' memos, so they must not share a namespace with them.
+const namespace = `maestro-encrypted-${taskQueue.slice(-8)}`;
 const home = mkdtempSync(path.join(os.tmpdir(), 'maestro-encrypted-'));
 
 function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return cleanEnv({
     TEMPORAL_ADDRESS: testAddress(),
+    TEMPORAL_NAMESPACE: namespace,
     MAESTRO_TASK_QUEUE: taskQueue,
     OPENAI_BASE_URL: sim.baseUrl,
     OPENAI_API_KEY: 'sim',
@@ -45,6 +49,8 @@ function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 beforeAll(async () => {
   sim = await startSimLlm({ port: 0 });
+  const setup = await runCli(['setup', '--retention', '1'], env(), 60_000);
+  if (setup.code !== 0) throw new Error(`maestro setup failed: ${setup.stderr}`);
 });
 afterAll(async () => {
   await worker?.kill();
@@ -85,7 +91,19 @@ function payloadTexts(history: unknown): { encodings: string[]; plain: string[];
 async function showHistory(workflowId: string, extra: string[] = []): Promise<unknown> {
   const { stdout } = await run(
     process.env.TEMPORAL_CLI_PATH!,
-    ['workflow', 'show', '--workflow-id', workflowId, '--address', testAddress(), '--output', 'json', ...extra],
+    [
+      'workflow',
+      'show',
+      '--workflow-id',
+      workflowId,
+      '--address',
+      testAddress(),
+      '--namespace',
+      namespace,
+      '--output',
+      'json',
+      ...extra,
+    ],
     { maxBuffer: 64 * 1024 * 1024 },
   );
   return JSON.parse(stdout);
