@@ -72,8 +72,8 @@ it('posts gate-opened and run-ended with the commands, cost, link and Slack text
   expect(o.text).toContain(`Approve: \`maestro approve ${runId} --gate 'plan#1'\``);
   expect(o.text).toContain(`<${o.webUi}|Open the run in the Temporal Web UI>`);
 
-  // A person pastes the command from the post.
-  const [program, ...args] = o.commands!.approve.split(' ');
+  // A person pastes the command from the post (a shell drops the single quotes around the gate id).
+  const [program, ...args] = o.commands!.approve.split(' ').map((w) => w.replace(/^'(.*)'$/, '$1'));
   expect(program).toBe('maestro');
   const approved = await runCli([...args, '--by', 'on-call'], cli);
   expect(approved.stderr).toBe('');
