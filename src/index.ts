@@ -50,6 +50,8 @@ export type { ApproveHints } from './client/watch/approve-hints';
 export type { TicketLine } from './client/watch/render';
 export { notificationPayload } from './activities/notify/payload';
 export type { RoleDefinition } from './shared/roles';
+export type { RecordPart, RunRecords } from './shared/run-records';
+export type { AgentSettings, ToolCallRecord } from './shared/tools';
 export type {
   AuditEntry,
   Budget,
