@@ -95,7 +95,7 @@ it('gate events and typed errors carry the CLI messages', async () => {
   for await (const e of maestro.events(runId, { intervalMs: 200 })) {
     if (e.type === 'gate' && e.event === 'opened') {
       expect(e.gate).toMatchObject({ id: 'plan#1', kind: 'plan', state: 'pending' });
-      expect(e.approve?.maestro).toBe(`maestro approve ${runId} --gate plan`);
+      expect(e.approve?.maestro).toBe(`maestro approve ${runId} --gate 'plan#1'`);
       const refused = await maestro.approve(runId, { gate: 'final' }).catch((err: unknown) => err);
       expect(refused).toBeInstanceOf(GateNotPendingError);
       expect((refused as Error).message).toBe(

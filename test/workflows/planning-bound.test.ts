@@ -42,7 +42,7 @@ it('a Boss whose plans never validate ends the run after maxReplans, also with g
   });
   expect(err).toBeInstanceOf(WorkflowFailedError);
   const message = describeFailure(err);
-  expect(message).toContain('the Boss produced no valid plan in 1 attempts');
+  expect(message).toContain('the Boss produced no valid plan in 1 attempt ');
   expect(message).toContain('the JSON does not match the schema');
   expect(Date.now() - started).toBeLessThan(100_000);
 }, 150_000);
