@@ -20,7 +20,7 @@ import { createOpenAiClient, endpointOf, keyVariableOf, type LlmSettings } from 
 import { classifyLlmError } from './errors';
 import { answerText, modeParams, schemaInstructions, type OutputMode, type ReasoningEffort } from './output-modes';
 import { costOf, priceFor } from './pricing';
-import { callDeadline, markTimedOut, timedOutBill, timedOutCall, timeoutOr } from './timed-out';
+import { callDeadline, timedOutBill, timedOutCall, timeoutOr } from './timed-out';
 import { callTokensOf, estimatePromptTokens } from './usage-of';
 import { wireSchemaOf, type WireSchema } from './wire-schema';
 
@@ -201,10 +201,7 @@ export class StructuredLlm {
           outputMode: mode,
           error: failure ? typeOf(failure) : FailureType.LlmAdapted,
         });
-        if (failure || !adjustment) {
-          const final = failure ?? this.classify(err, req.label, timeoutMs);
-          throw timedOut ? markTimedOut(final) : final;
-        }
+        if (failure || !adjustment) throw failure ?? this.classify(err, req.label, timeoutMs);
         this.memory.learn(baseUrl, req.model, adjustment.patch);
         notice(`${req.label}: ${baseUrl} model ${req.model} ${adjustment.notice} (remembered for this process)`);
       } finally {

@@ -1,13 +1,12 @@
 /**
  * Billing of calls that timed out. The provider charges for the prompt it read even when the
- * answer never arrived, but sends no usage; such a call is booked with an estimate of its prompt
- * tokens (about four characters a token) and marked `estimated`, so budgets still see it.
+ * answer never arrived, but sends no usage; such a call is booked with the tokenizer's estimate of
+ * its prompt tokens (usage-of.ts, as for providers that send no usage) and marked `estimated`, so
+ * budgets still see it.
  */
 import OpenAI from 'openai';
-import type { ApplicationFailure } from '@temporalio/common';
 import { costOf, type ModelPrice } from './pricing';
-
-const timedOut = new WeakSet<object>();
+import { estimatePromptTokens } from './usage-of';
 
 /** A call's own time limit, on top of the activity's cancellation signal. */
 export interface CallDeadline {
@@ -43,29 +42,10 @@ export function timeoutOr(err: unknown, timedOut: boolean): unknown {
   return timedOut ? new OpenAI.APIConnectionTimeoutError() : err;
 }
 
-/** Marks a classified failure as a timed-out call (see `wasTimedOut`). */
-export function markTimedOut(failure: ApplicationFailure): ApplicationFailure {
-  timedOut.add(failure);
-  return failure;
-}
-
-/** Whether `err` is a failure `markTimedOut` marked. */
-export function wasTimedOut(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && timedOut.has(err);
-}
-
-/** Rough prompt tokens of chat messages: about four characters a token, plus a few per message. */
-export function estimatePromptTokens(messages: readonly { content?: unknown }[]): number {
-  let chars = 0;
-  for (const m of messages)
-    chars += typeof m.content === 'string' ? m.content.length : JSON.stringify(m.content ?? '').length;
-  return Math.ceil(chars / 4) + 4 * messages.length;
-}
-
 /** The tokens and cost a timed-out call is billed with. */
 export function timedOutBill(
   model: string,
-  messages: readonly { content?: unknown }[],
+  messages: readonly OpenAI.ChatCompletionMessageParam[],
   prices?: Readonly<Record<string, ModelPrice>>,
 ): { promptTokens: number; cachedTokens: number; completionTokens: number; usd: number; estimated: true } {
   const tokens = { promptTokens: estimatePromptTokens(messages), cachedTokens: 0, completionTokens: 0 };
