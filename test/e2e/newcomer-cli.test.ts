@@ -47,9 +47,19 @@ async function statusJson(runId: string): Promise<{ phase: string; pendingGates:
   return JSON.parse(res.stdout) as { phase: string; pendingGates: { id: string; kind: string }[] };
 }
 
+/**
+ * Waits for a pending gate. A run started by a concurrent `maestro run` may not exist yet when the
+ * first status is asked (it is still connecting), so "no run with id" means "ask again" here.
+ */
 async function untilGate(runId: string, kind: string): Promise<void> {
   for (let i = 0; i < 120; i++) {
-    if ((await statusJson(runId)).pendingGates.some((g) => g.kind === kind)) return;
+    const res = await runCli(['status', runId, '--json'], env);
+    if (res.code === 0) {
+      const status = JSON.parse(res.stdout) as { pendingGates: { kind: string }[] };
+      if (status.pendingGates.some((g) => g.kind === kind)) return;
+    } else if (!res.stderr.includes(`There is no run with id ${runId}`)) {
+      throw new Error(`maestro status ${runId} failed (exit ${res.code}): ${res.stderr}`);
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`no ${kind} gate on ${runId}`);
