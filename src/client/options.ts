@@ -24,6 +24,16 @@ export function parsePositiveOption(flag: string, max: number): (value: string) 
   };
 }
 
+/**
+ * `--out DIR`: an empty value is refused while the arguments are read, before any server is
+ * asked or started (an empty path would otherwise resolve to the current folder).
+ */
+export function parseOutOption(value: string): string {
+  if (value.trim() === '')
+    throw new InvalidArgumentError('--out is empty: give the folder to write the files to, e.g. --out site.');
+  return value;
+}
+
 /** A run id (argument or `--run-id`): refused with the rule when it could escape a folder or garble a terminal. */
 export function parseRunIdOption(value: string): string {
   const problem = runIdProblem(value);

@@ -88,6 +88,17 @@ describe('exit code 2: bad input, with one line saying what to fix', () => {
   });
 });
 
+it('an empty --out is refused before any server is asked (none listens here)', async () => {
+  for (const args of [
+    ['result', 'no-such-run-1', '--out', ''],
+    ['run', GOAL, '--out', ' '],
+  ]) {
+    const res = await runCli(args, { ...env, TEMPORAL_ADDRESS: '127.0.0.1:9' }, 30_000);
+    expect(res.stderr).toContain('--out is empty: give the folder to write the files to');
+    expect(res.code).toBe(2);
+  }
+});
+
 describe('a whole run, its id and its output folder', () => {
   const runId = `bakery-${process.pid}`;
 

@@ -6,7 +6,7 @@ import { describeFailure, InputError, type MaestroClient } from '../api';
 import { EXIT, UnavailableError } from '../exit-codes';
 import { resultText, statusText, usd } from '../format';
 import { LIST_PHASES, parsePhaseOption, parseSinceOption, type ListPhase } from '../list-filters';
-import { parseIntOption, parseRunIdOption } from '../options';
+import { parseIntOption, parseOutOption, parseRunIdOption } from '../options';
 import { fetchMissingArtifacts } from '../fetch-artifacts';
 import { assembleRunOutput } from '../output';
 import { acceptedFromHistory } from '../partial-result';
@@ -102,7 +102,11 @@ export function registerInspectCommands(program: Command): void {
       "print a finished run's report and assemble its files (of a cancelled or failed run: what was accepted)",
     )
     .argument('<runId>', 'the run id', parseRunIdOption)
-    .option('--out <dir>', 'folder to write the produced files to (default: <MAESTRO_HOME>/output/<runId>)')
+    .option(
+      '--out <dir>',
+      'folder to write the produced files to (default: <MAESTRO_HOME>/output/<runId>)',
+      parseOutOption,
+    )
     .option('--force', 'write into a folder that already has other files (files of the same name are replaced)')
     .option('--json', 'print the whole result as JSON')
     .action(async (runId: string, flags: { out?: string; json?: boolean; force?: boolean }) => {

@@ -12,6 +12,7 @@ import { resultText, runUrl } from '../format';
 import { startedRunNotice } from '../../dev/worker-choice';
 import { fetchMissingArtifacts } from '../fetch-artifacts';
 import { assembleRunOutput, checkOutputDir, outputDir } from '../output';
+import { parseOutOption } from '../options';
 import { workflowPollers } from '../pollers';
 import { unpolledRoleQueueWarnings } from '../role-queues';
 import { withSession } from '../session';
@@ -39,7 +40,11 @@ export function registerRunCommands(program: Command): void {
       .command('run')
       .description('run a goal to the end: plan, execute tickets, review, assemble the produced files')
       .argument('<goal>', 'what the agents should produce, in words')
-      .option('--out <dir>', 'folder to assemble the produced files in (default: <MAESTRO_HOME>/output/<runId>)')
+      .option(
+        '--out <dir>',
+        'folder to assemble the produced files in (default: <MAESTRO_HOME>/output/<runId>)',
+        parseOutOption,
+      )
       .option('--force', 'assemble into a folder that already has other files (files of the same name are replaced)')
       .option(
         '--yes',
