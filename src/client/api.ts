@@ -35,6 +35,7 @@ import { closedStatus, describeFailure, statusFromResult } from './run-views';
 import { searchAttributesUsable } from './search-attributes';
 import type { WatchEvent } from './watch/events';
 import { runEvents, type RunEventsOptions } from './watch/events-stream';
+import { listExecutions } from './list-executions';
 
 export { InputError } from './errors';
 export { newRunId, validateGoal, type StartRunOptions } from './run-input';
@@ -295,7 +296,9 @@ export class MaestroClient {
       : true;
     const plan = buildListPlan(opts, phaseRegistered);
     const runs: RunListItem[] = [];
-    for await (const wf of this.client.workflow.list({ query: plan.query })) {
+    let unreadable: string | undefined;
+    let unreadableCount = 0;
+    for await (const { info: wf, memoProblem } of listExecutions(this.client, plan.query)) {
       const recorded = wf.typedSearchAttributes.get(PHASE_KEY);
       let phase = recorded ?? CLOSED_PHASE[wf.status.name];
       if (plan.postFilterPhase) {
@@ -307,15 +310,24 @@ export class MaestroClient {
       runs.push({
         runId: wf.workflowId,
         status: wf.status.name,
-        goal: typeof wf.memo?.goal === 'string' ? wf.memo.goal : '',
+        goal: memoProblem ? UNREADABLE_GOAL : typeof wf.memo?.goal === 'string' ? wf.memo.goal : '',
         startTime: wf.startTime,
         closeTime: wf.closeTime,
         ...(phase !== undefined ? { phase } : {}),
         ...(costUsd !== undefined ? { costUsd } : {}),
       });
+      if (memoProblem) {
+        unreadableCount++;
+        unreadable ??= memoProblem;
+      }
       if (runs.length >= limit) break;
     }
-    return { runs, query: plan.query, ...(plan.note ? { note: plan.note } : {}) };
+    const notes = [
+      plan.note,
+      unreadable &&
+        `the goal of ${unreadableCount} run(s) could not be decoded here, so it is shown as ${UNREADABLE_GOAL}: ${unreadable}`,
+    ].filter((n): n is string => Boolean(n));
+    return { runs, query: plan.query, ...(notes.length ? { note: notes.join(' Also: ') } : {}) };
   }
 
   /** An open run's status, or undefined when no worker answers quickly. */
@@ -328,6 +340,9 @@ export class MaestroClient {
     }
   }
 }
+
+/** The goal column of a run whose memo this client cannot decode (e.g. encrypted with a key it lacks). */
+const UNREADABLE_GOAL = '(goal unreadable here)';
 
 const PHASE_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.phase, SearchAttributeType.KEYWORD);
 const COST_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.costUsd, SearchAttributeType.DOUBLE);

@@ -208,3 +208,31 @@ describe('an encrypted run', () => {
     expect(none.stderr).toContain('MAESTRO_ENCRYPTION_KEYS');
   });
 });
+
+describe('listing a namespace that holds encrypted runs', () => {
+  it('a client without the key still lists every run: readable goals, and the encrypted one marked with why', async () => {
+    const plainGoal = 'Build a landing page for a bakery called Open Loaf';
+    const plain = await runCli(
+      ['start', plainGoal, '--run-id', `${taskQueue}-plain`, '--plan-approval', 'manual'],
+      env({ MAESTRO_ENCRYPTION_KEYS: '', MAESTRO_TASK_QUEUE: `${taskQueue}-nobody` }),
+      60_000,
+    );
+    expect(plain.code).toBe(0);
+    try {
+      const listed = await runCli(['list', '--json'], env({ MAESTRO_ENCRYPTION_KEYS: '' }), 60_000);
+      expect(listed.code).toBe(0);
+      const runs = JSON.parse(listed.stdout) as { runId: string; goal: string; phase?: string }[];
+      expect(runs.find((r) => r.runId === `${taskQueue}-plain`)?.goal).toBe(plainGoal);
+      const sealed = runs.find((r) => r.runId === `${taskQueue}-run`);
+      expect(sealed).toMatchObject({ goal: '(goal unreadable here)', phase: 'completed' });
+      expect(listed.stderr).toContain('the goal of 1 run(s) could not be decoded here');
+      expect(listed.stderr).toContain('MAESTRO_ENCRYPTION_KEYS');
+
+      const withKey = await runCli(['list', '--json'], env(), 60_000);
+      const all = JSON.parse(withKey.stdout) as { runId: string; goal: string }[];
+      expect(all.find((r) => r.runId === `${taskQueue}-run`)?.goal).toBe(GOAL);
+    } finally {
+      await runCli(['cancel', `${taskQueue}-plain`], env({ MAESTRO_ENCRYPTION_KEYS: '' }), 60_000);
+    }
+  });
+});
