@@ -1,0 +1,137 @@
+/**
+ * The paths test/workflows/replay.test.ts keeps histories of: a finished run (plan gate settled by
+ * its timeout, budget permits, a ticket that needed a revision), a finished agent run (tool calls,
+ * a first-use tool approval settled by the gate policy), and every state a run can be in while a
+ * deploy happens: each gate kind pending, a risky-tool approval pending inside an agent loop, a
+ * ticket in the middle of a revision, a planning failure. test/helpers/record-histories.ts runs them.
+ */
+import type { AgentSettings } from '../../src/shared/tools';
+import type { RoleInfo, RunInput, RunStatus } from '../../src/shared/types';
+import { TEST_ROLES } from './temporal';
+
+/** A history event as the recorder reads it. */
+export type Events = { events?: unknown[] | null };
+type Attrs = { activityType?: { name?: string }; scheduledEventId?: unknown };
+
+/** A recorded path: how the run starts, when its history is saved, and which workflow's. */
+export interface Scenario {
+  file: string;
+  input: Omit<RunInput, 'roles'> & { roles?: RoleInfo[] };
+  /** Saves once this holds ('closed': when the run has ended). */
+  until: ((s: RunStatus) => boolean) | 'closed';
+  /** Saves a child's history instead of the run's, once `ready` holds for it. */
+  child?: { id: string; ready: (history: Events) => boolean };
+  /** Also saves children of the same run once the run is recorded (file name, id below the run's). */
+  alsoChildren?: { file: string; id: string }[];
+}
+
+const gate = (kind: string) => (s: RunStatus) => s.pendingGates.some((g) => g.kind === kind);
+
+/** Activities of one type in a history: how many were scheduled and how many finished. */
+export function activityCounts(h: Events, type: string): { scheduled: number; completed: number } {
+  const ids = new Set<string>();
+  let completed = 0;
+  for (const e of h.events ?? []) {
+    const ev = e as { eventId?: unknown } & Record<string, Attrs | undefined>;
+    if (ev.activityTaskScheduledEventAttributes?.activityType?.name === type) ids.add(String(ev.eventId));
+    const done = ev.activityTaskCompletedEventAttributes;
+    if (done && ids.has(String(done.scheduledEventId))) completed++;
+  }
+  return { scheduled: ids.size, completed };
+}
+
+/** Every role an agent with the given tools (as `examples/demo.config.json` gives the Coder its tools). */
+const agentRoles = (agent: AgentSettings): RoleInfo[] => TEST_ROLES.map((r) => ({ ...r, agent }));
+
+/** The current generation's scenarios (recorded into the newest fixture folder). */
+export const SCENARIOS: Scenario[] = [
+  {
+    file: 'orchestrator-website.json',
+    input: {
+      goal: 'Build a landing page for a tea room called Steep [sim:invalid-plan=1]',
+      planApproval: 'manual',
+      gatePolicies: { plan: { timeoutMs: 300, onTimeout: 'approve' } },
+      budget: { usd: 5 },
+      searchAttributes: true,
+    },
+    until: 'closed',
+    alsoChildren: [{ file: 'ticket-with-revision.json', id: 'T3' }],
+  },
+  {
+    file: 'agent-run.json',
+    input: {
+      goal: 'Write two short guides to pruning roses [sim:tickets=2]',
+      roles: agentRoles({ tools: ['list_files', 'write_file'], approvals: { list_files: 'first-use' } }),
+      maxParallel: 1,
+      gatePolicies: { ticket: { timeoutMs: 300, onTimeout: 'approve' } },
+      searchAttributes: true,
+    },
+    until: 'closed',
+    alsoChildren: [
+      { file: 'agent-run-ticket.json', id: 'T1' },
+      { file: 'agent-loop-finished.json', id: 'T1/agent-1' },
+    ],
+  },
+  {
+    file: 'pending-tool-approval.json',
+    input: {
+      goal: 'Write a short guide to pruning apple trees [sim:tickets=1]',
+      roles: agentRoles({ tools: ['list_files', 'write_file'], approvals: { write_file: 'always' } }),
+      searchAttributes: true,
+    },
+    // list_files ran (no approval needed); write_file waits for a person at a ticket gate.
+    until: gate('ticket'),
+    alsoChildren: [
+      { file: 'pending-tool-approval-ticket.json', id: 'T1' },
+      { file: 'agent-loop-pending-approval.json', id: 'T1/agent-1' },
+    ],
+  },
+  {
+    file: 'pending-plan-gate.json',
+    input: { goal: 'Build a landing page for a bakery called Crumb', planApproval: 'manual', searchAttributes: true },
+    until: gate('plan'),
+  },
+  {
+    file: 'pending-ticket-gate.json',
+    input: {
+      goal: 'Build a landing page for a florist called Petal [sim:revise=5]',
+      maxRevisions: 1,
+      searchAttributes: true,
+    },
+    until: gate('ticket'),
+  },
+  {
+    file: 'pending-final-gate.json',
+    input: { goal: 'Build a landing page for a gym called Lift', finalApproval: 'manual', searchAttributes: true },
+    until: gate('final'),
+  },
+  {
+    file: 'pending-budget-gate.json',
+    input: { goal: 'Build a landing page for a cinema called Reel', budget: { usd: 0.0005 }, searchAttributes: true },
+    until: gate('budget'),
+  },
+  {
+    file: 'planning-failure.json',
+    input: { goal: 'Build a landing page for a diner called Fry [sim:invalid-plan=9]', maxReplans: 1 },
+    until: 'closed',
+  },
+  {
+    file: 'ticket-mid-revision.json',
+    input: { goal: 'Build a landing page for a bookshop called Spine [sim:revise=2]', maxRevisions: 3 },
+    until: (s) => s.phase === 'executing',
+    // Saved while T1's second performTicket (the revision) is scheduled and not yet done.
+    child: {
+      id: 'T1',
+      ready: (h) => {
+        const p = activityCounts(h, 'performTicket');
+        return p.scheduled >= 2 && p.completed === p.scheduled - 1;
+      },
+    },
+  },
+];
+
+/** Every file the current generation's scenarios write. */
+export const SCENARIO_FILES: string[] = SCENARIOS.flatMap((s) => [
+  s.file,
+  ...(s.alsoChildren ?? []).map((c) => c.file),
+]);
