@@ -12,7 +12,7 @@ import { recordChunkReader } from '../activities/records';
 import type { MaestroConfig } from '../config';
 import { runIdProblem } from '../shared/run-id';
 import { restoreRecords } from '../shared/run-records';
-import type { ManifestEntry, RunResult } from '../shared/types';
+import type { ArtifactRef, ManifestEntry, RunResult } from '../shared/types';
 import { artifactRoot } from '../workers/activity-deps';
 import { InputError } from './errors';
 
@@ -21,7 +21,7 @@ export interface OutputOptions {
   out?: string;
   force?: boolean;
   /** Brings files the local store lacks (a worker on another disk; see fetch-artifacts.ts). */
-  fetchMissing?: (manifest: ManifestEntry[]) => Promise<void>;
+  fetchMissing?: (artifacts: ArtifactRef[]) => Promise<void>;
 }
 
 /** A whole run result (its large parts may be in the store), not a partial one from a history. */
@@ -95,7 +95,9 @@ export async function assembleRunOutput(
 ): Promise<{ outDir: string; files: string[] }> {
   const outDir = outputDir(config, result.runId, opts.out);
   const store = new FsArtifactStore(artifactRoot(config.home));
-  // A large run keeps its manifest in the store (see shared/run-records.ts).
+  // A large run keeps its manifest in the store (see shared/run-records.ts): on another disk than
+  // the worker's, those chunks are fetched first, like the files.
+  if (isFullResult(result) && result.records) await opts.fetchMissing?.(Object.values(result.records).flat());
   const manifest = isFullResult(result)
     ? (await restoreRecords(result, recordChunkReader(store))).manifest
     : result.manifest;
