@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Decision } from '../shared/messages';
 import { printable, printableDeep } from '../shared/control-chars';
 import type { GateView, RunStatus } from '../shared/types';
+import { YES_DECIDER_SUFFIX } from '../shared/constants';
 import type { MaestroClient } from './api';
 import { usd } from './format';
 import { approveHints } from './watch/approve-hints';
@@ -104,7 +105,7 @@ export async function answerGate(
   if (mode === 'yes') {
     const decision = yesDecision(gate);
     // The gate's id: if it was decided elsewhere meanwhile, the run refuses instead of deciding the next one.
-    await api.decide(runId, { gate: gate.id, decision, by: `${localUser()} (--yes)` });
+    await api.decide(runId, { gate: gate.id, decision, by: `${localUser()}${YES_DECIDER_SUFFIX}` });
     log(`  ${YES_SAYS[decision] ?? decision} by --yes`);
     return;
   }

@@ -27,6 +27,7 @@ import { portHolder } from './port-holder';
 import { claimServer, describeOwner, readOwner, type ServerOwner } from './server-owner';
 import { startSimLlm, type SimLlm } from './sim-llm';
 import { startTracing } from '../telemetry/tracing';
+import { GATE_WAIT_BUCKETS, GATE_WAIT_METRIC } from '../shared/constants';
 import { chooseWorker } from './worker-choice';
 import { resolveTemporalCli } from './temporal-cli';
 
@@ -254,7 +255,17 @@ function installRuntime(level: NonNullable<MaestroConfig['logLevel']>, metricsAd
     // No SDK shutdown on signals: the CLI stops its workers itself, before the server they talk to.
     shutdownSignals: [],
     ...(metricsAddress
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress, countersTotalSuffix: true } } } }
+      ? {
+          telemetryOptions: {
+            metrics: {
+              prometheus: {
+                bindAddress: metricsAddress,
+                countersTotalSuffix: true,
+                histogramBucketOverrides: { [GATE_WAIT_METRIC]: GATE_WAIT_BUCKETS },
+              },
+            },
+          },
+        }
       : {}),
   });
 }

@@ -68,3 +68,12 @@ export const MAESTRO_SEARCH_ATTRIBUTES: Readonly<Record<string, SearchAttributeT
   [SEARCH_ATTRIBUTES.roles]: 'KeywordList',
   [SEARCH_ATTRIBUTES.costUsd]: 'Double',
 });
+
+/** Prometheus histogram of how long gates waited for a decision (recorded by workflow code). */
+export const GATE_WAIT_METRIC = 'maestro_gate_wait_seconds';
+
+/** Bucket bounds of GATE_WAIT_METRIC, in seconds: from a second to three days. */
+export const GATE_WAIT_BUCKETS = [1, 5, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 3 * 24 * 3600];
+
+/** What `--yes` appends to the user name it decides gates as (so metrics can tell it from a person). */
+export const YES_DECIDER_SUFFIX = ' (--yes)';

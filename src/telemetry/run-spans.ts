@@ -3,9 +3,10 @@
  * LLM calls happen: every activity of a run hangs under one `invoke_workflow` span per run whose
  * trace and span ids derive from the run id, so the Boss worker and role workers on other machines
  * add to the same trace without the workflow carrying any tracing state (no change to workflow
- * code or histories). Activities become `plan` (the Boss planning) and `invoke_agent <role>`
- * (a ticket's work, the Boss's reviews and report); each LLM call is a `chat <model>` span with
- * token usage and cost. The run span itself is exported when the run's report is written.
+ * code or histories). Activities become `plan` (the Boss planning), `invoke_agent <role>`
+ * (a ticket's work or an agent's turn, the Boss's reviews and report) and `execute_tool <tool>`
+ * (an agent's tool call, see tool-spans.ts); each LLM call is a `chat <model>` span with token
+ * usage and cost. The run span itself is exported when the run's report is written.
  */
 import { createHash } from 'node:crypto';
 import { context, SpanStatusCode, trace, TraceFlags, type Attributes, type SpanContext } from '@opentelemetry/api';
@@ -13,6 +14,7 @@ import type { Context as ActivityContext } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
 import type { LlmCallRecord } from '../shared/types';
 import { withDerivedIds } from './span-ids';
+import { agentSpanOf, endToolSpan, type NamedSpan } from './tool-spans';
 import { currentTracing } from './tracing';
 
 /** Maestro's attribute for the cost of a call or run in US dollars (no GenAI convention yet). */
@@ -45,12 +47,9 @@ function exportRunSpan(runId: string, attributes: Attributes): void {
   runStarts.delete(runId);
 }
 
-interface ActivitySpan {
-  name: string;
-  attributes: Attributes;
-}
-
-function spanOf(activityType: string, arg: unknown, workflowId: string): ActivitySpan {
+function spanOf(activityType: string, arg: unknown, workflowId: string): NamedSpan {
+  const agent = agentSpanOf(activityType, arg, workflowId);
+  if (agent) return agent;
   const input = (typeof arg === 'object' && arg !== null ? arg : {}) as { ticket?: { role?: string } };
   const conversation = { 'gen_ai.conversation.id': workflowId };
   if (activityType === 'planGoal')
@@ -93,6 +92,7 @@ export class GenAiSpansInterceptor implements ActivityInboundCallsInterceptor {
     return tracing.tracer.startActiveSpan(name, { attributes }, parent, async (span) => {
       try {
         const out = await next(input);
+        if (activityType === 'agentTool') endToolSpan(span, out);
         if (activityType === 'finalizeRun') {
           const usd = (out as { usage?: { usd?: number } } | undefined)?.usage?.usd;
           exportRunSpan(runId, {

@@ -13,6 +13,7 @@ import { timeoutDecision } from './gate-timeouts';
 import { keepsGatePromises } from './patches';
 import type { AuditEntry, GateKind, GateTimeoutPolicy, GateView } from '../shared/types';
 import { foldIgnored } from './audit-limit';
+import { recordGateWait } from './gate-metrics';
 
 /** Decisions each gate kind accepts. */
 const ALLOWED: Record<GateKind, readonly Decision[]> = {
@@ -199,6 +200,7 @@ export class GateBook {
       ...(outcome.comment ? { comment: outcome.comment } : {}),
     };
     this.outcomes.set(gate.id, outcome);
+    recordGateWait(gate);
     this.log({
       by: outcome.by,
       action: outcome.decision,

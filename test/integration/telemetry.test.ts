@@ -6,13 +6,14 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/dev/dev-server';
 import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
 import type { RunResult } from '../../src/shared/types';
 import { cleanEnv, runCli } from '../helpers/cli';
+import { waitForStatus } from '../helpers/runs';
 import { connectTest, testAddress, uniqueQueue, type TestConnection } from '../helpers/temporal';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
 
@@ -41,6 +42,7 @@ let sim: SimLlm;
 let receiver: Server;
 let conn: TestConnection;
 let worker: WorkerProcess | undefined;
+let agentWorker: WorkerProcess | undefined;
 const spans: Span[] = [];
 
 function collect(body: string): void {
@@ -76,17 +78,21 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
 });
-afterAll(async () => {
-  await worker?.kill();
-  await conn?.close();
-  await sim?.close();
-  receiver?.close();
-});
+/** Waits until the receiver has the run's root span, then for the last batch; the run's spans. */
+async function spansOfRun(runId: string): Promise<{ run: Span; inRun: Span[] }> {
+  const deadline = Date.now() + 30_000;
+  const root = () =>
+    spans.find((s) => s.name === 'invoke_workflow maestro' && s.attrs['gen_ai.conversation.id'] === runId);
+  while (!root() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  const run = root();
+  expect(run).toBeDefined();
+  await new Promise((r) => setTimeout(r, 1500)); // the last batch
+  return { run: run!, inRun: spans.filter((s) => s.traceId === run!.traceId) };
+}
 
-it('exports GenAI spans of a run over OTLP and serves worker and Maestro metrics for Prometheus', async () => {
-  const taskQueue = uniqueQueue('telemetry');
-  const metricsPort = await freePort('127.0.0.1');
-  const env = cleanEnv({
+/** The environment of a worker process with its own task queue, tracing to the receiver. */
+function workerEnv(taskQueue: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return cleanEnv({
     TEMPORAL_ADDRESS: testAddress(),
     MAESTRO_TASK_QUEUE: taskQueue,
     OPENAI_BASE_URL: sim.baseUrl,
@@ -95,7 +101,22 @@ it('exports GenAI spans of a run over OTLP and serves worker and Maestro metrics
     MAESTRO_HOME: mkdtempSync(path.join(os.tmpdir(), 'maestro-otel-')),
     MAESTRO_LOG_LEVEL: 'ERROR',
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
+    ...extra,
   });
+}
+
+afterAll(async () => {
+  await worker?.kill();
+  await agentWorker?.kill();
+  await conn?.close();
+  await sim?.close();
+  receiver?.close();
+});
+
+it('exports GenAI spans of a run over OTLP and serves worker and Maestro metrics for Prometheus', async () => {
+  const taskQueue = uniqueQueue('telemetry');
+  const metricsPort = await freePort('127.0.0.1');
+  const env = workerEnv(taskQueue);
   worker = await spawnWorker(env, ['--metrics', `127.0.0.1:${metricsPort}`]);
   const runId = `${taskQueue}-run`;
   const started = await runCli(['start', GOAL, '--run-id', runId], env, 60_000);
@@ -122,22 +143,15 @@ it('exports GenAI spans of a run over OTLP and serves worker and Maestro metrics
   expect(value('maestro_llm_latency_ms_count{', 'boss')).toBe(result.calls.filter((c) => c.role === 'boss').length);
 
   // Spans: one trace per run rooted at invoke_workflow, with plan, agents and chats under it.
-  const deadline = Date.now() + 30_000;
-  const root = () =>
-    spans.find((s) => s.name === 'invoke_workflow maestro' && s.attrs['gen_ai.conversation.id'] === runId);
-  while (!root() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-  const run = root();
-  expect(run).toBeDefined();
-  await new Promise((r) => setTimeout(r, 1500)); // the last batch
-  const inRun = spans.filter((s) => s.traceId === run!.traceId);
+  const { run, inRun } = await spansOfRun(runId);
   const byId = new Map(inRun.map((s) => [s.spanId, s]));
   const plan = inRun.find((s) => s.name === 'plan');
-  expect(plan?.parentSpanId).toBe(run!.spanId);
+  expect(plan?.parentSpanId).toBe(run.spanId);
   const agents = inRun.filter((s) => s.name.startsWith('invoke_agent '));
   expect(agents.map((s) => s.name)).toEqual(
     expect.arrayContaining(['invoke_agent designer', 'invoke_agent coder', 'invoke_agent boss']),
   );
-  for (const a of agents) expect(a.parentSpanId).toBe(run!.spanId);
+  for (const a of agents) expect(a.parentSpanId).toBe(run.spanId);
   const coder = agents.find((s) => s.name === 'invoke_agent coder')!;
   expect(coder.attrs).toMatchObject({ 'gen_ai.agent.name': 'coder', 'gen_ai.operation.name': 'invoke_agent' });
   expect(String(coder.attrs['gen_ai.conversation.id'])).toMatch(new RegExp(`^${runId}/T\\d+$`));
@@ -150,7 +164,7 @@ it('exports GenAI spans of a run over OTLP and serves worker and Maestro metrics
     expect(activity?.name).toMatch(/^RunActivity:/);
     const owner = byId.get(activity!.parentSpanId!);
     expect(owner?.name).toMatch(/^(plan|invoke_agent )/);
-    expect(owner?.parentSpanId).toBe(run!.spanId);
+    expect(owner?.parentSpanId).toBe(run.spanId);
     expect(c.attrs['gen_ai.request.model']).toBe('maestro-sim');
     expect(c.attrs['gen_ai.usage.input_tokens']).toBeGreaterThan(0);
     expect(c.attrs['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
@@ -162,4 +176,102 @@ it('exports GenAI spans of a run over OTLP and serves worker and Maestro metrics
   expect(coderChats.reduce((n, c) => n + Number(c.attrs['gen_ai.usage.input_tokens']), 0)).toBe(
     coderCalls.reduce((n, c) => n + c.promptTokens, 0),
   );
+});
+
+it('times gate waits (maestro_gate_wait_seconds) and traces agent turns and tool calls (execute_tool spans)', async () => {
+  const taskQueue = uniqueQueue('telemetry-gates');
+  const metricsPort = await freePort('127.0.0.1');
+  // Every role an agent whose list_files calls wait for a person (a ticket gate).
+  const config = path.join(mkdtempSync(path.join(os.tmpdir(), 'maestro-otel-config-')), 'maestro.config.json');
+  const agent = { tools: ['list_files', 'write_file'], approvals: { list_files: 'always' } };
+  writeFileSync(
+    config,
+    JSON.stringify({ roles: ['designer', 'writer', 'coder', 'tester'].map((name) => ({ name, ...agent })) }),
+  );
+  const env = workerEnv(taskQueue, { MAESTRO_CONFIG: config });
+  agentWorker = await spawnWorker(env, ['--metrics', `127.0.0.1:${metricsPort}`]);
+  const runId = `${taskQueue}-run`;
+  const started = await runCli(
+    [
+      'start',
+      'Write a short guide to pruning roses [sim:tickets=1]',
+      ...['--run-id', runId, '--plan-approval', 'manual', '--final-approval', 'manual'],
+      ...['--gate-timeout', 'final=1s:approve'],
+    ],
+    env,
+    60_000,
+  );
+  expect(started.code).toBe(0);
+  const pending = (kind: string) => (s: { pendingGates: { kind: string }[] }) =>
+    s.pendingGates.some((g) => g.kind === kind);
+  // A person approves the plan after at least 1.5 s, and the tool call after at least 0.5 s.
+  await waitForStatus(conn.client, runId, pending('plan'), 60_000, 'the plan gate');
+  await new Promise((r) => setTimeout(r, 1500));
+  expect((await runCli(['approve', runId, '--by', 'ana'], env, 60_000)).code).toBe(0);
+  await waitForStatus(conn.client, runId, pending('ticket'), 60_000, 'the tool approval gate');
+  await new Promise((r) => setTimeout(r, 500));
+  expect((await runCli(['approve', runId, '--by', 'ana'], env, 60_000)).code).toBe(0);
+  const result = (await conn.client.workflow.getHandle(runId).result()) as RunResult;
+  expect(result.status).toBe('completed');
+  expect(result.gates.map((g) => `${g.kind} ${g.state} ${g.decision?.by}`)).toEqual([
+    'plan approved ana',
+    'ticket approved ana',
+    'final timed-out timeout-policy',
+  ]);
+
+  // Gate waits: one observation per gate, labelled by kind, outcome and who decided, in seconds.
+  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const gateLine = (suffix: string, labels: string[]) => {
+    const lines = metrics
+      .split('\n')
+      .filter(
+        (l) =>
+          l.startsWith(`maestro_gate_wait_seconds${suffix}{`) &&
+          l.includes(`taskQueue="${taskQueue}"`) &&
+          labels.every((x) => l.includes(x)),
+      );
+    expect(lines).toHaveLength(1);
+    return Number(lines[0]!.split(' ').pop());
+  };
+  const plan = ['kind="plan"', 'outcome="approve"', 'decided_by="person"'];
+  const ticket = ['kind="ticket"', 'outcome="approve"', 'decided_by="person"'];
+  const final = ['kind="final"', 'outcome="approve"', 'decided_by="timeout-policy"'];
+  for (const labels of [plan, ticket, final]) expect(gateLine('_count', labels)).toBe(1);
+  expect(gateLine('_sum', plan)).toBeGreaterThanOrEqual(1.5);
+  expect(gateLine('_sum', plan)).toBeLessThan(60);
+  expect(gateLine('_sum', ticket)).toBeGreaterThanOrEqual(0.5);
+  expect(gateLine('_sum', ticket)).toBeLessThan(60);
+  expect(gateLine('_sum', final)).toBeGreaterThanOrEqual(1);
+  expect(gateLine('_sum', final)).toBeLessThan(30);
+  // Buckets for human waits (seconds to days), not the SDK's millisecond defaults.
+  expect(gateLine('_bucket', [...final, 'le="1"'])).toBe(0);
+  expect(gateLine('_bucket', [...final, 'le="30"'])).toBe(1);
+  expect(gateLine('_bucket', [...final, 'le="259200"'])).toBe(1);
+
+  // Spans: each agent turn is invoke_agent <role>, each tool call execute_tool <tool>, in the run's trace.
+  const { run, inRun } = await spansOfRun(runId);
+  const loopId = `${runId}/T1/agent-1`;
+  const role = result.plan.tickets[0]!.role;
+  const turns = inRun.filter((s) => s.attrs['gen_ai.conversation.id'] === loopId && s.name.startsWith('invoke_agent'));
+  expect(turns.map((s) => s.name)).toEqual(Array(turns.length).fill(`invoke_agent ${role}`));
+  expect(turns.map((s) => s.attrs['maestro.agent.turn']).sort()).toEqual(
+    Array.from({ length: turns.length }, (_, i) => i + 1),
+  );
+  const tools = inRun.filter((s) => s.name.startsWith('execute_tool '));
+  const calls = result.toolCalls ?? [];
+  expect(calls.length).toBeGreaterThanOrEqual(2);
+  expect(tools.map((s) => s.name).sort()).toEqual(calls.map((c) => `execute_tool ${c.tool}`).sort());
+  for (const t of tools) {
+    expect(t.parentSpanId).toBe(run.spanId);
+    const call = calls.find((c) => c.tool === t.attrs['gen_ai.tool.name'] && c.turn === t.attrs['maestro.agent.turn'])!;
+    expect(t.attrs).toMatchObject({
+      'gen_ai.operation.name': 'execute_tool',
+      'gen_ai.agent.name': role,
+      'gen_ai.conversation.id': loopId,
+      'maestro.ticket.id': 'T1',
+      'maestro.tool.status': call.status,
+      'maestro.tool.duration_ms': call.durationMs,
+    });
+    expect(String(t.attrs['gen_ai.tool.call.id'])).not.toBe('');
+  }
 });
