@@ -51,6 +51,7 @@ export type { TicketLine } from './client/watch/render';
 export { notificationPayload } from './activities/notify/payload';
 export type { RoleDefinition } from './shared/roles';
 export type { RecordPart, RunRecords } from './shared/run-records';
+export { RunTraceClientInterceptor } from './telemetry/client-tracing';
 export type { AgentSettings, ToolCallRecord } from './shared/tools';
 export type {
   AuditEntry,

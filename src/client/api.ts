@@ -36,6 +36,7 @@ import { searchAttributesUsable } from './search-attributes';
 import type { WatchEvent } from './watch/events';
 import { runEvents, type RunEventsOptions } from './watch/events-stream';
 import { listExecutions } from './list-executions';
+import { flushTracing } from '../telemetry/tracing';
 
 export { InputError } from './errors';
 export { newRunId, validateGoal, type StartRunOptions } from './run-input';
@@ -261,6 +262,7 @@ export class MaestroClient {
   /** Closes the connection to Temporal; the client is unusable afterwards (runs go on). */
   async close(): Promise<void> {
     await this.client.connection.close();
+    await flushTracing();
   }
 
   /** Why a closed run failed, in one line. */

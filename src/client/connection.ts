@@ -6,6 +6,8 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { maestroDataConverter } from '../codec/data-converter';
 import type { MaestroConfig } from '../config';
+import { RunTraceClientInterceptor } from '../telemetry/client-tracing';
+import { startTracing } from '../telemetry/tracing';
 import { TemporalUnreachableError } from './errors';
 
 /** Address to use when none is configured. */
@@ -19,8 +21,12 @@ function connectionOptions(config: MaestroConfig, address: string) {
   };
 }
 
-/** A workflow client; close its `connection` when done. */
+/**
+ * A workflow client; close its `connection` when done. With OTEL_EXPORTER_OTLP_ENDPOINT set, its
+ * calls that change a run are traced into the run's trace (telemetry/client-tracing.ts).
+ */
 export async function connectClient(config: MaestroConfig, address: string): Promise<Client> {
+  const tracing = startTracing(process.env, 'maestro-client');
   try {
     const connection = await Connection.connect({
       ...connectionOptions(config, address),
@@ -31,6 +37,7 @@ export async function connectClient(config: MaestroConfig, address: string): Pro
       connection,
       namespace: config.temporal.namespace,
       ...(dataConverter ? { dataConverter } : {}),
+      ...(tracing ? { interceptors: { workflow: [new RunTraceClientInterceptor()] } } : {}),
     });
   } catch (err) {
     throw new TemporalUnreachableError(

@@ -7,6 +7,7 @@ import { startLocalRuntime, type LocalRuntime, type RuntimeOptions } from '../de
 import { MaestroClient } from './api';
 import { EXIT } from './exit-codes';
 import { connectClient } from './connection';
+import { flushTracing } from '../telemetry/tracing';
 
 /** What a command body gets. */
 export interface Session {
@@ -75,6 +76,7 @@ export async function withSession<T>(
       });
     } finally {
       await client.connection.close();
+      await flushTracing(); // the client's spans (start, decisions) before the process ends
     }
   } finally {
     process.off('SIGINT', onSignal);

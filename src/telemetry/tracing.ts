@@ -18,17 +18,22 @@ export const TRACER_NAME = 'maestro';
 export interface Tracing {
   tracer: Tracer;
   shutdown(): Promise<void>;
+  /** Exports pending spans now (a short-lived client process ends right after its calls). */
+  flush(): Promise<void>;
 }
 
 let active: Tracing | undefined;
 
-/** Starts tracing once per process when OTEL_EXPORTER_OTLP_ENDPOINT is set; undefined otherwise. */
-export function startTracing(env: NodeJS.ProcessEnv = process.env): Tracing | undefined {
+/**
+ * Starts tracing once per process when OTEL_EXPORTER_OTLP_ENDPOINT is set; undefined otherwise.
+ * `service` names the process when OTEL_SERVICE_NAME does not (the first caller's wins).
+ */
+export function startTracing(env: NodeJS.ProcessEnv = process.env, service = 'maestro-worker'): Tracing | undefined {
   if (active) return active;
   if (!env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim()) return undefined;
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   const provider = new BasicTracerProvider({
-    resource: new Resource({ 'service.name': env.OTEL_SERVICE_NAME?.trim() || 'maestro-worker' }),
+    resource: new Resource({ 'service.name': env.OTEL_SERVICE_NAME?.trim() || service }),
     idGenerator: maestroIdGenerator,
   });
   // The exporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT and _HEADERS itself.
@@ -37,8 +42,14 @@ export function startTracing(env: NodeJS.ProcessEnv = process.env): Tracing | un
   active = {
     tracer: provider.getTracer(TRACER_NAME),
     shutdown: () => provider.shutdown(),
+    flush: () => provider.forceFlush(),
   };
   return active;
+}
+
+/** Exports this process's pending spans, if tracing is on; never throws. */
+export async function flushTracing(): Promise<void> {
+  await active?.flush().catch(() => undefined);
 }
 
 /** The tracing pipeline of this process, if started. */

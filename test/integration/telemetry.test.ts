@@ -1,8 +1,9 @@
 /**
  * Traces and metrics of a real run: a `maestro worker --metrics` process with
  * OTEL_EXPORTER_OTLP_ENDPOINT pointing at an OTLP/HTTP receiver in this test runs a whole run;
- * the receiver collects the spans (names, parent links, GenAI attributes) and the test scrapes
- * the worker's Prometheus endpoint for the SDK's and Maestro's metrics.
+ * the receiver collects the spans (names, parent links, GenAI attributes; the CLI's own start and
+ * decision spans in the run's trace) and the test scrapes the worker's Prometheus endpoint for the
+ * SDK's and Maestro's metrics (LLM calls, gate waits).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -147,6 +148,9 @@ it('exports GenAI spans of a run over OTLP and serves worker and Maestro metrics
   const byId = new Map(inRun.map((s) => [s.spanId, s]));
   const plan = inRun.find((s) => s.name === 'plan');
   expect(plan?.parentSpanId).toBe(run.spanId);
+  // The client's start (the `maestro start` process, the SDK's client interceptor) is in the same trace.
+  const start = inRun.find((s) => s.name === 'StartWorkflow:orchestratorWorkflow');
+  expect(start).toMatchObject({ parentSpanId: run.spanId, attrs: { temporalWorkflowId: runId } });
   const agents = inRun.filter((s) => s.name.startsWith('invoke_agent '));
   expect(agents.map((s) => s.name)).toEqual(
     expect.arrayContaining(['invoke_agent designer', 'invoke_agent coder', 'invoke_agent boss']),
@@ -250,6 +254,12 @@ it('times gate waits (maestro_gate_wait_seconds) and traces agent turns and tool
 
   // Spans: each agent turn is invoke_agent <role>, each tool call execute_tool <tool>, in the run's trace.
   const { run, inRun } = await spansOfRun(runId);
+  // With the client's calls: the start and both decisions (`maestro approve`, the decide update).
+  expect(inRun.filter((s) => s.name === 'StartWorkflow:orchestratorWorkflow')).toHaveLength(1);
+  const decisions = inRun.filter((s) => s.name === 'StartWorkflowUpdate:decide');
+  expect(decisions).toHaveLength(2);
+  for (const d of decisions)
+    expect(d).toMatchObject({ parentSpanId: run.spanId, attrs: { temporalWorkflowId: runId } });
   const loopId = `${runId}/T1/agent-1`;
   const role = result.plan.tickets[0]!.role;
   const turns = inRun.filter((s) => s.attrs['gen_ai.conversation.id'] === loopId && s.name.startsWith('invoke_agent'));
