@@ -28,7 +28,10 @@ export const logToStderr = (line: string): void => {
 
 /** Runs `body` inside a session and cleans up whatever happens. */
 export async function withSession<T>(
-  opts: Pick<RuntimeOptions, 'worker' | 'simPort' | 'queues' | 'metricsAddress' | 'server' | 'command'> & {
+  opts: Pick<
+    RuntimeOptions,
+    'worker' | 'simPort' | 'queues' | 'metricsAddress' | 'server' | 'command' | 'codecPort'
+  > & {
     log?: (line: string) => void;
     /** A serving command (dev, worker): a signal ends the body normally, exit code 0. */
     serve?: boolean;

@@ -27,6 +27,8 @@ import { portHolder } from './port-holder';
 import { claimServer, describeOwner, readOwner, type ServerOwner } from './server-owner';
 import { startSimLlm, type SimLlm } from './sim-llm';
 import { startTracing } from '../telemetry/tracing';
+import type { CodecServer } from '../codec/codec-server';
+import { startDevCodecServer } from './dev-codec';
 import { GATE_WAIT_BUCKETS, GATE_WAIT_METRIC } from '../shared/constants';
 import { chooseWorker } from './worker-choice';
 import { resolveTemporalCli } from './temporal-cli';
@@ -50,6 +52,8 @@ export interface RuntimeOptions {
   server?: 'own' | 'start' | 'existing';
   /** The command, recorded as the owner of a server it starts (`dev`, `run`, `start`). */
   command?: string;
+  /** Port of a codec server for the Web UI of an embedded server it starts, when encryption is on (dev-codec.ts). */
+  codecPort?: number;
 }
 
 /** Handles on what the runtime started; `stop()` undoes all of it. */
@@ -63,6 +67,8 @@ export interface LocalRuntime {
   config?: MaestroConfig;
   /** True when the run goes to running workers whose LLM settings differ from the caller's. */
   otherWorkerSettings?: boolean;
+  /** The codec server started for the Web UI (`codecPort` with encryption keys). */
+  codecUrl?: string;
   /** Every worker started, with what it polls. */
   workers: { spec: WorkerSpec; worker: Worker }[];
   stop(): Promise<void>;
@@ -88,6 +94,7 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
         rt.devServer = started.server;
         rt.address = started.server.address;
         rt.uiUrl = started.server.uiUrl;
+        if (started.codecUrl) rt.codecUrl = started.codecUrl;
       } else {
         rt.uiUrl = `http://localhost:${config.uiPort}`;
       }
@@ -164,7 +171,7 @@ async function ensureEmbeddedServer(
   config: MaestroConfig,
   opts: RuntimeOptions,
   port: number,
-): Promise<{ server: DevServer; stop: () => Promise<void> } | undefined> {
+): Promise<{ server: DevServer; stop: () => Promise<void>; codecUrl?: string } | undefined> {
   const mode = opts.server ?? 'existing';
   const command = opts.command ?? 'run';
   const listening = await isListening('127.0.0.1', port);
@@ -189,7 +196,9 @@ async function ensureEmbeddedServer(
   }
   const claim = claimServer(port, command, config.home);
   if ('owner' in claim) throw busy(port, claim.owner, mode);
+  let codec: CodecServer | undefined;
   try {
+    if (opts.codecPort !== undefined) codec = await startDevCodecServer(config, opts.codecPort);
     const cli = await resolveTemporalCli({ maestroHome: config.home, log: opts.log });
     await mkdir(path.join(config.home, 'logs'), { recursive: true });
     opts.log(`Starting the embedded Temporal dev server (data: ${path.join(config.home, 'temporal.db')})...`);
@@ -201,18 +210,22 @@ async function ensureEmbeddedServer(
       namespace: config.temporal.namespace,
       searchAttributes: { ...MAESTRO_SEARCH_ATTRIBUTES },
       logFile: path.join(config.home, 'logs', 'temporal-server.log'),
+      ...(codec ? { uiCodecEndpoint: codec.url } : {}),
     });
     return {
       server,
+      ...(codec ? { codecUrl: codec.url } : {}),
       stop: async () => {
         try {
           await server.stop();
         } finally {
+          await codec?.close();
           claim.release();
         }
       },
     };
   } catch (err) {
+    await codec?.close();
     claim.release();
     throw err;
   }

@@ -28,14 +28,26 @@ export function registerServeCommands(program: Command): void {
       'port of the simulated LLM (default: any free port)',
       parseIntOption('--sim-port', 0, 65535),
     )
-    .action(async (flags: { simPort?: number }) => {
+    .option(
+      '--codec-port <n>',
+      'port of the codec server started for the Web UI when encryption keys are set (default 8888; 0 picks a free one)',
+      parseIntOption('--codec-port', 0, 65535),
+      8888,
+    )
+    .option('--no-codec-server', 'do not start the codec server (the Web UI then shows encrypted payloads as such)')
+    .action(async (flags: { simPort?: number; codecPort: number; codecServer: boolean }) => {
+      const codecPort = flags.codecServer ? flags.codecPort : undefined;
       await withSession(
-        { worker: 'always', simPort: flags.simPort, serve: true, server: 'own', command: 'dev' },
+        { worker: 'always', simPort: flags.simPort, serve: true, server: 'own', command: 'dev', codecPort },
         async ({ runtime, config, log, interrupted }) => {
           log(
             `Maestro dev is up. Temporal: ${runtime.address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}.`,
           );
           if (runtime.uiUrl) log(`Web UI: ${runtime.uiUrl}`);
+          if (runtime.codecUrl)
+            log(
+              `Codec server: ${runtime.codecUrl} (the Web UI decrypts payloads through it; CLI: temporal workflow show --codec-endpoint ${runtime.codecUrl} ...)`,
+            );
           if (runtime.sim) log(`Simulated LLM: ${runtime.sim.baseUrl}`);
           log(
             'Start runs from another terminal with `maestro start "<goal>"` or `maestro run "<goal>"`. Ctrl-C stops everything.',
