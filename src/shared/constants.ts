@@ -25,6 +25,7 @@ export const DEFAULT_LIMITS = {
   maxParallel: 4,
   maxRevisions: 2,
   maxReplans: 2,
+  maxReopens: 2,
   maxTickets: 100,
 } as const;
 

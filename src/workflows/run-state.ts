@@ -187,6 +187,36 @@ export class RunState {
     this.mark(t.id, 'accepted', note);
   }
 
+  /**
+   * Sends an accepted ticket back (a ticket testing it failed its checks): its output and files
+   * are withdrawn, so nothing runs on them until it is accepted again, and the re-open is counted.
+   */
+  reopen(id: string, note: string): number {
+    const t = this.ticket(id);
+    t.reopened = (t.reopened ?? 0) + 1;
+    delete t.summary;
+    this.outputs.delete(id);
+    for (let i = this.manifest.length - 1; i >= 0; i--)
+      if (this.manifest[i]!.ticketId === id) this.manifest.splice(i, 1);
+    this.mark(id, 'pending', note);
+    return t.reopened;
+  }
+
+  /** Tickets that depend on `id` directly. */
+  dependentsOf(id: string): TicketView[] {
+    return [...this.tickets.values()].filter((t) => t.dependsOn.includes(id));
+  }
+
+  /** Times a ticket was re-opened. */
+  reopenedCount(id: string): number {
+    return this.ticket(id).reopened ?? 0;
+  }
+
+  /** The state of one ticket. */
+  stateOf(id: string): TicketState | undefined {
+    return this.tickets.get(id)?.state;
+  }
+
   /** Money and tokens so far. */
   cost(): CostView {
     return { usd: this.usage.usd, tokens: totalTokens(this.usage), usage: this.usage, byRole: { ...this.byRole } };

@@ -7,7 +7,7 @@
 import { proxyActivities, setHandler } from '@temporalio/workflow';
 import type { MaestroActivities } from '../activities';
 import { ticketStatusQuery, type TicketProgress } from '../shared/messages';
-import type { LlmCallRecord, TicketInput, TicketOutcome } from '../shared/types';
+import type { LlmCallRecord, ReopenRequest, TicketInput, TicketOutcome } from '../shared/types';
 import { checksOf, isAgent, type ToolCallRecord } from '../shared/tools';
 import { addUsage, emptyUsage } from '../shared/usage';
 import { LLM_ACTIVITY, llmTimeouts, roleActivityOptions, roleRetryPolicy } from './activity-options';
@@ -27,6 +27,32 @@ function outcomeUsage(p: TicketProgress, calls: LlmCallRecord[], toolCalls: Tool
     // Only agent tickets have tool calls; outcomes of other tickets keep their recorded shape.
     ...(toolCalls.length > 0 ? { toolCalls } : {}),
   };
+}
+
+/** What the review of an agent attempt sees of its checks, and the dependencies a failing one may send back. */
+function reviewChecks(input: TicketInput, calls: readonly ToolCallRecord[]) {
+  const checks = checksOf(calls);
+  const deps = checks.length > 0 ? input.dependencies : [];
+  return {
+    checks,
+    ...(deps.length > 0
+      ? {
+          dependencies: deps.map((d) => ({
+            ticketId: d.ticketId,
+            role: d.role,
+            title: d.title,
+            files: d.artifacts.map((a) => a.path),
+          })),
+        }
+      : {}),
+  };
+}
+
+/** The Boss's re-open requests that name a dependency of this ticket (others are ignored). */
+function reopenRequests(input: TicketInput, requested: readonly ReopenRequest[] | undefined): ReopenRequest[] {
+  const deps = new Set(input.dependencies.map((d) => d.ticketId));
+  const seen = new Set<string>();
+  return (requested ?? []).filter((r) => deps.has(r.ticketId) && !seen.has(r.ticketId) && seen.add(r.ticketId));
 }
 
 /** ` (model)` for activity summaries when the model is known. */
@@ -141,7 +167,7 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
             artifacts: work.artifacts,
             attempt,
             revisionsLeft: maxAttempts - attempt,
-            ...('toolCalls' in work ? { checks: checksOf(work.toolCalls) } : {}),
+            ...('toolCalls' in work ? reviewChecks(input, work.toolCalls) : {}),
             ...callPermitsField(callPermits),
           },
         ],
@@ -151,6 +177,21 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
     progress.reviewUsage = addUsage(progress.reviewUsage, reviewed.usage);
     calls.push(...(reviewed.calls ?? []));
     progress.reviews.push({ attempt, verdict: review.verdict, feedback: review.feedback });
+    const reopen = review.verdict === 'accept' ? [] : reopenRequests(input, review.reopen);
+    if (reopen.length > 0) {
+      // The Boss found a dependency at fault: the run re-opens it, then runs this ticket again.
+      progress.stage = 'done';
+      return {
+        ticketId: ticket.id,
+        status: 'escalated',
+        escalation: 'reopen',
+        reopen,
+        escalationReason: review.feedback,
+        attempts: attempt,
+        ...last,
+        ...outcomeUsage(progress, calls, toolCalls),
+      };
+    }
     if (review.verdict === 'accept') {
       progress.stage = 'done';
       return {

@@ -37,14 +37,16 @@ async function runGoal(name: string, input: Partial<RunInput> & { goal: string }
 }
 
 describe('agent loops', () => {
-  it('runs the Coder and Tester as agents: a failing check is fixed, the tests run, the report quotes them', async () => {
+  it("runs the Coder and Tester as agents: the Tester's failing test re-opens the Coder's ticket, then passes", async () => {
     harness.sim.clearRequests();
     const goal = 'Build a landing page for a tea room called Leaf Lounge';
     const { runId, deps, result } = await runGoal('agent-website', { goal });
     expect(result.status).toBe('completed');
     const tools = result.toolCalls ?? [];
     const byTicket = (id: string) => tools.filter((c) => c.ticketId === id).map((c) => `${c.summary} ${c.status}`);
-    // The Coder checked its page, the check failed (no viewport), it rewrote the page, the check passed.
+    // Round 1: the Coder checked its page, the check failed (no viewport), it rewrote the page, the
+    // check passed. Round 2 (re-opened after the Tester's test failed): it wrote the page with the
+    // language declared and its check passed at once.
     expect(byTicket('T3')).toEqual([
       'list_files ok',
       'write_file index.html ok',
@@ -53,17 +55,46 @@ describe('agent loops', () => {
       'write_file index.html ok',
       'write_file script.js ok',
       'check_page index.html ok',
+      'list_files ok',
+      'write_file index.html ok',
+      'write_file script.js ok',
+      'check_page index.html ok',
     ]);
-    // So the Boss accepted the Coder's first attempt (no review round for the viewport).
-    expect(result.tickets.find((t) => t.id === 'T3')!.attempts).toBe(1);
-    // The Tester wrote the test file, ran it in the sandbox and checked the page in Chromium.
+    // The Tester wrote the test file and ran it in the sandbox: 8/9 (no lang on <html>), so the Boss
+    // sent T3 back; on T3's new page the Tester's second run passed.
     expect(byTicket('T4')).toEqual([
+      'list_files ok',
+      'write_file tests/check-page.mjs ok',
+      'run_command node tests/check-page.mjs error',
+      'check_page index.html ok',
       'list_files ok',
       'write_file tests/check-page.mjs ok',
       'run_command node tests/check-page.mjs ok',
       'check_page index.html ok',
     ]);
-    const run = tools.find((c) => c.tool === 'run_command')!;
+    const t3 = result.tickets.find((t) => t.id === 'T3')!;
+    expect(t3).toMatchObject({ state: 'accepted', attempts: 2, reopened: 1 });
+    expect(result.tickets.find((t) => t.id === 'T4')).toMatchObject({ state: 'accepted', attempts: 2 });
+    const reopen = result.audit.find((a) => a.action === 'reopen')!;
+    expect(reopen).toMatchObject({ by: 'boss', ticketId: 'T3' });
+    expect(reopen.comment).toMatch(
+      /^re-opened \(1 of 2\): T4's check failed: .*8\/9 checks passed; FAIL declares the language on <html>/,
+    );
+    const runs = tools.filter((c) => c.tool === 'run_command');
+    expect(runs.map((r) => r.exitCode)).toEqual([1, 0]);
+    // The re-opened Coder saw the Tester's evidence as feedback, and the page it delivered declares its language.
+    const reopened = harness.sim
+      .requests()
+      .find(
+        (q) => q.ticketId === 'T3' && q.messages.some((m) => m.content.includes('A ticket that tests your output')),
+      )!;
+    expect(reopened.messages.at(-1)!.content).toMatch(
+      /## Reviewer feedback[^\n]*\nA ticket that tests your output found a problem \(re-open 1 of at most 2\)[^\n]*\nThe tests of index\.html failed: node tests\/check-page\.mjs: exit code 1 \([^)]*\); 8\/9 checks passed; FAIL declares the language on <html>/,
+    );
+    expect(result.manifest.filter((m) => m.path === 'index.html')).toHaveLength(1);
+    const page = (await deps.store.read(result.manifest.find((m) => m.path === 'index.html')!)).toString('utf8');
+    expect(page).toContain('<html lang="en">');
+    const run = runs[1]!;
     expect(run).toMatchObject({ exitCode: 0, role: 'tester', turn: 3 });
     expect(run.bytes).toBeGreaterThan(100);
     // The test report holds the real results, and the final report quotes them.
@@ -96,6 +127,17 @@ describe('agent loops', () => {
       /## Checks the agent ran[^\n]*\n- check_page index\.html — FAILED\n- check_page index\.html — passed/,
     );
 
+    // The Boss's review of the Tester's first attempt saw the failed run and the tickets it tested.
+    const testerReview = harness.sim
+      .requests()
+      .find(
+        (q) =>
+          q.schemaName === SCHEMA_NAMES.review && q.messages.some((m) => m.content.includes('Review of ticket T4')),
+      )!;
+    expect(testerReview.messages.at(-1)!.content).toMatch(
+      /- run_command node tests\/check-page\.mjs — FAILED \(exit 1\)[\s\S]*## Tickets this one depends on[^\n]*\n- T1 \(designer\): [^\n]*\n- T3 \(coder\): Build the landing page — files: index\.html, script\.js/,
+    );
+
     // Hygiene on tool turns: no goal text and no other ticket in any worker turn, tool results included.
     const titles = new Map(result.plan.tickets.map((t) => [t.id, t.title]));
     const turns = harness.sim.requests().filter((r) => r.schemaName === SCHEMA_NAMES.work && r.status === 200);
@@ -109,6 +151,36 @@ describe('agent loops', () => {
       for (const [id, title] of titles)
         if (id !== ticket.id && !ticket.dependsOn.includes(id)) expect(text).not.toContain(title);
     }
+  });
+
+  it('bounds the re-opens: a Tester whose check keeps failing ends at a ticket gate with the reason, not in a loop', async () => {
+    const taskQueue = uniqueQueue('agent-reopen-bound');
+    const worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
+    const api = new MaestroClient(harness.conn.client, taskQueue);
+    const runId = `${taskQueue}-run`;
+    await worker.runUntil(async () => {
+      // [sim:no-lang=1]: the Coder never declares the page's language, so the Tester's test always fails.
+      await api.start('Build a landing page for a tea room called Leaf Lounge [sim:no-lang=1]', {
+        runId,
+        roles: agentRoles(),
+        maxReopens: 1,
+      });
+      const s = await waitForStatus(harness.conn.client, runId, (st) => st.pendingGates.length === 1, 120_000);
+      const gate = s.pendingGates[0]!;
+      expect(gate).toMatchObject({ kind: 'ticket', ticketId: 'T4' });
+      expect(gate.reason).toMatch(
+        /^T4: its check failed \(The checks fail because of T3: .*FAIL declares the language on <html>.*\); T3 was already re-opened 1 time\(s\) \(the limit, --max-reopens 1\) and T4's check still fails — approve anyway, retry with feedback, skip, or abort$/,
+      );
+      expect(s.tickets.find((t) => t.id === 'T3')).toMatchObject({ state: 'accepted', reopened: 1 });
+      expect(s.audit.filter((a) => a.action === 'reopen')).toHaveLength(1);
+      await api.decide(runId, { decision: 'skip', gate: gate.id, by: 'ana', comment: 'fix lang by hand' });
+      const r = await api.result(runId);
+      expect(r.status).toBe('partial');
+      expect(r.tickets.find((t) => t.id === 'T4')).toMatchObject({ state: 'skipped', attempts: 2 });
+      // Two rounds of each, no more: every test run failed and the Coder ran twice.
+      expect(r.toolCalls!.filter((c) => c.tool === 'run_command').map((c) => c.exitCode)).toEqual([1, 1]);
+      expect(r.tickets.find((t) => t.id === 'T3')!.attempts).toBe(2);
+    });
   });
 
   it('escalates with the reason when the agent runs out of turns', async () => {

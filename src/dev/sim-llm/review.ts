@@ -13,6 +13,8 @@ export interface SimReview {
   verdict: 'accept' | 'revise';
   feedback: string;
   criteria: { criterion: string; met: boolean }[];
+  /** Dependencies sent back because a check of their output failed (absent: none). */
+  reopen?: { ticketId: string; feedback: string }[];
 }
 
 /** A final report as the final-report schema wants it. */
@@ -57,9 +59,46 @@ function findProblem(review: ReturnType<typeof parseReviewPrompt>, user: string)
   return undefined;
 }
 
+/**
+ * A failing check of a ticket that checks its dependencies' output (a Tester running the test of
+ * the Coder's page) is the fault of the dependency that delivered the page: it is re-opened with
+ * the failing lines of the run as feedback. Undefined when no check fails or no dependency has a page.
+ */
+function reopenOf(review: ReturnType<typeof parseReviewPrompt>, user: string): SimReview['reopen'] {
+  if (!failingCheckOf(user)) return undefined;
+  const block = /## Tickets this one depends on[^\n]*\n((?:- .*\n?)*)/.exec(user)?.[1] ?? '';
+  const owner = block
+    .split('\n')
+    .map((l) => /^- (T\d+) \([^)]*\): .* — files: (.*)$/.exec(l))
+    .find((m) => m && /\.html\b/.test(m[2] ?? ''));
+  if (!owner?.[1]) return undefined;
+  const page = (owner[2] ?? '').split(', ').find((f) => f.endsWith('.html')) ?? 'the page';
+  const results = /Results: (.*?)\. (?=[A-Z]|$)/.exec(review.summary)?.[1] ?? '';
+  const failing = results.split(' | ').filter((r) => /FAIL|exit code [1-9]|PROBLEMS|ERROR/.test(r));
+  const evidence = failing.length > 0 ? failing.join(' | ') : (failingCheckOf(user) ?? 'a check failed');
+  return [
+    {
+      ticketId: owner[1],
+      feedback: clip(`The tests of ${page} failed: ${evidence}. Fix ${page} so that every check passes.`, 2000),
+    },
+  ];
+}
+
 /** The simulated Boss's review of one ticket result. */
 export function reviewFor(user: string): SimReview {
   const review = parseReviewPrompt(user);
+  const reopen = reopenOf(review, user);
+  if (reopen) {
+    return {
+      verdict: 'revise',
+      feedback: clip(
+        `The checks fail because of ${reopen.map((r) => r.ticketId).join(', ')}: ${reopen[0]?.feedback ?? ''}`,
+        2000,
+      ),
+      criteria: review.criteria.map((criterion) => ({ criterion, met: !/pass|result/i.test(criterion) })),
+      reopen,
+    };
+  }
   const problem = findProblem(review, user);
   if (!problem) {
     return {

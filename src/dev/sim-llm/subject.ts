@@ -13,13 +13,15 @@ export interface Subject {
 
 /**
  * Test hooks written into a goal: `[sim:tickets=N]`, `[sim:width=W]` (tickets per layer of a
- * `tickets` plan; W >= N makes every ticket independent), `[sim:invalid-plan=K]`, `[sim:revise=N]`.
+ * `tickets` plan; W >= N makes every ticket independent), `[sim:invalid-plan=K]`, `[sim:revise=N]`,
+ * `[sim:no-lang=1]` (an agent Coder never declares the page's language, so a Tester's check keeps failing).
  */
 export interface Directives {
   tickets?: number;
   width?: number;
   invalidPlan?: number;
   revise?: number;
+  noLang?: number;
 }
 
 /** Parses the `[sim:key=N]` directives of a text. */
@@ -31,6 +33,7 @@ export function directivesOf(text: string): Directives {
     else if (m[1] === 'width') d.width = n;
     else if (m[1] === 'invalid-plan') d.invalidPlan = n;
     else if (m[1] === 'revise') d.revise = n;
+    else if (m[1] === 'no-lang') d.noLang = n;
   }
   return d;
 }
