@@ -74,7 +74,7 @@ export const Review = z.object({
   reopen: z
     .array(z.object({ ticketId: z.string().max(20), feedback: z.string().min(1).max(2000) }))
     .max(5)
-    .optional(),
+    .nullish(),
 });
 export type Review = z.infer<typeof Review>;
 

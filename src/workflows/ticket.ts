@@ -49,7 +49,7 @@ function reviewChecks(input: TicketInput, calls: readonly ToolCallRecord[]) {
 }
 
 /** The Boss's re-open requests that name a dependency of this ticket (others are ignored). */
-function reopenRequests(input: TicketInput, requested: readonly ReopenRequest[] | undefined): ReopenRequest[] {
+function reopenRequests(input: TicketInput, requested: readonly ReopenRequest[] | null | undefined): ReopenRequest[] {
   const deps = new Set(input.dependencies.map((d) => d.ticketId));
   const seen = new Set<string>();
   return (requested ?? []).filter((r) => deps.has(r.ticketId) && !seen.has(r.ticketId) && seen.add(r.ticketId));
