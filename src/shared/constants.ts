@@ -40,6 +40,11 @@ export function ticketWorkflowId(runId: string, ticketId: string): string {
   return `${runId}/${ticketId}`;
 }
 
+/** Workflow id of a ticket attempt's agent loop, under its ticket's (watchers query it for live tool calls). */
+export function agentLoopWorkflowId(ticketWorkflowId: string, attempt: number): string {
+  return `${ticketWorkflowId}/agent-${attempt}`;
+}
+
 /** Custom search attributes Maestro registers on the dev server and `maestro setup`. */
 export const SEARCH_ATTRIBUTES = {
   phase: 'MaestroPhase',

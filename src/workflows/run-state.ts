@@ -22,6 +22,7 @@ import type {
 } from '../shared/types';
 import { addUsage, emptyUsage, subtractUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
 import { BOSS_ROLE } from '../shared/roles';
+import { recentToolCallsMarkdown, toolCallCounts, toolCountText } from '../shared/tool-call-views';
 import { GateBook } from './gates';
 
 export { BOSS_ROLE };
@@ -271,9 +272,10 @@ export class RunState {
     const gates = this.book
       .pending()
       .map((g) => `> **Waiting for a person:** ${g.id} — ${g.reason} (signal \`approve\` or \`reject\`)`);
+    const tools = toolCallCounts(this.toolCalls);
     const rows = this.ticketViews().map(
       (t) =>
-        `| ${t.id} | ${t.role} | ${t.state} | ${t.attempts} | $${t.usage.usd.toFixed(4)} | ${t.title.replace(/\|/g, '/')} |`,
+        `| ${t.id} | ${t.role} | ${t.state}${t.reopened ? ` (re-opened ${t.reopened}x)` : ''} | ${t.attempts} | ${toolCountText(tools.get(t.id))} | $${t.usage.usd.toFixed(4)} | ${t.title.replace(/\|/g, '/')} |`,
     );
     const budget = this.budget?.usd !== undefined ? ` of $${this.budget.usd.toFixed(2)}` : '';
     return [
@@ -281,9 +283,10 @@ export class RunState {
       ...(gates.length > 0 ? [''] : []),
       `**Phase:** ${this.phase} · **Cost:** $${this.usage.usd.toFixed(4)}${budget} · **Tokens:** ${totalTokens(this.usage)}`,
       '',
-      '| Ticket | Role | State | Attempts | Cost | Title |',
-      '|---|---|---|---|---|---|',
+      '| Ticket | Role | State | Attempts | Tool calls | Cost | Title |',
+      '|---|---|---|---|---|---|---|',
       ...rows,
+      ...recentToolCallsMarkdown(this.toolCalls),
     ].join('\n');
   }
 

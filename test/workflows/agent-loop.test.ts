@@ -11,6 +11,8 @@ import type { RoleInfo, RunInput, RunResult, TicketInput, TicketOutcome } from '
 import { temporal } from '@temporalio/proto';
 import { MaestroClient } from '../../src/client/api';
 import type { AgentLoopInput, AgentLoopOutput } from '../../src/workflows/agent-loop';
+import { watchSnapshots } from '../../src/client/watch/poll';
+import { toolBlockLines, watchedToolCalls } from '../../src/client/watch/tool-block';
 import { waitForStatus } from '../helpers/runs';
 import { testDeps, testWorker, uniqueQueue, TEST_ROLES, useSimAndTemporal } from '../helpers/temporal';
 
@@ -25,23 +27,33 @@ async function runGoal(name: string, input: Partial<RunInput> & { goal: string }
   const deps = testDeps(harness.sim.baseUrl);
   const worker = await testWorker(harness.conn.nativeConnection, taskQueue, deps);
   const runId = `${taskQueue}-run`;
+  // What `maestro watch` shows meanwhile: the running agent loops' tool calls, as they happen.
+  const watched: string[] = [];
   const result = await worker.runUntil(async () => {
     const handle = await harness.conn.client.workflow.start('orchestratorWorkflow', {
       taskQueue,
       workflowId: runId,
       args: [{ roles: agentRoles(), ...input }],
     });
+    const api = new MaestroClient(harness.conn.client, taskQueue);
+    for await (const snap of watchSnapshots(api, runId, { intervalMs: 100 }))
+      for (const line of toolBlockLines(watchedToolCalls([], snap.liveToolCalls)).slice(1))
+        if (!watched.includes(line)) watched.push(line);
     return (await handle.result()) as RunResult;
   });
-  return { runId, deps, result };
+  return { runId, deps, result, watched };
 }
 
 describe('agent loops', () => {
   it("runs the Coder and Tester as agents: the Tester's failing test re-opens the Coder's ticket, then passes", async () => {
     harness.sim.clearRequests();
     const goal = 'Build a landing page for a tea room called Leaf Lounge';
-    const { runId, deps, result } = await runGoal('agent-website', { goal });
+    const { runId, deps, result, watched } = await runGoal('agent-website', { goal });
     expect(result.status).toBe('completed');
+    // `maestro watch` saw the Tester's failing run live, while its agent loop was still going.
+    expect(watched).toContainEqual(
+      expect.stringMatching(/^ {2}T4 tester turn 3: run_command node tests\/check-page\.mjs — failed, exit 1, \d+ ms$/),
+    );
     const tools = result.toolCalls ?? [];
     const byTicket = (id: string) => tools.filter((c) => c.ticketId === id).map((c) => `${c.summary} ${c.status}`);
     // Round 1: the Coder checked its page, the check failed (no viewport), it rewrote the page, the
