@@ -152,6 +152,7 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
     if (spending.exhausted()) return outOfBudget(attempt);
 
     progress.stage = 'reviewing';
+    const checked = 'toolCalls' in work ? reviewChecks(input, work.toolCalls) : {};
     const reviewed = await spending.run('review', reviewRetry, ({ callPermits, retry }) =>
       reviewTicket.executeWithOptions(
         {
@@ -167,7 +168,7 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
             artifacts: work.artifacts,
             attempt,
             revisionsLeft: maxAttempts - attempt,
-            ...('toolCalls' in work ? reviewChecks(input, work.toolCalls) : {}),
+            ...checked,
             ...callPermitsField(callPermits),
           },
         ],
@@ -177,7 +178,9 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
     progress.reviewUsage = addUsage(progress.reviewUsage, reviewed.usage);
     calls.push(...(reviewed.calls ?? []));
     progress.reviews.push({ attempt, verdict: review.verdict, feedback: review.feedback });
-    const reopen = review.verdict === 'accept' ? [] : reopenRequests(input, review.reopen);
+    // Only a review that was shown the dependencies (the ticket ran checks) may send them back.
+    const reopen =
+      review.verdict === 'accept' || !('dependencies' in checked) ? [] : reopenRequests(input, review.reopen);
     if (reopen.length > 0) {
       // The Boss found a dependency at fault: the run re-opens it, then runs this ticket again.
       progress.stage = 'done';
