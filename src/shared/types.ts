@@ -175,6 +175,11 @@ export interface TicketInput {
   maxRevisions: number;
   /** A person's feedback when they sent an escalated ticket back for another round. */
   initialFeedback?: string;
+  /**
+   * When a failing check of a ticket testing this one re-opened it: that check's evidence, which
+   * the Boss's review of every attempt of this round sees (did the fix address it?).
+   */
+  testFailure?: string;
   /** The Boss's model label, for the review activity's summary. */
   bossModel?: string;
   /** Per-ticket cap; the child stops and escalates before a call once it is reached. */

@@ -52,7 +52,7 @@ export function reopenDependencies(ctx: ReopenContext): string | undefined {
       `A ticket that tests your output found a problem (re-open ${n} of at most ${maxReopens}); fix it so the check passes:\n${evidence}`,
     );
     const note = `re-opened (${n} of ${maxReopens}): ${ticket.id}'s check failed: ${clip(evidence, 300)}`;
-    state.reopen(r.ticketId, note);
+    state.reopen(r.ticketId, note, evidence);
     state.book.log({ by: 'boss', action: 'reopen', ticketId: r.ticketId, comment: note });
   }
   const names = requests.map((r) => r.ticketId).join(', ');

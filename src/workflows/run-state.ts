@@ -51,6 +51,8 @@ export class RunState {
   /** Every LLM call of the run, as the activities recorded them. */
   private readonly calls: LlmCallRecord[] = [];
   private readonly toolCalls: ToolCallRecord[] = [];
+  /** Evidence of the failing check that last re-opened a ticket, by ticket id. */
+  private readonly testFailures = new Map<string, string>();
   /** Spending children reported call by call (budgeted runs), not yet settled by an outcome. */
   private readonly reported = new Map<string, { work: Usage; review: Usage }>();
 
@@ -192,8 +194,9 @@ export class RunState {
    * Sends an accepted ticket back (a ticket testing it failed its checks): its output and files
    * are withdrawn, so nothing runs on them until it is accepted again, and the re-open is counted.
    */
-  reopen(id: string, note: string): number {
+  reopen(id: string, note: string, evidence?: string): number {
     const t = this.ticket(id);
+    if (evidence !== undefined) this.testFailures.set(id, evidence);
     t.reopened = (t.reopened ?? 0) + 1;
     delete t.summary;
     this.outputs.delete(id);
@@ -201,6 +204,12 @@ export class RunState {
       if (this.manifest[i]!.ticketId === id) this.manifest.splice(i, 1);
     this.mark(id, 'pending', note);
     return t.reopened;
+  }
+
+  /** The ticket input field of a re-opened ticket: the failing check its review must see. */
+  testFailureOf(id: string): { testFailure: string } | Record<string, never> {
+    const evidence = this.testFailures.get(id);
+    return evidence !== undefined ? { testFailure: evidence } : {};
   }
 
   /** Tickets that depend on `id` directly. */

@@ -81,6 +81,7 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
               maxRevisions: ctx.maxRevisions,
               ...(state.input.bossModel ? { bossModel: state.input.bossModel } : {}),
               ...(initialFeedback ? { initialFeedback } : {}),
+              ...state.testFailureOf(ticket.id),
               ...(state.input.ticketBudget ? { budget: state.input.ticketBudget } : {}),
               ...(ctx.budgeted ? { budgetPermits: true } : {}),
               ...(state.input.llmTimeoutMs ? { llmTimeoutMs: state.input.llmTimeoutMs } : {}),

@@ -169,6 +169,7 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
             attempt,
             revisionsLeft: maxAttempts - attempt,
             ...checked,
+            ...(input.testFailure ? { testFailure: input.testFailure } : {}),
             ...callPermitsField(callPermits),
           },
         ],

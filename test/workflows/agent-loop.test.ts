@@ -139,6 +139,18 @@ describe('agent loops', () => {
       /## Checks the agent ran[^\n]*\n- check_page index\.html — FAILED\n- check_page index\.html — passed/,
     );
 
+    // The Boss's review of T3's new round saw the test results that re-opened it.
+    const reopenedReview = harness.sim
+      .requests()
+      .find(
+        (q) =>
+          q.schemaName === SCHEMA_NAMES.review &&
+          q.messages.some((m) => m.content.includes('## Test results that re-opened this ticket')),
+      )!;
+    expect(reopenedReview.messages.at(-1)!.content).toMatch(
+      /# Review of ticket T3 [\s\S]*## Test results that re-opened this ticket[^\n]*\nThe tests of index\.html failed: [^\n]*FAIL declares the language on <html>/,
+    );
+
     // The Boss's review of the Tester's first attempt saw the failed run and the tickets it tested.
     const testerReview = harness.sim
       .requests()
@@ -171,8 +183,8 @@ describe('agent loops', () => {
     const api = new MaestroClient(harness.conn.client, taskQueue);
     const runId = `${taskQueue}-run`;
     await worker.runUntil(async () => {
-      // [sim:no-lang=1]: the Coder never declares the page's language, so the Tester's test always fails.
-      await api.start('Build a landing page for a tea room called Leaf Lounge [sim:no-lang=1]', {
+      // [sim:failing-test=1]: the Tester's script has a check no page passes, so its test always fails.
+      await api.start('Build a landing page for a tea room called Leaf Lounge [sim:failing-test=1]', {
         runId,
         roles: agentRoles(),
         maxReopens: 1,
@@ -181,7 +193,7 @@ describe('agent loops', () => {
       const gate = s.pendingGates[0]!;
       expect(gate).toMatchObject({ kind: 'ticket', ticketId: 'T4' });
       expect(gate.reason).toMatch(
-        /^T4: its check failed \(The checks fail because of T3: .*FAIL declares the language on <html>.*\); T3 was already re-opened 1 time\(s\) \(the limit, --max-reopens 1\) and T4's check still fails — approve anyway, retry with feedback, skip, or abort$/,
+        /^T4: its check failed \(The checks fail because of T3: .*FAIL has the marker no page has.*\); T3 was already re-opened 1 time\(s\) \(the limit, --max-reopens 1\) and T4's check still fails — approve anyway, retry with feedback, skip, or abort$/,
       );
       expect(s.tickets.find((t) => t.id === 'T3')).toMatchObject({ state: 'accepted', reopened: 1 });
       expect(s.audit.filter((a) => a.action === 'reopen')).toHaveLength(1);

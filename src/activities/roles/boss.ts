@@ -42,6 +42,8 @@ export interface ReviewTicketInput {
    * the Boss can name the one whose output made a check fail (`reopen` in the review).
    */
   dependencies?: ReviewDependency[];
+  /** The failing check of a ticket testing this one that re-opened it (absent otherwise). */
+  testFailure?: string;
 }
 
 /** A dependency of a reviewed ticket as the review prompt names it (no contents: they are not under review). */
@@ -117,6 +119,7 @@ export function createBossActivities(deps: ActivityDeps) {
         revisionsLeft: input.revisionsLeft,
         ...(input.checks ? { checks: input.checks } : {}),
         ...(input.dependencies ? { dependencies: input.dependencies } : {}),
+        ...(input.testFailure ? { testFailure: input.testFailure } : {}),
       });
       const res = await callLlm(
         deps.llm,

@@ -110,6 +110,8 @@ export function buildReviewPrompt(args: {
   checks?: readonly string[];
   /** The tickets it depends on, which a failing check may send back (`reopen`). */
   dependencies?: readonly { ticketId: string; role: string; title: string; files: readonly string[] }[];
+  /** The failing check of a ticket testing this one, which re-opened it. */
+  testFailure?: string;
 }): Prompt {
   const { ticket } = args;
   const deps = args.dependencies ?? [];
@@ -119,6 +121,11 @@ export function buildReviewPrompt(args: {
     `## Result of attempt ${args.attempt}\nSummary: ${args.summary}\n\n${args.files.map(fence).join('\n\n') || '(no files)'}`,
     ...(args.checks && args.checks.length > 0
       ? [`## Checks the agent ran (oldest first; the last run of each counts)\n${bullets(args.checks)}`]
+      : []),
+    ...(args.testFailure
+      ? [
+          `## Test results that re-opened this ticket (a ticket testing its output failed; accept only when the result fixes this)\n${args.testFailure}`,
+        ]
       : []),
     ...(deps.length > 0
       ? [

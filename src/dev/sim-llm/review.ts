@@ -5,7 +5,8 @@
  */
 import { failingCheckOf } from './agent';
 import { parseFinalPrompt, parseReviewPrompt } from './prompt-parse';
-import { clip, deliverablesOf, directivesOf, firstSentence, stripDirectives } from './subject';
+import { clip, deliverablesOf, directivesOf, firstSentence, stripDirectives, subjectOfSpec } from './subject';
+import { pageChecks, runCheck } from './website-checks';
 import { VIEWPORT_META } from './website-page';
 
 /** A review as the review schema wants it. */
@@ -33,9 +34,28 @@ interface Problem {
   related: RegExp;
 }
 
+/**
+ * A re-opened ticket's review sees the failing test that re-opened it: each `FAIL <check>` named
+ * there is run again on the pages delivered now; one that still fails is the feedback.
+ */
+function stillFailing(review: ReturnType<typeof parseReviewPrompt>, user: string): Problem | undefined {
+  const block = /## Test results that re-opened this ticket[^\n]*\n([\s\S]*?)(?=\n\n## |$)/.exec(user)?.[1];
+  if (!block) return undefined;
+  const pages = review.files.filter((f) => f.path.endsWith('.html'));
+  const checks = pageChecks(subjectOfSpec(review.spec));
+  for (const name of [...block.matchAll(/FAIL ([^;|\n]+?)(?=[.;|]|\n|$)/g)].map((m) => (m[1] ?? '').trim())) {
+    const check = checks.find((c) => c.name === name);
+    if (check && pages.some((p) => !runCheck(check, p.text)))
+      return { feedback: `The test that re-opened this ticket still fails: ${name}.`, related: /./ };
+  }
+  return undefined;
+}
+
 function findProblem(review: ReturnType<typeof parseReviewPrompt>, user: string): Problem | undefined {
   const failing = failingCheckOf(user);
   if (failing) return { feedback: failing, related: /test|check|work/i };
+  const regressed = stillFailing(review, user);
+  if (regressed) return regressed;
   const wanted = deliverablesOf(review.spec);
   if (review.files.length === 0) {
     const list = wanted.length > 0 ? `: ${wanted.join(', ')}` : '';

@@ -42,12 +42,11 @@ function allShown(info: WorkerPromptInfo): ShownFile[] {
 
 /**
  * Whether an agent Coder's page declares its language: not at first (its own page check does not
- * see it, a Tester's test does), then once feedback names the language — never under
- * `[sim:no-lang=1]`. Pages of single-call Coders always declare it.
+ * see it, a Tester's test does), then once feedback names the language. Pages of single-call
+ * Coders always declare it.
  */
 function declaresLang(info: WorkerPromptInfo, agent: boolean): boolean {
   if (!agent) return true;
-  if (directivesOf(info.spec).noLang) return false;
   return /language on <html>|lang attribute/i.test(info.feedback ?? '');
 }
 
@@ -63,7 +62,7 @@ function fileFor(path: string, info: WorkerPromptInfo, role: string, subject: Su
     return buildHtml(subject, copy, info.feedback !== undefined, declaresLang(info, agent));
   }
   if (base === 'script.js' && (role === 'coder' || isWebsiteText(info.spec))) return buildScript(subject);
-  if (/check-page/i.test(base)) return buildCheckScript(subject);
+  if (/check-page/i.test(base)) return buildCheckScript(subject, directivesOf(info.spec).failingTest !== undefined);
   if (/test-report/i.test(base) && shown.some((f) => f.path.endsWith('.html')))
     return buildPageReport(subject, info.criteria, shown);
   if (/\.(m?js|cjs|ts|py)$/.test(base)) return genericCode(path, info);
