@@ -82,17 +82,20 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
   const workRetry = roleRetryPolicy(input.role);
   const reviewRetry = roleRetryPolicy(undefined);
   const spending = new TicketSpending(input);
-  const outOfBudget = (attempts: number): TicketOutcome => {
+  /** The ticket ends escalated after `attempts`, for the reason in `why`. */
+  const escalated = (attempts: number, why: Pick<TicketOutcome, 'escalation' | 'reopen' | 'escalationReason'>) => {
     progress.stage = 'done';
-    return {
+    const outcome: TicketOutcome = {
       ticketId: ticket.id,
       status: 'escalated',
-      escalation: 'budget',
+      ...why,
       attempts,
       ...last,
       ...outcomeUsage(progress, calls, toolCalls),
     };
+    return outcome;
   };
+  const outOfBudget = (attempts: number) => escalated(attempts, { escalation: 'budget' });
 
   let feedback: string | undefined = input.initialFeedback;
   let last = { summary: '', artifacts: [] as TicketOutcome['artifacts'] };
@@ -182,20 +185,9 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
     // Only a review that was shown the dependencies (the ticket ran checks) may send them back.
     const reopen =
       review.verdict === 'accept' || !('dependencies' in checked) ? [] : reopenRequests(input, review.reopen);
-    if (reopen.length > 0) {
-      // The Boss found a dependency at fault: the run re-opens it, then runs this ticket again.
-      progress.stage = 'done';
-      return {
-        ticketId: ticket.id,
-        status: 'escalated',
-        escalation: 'reopen',
-        reopen,
-        escalationReason: review.feedback,
-        attempts: attempt,
-        ...last,
-        ...outcomeUsage(progress, calls, toolCalls),
-      };
-    }
+    // The Boss found a dependency at fault: the run re-opens it, then runs this ticket again.
+    if (reopen.length > 0)
+      return escalated(attempt, { escalation: 'reopen', reopen, escalationReason: review.feedback });
     if (review.verdict === 'accept') {
       progress.stage = 'done';
       return {

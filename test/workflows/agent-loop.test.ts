@@ -129,36 +129,23 @@ describe('agent loops', () => {
     expect(summaries).toContain('tester T4 turn 1');
 
     // The Boss's review of the Coder's attempt saw the checks it ran, the failed one and the re-run.
-    const coderReview = harness.sim
-      .requests()
-      .find(
-        (q) =>
-          q.schemaName === SCHEMA_NAMES.review && q.messages.some((m) => m.content.includes('Review of ticket T3')),
-      )!;
-    expect(coderReview.messages.at(-1)!.content).toMatch(
+    /** The last message of the first review request whose prompt contains `text`. */
+    const reviewPrompt = (text: string) =>
+      harness.sim
+        .requests()
+        .find((q) => q.schemaName === SCHEMA_NAMES.review && q.messages.some((m) => m.content.includes(text)))!
+        .messages.at(-1)!.content;
+    expect(reviewPrompt('Review of ticket T3')).toMatch(
       /## Checks the agent ran[^\n]*\n- check_page index\.html — FAILED\n- check_page index\.html — passed/,
     );
 
     // The Boss's review of T3's new round saw the test results that re-opened it.
-    const reopenedReview = harness.sim
-      .requests()
-      .find(
-        (q) =>
-          q.schemaName === SCHEMA_NAMES.review &&
-          q.messages.some((m) => m.content.includes('## Test results that re-opened this ticket')),
-      )!;
-    expect(reopenedReview.messages.at(-1)!.content).toMatch(
+    expect(reviewPrompt('## Test results that re-opened this ticket')).toMatch(
       /# Review of ticket T3 [\s\S]*## Test results that re-opened this ticket[^\n]*\nThe tests of index\.html failed: [^\n]*FAIL declares the language on <html>/,
     );
 
     // The Boss's review of the Tester's first attempt saw the failed run and the tickets it tested.
-    const testerReview = harness.sim
-      .requests()
-      .find(
-        (q) =>
-          q.schemaName === SCHEMA_NAMES.review && q.messages.some((m) => m.content.includes('Review of ticket T4')),
-      )!;
-    expect(testerReview.messages.at(-1)!.content).toMatch(
+    expect(reviewPrompt('Review of ticket T4')).toMatch(
       /- run_command node tests\/check-page\.mjs — FAILED \(exit 1\)[\s\S]*## Tickets this one depends on[^\n]*\n- T1 \(designer\): [^\n]*\n- T3 \(coder\): Build the landing page — files: index\.html, script\.js/,
     );
 
