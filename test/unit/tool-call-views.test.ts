@@ -5,6 +5,8 @@
  * per ticket in the ticket table, re-opened tickets, the latest calls), all bounded in size.
  */
 import { changes } from '../../src/client/follow';
+import { statusText } from '../../src/client/format';
+import { statusFromResult } from '../../src/client/run-views';
 import { renderWatch, type WatchSnapshot } from '../../src/client/watch/render';
 import { newToolCallLines, watchedToolCalls } from '../../src/client/watch/tool-block';
 import type { ToolCallRecord } from '../../src/shared/tools';
@@ -151,4 +153,34 @@ describe('the Web UI details of a run and the progress lines', () => {
     expect(lines).toContain("  T3 re-opened (1 of 2): T4's check failed: 8/9");
     expect(changes(state.status(), state.status())).toEqual([]);
   });
+});
+
+it('maestro status of a finished run still lists its tool calls (they come from the result)', () => {
+  const state = new RunState(
+    'run-2',
+    { goal: 'g', roles: [{ name: 'coder' }] } as RunInput,
+    () => '2026-11-25T13:00:00.000Z',
+  );
+  state.adoptPlan({
+    summary: 'Build',
+    tickets: [
+      { id: 'T3', role: 'coder', title: 'Build the page', spec: 's', acceptanceCriteria: ['a'], dependsOn: [] },
+    ],
+  });
+  const done: TicketOutcome = {
+    ticketId: 'T3',
+    status: 'accepted',
+    attempts: 1,
+    summary: 'done',
+    artifacts: [],
+    reviews: [],
+    workUsage: emptyUsage(),
+    reviewUsage: emptyUsage(),
+    toolCalls: coderCalls,
+  };
+  state.settleSpending(done);
+  state.accept(done);
+  const text = statusText(statusFromResult(state.result({ headline: 'h', summary: 's', followUps: [] })));
+  expect(text).toContain('Tool calls: 5 (1 failed)');
+  expect(text).toContain('T3 coder turn 3: check_page index.html — error');
 });
