@@ -30,8 +30,17 @@ export interface ReopenContext {
  * when it did, else why not (the testing ticket then goes to a ticket gate with that reason).
  */
 export function reopenDependencies(ctx: ReopenContext): string | undefined {
-  const { state, ticket, requests, maxReopens } = ctx;
   if (!patched(REOPEN_PATCH)) return 'this run was started before failing checks re-opened tickets';
+  const refused = reopenRefusal(ctx);
+  if (refused !== undefined) return refused;
+  apply(ctx);
+  return undefined;
+}
+
+/** Why the requested re-opens cannot happen (undefined: they can). Pure: reads the run's state only. */
+export function reopenRefusal(ctx: Omit<ReopenContext, 'feedback'>): string | undefined {
+  const { state, ticket, requests, maxReopens } = ctx;
+  if (maxReopens === 0) return 're-opening tickets is off for this run (--max-reopens 0)';
   for (const r of requests) {
     if (state.stateOf(r.ticketId) !== 'accepted')
       return `${r.ticketId} is ${state.stateOf(r.ticketId) ?? 'unknown'}, not accepted, so it cannot be re-opened`;
@@ -44,6 +53,12 @@ export function reopenDependencies(ctx: ReopenContext): string | undefined {
       .map((d) => `${d.id} (${d.state})`);
     if (started.length > 0) return `re-opening ${r.ticketId} would leave ${started.join(', ')} built on its old output`;
   }
+  return undefined;
+}
+
+/** Re-opens the requested tickets (audited) and puts the testing ticket back to pending. */
+function apply(ctx: ReopenContext): void {
+  const { state, ticket, requests, maxReopens } = ctx;
   for (const r of requests) {
     const evidence = r.feedback.trim();
     const n = state.reopenedCount(r.ticketId) + 1;
@@ -57,7 +72,6 @@ export function reopenDependencies(ctx: ReopenContext): string | undefined {
   }
   const names = requests.map((r) => r.ticketId).join(', ');
   state.mark(ticket.id, 'pending', `runs again once ${names} ${requests.length > 1 ? 'are' : 'is'} accepted again`);
-  return undefined;
 }
 
 function clip(text: string, max: number): string {

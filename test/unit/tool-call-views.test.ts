@@ -2,7 +2,8 @@
  * What a person sees of agent tool calls while a run goes on: the `maestro watch` screen (finished
  * attempts plus the running agent loops' own calls, counted per ticket, the latest few listed),
  * the piped watch lines (each call once) and the Web UI's current details of the run (tool calls
- * per ticket in the ticket table, re-opened tickets, the latest calls), all bounded in size.
+ * per ticket in the ticket table, re-opened tickets, the latest calls), all bounded in size; and
+ * the rules that keep re-opens bounded and never leave work built on withdrawn output.
  */
 import { changes } from '../../src/client/follow';
 import { statusText } from '../../src/client/format';
@@ -12,6 +13,7 @@ import { newToolCallLines, watchedToolCalls } from '../../src/client/watch/tool-
 import type { ToolCallRecord } from '../../src/shared/tools';
 import type { RunInput, TicketOutcome } from '../../src/shared/types';
 import { emptyUsage } from '../../src/shared/usage';
+import { reopenRefusal } from '../../src/workflows/reopen';
 import { RunState } from '../../src/workflows/run-state';
 import { progress, status, ticket } from '../helpers/status-fixtures';
 
@@ -183,4 +185,57 @@ it('maestro status of a finished run still lists its tool calls (they come from 
   const text = statusText(statusFromResult(state.result({ headline: 'h', summary: 's', followUps: [] })));
   expect(text).toContain('Tool calls: 5 (1 failed)');
   expect(text).toContain('T3 coder turn 3: check_page index.html — error');
+});
+
+describe('re-open rules (what sends a testing ticket to a gate instead)', () => {
+  const plan = {
+    summary: 'Build, then test twice',
+    tickets: [
+      { id: 'T3', role: 'coder', title: 'Build the page', spec: 's', acceptanceCriteria: ['a'], dependsOn: [] },
+      { id: 'T4', role: 'tester', title: 'Test the page', spec: 's', acceptanceCriteria: ['a'], dependsOn: ['T3'] },
+      { id: 'T5', role: 'writer', title: 'Describe the page', spec: 's', acceptanceCriteria: ['a'], dependsOn: ['T3'] },
+    ],
+  };
+  const accepted = (id: string): TicketOutcome => ({
+    ticketId: id,
+    status: 'accepted',
+    attempts: 1,
+    summary: `${id} done`,
+    artifacts: [],
+    reviews: [],
+    workUsage: emptyUsage(),
+    reviewUsage: emptyUsage(),
+  });
+  const setup = () => {
+    const state = new RunState('run-3', { goal: 'g', roles: [] }, () => '2026-11-25T13:00:00.000Z');
+    state.adoptPlan(plan);
+    state.accept(accepted('T3'));
+    return state;
+  };
+  const ask = (state: RunState, maxReopens = 2) =>
+    reopenRefusal({ state, ticket: plan.tickets[1]!, requests: [{ ticketId: 'T3', feedback: 'FAIL x' }], maxReopens });
+
+  it('allows a re-open while the other dependents have not started', () => {
+    expect(ask(setup())).toBeUndefined();
+  });
+  it('refuses once the ticket was re-opened maxReopens times, or when re-opening is off', () => {
+    const state = setup();
+    state.reopen('T3', 'note');
+    state.accept(accepted('T3'));
+    expect(ask(state, 2)).toBeUndefined();
+    state.reopen('T3', 'note');
+    state.accept(accepted('T3'));
+    expect(ask(state, 2)).toBe(
+      "T3 was already re-opened 2 time(s) (the limit, --max-reopens 2) and T4's check still fails",
+    );
+    expect(ask(setup(), 0)).toBe('re-opening tickets is off for this run (--max-reopens 0)');
+  });
+  it('refuses when another ticket already works on the output, or the ticket is not accepted', () => {
+    const state = setup();
+    state.mark('T5', 'running');
+    expect(ask(state)).toBe('re-opening T3 would leave T5 (running) built on its old output');
+    const pending = new RunState('run-4', { goal: 'g', roles: [] }, () => 'now');
+    pending.adoptPlan(plan);
+    expect(ask(pending)).toBe('T3 is pending, not accepted, so it cannot be re-opened');
+  });
 });
