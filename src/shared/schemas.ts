@@ -74,7 +74,10 @@ export const Review = z.object({
   reopen: z
     .array(z.object({ ticketId: z.string().max(20), feedback: z.string().min(1).max(2000) }))
     .max(5)
-    .nullish(),
+    .nullish()
+    .describe(
+      'Only when a failing check was caused by the output of a ticket listed under "Tickets this one depends on": that ticket id and the failing evidence as its feedback. Otherwise null.',
+    ),
 });
 export type Review = z.infer<typeof Review>;
 
