@@ -51,6 +51,7 @@ export type {
   LlmCallRecord,
   ManifestEntry,
   NotifyInput,
+  ReopenRequest,
   ReviewRecord,
   RoleInfo,
   RoleRetryPolicy,

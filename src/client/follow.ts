@@ -65,6 +65,7 @@ export function changes(
     out.push(`Re-planning (attempt ${now.planAttempts}): ${replanReason(now)}`);
   }
   if (before?.phase !== now.phase && now.phase !== 'executing') out.push(`Phase: ${now.phase}`);
+  out.push(...reopenLines(before, now));
   const prev = new Map(before?.tickets.map((t) => [t.id, t]) ?? []);
   for (const t of now.tickets) {
     const p = prev.get(t.id);
@@ -79,6 +80,15 @@ export function changes(
   }
   if (opts.gates) out.push(...gateChanges(before, now, opts.namespace));
   return out;
+}
+
+/** Re-opens since `before` (audit entries `reopen`): `T3 re-opened (1 of 2): T4's check failed: …`. */
+function reopenLines(before: RunStatus | undefined, now: RunStatus): string[] {
+  const seen = (before?.audit ?? []).filter((a) => a.action === 'reopen').length;
+  return now.audit
+    .filter((a) => a.action === 'reopen')
+    .slice(seen)
+    .map((a) => `  ${a.ticketId ?? '?'} ${a.comment ?? 're-opened'}`);
 }
 
 /** Why the Boss plans again: a person rejected the plan (who, with what comment), else it was invalid. */

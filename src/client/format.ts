@@ -19,7 +19,7 @@ export function ticketLines(tickets: readonly TicketView[]): string[] {
   const idWidth = Math.max(2, ...tickets.map((t) => t.id.length));
   return tickets.map(
     (t) =>
-      `  ${t.id.padEnd(idWidth)}  ${t.role.padEnd(roleWidth)}  ${t.state.padEnd(9)}  ${String(t.attempts || '-').padStart(2)}x  ${usd(t.usage.usd).padStart(8)}  ${t.title}${t.error ? `  (${t.error})` : ''}`,
+      `  ${t.id.padEnd(idWidth)}  ${t.role.padEnd(roleWidth)}  ${t.state.padEnd(9)}  ${String(t.attempts || '-').padStart(2)}x  ${usd(t.usage.usd).padStart(8)}  ${t.title}${t.reopened ? `  (re-opened ${t.reopened}x after a failing check)` : ''}${t.error ? `  (${t.error})` : ''}`,
   );
 }
 

@@ -16,6 +16,7 @@ export interface RunFlags {
   maxParallel?: number;
   maxRevisions?: number;
   maxReplans?: number;
+  maxReopens?: number;
   runId?: string;
   reuseId?: boolean;
   yes?: boolean;
@@ -47,6 +48,11 @@ export function addRunFlags(cmd: Command): Command {
       '--max-replans <n>',
       're-plans after an invalid or rejected plan (0-10, default 2)',
       parseIntOption('--max-replans', 0, 10),
+    )
+    .option(
+      '--max-reopens <n>',
+      'times a ticket is sent back because a ticket testing it failed a check (0-10, default 2)',
+      parseIntOption('--max-reopens', 0, 10),
     )
     .option(
       '--plan-approval <mode>',
@@ -107,6 +113,7 @@ export function startOptions(flags: RunFlags): StartRunOptions {
     maxParallel: flags.maxParallel,
     maxRevisions: flags.maxRevisions,
     maxReplans: flags.maxReplans,
+    maxReopens: flags.maxReopens,
     planApproval: flags.planApproval,
     finalApproval: flags.finalApproval,
     budget: budget(flags.budgetUsd, flags.budgetTokens),

@@ -17,6 +17,7 @@ export interface StartRunOptions {
   maxParallel?: number;
   maxRevisions?: number;
   maxReplans?: number;
+  maxReopens?: number;
   roles?: RoleInfo[];
   planApproval?: 'manual' | 'auto';
   finalApproval?: 'manual' | 'auto';
@@ -91,6 +92,7 @@ export function buildRunInput(goalText: string, opts: StartRunOptions, ctx: RunI
     ...(opts.maxParallel !== undefined ? { maxParallel: opts.maxParallel } : {}),
     ...(opts.maxRevisions !== undefined ? { maxRevisions: opts.maxRevisions } : {}),
     ...(opts.maxReplans !== undefined ? { maxReplans: opts.maxReplans } : {}),
+    ...(opts.maxReopens !== undefined ? { maxReopens: opts.maxReopens } : {}),
     ...(opts.planApproval ? { planApproval: opts.planApproval } : {}),
     ...(opts.finalApproval ? { finalApproval: opts.finalApproval } : {}),
     ...(opts.budget ? { budget: opts.budget } : {}),

@@ -27,6 +27,7 @@ export function statusFromResult(r: RunResult): RunStatus {
     pendingGates: [],
     cost: r.cost,
     audit: r.audit ?? [],
+    ...(r.toolCalls ? { toolCalls: r.toolCalls } : {}),
   };
 }
 

@@ -25,6 +25,7 @@ export const DEFAULT_LIMITS = {
   maxParallel: 4,
   maxRevisions: 2,
   maxReplans: 2,
+  maxReopens: 2,
   maxTickets: 100,
 } as const;
 
@@ -37,6 +38,11 @@ export const REVIEW_EXCERPT_CHARS = 6000;
 /** Child workflow id of a ticket: one place to look for a ticket of a run. */
 export function ticketWorkflowId(runId: string, ticketId: string): string {
   return `${runId}/${ticketId}`;
+}
+
+/** Workflow id of a ticket attempt's agent loop, under its ticket's (watchers query it for live tool calls). */
+export function agentLoopWorkflowId(ticketWorkflowId: string, attempt: number): string {
+  return `${ticketWorkflowId}/agent-${attempt}`;
 }
 
 /** Custom search attributes Maestro registers on the dev server and `maestro setup`. */

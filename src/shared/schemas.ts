@@ -67,6 +67,17 @@ export const Review = z.object({
   verdict: z.enum(['accept', 'revise']),
   feedback: z.string().max(2000),
   criteria: z.array(z.object({ criterion: z.string(), met: z.boolean() })),
+  /**
+   * Tickets this one depends on whose output made its checks fail (a Tester's failing test of the
+   * Coder's page): the run re-opens them with this feedback, then runs this ticket again.
+   */
+  reopen: z
+    .array(z.object({ ticketId: z.string().max(20), feedback: z.string().min(1).max(2000) }))
+    .max(5)
+    .nullish()
+    .describe(
+      'Only when a failing check was caused by the output of a ticket listed under "Tickets this one depends on": that ticket id and the failing evidence as its feedback. Otherwise null.',
+    ),
 });
 export type Review = z.infer<typeof Review>;
 

@@ -124,6 +124,11 @@ export interface RunInput {
   maxParallel?: number;
   maxRevisions?: number;
   maxReplans?: number;
+  /**
+   * Times one ticket may be re-opened because a ticket testing it failed its checks (default 2);
+   * past it the testing ticket goes to a ticket gate.
+   */
+  maxReopens?: number;
   /** 'manual' waits for a person to approve the plan (default 'auto'). */
   planApproval?: 'manual' | 'auto';
   /** 'manual' waits for a person to approve the final result (default 'auto'). */
@@ -170,6 +175,11 @@ export interface TicketInput {
   maxRevisions: number;
   /** A person's feedback when they sent an escalated ticket back for another round. */
   initialFeedback?: string;
+  /**
+   * When a failing check of a ticket testing this one re-opened it: that check's evidence, which
+   * the Boss's review of every attempt of this round sees (did the fix address it?).
+   */
+  testFailure?: string;
   /** The Boss's model label, for the review activity's summary. */
   bossModel?: string;
   /** Per-ticket cap; the child stops and escalates before a call once it is reached. */
@@ -187,7 +197,12 @@ export interface TicketOutcome {
   ticketId: string;
   status: 'accepted' | 'escalated';
   /** Why it was escalated: the reviewer never accepted it, its budget ran out, or its agent ran out of turns. */
-  escalation?: 'revisions' | 'budget' | 'turns';
+  escalation?: 'revisions' | 'budget' | 'turns' | 'reopen';
+  /**
+   * With escalation 'reopen': the dependencies the Boss found at fault for this ticket's failing
+   * checks, each with the feedback it gets (the run re-opens them, then runs this ticket again).
+   */
+  reopen?: ReopenRequest[];
   /** Details of the escalation for the person deciding (e.g. what the agent did last). */
   escalationReason?: string;
   attempts: number;
@@ -207,6 +222,12 @@ export interface TicketOutcome {
   toolCalls?: ToolCallRecord[];
 }
 
+/** A dependency the Boss sends back because a ticket testing it failed its checks. */
+export interface ReopenRequest {
+  ticketId: string;
+  feedback: string;
+}
+
 /** A ticket as the status query and the result show it. */
 export interface TicketView {
   id: string;
@@ -219,6 +240,8 @@ export interface TicketView {
   summary?: string;
   error?: string;
   usage: Usage;
+  /** Times a failing check of a ticket testing it sent this ticket back (absent: never). */
+  reopened?: number;
 }
 
 /** Money and tokens of a run, for people and scripts. */

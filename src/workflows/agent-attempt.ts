@@ -4,14 +4,10 @@
  * work result, plus tool calls and, when it ran out of turns or budget, the escalation.
  */
 import { executeChild, workflowInfo } from '@temporalio/workflow';
+import { agentLoopWorkflowId } from '../shared/constants';
 import type { TicketInput } from '../shared/types';
 import type { Usage } from '../shared/usage';
 import { agentLoopWorkflow, type AgentLoopOutput } from './agent-loop';
-
-/** Workflow id of an attempt's agent loop, under its ticket's. */
-export function agentLoopWorkflowId(ticketWorkflowId: string, attempt: number): string {
-  return `${ticketWorkflowId}/agent-${attempt}`;
-}
 
 /** Runs one attempt of `input.ticket` as an agent loop (the role must have agent settings). */
 export async function runAgentAttempt(args: {

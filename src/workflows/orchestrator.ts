@@ -126,6 +126,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
       plan,
       maxParallel: limits.maxParallel,
       maxRevisions: limits.maxRevisions,
+      ...(input.maxReopens !== undefined ? { maxReopens: input.maxReopens } : {}),
       budgetGate,
       budgeted: input.budget !== undefined,
       waitingForPermit: () => budget.waiting(),

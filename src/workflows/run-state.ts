@@ -22,6 +22,7 @@ import type {
 } from '../shared/types';
 import { addUsage, emptyUsage, subtractUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
 import { BOSS_ROLE } from '../shared/roles';
+import { recentToolCallsMarkdown, toolCallCounts, toolCountText } from '../shared/tool-call-views';
 import { GateBook } from './gates';
 
 export { BOSS_ROLE };
@@ -50,6 +51,8 @@ export class RunState {
   /** Every LLM call of the run, as the activities recorded them. */
   private readonly calls: LlmCallRecord[] = [];
   private readonly toolCalls: ToolCallRecord[] = [];
+  /** Evidence of the failing check that last re-opened a ticket, by ticket id. */
+  private readonly testFailures = new Map<string, string>();
   /** Spending children reported call by call (budgeted runs), not yet settled by an outcome. */
   private readonly reported = new Map<string, { work: Usage; review: Usage }>();
 
@@ -187,6 +190,43 @@ export class RunState {
     this.mark(t.id, 'accepted', note);
   }
 
+  /**
+   * Sends an accepted ticket back (a ticket testing it failed its checks): its output and files
+   * are withdrawn, so nothing runs on them until it is accepted again, and the re-open is counted.
+   */
+  reopen(id: string, note: string, evidence?: string): number {
+    const t = this.ticket(id);
+    if (evidence !== undefined) this.testFailures.set(id, evidence);
+    t.reopened = (t.reopened ?? 0) + 1;
+    delete t.summary;
+    this.outputs.delete(id);
+    for (let i = this.manifest.length - 1; i >= 0; i--)
+      if (this.manifest[i]!.ticketId === id) this.manifest.splice(i, 1);
+    this.mark(id, 'pending', note);
+    return t.reopened;
+  }
+
+  /** The ticket input field of a re-opened ticket: the failing check its review must see. */
+  testFailureOf(id: string): { testFailure: string } | Record<string, never> {
+    const evidence = this.testFailures.get(id);
+    return evidence !== undefined ? { testFailure: evidence } : {};
+  }
+
+  /** Tickets that depend on `id` directly. */
+  dependentsOf(id: string): TicketView[] {
+    return [...this.tickets.values()].filter((t) => t.dependsOn.includes(id));
+  }
+
+  /** Times a ticket was re-opened. */
+  reopenedCount(id: string): number {
+    return this.ticket(id).reopened ?? 0;
+  }
+
+  /** The state of one ticket. */
+  stateOf(id: string): TicketState | undefined {
+    return this.tickets.get(id)?.state;
+  }
+
   /** Money and tokens so far. */
   cost(): CostView {
     return { usd: this.usage.usd, tokens: totalTokens(this.usage), usage: this.usage, byRole: { ...this.byRole } };
@@ -241,9 +281,10 @@ export class RunState {
     const gates = this.book
       .pending()
       .map((g) => `> **Waiting for a person:** ${g.id} — ${g.reason} (signal \`approve\` or \`reject\`)`);
+    const tools = toolCallCounts(this.toolCalls);
     const rows = this.ticketViews().map(
       (t) =>
-        `| ${t.id} | ${t.role} | ${t.state} | ${t.attempts} | $${t.usage.usd.toFixed(4)} | ${t.title.replace(/\|/g, '/')} |`,
+        `| ${t.id} | ${t.role} | ${t.state}${t.reopened ? ` (re-opened ${t.reopened}x)` : ''} | ${t.attempts} | ${toolCountText(tools.get(t.id))} | $${t.usage.usd.toFixed(4)} | ${t.title.replace(/\|/g, '/')} |`,
     );
     const budget = this.budget?.usd !== undefined ? ` of $${this.budget.usd.toFixed(2)}` : '';
     return [
@@ -251,9 +292,10 @@ export class RunState {
       ...(gates.length > 0 ? [''] : []),
       `**Phase:** ${this.phase} · **Cost:** $${this.usage.usd.toFixed(4)}${budget} · **Tokens:** ${totalTokens(this.usage)}`,
       '',
-      '| Ticket | Role | State | Attempts | Cost | Title |',
-      '|---|---|---|---|---|---|',
+      '| Ticket | Role | State | Attempts | Tool calls | Cost | Title |',
+      '|---|---|---|---|---|---|---|',
       ...rows,
+      ...recentToolCallsMarkdown(this.toolCalls),
     ].join('\n');
   }
 

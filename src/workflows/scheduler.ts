@@ -6,7 +6,7 @@
  * opens a budget gate before anything else is started.
  */
 import { ApplicationFailure, CancellationScope, condition, executeChild, isCancellation } from '@temporalio/workflow';
-import { ticketWorkflowId } from '../shared/constants';
+import { DEFAULT_LIMITS, ticketWorkflowId } from '../shared/constants';
 import { FailureType } from '../shared/errors';
 import { blockedTickets, readyTickets } from '../shared/plan-graph';
 import type { Plan, Ticket } from '../shared/schemas';
@@ -16,6 +16,7 @@ import { failedCalls, isConfigError, rootCause } from './failures';
 import { awaitGate, NO_RESULT_DECISIONS, ticketDecision, type GateOutcome } from './gates';
 import { keepsGatePromises } from './patches';
 import { gatePolicy } from './policies';
+import { reopenDependencies } from './reopen';
 import type { RunState } from './run-state';
 import { ticketWorkflow } from './ticket';
 
@@ -28,6 +29,8 @@ export interface SchedulerContext {
   plan: Plan;
   maxParallel: number;
   maxRevisions: number;
+  /** Re-opens of one ticket after failing checks of a ticket testing it (default DEFAULT_LIMITS.maxReopens). */
+  maxReopens?: number;
   /** Resolves false when a person stopped spending at the budget gate. */
   budgetGate: () => Promise<boolean>;
   /** Whether the run has a budget (children then ask for permits). */
@@ -78,6 +81,7 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
               maxRevisions: ctx.maxRevisions,
               ...(state.input.bossModel ? { bossModel: state.input.bossModel } : {}),
               ...(initialFeedback ? { initialFeedback } : {}),
+              ...state.testFailureOf(ticket.id),
               ...(state.input.ticketBudget ? { budget: state.input.ticketBudget } : {}),
               ...(ctx.budgeted ? { budgetPermits: true } : {}),
               ...(state.input.llmTimeoutMs ? { llmTimeoutMs: state.input.llmTimeoutMs } : {}),
@@ -112,6 +116,17 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
     if (outcome) {
       state.settleSpending(outcome);
       if (outcome.status === 'accepted') return state.accept(outcome);
+      if (outcome.reopen && outcome.reopen.length > 0) {
+        const refused = reopenDependencies({
+          state,
+          ticket,
+          requests: outcome.reopen,
+          maxReopens: ctx.maxReopens ?? DEFAULT_LIMITS.maxReopens,
+          feedback: retryFeedback,
+        });
+        if (refused === undefined) return;
+        outcome = { ...outcome, escalationReason: `its check failed (${outcome.escalationReason ?? ''}); ${refused}` };
+      }
     }
     await escalate(ticket, outcome, failure);
   };
@@ -119,7 +134,7 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
   const escalate = async (ticket: Ticket, outcome?: TicketOutcome, failure?: string): Promise<void> => {
     const reason = failure
       ? `${ticket.id} failed: ${failure}`
-      : outcome?.escalation === 'turns'
+      : outcome?.escalation === 'turns' || outcome?.escalation === 'reopen'
         ? `${ticket.id}: ${outcome.escalationReason ?? 'its agent ran out of turns'}`
         : outcome?.escalation === 'budget'
           ? `${ticket.id} used up its ticket budget after ${outcome.attempts} attempt(s)`

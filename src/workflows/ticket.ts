@@ -7,7 +7,7 @@
 import { proxyActivities, setHandler } from '@temporalio/workflow';
 import type { MaestroActivities } from '../activities';
 import { ticketStatusQuery, type TicketProgress } from '../shared/messages';
-import type { LlmCallRecord, TicketInput, TicketOutcome } from '../shared/types';
+import type { LlmCallRecord, ReopenRequest, TicketInput, TicketOutcome } from '../shared/types';
 import { checksOf, isAgent, type ToolCallRecord } from '../shared/tools';
 import { addUsage, emptyUsage } from '../shared/usage';
 import { LLM_ACTIVITY, llmTimeouts, roleActivityOptions, roleRetryPolicy } from './activity-options';
@@ -27,6 +27,32 @@ function outcomeUsage(p: TicketProgress, calls: LlmCallRecord[], toolCalls: Tool
     // Only agent tickets have tool calls; outcomes of other tickets keep their recorded shape.
     ...(toolCalls.length > 0 ? { toolCalls } : {}),
   };
+}
+
+/** What the review of an agent attempt sees of its checks, and the dependencies a failing one may send back. */
+function reviewChecks(input: TicketInput, calls: readonly ToolCallRecord[]) {
+  const checks = checksOf(calls);
+  const deps = checks.length > 0 ? input.dependencies : [];
+  return {
+    checks,
+    ...(deps.length > 0
+      ? {
+          dependencies: deps.map((d) => ({
+            ticketId: d.ticketId,
+            role: d.role,
+            title: d.title,
+            files: d.artifacts.map((a) => a.path),
+          })),
+        }
+      : {}),
+  };
+}
+
+/** The Boss's re-open requests that name a dependency of this ticket (others are ignored). */
+function reopenRequests(input: TicketInput, requested: readonly ReopenRequest[] | null | undefined): ReopenRequest[] {
+  const deps = new Set(input.dependencies.map((d) => d.ticketId));
+  const seen = new Set<string>();
+  return (requested ?? []).filter((r) => deps.has(r.ticketId) && !seen.has(r.ticketId) && seen.add(r.ticketId));
 }
 
 /** ` (model)` for activity summaries when the model is known. */
@@ -56,17 +82,20 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
   const workRetry = roleRetryPolicy(input.role);
   const reviewRetry = roleRetryPolicy(undefined);
   const spending = new TicketSpending(input);
-  const outOfBudget = (attempts: number): TicketOutcome => {
+  /** The ticket ends escalated after `attempts`, for the reason in `why`. */
+  const escalated = (attempts: number, why: Pick<TicketOutcome, 'escalation' | 'reopen' | 'escalationReason'>) => {
     progress.stage = 'done';
-    return {
+    const outcome: TicketOutcome = {
       ticketId: ticket.id,
       status: 'escalated',
-      escalation: 'budget',
+      ...why,
       attempts,
       ...last,
       ...outcomeUsage(progress, calls, toolCalls),
     };
+    return outcome;
   };
+  const outOfBudget = (attempts: number) => escalated(attempts, { escalation: 'budget' });
 
   let feedback: string | undefined = input.initialFeedback;
   let last = { summary: '', artifacts: [] as TicketOutcome['artifacts'] };
@@ -126,6 +155,7 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
     if (spending.exhausted()) return outOfBudget(attempt);
 
     progress.stage = 'reviewing';
+    const checked = 'toolCalls' in work ? reviewChecks(input, work.toolCalls) : {};
     const reviewed = await spending.run('review', reviewRetry, ({ callPermits, retry }) =>
       reviewTicket.executeWithOptions(
         {
@@ -141,7 +171,8 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
             artifacts: work.artifacts,
             attempt,
             revisionsLeft: maxAttempts - attempt,
-            ...('toolCalls' in work ? { checks: checksOf(work.toolCalls) } : {}),
+            ...checked,
+            ...(input.testFailure ? { testFailure: input.testFailure } : {}),
             ...callPermitsField(callPermits),
           },
         ],
@@ -151,6 +182,12 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
     progress.reviewUsage = addUsage(progress.reviewUsage, reviewed.usage);
     calls.push(...(reviewed.calls ?? []));
     progress.reviews.push({ attempt, verdict: review.verdict, feedback: review.feedback });
+    // Only a review that was shown the dependencies (the ticket ran checks) may send them back.
+    const reopen =
+      review.verdict === 'accept' || !('dependencies' in checked) ? [] : reopenRequests(input, review.reopen);
+    // The Boss found a dependency at fault: the run re-opens it, then runs this ticket again.
+    if (reopen.length > 0)
+      return escalated(attempt, { escalation: 'reopen', reopen, escalationReason: review.feedback });
     if (review.verdict === 'accept') {
       progress.stage = 'done';
       return {

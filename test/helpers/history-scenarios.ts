@@ -1,7 +1,8 @@
 /**
  * The paths test/workflows/replay.test.ts keeps histories of: a finished run (plan gate settled by
  * its timeout, budget permits, a ticket that needed a revision), a finished agent run (tool calls,
- * a first-use tool approval settled by the gate policy), and every state a run can be in while a
+ * a first-use tool approval settled by the gate policy), a run whose Tester's failing test re-opened
+ * the Coder's ticket, and every state a run can be in while a
  * deploy happens: each gate kind pending, a risky-tool approval pending inside an agent loop, a
  * ticket in the middle of a revision, a planning failure. test/helpers/record-histories.ts runs them.
  */
@@ -85,6 +86,21 @@ export const SCENARIOS: Scenario[] = [
       { file: 'pending-tool-approval-ticket.json', id: 'T1' },
       { file: 'agent-loop-pending-approval.json', id: 'T1/agent-1' },
     ],
+  },
+  {
+    // The Tester's test fails on the Coder's first page (no lang): the Boss's review re-opens T3,
+    // then T4 runs again and passes (the re-open path, behind REOPEN_PATCH).
+    file: 'agent-reopen.json',
+    input: {
+      goal: 'Build a landing page for a tea room called Leaf Lounge',
+      roles: TEST_ROLES.map((r) =>
+        r.name === 'coder' || r.name === 'tester'
+          ? { ...r, agent: { tools: ['list_files', 'read_file', 'write_file', 'run_command', 'check_page'] } }
+          : r,
+      ),
+      searchAttributes: true,
+    },
+    until: 'closed',
   },
   {
     file: 'pending-plan-gate.json',

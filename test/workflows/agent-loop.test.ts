@@ -11,6 +11,8 @@ import type { RoleInfo, RunInput, RunResult, TicketInput, TicketOutcome } from '
 import { temporal } from '@temporalio/proto';
 import { MaestroClient } from '../../src/client/api';
 import type { AgentLoopInput, AgentLoopOutput } from '../../src/workflows/agent-loop';
+import { watchSnapshots } from '../../src/client/watch/poll';
+import { toolBlockLines, watchedToolCalls } from '../../src/client/watch/tool-block';
 import { waitForStatus } from '../helpers/runs';
 import { testDeps, testWorker, uniqueQueue, TEST_ROLES, useSimAndTemporal } from '../helpers/temporal';
 
@@ -25,26 +27,38 @@ async function runGoal(name: string, input: Partial<RunInput> & { goal: string }
   const deps = testDeps(harness.sim.baseUrl);
   const worker = await testWorker(harness.conn.nativeConnection, taskQueue, deps);
   const runId = `${taskQueue}-run`;
+  // What `maestro watch` shows meanwhile: the running agent loops' tool calls, as they happen.
+  const watched: string[] = [];
   const result = await worker.runUntil(async () => {
     const handle = await harness.conn.client.workflow.start('orchestratorWorkflow', {
       taskQueue,
       workflowId: runId,
       args: [{ roles: agentRoles(), ...input }],
     });
+    const api = new MaestroClient(harness.conn.client, taskQueue);
+    for await (const snap of watchSnapshots(api, runId, { intervalMs: 100 }))
+      for (const line of toolBlockLines(watchedToolCalls([], snap.liveToolCalls)).slice(1))
+        if (!watched.includes(line)) watched.push(line);
     return (await handle.result()) as RunResult;
   });
-  return { runId, deps, result };
+  return { runId, deps, result, watched };
 }
 
 describe('agent loops', () => {
-  it('runs the Coder and Tester as agents: a failing check is fixed, the tests run, the report quotes them', async () => {
+  it("runs the Coder and Tester as agents: the Tester's failing test re-opens the Coder's ticket, then passes", async () => {
     harness.sim.clearRequests();
     const goal = 'Build a landing page for a tea room called Leaf Lounge';
-    const { runId, deps, result } = await runGoal('agent-website', { goal });
+    const { runId, deps, result, watched } = await runGoal('agent-website', { goal });
     expect(result.status).toBe('completed');
+    // `maestro watch` saw the Tester's failing run live, while its agent loop was still going.
+    expect(watched).toContainEqual(
+      expect.stringMatching(/^ {2}T4 tester turn 3: run_command node tests\/check-page\.mjs — failed, exit 1, \d+ ms$/),
+    );
     const tools = result.toolCalls ?? [];
     const byTicket = (id: string) => tools.filter((c) => c.ticketId === id).map((c) => `${c.summary} ${c.status}`);
-    // The Coder checked its page, the check failed (no viewport), it rewrote the page, the check passed.
+    // Round 1: the Coder checked its page, the check failed (no viewport), it rewrote the page, the
+    // check passed. Round 2 (re-opened after the Tester's test failed): it wrote the page with the
+    // language declared and its check passed at once.
     expect(byTicket('T3')).toEqual([
       'list_files ok',
       'write_file index.html ok',
@@ -53,17 +67,46 @@ describe('agent loops', () => {
       'write_file index.html ok',
       'write_file script.js ok',
       'check_page index.html ok',
+      'list_files ok',
+      'write_file index.html ok',
+      'write_file script.js ok',
+      'check_page index.html ok',
     ]);
-    // So the Boss accepted the Coder's first attempt (no review round for the viewport).
-    expect(result.tickets.find((t) => t.id === 'T3')!.attempts).toBe(1);
-    // The Tester wrote the test file, ran it in the sandbox and checked the page in Chromium.
+    // The Tester wrote the test file and ran it in the sandbox: 8/9 (no lang on <html>), so the Boss
+    // sent T3 back; on T3's new page the Tester's second run passed.
     expect(byTicket('T4')).toEqual([
+      'list_files ok',
+      'write_file tests/check-page.mjs ok',
+      'run_command node tests/check-page.mjs error',
+      'check_page index.html ok',
       'list_files ok',
       'write_file tests/check-page.mjs ok',
       'run_command node tests/check-page.mjs ok',
       'check_page index.html ok',
     ]);
-    const run = tools.find((c) => c.tool === 'run_command')!;
+    const t3 = result.tickets.find((t) => t.id === 'T3')!;
+    expect(t3).toMatchObject({ state: 'accepted', attempts: 2, reopened: 1 });
+    expect(result.tickets.find((t) => t.id === 'T4')).toMatchObject({ state: 'accepted', attempts: 2 });
+    const reopen = result.audit.find((a) => a.action === 'reopen')!;
+    expect(reopen).toMatchObject({ by: 'boss', ticketId: 'T3' });
+    expect(reopen.comment).toMatch(
+      /^re-opened \(1 of 2\): T4's check failed: .*8\/9 checks passed; FAIL declares the language on <html>/,
+    );
+    const runs = tools.filter((c) => c.tool === 'run_command');
+    expect(runs.map((r) => r.exitCode)).toEqual([1, 0]);
+    // The re-opened Coder saw the Tester's evidence as feedback, and the page it delivered declares its language.
+    const reopened = harness.sim
+      .requests()
+      .find(
+        (q) => q.ticketId === 'T3' && q.messages.some((m) => m.content.includes('A ticket that tests your output')),
+      )!;
+    expect(reopened.messages.at(-1)!.content).toMatch(
+      /## Reviewer feedback[^\n]*\nA ticket that tests your output found a problem \(re-open 1 of at most 2\)[^\n]*\nThe tests of index\.html failed: node tests\/check-page\.mjs: exit code 1 \([^)]*\); 8\/9 checks passed; FAIL declares the language on <html>/,
+    );
+    expect(result.manifest.filter((m) => m.path === 'index.html')).toHaveLength(1);
+    const page = (await deps.store.read(result.manifest.find((m) => m.path === 'index.html')!)).toString('utf8');
+    expect(page).toContain('<html lang="en">');
+    const run = runs[1]!;
     expect(run).toMatchObject({ exitCode: 0, role: 'tester', turn: 3 });
     expect(run.bytes).toBeGreaterThan(100);
     // The test report holds the real results, and the final report quotes them.
@@ -86,14 +129,24 @@ describe('agent loops', () => {
     expect(summaries).toContain('tester T4 turn 1');
 
     // The Boss's review of the Coder's attempt saw the checks it ran, the failed one and the re-run.
-    const coderReview = harness.sim
-      .requests()
-      .find(
-        (q) =>
-          q.schemaName === SCHEMA_NAMES.review && q.messages.some((m) => m.content.includes('Review of ticket T3')),
-      )!;
-    expect(coderReview.messages.at(-1)!.content).toMatch(
+    /** The last message of the first review request whose prompt contains `text`. */
+    const reviewPrompt = (text: string) =>
+      harness.sim
+        .requests()
+        .find((q) => q.schemaName === SCHEMA_NAMES.review && q.messages.some((m) => m.content.includes(text)))!
+        .messages.at(-1)!.content;
+    expect(reviewPrompt('Review of ticket T3')).toMatch(
       /## Checks the agent ran[^\n]*\n- check_page index\.html — FAILED\n- check_page index\.html — passed/,
+    );
+
+    // The Boss's review of T3's new round saw the test results that re-opened it.
+    expect(reviewPrompt('## Test results that re-opened this ticket')).toMatch(
+      /# Review of ticket T3 [\s\S]*## Test results that re-opened this ticket[^\n]*\nThe tests of index\.html failed: [^\n]*FAIL declares the language on <html>/,
+    );
+
+    // The Boss's review of the Tester's first attempt saw the failed run and the tickets it tested.
+    expect(reviewPrompt('Review of ticket T4')).toMatch(
+      /- run_command node tests\/check-page\.mjs — FAILED \(exit 1\)[\s\S]*## Tickets this one depends on[^\n]*\n- T1 \(designer\): [^\n]*\n- T3 \(coder\): Build the landing page — files: index\.html, script\.js/,
     );
 
     // Hygiene on tool turns: no goal text and no other ticket in any worker turn, tool results included.
@@ -109,6 +162,36 @@ describe('agent loops', () => {
       for (const [id, title] of titles)
         if (id !== ticket.id && !ticket.dependsOn.includes(id)) expect(text).not.toContain(title);
     }
+  });
+
+  it('bounds the re-opens: a Tester whose check keeps failing ends at a ticket gate with the reason, not in a loop', async () => {
+    const taskQueue = uniqueQueue('agent-reopen-bound');
+    const worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
+    const api = new MaestroClient(harness.conn.client, taskQueue);
+    const runId = `${taskQueue}-run`;
+    await worker.runUntil(async () => {
+      // [sim:failing-test=1]: the Tester's script has a check no page passes, so its test always fails.
+      await api.start('Build a landing page for a tea room called Leaf Lounge [sim:failing-test=1]', {
+        runId,
+        roles: agentRoles(),
+        maxReopens: 1,
+      });
+      const s = await waitForStatus(harness.conn.client, runId, (st) => st.pendingGates.length === 1, 120_000);
+      const gate = s.pendingGates[0]!;
+      expect(gate).toMatchObject({ kind: 'ticket', ticketId: 'T4' });
+      expect(gate.reason).toMatch(
+        /^T4: its check failed \(The checks fail because of T3: .*FAIL has the marker no page has.*\); T3 was already re-opened 1 time\(s\) \(the limit, --max-reopens 1\) and T4's check still fails — approve anyway, retry with feedback, skip, or abort$/,
+      );
+      expect(s.tickets.find((t) => t.id === 'T3')).toMatchObject({ state: 'accepted', reopened: 1 });
+      expect(s.audit.filter((a) => a.action === 'reopen')).toHaveLength(1);
+      await api.decide(runId, { decision: 'skip', gate: gate.id, by: 'ana', comment: 'fix lang by hand' });
+      const r = await api.result(runId);
+      expect(r.status).toBe('partial');
+      expect(r.tickets.find((t) => t.id === 'T4')).toMatchObject({ state: 'skipped', attempts: 2 });
+      // Two rounds of each, no more: every test run failed and the Coder ran twice.
+      expect(r.toolCalls!.filter((c) => c.tool === 'run_command').map((c) => c.exitCode)).toEqual([1, 1]);
+      expect(r.tickets.find((t) => t.id === 'T3')!.attempts).toBe(2);
+    });
   });
 
   it('escalates with the reason when the agent runs out of turns', async () => {

@@ -37,6 +37,21 @@ export interface ReviewTicketInput {
   callPermits?: number;
   /** For an agent's result: the checks and commands it ran, with their outcomes (absent otherwise). */
   checks?: string[];
+  /**
+   * The tickets this one depends on (id, role, title, file paths), given when its checks ran, so
+   * the Boss can name the one whose output made a check fail (`reopen` in the review).
+   */
+  dependencies?: ReviewDependency[];
+  /** The failing check of a ticket testing this one that re-opened it (absent otherwise). */
+  testFailure?: string;
+}
+
+/** A dependency of a reviewed ticket as the review prompt names it (no contents: they are not under review). */
+export interface ReviewDependency {
+  ticketId: string;
+  role: string;
+  title: string;
+  files: string[];
 }
 
 /** Input of `finalizeRun`. */
@@ -103,6 +118,8 @@ export function createBossActivities(deps: ActivityDeps) {
         attempt: input.attempt,
         revisionsLeft: input.revisionsLeft,
         ...(input.checks ? { checks: input.checks } : {}),
+        ...(input.dependencies ? { dependencies: input.dependencies } : {}),
+        ...(input.testFailure ? { testFailure: input.testFailure } : {}),
       });
       const res = await callLlm(
         deps.llm,

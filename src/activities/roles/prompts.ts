@@ -108,8 +108,13 @@ export function buildReviewPrompt(args: {
   revisionsLeft: number;
   /** The checks an agent ran (tool, target, outcome), so the review rests on what was executed. */
   checks?: readonly string[];
+  /** The tickets it depends on, which a failing check may send back (`reopen`). */
+  dependencies?: readonly { ticketId: string; role: string; title: string; files: readonly string[] }[];
+  /** The failing check of a ticket testing this one, which re-opened it. */
+  testFailure?: string;
 }): Prompt {
   const { ticket } = args;
+  const deps = args.dependencies ?? [];
   const parts = [
     `# Review of ticket ${ticket.id} (${ticket.role}): ${ticket.title}`,
     ticketBlock(ticket),
@@ -117,7 +122,17 @@ export function buildReviewPrompt(args: {
     ...(args.checks && args.checks.length > 0
       ? [`## Checks the agent ran (oldest first; the last run of each counts)\n${bullets(args.checks)}`]
       : []),
-    `## Decide\nAccept when every acceptance criterion is met; otherwise ask for a revision with specific feedback. Revisions left: ${args.revisionsLeft}.`,
+    ...(args.testFailure
+      ? [
+          `## Test results that re-opened this ticket (a ticket testing its output failed; accept only when the result fixes this)\n${args.testFailure}`,
+        ]
+      : []),
+    ...(deps.length > 0
+      ? [
+          `## Tickets this one depends on (their output was checked)\n${bullets(deps.map((d) => `${d.ticketId} (${d.role}): ${d.title} — files: ${d.files.join(', ') || 'none'}`))}`,
+        ]
+      : []),
+    `## Decide\nAccept when every acceptance criterion is met; otherwise ask for a revision with specific feedback. Revisions left: ${args.revisionsLeft}.${deps.length > 0 ? " When a check failed because of the output of a ticket listed above (not because of this ticket's own work), set `reopen` to that ticket with the failing evidence as its feedback: it is sent back, then this ticket runs again on its new output. Otherwise leave `reopen` null." : ''}`,
   ];
   return { system: `${args.bossSystemPrompt}\n\nTask: review one ticket result.`, user: parts.join('\n\n') };
 }

@@ -13,6 +13,7 @@ import { withSession } from '../session';
 import { unpolledRoleQueueWarnings } from '../role-queues';
 import { runRoles } from '../../config';
 import { watchEvents } from '../watch/events';
+import { newToolCallLines, watchedToolCalls } from '../watch/tool-block';
 import { watchSnapshots } from '../watch/poll';
 import { renderWatch, type WatchSnapshot } from '../watch/render';
 
@@ -78,10 +79,13 @@ export function registerWatchCommand(program: Command): void {
             }
           } else {
             if (uiUrl) log(`Web UI: ${uiUrl}`);
+            const printedCalls = new Set<string>();
             for await (const snap of snapshots) {
               if (!last) console.log(`Run ${runId}: ${snap.status.goal}`);
               if (snap.note && !last?.note) console.log(snap.note);
               for (const line of changes(last?.status, snap.status, { gates: true, namespace })) console.log(line);
+              const calls = watchedToolCalls(snap.status.toolCalls, snap.liveToolCalls);
+              for (const line of newToolCallLines(printedCalls, calls)) console.log(line);
               if (snap.execution !== 'RUNNING') console.log(endLine(snap));
               last = snap;
             }
@@ -95,7 +99,12 @@ export function registerWatchCommand(program: Command): void {
 /** Snapshots whose texts (goal, summaries, errors, comments) can no longer drive the terminal. */
 async function* printableSnapshots(source: AsyncIterable<WatchSnapshot>): AsyncGenerator<WatchSnapshot> {
   for await (const snap of source)
-    yield { ...snap, status: printableDeep(snap.status), progress: printableDeep(snap.progress) };
+    yield {
+      ...snap,
+      status: printableDeep(snap.status),
+      progress: printableDeep(snap.progress),
+      ...(snap.liveToolCalls ? { liveToolCalls: printableDeep(snap.liveToolCalls) } : {}),
+    };
 }
 
 function endLine(snap: WatchSnapshot): string {

@@ -5,7 +5,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { statusQuery, ticketStatusQuery, type TicketProgress } from '../../shared/messages';
+import { agentLoopStatusQuery, statusQuery, ticketStatusQuery, type TicketProgress } from '../../shared/messages';
+import type { ToolCallRecord } from '../../shared/tools';
+import { agentLoopWorkflowId } from '../../shared/constants';
 import type { RunStatus } from '../../shared/types';
 import { emptyUsage } from '../../shared/usage';
 import type { MaestroClient } from '../api';
@@ -49,7 +51,9 @@ export async function* watchSnapshots(
     try {
       const status = await api.client.connection.withDeadline(deadline(), () => handle.query(statusQuery));
       last = status;
-      yield { status, progress: await ticketProgress(api, status, deadline), execution: 'RUNNING', ...times };
+      const progress = await ticketProgress(api, status, deadline);
+      const liveToolCalls = await agentToolCalls(api, status, progress, deadline);
+      yield { status, progress, liveToolCalls, execution: 'RUNNING', ...times };
     } catch {
       // No worker has picked the run up yet (or it is briefly away): show what is known.
       const goal = typeof desc.memo?.goal === 'string' ? desc.memo.goal : '';
@@ -83,6 +87,31 @@ async function ticketProgress(
     }),
   );
   return Object.fromEntries(answers.filter((p) => p !== undefined).map((p) => [p.ticketId, p]));
+}
+
+/**
+ * Tool calls so far of the running tickets' current agent loops (`<child id>/agent-<attempt>`);
+ * tickets that are not agents, or do not answer in time, are left out.
+ */
+async function agentToolCalls(
+  api: MaestroClient,
+  status: RunStatus,
+  progress: Record<string, TicketProgress>,
+  deadline: () => number,
+): Promise<Record<string, ToolCallRecord[]>> {
+  const working = status.tickets.filter((t) => t.state === 'running' && progress[t.id]?.stage === 'working');
+  const answers = await Promise.all(
+    working.map(async (t) => {
+      try {
+        const loop = api.client.workflow.getHandle(agentLoopWorkflowId(t.childId, progress[t.id]!.attempt));
+        const p = await api.client.connection.withDeadline(deadline(), () => loop.query(agentLoopStatusQuery));
+        return [t.id, p.toolCalls] as const;
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return Object.fromEntries(answers.filter((a) => a !== undefined && a[1].length > 0) as [string, ToolCallRecord[]][]);
 }
 
 function placeholderStatus(runId: string, goal: string): RunStatus {

@@ -8,7 +8,9 @@ import type { TicketProgress } from '../../shared/messages';
 import type { GateView, RunStatus, TicketView } from '../../shared/types';
 import { addUsage, totalTokens, type Usage } from '../../shared/usage';
 import { usd } from '../format';
+import type { ToolCallRecord } from '../../shared/tools';
 import { approveHints } from './approve-hints';
+import { toolBlockLines, watchedToolCalls } from './tool-block';
 
 /** What the watcher knows about a run at one moment. */
 export interface WatchSnapshot {
@@ -21,6 +23,8 @@ export interface WatchSnapshot {
   closedAt?: Date;
   /** Something the person should know, e.g. that no worker has picked the run up yet. */
   note?: string;
+  /** Tool calls of the running agent loops so far (their own status query), by ticket id. */
+  liveToolCalls?: Readonly<Record<string, readonly ToolCallRecord[]>>;
 }
 
 /** How to draw. */
@@ -137,6 +141,9 @@ export function renderWatch(snap: WatchSnapshot, opts: RenderOptions): string[] 
     gateLines.push(fitLine([['       or: ', c.dim], [hints.temporal]], Number.POSITIVE_INFINITY));
   }
 
+  const tools = toolBlockLines(watchedToolCalls(s.toolCalls, snap.liveToolCalls));
+  const toolLines = tools.length > 0 ? ['', ...tools.map((l, i) => fit([l, i === 0 ? undefined : c.dim]))] : [];
+
   const foot: string[] = [''];
   if (live) {
     if (opts.uiUrl) foot.push(fit(['Web UI: ', c.dim], [opts.uiUrl, c.underline]));
@@ -150,11 +157,11 @@ export function renderWatch(snap: WatchSnapshot, opts: RenderOptions): string[] 
     // Rows for tickets: the screen minus everything else (gate commands wrap, never cut), the
     // blank line, the table header, and the line the cursor rests on after the last one (else
     // the terminal scrolls the header away).
-    const used = [...head, ...gateLines, ...foot].reduce((n, l) => n + screenRows(l, width), 0);
+    const used = [...head, ...toolLines, ...gateLines, ...foot].reduce((n, l) => n + screenRows(l, width), 0);
     const room = opts.height ? Math.max(2, opts.height - used - 3) : Number.POSITIVE_INFINITY;
     table.push('', ...ticketTable(rows, room, width, c));
   }
-  return [...head, ...table, ...gateLines, ...foot];
+  return [...head, ...table, ...toolLines, ...gateLines, ...foot];
 }
 
 function progressLine(rows: TicketLine[], s: RunStatus, width: number, c: chalk.Chalk): string {

@@ -117,7 +117,7 @@ export function agentStep(args: { system: string; user: string; messages: unknow
   const user = feedback
     ? `${args.user}\n\n## Reviewer feedback on your previous attempt (attempt 0)\nA check failed:\n${feedback}`
     : args.user;
-  const work = workResultFor(args.system, user);
+  const work = workResultFor(args.system, user, true);
   const written = past.filter((c) => c.name === 'write_file').map((c) => String(c.args.path));
   const lastWrite = past.filter((c) => c.name === 'write_file').reduce((n, c) => Math.max(n, c.turn), 0);
   const known = new Set([...written, ...listedFiles(past), ...work.files.map((f) => f.path)]);

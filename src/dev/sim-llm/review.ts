@@ -5,7 +5,8 @@
  */
 import { failingCheckOf } from './agent';
 import { parseFinalPrompt, parseReviewPrompt } from './prompt-parse';
-import { clip, deliverablesOf, directivesOf, firstSentence, stripDirectives } from './subject';
+import { clip, deliverablesOf, directivesOf, firstSentence, stripDirectives, subjectOfSpec } from './subject';
+import { pageChecks, runCheck } from './website-checks';
 import { VIEWPORT_META } from './website-page';
 
 /** A review as the review schema wants it. */
@@ -13,6 +14,8 @@ export interface SimReview {
   verdict: 'accept' | 'revise';
   feedback: string;
   criteria: { criterion: string; met: boolean }[];
+  /** Dependencies sent back because a check of their output failed (absent: none). */
+  reopen?: { ticketId: string; feedback: string }[];
 }
 
 /** A final report as the final-report schema wants it. */
@@ -31,9 +34,28 @@ interface Problem {
   related: RegExp;
 }
 
+/**
+ * A re-opened ticket's review sees the failing test that re-opened it: each `FAIL <check>` named
+ * there is run again on the pages delivered now; one that still fails is the feedback.
+ */
+function stillFailing(review: ReturnType<typeof parseReviewPrompt>, user: string): Problem | undefined {
+  const block = /## Test results that re-opened this ticket[^\n]*\n([\s\S]*?)(?=\n\n## |$)/.exec(user)?.[1];
+  if (!block) return undefined;
+  const pages = review.files.filter((f) => f.path.endsWith('.html'));
+  const checks = pageChecks(subjectOfSpec(review.spec));
+  for (const name of [...block.matchAll(/FAIL ([^;|\n]+?)(?=[.;|]|\n|$)/g)].map((m) => (m[1] ?? '').trim())) {
+    const check = checks.find((c) => c.name === name);
+    if (check && pages.some((p) => !runCheck(check, p.text)))
+      return { feedback: `The test that re-opened this ticket still fails: ${name}.`, related: /./ };
+  }
+  return undefined;
+}
+
 function findProblem(review: ReturnType<typeof parseReviewPrompt>, user: string): Problem | undefined {
   const failing = failingCheckOf(user);
   if (failing) return { feedback: failing, related: /test|check|work/i };
+  const regressed = stillFailing(review, user);
+  if (regressed) return regressed;
   const wanted = deliverablesOf(review.spec);
   if (review.files.length === 0) {
     const list = wanted.length > 0 ? `: ${wanted.join(', ')}` : '';
@@ -57,9 +79,46 @@ function findProblem(review: ReturnType<typeof parseReviewPrompt>, user: string)
   return undefined;
 }
 
+/**
+ * A failing check of a ticket that checks its dependencies' output (a Tester running the test of
+ * the Coder's page) is the fault of the dependency that delivered the page: it is re-opened with
+ * the failing lines of the run as feedback. Undefined when no check fails or no dependency has a page.
+ */
+function reopenOf(review: ReturnType<typeof parseReviewPrompt>, user: string): SimReview['reopen'] {
+  if (!failingCheckOf(user)) return undefined;
+  const block = /## Tickets this one depends on[^\n]*\n((?:- .*\n?)*)/.exec(user)?.[1] ?? '';
+  const owner = block
+    .split('\n')
+    .map((l) => /^- (T\d+) \([^)]*\): .* — files: (.*)$/.exec(l))
+    .find((m) => m && /\.html\b/.test(m[2] ?? ''));
+  if (!owner?.[1]) return undefined;
+  const page = (owner[2] ?? '').split(', ').find((f) => f.endsWith('.html')) ?? 'the page';
+  const results = /Results: (.*?)\. (?=[A-Z]|$)/.exec(review.summary)?.[1] ?? '';
+  const failing = results.split(' | ').filter((r) => /FAIL|exit code [1-9]|PROBLEMS|ERROR/.test(r));
+  const evidence = failing.length > 0 ? failing.join(' | ') : (failingCheckOf(user) ?? 'a check failed');
+  return [
+    {
+      ticketId: owner[1],
+      feedback: clip(`The tests of ${page} failed: ${evidence}. Fix ${page} so that every check passes.`, 2000),
+    },
+  ];
+}
+
 /** The simulated Boss's review of one ticket result. */
 export function reviewFor(user: string): SimReview {
   const review = parseReviewPrompt(user);
+  const reopen = reopenOf(review, user);
+  if (reopen) {
+    return {
+      verdict: 'revise',
+      feedback: clip(
+        `The checks fail because of ${reopen.map((r) => r.ticketId).join(', ')}: ${reopen[0]?.feedback ?? ''}`,
+        2000,
+      ),
+      criteria: review.criteria.map((criterion) => ({ criterion, met: !/pass|result/i.test(criterion) })),
+      reopen,
+    };
+  }
   const problem = findProblem(review, user);
   if (!problem) {
     return {

@@ -13,13 +13,15 @@ export interface Subject {
 
 /**
  * Test hooks written into a goal: `[sim:tickets=N]`, `[sim:width=W]` (tickets per layer of a
- * `tickets` plan; W >= N makes every ticket independent), `[sim:invalid-plan=K]`, `[sim:revise=N]`.
+ * `tickets` plan; W >= N makes every ticket independent), `[sim:invalid-plan=K]`, `[sim:revise=N]`,
+ * `[sim:failing-test=1]` (the Tester's check script has one more check no page passes, so its test keeps failing).
  */
 export interface Directives {
   tickets?: number;
   width?: number;
   invalidPlan?: number;
   revise?: number;
+  failingTest?: number;
 }
 
 /** Parses the `[sim:key=N]` directives of a text. */
@@ -31,6 +33,7 @@ export function directivesOf(text: string): Directives {
     else if (m[1] === 'width') d.width = n;
     else if (m[1] === 'invalid-plan') d.invalidPlan = n;
     else if (m[1] === 'revise') d.revise = n;
+    else if (m[1] === 'failing-test') d.failingTest = n;
   }
   return d;
 }

@@ -42,9 +42,15 @@ export function runCheck(check: PageCheck, html: string): boolean {
   return re.test(html);
 }
 
-/** `tests/check-page.mjs`: plain Node, reads ../index.html next to itself, exits 1 on failure. */
-export function buildCheckScript(subject: Subject): string {
-  const checks = pageChecks(subject)
+/** A check no page passes (`[sim:failing-test=1]`): a Tester whose test always fails. */
+const NEVER_PASSES: PageCheck = { name: 'has the marker no page has', source: 'sim-never-present-marker', flags: '' };
+
+/**
+ * `tests/check-page.mjs`: plain Node, reads ../index.html next to itself, exits 1 on failure;
+ * `failing` adds a check no page passes.
+ */
+export function buildCheckScript(subject: Subject, failing = false): string {
+  const checks = [...pageChecks(subject), ...(failing ? [NEVER_PASSES] : [])]
     .map((c) => `  ${JSON.stringify(c)},`)
     .join('\n');
   return `// Checks index.html of the ${subject.name} website. Run: node tests/check-page.mjs

@@ -110,8 +110,12 @@ export function escapeHtml(s: string): string {
 /** The viewport tag whose absence the simulated review flags. */
 export const VIEWPORT_META = '<meta name="viewport" content="width=device-width, initial-scale=1">';
 
-/** The page; `withViewport` false reproduces the first-attempt mistake the review catches. */
-export function buildHtml(subject: Subject, copy: PageCopy, withViewport: boolean): string {
+/**
+ * The page; `withViewport` false reproduces the first-attempt mistake the review (or the Coder's
+ * own page check) catches; `withLang` false leaves out `lang` on <html>, which the page check does
+ * not flag but the Tester's `tests/check-page.mjs` does.
+ */
+export function buildHtml(subject: Subject, copy: PageCopy, withViewport: boolean, withLang = true): string {
   const e = escapeHtml;
   const offerId = slugOf(copy.offerTitle, 20);
   const nav = [
@@ -126,7 +130,7 @@ export function buildHtml(subject: Subject, copy: PageCopy, withViewport: boolea
     )
     .join('\n');
   return `<!doctype html>
-<html lang="en">
+<html${withLang ? ' lang="en"' : ''}>
 <head>
   <meta charset="utf-8">
 ${withViewport ? `  ${VIEWPORT_META}\n` : ''}  <title>${e(subject.name)} — ${e(subject.kind)}</title>

@@ -6,7 +6,7 @@
  */
 import { parseWorkerPrompt, type ShownFile, type WorkerPromptInfo } from './prompt-parse';
 import { genericCode, genericMarkdown } from './generic-files';
-import { clip, deliverablesOf, isWebsiteText, slugOf, subjectOfSpec, type Subject } from './subject';
+import { clip, deliverablesOf, directivesOf, isWebsiteText, slugOf, subjectOfSpec, type Subject } from './subject';
 import { buildCheckScript, buildPageReport } from './website-checks';
 import { buildHtml, buildScript, copyFor, copyMarkdown, parseCopy } from './website-page';
 import { buildCss, buildStyleGuide } from './website-style';
@@ -40,7 +40,17 @@ function allShown(info: WorkerPromptInfo): ShownFile[] {
   return info.dependencies.flatMap((d) => d.files);
 }
 
-function fileFor(path: string, info: WorkerPromptInfo, role: string, subject: Subject): string {
+/**
+ * Whether an agent Coder's page declares its language: not at first (its own page check does not
+ * see it, a Tester's test does), then once feedback names the language. Pages of single-call
+ * Coders always declare it.
+ */
+function declaresLang(info: WorkerPromptInfo, agent: boolean): boolean {
+  if (!agent) return true;
+  return /language on <html>|lang attribute/i.test(info.feedback ?? '');
+}
+
+function fileFor(path: string, info: WorkerPromptInfo, role: string, subject: Subject, agent: boolean): string {
   const base = path.split('/').pop() ?? path;
   const shown = allShown(info);
   if (base.endsWith('.css')) return buildCss(subject);
@@ -49,25 +59,25 @@ function fileFor(path: string, info: WorkerPromptInfo, role: string, subject: Su
   if (base.endsWith('.html')) {
     const copyFile = shown.find((f) => /copy/i.test(f.path) && f.path.endsWith('.md'));
     const copy = copyFile ? parseCopy(copyFile.text, copyFor(subject)) : copyFor(subject);
-    return buildHtml(subject, copy, info.feedback !== undefined);
+    return buildHtml(subject, copy, info.feedback !== undefined, declaresLang(info, agent));
   }
   if (base === 'script.js' && (role === 'coder' || isWebsiteText(info.spec))) return buildScript(subject);
-  if (/check-page/i.test(base)) return buildCheckScript(subject);
+  if (/check-page/i.test(base)) return buildCheckScript(subject, directivesOf(info.spec).failingTest !== undefined);
   if (/test-report/i.test(base) && shown.some((f) => f.path.endsWith('.html')))
     return buildPageReport(subject, info.criteria, shown);
   if (/\.(m?js|cjs|ts|py)$/.test(base)) return genericCode(path, info);
   return genericMarkdown(path, info, role);
 }
 
-/** The simulated worker's answer to a worker prompt. */
-export function workResultFor(system: string, user: string): SimWorkResult {
+/** The simulated worker's answer to a worker prompt (`agent`: it works with tools; see declaresLang). */
+export function workResultFor(system: string, user: string, agent = false): SimWorkResult {
   const info = parseWorkerPrompt(user);
   const role = roleOfSystem(system);
   const web = isWebsiteText(`${info.title}\n${info.spec}`);
   const subject = subjectOfSpec(info.spec);
   const paths = deliverablesOf(info.spec);
   const wanted = (paths.length > 0 ? paths : defaultDeliverables(role, info, web)).slice(0, 20);
-  const files = wanted.map((path) => ({ path, content: fileFor(path, info, role, subject) }));
+  const files = wanted.map((path) => ({ path, content: fileFor(path, info, role, subject, agent) }));
   const revised = info.feedback ? ' Revised after review feedback.' : '';
   const about = web ? subject.name : `"${info.title || info.ticketId}"`;
   const summary = `${info.ticketId} (${role}): delivered ${wanted.join(', ')} for ${about}.${revised}`;
