@@ -3,6 +3,7 @@
  * replayed without Temporal: recompute blocked and ready tickets, start up to maxParallel, finish
  * the oldest running ticket, repeat (src/workflows/scheduler.ts does the same on every change).
  */
+import { DagTracker } from '../shared/dag-tracker';
 import { blockedTickets, readyTickets } from '../shared/plan-graph';
 import type { Ticket } from '../shared/schemas';
 import type { TicketState } from '../shared/types';
@@ -56,25 +57,39 @@ export interface ScheduleOutcome {
   peakParallel: number;
 }
 
+/** How a schedule finds blocked and ready tickets: whole-plan rescans or the incremental tracker. */
+export type ScheduleMode = 'rescan' | 'incremental';
+
 /**
  * Schedules every ticket to `accepted`, exactly as the orchestrator's loop decides (tickets
  * finish in start order). Throws when a ticket can never run, which a valid plan rules out.
+ * `incremental` is what the orchestrator does (DagTracker); `rescan` what it did before.
  */
-export function scheduleAll(tickets: readonly Ticket[], maxParallel: number): ScheduleOutcome {
+export function scheduleAll(
+  tickets: readonly Ticket[],
+  maxParallel: number,
+  mode: ScheduleMode = 'incremental',
+): ScheduleOutcome {
   const states = new Map<string, TicketState>(tickets.map((t) => [t.id, 'pending']));
+  const dag = mode === 'incremental' ? new DagTracker(tickets, states) : undefined;
+  const set = (id: string, s: TicketState) => {
+    states.set(id, s);
+    dag?.set(id, s);
+  };
   const running: string[] = [];
   let rounds = 0;
   let peakParallel = 0;
   for (;;) {
-    for (const id of blockedTickets(tickets, states)) states.set(id, 'blocked');
-    for (const id of readyTickets(tickets, states).slice(0, Math.max(0, maxParallel - running.length))) {
-      states.set(id, 'running');
+    for (const id of dag ? dag.blocked() : blockedTickets(tickets, states)) set(id, 'blocked');
+    const ready = dag ? dag.ready() : readyTickets(tickets, states);
+    for (const id of ready.slice(0, Math.max(0, maxParallel - running.length))) {
+      set(id, 'running');
       running.push(id);
     }
     peakParallel = Math.max(peakParallel, running.length);
     const done = running.shift();
     if (done === undefined) break;
-    states.set(done, 'accepted');
+    set(done, 'accepted');
     rounds++;
   }
   const left = [...states].filter(([, s]) => s !== 'accepted');

@@ -164,10 +164,9 @@ export class BudgetController {
   }
 
   private unknownTicket(ticketId: string): string | undefined {
+    if (this.state.hasTicket(ticketId)) return undefined;
     const known = this.state.ticketIds();
-    return known.includes(ticketId)
-      ? undefined
-      : `unknown ticket ${ticketId}; this run's tickets are ${known.join(', ') || '(none yet)'}`;
+    return `unknown ticket ${ticketId}; this run's tickets are ${known.join(', ') || '(none yet)'}`;
   }
 
   private ignore(signal: string, error: string, ticketId?: string): void {

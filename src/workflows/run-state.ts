@@ -22,7 +22,7 @@ import type {
 } from '../shared/types';
 import { addUsage, emptyUsage, subtractUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
 import { BOSS_ROLE } from '../shared/roles';
-import { recentToolCallsMarkdown, toolCallCounts, toolCountText } from '../shared/tool-call-views';
+import { runDetails } from './details';
 import { GateBook } from './gates';
 
 export { BOSS_ROLE };
@@ -43,7 +43,12 @@ export class RunState {
    * limit); the orchestrator sets it from its budget controller.
    */
   bossCallPermits: () => number | undefined = () => undefined;
+  /** Told of every ticket state change (the scheduler keeps its ready/blocked sets with it). */
+  onMark?: (id: string, state: TicketState) => void;
   private readonly tickets = new Map<string, TicketView>();
+  /** Tickets per state and the running ones, kept as tickets move (the details read them). */
+  private readonly counts = new Map<TicketState, number>();
+  private readonly running = new Set<string>();
   private readonly outputs = new Map<string, TicketOutput>();
   private readonly manifest: ManifestEntry[] = [];
   private usage: Usage = emptyUsage();
@@ -121,6 +126,9 @@ export class RunState {
   adoptPlan(plan: Plan): void {
     this.plan = plan;
     this.tickets.clear();
+    this.counts.clear();
+    this.running.clear();
+    this.count('pending', plan.tickets.length);
     for (const t of plan.tickets) {
       this.tickets.set(t.id, {
         id: t.id,
@@ -141,6 +149,11 @@ export class RunState {
     return [...this.tickets.keys()];
   }
 
+  /** Whether the plan has this ticket (constant time: checked on every permit signal). */
+  hasTicket(id: string): boolean {
+    return this.tickets.has(id);
+  }
+
   /** Current state of every ticket, for the scheduler. */
   states(): Map<string, TicketState> {
     return new Map([...this.tickets.values()].map((t) => [t.id, t.state]));
@@ -154,10 +167,15 @@ export class RunState {
   /** Moves a ticket to a new state (and records an error for failed ones). */
   mark(id: string, state: TicketState, error?: string): void {
     const t = this.ticket(id);
+    this.count(t.state, -1);
+    this.count(state, 1);
+    if (state === 'running') this.running.add(id);
+    else this.running.delete(id);
     t.state = state;
     if (error !== undefined) t.error = error;
     else if (state === 'running' || state === 'accepted') delete t.error;
     this.version++;
+    this.onMark?.(id, state);
   }
 
   /** Books a finished child's spending (the part not reported call by call) and its attempts. */
@@ -276,32 +294,30 @@ export class RunState {
     };
   }
 
-  /** Markdown for the Web UI's "current details": pending gates first, then the tickets. */
+  /**
+   * Markdown for the Web UI's "current details": pending gates first, then the tickets (one row
+   * each up to DETAILS_ROWS tickets; beyond that counts per state and the running tickets).
+   */
   details(): string {
-    const gates = this.book
-      .pending()
-      .map((g) => `> **Waiting for a person:** ${g.id} — ${g.reason} (signal \`approve\` or \`reject\`)`);
-    const tools = toolCallCounts(this.toolCalls);
-    const rows = this.ticketViews().map(
-      (t) =>
-        `| ${t.id} | ${t.role} | ${t.state}${t.reopened ? ` (re-opened ${t.reopened}x)` : ''} | ${t.attempts} | ${toolCountText(tools.get(t.id))} | $${t.usage.usd.toFixed(4)} | ${t.title.replace(/\|/g, '/')} |`,
-    );
-    const budget = this.budget?.usd !== undefined ? ` of $${this.budget.usd.toFixed(2)}` : '';
-    return [
-      ...gates,
-      ...(gates.length > 0 ? [''] : []),
-      `**Phase:** ${this.phase} · **Cost:** $${this.usage.usd.toFixed(4)}${budget} · **Tokens:** ${totalTokens(this.usage)}`,
-      '',
-      '| Ticket | Role | State | Attempts | Tool calls | Cost | Title |',
-      '|---|---|---|---|---|---|---|',
-      ...rows,
-      ...recentToolCallsMarkdown(this.toolCalls),
-    ].join('\n');
+    return runDetails({
+      gates: this.book.pending(),
+      phase: this.phase,
+      usage: this.usage,
+      budgetUsd: this.budget?.usd,
+      tickets: this.tickets,
+      counts: this.counts,
+      running: this.running,
+      toolCalls: this.toolCalls,
+    });
   }
 
   /** Copies of the tickets as the status query shows them. */
   ticketViews(): TicketView[] {
     return [...this.tickets.values()].map((t) => ({ ...t, dependsOn: [...t.dependsOn], usage: { ...t.usage } }));
+  }
+
+  private count(state: TicketState, delta: number): void {
+    this.counts.set(state, (this.counts.get(state) ?? 0) + delta);
   }
 
   private ticket(id: string): TicketView {

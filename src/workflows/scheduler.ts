@@ -8,7 +8,7 @@
 import { ApplicationFailure, CancellationScope, condition, executeChild, isCancellation } from '@temporalio/workflow';
 import { DEFAULT_LIMITS, ticketWorkflowId } from '../shared/constants';
 import { FailureType } from '../shared/errors';
-import { blockedTickets, readyTickets } from '../shared/plan-graph';
+import { DagTracker } from '../shared/dag-tracker';
 import type { Plan, Ticket } from '../shared/schemas';
 import type { TicketOutcome } from '../shared/types';
 import { emptyUsage } from '../shared/usage';
@@ -51,13 +51,14 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
   const scopes = new Map<string, CancellationScope>();
   let children = 0; // running child workflows (bounded by maxParallel)
   let busy = 0; // children plus tickets waiting at a gate
-  // Tickets at a gate are undecided, not dead ends: their dependents must not be blocked yet.
-  const atGate = new Set<string>();
   // Feedback of tickets a person sent back; the loop relaunches them within maxParallel.
   const retryFeedback = new Map<string, string>();
   let stopped = false;
   let abort: GateOutcome | undefined;
   let fatal: ApplicationFailure | undefined;
+  // Ready and blocked tickets, kept up to date per state change (no whole-plan rescans).
+  const dag = new DagTracker(plan.tickets, state.states());
+  state.onMark = (id, s) => dag.set(id, s);
 
   const runChild = async (ticket: Ticket, initialFeedback?: string): Promise<void> => {
     state.mark(ticket.id, 'running');
@@ -152,8 +153,9 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
       result || !promises ? undefined : NO_RESULT_DECISIONS,
     );
     ctx.publish();
-    atGate.add(ticket.id);
-    const d = await awaitGate(state.book, gate, policy).finally(() => atGate.delete(ticket.id));
+    // A ticket at a gate is undecided, not a dead end: its dependents must not be blocked yet.
+    dag.hold(ticket.id, true);
+    const d = await awaitGate(state.book, gate, policy).finally(() => dag.hold(ticket.id, false));
     switch (ticketDecision(d.decision, d.comment)) {
       case 'approve':
         // The gate refuses `approve` without a result; a gate recorded before that rule skips.
@@ -219,13 +221,8 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
           nonRetryable: true,
         });
       }
-      const states = state.states();
-      for (const id of atGate) states.set(id, 'running');
-      for (const id of blockedTickets(plan.tickets, states)) {
-        state.mark(id, 'blocked', 'a dependency was not accepted');
-        states.set(id, 'blocked');
-      }
-      const ready = stopped ? [] : readyTickets(plan.tickets, states);
+      for (const id of dag.blocked()) state.mark(id, 'blocked', 'a dependency was not accepted');
+      const ready = stopped ? [] : dag.ready();
       if (!stopped && state.overBudget() && (ready.length > 0 || ctx.waitingForPermit())) {
         if (!(await ctx.budgetGate())) {
           stopped = true;

@@ -1,0 +1,73 @@
+/**
+ * The run's "current details" markdown for the Web UI. A small plan gets one row per ticket; a
+ * large one (more than DETAILS_ROWS tickets) gets counts per state and the running tickets, so
+ * the text stays readable and building it costs the same at 1,000 tickets as at 30 (it is
+ * rebuilt on every change of the run).
+ */
+import { recentToolCallsMarkdown, toolCallCounts, toolCountText } from '../shared/tool-call-views';
+import type { ToolCallRecord } from '../shared/tools';
+import type { GateView, TicketState, TicketView } from '../shared/types';
+import { totalTokens, type Usage } from '../shared/usage';
+
+/** Plans up to this many tickets get one row per ticket. */
+export const DETAILS_ROWS = 30;
+
+/** Running tickets listed by name in the compact form; the rest are counted. */
+const RUNNING_LISTED = 20;
+
+/** Ticket states in the order their counts are shown. */
+const STATE_ORDER: readonly TicketState[] = [
+  'pending',
+  'running',
+  'accepted',
+  'escalated',
+  'failed',
+  'blocked',
+  'skipped',
+];
+
+/** What the details are made of. */
+export interface DetailsInput {
+  gates: readonly GateView[];
+  phase: string;
+  usage: Usage;
+  budgetUsd?: number;
+  tickets: ReadonlyMap<string, TicketView>;
+  /** Tickets per state (kept by the run state as tickets move). */
+  counts: ReadonlyMap<TicketState, number>;
+  /** Ids of the running tickets, in the order they started. */
+  running: ReadonlySet<string>;
+  /** The run's tool calls (counted per ticket; the latest are listed). */
+  toolCalls: readonly ToolCallRecord[];
+}
+
+/** Markdown: pending gates first, then the tickets (rows, or counts and running tickets). */
+export function runDetails(d: DetailsInput): string {
+  const gates = d.gates.map(
+    (g) => `> **Waiting for a person:** ${g.id} — ${g.reason} (signal \`approve\` or \`reject\`)`,
+  );
+  const budget = d.budgetUsd !== undefined ? ` of $${d.budgetUsd.toFixed(2)}` : '';
+  const head = [
+    ...gates,
+    ...(gates.length > 0 ? [''] : []),
+    `**Phase:** ${d.phase} · **Cost:** $${d.usage.usd.toFixed(4)}${budget} · **Tokens:** ${totalTokens(d.usage)}`,
+    '',
+  ];
+  const tools = toolCallCounts(d.toolCalls);
+  const row = (t: TicketView) =>
+    `| ${t.id} | ${t.role} | ${t.state}${t.reopened ? ` (re-opened ${t.reopened}x)` : ''} | ${t.attempts} | ${toolCountText(tools.get(t.id))} | $${t.usage.usd.toFixed(4)} | ${t.title.replace(/\|/g, '/')} |`;
+  const header = ['| Ticket | Role | State | Attempts | Tool calls | Cost | Title |', '|---|---|---|---|---|---|---|'];
+  const recent = recentToolCallsMarkdown(d.toolCalls);
+  if (d.tickets.size <= DETAILS_ROWS)
+    return [...head, ...header, ...[...d.tickets.values()].map(row), ...recent].join('\n');
+  const counts = STATE_ORDER.filter((s) => (d.counts.get(s) ?? 0) > 0).map((s) => `${s} ${d.counts.get(s)}`);
+  const listed = [...d.running].slice(0, RUNNING_LISTED).map((id) => d.tickets.get(id)!);
+  const more = d.running.size - listed.length;
+  return [
+    ...head,
+    `**Tickets:** ${d.tickets.size} — ${counts.join(' · ')}`,
+    ...(listed.length > 0 ? ['', `**Running** (${d.running.size}):`, '', ...header, ...listed.map(row)] : []),
+    ...(more > 0 ? ['', `… and ${more} more running (\`maestro status\` lists every ticket)`] : []),
+    ...recent,
+  ].join('\n');
+}
