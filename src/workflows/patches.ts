@@ -16,3 +16,10 @@ export const GATE_PROMISES_PATCH = 'maestro-gate-promises-1';
 export function keepsGatePromises(): boolean {
   return patched(GATE_PROMISES_PATCH);
 }
+
+/**
+ * Pipelined budget permits: a ticket child sends its spend report and its next permit request
+ * without waiting for each signal's delivery receipt (one workflow task instead of three per LLM
+ * activity). Histories recorded before it awaited every signal.
+ */
+export const PIPELINED_PERMITS_PATCH = 'maestro-pipelined-permits';

@@ -11,6 +11,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   log,
+  patched,
   setHandler,
   workflowInfo,
   type RetryPolicy,
@@ -23,6 +24,7 @@ import type { LlmCallRecord, TicketInput } from '../shared/types';
 import { addUsage, emptyUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
 import { isPermitsUsedUp } from './budget';
 import { failedCalls, rootCause } from './failures';
+import { PIPELINED_PERMITS_PATCH } from './patches';
 
 /** What an LLM activity returns that spending control reads. */
 interface Spent {
@@ -44,9 +46,12 @@ export class TicketSpending {
   /** Grants received, by batch number: calls granted (undefined: the whole activity). */
   private readonly grants = new Map<number, number | undefined>();
   private requested = 0;
+  /** Signals to the run are not awaited one by one (false while replaying older histories). */
+  private readonly pipelined: boolean = false;
 
   constructor(private readonly input: TicketInput) {
     if (input.budgetPermits) {
+      this.pipelined = patched(PIPELINED_PERMITS_PATCH);
       setHandler(spendGrantSignal, (raw) => {
         const parsed = SpendGrant.safeParse(raw);
         // Only the batch this child waits for: a forged grant for a later one must not
@@ -137,17 +142,31 @@ export class TicketSpending {
   private async permit(want: number): Promise<number | undefined> {
     if (!this.input.budgetPermits) return undefined;
     const seq = ++this.requested;
-    await this.parent().signal(spendRequestSignal, { ticketId: this.input.ticket.id, seq, calls: want });
-    await condition(() => this.grants.has(seq));
+    const sent = this.parent().signal(spendRequestSignal, { ticketId: this.input.ticket.id, seq, calls: want });
+    if (!this.pipelined) {
+      await sent;
+      await condition(() => this.grants.has(seq));
+      return seq;
+    }
+    // The grant can only follow the request's delivery, so waiting for the grant is enough; a
+    // request that cannot be delivered (the run is gone) still fails the child.
+    let undelivered: unknown;
+    sent.catch((err: unknown) => (undelivered = err ?? new Error('the permit request was not delivered')));
+    await condition(() => this.grants.has(seq) || undelivered !== undefined);
+    if (!this.grants.has(seq)) throw undelivered;
     return seq;
   }
 
   /** Books finished calls and tells the run about them. */
   private async report(kind: 'work' | 'review', usage: Usage, seq: number | undefined): Promise<void> {
     this.spent = addUsage(this.spent, usage);
-    if (seq !== undefined) {
-      await this.parent().signal(spendReportSignal, { ticketId: this.input.ticket.id, kind, usage, seq });
-    }
+    if (seq === undefined) return;
+    const sent = this.parent().signal(spendReportSignal, { ticketId: this.input.ticket.id, kind, usage, seq });
+    // Pipelined: the next request leaves in the same workflow task, after this report (signals of
+    // one task arrive in order). A report that is never delivered costs nothing: the run books a
+    // finished child's spending from its outcome, less what was reported (RunState.settleSpending).
+    if (this.pipelined) sent.catch(() => undefined);
+    else await sent;
   }
 
   private parent() {
