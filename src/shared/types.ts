@@ -155,6 +155,11 @@ export interface RunInput {
   queueWaitMs?: number;
   /** Webhooks told when a gate opens and when the run ends (absent: none, and no notify activity). */
   notify?: NotifyInput;
+  /**
+   * The run continues as new (at the next moment no ticket child is in flight) once its history
+   * has this many events; default 10,000. Tests set it low to exercise continue-as-new.
+   */
+  maxHistoryEvents?: number;
 }
 
 /** Where a run posts its gate and end notifications, and the Web UI link those posts carry. */

@@ -75,6 +75,14 @@ function splitGateRef(req: GateRequest): { kind?: GateKind; gateId?: string } {
   return { ...(kind ? { kind } : {}), ...(gateId !== undefined ? { gateId } : {}) };
 }
 
+/** A GateBook as plain data, carried when a run continues as new. */
+export interface GateBookData {
+  gates: GateView[];
+  audit: AuditEntry[];
+  outcomes: [string, GateOutcome][];
+  seq: number;
+}
+
 /** The run's gates and audit log. */
 export class GateBook {
   readonly gates: GateView[] = [];
@@ -83,6 +91,19 @@ export class GateBook {
   private seq = 0;
 
   constructor(private readonly now: () => string) {}
+
+  /** The book as plain data (continue-as-new). */
+  snapshot(): GateBookData {
+    return { gates: this.gates, audit: this.audit, outcomes: [...this.outcomes], seq: this.seq };
+  }
+
+  /** Takes over a book carried from the run's previous execution. */
+  restore(data: GateBookData): void {
+    this.gates.push(...data.gates);
+    this.audit.push(...data.audit);
+    for (const [id, outcome] of data.outcomes) this.outcomes.set(id, outcome);
+    this.seq = data.seq;
+  }
 
   /** Opens a gate and returns it (pending). */
   open(

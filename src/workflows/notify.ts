@@ -33,7 +33,26 @@ export class RunNotifier {
   private readonly told = new Set<string>();
   private readonly sending: Promise<void>[] = [];
 
-  constructor(private readonly state: RunState) {}
+  /** `notified`: gates already told in the run's previous execution (continue-as-new). */
+  constructor(
+    private readonly state: RunState,
+    notified: readonly string[] = [],
+  ) {
+    for (const id of notified) this.told.add(id);
+  }
+
+  /** Ids of the pending gates already told (carried when the run continues as new). */
+  toldPending(): string[] {
+    return this.state.book
+      .pending()
+      .map((g) => g.id)
+      .filter((id) => this.told.has(id));
+  }
+
+  /** Waits for every delivery still going (before the run continues as new). */
+  async drain(): Promise<void> {
+    await Promise.all(this.sending);
+  }
 
   private get urls(): string[] {
     return this.state.input.notify?.urls ?? [];

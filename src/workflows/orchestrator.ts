@@ -9,6 +9,7 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  continueAsNew,
   isCancellation,
   patched,
   proxyActivities,
@@ -22,6 +23,7 @@ import { FailureType } from '../shared/errors';
 import type { FinalReport, Plan } from '../shared/schemas';
 import type { RunInput, RunPhase, RunResult } from '../shared/types';
 import { LLM_ACTIVITY, llmTimeouts } from './activity-options';
+import { historyFull, type ContinuedInput } from './continue-as-new';
 import { BOSS_CALLS, BudgetController, callPermitsField, isPermitsUsedUp } from './budget';
 import { failedCalls, rootCause } from './failures';
 import { awaitGate } from './gates';
@@ -46,7 +48,7 @@ const RUN_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.runId, 'KEYWORD');
 const ROLES_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.roles, 'KEYWORD_LIST');
 
 /** Runs a goal to a result; the workflow id is the run id. */
-export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> {
+export async function orchestratorWorkflow(input: RunInput & ContinuedInput): Promise<RunResult> {
   const limits = {
     maxParallel: input.maxParallel ?? DEFAULT_LIMITS.maxParallel,
     maxRevisions: input.maxRevisions ?? DEFAULT_LIMITS.maxRevisions,
@@ -54,13 +56,15 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
   };
   const runId = workflowInfo().workflowId;
   const state = new RunState(runId, input, () => new Date().toISOString());
+  const carried = input.continued;
+  if (carried) state.restore(carried.state);
   // Runs recorded before a permit meant one HTTP call keep granting as they did then.
   const budget = new BudgetController(
     state,
     (ticketId) => ticketWorkflowId(runId, ticketId),
     patched(PER_CALL_PERMITS),
   );
-  const notifier = new RunNotifier(state);
+  const notifier = new RunNotifier(state, carried?.notified);
   let lastPhase: RunPhase | undefined;
   const publish = () => {
     setCurrentDetails(state.details());
@@ -118,7 +122,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
 
   try {
     publish();
-    const plan = await planWithApproval(state, limits.maxReplans, budgetGate, publish);
+    const plan = carried ? carried.state.plan : await planWithApproval(state, limits.maxReplans, budgetGate, publish);
     state.phase = 'executing';
     publish();
     const end = await executeTickets({
@@ -132,7 +136,24 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
       waitingForPermit: () => budget.waiting(),
       forget: (id) => budget.forget(id),
       publish,
+      historyFull: () => historyFull(input.maxHistoryEvents),
+      ...(carried ? { resume: carried.scheduler } : {}),
     });
+    if (typeof end === 'object') {
+      // A quiet point past the history bound: no child in flight; everything else travels.
+      await notifier.drain();
+      await condition(allHandlersFinished);
+      const { continued: _previous, ...rest } = input;
+      return await continueAsNew<typeof orchestratorWorkflow>({
+        ...rest,
+        continued: {
+          generation: (carried?.generation ?? 0) + 1,
+          state: state.snapshot(),
+          scheduler: end,
+          notified: notifier.toldPending(),
+        },
+      });
+    }
     if (end === 'stopped' || !(await budgetGate()))
       return await finish(state, stoppedReport(state), 'stopped', publish, notifier);
     if (keepsGatePromises()) failIfNothingAccepted(state);

@@ -23,9 +23,26 @@ import type {
 import { addUsage, emptyUsage, subtractUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
 import { BOSS_ROLE } from '../shared/roles';
 import { runDetails } from './details';
-import { GateBook } from './gates';
+import { GateBook, type GateBookData } from './gates';
 
 export { BOSS_ROLE };
+
+/** A RunState as plain data, carried when a run continues as new (see continue-as-new.ts). */
+export interface RunStateData {
+  plan: Plan;
+  planAttempts: number;
+  budget?: Budget;
+  book: GateBookData;
+  tickets: TicketView[];
+  outputs: TicketOutput[];
+  manifest: ManifestEntry[];
+  usage: Usage;
+  byRole: Record<string, Usage>;
+  calls: LlmCallRecord[];
+  toolCalls: ToolCallRecord[];
+  reported: [string, { work: Usage; review: Usage }][];
+  dearestCall: { usd: number; tokens: number };
+}
 
 /** Mutable state of one run, owned by the orchestrator workflow. */
 export class RunState {
@@ -72,6 +89,47 @@ export class RunState {
 
   /** The most expensive single LLM call so far (dollars, tokens): the budget's safety margin. */
   readonly dearestCall = { usd: 0, tokens: 0 };
+
+  /** Everything this state holds, as plain data (continue-as-new; the plan must be adopted). */
+  snapshot(): RunStateData {
+    if (!this.plan) throw new Error('snapshot() before a plan was adopted');
+    return {
+      plan: this.plan,
+      planAttempts: this.planAttempts,
+      ...(this.budget ? { budget: this.budget } : {}),
+      book: this.book.snapshot(),
+      tickets: [...this.tickets.values()],
+      outputs: [...this.outputs.values()],
+      manifest: this.manifest,
+      usage: this.usage,
+      byRole: this.byRole,
+      calls: this.calls,
+      toolCalls: this.toolCalls,
+      reported: [...this.reported],
+      dearestCall: this.dearestCall,
+    };
+  }
+
+  /** Takes over the state carried from the run's previous execution (before any change). */
+  restore(data: RunStateData): void {
+    this.adoptPlan(data.plan);
+    this.planAttempts = data.planAttempts;
+    this.phase = 'executing';
+    this.budget = data.budget ? { ...data.budget } : undefined;
+    this.book.restore(data.book);
+    for (const t of data.tickets) {
+      this.mark(t.id, t.state);
+      Object.assign(this.ticket(t.id), t);
+    }
+    for (const o of data.outputs) this.outputs.set(o.ticketId, o);
+    this.manifest.push(...data.manifest);
+    this.usage = data.usage;
+    Object.assign(this.byRole, data.byRole);
+    this.calls.push(...data.calls);
+    this.toolCalls.push(...data.toolCalls);
+    for (const [id, r] of data.reported) this.reported.set(id, r);
+    Object.assign(this.dearestCall, data.dearestCall);
+  }
 
   /** Books spending of one or more LLM calls to a role. */
   spend(role: string, usage: Usage): void {

@@ -10,10 +10,11 @@ import { DEFAULT_LIMITS, ticketWorkflowId } from '../shared/constants';
 import { FailureType } from '../shared/errors';
 import { DagTracker } from '../shared/dag-tracker';
 import type { Plan, Ticket } from '../shared/schemas';
-import type { TicketOutcome } from '../shared/types';
+import type { GateView, TicketOutcome } from '../shared/types';
 import { emptyUsage } from '../shared/usage';
 import { failedCalls, isConfigError, rootCause } from './failures';
-import { awaitGate, NO_RESULT_DECISIONS, ticketDecision, type GateOutcome } from './gates';
+import type { GateWait, SchedulerCarry } from './continue-as-new';
+import { awaitGate, NO_RESULT_DECISIONS, ticketDecision, type GateOutcome, type GatePolicy } from './gates';
 import { keepsGatePromises } from './patches';
 import { gatePolicy } from './policies';
 import { reopenDependencies } from './reopen';
@@ -39,10 +40,17 @@ export interface SchedulerContext {
   waitingForPermit: () => boolean;
   forget: (ticketId: string) => void;
   publish: () => void;
+  /** Whether the run's history passed its bound (then it drains and continues as new). */
+  historyFull: () => boolean;
+  /** The scheduler's state carried from the run's previous execution. */
+  resume?: SchedulerCarry;
 }
 
-/** How execution ended: normally, or stopped at the budget gate. */
-export type ExecutionEnd = 'done' | 'stopped';
+/**
+ * How execution ended: normally, stopped at the budget gate, or at a quiet point to continue as
+ * new (what the scheduler carries).
+ */
+export type ExecutionEnd = 'done' | 'stopped' | SchedulerCarry;
 
 /** Runs the plan's tickets until none can run any more. */
 export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEnd> {
@@ -59,6 +67,10 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
   // Ready and blocked tickets, kept up to date per state change (no whole-plan rescans).
   const dag = new DagTracker(plan.tickets, state.states());
   state.onMark = (id, s) => dag.set(id, s);
+  // Tickets waiting at a gate, carried when the run continues as new.
+  const gateWaits = new Map<string, GateWait>();
+  // Once the history passes its bound, nothing new starts and the run continues at a quiet point.
+  let draining = false;
 
   const runChild = async (ticket: Ticket, initialFeedback?: string): Promise<void> => {
     state.mark(ticket.id, 'running');
@@ -153,9 +165,19 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
       result || !promises ? undefined : NO_RESULT_DECISIONS,
     );
     ctx.publish();
+    await decideAtGate(ticket, gate, policy, result);
+  };
+
+  /** Waits for the decision on a ticket's gate and applies it (also for gates carried over). */
+  const decideAtGate = async (ticket: Ticket, gate: GateView, policy: GatePolicy, result?: TicketOutcome) => {
+    const promises = keepsGatePromises();
     // A ticket at a gate is undecided, not a dead end: its dependents must not be blocked yet.
     dag.hold(ticket.id, true);
-    const d = await awaitGate(state.book, gate, policy).finally(() => dag.hold(ticket.id, false));
+    gateWaits.set(ticket.id, { ticketId: ticket.id, gateId: gate.id, ...(result ? { result } : {}) });
+    const d = await awaitGate(state.book, gate, policy).finally(() => {
+      dag.hold(ticket.id, false);
+      gateWaits.delete(ticket.id);
+    });
     switch (ticketDecision(d.decision, d.comment)) {
       case 'approve':
         // The gate refuses `approve` without a result; a gate recorded before that rule skips.
@@ -202,6 +224,13 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
     }
   };
 
+  for (const [id, feedback] of ctx.resume?.retryFeedback ?? []) retryFeedback.set(id, feedback);
+  for (const wait of ctx.resume?.gateWaits ?? []) {
+    const gate = state.book.gates.find((g) => g.id === wait.gateId && g.state === 'pending');
+    const ticket = byId.get(wait.ticketId);
+    if (gate && ticket) launch(ticket, () => decideAtGate(ticket, gate, carriedPolicy(state, gate), wait.result));
+  }
+
   try {
     for (;;) {
       if (abort || fatal) {
@@ -223,6 +252,7 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
       }
       for (const id of dag.blocked()) state.mark(id, 'blocked', 'a dependency was not accepted');
       const ready = stopped ? [] : dag.ready();
+      draining ||= !stopped && ctx.historyFull();
       if (!stopped && state.overBudget() && (ready.length > 0 || ctx.waitingForPermit())) {
         if (!(await ctx.budgetGate())) {
           stopped = true;
@@ -233,14 +263,17 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
         }
         continue;
       }
-      for (const id of ready.slice(0, Math.max(0, ctx.maxParallel - children))) {
+      for (const id of draining ? [] : ready.slice(0, Math.max(0, ctx.maxParallel - children))) {
         const ticket = byId.get(id)!;
         const feedback = retryFeedback.get(id);
         retryFeedback.delete(id);
         launch(ticket, () => runChild(ticket, feedback));
       }
       ctx.publish();
-      if (busy === 0) return stopped ? 'stopped' : 'done';
+      if (busy === 0 && (stopped || ready.length === 0)) return stopped ? 'stopped' : 'done';
+      if (draining && children === 0) {
+        return { retryFeedback: [...retryFeedback], gateWaits: [...gateWaits.values()] };
+      }
       const seen = state.version;
       await condition(() => state.version !== seen || abort !== undefined || fatal !== undefined);
     }
@@ -255,6 +288,13 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
     }
     throw err;
   }
+}
+
+/** A carried gate's policy: its timeout counts from when it opened, not from the continuation. */
+function carriedPolicy(state: RunState, gate: GateView): GatePolicy {
+  const policy = gatePolicy(state.input, 'ticket');
+  if (!gate.deadline || policy.timeoutMs === undefined) return policy;
+  return { ...policy, timeoutMs: Math.max(1, Date.parse(gate.deadline) - Date.now()) };
 }
 
 /** What histories recorded before no-result tickets were refused accepted at a ticket gate. */
