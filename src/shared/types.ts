@@ -191,6 +191,11 @@ export interface TicketInput {
   budget?: Budget;
   /** When the run has a budget, the child asks the run for permission before each LLM call. */
   budgetPermits?: boolean;
+  /**
+   * Permit batch 1 granted when the run started the child (calls it allows), so the child's first
+   * LLM activity needs no request round trip; absent: the child asks as for every other batch.
+   */
+  firstGrant?: { calls: number };
   /** The run's HTTP timeout of one LLM call (see RunInput). */
   llmTimeoutMs?: number;
   /** The run's wait for a worker on the role's own queue (see RunInput). */

@@ -9,10 +9,14 @@
  * Payloads are parsed (shared/permits.ts); what does not fit, or does not answer an open request
  * or grant, is audited and ignored. Nothing here throws.
  */
-import { ApplicationFailure, getExternalWorkflowHandle } from '@temporalio/workflow';
+import { ApplicationFailure, getExternalWorkflowHandle, patched, type RetryPolicy } from '@temporalio/workflow';
+import { CALLS_PER_ATTEMPT } from '../shared/llm-timeouts';
+import type { Ticket } from '../shared/schemas';
+import { isAgent } from '../shared/tools';
 import { FailureType } from '../shared/errors';
 import { spendGrantSignal } from '../shared/messages';
-import { SpendReport, SpendRequest } from '../shared/permits';
+import { MAX_PERMITS_PER_REQUEST, SpendReport, SpendRequest } from '../shared/permits';
+import { roleRetryPolicy } from './activity-options';
 import { zodProblem } from './gate-payloads';
 import type { RunState } from './run-state';
 
@@ -26,8 +30,17 @@ interface Batch {
   calls: number;
 }
 
+/** Patch id: a child's first permit batch travels in its input (runs recorded before asked for it). */
+const FIRST_GRANT_PATCH = 'maestro-first-grant';
+
 /** Calls a Boss activity of the run may need: five attempts of a call and a repair. */
 export const BOSS_CALLS = 10;
+
+/** Calls a permitted activity asks for: its attempts times a call and a repair (bounded). */
+export function permitsWanted(policy: RetryPolicy): number {
+  const maxAttempts = policy.maximumAttempts ?? 0; // 0: unlimited
+  return Math.min(MAX_PERMITS_PER_REQUEST, maxAttempts > 0 ? maxAttempts * CALLS_PER_ATTEMPT : 10);
+}
 
 /** The activity input field of a call allowance, when there is one. */
 export function callPermitsField(callPermits: number | undefined): { callPermits?: number } {
@@ -70,6 +83,25 @@ export class BudgetController {
     const want = this.perCall ? (calls ?? 1) : 1; // before per-call permits, a grant was one activity
     this.queue.push({ ticketId, childId: this.childIdOf(ticketId), seq, want, calls: 0 });
     this.pump();
+  }
+
+  /**
+   * The `firstGrant` field of a child about to start: permit batch 1 for its first LLM activity,
+   * granted now so that activity needs no request round trip. As a request would get it, only
+   * when no other child waits (first come, first served), and never in runs recorded before it.
+   * Empty: the child asks as usual.
+   */
+  firstGrant(ticket: Ticket): { firstGrant?: { calls: number } } {
+    if (!this.perCall || this.queue.length > 0 || !this.state.budget || !patched(FIRST_GRANT_PATCH)) return {};
+    const role = this.state.input.roles.find((r) => r.name === ticket.role);
+    // An agent attempt holds one permit (it meters its own calls); a call asks for its retries.
+    const want = isAgent(role?.agent) ? 1 : permitsWanted(roleRetryPolicy(role));
+    const calls = this.grantable(want);
+    if (calls === 0) return {};
+    const batch: Batch = { ticketId: ticket.id, childId: this.childIdOf(ticket.id), seq: 1, want, calls };
+    this.open.set(ticket.id, [...(this.open.get(ticket.id) ?? []), batch]);
+    this.lastSeq.set(ticket.id, 1);
+    return { firstGrant: { calls } };
   }
 
   /** A child's activity ended: book what its calls cost and free the rest of its grant. */

@@ -137,6 +137,7 @@ export async function orchestratorWorkflow(input: RunInput & ContinuedInput): Pr
       forget: (id) => budget.forget(id),
       publish,
       historyFull: () => historyFull(input.maxHistoryEvents),
+      firstGrant: (ticket) => budget.firstGrant(ticket),
       ...(carried ? { resume: carried.scheduler } : {}),
     });
     if (typeof end === 'object') {

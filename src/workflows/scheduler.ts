@@ -40,6 +40,8 @@ export interface SchedulerContext {
   waitingForPermit: () => boolean;
   forget: (ticketId: string) => void;
   publish: () => void;
+  /** The child's first permit batch, when the run grants it at the start (`firstGrant` field). */
+  firstGrant: (ticket: Ticket) => { firstGrant?: { calls: number } };
   /** Whether the run's history passed its bound (then it drains and continues as new). */
   historyFull: () => boolean;
   /** The scheduler's state carried from the run's previous execution. */
@@ -97,6 +99,7 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
               ...state.testFailureOf(ticket.id),
               ...(state.input.ticketBudget ? { budget: state.input.ticketBudget } : {}),
               ...(ctx.budgeted ? { budgetPermits: true } : {}),
+              ...ctx.firstGrant(ticket),
               ...(state.input.llmTimeoutMs ? { llmTimeoutMs: state.input.llmTimeoutMs } : {}),
               ...(state.input.queueWaitMs ? { queueWaitMs: state.input.queueWaitMs } : {}),
             },

@@ -17,12 +17,11 @@ import {
   type RetryPolicy,
 } from '@temporalio/workflow';
 import { FailureType } from '../shared/errors';
-import { CALLS_PER_ATTEMPT } from '../shared/llm-timeouts';
 import { spendGrantSignal, spendReportSignal, spendRequestSignal } from '../shared/messages';
-import { MAX_PERMITS_PER_REQUEST, SpendGrant } from '../shared/permits';
+import { SpendGrant } from '../shared/permits';
 import type { LlmCallRecord, TicketInput } from '../shared/types';
 import { addUsage, emptyUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
-import { isPermitsUsedUp } from './budget';
+import { isPermitsUsedUp, permitsWanted } from './budget';
 import { failedCalls, rootCause } from './failures';
 import { PIPELINED_PERMITS_PATCH } from './patches';
 
@@ -52,6 +51,8 @@ export class TicketSpending {
   constructor(private readonly input: TicketInput) {
     if (input.budgetPermits) {
       this.pipelined = patched(PIPELINED_PERMITS_PATCH);
+      // Batch 1 granted at the start: the first activity goes without asking.
+      if (input.firstGrant) this.grants.set(1, input.firstGrant.calls);
       setHandler(spendGrantSignal, (raw) => {
         const parsed = SpendGrant.safeParse(raw);
         // Only the batch this child waits for: a forged grant for a later one must not
@@ -86,7 +87,7 @@ export class TicketSpending {
     start: (opts: PermitOptions) => Promise<T>,
   ): Promise<T> {
     const maxAttempts = policy.maximumAttempts ?? 0; // 0: unlimited
-    const want = Math.min(MAX_PERMITS_PER_REQUEST, maxAttempts > 0 ? maxAttempts * CALLS_PER_ATTEMPT : 10);
+    const want = permitsWanted(policy);
     const earlier: LlmCallRecord[] = [];
     let attemptsUsed = 0;
     for (;;) {
@@ -142,6 +143,7 @@ export class TicketSpending {
   private async permit(want: number): Promise<number | undefined> {
     if (!this.input.budgetPermits) return undefined;
     const seq = ++this.requested;
+    if (this.grants.has(seq)) return seq; // granted at the start (input.firstGrant)
     const sent = this.parent().signal(spendRequestSignal, { ticketId: this.input.ticket.id, seq, calls: want });
     if (!this.pipelined) {
       await sent;

@@ -162,3 +162,20 @@ describe('the cap with faults injected', () => {
     expect(r.cost.tokens).toBe(seen.reduce((n, q) => n + billed(q), 0));
   });
 });
+
+describe('round trips of a budgeted run', () => {
+  it("grants a child's first permit batch at its start: one request per ticket, not one per LLM activity", async () => {
+    const runId = await start({ budget: { usd: 1000 } });
+    const r = await env.api.result(runId);
+    expect(r.status).toBe('completed');
+    const signals = (await handle(runId).fetchHistory()).events!.flatMap((e) => {
+      const name = e.workflowExecutionSignaledEventAttributes?.signalName;
+      return name ? [name] : [];
+    });
+    // Each ticket's reviews (one per attempt) ask; its first work activity went on the first grant.
+    const reviews = r.tickets.reduce((n, t) => n + t.attempts, 0);
+    const works = reviews;
+    expect(signals.filter((s) => s === spendRequestSignal.name)).toHaveLength(works + reviews - r.tickets.length);
+    expect(signals.filter((s) => s === spendReportSignal.name).length).toBeGreaterThanOrEqual(works + reviews - 4);
+  });
+});
