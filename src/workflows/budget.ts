@@ -33,6 +33,9 @@ interface Batch {
 /** Patch id: a child's first permit batch travels in its input (runs recorded before asked for it). */
 const FIRST_GRANT_PATCH = 'maestro-first-grant';
 
+/** Patch id: a child's end grants waiting permits (runs recorded before granted only on reports). */
+const RELEASE_PATCH = 'maestro-grant-on-child-end';
+
 /** Calls a Boss activity of the run may need: five attempts of a call and a repair. */
 export const BOSS_CALLS = 10;
 
@@ -143,6 +146,15 @@ export class BudgetController {
     this.open.delete(ticketId);
     this.lastSeq.delete(ticketId);
     for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]!.ticketId === ticketId) this.queue.splice(i, 1);
+  }
+
+  /**
+   * A child ended and its spending is booked: its permits are free, so grant what waits. Its
+   * last report can be lost (a closed child's signals are dropped), so this cannot wait for it.
+   * Runs recorded before it granted only on reports.
+   */
+  released(): void {
+    if (this.queue.length > 0 && patched(RELEASE_PATCH)) this.pump();
   }
 
   /** No more permits, ever (a person ended the run at the budget gate). */

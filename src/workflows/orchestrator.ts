@@ -135,6 +135,7 @@ export async function orchestratorWorkflow(input: RunInput & ContinuedInput): Pr
       budgeted: input.budget !== undefined,
       waitingForPermit: () => budget.waiting(),
       forget: (id) => budget.forget(id),
+      released: () => budget.released(),
       publish,
       historyFull: () => historyFull(input.maxHistoryEvents),
       firstGrant: (ticket) => budget.firstGrant(ticket),

@@ -39,6 +39,8 @@ export interface SchedulerContext {
   /** Whether some child waits for a permit to make an LLM call. */
   waitingForPermit: () => boolean;
   forget: (ticketId: string) => void;
+  /** A child ended and its spending is booked: grant what waits for its permits. */
+  released: () => void;
   publish: () => void;
   /** The child's first permit batch, when the run grants it at the start (`firstGrant` field). */
   firstGrant: (ticket: Ticket) => { firstGrant?: { calls: number } };
@@ -129,8 +131,10 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
       scopes.delete(ticket.id);
       ctx.forget(ticket.id);
     }
+    if (outcome) state.settleSpending(outcome);
+    // Its spending booked and its permits free: children waiting for permits may go on.
+    ctx.released();
     if (outcome) {
-      state.settleSpending(outcome);
       if (outcome.status === 'accepted') return state.accept(outcome);
       if (outcome.reopen && outcome.reopen.length > 0) {
         const refused = reopenDependencies({

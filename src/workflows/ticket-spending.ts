@@ -164,9 +164,11 @@ export class TicketSpending {
     this.spent = addUsage(this.spent, usage);
     if (seq === undefined) return;
     const sent = this.parent().signal(spendReportSignal, { ticketId: this.input.ticket.id, kind, usage, seq });
-    // Pipelined: the next request leaves in the same workflow task, after this report (signals of
-    // one task arrive in order). A report that is never delivered costs nothing: the run books a
-    // finished child's spending from its outcome, less what was reported (RunState.settleSpending).
+    // Pipelined: the next request leaves in the same workflow task. The two may arrive in either
+    // order; a request before its report only finds the run more careful (the batch still counts
+    // as open). A child's last report may never arrive (signals of a closed workflow are dropped):
+    // the run books a finished child's spending from its outcome, less what was reported
+    // (RunState.settleSpending), and frees its permits then (SchedulerContext.released).
     if (this.pipelined) sent.catch(() => undefined);
     else await sent;
   }
