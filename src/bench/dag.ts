@@ -81,8 +81,9 @@ export function scheduleAll(
   let peakParallel = 0;
   for (;;) {
     for (const id of dag ? dag.blocked() : blockedTickets(tickets, states)) set(id, 'blocked');
-    const ready = dag ? dag.ready() : readyTickets(tickets, states);
-    for (const id of ready.slice(0, Math.max(0, maxParallel - running.length))) {
+    const free = Math.max(0, maxParallel - running.length);
+    const ready = dag ? dag.ready(free) : readyTickets(tickets, states);
+    for (const id of ready.slice(0, free)) {
       set(id, 'running');
       running.push(id);
     }

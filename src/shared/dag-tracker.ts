@@ -21,6 +21,9 @@ export class DagTracker {
   /** Dependencies (with repeats, as listed) not accepted yet, per ticket. */
   private readonly unaccepted = new Map<string, number>();
   private readonly readySet = new Set<string>();
+  /** Plan indexes of ready tickets (a min-heap; entries of tickets no longer ready are skipped). */
+  private readonly readyHeap: number[] = [];
+  private readonly ids: string[] = [];
   /** Dead-end tickets whose dependents have not been blocked yet. */
   private readonly deadCandidates: string[] = [];
   /** Tickets waiting at a gate: undecided, so their dependents must not be blocked yet. */
@@ -29,6 +32,7 @@ export class DagTracker {
   constructor(tickets: readonly GraphTicket[], states: ReadonlyMap<string, TicketState>) {
     tickets.forEach((t, i) => {
       this.index.set(t.id, i);
+      this.ids.push(t.id);
       this.deps.set(t.id, t.dependsOn);
       this.dependents.set(t.id, []);
       this.states.set(t.id, states.get(t.id) ?? 'pending');
@@ -88,19 +92,61 @@ export class DagTracker {
     return this.inPlanOrder(out);
   }
 
-  /** Pending tickets whose dependencies are all accepted, in plan order. */
-  ready(): string[] {
-    return this.inPlanOrder([...this.readySet]);
+  /**
+   * The first `limit` pending tickets whose dependencies are all accepted, in plan order; the
+   * cost grows with `limit`, not with the plan or the number of ready tickets.
+   */
+  ready(limit = Infinity): string[] {
+    const out: number[] = [];
+    const taken = new Set<number>();
+    while (out.length < limit && this.readyHeap.length > 0) {
+      const i = heapPop(this.readyHeap);
+      if (taken.has(i) || !this.readySet.has(this.ids[i]!)) continue; // stale or repeated entry
+      taken.add(i);
+      out.push(i);
+    }
+    for (const i of out) heapPush(this.readyHeap, i);
+    return out.map((i) => this.ids[i]!);
   }
 
   private refresh(id: string): void {
     const s = this.states.get(id);
-    if (s === 'pending' && (this.unaccepted.get(id) ?? 0) === 0) this.readySet.add(id);
-    else this.readySet.delete(id);
+    if (s === 'pending' && (this.unaccepted.get(id) ?? 0) === 0) {
+      if (!this.readySet.has(id)) heapPush(this.readyHeap, this.index.get(id)!);
+      this.readySet.add(id);
+    } else this.readySet.delete(id);
     if (s !== undefined && DEAD_END.has(s)) this.deadCandidates.push(id);
   }
 
   private inPlanOrder(ids: string[]): string[] {
     return ids.sort((a, b) => (this.index.get(a) ?? 0) - (this.index.get(b) ?? 0));
   }
+}
+
+function heapPush(heap: number[], value: number): void {
+  heap.push(value);
+  for (let i = heap.length - 1; i > 0;) {
+    const parent = (i - 1) >> 1;
+    if (heap[parent]! <= heap[i]!) break;
+    [heap[parent], heap[i]] = [heap[i]!, heap[parent]!];
+    i = parent;
+  }
+}
+
+function heapPop(heap: number[]): number {
+  const top = heap[0]!;
+  const last = heap.pop()!;
+  if (heap.length === 0) return top;
+  heap[0] = last;
+  for (let i = 0; ;) {
+    const l = 2 * i + 1;
+    const r = l + 1;
+    let m = i;
+    if (l < heap.length && heap[l]! < heap[m]!) m = l;
+    if (r < heap.length && heap[r]! < heap[m]!) m = r;
+    if (m === i) break;
+    [heap[m], heap[i]] = [heap[i]!, heap[m]!];
+    i = m;
+  }
+  return top;
 }

@@ -258,7 +258,9 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
         });
       }
       for (const id of dag.blocked()) state.mark(id, 'blocked', 'a dependency was not accepted');
-      const ready = stopped ? [] : dag.ready();
+      const free = Math.max(0, ctx.maxParallel - children);
+      // The first `free` ready tickets (at least one, to know whether any is ready).
+      const ready = stopped ? [] : dag.ready(Math.max(1, free));
       draining ||= !stopped && ctx.historyFull();
       if (!stopped && state.overBudget() && (ready.length > 0 || ctx.waitingForPermit())) {
         if (!(await ctx.budgetGate())) {
@@ -270,7 +272,7 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
         }
         continue;
       }
-      for (const id of draining ? [] : ready.slice(0, Math.max(0, ctx.maxParallel - children))) {
+      for (const id of draining ? [] : ready.slice(0, free)) {
         const ticket = byId.get(id)!;
         const feedback = retryFeedback.get(id);
         retryFeedback.delete(id);

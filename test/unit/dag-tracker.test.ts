@@ -32,6 +32,7 @@ describe('DagTracker', () => {
       expect(blocked).toEqual(expected.blocked);
       for (const id of blocked) states.set(id, 'blocked');
       expect(dag.ready()).toEqual(expected.ready);
+      expect(dag.ready(3)).toEqual(expected.ready.slice(0, 3));
       // Start one ready ticket, finish one running ticket, decide one held ticket: at random.
       const running = [...states].filter(([, s]) => s === 'running').map(([id]) => id);
       const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
