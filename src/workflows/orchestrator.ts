@@ -48,7 +48,7 @@ const RUN_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.runId, 'KEYWORD');
 const ROLES_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.roles, 'KEYWORD_LIST');
 
 /** Runs a goal to a result; the workflow id is the run id. */
-export async function orchestratorWorkflow(input: RunInput & ContinuedInput): Promise<RunResult> {
+export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> {
   const limits = {
     maxParallel: input.maxParallel ?? DEFAULT_LIMITS.maxParallel,
     maxRevisions: input.maxRevisions ?? DEFAULT_LIMITS.maxRevisions,
@@ -56,7 +56,8 @@ export async function orchestratorWorkflow(input: RunInput & ContinuedInput): Pr
   };
   const runId = workflowInfo().workflowId;
   const state = new RunState(runId, input, () => new Date().toISOString());
-  const carried = input.continued;
+  // Set only when the run continued as new (internal: not part of the public input).
+  const carried = (input as RunInput & ContinuedInput).continued;
   if (carried) state.restore(carried.state);
   // Runs recorded before a permit meant one HTTP call keep granting as they did then.
   const budget = new BudgetController(
@@ -145,8 +146,8 @@ export async function orchestratorWorkflow(input: RunInput & ContinuedInput): Pr
       // A quiet point past the history bound: no child in flight; everything else travels.
       await notifier.drain();
       await condition(allHandlersFinished);
-      const { continued: _previous, ...rest } = input;
-      return await continueAsNew<typeof orchestratorWorkflow>({
+      const { continued: _previous, ...rest } = input as RunInput & ContinuedInput;
+      const next: RunInput & ContinuedInput = {
         ...rest,
         continued: {
           generation: (carried?.generation ?? 0) + 1,
@@ -154,7 +155,8 @@ export async function orchestratorWorkflow(input: RunInput & ContinuedInput): Pr
           scheduler: end,
           notified: notifier.toldPending(),
         },
-      });
+      };
+      return await continueAsNew<typeof orchestratorWorkflow>(next);
     }
     if (end === 'stopped' || !(await budgetGate()))
       return await finish(state, stoppedReport(state), 'stopped', publish, notifier);
