@@ -41,6 +41,8 @@ export interface RunStateData {
   calls: LlmCallRecord[];
   toolCalls: ToolCallRecord[];
   reported: [string, { work: Usage; review: Usage }][];
+  /** Failing-check evidence of re-opened tickets (absent in carries of older code). */
+  testFailures?: [string, string][];
   dearestCall: { usd: number; tokens: number };
 }
 
@@ -106,6 +108,7 @@ export class RunState {
       calls: this.calls,
       toolCalls: this.toolCalls,
       reported: [...this.reported],
+      testFailures: [...this.testFailures],
       dearestCall: this.dearestCall,
     };
   }
@@ -128,6 +131,7 @@ export class RunState {
     this.calls.push(...data.calls);
     this.toolCalls.push(...data.toolCalls);
     for (const [id, r] of data.reported) this.reported.set(id, r);
+    for (const [id, evidence] of data.testFailures ?? []) this.testFailures.set(id, evidence);
     Object.assign(this.dearestCall, data.dearestCall);
   }
 
