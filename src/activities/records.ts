@@ -23,6 +23,11 @@ export interface StoreRunRecordsInput {
 /** Creates the record-keeping activities over the given dependencies. */
 export function createRecordActivities(deps: Pick<ActivityDeps, 'store'>) {
   return {
+    /** Reads one stored chunk back, for a parent run whose epic's sub-run stored its records. */
+    async loadRunRecords(input: { ref: ArtifactRef }): Promise<unknown[]> {
+      return recordChunkReader(deps.store)(input.ref);
+    },
+
     async storeRunRecords(input: StoreRunRecordsInput): Promise<ArtifactRef> {
       return deps.store.put({
         path: `run-records/${input.runId}/${input.part}-${input.chunk}.json`,

@@ -28,6 +28,7 @@ export interface RunFlags {
   ticketBudgetTokens?: number;
   gateTimeout?: GateTimeoutFlag[];
   notify?: string[];
+  epics?: boolean;
 }
 
 /** Adds the run flags to a command. */
@@ -90,6 +91,10 @@ export function addRunFlags(cmd: Command): Command {
       'choose the run id: letters, digits, . _ - (default: maestro-<time>-<random>); an id in use is refused',
       parseRunIdOption,
     )
+    .option(
+      '--epics',
+      'let the Boss hand large parts of the goal to sub-Bosses as epics (each plans up to 100 tickets of its own; one level deep)',
+    )
     .option('--reuse-id', 'with --run-id: start even when a finished run has that id (never while it runs)')
     .option(
       '--notify <url>',
@@ -120,5 +125,6 @@ export function startOptions(flags: RunFlags): StartRunOptions {
     ticketBudget: budget(flags.ticketBudgetUsd, flags.ticketBudgetTokens),
     gatePolicies,
     notify: flags.notify,
+    ...(flags.epics ? { epics: true } : {}),
   };
 }

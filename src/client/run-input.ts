@@ -30,6 +30,8 @@ export interface StartRunOptions {
   llmTimeoutMs?: number;
   /** How long a role's work may wait for a worker on the role's own queue (see RunInput). */
   queueWaitMs?: number;
+  /** Let the Boss plan epics that sub-Bosses run (see RunInput.epics and shared/epics.ts). */
+  epics?: boolean;
 }
 
 /** A fresh, sortable, readable run id such as `maestro-20261125-134501-3fa2`. */
@@ -102,6 +104,7 @@ export function buildRunInput(goalText: string, opts: StartRunOptions, ctx: RunI
     ...(notify ? { notify } : {}),
     ...((opts.llmTimeoutMs ?? ctx.llmTimeoutMs) ? { llmTimeoutMs: opts.llmTimeoutMs ?? ctx.llmTimeoutMs } : {}),
     ...(opts.queueWaitMs !== undefined ? { queueWaitMs: opts.queueWaitMs } : {}),
+    ...(opts.epics ? { epics: true } : {}),
   };
 }
 

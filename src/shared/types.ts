@@ -160,6 +160,18 @@ export interface RunInput {
    * has this many events; default 10,000. Tests set it low to exercise continue-as-new.
    */
   maxHistoryEvents?: number;
+  /** Whether the Boss may plan epics that sub-Bosses run (shared/epics.ts; default false). */
+  epics?: boolean;
+  /** Set on the sub-run of an epic: which epic of which run it is, and its Boss's level. */
+  epic?: EpicContext;
+}
+
+/** What a sub-run knows of its place in the tree (its workflow id is `<parentRunId>/<ticketId>`). */
+export interface EpicContext {
+  parentRunId: string;
+  ticketId: string;
+  /** Level of the sub-run's Boss (the top run's Boss is level 1). */
+  level: number;
 }
 
 /** Where a run posts its gate and end notifications, and the Web UI link those posts carry. */
@@ -206,8 +218,8 @@ export interface TicketInput {
 export interface TicketOutcome {
   ticketId: string;
   status: 'accepted' | 'escalated';
-  /** Why it was escalated: the reviewer never accepted it, its budget ran out, or its agent ran out of turns. */
-  escalation?: 'revisions' | 'budget' | 'turns' | 'reopen';
+  /** Why it was escalated: the reviewer never accepted it, its budget ran out, its agent ran out of turns, a check found fault with a dependency, or its epic's sub-run did not complete. */
+  escalation?: 'revisions' | 'budget' | 'turns' | 'reopen' | 'epic';
   /**
    * With escalation 'reopen': the dependencies the Boss found at fault for this ticket's failing
    * checks, each with the feedback it gets (the run re-opens them, then runs this ticket again).
@@ -230,6 +242,8 @@ export interface TicketOutcome {
   calls?: LlmCallRecord[];
   /** Every tool call of the ticket's agent loops (absent for roles without tools). */
   toolCalls?: ToolCallRecord[];
+  /** An epic's spending by role across its sub-run (then booked by role instead of work/review). */
+  usageByRole?: Record<string, Usage>;
 }
 
 /** A dependency the Boss sends back because a ticket testing it failed its checks. */

@@ -23,3 +23,6 @@ export function keepsGatePromises(): boolean {
  * activity). Histories recorded before it awaited every signal.
  */
 export const PIPELINED_PERMITS_PATCH = 'maestro-pipelined-permits';
+
+/** Issue 12: plans may hold epics that sub-Bosses run as sub-runs (runs recorded before never plan them). */
+export const EPICS_PATCH = 'maestro-epics-1';

@@ -3,9 +3,10 @@
  * then, with manual plan approval, a person approves it or rejects it with a comment that goes
  * back to the Boss (bounded too).
  */
-import { ApplicationFailure, isCancellation, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
 import type { MaestroActivities } from '../activities';
 import { DEFAULT_LIMITS } from '../shared/constants';
+import { EPIC_ROLE_INFO, mayPlanEpics } from '../shared/epics';
 import { FailureType } from '../shared/errors';
 import { validatePlan } from '../shared/plan-graph';
 import type { Plan } from '../shared/schemas';
@@ -13,7 +14,7 @@ import { LLM_ACTIVITY, llmTimeouts } from './activity-options';
 import { BOSS_CALLS, callPermitsField, isPermitsUsedUp } from './budget';
 import { failedCalls, isBadOutput, isConfigError, rootCause } from './failures';
 import { awaitGate } from './gates';
-import { keepsGatePromises } from './patches';
+import { EPICS_PATCH, keepsGatePromises } from './patches';
 import { gatePolicy } from './policies';
 import { BOSS_ROLE, type RunState } from './run-state';
 
@@ -71,7 +72,9 @@ async function validPlan(
   budgetOk: BudgetCheck,
   publish: () => void,
 ): Promise<Plan> {
-  const roles = state.input.roles;
+  // A Boss that may plan epics sees them as one more role: `boss`, run by a sub-Boss (epics.ts).
+  const roles =
+    mayPlanEpics(state.input) && patched(EPICS_PATCH) ? [...state.input.roles, EPIC_ROLE_INFO] : state.input.roles;
   const attempts = maxReplans + 1;
   let problems: string[] | undefined = humanFeedback ? [humanFeedback] : undefined;
   let permitRestarts = 0;

@@ -251,6 +251,11 @@ export class RunState {
     const work = subtractUsage(outcome.workUsage, reported.work);
     const review = subtractUsage(outcome.reviewUsage, reported.review);
     t.usage = addUsage(t.usage, addUsage(work, review));
+    if (outcome.usageByRole) {
+      // An epic: its sub-run's spending rolls up role by role, so the run's cost shows the whole tree.
+      for (const [role, usage] of Object.entries(outcome.usageByRole)) this.spend(role, usage);
+      return;
+    }
     this.spend(t.role, work);
     this.spend(BOSS_ROLE, review);
   }

@@ -18,6 +18,8 @@ import { awaitGate, NO_RESULT_DECISIONS, ticketDecision, type GateOutcome, type 
 import { keepsGatePromises } from './patches';
 import { gatePolicy } from './policies';
 import { reopenDependencies } from './reopen';
+import { isEpic } from '../shared/epics';
+import { runEpic } from './epics';
 import type { RunState } from './run-state';
 import { ticketWorkflow } from './ticket';
 
@@ -85,28 +87,30 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
     let failure: string | undefined;
     try {
       outcome = await scope.run(() =>
-        executeChild(ticketWorkflow, {
-          workflowId: ticketWorkflowId(state.runId, ticket.id),
-          staticSummary: `[${ticket.role}] ${ticket.id} ${ticket.title}`,
-          staticDetails: ticketDetails(ticket),
-          args: [
-            {
-              runId: state.runId,
-              ticket,
-              role: state.input.roles.find((r) => r.name === ticket.role),
-              dependencies: state.dependencyOutputs(ticket.dependsOn),
-              maxRevisions: ctx.maxRevisions,
-              ...(state.input.bossModel ? { bossModel: state.input.bossModel } : {}),
-              ...(initialFeedback ? { initialFeedback } : {}),
-              ...state.testFailureOf(ticket.id),
-              ...(state.input.ticketBudget ? { budget: state.input.ticketBudget } : {}),
-              ...(ctx.budgeted ? { budgetPermits: true } : {}),
-              ...ctx.firstGrant(ticket),
-              ...(state.input.llmTimeoutMs ? { llmTimeoutMs: state.input.llmTimeoutMs } : {}),
-              ...(state.input.queueWaitMs ? { queueWaitMs: state.input.queueWaitMs } : {}),
-            },
-          ],
-        }),
+        isEpic(ticket)
+          ? runEpic(state, ticket)
+          : executeChild(ticketWorkflow, {
+              workflowId: ticketWorkflowId(state.runId, ticket.id),
+              staticSummary: `[${ticket.role}] ${ticket.id} ${ticket.title}`,
+              staticDetails: ticketDetails(ticket),
+              args: [
+                {
+                  runId: state.runId,
+                  ticket,
+                  role: state.input.roles.find((r) => r.name === ticket.role),
+                  dependencies: state.dependencyOutputs(ticket.dependsOn),
+                  maxRevisions: ctx.maxRevisions,
+                  ...(state.input.bossModel ? { bossModel: state.input.bossModel } : {}),
+                  ...(initialFeedback ? { initialFeedback } : {}),
+                  ...state.testFailureOf(ticket.id),
+                  ...(state.input.ticketBudget ? { budget: state.input.ticketBudget } : {}),
+                  ...(ctx.budgeted ? { budgetPermits: true } : {}),
+                  ...ctx.firstGrant(ticket),
+                  ...(state.input.llmTimeoutMs ? { llmTimeoutMs: state.input.llmTimeoutMs } : {}),
+                  ...(state.input.queueWaitMs ? { queueWaitMs: state.input.queueWaitMs } : {}),
+                },
+              ],
+            }),
       );
     } catch (err) {
       if (isCancellation(err)) {
@@ -154,7 +158,7 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
   const escalate = async (ticket: Ticket, outcome?: TicketOutcome, failure?: string): Promise<void> => {
     const reason = failure
       ? `${ticket.id} failed: ${failure}`
-      : outcome?.escalation === 'turns' || outcome?.escalation === 'reopen'
+      : outcome?.escalation === 'turns' || outcome?.escalation === 'reopen' || outcome?.escalation === 'epic'
         ? `${ticket.id}: ${outcome.escalationReason ?? 'its agent ran out of turns'}`
         : outcome?.escalation === 'budget'
           ? `${ticket.id} used up its ticket budget after ${outcome.attempts} attempt(s)`

@@ -1,7 +1,8 @@
 /**
  * The simulated Boss's plans: the website plan for web goals, a generic plan for other goals,
- * and the `[sim:tickets=N]` (`[sim:width=W]`) / `[sim:invalid-plan=K]` / `[sim:revise=N]` test shapes.
+ * and the `[sim:tickets=N]` (`[sim:width=W]`) / `[sim:epics=E]` / `[sim:invalid-plan=K]` / `[sim:revise=N]` test shapes.
  */
+import { EPIC_ROLE } from '../../shared/epics';
 import { DEFAULT_SIM_ROLES, mapRole, type SimPlan, type SimTicket } from './plan-types';
 import { websitePlan } from './plan-website';
 import {
@@ -145,12 +146,38 @@ function layeredPlan(goal: string, n: number, roles: readonly string[], width = 
   return { summary: clip(`${n} tickets in layers of ${width} for: ${topic}`, 2000), tickets };
 }
 
+/**
+ * `[sim:epics=E]`: E independent epics, each handed to a sub-Boss whose goal (the epic's spec)
+ * carries the goal's other directives, so each sub-plan has the `tickets`/`width` shape.
+ */
+function epicPlan(goal: string, epics: number): SimPlan {
+  const topic = firstSentence(goal, 100);
+  const carried = [...goal.matchAll(/\[sim:(?!epics=)[a-z-]+=\d+\]/g)].map((m) => m[0]).join(' ');
+  const tickets: SimTicket[] = [];
+  for (let i = 1; i <= epics; i++) {
+    tickets.push({
+      id: `T${i}`,
+      role: EPIC_ROLE,
+      title: `Epic ${i} of ${epics}`,
+      spec: [`Topic: ${topic}`, `Deliver part ${i} of ${epics} of the work on this topic.`, carried].join('\n'),
+      acceptanceCriteria: [`every ticket of epic ${i} is accepted`],
+      dependsOn: [],
+    });
+  }
+  return { summary: clip(`${epics} epics for sub-Bosses: ${topic}`, 2000), tickets };
+}
+
 /** The plan for a goal, given the roles the schema allows and the prompt's ticket bound. */
 export function planFor(goal: string, schemaRoles: readonly string[], maxTickets = 100): SimPlan {
-  const roles = schemaRoles.length > 0 ? schemaRoles : DEFAULT_SIM_ROLES;
+  const offered = schemaRoles.length > 0 ? schemaRoles : DEFAULT_SIM_ROLES;
+  // The `boss` role (epics) is only used when asked for; worker tickets get the worker roles.
+  const workers = offered.filter((r) => r !== EPIC_ROLE);
+  const roles = workers.length > 0 ? workers : DEFAULT_SIM_ROLES;
   const directives = directivesOf(goal);
   let plan: SimPlan;
-  if (directives.tickets !== undefined)
+  if (directives.epics !== undefined && offered.includes(EPIC_ROLE))
+    plan = epicPlan(goal, Math.min(100, Math.max(1, directives.epics)));
+  else if (directives.tickets !== undefined)
     plan = layeredPlan(goal, Math.min(100, Math.max(1, directives.tickets)), roles, Math.max(1, directives.width ?? 4));
   else if (isWebsiteText(goal)) plan = websitePlan(goal, deriveSubject(goal), roles);
   else plan = genericPlan(goal, roles);

@@ -14,7 +14,8 @@ export interface Subject {
 /**
  * Test hooks written into a goal: `[sim:tickets=N]`, `[sim:width=W]` (tickets per layer of a
  * `tickets` plan; W >= N makes every ticket independent), `[sim:invalid-plan=K]`, `[sim:revise=N]`,
- * `[sim:failing-test=1]` (the Tester's check script has one more check no page passes, so its test keeps failing).
+ * `[sim:failing-test=1]` (the Tester's check script has one more check no page passes, so its test keeps failing),
+ * `[sim:epics=E]` (a plan of E epics for sub-Bosses when the schema offers the `boss` role).
  */
 export interface Directives {
   tickets?: number;
@@ -22,6 +23,8 @@ export interface Directives {
   invalidPlan?: number;
   revise?: number;
   failingTest?: number;
+  /** Epics of the top plan when the Boss may plan them (each gets the `tickets`/`width` directives). */
+  epics?: number;
 }
 
 /** Parses the `[sim:key=N]` directives of a text. */
@@ -34,6 +37,7 @@ export function directivesOf(text: string): Directives {
     else if (m[1] === 'invalid-plan') d.invalidPlan = n;
     else if (m[1] === 'revise') d.revise = n;
     else if (m[1] === 'failing-test') d.failingTest = n;
+    else if (m[1] === 'epics') d.epics = n;
   }
   return d;
 }

@@ -1,0 +1,90 @@
+/**
+ * An epic ticket runs as a sub-run: a child orchestrator (the same `orchestratorWorkflow`) whose
+ * Boss plans and runs the epic's own tickets under the run's gates, limits and hygiene rules. It
+ * sees its epic and the outputs of the epic's dependencies, never the parent's goal. Its budget
+ * is at most what the parent has left; its spending, calls and files roll up into the parent.
+ */
+import { executeChild, proxyActivities } from '@temporalio/workflow';
+import type { MaestroActivities } from '../activities';
+import { ticketWorkflowId } from '../shared/constants';
+import { restoreRecords } from '../shared/run-records';
+import { bossLevel, epicFilePath, epicGoal } from '../shared/epics';
+import type { Ticket } from '../shared/schemas';
+import type { Budget, RunInput, RunResult, TicketOutcome } from '../shared/types';
+import { emptyUsage } from '../shared/usage';
+import type { RunState } from './run-state';
+
+const { loadRunRecords } = proxyActivities<MaestroActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 5 },
+});
+
+/** The orchestrator's shape, named here by type only (the workflow file imports this one). */
+type SubRunWorkflow = (input: RunInput) => Promise<RunResult>;
+
+/** Runs an epic as a sub-run and returns it as the outcome of the epic's ticket. */
+export async function runEpic(state: RunState, ticket: Ticket): Promise<TicketOutcome> {
+  const input = state.input;
+  const budget = remainingBudget(state);
+  const subRun: RunInput = {
+    ...input,
+    goal: epicGoal(ticket, state.dependencyOutputs(ticket.dependsOn)),
+    epic: { parentRunId: state.runId, ticketId: ticket.id, level: bossLevel(input) + 1 },
+    ...(budget ? { budget } : {}),
+  };
+  if (!budget) delete subRun.budget;
+  // Its own plan, gates and audit stay in the sub-run; what the parent keeps comes from its result.
+  const result = await executeChild<SubRunWorkflow>('orchestratorWorkflow', {
+    workflowId: ticketWorkflowId(state.runId, ticket.id),
+    staticSummary: `[epic] ${ticket.id} ${ticket.title}`,
+    staticDetails: ticket.spec,
+    args: [subRun],
+  });
+  // A large sub-run stored its manifest and call records: the parent needs them back (files, cost).
+  const kept = result.records && { manifest: result.records.manifest, calls: result.records.calls };
+  const needed = kept ? { ...result, records: kept } : result;
+  return epicOutcome(ticket, await restoreRecords(needed, (ref) => loadRunRecords({ ref })));
+}
+
+/** What the parent has left of its budget: the most a sub-run may spend (absent: no budget). */
+function remainingBudget(state: RunState): Budget | undefined {
+  const b = state.budget;
+  if (!b) return undefined;
+  const cost = state.cost();
+  return {
+    ...(b.usd !== undefined ? { usd: Math.max(0, b.usd - cost.usd) } : {}),
+    ...(b.tokens !== undefined ? { tokens: Math.max(0, b.tokens - cost.tokens) } : {}),
+  };
+}
+
+/**
+ * A sub-run's result as its epic's outcome: accepted when it completed (or ended partial, its
+ * own gates having decided each ticket it did not accept), else escalated at the parent's ticket
+ * gate. Files land under the epic's id so epics never overwrite each other's.
+ */
+export function epicOutcome(ticket: Ticket, result: RunResult): TicketOutcome {
+  const accepted = result.tickets.filter((t) => t.state === 'accepted').length;
+  const done = result.status === 'completed' || result.status === 'partial';
+  const counts = `${accepted} of ${result.tickets.length} tickets accepted`;
+  const summary = `${result.report.headline} (${counts}). ${result.report.summary}`;
+  const { usage } = result.cost;
+  return {
+    ticketId: ticket.id,
+    status: done ? 'accepted' : 'escalated',
+    ...(done ? {} : { escalation: 'epic' as const, escalationReason: `its sub-run ended ${result.status}: ${counts}` }),
+    attempts: 1,
+    summary: summary.length <= 2000 ? summary : `${summary.slice(0, 1999)}…`,
+    artifacts: result.manifest.map((a) => ({
+      path: epicFilePath(ticket.id, a.path),
+      sha256: a.sha256,
+      bytes: a.bytes,
+      uri: a.uri,
+    })),
+    reviews: [],
+    workUsage: usage,
+    reviewUsage: emptyUsage(),
+    usageByRole: result.cost.byRole,
+    calls: result.calls.map((c) => ({ ...c, ticketId: c.ticketId ? `${ticket.id}/${c.ticketId}` : ticket.id })),
+    ...(result.toolCalls ? { toolCalls: result.toolCalls } : {}),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * Epics run by sub-Bosses, on the suite's Temporal server with the simulated LLM: the top Boss
+ * plans epics, each runs as a child orchestrator that plans and runs its own tickets, sees only
+ * its epic, is bounded by what the parent's budget has left, rolls its spending and files up,
+ * and has gates a person reaches through the top run's status.
+ */
+import { ticketWorkflowId, SCHEMA_NAMES } from '../../src/shared/constants';
+import { statusQuery } from '../../src/shared/messages';
+import { waitForStatus } from '../helpers/runs';
+import { useSimAndTemporal, useSimWorker } from '../helpers/temporal';
+
+const harness = useSimAndTemporal({ port: 0 });
+const runner = useSimWorker(harness, 'epics');
+
+describe('epics run by sub-Bosses', () => {
+  it('a plan of 3 epics runs 3 sub-runs of 4 tickets each; sub-Bosses see their epic, not the goal', async () => {
+    const goal =
+      'Write the handbook of the Quiet Lighthouse guild. Its keeper is called Orla Brannigan. [sim:epics=3] [sim:tickets=4] [sim:width=4]';
+    harness.sim.clearRequests();
+    const runId = await runner.start(goal, { epics: true, maxParallel: 4 });
+    const r = await runner.api.result(runId);
+    expect(r.status).toBe('completed');
+    expect(r.tickets.map((t) => [t.id, t.role, t.state])).toEqual([
+      ['T1', 'boss', 'accepted'],
+      ['T2', 'boss', 'accepted'],
+      ['T3', 'boss', 'accepted'],
+    ]);
+    // Each epic's files land under its id; 3 × 4 files in all.
+    expect(r.manifest).toHaveLength(12);
+    expect(r.manifest.map((f) => f.path)).toContain('T2/parts/part-4.md');
+    // The sub-runs are the epics' child workflows, with 4 accepted tickets each.
+    const sub = await runner.api.result(ticketWorkflowId(runId, 'T2'));
+    expect(sub.tickets.filter((t) => t.state === 'accepted')).toHaveLength(4);
+    // Cost rolls up by role: the writers' spending of the sub-runs shows in the top run.
+    const workerUsd = Object.entries(r.cost.byRole)
+      .filter(([role]) => role !== 'boss')
+      .reduce((s, [, u]) => s + u.usd, 0);
+    expect(workerUsd).toBeGreaterThan(0);
+    const calls = harness.sim.requests().filter((q) => q.status === 200);
+    expect(r.calls).toHaveLength(calls.filter((q) => q.schemaName !== undefined).length);
+    expect(r.cost.usage.calls).toBe(r.calls.length);
+    // 1 top plan + 3 sub-plans; the sub-Bosses' plan prompts hold their epic but not the goal.
+    const plans = calls.filter((q) => q.schemaName === SCHEMA_NAMES.plan);
+    expect(plans).toHaveLength(4);
+    const subPlans = plans.filter((q) => JSON.stringify(q.messages).includes('Epic T'));
+    expect(subPlans).toHaveLength(3);
+    expect(JSON.stringify(plans.find((p) => !subPlans.includes(p))?.messages)).toContain('Orla Brannigan');
+    for (const p of subPlans) {
+      const text = JSON.stringify(p.messages);
+      expect(text).not.toContain('Orla Brannigan');
+      // ... nor the other epics.
+      expect(text.match(/Epic T\d/g)).toHaveLength(1);
+    }
+  }, 120_000);
+
+  it('a sub-run never plans epics itself (depth bound) and its budget is what the parent has left', async () => {
+    const runId = await runner.start('Notes on tides [sim:epics=2] [sim:tickets=2]', {
+      epics: true,
+      budget: { usd: 5 },
+    });
+    const r = await runner.api.result(runId);
+    expect(r.status).toBe('completed');
+    const { status } = await harness.conn.client.workflow.getHandle(ticketWorkflowId(runId, 'T1')).describe();
+    expect(status.name).toBe('COMPLETED');
+    const sub = await harness.conn.client.workflow.getHandle(ticketWorkflowId(runId, 'T1')).query(statusQuery);
+    // The sub-Boss was offered no `boss` role: its tickets are worker tickets.
+    expect(sub.tickets.every((t) => t.role !== 'boss')).toBe(true);
+    expect(sub.budget?.usd).toBeGreaterThan(0);
+    expect(sub.budget?.usd).toBeLessThan(5);
+  }, 120_000);
+
+  it('gates of a sub-run are listed by its run id and decided there', async () => {
+    const runId = await runner.start('Recipes of the harbour [sim:epics=1] [sim:tickets=2]', {
+      epics: true,
+      planApproval: 'manual',
+    });
+    await waitForStatus(harness.conn.client, runId, (s) => s.pendingGates[0]?.kind === 'plan');
+    await runner.api.decide(runId, { decision: 'approve', by: 'top-lead' });
+    const subId = ticketWorkflowId(runId, 'T1');
+    await waitForStatus(harness.conn.client, subId, (s) => s.pendingGates[0]?.kind === 'plan', 60_000);
+    await runner.api.decide(subId, { decision: 'approve', by: 'epic-lead' });
+    const r = await runner.api.result(runId);
+    expect(r.status).toBe('completed');
+    const sub = await runner.api.result(subId);
+    expect(sub.gates[0]?.decision?.by).toBe('epic-lead');
+  }, 120_000);
+});
