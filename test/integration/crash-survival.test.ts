@@ -11,9 +11,10 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { MaestroClient } from '../../src/client/api';
 import { freePort, startDevServer, MAESTRO_SEARCH_ATTRIBUTES } from '../../src/dev/dev-server';
-import { startSimLlm, type SimLlm, type SimRequestRecord } from '../../src/dev/sim-llm';
+import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
 import { SCHEMA_NAMES } from '../../src/shared/constants';
 import { raiseBudgetSignal } from '../../src/shared/messages';
+import { expectNoPaidCallRepeated, killAndSnapshot } from '../helpers/paid-calls';
 import { waitForStatus } from '../helpers/runs';
 import { testAddress, uniqueQueue } from '../helpers/temporal';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
@@ -53,25 +54,6 @@ async function worker(env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
   return w;
 }
 
-const key = (r: SimRequestRecord) => JSON.stringify([r.schemaName, r.messages]);
-
-/** Completed calls made more than once must all have been in flight when the worker died. */
-function expectNoPaidCallRepeated(log: SimRequestRecord[], inFlightAtKill: SimRequestRecord[]) {
-  const allowed = new Set(inFlightAtKill.map(key));
-  const completed = new Map<string, number>();
-  for (const r of log.filter((q) => q.status === 200)) completed.set(key(r), (completed.get(key(r)) ?? 0) + 1);
-  const repeated = [...completed].filter(([, n]) => n > 1).map(([k]) => k);
-  for (const k of repeated) expect(allowed.has(k)).toBe(true);
-  return repeated.length;
-}
-
-/** Kills the worker; the calls in flight then are those still open or closed by the client (499). */
-async function killAndSnapshot(w: WorkerProcess): Promise<SimRequestRecord[]> {
-  await w.kill();
-  await new Promise((r) => setTimeout(r, 200)); // let the server notice the closed sockets
-  return sim.requests().filter((r) => r.status === 0 || r.status === 499);
-}
-
 describe('a SIGKILLed worker loses nothing and pays for nothing twice', () => {
   it('(a) while the plan gate is pending', async () => {
     sim.clearRequests();
@@ -81,7 +63,7 @@ describe('a SIGKILLed worker loses nothing and pays for nothing twice', () => {
     const w1 = await worker(env);
     const runId = await api.start(GOAL, { planApproval: 'manual', runId: `${taskQueue}-run` });
     await waitForStatus(client, runId, (s) => s.pendingGates.length === 1);
-    const inFlight = await killAndSnapshot(w1);
+    const inFlight = await killAndSnapshot(sim, w1);
     await worker(env);
     await api.decide(runId, { decision: 'approve', by: 'ops-oncall' });
     const r = await api.result(runId);
@@ -102,7 +84,7 @@ describe('a SIGKILLed worker loses nothing and pays for nothing twice', () => {
     await waitFor(() =>
       sim.requests().some((r) => r.ticketId === 'T3' && r.schemaName === SCHEMA_NAMES.work && r.status === 0),
     );
-    const inFlight = await killAndSnapshot(w1);
+    const inFlight = await killAndSnapshot(sim, w1);
     expect(inFlight).toHaveLength(1);
     await worker(env);
     const r = await api.result(runId);
@@ -125,7 +107,7 @@ describe('a SIGKILLed worker loses nothing and pays for nothing twice', () => {
       maxParallel: 4,
     });
     await waitForStatus(client, runId, (s) => s.tickets.filter((t) => t.state === 'running').length >= 3);
-    const inFlight = await killAndSnapshot(w1);
+    const inFlight = await killAndSnapshot(sim, w1);
     await worker(env);
     const r = await api.result(runId);
     expect(r.status).toBe('completed');
@@ -141,7 +123,7 @@ describe('a SIGKILLed worker loses nothing and pays for nothing twice', () => {
     const w1 = await worker(env);
     const runId = await api.start(GOAL, { runId: `${taskQueue}-run`, budget: { usd: 0.004 } });
     await waitForStatus(client, runId, (s) => s.pendingGates[0]?.kind === 'budget');
-    const inFlight = await killAndSnapshot(w1);
+    const inFlight = await killAndSnapshot(sim, w1);
     await worker(env);
     await client.workflow.getHandle(runId).signal(raiseBudgetSignal, { usd: 1, by: 'finance' });
     const r = await api.result(runId);
