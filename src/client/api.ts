@@ -15,6 +15,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
 } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES } from '../shared/constants';
+import { isEpic } from '../shared/epics';
 import {
   decideUpdate,
   raiseBudgetSignal,
@@ -33,6 +34,7 @@ import { buildListPlan, LIVE_PHASES, phaseMatches, type ListRunsOptions } from '
 import { buildRunInput, newRunId, runStartMetadata, type StartRunOptions } from './run-input';
 import { closedStatus, describeFailure, statusFromResult } from './run-views';
 import { searchAttributesUsable } from './search-attributes';
+import { subRunViews } from './sub-runs';
 import type { WatchEvent } from './watch/events';
 import { runEvents, type RunEventsOptions } from './watch/events-stream';
 import { listExecutions } from './list-executions';
@@ -216,8 +218,19 @@ export class MaestroClient {
     }
   }
 
-  /** Live status of a running run, or the final status of a closed one. */
+  /**
+   * Live status of a running run, or the final status of a closed one; a run with epics also gets
+   * `subRuns`: each started epic's sub-run as counts per state and its pending gates.
+   */
   async status(runId: string): Promise<RunStatus> {
+    const status = await this.ownStatus(runId);
+    if (!status.tickets.some(isEpic)) return status;
+    const subRuns = await subRunViews(status, (id) => this.ownStatus(id));
+    return subRuns.length > 0 ? { ...status, subRuns } : status;
+  }
+
+  /** The run's own status (its status query, or what its result or description says). */
+  private async ownStatus(runId: string): Promise<RunStatus> {
     const handle = this.client.workflow.getHandle<typeof orchestratorWorkflow>(runId);
     const desc = await this.describe(runId);
     if (desc.status.name === 'RUNNING') {

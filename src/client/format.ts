@@ -1,5 +1,6 @@
 /** Plain-text rendering of runs for the terminal (no colours needed to read it). */
 import type { RunResult, RunStatus, TicketView } from '../shared/types';
+import { countsText, treeCostUsd, treeCounts } from './sub-runs';
 import { toolCallLines } from './tool-calls-text';
 import { approveHints } from './watch/approve-hints';
 
@@ -23,19 +24,38 @@ export function ticketLines(tickets: readonly TicketView[]): string[] {
   );
 }
 
+/** The tickets, epics titled with their sub-run's counts per state (one line per epic, not 100). */
+function withSubRunCounts(s: RunStatus): TicketView[] {
+  const byEpic = new Map((s.subRuns ?? []).map((v) => [v.ticketId, v]));
+  return s.tickets.map((t) => {
+    const v = byEpic.get(t.id);
+    return v ? { ...t, title: `${t.title}  [${v.tickets} tickets: ${countsText(v.counts) || v.phase}]` } : t;
+  });
+}
+
 /** Human-readable status of a run. */
 export function statusText(s: RunStatus): string {
   const lines = [`Run ${s.runId}: ${s.phase}`, `Goal: ${s.goal}`];
   if (s.planSummary) lines.push(`Plan: ${s.planSummary}`);
-  for (const g of s.pendingGates) {
-    lines.push(`Waiting for a person: ${g.id} — ${g.reason}`);
-    const approve = approveHints(s.runId, g).maestro;
+  const waiting = [
+    ...s.pendingGates.map((g) => ({ g, epic: undefined })),
+    ...(s.subRuns ?? []).flatMap((v) => v.pendingGates.map((g) => ({ g, epic: v.ticketId }))),
+  ];
+  for (const { g, epic } of waiting) {
+    lines.push(`Waiting for a person${epic ? ` in epic ${epic}` : ''}: ${g.id} — ${g.reason}`);
+    const approve = approveHints(s.runId, g, 'default', epic).maestro;
     lines.push(`  decide: ${approve}  |  ${approve.replace('maestro approve', 'maestro reject')} --comment "why"`);
   }
-  if (s.tickets.length > 0) lines.push('Tickets:', ...ticketLines(s.tickets));
+  if (s.tickets.length > 0) lines.push('Tickets:', ...ticketLines(withSubRunCounts(s)));
+  if (s.subRuns?.length) {
+    const tree = treeCounts(s.subRuns);
+    lines.push(`Epics: ${tree.tickets} tickets in ${s.subRuns.length} sub-runs: ${countsText(tree.counts)}`);
+  }
   const budget = s.budget?.usd !== undefined ? ` of a ${usd(s.budget.usd)} budget` : '';
   const tokenCap = s.budget?.tokens !== undefined ? ` of ${s.budget.tokens}` : '';
-  lines.push(`Cost: ${usd(s.cost.usd)}${budget} (${s.cost.tokens}${tokenCap} tokens)`);
+  const tree = treeCostUsd(s);
+  const live = tree > s.cost.usd ? ` (${usd(tree)} with the spending of running sub-runs)` : '';
+  lines.push(`Cost: ${usd(s.cost.usd)}${budget} (${s.cost.tokens}${tokenCap} tokens)${live}`);
   lines.push(...toolCallLines(s.toolCalls));
   const decisions = s.audit.filter((a) => a.action !== 'gate-opened');
   if (decisions.length > 0) {

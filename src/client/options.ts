@@ -1,6 +1,7 @@
 /** Parsers for CLI option values that fail with a message naming the flag. */
 import { InvalidArgumentError } from 'commander';
 import { runIdProblem } from '../shared/run-id';
+import { TicketId } from '../shared/schemas';
 
 /** An integer option within [min, max]. */
 export function parseIntOption(flag: string, min: number, max: number): (value: string) => number {
@@ -39,6 +40,15 @@ export function parseRunIdOption(value: string): string {
   const problem = runIdProblem(value);
   if (problem) throw new InvalidArgumentError(`not a valid run id (${JSON.stringify(value)}): ${problem}.`);
   return value;
+}
+
+/** A ticket id option such as `--epic T3`. */
+export function parseTicketIdOption(flag: string): (value: string) => string {
+  return (value: string) => {
+    if (!TicketId.safeParse(value).success)
+      throw new InvalidArgumentError(`${flag} takes a ticket id such as T3 (see \`maestro status\`); got "${value}".`);
+    return value;
+  };
 }
 
 /** One of a fixed set of words. */

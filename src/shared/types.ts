@@ -333,6 +333,22 @@ export interface RunStatus {
   /** How a finished run ended (the result's status); absent while it runs. */
   outcome?: RunResult['status'];
   error?: string;
+  /** The sub-runs of the run's epics, filled in by the client from their own status (never by the query). */
+  subRuns?: SubRunView[];
+}
+
+/** An epic's sub-run as shown beside its parent: counts instead of its tickets, and its pending gates. */
+export interface SubRunView {
+  /** The epic's ticket id in the parent run. */
+  ticketId: string;
+  /** The sub-run's workflow id (`<parentRunId>/<ticketId>`). */
+  runId: string;
+  phase: RunPhase;
+  /** How many of its tickets are in each state. */
+  counts: Partial<Record<TicketState, number>>;
+  tickets: number;
+  pendingGates: GateView[];
+  cost: { usd: number; tokens: number };
 }
 
 /** A produced file with the ticket that made it, for assembling the output folder. */

@@ -1,15 +1,23 @@
 /** `maestro approve|reject|raise-budget|cancel`: people deciding on a run from the CLI. */
 import { InvalidArgumentError, type Command } from 'commander';
+import { ticketWorkflowId } from '../../shared/constants';
 import { GATE_KINDS, GateId, isGateKind } from '../../shared/gate-id';
 import type { Decision } from '../../shared/messages';
 import { localUser } from '../gate-prompt';
 import { hasPollers } from '../../dev/runtime';
 import { UnavailableError } from '../exit-codes';
-import { parseChoiceOption, parseIntOption, parsePositiveOption, parseRunIdOption } from '../options';
+import {
+  parseChoiceOption,
+  parseIntOption,
+  parsePositiveOption,
+  parseRunIdOption,
+  parseTicketIdOption,
+} from '../options';
 import { withSession } from '../session';
 
 interface DecisionFlags {
   gate?: string;
+  epic?: string;
   ticket?: string;
   by?: string;
   comment?: string;
@@ -33,6 +41,11 @@ function addDecisionFlags(cmd: Command): Command {
       parseGateOption,
     )
     .option('--ticket <id>', 'the ticket of a ticket gate, e.g. T3')
+    .option(
+      '--epic <id>',
+      'decide a gate of the sub-run of this epic ticket (e.g. T3), as `maestro status` lists it under the epic',
+      parseTicketIdOption('--epic'),
+    )
     .option('--by <name>', 'who decides, for the audit log (default: your user name)')
     .option('--comment <text>', 'why; for a rejection this is the feedback the Boss or worker gets');
 }
@@ -46,14 +59,18 @@ async function decide(runId: string, decision: Decision, flags: DecisionFlags): 
           'Start `maestro dev` (or `maestro worker`) and decide again; the gate keeps waiting meanwhile.',
       );
     }
-    const { gate } = await api.decide(runId, {
+    // A gate of an epic's sub-run is decided on the sub-run, whose id is `<runId>/<epic>`.
+    const target = flags.epic ? ticketWorkflowId(runId, flags.epic) : runId;
+    const { gate } = await api.decide(target, {
       decision,
       ...(flags.gate ? { gate: flags.gate } : {}),
       ...(flags.ticket ? { ticketId: flags.ticket } : {}),
       by: flags.by ?? localUser(),
       ...(flags.comment ? { comment: flags.comment } : {}),
     });
-    console.log(`${gate.id}: ${gate.state} (${gate.decision?.decision}) by ${gate.decision?.by}`);
+    console.log(
+      `${flags.epic ? `${flags.epic} ` : ''}${gate.id}: ${gate.state} (${gate.decision?.decision}) by ${gate.decision?.by}`,
+    );
   });
 }
 

@@ -8,10 +8,12 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { agentLoopStatusQuery, statusQuery, ticketStatusQuery, type TicketProgress } from '../../shared/messages';
 import type { ToolCallRecord } from '../../shared/tools';
 import { agentLoopWorkflowId } from '../../shared/constants';
+import { isEpic } from '../../shared/epics';
 import type { RunStatus } from '../../shared/types';
 import { emptyUsage } from '../../shared/usage';
 import type { MaestroClient } from '../api';
 import { RunNotFoundError } from '../errors';
+import { subRunViews } from '../sub-runs';
 import type { WatchSnapshot } from './render';
 
 /** How often and how patiently to poll. */
@@ -30,6 +32,7 @@ export async function* watchSnapshots(
   const handle = api.client.workflow.getHandle(runId);
   const deadline = () => Date.now() + (opts.queryTimeoutMs ?? 3000);
   let last: RunStatus | undefined;
+  const endedSubRuns = new Map<string, RunStatus>();
   for (;;) {
     let desc;
     try {
@@ -49,7 +52,8 @@ export async function* watchSnapshots(
       return;
     }
     try {
-      const status = await api.client.connection.withDeadline(deadline(), () => handle.query(statusQuery));
+      const own = await api.client.connection.withDeadline(deadline(), () => handle.query(statusQuery));
+      const status = await withSubRuns(api, own, deadline, endedSubRuns);
       last = status;
       const progress = await ticketProgress(api, status, deadline);
       const liveToolCalls = await agentToolCalls(api, status, progress, deadline);
@@ -112,6 +116,31 @@ async function agentToolCalls(
     }),
   );
   return Object.fromEntries(answers.filter((a) => a !== undefined && a[1].length > 0) as [string, ToolCallRecord[]][]);
+}
+
+const ENDED_PHASES: ReadonlySet<string> = new Set(['completed', 'stopped', 'failed', 'cancelled']);
+
+/**
+ * The status with its epics' sub-runs (counts and gates), each asked with the same deadline; a
+ * sub-run that has ended is asked once (`ended` keeps it), so a long watch does not replay it again.
+ */
+async function withSubRuns(
+  api: MaestroClient,
+  status: RunStatus,
+  deadline: () => number,
+  ended: Map<string, RunStatus>,
+): Promise<RunStatus> {
+  if (!status.tickets.some(isEpic)) return status;
+  const subRuns = await subRunViews(status, async (id) => {
+    const known = ended.get(id);
+    if (known) return known;
+    const s = await api.client.connection.withDeadline(deadline(), () =>
+      api.client.workflow.getHandle(id).query(statusQuery),
+    );
+    if (ENDED_PHASES.has(s.phase)) ended.set(id, s);
+    return s;
+  });
+  return { ...status, subRuns };
 }
 
 function placeholderStatus(runId: string, goal: string): RunStatus {

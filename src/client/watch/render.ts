@@ -11,6 +11,7 @@ import { usd } from '../format';
 import type { ToolCallRecord } from '../../shared/tools';
 import { approveHints } from './approve-hints';
 import { toolBlockLines, watchedToolCalls } from './tool-block';
+import { epicsLine, waitingGates, withEpicCounts } from './epic-rows';
 
 /** What the watcher knows about a run at one moment. */
 export interface WatchSnapshot {
@@ -95,34 +96,40 @@ export function renderWatch(snap: WatchSnapshot, opts: RenderOptions): string[] 
   const s = snap.status;
   const live = snap.execution === 'RUNNING';
   const gates = live ? s.pendingGates : [];
-  const rows = s.tickets.map((t) => ticketLine(t, snap.progress[t.id], gates));
+  const waiting = live ? waitingGates(s) : [];
+  const rows = withEpicCounts(
+    s.tickets.map((t) => ticketLine(t, snap.progress[t.id], gates)),
+    s,
+  );
   const fit = (...segs: Seg[]) => fitLine(segs, width);
 
   const head: string[] = [];
   const elapsed = snap.startedAt ? duration((snap.closedAt ?? opts.now).getTime() - snap.startedAt.getTime()) : '';
-  const phase = gates.length > 0 ? `${s.phase} · waiting for approval` : s.phase;
+  const phase = waiting.length > 0 ? `${s.phase} · waiting for approval` : s.phase;
   head.push(
     fit(
       [`Maestro `, c.bold],
       [s.runId, c.cyan],
       [' · '],
-      [phase, gates.length > 0 ? c.bold.yellow : phaseStyle(c, s.phase)],
+      [phase, waiting.length > 0 ? c.bold.yellow : phaseStyle(c, s.phase)],
       ...(elapsed ? ([[` · ${elapsed}`, c.dim]] as Seg[]) : []),
     ),
   );
   head.push(fit(['Goal: ', c.dim], [s.goal.replace(/\s+/g, ' ')]));
   head.push(progressLine(rows, s, width, c));
+  const epics = epicsLine(s);
+  if (epics) head.push(fit([epics]));
   if (s.planSummary) head.push(fit(['Plan: ', c.dim], [s.planSummary.replace(/\s+/g, ' '), c.dim]));
   if (snap.note) head.push(fit([snap.note, c.yellow]));
 
   const gateLines: string[] = [];
-  for (const g of gates) {
-    const hints = approveHints(s.runId, g, opts.namespace);
+  for (const { gate: g, epic } of waiting) {
+    const hints = approveHints(s.runId, g, opts.namespace, epic);
     gateLines.push('');
     gateLines.push(
       fit(
         [' WAITING FOR YOU ', c.bold.black.bgYellow],
-        [` ${g.kind} gate`, c.bold.yellow],
+        [` ${g.kind} gate${epic ? ` of epic ${epic}` : ''}`, c.bold.yellow],
         [g.ticketId ? ` (${g.ticketId})` : ''],
         [` since ${g.openedAt.slice(11, 19)}`, c.dim],
         [` — ${g.reason.replace(/\s+/g, ' ')}`],
