@@ -19,6 +19,7 @@ export function usage(sections: readonly string[]): string {
     'Usage: npm run bench -- [--quick] [--only <section>[,<section>...]]',
     '  --quick          short run: fewer sizes, repeats and requests',
     `  --only <names>   run only these sections (repeatable or comma-separated): ${sections.join(', ')}`,
+    '                   (epics, a 1,000-ticket run through sub-Bosses at L = 0 and 1 s, runs only when named)',
     'Tables and a final JSON summary line go to stdout, progress to stderr.',
   ].join('\n');
 }

@@ -6,6 +6,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { BenchArgsError, parseBenchArgs, usage } from './args';
+import { epicsSection } from './epics-bench';
 import { floorSection } from './floor-bench';
 import { planGraphSection } from './plan-graph-bench';
 import { runSection } from './run-bench';
@@ -21,6 +22,7 @@ export const SECTIONS: readonly BenchSection[] = [
   runSection,
   tokensSection,
   floorSection,
+  epicsSection,
 ];
 
 async function main(): Promise<number> {
@@ -42,7 +44,7 @@ async function main(): Promise<number> {
     repoRoot: path.resolve(__dirname, '..', '..'),
     log: (msg) => process.stderr.write(`[bench] ${msg}\n`),
   };
-  const selected = SECTIONS.filter((s) => !args.only || args.only.includes(s.name));
+  const selected = SECTIONS.filter((s) => (args.only ? args.only.includes(s.name) : !s.optIn));
   const env = {
     node: process.version,
     platform: `${process.platform}-${process.arch}`,

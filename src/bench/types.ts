@@ -25,6 +25,8 @@ export interface BenchSection {
   name: string;
   /** One line saying what it measures. */
   title: string;
+  /** Runs only when named with `--only` (a long measurement the default run skips). */
+  optIn?: boolean;
   run(ctx: BenchContext): Promise<SectionReport>;
 }
 
