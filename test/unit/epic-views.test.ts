@@ -38,7 +38,9 @@ describe('a 1,000-ticket run grouped by epic', () => {
     const lines = text.split('\n');
     expect(lines.length).toBeLessThan(30);
     expect(text).toMatch(/T1 +boss +accepted .*Epic 1 of 10 {2}\[100 tickets: 100 accepted\]/);
-    expect(text).toMatch(/T4 +boss +running +-x +\$0\.0000 +Epic 4 of 10 {2}\[100 tickets: 40 accepted · 10 running · 50 pending\]/);
+    expect(text).toMatch(
+      /T4 +boss +running +-x +\$0\.0000 +Epic 4 of 10 {2}\[100 tickets: 40 accepted · 10 running · 50 pending\]/,
+    );
     expect(text).toContain('Epics: 1000 tickets in 10 sub-runs: 580 accepted · 70 running · 350 pending');
     expect(text).toContain('Waiting for a person in epic T6: plan#1 — approve the plan of epic T6');
     expect(text).toContain("decide: maestro approve run-1 --epic T6 --gate 'plan#1'");
