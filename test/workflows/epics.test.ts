@@ -4,6 +4,7 @@
  * its epic, is bounded by what the parent's budget has left, rolls its spending and files up,
  * and has gates a person reaches through the top run's status.
  */
+import { Worker } from '@temporalio/worker';
 import { ticketWorkflowId, SCHEMA_NAMES } from '../../src/shared/constants';
 import { statusQuery } from '../../src/shared/messages';
 import { waitForStatus } from '../helpers/runs';
@@ -53,6 +54,21 @@ describe('epics run by sub-Bosses', () => {
     }
   }, 120_000);
 
+  it('the histories of a run with epics and of its sub-run replay without non-determinism', async () => {
+    const runId = await runner.start('Notes on knots [sim:epics=2] [sim:tickets=2]', { epics: true });
+    expect((await runner.api.result(runId)).status).toBe('completed');
+    for (const id of [runId, ticketWorkflowId(runId, 'T2')]) {
+      const history = await harness.conn.client.workflow.getHandle(id).fetchHistory();
+      const markers = history.events?.filter((e) => e.markerRecordedEventAttributes) ?? [];
+      if (id === runId) expect(markers.length).toBeGreaterThan(0); // the epics patch is on record
+      await Worker.runReplayHistory(
+        { workflowBundle: { codePath: process.env.MAESTRO_TEST_WORKFLOW_BUNDLE! } },
+        history,
+        id,
+      );
+    }
+  }, 120_000);
+
   it('a sub-run never plans epics itself (depth bound) and its budget is what the parent has left', async () => {
     const runId = await runner.start('Notes on tides [sim:epics=2] [sim:tickets=2]', {
       epics: true,
@@ -78,6 +94,16 @@ describe('epics run by sub-Bosses', () => {
     await runner.api.decide(runId, { decision: 'approve', by: 'top-lead' });
     const subId = ticketWorkflowId(runId, 'T1');
     await waitForStatus(harness.conn.client, subId, (s) => s.pendingGates[0]?.kind === 'plan', 60_000);
+    // The top run's status lists the sub-run's gate under its epic.
+    const top = await runner.api.status(runId);
+    expect(top.pendingGates).toEqual([]);
+    expect(top.subRuns).toEqual([
+      expect.objectContaining({
+        ticketId: 'T1',
+        runId: subId,
+        pendingGates: [expect.objectContaining({ id: 'plan#1' })],
+      }),
+    ]);
     await runner.api.decide(subId, { decision: 'approve', by: 'epic-lead' });
     const r = await runner.api.result(runId);
     expect(r.status).toBe('completed');
