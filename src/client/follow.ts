@@ -9,6 +9,7 @@ import { statusQuery } from '../shared/messages';
 import type { GateView, RunStatus } from '../shared/types';
 import { usd } from './format';
 import { approveHints } from './watch/approve-hints';
+import { waitingGates, type WaitingGate } from './watch/epic-rows';
 
 /** Prints changes of a run's status until it is no longer running. */
 export async function followRun(
@@ -99,23 +100,33 @@ function replanReason(now: RunStatus): string {
   return 'the previous plan was invalid';
 }
 
-/** A gate that opened, with the commands that approve it; a gate that closed, with its decision. */
+/**
+ * A gate that opened, with the commands that approve it; a gate that closed, with its decision.
+ * Gates of epics' sub-runs count too (named with their epic, decided through `--epic`).
+ */
 function gateChanges(before: RunStatus | undefined, now: RunStatus, namespace?: string): string[] {
   const out: string[] = [];
-  const was = new Set((before?.pendingGates ?? []).map((g) => g.id));
-  const is = new Set(now.pendingGates.map((g) => g.id));
-  for (const g of now.pendingGates) {
-    if (was.has(g.id)) continue;
-    const hints = approveHints(now.runId, g, namespace);
-    out.push(`Waiting for approval: ${g.kind} gate${g.ticketId ? ` (${g.ticketId})` : ''} — ${g.reason}`);
+  const key = (w: WaitingGate) => `${w.epic ?? ''}/${w.gate.id}`;
+  const was = new Map((before ? waitingGates(before) : []).map((w) => [key(w), w]));
+  const waiting = waitingGates(now);
+  const is = new Set(waiting.map(key));
+  for (const w of waiting) {
+    if (was.has(key(w))) continue;
+    const g = w.gate;
+    const hints = approveHints(now.runId, g, namespace, w.epic);
+    out.push(
+      `Waiting for approval: ${g.kind} gate${w.epic ? ` of epic ${w.epic}` : ''}${g.ticketId ? ` (${g.ticketId})` : ''} — ${g.reason}`,
+    );
     out.push(`  approve: ${hints.maestro}`);
     out.push(`       or: ${hints.temporal}`);
   }
-  for (const g of before?.pendingGates ?? []) {
-    if (is.has(g.id)) continue;
-    const entry = [...(now.audit ?? [])].reverse().find((a) => a.gate === g.id);
+  for (const [k, w] of was) {
+    if (is.has(k)) continue;
+    const g = w.gate;
+    // The decisions of a sub-run's gates are in the sub-run's audit, not in this status.
+    const entry = w.epic ? undefined : [...(now.audit ?? [])].reverse().find((a) => a.gate === g.id);
     const how = entry ? `: ${entry.action} by ${entry.by}${entry.comment ? ` (${entry.comment})` : ''}` : '';
-    out.push(`Gate ${g.kind}${g.ticketId ? ` (${g.ticketId})` : ''} closed${how}`);
+    out.push(`Gate ${g.kind}${w.epic ? ` of epic ${w.epic}` : ''}${g.ticketId ? ` (${g.ticketId})` : ''} closed${how}`);
   }
   return out;
 }

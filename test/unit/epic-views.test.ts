@@ -4,6 +4,7 @@
  * sub-runs' spending in the cost, and a gate deep in the tree listed with the command that
  * decides it through the top run. Also the plain parts: the epic's goal and the depth bound.
  */
+import { changes } from '../../src/client/follow';
 import { statusText } from '../../src/client/format';
 import { subRunView } from '../../src/client/sub-runs';
 import { renderWatch } from '../../src/client/watch/render';
@@ -69,6 +70,21 @@ describe('a 1,000-ticket run grouped by epic', () => {
     expect(text).toContain('plan gate of epic T6');
     expect(text).toContain("approve: maestro approve run-1 --epic T6 --gate 'plan#1'");
     expect(text).toContain('temporal workflow signal --workflow-id run-1/T6 --name approve');
+  });
+});
+
+describe('piped maestro watch (one line per change) with epics', () => {
+  it('announces a sub-run gate once, with the --epic command, and its closing', () => {
+    const before = thousand();
+    const quiet = { ...before, subRuns: before.subRuns!.map((v) => ({ ...v, pendingGates: [] })) };
+    const opened = changes(quiet, before, { gates: true });
+    expect(opened).toEqual([
+      'Waiting for approval: plan gate of epic T6 — approve the plan of epic T6',
+      "  approve: maestro approve run-1 --epic T6 --gate 'plan#1'",
+      `       or: temporal workflow signal --workflow-id run-1/T6 --name approve --input '{"gate":"plan#1","by":"<you>"}'`,
+    ]);
+    expect(changes(before, before, { gates: true })).toEqual([]);
+    expect(changes(before, quiet, { gates: true })).toEqual(['Gate plan of epic T6 closed']);
   });
 });
 
