@@ -100,3 +100,22 @@ export const toolApprovalRequestSignal = defineSignal<[ToolApprovalRequest]>('ma
 
 /** The run's answer to a tool approval request (the comment is shown to the agent). */
 export const toolApprovalDecisionSignal = defineSignal<[ToolApprovalDecision]>('maestro.toolApprovalDecision');
+
+/**
+ * Internal protocol of epics: a sub-run tells its parent how far it is (tickets per state, the
+ * ids and reasons of its pending gates), throttled to changes of its phase or gates and to every
+ * tenth of its tickets finished, so the parent's Web UI details show each epic's progress and
+ * the gates deep in the tree without a signal per ticket. The handler parses the payload.
+ */
+export const epicProgressSignal = defineSignal<[EpicProgress]>('maestro.epicProgress');
+
+/** Payload of `maestro.epicProgress`. */
+export interface EpicProgress {
+  /** The epic's ticket id in the parent. */
+  ticketId: string;
+  phase: string;
+  /** Tickets of the sub-run per state. */
+  counts: Record<string, number>;
+  /** Pending gates of the sub-run: id and reason. */
+  gates: { id: string; reason: string }[];
+}

@@ -39,13 +39,22 @@ export interface DetailsInput {
   running: ReadonlySet<string>;
   /** The run's tool calls (counted per ticket; the latest are listed). */
   toolCalls: readonly ToolCallRecord[];
+  /** The run's epics: their sub-runs' pending gates and each epic's progress (absent: none). */
+  epics?: EpicDetails;
+}
+
+/** What the details table shows of a run's epics: their sub-runs' gates and progress. */
+export interface EpicDetails {
+  gateLines: string[];
+  note: (ticketId: string) => string | undefined;
 }
 
 /** Markdown: pending gates first, then the tickets (rows, or counts and running tickets). */
 export function runDetails(d: DetailsInput): string {
-  const gates = d.gates.map(
-    (g) => `> **Waiting for a person:** ${g.id} — ${g.reason} (signal \`approve\` or \`reject\`)`,
-  );
+  const gates = [
+    ...d.gates.map((g) => `> **Waiting for a person:** ${g.id} — ${g.reason} (signal \`approve\` or \`reject\`)`),
+    ...(d.epics?.gateLines ?? []),
+  ];
   const budget = d.budgetUsd !== undefined ? ` of $${d.budgetUsd.toFixed(2)}` : '';
   const head = [
     ...gates,
@@ -55,7 +64,7 @@ export function runDetails(d: DetailsInput): string {
   ];
   const tools = toolCallCounts(d.toolCalls);
   const row = (t: TicketView) =>
-    `| ${t.id} | ${t.role} | ${t.state}${t.reopened ? ` (re-opened ${t.reopened}x)` : ''} | ${t.attempts} | ${toolCountText(tools.get(t.id))} | $${t.usage.usd.toFixed(4)} | ${t.title.replace(/\|/g, '/')} |`;
+    `| ${t.id} | ${t.role} | ${t.state}${t.reopened ? ` (re-opened ${t.reopened}x)` : ''} | ${t.attempts} | ${toolCountText(tools.get(t.id))} | $${t.usage.usd.toFixed(4)} | ${epicTitle(t, d.epics).replace(/\|/g, '/')} |`;
   const header = ['| Ticket | Role | State | Attempts | Tool calls | Cost | Title |', '|---|---|---|---|---|---|---|'];
   const recent = recentToolCallsMarkdown(d.toolCalls);
   if (d.tickets.size <= DETAILS_ROWS)
@@ -70,4 +79,10 @@ export function runDetails(d: DetailsInput): string {
     ...(more > 0 ? ['', `… and ${more} more running (\`maestro status\` lists every ticket)`] : []),
     ...recent,
   ].join('\n');
+}
+
+/** A ticket's title, with its epic's progress when it is an epic that reported some. */
+function epicTitle(t: TicketView, epics?: EpicDetails): string {
+  const note = epics?.note(t.id);
+  return note ? `${t.title} [${note}]` : t.title;
 }

@@ -25,6 +25,7 @@ import type { RunInput, RunPhase, RunResult } from '../shared/types';
 import { LLM_ACTIVITY, llmTimeouts } from './activity-options';
 import { historyFull, type ContinuedInput } from './continue-as-new';
 import { BOSS_CALLS, BudgetController, callPermitsField, isPermitsUsedUp } from './budget';
+import { EpicBoard, EpicReporter } from './epic-progress';
 import { failedCalls, rootCause } from './failures';
 import { awaitGate } from './gates';
 import { installHandlers } from './handlers';
@@ -66,9 +67,13 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
     patched(PER_CALL_PERMITS),
   );
   const notifier = new RunNotifier(state, carried?.notified);
+  // Epics: a parent shows its sub-runs' progress; a sub-run reports its own to its parent.
+  const board = new EpicBoard();
+  const reporter = input.epic ? new EpicReporter(state, input.epic.parentRunId, input.epic.ticketId) : undefined;
   let lastPhase: RunPhase | undefined;
   const publish = () => {
-    setCurrentDetails(state.details());
+    setCurrentDetails(state.details(board.details(runId)));
+    reporter?.report();
     if (input.searchAttributes && lastPhase !== state.phase) {
       lastPhase = state.phase;
       upsertSearchAttributes([
@@ -80,6 +85,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
   };
   state.bossCallPermits = () => budget.allowance(BOSS_CALLS);
   installHandlers(state, budget, publish);
+  board.install(state, publish);
   installToolApprovals(state, publish);
   if (input.searchAttributes) {
     upsertSearchAttributes([

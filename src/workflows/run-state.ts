@@ -22,7 +22,7 @@ import type {
 } from '../shared/types';
 import { addUsage, emptyUsage, subtractUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
 import { BOSS_ROLE } from '../shared/roles';
-import { runDetails } from './details';
+import { runDetails, type EpicDetails } from './details';
 import { GateBook, type GateBookData } from './gates';
 
 export { BOSS_ROLE };
@@ -364,9 +364,11 @@ export class RunState {
   /**
    * Markdown for the Web UI's "current details": pending gates first, then the tickets (one row
    * each up to DETAILS_ROWS tickets; beyond that counts per state and the running tickets).
+   * `epics` adds the sub-runs' pending gates and each epic's progress (see epic-progress.ts).
    */
-  details(): string {
+  details(epics?: EpicDetails): string {
     return runDetails({
+      ...(epics ? { epics } : {}),
       gates: this.book.pending(),
       phase: this.phase,
       usage: this.usage,

@@ -106,10 +106,17 @@ describe('1,000 tickets through sub-Bosses', () => {
     expect(ok(SCHEMA_NAMES.final)).toBe(EPICS + 1);
     expect(ok(SCHEMA_NAMES.work)).toBeGreaterThanOrEqual(EPICS * PER_EPIC);
     expect(ok(SCHEMA_NAMES.work)).toBeLessThanOrEqual(EPICS * PER_EPIC + inFlight.length);
+    // The top run heard of its epics' progress a bounded number of times (not once per ticket).
+    const history = await client.workflow.getHandle(runId).fetchHistory();
+    const progress = (history.events ?? []).filter(
+      (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'maestro.epicProgress',
+    );
+    expect(progress.length).toBeGreaterThanOrEqual(EPICS);
+    expect(progress.length).toBeLessThanOrEqual(EPICS * 20);
     // The whole tree's spending shows in the top run's cost.
     expect(r.cost.usage.calls).toBeGreaterThanOrEqual(2 * EPICS * PER_EPIC + 2 * (EPICS + 1));
     console.log(
-      `1,000 tickets through ${EPICS} sub-Bosses: ${((Date.now() - started) / 1000).toFixed(1)} s (killed after ${killedAt} reviews, ${inFlight.length} calls in flight)`,
+      `1,000 tickets through ${EPICS} sub-Bosses: ${((Date.now() - started) / 1000).toFixed(1)} s (killed after ${killedAt} reviews, ${inFlight.length} calls in flight; ${progress.length} progress signals, ${history.events?.length} events in the top run)`,
     );
   }, 600_000);
 });

@@ -13,6 +13,21 @@ import { useSimAndTemporal, useSimWorker } from '../helpers/temporal';
 const harness = useSimAndTemporal({ port: 0 });
 const runner = useSimWorker(harness, 'epics');
 
+/** The run's Web UI "current details" (Temporal's built-in metadata query) once `ok` holds. */
+async function waitForDetails(runId: string, ok: (details: string) => boolean): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  let details = '';
+  while (Date.now() < deadline) {
+    const meta = await harness.conn.client.workflow
+      .getHandle(runId)
+      .query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    details = meta.currentDetails ?? '';
+    if (ok(details)) return details;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the details of ${runId} never matched; last:\n${details}`);
+}
+
 describe('epics run by sub-Bosses', () => {
   it('a plan of 3 epics runs 3 sub-runs of 4 tickets each; sub-Bosses see their epic, not the goal', async () => {
     const goal =
@@ -104,10 +119,17 @@ describe('epics run by sub-Bosses', () => {
         pendingGates: [expect.objectContaining({ id: 'plan#1' })],
       }),
     ]);
+    // ... and so do the top run's Web UI details, with the epic's progress on its row.
+    const details = await waitForDetails(runId, (d) => d.includes('Waiting for a person in epic T1'));
+    expect(details).toContain(`maestro approve ${runId} --epic T1 --gate plan#1`);
+    expect(details).toMatch(/\| T1 \| boss \| running \| .*\[2 pending\] \|/);
     await runner.api.decide(subId, { decision: 'approve', by: 'epic-lead' });
     const r = await runner.api.result(runId);
     expect(r.status).toBe('completed');
     const sub = await runner.api.result(subId);
     expect(sub.gates[0]?.decision?.by).toBe('epic-lead');
+    const done = await waitForDetails(runId, (d) => d.includes('completed'));
+    expect(done).not.toContain('Waiting for a person');
+    expect(done).toMatch(/\| T1 \| boss \| accepted \| .*\[2 accepted\] \|/);
   }, 120_000);
 });

@@ -1,0 +1,103 @@
+/**
+ * Progress of epics in the parent's Web UI details: a sub-run signals its parent
+ * (`maestro.epicProgress`) when its phase or pending gates change and each time another tenth of
+ * its tickets has finished; the parent keeps the latest report per epic and shows it on the
+ * epic's row, with the sub-run's pending gates and the command that decides them. About a dozen
+ * signals per epic, never one per ticket.
+ */
+import { getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
+import { z } from 'zod';
+import { epicProgressSignal, type EpicProgress } from '../shared/messages';
+import type { EpicDetails } from './details';
+import type { RunState } from './run-state';
+
+/** Ticket states after which nothing more happens to a ticket. */
+const FINISHED = new Set(['accepted', 'escalated', 'failed', 'blocked', 'skipped']);
+
+/** Wire shape of the progress signal (bounded, so junk cannot grow the parent's state). */
+const EpicProgressPayload = z.object({
+  ticketId: z.string().max(16),
+  phase: z.string().max(40),
+  counts: z.record(z.string().max(20), z.number().int().min(0).max(1000)),
+  gates: z.array(z.object({ id: z.string().max(40), reason: z.string().max(4000) })).max(20),
+});
+
+/** What the parent knows of its epics' sub-runs, by epic id (only reports of its own epics are kept). */
+export class EpicBoard {
+  private readonly reports = new Map<string, EpicProgress>();
+
+  /** Installs the progress handler: invalid payloads and unknown epics are ignored. */
+  install(state: RunState, publish: () => void): void {
+    setHandler(epicProgressSignal, (raw: unknown) => {
+      const parsed = EpicProgressPayload.safeParse(raw);
+      if (!parsed.success || !state.ticketIds().includes(parsed.data.ticketId)) return;
+      this.reports.set(parsed.data.ticketId, parsed.data);
+      publish();
+    });
+  }
+
+  /** What the run's details table shows of its epics: their progress and their sub-runs' gates. */
+  details(runId: string): EpicDetails {
+    return {
+      gateLines: this.gateLines(runId),
+      note: (id) => {
+        const r = this.reports.get(id);
+        return r && progressText(r);
+      },
+    };
+  }
+
+  /** Markdown lines for the sub-runs' pending gates (with the command that decides each). */
+  private gateLines(runId: string): string[] {
+    return [...this.reports.values()].flatMap((r) =>
+      r.gates.map(
+        (g) =>
+          `> **Waiting for a person in epic ${r.ticketId}:** ${g.id} — ${g.reason} (\`maestro approve ${runId} --epic ${r.ticketId} --gate ${g.id}\`, or signal \`approve\` on ${runId}/${r.ticketId})`,
+      ),
+    );
+  }
+}
+
+/** `45 accepted · 10 running · 45 pending` of a report. */
+export function progressText(r: EpicProgress): string {
+  const parts = Object.entries(r.counts)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`);
+  return parts.length > 0 ? parts.join(' · ') : r.phase;
+}
+
+/**
+ * The sub-run's side: call on every publish; it signals the parent only when something a person
+ * would notice changed (phase, pending gates, another tenth of the tickets finished).
+ */
+export class EpicReporter {
+  private last = '';
+
+  constructor(
+    private readonly state: RunState,
+    private readonly parentRunId: string,
+    private readonly ticketId: string,
+  ) {}
+
+  /** Sends a report when it differs from the last one sent in phase, gates or finished tenth. */
+  report(): void {
+    const counts: Record<string, number> = {};
+    let finished = 0;
+    let total = 0;
+    for (const s of this.state.states().values()) {
+      counts[s] = (counts[s] ?? 0) + 1;
+      total++;
+      if (FINISHED.has(s)) finished++;
+    }
+    const gates = this.state.book.pending().map((g) => ({ id: g.id, reason: g.reason.slice(0, 4000) }));
+    const tenth = total > 0 ? Math.floor((finished * 10) / total) : 0;
+    const key = JSON.stringify([this.state.phase, total, tenth, gates.map((g) => g.id)]);
+    if (key === this.last) return;
+    this.last = key;
+    const progress: EpicProgress = { ticketId: this.ticketId, phase: this.state.phase, counts, gates };
+    // The parent may be gone (cancelled, terminated): the sub-run goes on without telling it.
+    void getExternalWorkflowHandle(this.parentRunId)
+      .signal(epicProgressSignal, progress)
+      .catch(() => undefined);
+  }
+}
