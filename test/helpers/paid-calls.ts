@@ -2,8 +2,42 @@
  * The crash tests' proof that a SIGKILLed worker paid for nothing twice: from the simulated LLM's
  * request log, every completed call made more than once must have been in flight at the kill.
  */
-import type { SimLlm, SimRequestRecord } from '../../src/dev/sim-llm';
-import type { WorkerProcess } from './worker-process';
+import { Client, Connection } from '@temporalio/client';
+import { startSimLlm, type SimLlm, type SimRequestRecord } from '../../src/dev/sim-llm';
+import { testAddress } from './temporal';
+import { spawnWorker, type WorkerProcess } from './worker-process';
+
+/** What a crash test needs: a simulated LLM, a client of the suite's server, killable workers. */
+export interface CrashHarness {
+  sim: SimLlm;
+  client: Client;
+  /** Starts a `maestro worker` process (killed after the file's tests at the latest). */
+  worker: (env: NodeJS.ProcessEnv) => Promise<WorkerProcess>;
+}
+
+/** Starts the harness before the file's tests and stops it (workers first) after them. */
+export function useCrashHarness(): CrashHarness {
+  const workers: WorkerProcess[] = [];
+  let connection: Connection | undefined;
+  const h = {
+    worker: async (env: NodeJS.ProcessEnv) => {
+      const w = await spawnWorker(env);
+      workers.push(w);
+      return w;
+    },
+  } as CrashHarness;
+  beforeAll(async () => {
+    h.sim = await startSimLlm({ port: 0 });
+    connection = await Connection.connect({ address: testAddress() });
+    h.client = new Client({ connection });
+  });
+  afterAll(async () => {
+    for (const w of workers) await w.kill();
+    await connection?.close();
+    await h.sim?.close();
+  });
+  return h;
+}
 
 const key = (r: SimRequestRecord) => JSON.stringify([r.schemaName, r.messages]);
 

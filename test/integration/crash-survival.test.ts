@@ -11,124 +11,102 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { MaestroClient } from '../../src/client/api';
 import { freePort, startDevServer, MAESTRO_SEARCH_ATTRIBUTES } from '../../src/dev/dev-server';
-import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
 import { SCHEMA_NAMES } from '../../src/shared/constants';
 import { raiseBudgetSignal } from '../../src/shared/messages';
-import { expectNoPaidCallRepeated, killAndSnapshot } from '../helpers/paid-calls';
+import { expectNoPaidCallRepeated, killAndSnapshot, useCrashHarness } from '../helpers/paid-calls';
 import { waitForStatus } from '../helpers/runs';
 import { testAddress, uniqueQueue } from '../helpers/temporal';
-import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
 
 const GOAL = 'Build a landing page for a coffee shop called Bean There';
 
-let sim: SimLlm;
-let connection: Connection;
-let client: Client;
-const workers: WorkerProcess[] = [];
-
-beforeAll(async () => {
-  sim = await startSimLlm({ port: 0 });
-  connection = await Connection.connect({ address: testAddress() });
-  client = new Client({ connection });
-});
-afterAll(async () => {
-  for (const w of workers) await w.kill();
-  await connection?.close();
-  await sim?.close();
-});
+const h = useCrashHarness();
 
 function workerEnv(taskQueue: string, address = testAddress()): NodeJS.ProcessEnv {
   return {
     TEMPORAL_ADDRESS: address,
     MAESTRO_TASK_QUEUE: taskQueue,
-    OPENAI_BASE_URL: sim.baseUrl,
+    OPENAI_BASE_URL: h.sim.baseUrl,
     OPENAI_API_KEY: 'sim',
     MAESTRO_MODEL: 'maestro-sim',
     MAESTRO_HOME: mkdtempSync(path.join(os.tmpdir(), 'maestro-crash-')),
   };
 }
 
-async function worker(env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
-  const w = await spawnWorker(env);
-  workers.push(w);
-  return w;
-}
-
 describe('a SIGKILLed worker loses nothing and pays for nothing twice', () => {
   it('(a) while the plan gate is pending', async () => {
-    sim.clearRequests();
+    h.sim.clearRequests();
     const taskQueue = uniqueQueue('crash-a');
     const env = workerEnv(taskQueue);
-    const api = new MaestroClient(client, taskQueue);
-    const w1 = await worker(env);
+    const api = new MaestroClient(h.client, taskQueue);
+    const w1 = await h.worker(env);
     const runId = await api.start(GOAL, { planApproval: 'manual', runId: `${taskQueue}-run` });
-    await waitForStatus(client, runId, (s) => s.pendingGates.length === 1);
-    const inFlight = await killAndSnapshot(sim, w1);
-    await worker(env);
+    await waitForStatus(h.client, runId, (s) => s.pendingGates.length === 1);
+    const inFlight = await killAndSnapshot(h.sim, w1);
+    await h.worker(env);
     await api.decide(runId, { decision: 'approve', by: 'ops-oncall' });
     const r = await api.result(runId);
     expect(r.status).toBe('completed');
     expect(r.audit).toEqual(expect.arrayContaining([expect.objectContaining({ by: 'ops-oncall', action: 'approve' })]));
-    expect(expectNoPaidCallRepeated(sim.requests(), inFlight)).toBe(0);
-    expect(sim.requests().filter((q) => q.schemaName === SCHEMA_NAMES.plan)).toHaveLength(1);
+    expect(expectNoPaidCallRepeated(h.sim.requests(), inFlight)).toBe(0);
+    expect(h.sim.requests().filter((q) => q.schemaName === SCHEMA_NAMES.plan)).toHaveLength(1);
   });
 
   it('(b) while an LLM call is in flight', async () => {
-    sim.clearRequests();
+    h.sim.clearRequests();
     const taskQueue = uniqueQueue('crash-b');
     const env = workerEnv(taskQueue);
-    const api = new MaestroClient(client, taskQueue);
-    const w1 = await worker(env);
-    sim.injectFault({ kind: 'latency', latencyMs: 4000, match: { schemaName: SCHEMA_NAMES.work, ticketId: 'T3' } });
+    const api = new MaestroClient(h.client, taskQueue);
+    const w1 = await h.worker(env);
+    h.sim.injectFault({ kind: 'latency', latencyMs: 4000, match: { schemaName: SCHEMA_NAMES.work, ticketId: 'T3' } });
     const runId = await api.start(GOAL, { runId: `${taskQueue}-run` });
     await waitFor(() =>
-      sim.requests().some((r) => r.ticketId === 'T3' && r.schemaName === SCHEMA_NAMES.work && r.status === 0),
+      h.sim.requests().some((r) => r.ticketId === 'T3' && r.schemaName === SCHEMA_NAMES.work && r.status === 0),
     );
-    const inFlight = await killAndSnapshot(sim, w1);
+    const inFlight = await killAndSnapshot(h.sim, w1);
     expect(inFlight).toHaveLength(1);
-    await worker(env);
+    await h.worker(env);
     const r = await api.result(runId);
     expect(r.status).toBe('completed');
-    expectNoPaidCallRepeated(sim.requests(), inFlight);
+    expectNoPaidCallRepeated(h.sim.requests(), inFlight);
     // The in-flight call was made again (once); every call completed before the kill was not.
-    const t3work = sim.requests().filter((q) => q.ticketId === 'T3' && q.schemaName === SCHEMA_NAMES.work);
+    const t3work = h.sim.requests().filter((q) => q.ticketId === 'T3' && q.schemaName === SCHEMA_NAMES.work);
     expect(t3work.length).toBeGreaterThanOrEqual(2);
   }, 150_000);
 
   it('(c) while several children run', async () => {
-    sim.clearRequests();
+    h.sim.clearRequests();
     const taskQueue = uniqueQueue('crash-c');
     const env = workerEnv(taskQueue);
-    const api = new MaestroClient(client, taskQueue);
-    const w1 = await worker(env);
-    sim.injectFault({ kind: 'latency', latencyMs: 3000, times: 4, match: { schemaName: SCHEMA_NAMES.work } });
+    const api = new MaestroClient(h.client, taskQueue);
+    const w1 = await h.worker(env);
+    h.sim.injectFault({ kind: 'latency', latencyMs: 3000, times: 4, match: { schemaName: SCHEMA_NAMES.work } });
     const runId = await api.start('Write a set of short guides [sim:tickets=8]', {
       runId: `${taskQueue}-run`,
       maxParallel: 4,
     });
-    await waitForStatus(client, runId, (s) => s.tickets.filter((t) => t.state === 'running').length >= 3);
-    const inFlight = await killAndSnapshot(sim, w1);
-    await worker(env);
+    await waitForStatus(h.client, runId, (s) => s.tickets.filter((t) => t.state === 'running').length >= 3);
+    const inFlight = await killAndSnapshot(h.sim, w1);
+    await h.worker(env);
     const r = await api.result(runId);
     expect(r.status).toBe('completed');
     expect(r.tickets.every((t) => t.state === 'accepted')).toBe(true);
-    expectNoPaidCallRepeated(sim.requests(), inFlight);
+    expectNoPaidCallRepeated(h.sim.requests(), inFlight);
   }, 150_000);
 
   it('(d) while the budget gate is pending', async () => {
-    sim.clearRequests();
+    h.sim.clearRequests();
     const taskQueue = uniqueQueue('crash-d');
     const env = workerEnv(taskQueue);
-    const api = new MaestroClient(client, taskQueue);
-    const w1 = await worker(env);
+    const api = new MaestroClient(h.client, taskQueue);
+    const w1 = await h.worker(env);
     const runId = await api.start(GOAL, { runId: `${taskQueue}-run`, budget: { usd: 0.004 } });
-    await waitForStatus(client, runId, (s) => s.pendingGates[0]?.kind === 'budget');
-    const inFlight = await killAndSnapshot(sim, w1);
-    await worker(env);
-    await client.workflow.getHandle(runId).signal(raiseBudgetSignal, { usd: 1, by: 'finance' });
+    await waitForStatus(h.client, runId, (s) => s.pendingGates[0]?.kind === 'budget');
+    const inFlight = await killAndSnapshot(h.sim, w1);
+    await h.worker(env);
+    await h.client.workflow.getHandle(runId).signal(raiseBudgetSignal, { usd: 1, by: 'finance' });
     const r = await api.result(runId);
     expect(r.status).toBe('completed');
-    expect(expectNoPaidCallRepeated(sim.requests(), inFlight)).toBe(0);
+    expect(expectNoPaidCallRepeated(h.sim.requests(), inFlight)).toBe(0);
   }, 150_000);
 });
 
@@ -147,7 +125,7 @@ describe('the Temporal server restarts while a gate is pending', () => {
     let server = await startDevServer(serverOpts);
     const taskQueue = uniqueQueue('restart');
     const env = workerEnv(taskQueue, server.address);
-    let w = await worker(env);
+    let w = await h.worker(env);
     let conn = await Connection.connect({ address: server.address });
     try {
       const runId = await new MaestroClient(new Client({ connection: conn }), taskQueue).start(GOAL, {
@@ -162,7 +140,7 @@ describe('the Temporal server restarts while a gate is pending', () => {
       server = await startDevServer(serverOpts);
       conn = await Connection.connect({ address: server.address });
       const c = new Client({ connection: conn });
-      w = await worker(env);
+      w = await h.worker(env);
       const api = new MaestroClient(c, taskQueue);
       await waitForStatus(c, runId, (s) => s.pendingGates.length === 1);
       await api.decide(runId, { decision: 'approve', by: 'after-restart' });

@@ -7,32 +7,15 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { MaestroClient } from '../../src/client/api';
-import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
 import { SCHEMA_NAMES, ticketWorkflowId } from '../../src/shared/constants';
-import { expectNoPaidCallRepeated, killAndSnapshot } from '../helpers/paid-calls';
+import { expectNoPaidCallRepeated, killAndSnapshot, useCrashHarness } from '../helpers/paid-calls';
 import { testAddress, uniqueQueue } from '../helpers/temporal';
-import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
 
 const EPICS = 10;
 const PER_EPIC = 100;
 
-let sim: SimLlm;
-let connection: Connection;
-let client: Client;
-const workers: WorkerProcess[] = [];
-
-beforeAll(async () => {
-  sim = await startSimLlm({ port: 0 });
-  connection = await Connection.connect({ address: testAddress() });
-  client = new Client({ connection });
-});
-afterAll(async () => {
-  for (const w of workers) await w.kill();
-  await connection?.close();
-  await sim?.close();
-});
+const h = useCrashHarness();
 
 async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -46,7 +29,7 @@ let lastDone = { count: -1, at: 0 };
 
 /** True once every open call is a hanging one and no call has completed for 3 s. */
 function quiet(): boolean {
-  const log = sim.requests();
+  const log = h.sim.requests();
   const done = log.filter((q) => q.status !== 0).length;
   if (done !== lastDone.count) lastDone = { count: done, at: Date.now() };
   const open = log.filter((q) => q.status === 0);
@@ -60,31 +43,31 @@ describe('1,000 tickets through sub-Bosses', () => {
     const env: NodeJS.ProcessEnv = {
       TEMPORAL_ADDRESS: testAddress(),
       MAESTRO_TASK_QUEUE: taskQueue,
-      OPENAI_BASE_URL: sim.baseUrl,
+      OPENAI_BASE_URL: h.sim.baseUrl,
       OPENAI_API_KEY: 'sim',
       MAESTRO_MODEL: 'maestro-sim',
       MAESTRO_HOME: mkdtempSync(path.join(os.tmpdir(), 'maestro-thousand-')),
     };
-    workers.push(await spawnWorker(env));
-    const api = new MaestroClient(client, taskQueue);
+    const w1 = await h.worker(env);
+    const api = new MaestroClient(h.client, taskQueue);
     const runId = await api.start(
       `Write an encyclopedia of harbour birds [sim:epics=${EPICS}] [sim:tickets=${PER_EPIC}] [sim:width=${PER_EPIC}]`,
       { runId: `${taskQueue}-run`, epics: true, maxParallel: 10 },
     );
     const reviewed = () =>
-      sim.requests().filter((q) => q.schemaName === SCHEMA_NAMES.review && q.status === 200).length;
+      h.sim.requests().filter((q) => q.schemaName === SCHEMA_NAMES.review && q.status === 200).length;
     await waitFor(() => reviewed() >= (EPICS * PER_EPIC) / 3, 240_000, 'a third of the tickets reviewed');
     // From now on the model hangs: calls in flight finish and their activities report, new ones
     // wait. Once nothing completes any more, every call that completed is on record in Temporal,
     // so none of them may be made again; the kill then finds only hanging calls in flight.
-    sim.injectFault({ kind: 'hang', times: 1_000_000 });
+    h.sim.injectFault({ kind: 'hang', times: 1_000_000 });
     await waitFor(quiet, 60_000, 'calls in flight to finish');
-    const inFlight = await killAndSnapshot(sim, workers[0]!);
+    const inFlight = await killAndSnapshot(h.sim, w1);
     expect(inFlight.length).toBeGreaterThan(0);
     expect(inFlight.every((q) => q.fault === 'hang')).toBe(true);
     const killedAt = reviewed();
-    sim.clearFaults();
-    workers.push(await spawnWorker(env));
+    h.sim.clearFaults();
+    await h.worker(env);
 
     const r = await api.result(runId);
     expect(r.status).toBe('completed');
@@ -99,7 +82,7 @@ describe('1,000 tickets through sub-Bosses', () => {
     expect(accepted).toBe(EPICS * PER_EPIC);
     expect(killedAt).toBeLessThan(EPICS * PER_EPIC); // the kill really came mid-run
 
-    const log = sim.requests();
+    const log = h.sim.requests();
     expectNoPaidCallRepeated(log, inFlight);
     const ok = (schema: string) => log.filter((q) => q.schemaName === schema && q.status === 200).length;
     expect(ok(SCHEMA_NAMES.plan)).toBe(EPICS + 1);
@@ -107,7 +90,7 @@ describe('1,000 tickets through sub-Bosses', () => {
     expect(ok(SCHEMA_NAMES.work)).toBeGreaterThanOrEqual(EPICS * PER_EPIC);
     expect(ok(SCHEMA_NAMES.work)).toBeLessThanOrEqual(EPICS * PER_EPIC + inFlight.length);
     // The top run heard of its epics' progress a bounded number of times (not once per ticket).
-    const history = await client.workflow.getHandle(runId).fetchHistory();
+    const history = await h.client.workflow.getHandle(runId).fetchHistory();
     const progress = (history.events ?? []).filter(
       (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'maestro.epicProgress',
     );
