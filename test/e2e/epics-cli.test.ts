@@ -48,6 +48,11 @@ describe('maestro with epics', () => {
     expect(waiting).toContain(`decide: maestro approve ${runId} --epic T1 --gate 'plan#1'`);
     expect(waiting).toMatch(/T1 +boss +running .*Epic 1 of 2 {2}\[3 tickets: 3 pending\]/);
 
+    // The sub-run on its own: its tickets, and its gate's command through the top run.
+    const sub = await runCli(['status', runId, '--epic', 'T2'], world.env);
+    expect(sub.stdout).toContain(`Run ${runId}/T2: planning`);
+    expect(sub.stdout).toContain(`decide: maestro approve ${runId} --epic T2 --gate 'plan#1'`);
+
     const bad = await runCli(['approve', runId, '--epic', 'epic-1'], world.env);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('--epic takes a ticket id such as T3');

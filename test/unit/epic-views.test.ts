@@ -7,6 +7,7 @@
 import { changes } from '../../src/client/follow';
 import { statusText } from '../../src/client/format';
 import { subRunView } from '../../src/client/sub-runs';
+import { approveHints } from '../../src/client/watch/approve-hints';
 import { renderWatch } from '../../src/client/watch/render';
 import { epicGoal, mayPlanEpics, MAX_BOSS_LEVELS } from '../../src/shared/epics';
 import { MAX_GOAL_CHARS } from '../../src/shared/constants';
@@ -85,6 +86,14 @@ describe('piped maestro watch (one line per change) with epics', () => {
     ]);
     expect(changes(before, before, { gates: true })).toEqual([]);
     expect(changes(before, quiet, { gates: true })).toEqual(['Gate plan of epic T6 closed']);
+  });
+});
+
+describe('a sub-run shown on its own (maestro status/watch --epic T6)', () => {
+  it('names the command through the top run, since a sub-run id is not a run id the CLI takes', () => {
+    const hints = approveHints('run-1/T6', planGate());
+    expect(hints.maestro).toBe("maestro approve run-1 --epic T6 --gate 'plan#1'");
+    expect(hints.temporal).toContain('--workflow-id run-1/T6 ');
   });
 });
 

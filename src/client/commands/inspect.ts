@@ -1,12 +1,13 @@
 /** `maestro status`, `maestro result` and `maestro list`: read runs without changing them. */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
+import { ticketWorkflowId } from '../../shared/constants';
 import { printable, printableDeep } from '../../shared/control-chars';
 import { describeFailure, InputError, type MaestroClient } from '../api';
 import { EXIT, UnavailableError } from '../exit-codes';
 import { resultText, statusText, usd } from '../format';
 import { LIST_PHASES, parsePhaseOption, parseSinceOption, type ListPhase } from '../list-filters';
-import { parseIntOption, parseOutOption, parseRunIdOption } from '../options';
+import { parseIntOption, parseOutOption, parseRunIdOption, parseTicketIdOption } from '../options';
 import { fetchMissingArtifacts } from '../fetch-artifacts';
 import { assembleRunOutput } from '../output';
 import { acceptedFromHistory } from '../partial-result';
@@ -89,7 +90,14 @@ export function registerInspectCommands(program: Command): void {
       '--json',
       'print JSON (stable fields: runId, phase, tickets[id, role, title, state], pendingGates, cost{usd, tokens})',
     )
-    .action(async (runId: string, flags: { json?: boolean }) => {
+    .option(
+      '--epic <id>',
+      'show the sub-run of this epic ticket (e.g. T3) with all its tickets',
+      parseTicketIdOption('--epic'),
+    )
+    .action(async (topRunId: string, flags: { json?: boolean; epic?: string }) => {
+      // An epic's sub-run is a run of its own, with the id `<runId>/<epic>`.
+      const runId = flags.epic ? ticketWorkflowId(topRunId, flags.epic) : topRunId;
       await withSession({ worker: 'never', server: 'start', command: 'status' }, async ({ api }) => {
         const status = await knownRun(runId, () => api.status(runId));
         console.log(flags.json ? JSON.stringify(status, null, 2) : statusText(printableDeep(status)));

@@ -5,10 +5,11 @@
  */
 import type { Command } from 'commander';
 import logUpdate from 'log-update';
+import { ticketWorkflowId } from '../../shared/constants';
 import { printableDeep } from '../../shared/control-chars';
 import { changes } from '../follow';
 import { runUrl, usd } from '../format';
-import { parseIntOption, parseRunIdOption } from '../options';
+import { parseIntOption, parseRunIdOption, parseTicketIdOption } from '../options';
 import { withSession } from '../session';
 import { unpolledRoleQueueWarnings } from '../role-queues';
 import { runRoles } from '../../config';
@@ -21,6 +22,7 @@ interface WatchFlags {
   json?: boolean;
   interval: number;
   color?: boolean;
+  epic?: string;
 }
 
 /** Exit code of a watched run, as `maestro run` uses them: 0 all accepted, 3 partial, 1 failed. */
@@ -42,7 +44,14 @@ export function registerWatchCommand(program: Command): void {
     .option('--json', 'print one JSON event per line: {type: phase|ticket|gate|cost|end, at, runId, ...}')
     .option('--interval <ms>', 'poll interval (100-60000, default 500)', parseIntOption('--interval', 100, 60_000), 500)
     .option('--no-color', 'no colours on the live screen')
-    .action(async (runId: string, flags: WatchFlags) => {
+    .option(
+      '--epic <id>',
+      'watch the sub-run of this epic ticket (e.g. T3) with all its tickets',
+      parseTicketIdOption('--epic'),
+    )
+    .action(async (topRunId: string, flags: WatchFlags) => {
+      // An epic's sub-run is a run of its own, with the id `<runId>/<epic>`.
+      const runId = flags.epic ? ticketWorkflowId(topRunId, flags.epic) : topRunId;
       process.exitCode = await withSession(
         { worker: 'never', server: 'start', command: 'watch' },
         async ({ api, config, runtime, log }) => {

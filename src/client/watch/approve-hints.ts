@@ -32,10 +32,13 @@ export function approveHints(
   const ref = gate.id ?? gate.kind;
   const payload = JSON.stringify({ gate: ref, ...(ticket ? { ticketId: ticket } : {}), by: '<you>' });
   const ns = namespace === 'default' ? '' : ` --namespace ${shellQuote(namespace)}`;
-  const epicFlag = epic ? ` --epic ${shellQuote(epic)}` : '';
-  const workflowId = epic ? ticketWorkflowId(runId, epic) : runId;
+  // A sub-run's own id (`<runId>/<epic>`, e.g. from `maestro status --epic`) is decided through its parent.
+  const slash = runId.lastIndexOf('/');
+  const [top, sub] = !epic && slash > 0 ? [runId.slice(0, slash), runId.slice(slash + 1)] : [runId, epic];
+  const epicFlag = sub ? ` --epic ${shellQuote(sub)}` : '';
+  const workflowId = sub ? ticketWorkflowId(top, sub) : top;
   return {
-    maestro: `maestro approve ${shellQuote(runId)}${epicFlag} --gate ${shellQuote(ref)}${ticket ? ` --ticket ${shellQuote(ticket)}` : ''}`,
+    maestro: `maestro approve ${shellQuote(top)}${epicFlag} --gate ${shellQuote(ref)}${ticket ? ` --ticket ${shellQuote(ticket)}` : ''}`,
     temporal: `temporal workflow signal${ns} --workflow-id ${shellQuote(workflowId)} --name approve --input ${shellQuote(payload)}`,
   };
 }
