@@ -57,6 +57,7 @@ export type {
   AuditEntry,
   Budget,
   CostView,
+  EpicContext,
   GateKind,
   GateView,
   ManifestEntry,
@@ -65,6 +66,7 @@ export type {
   RunPhase,
   RunResult,
   RunStatus,
+  SubRunView,
   TicketView,
 } from './shared/types';
 export type { MaestroNotification, NotificationEvent, NotificationFacts } from './shared/notifications';
