@@ -92,6 +92,11 @@ export class GateBook {
 
   constructor(private readonly now: () => string) {}
 
+  /** Milliseconds until `deadline` (at least 1) by the run's clock: a carried gate keeps its deadline. */
+  msUntil(deadline: string): number {
+    return Math.max(1, Date.parse(deadline) - Date.parse(this.now()));
+  }
+
   /** The book as plain data (continue-as-new). */
   snapshot(): GateBookData {
     return { gates: this.gates, audit: this.audit, outcomes: [...this.outcomes], seq: this.seq };

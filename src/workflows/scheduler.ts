@@ -307,7 +307,7 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
 function carriedPolicy(state: RunState, gate: GateView): GatePolicy {
   const policy = gatePolicy(state.input, 'ticket');
   if (!gate.deadline || policy.timeoutMs === undefined) return policy;
-  return { ...policy, timeoutMs: Math.max(1, Date.parse(gate.deadline) - Date.now()) };
+  return { ...policy, timeoutMs: state.book.msUntil(gate.deadline) };
 }
 
 /** What histories recorded before no-result tickets were refused accepted at a ticket gate. */
