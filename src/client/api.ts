@@ -25,14 +25,16 @@ import {
   type RaiseBudgetSignal,
 } from '../shared/messages';
 import { runIdProblem } from '../shared/run-id';
-import type { RoleInfo, RunResult, RunStatus } from '../shared/types';
+import type { ArtifactRef, RoleInfo, RunResult, RunStatus } from '../shared/types';
 import { loadConfig, runRoles } from '../config';
 import type { orchestratorWorkflow } from '../workflows';
 import { decisionRefused, InputError, NoWorkerError, RunEndedError, RunNotFoundError } from './errors';
 import { assembleRunOutput } from './output';
 import { buildListPlan, LIVE_PHASES, phaseMatches, type ListRunsOptions } from './list-filters';
 import { buildRunInput, newRunId, runStartMetadata, type StartRunOptions } from './run-input';
-import { closedStatus, describeFailure, statusFromResult } from './run-views';
+import { completedRunStatus } from './completed-status';
+import { fetchMissingArtifacts } from './fetch-artifacts';
+import { closedStatus, describeFailure } from './run-views';
 import { searchAttributesUsable } from './search-attributes';
 import { subRunViews } from './sub-runs';
 import type { WatchEvent } from './watch/events';
@@ -243,7 +245,12 @@ export class MaestroClient {
         );
       }
     }
-    if (desc.status.name === 'COMPLETED') return statusFromResult(await handle.result());
+    if (desc.status.name === 'COMPLETED') {
+      const home = this.defaults.home ?? loadConfig().home;
+      const fetchMissing = (artifacts: ArtifactRef[]) =>
+        fetchMissingArtifacts({ client: this.client, home, runId, taskQueue: desc.taskQueue, artifacts });
+      return completedRunStatus({ result: await handle.result(), home, fetchMissing });
+    }
     // Failed, cancelled, terminated: ask a worker for the last state, briefly; else describe it.
     try {
       return await this.client.connection.withDeadline(Date.now() + 3000, () => handle.query(statusQuery));

@@ -11,7 +11,7 @@ import { planChunkBatches, type BlobToFetch } from '../shared/artifact-chunks';
 import type { ArtifactRef } from '../shared/types';
 import type { exportArtifactsWorkflow } from '../workflows';
 import { artifactRoot } from '../workers/activity-deps';
-import { describeFailure } from './api';
+import { describeFailure } from './run-views';
 import { workflowPollers } from './pollers';
 
 /**

@@ -69,6 +69,7 @@ export function statusText(s: RunStatus): string {
       );
     }
   }
+  if (s.auditUnavailable) lines.push(`Audit: not shown: ${s.auditUnavailable}`);
   if (s.error) lines.push(`Error: ${s.error}`);
   return lines.join('\n');
 }

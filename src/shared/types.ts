@@ -328,6 +328,8 @@ export interface RunStatus {
   cost: CostView;
   budget?: Budget;
   audit: AuditEntry[];
+  /** Why `audit` is empty although the run has one: a large run's stored log could not be read here. */
+  auditUnavailable?: string;
   /** Tool calls of finished agent attempts (absent when no role has tools). */
   toolCalls?: ToolCallRecord[];
   /** How a finished run ended (the result's status); absent while it runs. */
