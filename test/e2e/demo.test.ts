@@ -63,4 +63,21 @@ it("npm run demo: the Tester's failing test re-opens the Coder's ticket, the fix
   );
   const check = execFileSync(process.execPath, [path.join(outDir!, 'tests', 'check-page.mjs')], { encoding: 'utf8' });
   expect(check).toContain('9/9 checks passed');
+
+  // Scripts see the same tool calls as `watch --json` events, each once.
+  const watched = await runCli(
+    ['watch', path.basename(outDir!), '--json'],
+    cleanEnv({ MAESTRO_CONFIG: config, MAESTRO_HOME: home, TEMPORAL_ADDRESS: testAddress() }),
+    60_000,
+  );
+  expect(watched.code).toBe(0);
+  const events = watched.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; call?: { ticketId: string; summary: string; status: string } });
+  const checks = events
+    .filter((e) => e.type === 'tool' && e.call?.summary === 'run_command node tests/check-page.mjs')
+    .map((e) => `${e.call!.ticketId} ${e.call!.status}`);
+  expect(checks).toEqual(['T4 error', 'T4 ok']);
+  expect(events.at(-1)).toMatchObject({ type: 'end', phase: 'completed', accepted: 4, tickets: 4 });
 });

@@ -5,6 +5,7 @@
 import { changes } from '../../src/client/follow';
 import { watchEvents, type WatchEvent } from '../../src/client/watch/events';
 import type { WatchSnapshot } from '../../src/client/watch/render';
+import type { ToolCallRecord } from '../../src/shared/tools';
 import type { RunStatus } from '../../src/shared/types';
 import { planGate, progress, status, ticket } from '../helpers/status-fixtures';
 
@@ -75,6 +76,36 @@ describe('watchEvents (maestro watch --json)', () => {
     const events = watchEvents(snap(executing), snap(final, { execution: 'COMPLETED' }), AT);
     const end = events.at(-1) as Extract<WatchEvent, { type: 'end' }>;
     expect(end).toMatchObject({ type: 'end', phase: 'completed', execution: 'COMPLETED', accepted: 1, tickets: 2 });
+  });
+  it('announces each agent tool call once, whether first seen running or in a finished attempt', () => {
+    const call = (turn: number, summary: string, status: 'ok' | 'error' = 'ok'): ToolCallRecord => ({
+      tool: 'run_command',
+      role: 'tester',
+      ticketId: 'T2',
+      turn,
+      summary,
+      startedAt: `2026-11-25T13:00:0${turn}.000Z`,
+      durationMs: 90,
+      status,
+      exitCode: status === 'ok' ? 0 : 1,
+      bytes: 255,
+      attempt: 1,
+    });
+    const first = call(1, 'run_command node tests/check-page.mjs', 'error');
+    const second = call(2, 'run_command node tests/check-page.mjs');
+    const seen = new Set<string>();
+    const tools = (before: WatchSnapshot | undefined, now: WatchSnapshot) =>
+      watchEvents(before, now, AT, 'default', seen).filter((e) => e.type === 'tool');
+
+    const live = snap(executing, { liveToolCalls: { T2: [first] } });
+    expect(tools(undefined, live)).toEqual([{ type: 'tool', at: AT.toISOString(), runId: 'run-1', call: first }]);
+    // A poll that missed the running loop's calls, then the finished attempt: only the new call.
+    const missed = snap(executing);
+    expect(tools(live, missed)).toEqual([]);
+    const finished = snap({ ...executing, toolCalls: [first, second] });
+    expect(tools(missed, finished).map((e) => (e.type === 'tool' ? e.call.turn : 0))).toEqual([2]);
+    // Without a kept set, the previous snapshot says what was announced.
+    expect(watchEvents(live, finished, AT).filter((e) => e.type === 'tool')).toHaveLength(1);
   });
 });
 

@@ -63,8 +63,9 @@ export function registerWatchCommand(program: Command): void {
           let last: WatchSnapshot | undefined;
 
           if (flags.json) {
+            const seenToolCalls = new Set<string>();
             for await (const snap of snapshots) {
-              for (const e of watchEvents(last, snap, new Date(), namespace))
+              for (const e of watchEvents(last, snap, new Date(), namespace, seenToolCalls))
                 process.stdout.write(`${JSON.stringify(e)}\n`);
               last = snap;
             }

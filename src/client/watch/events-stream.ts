@@ -22,12 +22,13 @@ export async function* runEvents(
 ): AsyncGenerator<WatchEvent, void, undefined> {
   const namespace = api.client.options.namespace;
   let last: WatchSnapshot | undefined;
+  const seenToolCalls = new Set<string>();
   const snapshots = watchSnapshots(api, runId, {
     intervalMs: opts.intervalMs ?? 500,
     ...(opts.queryTimeoutMs !== undefined ? { queryTimeoutMs: opts.queryTimeoutMs } : {}),
   });
   for await (const snap of snapshots) {
-    yield* watchEvents(last, snap, new Date(), namespace);
+    yield* watchEvents(last, snap, new Date(), namespace, seenToolCalls);
     last = snap;
   }
 }

@@ -3,9 +3,11 @@
  * line, so scripts (notifiers, dashboards, CI gates) can react without parsing screen output.
  * Pure, like the renderer.
  */
+import type { ToolCallRecord } from '../../shared/tools';
 import type { AuditEntry, GateView } from '../../shared/types';
 import { approveHints, type ApproveHints } from './approve-hints';
 import { ticketLine, type TicketLine, type WatchSnapshot } from './render';
+import { toolCallKey, watchedToolCalls } from './tool-block';
 
 /** One change of a run. Every event carries `type`, `at` (ISO time seen) and `runId`. */
 export type WatchEvent =
@@ -23,6 +25,8 @@ export type WatchEvent =
       decision?: AuditEntry;
     }
   | { type: 'cost'; at: string; runId: string; usd: number; tokens: number }
+  /** A tool call of an agent loop, once, whether first seen running or in a finished attempt. */
+  | { type: 'tool'; at: string; runId: string; call: ToolCallRecord }
   | {
       type: 'end';
       at: string;
@@ -43,6 +47,11 @@ export function watchEvents(
   now: WatchSnapshot,
   at: Date,
   namespace = 'default',
+  /**
+   * Tool calls already announced, kept by the caller across polls so a call is announced once even
+   * when a poll missed a running loop's calls; without it, the calls in `before` count as announced.
+   */
+  seenToolCalls?: Set<string>,
 ): WatchEvent[] {
   const s = now.status;
   const base = { at: at.toISOString(), runId: s.runId };
@@ -73,6 +82,16 @@ export function watchEvents(
     if (p && p.state === line.state && p.attempt === line.attempt) continue;
     if (!p && line.state === 'pending' && prev?.tickets.length) continue;
     out.push({ type: 'ticket', ...base, ...line, ...(p ? { previous: p.state } : {}) });
+  }
+
+  const seenCalls =
+    seenToolCalls ??
+    new Set(before ? watchedToolCalls(before.status.toolCalls, before.liveToolCalls).map(toolCallKey) : []);
+  for (const call of watchedToolCalls(s.toolCalls, now.liveToolCalls)) {
+    const key = toolCallKey(call);
+    if (seenCalls.has(key)) continue;
+    seenCalls.add(key);
+    out.push({ type: 'tool', ...base, call });
   }
 
   if (!prev || prev.cost.usd !== s.cost.usd || prev.cost.tokens !== s.cost.tokens) {

@@ -34,10 +34,15 @@ export function toolBlockLines(calls: readonly ToolCallRecord[]): string[] {
 export function newToolCallLines(seen: Set<string>, calls: readonly ToolCallRecord[]): string[] {
   const out: string[] = [];
   for (const c of calls) {
-    const key = `${c.ticketId}|${c.startedAt}|${c.turn}|${c.summary}`;
+    const key = toolCallKey(c);
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(`  ${toolCallBrief(c)}`);
   }
   return out;
+}
+
+/** What identifies one tool call whether it is seen live or in a finished attempt. */
+export function toolCallKey(c: ToolCallRecord): string {
+  return `${c.ticketId}|${c.startedAt}|${c.turn}|${c.summary}`;
 }
