@@ -103,6 +103,23 @@ describe('cross-origin writes are refused', () => {
     expect(open.requests().length).toBeGreaterThan(0);
   });
 
+  test('a chat completion from a page on another site gets 403, consumes no fault and is not logged', async () => {
+    await fetch(adminUrl(open, 'requests'), { method: 'DELETE' });
+    await fetch(adminUrl(open, 'faults'), { method: 'POST', headers: json, body: aFault });
+    const res = await fetch(`${open.baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain;charset=UTF-8', origin: 'http://evil.example' },
+      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
+      /cross-origin POST to the simulated server's chat completions/,
+    );
+    expect(open.requests()).toHaveLength(0);
+    // The fault the test queued is still there for the real client's call.
+    expect(await nextCallSucceeds(open, 'x')).toBe(false);
+  });
+
   test('same-origin and non-browser JSON writes still work', async () => {
     const sameOrigin = new URL(open.baseUrl).origin;
     const res = await fetch(adminUrl(open, 'faults'), {

@@ -21,8 +21,17 @@ export function unauthorizedBody(): OpenAiErrorBody {
   );
 }
 
-/** Why an admin write must be refused (status and body), or undefined when it may proceed. */
-export function adminWriteRefusal(req: IncomingMessage): { status: number; body: OpenAiErrorBody } | undefined {
+/** A refused request: the HTTP status and the OpenAI-style body that says why. */
+export interface Refusal {
+  status: number;
+  body: OpenAiErrorBody;
+}
+
+/**
+ * 403 for a write a browser sent from another origin (its Origin or Sec-Fetch-Site says so), else
+ * undefined. Clients that are not browsers (the openai SDK, curl, the CLI) send neither header.
+ */
+export function crossOriginRefusal(req: IncomingMessage, routes: string, advice: string): Refusal | undefined {
   const method = req.method ?? 'GET';
   if (method === 'GET' || method === 'HEAD') return undefined;
   const origin = req.headers.origin;
@@ -32,12 +41,32 @@ export function adminWriteRefusal(req: IncomingMessage): { status: number; body:
     return {
       status: 403,
       body: errorBody(
-        `Refused a cross-origin ${method} to the simulated server's admin routes (Origin: ${origin ?? 'none'}, Sec-Fetch-Site: ${String(site ?? 'none')}). Send admin requests from a script or the CLI, not from a web page.`,
+        `Refused a cross-origin ${method} to the simulated server's ${routes} (Origin: ${origin ?? 'none'}, Sec-Fetch-Site: ${String(site ?? 'none')}). ${advice}`,
         'invalid_request_error',
         'cross_origin_refused',
       ),
     };
   }
+  return undefined;
+}
+
+/**
+ * Why a chat completion must be refused, or undefined: a page on another site could otherwise
+ * consume the faults a test queued and write into the request log tests read.
+ */
+export function chatRefusal(req: IncomingMessage): Refusal | undefined {
+  return crossOriginRefusal(req, 'chat completions', 'Call it from a script or an SDK, not from a web page.');
+}
+
+/** Why an admin write must be refused (status and body), or undefined when it may proceed. */
+export function adminWriteRefusal(req: IncomingMessage): Refusal | undefined {
+  const method = req.method ?? 'GET';
+  const crossOrigin = crossOriginRefusal(
+    req,
+    'admin routes',
+    'Send admin requests from a script or the CLI, not from a web page.',
+  );
+  if (crossOrigin) return crossOrigin;
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (method === 'POST' && type !== 'application/json') {
     return {

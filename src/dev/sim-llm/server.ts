@@ -9,7 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { agentStep, isAgentRequest, type SimToolCall } from './agent';
 import { breakAgainstSchema, SimContent } from './content';
-import { isAuthorized, unauthorizedBody } from './access';
+import { chatRefusal, isAuthorized, unauthorizedBody } from './access';
 import { handleAdmin } from './admin-routes';
 import { FaultQueue } from './faults';
 import { isObject, readBody, sendJson as send } from './http-util';
@@ -236,7 +236,11 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://sim').pathname.replace(/\/+$/, '') || '/';
     if (path.startsWith('/_sim/') && (await handleAdmin(req, res, path, records, faults, opts.requireApiKey))) return;
-    if (req.method === 'POST' && path === '/v1/chat/completions') return chat(req, res);
+    if (req.method === 'POST' && path === '/v1/chat/completions') {
+      const refused = chatRefusal(req);
+      if (refused) return send(res, refused.status, refused.body);
+      return chat(req, res);
+    }
     if (req.method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'))) {
       if (!authorized(req)) return send(res, 401, unauthorizedBody());
       const model = (id: string) => ({ id, object: 'model', created: 0, owned_by: 'maestro-sim' });
