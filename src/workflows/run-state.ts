@@ -43,6 +43,8 @@ export interface RunStateData {
   reported: [string, { work: Usage; review: Usage }][];
   /** Failing-check evidence of re-opened tickets (absent in carries of older code). */
   testFailures?: [string, string][];
+  /** `first-use` tools a person approved in this run (absent in carries of older code). */
+  toolsApprovedOnce?: string[];
   dearestCall: { usd: number; tokens: number };
 }
 
@@ -77,6 +79,8 @@ export class RunState {
   private readonly toolCalls: ToolCallRecord[] = [];
   /** Evidence of the failing check that last re-opened a ticket, by ticket id. */
   private readonly testFailures = new Map<string, string>();
+  /** `first-use` tools a person approved in this run: not asked about again (tool-approvals.ts). */
+  readonly toolsApprovedOnce = new Set<string>();
   /** Spending children reported call by call (budgeted runs), not yet settled by an outcome. */
   private readonly reported = new Map<string, { work: Usage; review: Usage }>();
 
@@ -109,6 +113,7 @@ export class RunState {
       toolCalls: this.toolCalls,
       reported: [...this.reported],
       testFailures: [...this.testFailures],
+      ...(this.toolsApprovedOnce.size > 0 ? { toolsApprovedOnce: [...this.toolsApprovedOnce] } : {}),
       dearestCall: this.dearestCall,
     };
   }
@@ -132,6 +137,7 @@ export class RunState {
     this.toolCalls.push(...data.toolCalls);
     for (const [id, r] of data.reported) this.reported.set(id, r);
     for (const [id, evidence] of data.testFailures ?? []) this.testFailures.set(id, evidence);
+    for (const tool of data.toolsApprovedOnce ?? []) this.toolsApprovedOnce.add(tool);
     Object.assign(this.dearestCall, data.dearestCall);
   }
 

@@ -2,7 +2,8 @@
  * Risky-tool approvals, on the run's side. An agent loop that wants to make a call marked
  * `approval: always | first-use` asks the run; the run opens a ticket gate showing the tool and
  * its arguments (durable like every gate: it survives worker crashes and restarts) and signals the
- * decision back. A `first-use` tool approved once in this run is not asked about again. Approve
+ * decision back. A `first-use` tool approved once in this run is not asked about again (the run's
+ * state keeps them, so that holds across continue-as-new too). Approve
  * runs the call; any other decision rejects it, and the person's comment is what the agent reads.
  */
 import { getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
@@ -14,7 +15,7 @@ import type { RunState } from './run-state';
 
 /** Installs the run's handler for tool approval requests of its agent loops. */
 export function installToolApprovals(state: RunState, publish: () => void): void {
-  const approvedOnce = new Set<string>();
+  const approvedOnce = state.toolsApprovedOnce;
   const answer = (req: ToolApprovalRequest, d: Omit<ToolApprovalDecision, 'requestId'>) =>
     getExternalWorkflowHandle(req.loopWorkflowId).signal(toolApprovalDecisionSignal, {
       requestId: req.requestId,

@@ -280,6 +280,37 @@ describe('agent loops', () => {
     });
   });
 
+  it('a first-use approval still holds after the run continued as new', async () => {
+    const taskQueue = uniqueQueue('agent-approval-can');
+    const worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
+    const api = new MaestroClient(harness.conn.client, taskQueue);
+    const roles = TEST_ROLES.map((r): RoleInfo => ({
+      ...r,
+      agent: { tools: ['list_files', 'write_file'], approvals: { list_files: 'first-use' } },
+    }));
+    await worker.runUntil(async () => {
+      // One ticket at a time and a small history bound: the run continues as new between tickets.
+      const runId = `${taskQueue}-run`;
+      const input: RunInput = {
+        goal: 'Write three short guides to pruning roses [sim:tickets=3]',
+        roles,
+        maxParallel: 1,
+        maxHistoryEvents: 30,
+      };
+      await harness.conn.client.workflow.start('orchestratorWorkflow', { taskQueue, workflowId: runId, args: [input] });
+      await waitForStatus(harness.conn.client, runId, (s) => s.pendingGates.length === 1);
+      await api.decide(runId, { decision: 'approve', by: 'ana' });
+      const r = await api.result(runId);
+      expect(r.status).toBe('completed');
+      const history = await harness.conn.client.workflow.getHandle(runId).fetchHistory();
+      // The execution that finished is not the first one.
+      expect(history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId).toBeTruthy();
+      expect(r.toolCalls!.filter((c) => c.tool === 'list_files').map((c) => c.status)).toEqual(['ok', 'ok', 'ok']);
+      expect(r.gates).toHaveLength(1);
+      expect(r.audit.filter((a) => a.action === 'tool-approved-before')).toHaveLength(2);
+    });
+  });
+
   it('continues as new past its history bound and still finishes with every tool call on record', async () => {
     const taskQueue = uniqueQueue('agent-can');
     const worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
