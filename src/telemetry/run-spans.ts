@@ -47,7 +47,16 @@ function exportRunSpan(runId: string, attributes: Attributes): void {
   runStarts.delete(runId);
 }
 
-function spanOf(activityType: string, arg: unknown, workflowId: string): NamedSpan {
+/** The Boss's LLM activities besides planning: each is one `invoke_agent boss` span. */
+const BOSS_LLM_ACTIVITIES = new Set(['reviewTicket', 'finalizeRun']);
+
+/**
+ * The span of one activity: GenAI names for the LLM activities (planning, a role's work, the
+ * Boss's reviews and report, agent turns and tool calls), and the activity's own name for the
+ * rest (MCP tool listing, record keeping, notifications, file export), so no trace shows those
+ * as an agent's invocation.
+ */
+export function activitySpanOf(activityType: string, arg: unknown, workflowId: string): NamedSpan {
   const agent = agentSpanOf(activityType, arg, workflowId);
   if (agent) return agent;
   const input = (typeof arg === 'object' && arg !== null ? arg : {}) as { ticket?: { role?: string } };
@@ -64,15 +73,17 @@ function spanOf(activityType: string, arg: unknown, workflowId: string): NamedSp
       attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': role, ...conversation },
     };
   }
-  return {
-    name: 'invoke_agent boss',
-    attributes: {
-      'gen_ai.operation.name': 'invoke_agent',
-      'gen_ai.agent.name': 'boss',
-      'maestro.boss.task': activityType,
-      ...conversation,
-    },
-  };
+  if (BOSS_LLM_ACTIVITIES.has(activityType))
+    return {
+      name: 'invoke_agent boss',
+      attributes: {
+        'gen_ai.operation.name': 'invoke_agent',
+        'gen_ai.agent.name': 'boss',
+        'maestro.boss.task': activityType,
+        ...conversation,
+      },
+    };
+  return { name: activityType, attributes: { 'maestro.activity': activityType, ...conversation } };
 }
 
 /** Activity interceptor that opens the GenAI span of each activity under its run's span. */
@@ -88,7 +99,7 @@ export class GenAiSpansInterceptor implements ActivityInboundCallsInterceptor {
     const runId = workflowId.split('/')[0]!;
     if (!runStarts.has(runId)) runStarts.set(runId, Date.now());
     const parent = trace.setSpanContext(context.active(), runSpanContext(runId));
-    const { name, attributes } = spanOf(activityType, input.args[0], workflowId);
+    const { name, attributes } = activitySpanOf(activityType, input.args[0], workflowId);
     return tracing.tracer.startActiveSpan(name, { attributes }, parent, async (span) => {
       try {
         const out = await next(input);
