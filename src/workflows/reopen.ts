@@ -8,11 +8,24 @@
  */
 import { patched } from '@temporalio/workflow';
 import type { Ticket } from '../shared/schemas';
-import type { ReopenRequest } from '../shared/types';
+import type { ReopenRequest, TicketInput } from '../shared/types';
 import type { RunState } from './run-state';
 
 /** Patch id: a failing check of a testing ticket re-opens the dependency the Boss named. */
 export const REOPEN_PATCH = 'maestro-reopen-on-failing-check-1';
+
+/**
+ * The review's re-open requests a ticket may pass on: those naming one of its own dependencies,
+ * each once. A model that names another ticket (or itself) cannot send unrelated work back.
+ */
+export function reopenRequests(
+  input: Pick<TicketInput, 'dependencies'>,
+  requested: readonly ReopenRequest[] | null | undefined,
+): ReopenRequest[] {
+  const deps = new Set(input.dependencies.map((d) => d.ticketId));
+  const seen = new Set<string>();
+  return (requested ?? []).filter((r) => deps.has(r.ticketId) && !seen.has(r.ticketId) && seen.add(r.ticketId));
+}
 
 /** What the scheduler hands over to re-open a tested ticket. */
 export interface ReopenContext {

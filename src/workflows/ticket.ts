@@ -7,13 +7,14 @@
 import { proxyActivities, setHandler } from '@temporalio/workflow';
 import type { MaestroActivities } from '../activities';
 import { ticketStatusQuery, type TicketProgress } from '../shared/messages';
-import type { LlmCallRecord, ReopenRequest, TicketInput, TicketOutcome } from '../shared/types';
+import type { LlmCallRecord, TicketInput, TicketOutcome } from '../shared/types';
 import { checksOf, isAgent, type ToolCallRecord } from '../shared/tools';
 import { addUsage, emptyUsage } from '../shared/usage';
 import { LLM_ACTIVITY, llmTimeouts, roleActivityOptions, roleRetryPolicy } from './activity-options';
 import { callPermitsField } from './budget';
 import { queueWaitOption, unpolledQueueFailure } from './role-queue';
 import { runAgentAttempt } from './agent-attempt';
+import { reopenRequests } from './reopen';
 import { TicketSpending } from './ticket-spending';
 
 const { performTicket, reviewTicket } = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
@@ -46,13 +47,6 @@ function reviewChecks(input: TicketInput, calls: readonly ToolCallRecord[]) {
         }
       : {}),
   };
-}
-
-/** The Boss's re-open requests that name a dependency of this ticket (others are ignored). */
-function reopenRequests(input: TicketInput, requested: readonly ReopenRequest[] | null | undefined): ReopenRequest[] {
-  const deps = new Set(input.dependencies.map((d) => d.ticketId));
-  const seen = new Set<string>();
-  return (requested ?? []).filter((r) => deps.has(r.ticketId) && !seen.has(r.ticketId) && seen.add(r.ticketId));
 }
 
 /** ` (model)` for activity summaries when the model is known. */
