@@ -4,11 +4,13 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { workflowBundlerOptions } from '../workers/workflow-bundle-options';
 
 /** Bundles `src|dist/workflows` into `outFile`. */
 export async function bundleWorkflows(outFile: string): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
+    ...workflowBundlerOptions(),
     logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} },
   });
   await writeFile(outFile, code);

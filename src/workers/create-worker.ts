@@ -11,6 +11,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { createAgentActivities } from '../activities/agent/agent-activities';
 import { createWorkerActivities } from '../activities/roles/worker';
 import { tracingWorkerOptions } from '../telemetry/observe';
+import { workflowBundlerOptions } from './workflow-bundle-options';
 
 /** Where `npm run build` writes the pre-bundled workflow code (next to the compiled sources). */
 export const PREBUILT_BUNDLE = path.join(__dirname, '..', 'workflow-bundle.js');
@@ -40,9 +41,13 @@ export interface MaestroWorkerOptions {
 }
 
 /** Workflow code source: a pre-built bundle when there is one (fast start), else the sources. */
-export function workflowSource(bundlePath?: string): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+export function workflowSource(
+  bundlePath?: string,
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions'> {
   const codePath = bundlePath ?? (fs.existsSync(PREBUILT_BUNDLE) ? PREBUILT_BUNDLE : undefined);
-  return codePath ? { workflowBundle: { codePath } } : { workflowsPath: require.resolve('../workflows') };
+  return codePath
+    ? { workflowBundle: { codePath } }
+    : { workflowsPath: require.resolve('../workflows'), bundlerOptions: workflowBundlerOptions() };
 }
 
 /** Creates (does not run) a worker for Maestro's workflows and activities. */

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { MAESTRO_SEARCH_ATTRIBUTES, startDevServer } from '../../src/dev/dev-server';
 import type { DevServer } from '../../src/dev/dev-server';
 import { resolveTemporalCli } from '../../src/dev/temporal-cli';
+import { workflowBundlerOptions } from '../../src/workers/workflow-bundle-options';
 
 /** Where the shared server handle lives between global setup and teardown (same process). */
 export const GLOBAL_DEV_SERVER_KEY = '__maestroTestDevServer';
@@ -54,6 +55,7 @@ export default async function globalSetup(): Promise<void> {
   mkdirSync(path.dirname(bundlePath), { recursive: true });
   const { code } = await bundleWorkflowCode({
     workflowsPath: path.join(repoRoot, 'src', 'workflows', 'index.ts'),
+    ...workflowBundlerOptions(),
     logger: new DefaultLogger('WARN'),
   });
   writeFileSync(bundlePath, code);

@@ -16,6 +16,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { SCENARIO_FILES } from '../helpers/history-scenarios';
 import { recordHistories } from '../helpers/record-histories';
+import { workflowBundlerOptions } from '../../src/workers/workflow-bundle-options';
 
 const ROOT = path.join(__dirname, '..', 'fixtures', 'histories');
 /** The generation the recorder writes. */
@@ -80,6 +81,7 @@ describe('replay of recorded histories', () => {
   it('fails every history against code whose shape changed (a timer inserted before each workflow)', async () => {
     const { code } = await bundleWorkflowCode({
       workflowsPath: path.join(REPO, 'src', 'workflows', 'index.ts'),
+      ...workflowBundlerOptions(),
       workflowInterceptorModules: [path.join(REPO, 'test', 'helpers', 'shape-change-interceptor.ts')],
       logger: new DefaultLogger('WARN'),
     });

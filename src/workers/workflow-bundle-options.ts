@@ -1,0 +1,14 @@
+/**
+ * The options every bundle of Maestro's workflow code is built with (the pre-built bundle of
+ * `npm run build`, a worker bundling from source, the tests' bundle), so they all run the same
+ * code the same way.
+ */
+import type { BundleOptions } from '@temporalio/worker';
+
+/**
+ * Modules loaded once per workflow thread and shared by all workflows (see
+ * src/workflows/zod-preload.ts): without it, every ticket child evaluates zod again when it starts.
+ */
+export function workflowBundlerOptions(): Pick<BundleOptions, 'preloadModules'> {
+  return { preloadModules: [require.resolve('../workflows/zod-preload')] };
+}
