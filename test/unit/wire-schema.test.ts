@@ -28,6 +28,16 @@ describe('wire schemas', () => {
     );
   });
 
+  it('converts a schema once: every later call of the same schema gets the same wire schema', () => {
+    const schema = z.object({ a: z.string().max(5), b: z.number().optional() });
+    const first = wireSchemaOf(schema);
+    expect(wireSchemaOf(schema)).toBe(first);
+    // A different schema object (even an equal one) is converted on its own.
+    const other = wireSchemaOf(z.object({ a: z.string().max(5), b: z.number().optional() }));
+    expect(other).not.toBe(first);
+    expect(other.schema).toEqual(first.schema);
+  });
+
   it('moves limits into descriptions and keeps enums', () => {
     const plan = wireSchemaOf(ALL_WIRE_SCHEMAS[0]!.schema).schema as {
       properties: { tickets: { description: string; items: { properties: Record<string, JsonSchema> } } };

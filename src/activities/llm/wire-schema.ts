@@ -154,11 +154,22 @@ function restoreWith(shape: Shape, value: unknown): unknown {
   return out;
 }
 
+/**
+ * Wire schemas already converted, per zod schema: the role schemas are module constants, and
+ * converting one (z.toJSONSchema and the walk above) cost about 0.4 ms of the worker's main thread
+ * on every LLM call. Callers only read the result.
+ */
+const converted = new WeakMap<z.ZodType, WireSchema>();
+
 /** The portable wire schema of a zod schema (what the schema outputs), and the null mapping back. */
 export function wireSchemaOf(schema: z.ZodType): WireSchema {
+  const known = converted.get(schema);
+  if (known) return known;
   const json = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as JsonSchema;
   const { schema: wire, shape } = convert(json);
-  return { schema: wire, restore: (value) => restoreWith(shape, value) };
+  const result: WireSchema = { schema: wire, restore: (value) => restoreWith(shape, value) };
+  converted.set(schema, result);
+  return result;
 }
 
 /**
