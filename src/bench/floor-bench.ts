@@ -17,6 +17,7 @@ import { startSimLlm, type SimLlm } from '../dev/sim-llm';
 import { DEFAULT_ROLES, roleInfoOf } from '../shared/roles';
 import { createMaestroWorker } from '../workers/create-worker';
 import { createBareActivities } from './bare-activities';
+import { breakdownOf, breakdownTable, cpuMeter, type BreakdownRow, type RunCpu } from './floor-breakdown';
 import type { bareRunWorkflow } from './bare-workflows';
 import { benchDeps, findCli, installRuntime } from './run-env';
 import { median, round } from './stats';
@@ -34,6 +35,8 @@ interface Sample {
   wallMs: number;
   peakRssMb: number;
   status: string;
+  cpu: RunCpu;
+  workflowId: string;
 }
 
 type Kind = 'bare' | 'maestro' | 'maestro+budget';
@@ -115,27 +118,35 @@ async function run(ctx: BenchContext): Promise<SectionReport> {
     }
 
     ctx.log('floor: warm-up (bare and Maestro, 2 tickets, not reported)');
-    await runBare(client, bareQueue, { tickets: 2, latencyMs: 0 });
-    await runMaestro(lanes.get(0)!, { tickets: 2, latencyMs: 0 }, false);
+    await runBare(client, bareQueue, { tickets: 2, latencyMs: 0 }, server.pid);
+    await runMaestro(lanes.get(0)!, { tickets: 2, latencyMs: 0 }, false, server.pid);
 
     const results: { shape: Shape; samples: Record<Kind, Sample[]> }[] = [];
+    const breakdown: BreakdownRow[] = [];
+    const largest = Math.max(...shapes(ctx.quick).map((s) => s.tickets));
     const reps = ctx.quick ? 1 : 2;
     for (const shape of shapes(ctx.quick)) {
       const lane = lanes.get(shape.latencyMs)!;
       const samples: Record<Kind, Sample[]> = { bare: [], maestro: [], 'maestro+budget': [] };
       for (let rep = 0; rep < reps; rep++) {
         // Interleaved, so drift on a noisy machine hits every kind alike.
-        samples.bare.push(await runBare(client, bareQueue, shape));
-        samples.maestro.push(await runMaestro(lane, shape, false));
-        samples['maestro+budget'].push(await runMaestro(lane, shape, true));
+        samples.bare.push(await runBare(client, bareQueue, shape, server.pid));
+        samples.maestro.push(await runMaestro(lane, shape, false, server.pid));
+        samples['maestro+budget'].push(await runMaestro(lane, shape, true, server.pid));
         ctx.log(
           `floor: N=${shape.tickets} L=${shape.latencyMs}ms #${rep + 1}: bare ${ms(samples.bare)} ms, ` +
             `maestro ${ms(samples.maestro)} ms, budgeted ${ms(samples['maestro+budget'])} ms`,
         );
       }
       results.push({ shape, samples });
+      if (shape.tickets !== largest) continue;
+      for (const kind of ['bare', 'maestro', 'maestro+budget'] as const) {
+        const last = samples[kind][samples[kind].length - 1]!;
+        breakdown.push(await breakdownOf(client, { kind, ...shape, ...last }));
+      }
     }
-    return report(results, reps);
+    const rep = report(results, reps);
+    return { ...rep, tables: [...rep.tables, breakdownTable(breakdown)] };
   } finally {
     await stopAll();
   }
@@ -165,34 +176,40 @@ async function startLane(
   return { sim, worker, running: worker.run(), maestro: new MaestroClient(client, taskQueue) };
 }
 
-/** Samples this process's RSS (worker, client and simulated LLM) while `fn` runs. */
-async function withPeakRss(fn: () => Promise<string>): Promise<Sample> {
+/** Samples this process's RSS (worker, client and simulated LLM) and counts CPU while `fn` runs. */
+async function withPeakRss(
+  serverPid: number,
+  workflowId: string,
+  fn: (workflowId: string) => Promise<string>,
+): Promise<Sample> {
   let peak = process.memoryUsage().rss;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const cpu = cpuMeter(serverPid);
   const t0 = performance.now();
   try {
-    const status = await fn();
-    return { wallMs: performance.now() - t0, peakRssMb: round(peak / (1024 * 1024), 1), status };
+    const status = await fn(workflowId);
+    const wallMs = performance.now() - t0;
+    return { wallMs, peakRssMb: round(peak / (1024 * 1024), 1), status, cpu: cpu(), workflowId };
   } finally {
     clearInterval(timer);
   }
 }
 
-function runBare(client: Client, taskQueue: string, shape: Shape): Promise<Sample> {
-  return withPeakRss(async () => {
+function runBare(client: Client, taskQueue: string, shape: Shape, serverPid: number): Promise<Sample> {
+  return withPeakRss(serverPid, `bench-bare-${shape.tickets}-${randomBytes(4).toString('hex')}`, async (workflowId) => {
     const n = await client.workflow.execute<typeof bareRunWorkflow>('bareRunWorkflow', {
       taskQueue,
-      workflowId: `bench-bare-${shape.tickets}-${randomBytes(4).toString('hex')}`,
+      workflowId,
       args: [shape],
     });
     return n === shape.tickets ? 'completed' : `wrong (${n})`;
   });
 }
 
-function runMaestro(lane: MaestroLane, shape: Shape, budgeted: boolean): Promise<Sample> {
-  return withPeakRss(async () => {
+function runMaestro(lane: MaestroLane, shape: Shape, budgeted: boolean, serverPid: number): Promise<Sample> {
+  return withPeakRss(serverPid, `bench-floor-${shape.tickets}-${randomBytes(4).toString('hex')}`, async (id) => {
     const runId = await lane.maestro.start(`Bench floor [sim:tickets=${shape.tickets}] [sim:width=${shape.tickets}]`, {
-      runId: `bench-floor-${shape.tickets}-${randomBytes(4).toString('hex')}`,
+      runId: id,
       maxParallel: shape.tickets,
       roles: DEFAULT_ROLES.map(roleInfoOf),
       // A cap far above what the run spends: measures the cost of budget accounting, not a stop.

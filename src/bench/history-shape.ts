@@ -64,7 +64,8 @@ function payloadBytesOf(value: unknown): number {
   const obj = value as Record<string, unknown>;
   if (obj.data instanceof Uint8Array && 'metadata' in obj) return obj.data.length;
   let sum = 0;
-  for (const v of Object.values(obj)) sum += Array.isArray(v) ? v.reduce<number>((a, x) => a + payloadBytesOf(x), 0) : payloadBytesOf(v);
+  for (const v of Object.values(obj))
+    sum += Array.isArray(v) ? v.reduce<number>((a, x) => a + payloadBytesOf(x), 0) : payloadBytesOf(v);
   return sum;
 }
 

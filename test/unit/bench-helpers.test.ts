@@ -3,9 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Client } from '@temporalio/client';
-import type { temporal } from '@temporalio/proto';
+import { temporal as temporalProto, type temporal } from '@temporalio/proto';
 import { BenchArgsError, parseBenchArgs } from '../../src/bench/args';
+import { msNumberToTs } from '@temporalio/common/lib/time';
 import { historyFootprint } from '../../src/bench/claim-check';
+import { shapeOf } from '../../src/bench/history-shape';
 import { DAG_ROLES, DAG_SHAPES, generateDag, scheduleAll } from '../../src/bench/dag';
 import { median, percentile } from '../../src/bench/stats';
 import { oneContextTokens } from '../../src/bench/tokens-bench';
@@ -127,5 +129,36 @@ describe('simulated plans for the floor benchmark', () => {
     expect(two.tickets.map((t) => t.dependsOn)).toEqual([[], [], [], ['T1'], ['T2'], ['T3']]);
     // Without the directive the layers stay four wide, as before.
     expect(planFor('Bench [sim:tickets=6]', roles).tickets[4]?.dependsOn).toEqual(['T1']);
+  });
+});
+
+describe('history shape for the floor breakdown', () => {
+  it('counts events, completed workflow tasks, their time and every payload byte', () => {
+    const { EventType } = temporalProto.api.enums.v1;
+    const at = (ms: number) => msNumberToTs(ms);
+    const payload = (text: string) => ({ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(text) });
+    const history: temporal.api.history.v1.IHistory = {
+      events: [
+        {
+          eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+          eventTime: at(0),
+          workflowExecutionStartedEventAttributes: { input: { payloads: [payload('{"n":1}')] } },
+        },
+        { eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, eventTime: at(0) },
+        { eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, eventTime: at(5) },
+        { eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, eventTime: at(25) },
+        {
+          eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+          eventTime: at(25),
+          activityTaskScheduledEventAttributes: { input: { payloads: [payload('"abc"')] } },
+        },
+        { eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, eventTime: at(40) },
+        { eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, eventTime: at(50) },
+        { eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, eventTime: at(60) },
+      ],
+    };
+    const shape = shapeOf(history);
+    expect(shape).toMatchObject({ events: 8, workflowTasks: 2, taskMs: 30, queueMs: 15, payloadBytes: 12 });
+    expect(shape.byType).toMatchObject({ WORKFLOW_TASK_COMPLETED: 2, ACTIVITY_TASK_SCHEDULED: 1 });
   });
 });
