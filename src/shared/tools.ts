@@ -5,6 +5,9 @@
  */
 import { z } from 'zod';
 
+// Kept in tool-checks.ts (no schemas) for the ticket workflow; exported here with the rest.
+export { checksOf, DEFAULT_SANDBOX_TIMEOUT_MS, isAgent } from './tool-checks';
+
 /** Built-in tools; a role enables the ones it needs in maestro.config.json. */
 export const BUILT_IN_TOOLS = ['read_file', 'list_files', 'write_file', 'run_command', 'check_page'] as const;
 
@@ -27,9 +30,6 @@ export const TOOL_RESULT_CHARS = 8000;
  * 50k-event limit and its 10k warning), so a long-running agent never hits the history limits.
  */
 export const AGENT_HISTORY_BOUND = 4000;
-
-/** Wall-clock limit of one `run_command` when the role sets none. */
-export const DEFAULT_SANDBOX_TIMEOUT_MS = 60_000;
 
 /** Limits of one `run_command`, as configured per role (defaults in the sandbox). */
 export const SandboxLimits = z
@@ -187,19 +187,4 @@ export interface ToolApprovalDecision {
   approved: boolean;
   by: string;
   comment?: string;
-}
-
-/** Whether a role works as an agent loop: it has built-in tools or MCP servers. */
-export function isAgent(settings: AgentSettings | undefined): settings is AgentSettings {
-  return settings !== undefined && (settings.tools.length > 0 || (settings.mcp?.length ?? 0) > 0);
-}
-
-/** The commands and page checks of an agent attempt as the reviewing Boss reads them. */
-export function checksOf(calls: readonly ToolCallRecord[]): string[] {
-  return calls
-    .filter((c) => c.tool === 'run_command' || c.tool === 'check_page')
-    .map(
-      (c) =>
-        `${c.summary} — ${c.status === 'ok' ? 'passed' : c.status === 'rejected' ? 'not run (rejected)' : 'FAILED'}${c.exitCode !== undefined ? ` (exit ${c.exitCode})` : ''}`,
-    );
 }

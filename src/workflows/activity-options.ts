@@ -6,7 +6,8 @@
 import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import { NON_RETRYABLE_FAILURES } from '../shared/errors';
 import { activityTimeoutMs, attemptTimeoutMs, DEFAULT_LLM_TIMEOUT_MS } from '../shared/llm-timeouts';
-import { DEFAULT_SANDBOX_TIMEOUT_MS, type AgentSettings } from '../shared/tools';
+import { DEFAULT_SANDBOX_TIMEOUT_MS } from '../shared/tool-checks';
+import type { AgentSettings } from '../shared/tools';
 import type { RoleInfo } from '../shared/types';
 
 /** Retries of LLM activities unless a role brings its own (Temporal's retries; the client makes one attempt). */

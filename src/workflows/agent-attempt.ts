@@ -7,7 +7,7 @@ import { executeChild, workflowInfo } from '@temporalio/workflow';
 import { agentLoopWorkflowId } from '../shared/constants';
 import type { TicketInput } from '../shared/types';
 import type { Usage } from '../shared/usage';
-import { agentLoopWorkflow, type AgentLoopOutput } from './agent-loop';
+import type { agentLoopWorkflow, AgentLoopOutput } from './agent-loop';
 
 /** Runs one attempt of `input.ticket` as an agent loop (the role must have agent settings). */
 export async function runAgentAttempt(args: {
@@ -20,7 +20,8 @@ export async function runAgentAttempt(args: {
   const { input, attempt } = args;
   const settings = input.role?.agent;
   if (!settings) throw new Error(`role ${input.ticket.role} has no agent settings`);
-  return executeChild(agentLoopWorkflow, {
+  // By its registered name: a value import would make every ticket child load the agent loop's modules.
+  return executeChild<typeof agentLoopWorkflow>('agentLoopWorkflow', {
     workflowId: agentLoopWorkflowId(workflowInfo().workflowId, attempt),
     staticSummary: `[${input.ticket.role}] ${input.ticket.id} agent, attempt ${attempt}`,
     args: [

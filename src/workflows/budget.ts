@@ -9,16 +9,18 @@
  * Payloads are parsed (shared/permits.ts); what does not fit, or does not answer an open request
  * or grant, is audited and ignored. Nothing here throws.
  */
-import { ApplicationFailure, getExternalWorkflowHandle, patched, type RetryPolicy } from '@temporalio/workflow';
-import { CALLS_PER_ATTEMPT } from '../shared/llm-timeouts';
+import { getExternalWorkflowHandle, patched } from '@temporalio/workflow';
 import type { Ticket } from '../shared/schemas';
-import { isAgent } from '../shared/tools';
-import { FailureType } from '../shared/errors';
+import { isAgent } from '../shared/tool-checks';
 import { spendGrantSignal } from '../shared/messages';
-import { MAX_PERMITS_PER_REQUEST, SpendReport, SpendRequest } from '../shared/permits';
+import { SpendReport, SpendRequest } from '../shared/permits';
 import { roleRetryPolicy } from './activity-options';
 import { zodProblem } from './gate-payloads';
 import type { RunState } from './run-state';
+import { permitsWanted } from './permit-calls';
+
+// In permit-calls.ts (what a ticket child needs without this module); exported here as before.
+export { callPermitsField, isPermitsUsedUp, permitsWanted } from './permit-calls';
 
 interface Batch {
   ticketId: string;
@@ -38,22 +40,6 @@ const RELEASE_PATCH = 'maestro-grant-on-child-end';
 
 /** Calls a Boss activity of the run may need: five attempts of a call and a repair. */
 export const BOSS_CALLS = 10;
-
-/** Calls a permitted activity asks for: its attempts times a call and a repair (bounded). */
-export function permitsWanted(policy: RetryPolicy): number {
-  const maxAttempts = policy.maximumAttempts ?? 0; // 0: unlimited
-  return Math.min(MAX_PERMITS_PER_REQUEST, maxAttempts > 0 ? maxAttempts * CALLS_PER_ATTEMPT : 10);
-}
-
-/** The activity input field of a call allowance, when there is one. */
-export function callPermitsField(callPermits: number | undefined): { callPermits?: number } {
-  return callPermits !== undefined ? { callPermits } : {};
-}
-
-/** Whether an activity stopped because it used every call its permits allowed. */
-export function isPermitsUsedUp(err: Error): boolean {
-  return err instanceof ApplicationFailure && err.type === FailureType.PermitsUsedUp;
-}
 
 /** Grants and books LLM-call permits of one run. */
 export class BudgetController {

@@ -21,7 +21,7 @@ import { spendGrantSignal, spendReportSignal, spendRequestSignal } from '../shar
 import { SpendGrant } from '../shared/permits';
 import type { LlmCallRecord, TicketInput } from '../shared/types';
 import { addUsage, emptyUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
-import { isPermitsUsedUp, permitsWanted } from './budget';
+import { isPermitsUsedUp, permitsWanted } from './permit-calls';
 import { failedCalls, rootCause } from './failures';
 import { PIPELINED_PERMITS_PATCH } from './patches';
 

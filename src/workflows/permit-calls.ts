@@ -1,0 +1,26 @@
+/**
+ * What a ticket workflow needs of the run's call permits (how many to ask for, the activity field,
+ * the "used up" failure), apart from budget.ts: a workflow evaluates every module it imports each
+ * time it starts, and the run's permit bookkeeping (with its signal-payload schemas) is the
+ * orchestrator's, not the child's.
+ */
+import { ApplicationFailure, type RetryPolicy } from '@temporalio/workflow';
+import { FailureType } from '../shared/errors';
+import { CALLS_PER_ATTEMPT } from '../shared/llm-timeouts';
+import { MAX_PERMITS_PER_REQUEST } from '../shared/permits';
+
+/** Calls a permitted activity asks for: its attempts times a call and a repair (bounded). */
+export function permitsWanted(policy: RetryPolicy): number {
+  const maxAttempts = policy.maximumAttempts ?? 0; // 0: unlimited
+  return Math.min(MAX_PERMITS_PER_REQUEST, maxAttempts > 0 ? maxAttempts * CALLS_PER_ATTEMPT : 10);
+}
+
+/** The activity input field of a call allowance, when there is one. */
+export function callPermitsField(callPermits: number | undefined): { callPermits?: number } {
+  return callPermits !== undefined ? { callPermits } : {};
+}
+
+/** Whether an activity stopped because it used every call its permits allowed. */
+export function isPermitsUsedUp(err: Error): boolean {
+  return err instanceof ApplicationFailure && err.type === FailureType.PermitsUsedUp;
+}
