@@ -64,10 +64,11 @@ export function treeCounts(subRuns: readonly SubRunView[]): { tickets: number; c
 
 /**
  * Dollars the run's tree has spent: the run's own cost plus what its running sub-runs spent so
- * far (a finished sub-run's spending is already in the parent's cost).
+ * far and the run has not booked yet (a finished sub-run's spending is in the parent's cost, and
+ * in a budgeted run a running one reports its spending to the parent as it goes).
  */
 export function treeCostUsd(status: RunStatus): number {
-  const running = new Set(status.tickets.filter((t) => t.state === 'running').map((t) => t.id));
-  const live = (status.subRuns ?? []).filter((v) => running.has(v.ticketId));
-  return status.cost.usd + live.reduce((sum, v) => sum + v.cost.usd, 0);
+  const booked = new Map(status.tickets.filter((t) => t.state === 'running').map((t) => [t.id, t.usage.usd]));
+  const live = (status.subRuns ?? []).filter((v) => booked.has(v.ticketId));
+  return status.cost.usd + live.reduce((sum, v) => sum + Math.max(0, v.cost.usd - booked.get(v.ticketId)!), 0);
 }

@@ -40,10 +40,11 @@ export function isEpic(ticket: Pick<Ticket, 'role'>): boolean {
 }
 
 /**
- * The goal a sub-Boss is given: its epic (title, spec, criteria) and the outputs of the epic's
- * declared dependencies, bounded like any goal. It never holds the parent's goal or other tickets.
+ * The goal a sub-Boss is given: its epic (title, spec, criteria), the outputs of the epic's
+ * declared dependencies and, when a person sent the epic back, their comment; bounded like any
+ * goal. It never holds the parent's goal or other tickets.
  */
-export function epicGoal(ticket: Ticket, dependencies: readonly TicketOutput[]): string {
+export function epicGoal(ticket: Ticket, dependencies: readonly TicketOutput[], feedback?: string): string {
   const deps = dependencies.map(
     (d) =>
       `- ${d.ticketId} ${d.title} (${d.role}): ${d.summary}${d.artifacts.length > 0 ? ` Files: ${d.artifacts.map((a) => a.path).join(', ')}` : ''}`,
@@ -55,6 +56,8 @@ export function epicGoal(ticket: Ticket, dependencies: readonly TicketOutput[]):
     '',
     'Acceptance criteria of the epic:',
     ...ticket.acceptanceCriteria.map((c) => `- ${c}`),
+    // Before the dependencies: a goal too long is cut at its end, and the feedback must stay.
+    ...(feedback ? ['', 'A person sent an earlier attempt at this epic back with this feedback:', feedback] : []),
     ...(deps.length > 0 ? ['', 'Work this epic builds on (accepted earlier):', ...deps] : []),
   ].join('\n');
   return text.length <= MAX_GOAL_CHARS ? text : `${text.slice(0, MAX_GOAL_CHARS - 1)}…`;

@@ -51,12 +51,33 @@ export const SpendGrant = z.object({ seq, calls: count.optional() }).strict();
 /** A validated grant. */
 export type SpendGrant = z.infer<typeof SpendGrant>;
 
+/** Most roles a sub-run's spending report may name (far above any team). */
+export const MAX_REPORTED_ROLES = 64;
+
+/**
+ * An epic's sub-run's whole spending so far, by role. Cumulative: each report restates it, so the
+ * parent books only what is new (a lost or late report loses nothing and counts nothing twice).
+ */
+export const SpentByRole = z
+  .record(z.string().min(1).max(64), ReportedUsage)
+  .refine((r) => Object.keys(r).length <= MAX_REPORTED_ROLES, `at most ${MAX_REPORTED_ROLES} roles`);
+/** A validated sub-run spending report. */
+export type SpentByRole = z.infer<typeof SpentByRole>;
+
 /**
  * A child reports what the calls of permit batch `seq` cost once the activity that used it
  * ended (successfully or not). Older children send no `seq`: their oldest open batch is meant.
+ * An epic's sub-run (which draws on its parent's permits, see workflows/tree-budget.ts) adds
+ * `spentByRole`, its whole spending so far; the parent then books that, not `usage`.
  */
 export const SpendReport = z
-  .object({ ticketId, kind: z.enum(['work', 'review']), usage: ReportedUsage, seq: seq.optional() })
+  .object({
+    ticketId,
+    kind: z.enum(['work', 'review']),
+    usage: ReportedUsage,
+    seq: seq.optional(),
+    spentByRole: SpentByRole.optional(),
+  })
   .strict();
 /** A validated spend report. */
 export type SpendReport = z.infer<typeof SpendReport>;

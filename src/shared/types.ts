@@ -172,6 +172,11 @@ export interface EpicContext {
   ticketId: string;
   /** Level of the sub-run's Boss (the top run's Boss is level 1). */
   level: number;
+  /**
+   * The parent has a budget and the sub-run draws every LLM call from the parent's permits (it
+   * has no cap of its own; see workflows/tree-budget.ts). Absent in sub-runs started before.
+   */
+  parentBudget?: boolean;
 }
 
 /** Where a run posts its gate and end notifications, and the Web UI link those posts carry. */

@@ -15,6 +15,7 @@ import { isAgent } from '../shared/tool-checks';
 import { spendGrantSignal } from '../shared/messages';
 import { SpendReport, SpendRequest } from '../shared/permits';
 import { roleRetryPolicy } from './activity-options';
+import { isEpic } from '../shared/epics';
 import { zodProblem } from './gate-payloads';
 import type { RunState } from './run-state';
 import { permitsWanted } from './permit-calls';
@@ -47,6 +48,8 @@ export class BudgetController {
   /** Granted batches whose activity has not reported yet, per ticket. */
   private readonly open = new Map<string, Batch[]>();
   private readonly lastSeq = new Map<string, number>();
+  /** Batch numbers an epic's sub-run asked for (see askedBefore). */
+  private readonly epicSeqs = new Map<string, Set<number>>();
   private stopped = false;
 
   /**
@@ -66,9 +69,8 @@ export class BudgetController {
     const { ticketId, seq, calls } = parsed.data;
     const problem = this.unknownTicket(ticketId);
     if (problem) return this.ignore('spendRequest', problem, ticketId);
-    if (seq <= (this.lastSeq.get(ticketId) ?? 0))
+    if (this.askedBefore(ticketId, seq))
       return this.ignore('spendRequest', `permit ${seq} of ${ticketId} was already asked for`, ticketId);
-    this.lastSeq.set(ticketId, seq);
     const want = this.perCall ? (calls ?? 1) : 1; // before per-call permits, a grant was one activity
     this.queue.push({ ticketId, childId: this.childIdOf(ticketId), seq, want, calls: 0 });
     this.pump();
@@ -97,8 +99,10 @@ export class BudgetController {
   report(raw: unknown): void {
     const parsed = SpendReport.safeParse(raw);
     if (!parsed.success) return this.ignore('spendReport', `invalid payload: ${zodProblem(parsed.error)}`);
-    const { ticketId, kind, usage, seq } = parsed.data;
-    const problem = this.unknownTicket(ticketId);
+    const { ticketId, kind, usage, seq, spentByRole } = parsed.data;
+    const problem =
+      this.unknownTicket(ticketId) ??
+      (spentByRole && !isEpic({ role: this.state.roleOf(ticketId) ?? '' }) ? `${ticketId} is no epic` : undefined);
     if (problem) return this.ignore('spendReport', problem, ticketId);
     const batches = this.open.get(ticketId) ?? [];
     const i = seq === undefined ? 0 : batches.findIndex((b) => b.seq === seq);
@@ -109,7 +113,8 @@ export class BudgetController {
         ticketId,
       );
     batches.splice(i, 1);
-    this.state.spendReported(ticketId, kind, usage);
+    if (spentByRole) this.state.spendReportedByRole(ticketId, spentByRole);
+    else this.state.spendReported(ticketId, kind, usage);
     this.pump();
   }
 
@@ -131,6 +136,7 @@ export class BudgetController {
   forget(ticketId: string): void {
     this.open.delete(ticketId);
     this.lastSeq.delete(ticketId);
+    this.epicSeqs.delete(ticketId);
     for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]!.ticketId === ticketId) this.queue.splice(i, 1);
   }
 
@@ -191,6 +197,22 @@ export class BudgetController {
     const unmeasured = this.perCall && dearest.usd <= 0 && dearest.tokens <= 0;
     if (openCalls === 0) return unmeasured ? 1 : Math.max(1, room);
     return unmeasured ? 0 : Math.max(0, room);
+  }
+
+  /**
+   * Whether batch `seq` of a child was asked for already (and notes it). A ticket child asks one
+   * batch at a time, so its numbers only grow; an epic's sub-run forwards its children's requests
+   * concurrently and signals may overtake each other, so its numbers are remembered one by one.
+   */
+  private askedBefore(ticketId: string, seq: number): boolean {
+    if (isEpic({ role: this.state.roleOf(ticketId) ?? '' })) {
+      const seen = this.epicSeqs.get(ticketId) ?? new Set<number>();
+      this.epicSeqs.set(ticketId, seen);
+      return seen.has(seq) || !seen.add(seq);
+    }
+    if (seq <= (this.lastSeq.get(ticketId) ?? 0)) return true;
+    this.lastSeq.set(ticketId, seq);
+    return false;
   }
 
   private unknownTicket(ticketId: string): string | undefined {

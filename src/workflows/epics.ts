@@ -1,10 +1,11 @@
 /**
  * An epic ticket runs as a sub-run: a child orchestrator (the same `orchestratorWorkflow`) whose
  * Boss plans and runs the epic's own tickets under the run's gates, limits and hygiene rules. It
- * sees its epic and the outputs of the epic's dependencies, never the parent's goal. Its budget
- * is at most what the parent has left; its spending, calls and files roll up into the parent.
+ * sees its epic and the outputs of the epic's dependencies, never the parent's goal. In a budgeted
+ * run it draws its calls from the parent's permits (tree-budget.ts), so the tree shares one
+ * budget; its spending, calls and files roll up into the parent.
  */
-import { executeChild, proxyActivities } from '@temporalio/workflow';
+import { executeChild, patched, proxyActivities } from '@temporalio/workflow';
 import type { MaestroActivities } from '../activities';
 import { ticketWorkflowId } from '../shared/constants';
 import { restoreRecords } from '../shared/run-records';
@@ -12,6 +13,7 @@ import { bossLevel, epicFilePath, epicGoal } from '../shared/epics';
 import type { Ticket } from '../shared/schemas';
 import type { Budget, RunInput, RunResult, TicketOutcome } from '../shared/types';
 import { emptyUsage } from '../shared/usage';
+import { TREE_BUDGET_PATCH } from './patches';
 import type { RunState } from './run-state';
 
 const { loadRunRecords } = proxyActivities<MaestroActivities>({
@@ -22,14 +24,25 @@ const { loadRunRecords } = proxyActivities<MaestroActivities>({
 /** The orchestrator's shape, named here by type only (the workflow file imports this one). */
 type SubRunWorkflow = (input: RunInput) => Promise<RunResult>;
 
-/** Runs an epic as a sub-run and returns it as the outcome of the epic's ticket. */
-export async function runEpic(state: RunState, ticket: Ticket): Promise<TicketOutcome> {
+/**
+ * Runs an epic as a sub-run and returns it as the outcome of the epic's ticket. `feedback` is a
+ * person's comment when the epic was sent back at its ticket gate: the new sub-Boss plans with it.
+ */
+export async function runEpic(state: RunState, ticket: Ticket, feedback?: string): Promise<TicketOutcome> {
   const input = state.input;
-  const budget = remainingBudget(state);
+  // The sub-run draws on this run's permits (one budget for the tree); runs started before gave
+  // it a cap of its own: what was left when it started.
+  const shared = state.budget !== undefined && patched(TREE_BUDGET_PATCH);
+  const budget = shared ? undefined : remainingBudget(state);
   const subRun: RunInput = {
     ...input,
-    goal: epicGoal(ticket, state.dependencyOutputs(ticket.dependsOn)),
-    epic: { parentRunId: state.runId, ticketId: ticket.id, level: bossLevel(input) + 1 },
+    goal: epicGoal(ticket, state.dependencyOutputs(ticket.dependsOn), feedback),
+    epic: {
+      parentRunId: state.runId,
+      ticketId: ticket.id,
+      level: bossLevel(input) + 1,
+      ...(shared ? { parentBudget: true } : {}),
+    },
     ...(budget ? { budget } : {}),
   };
   if (!budget) delete subRun.budget;

@@ -15,7 +15,7 @@ import {
   type Decision,
 } from '../shared/messages';
 import type { GateView } from '../shared/types';
-import type { BudgetController } from './budget';
+import type { RunPermits } from './tree-budget';
 import { badInput, DecidePayload, DecisionPayload, RaiseBudgetPayload, zodProblem } from './gate-payloads';
 import { ticketDecision, type GateBook } from './gates';
 import type { RunState } from './run-state';
@@ -46,7 +46,7 @@ function problemOf(err: unknown): string {
 /** Applies a valid raise: only limits the run has are raised, then a pending budget gate may close. */
 function raiseBudget(
   state: RunState,
-  budget: BudgetController,
+  budget: RunPermits,
   raise: { usd?: number; tokens?: number },
   by: string,
 ): void {
@@ -65,7 +65,7 @@ function raiseBudget(
 }
 
 /** Installs every handler of the run. */
-export function installHandlers(state: RunState, budget: BudgetController, publish: () => void): void {
+export function installHandlers(state: RunState, budget: RunPermits, publish: () => void): void {
   const book: GateBook = state.book;
   setHandler(statusQuery, () => state.status());
 

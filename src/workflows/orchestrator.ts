@@ -25,6 +25,7 @@ import type { RunInput, RunPhase, RunResult } from '../shared/types';
 import { LLM_ACTIVITY, llmTimeouts } from './activity-options';
 import { historyFull, type ContinuedInput } from './continue-as-new';
 import { BOSS_CALLS, BudgetController, callPermitsField, isPermitsUsedUp } from './budget';
+import { UpstreamBudget, type RunPermits } from './tree-budget';
 import { EpicBoard, EpicReporter } from './epic-progress';
 import { failedCalls, rootCause } from './failures';
 import { awaitGate } from './gates';
@@ -60,12 +61,12 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
   // Set only when the run continued as new (internal: not part of the public input).
   const carried = (input as RunInput & ContinuedInput).continued;
   if (carried) state.restore(carried.state);
-  // Runs recorded before a permit meant one HTTP call keep granting as they did then.
-  const budget = new BudgetController(
-    state,
-    (ticketId) => ticketWorkflowId(runId, ticketId),
-    patched(PER_CALL_PERMITS),
-  );
+  // Runs recorded before a permit meant one HTTP call keep granting as they did then. The sub-run
+  // of an epic of a budgeted run draws on its parent's permits instead (tree-budget.ts).
+  const childIdOf = (ticketId: string) => ticketWorkflowId(runId, ticketId);
+  const budget: RunPermits = input.epic?.parentBudget
+    ? new UpstreamBudget(state, input.epic, childIdOf, carried?.generation ?? 0)
+    : new BudgetController(state, childIdOf, patched(PER_CALL_PERMITS));
   const notifier = new RunNotifier(state, carried?.notified);
   // Epics: a parent shows its sub-runs' progress; a sub-run reports its own to its parent.
   const board = new EpicBoard();
@@ -139,7 +140,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
       maxRevisions: limits.maxRevisions,
       ...(input.maxReopens !== undefined ? { maxReopens: input.maxReopens } : {}),
       budgetGate,
-      budgeted: input.budget !== undefined,
+      budgeted: input.budget !== undefined || input.epic?.parentBudget === true,
       waitingForPermit: () => budget.waiting(),
       forget: (id) => budget.forget(id),
       released: () => budget.released(),
@@ -229,6 +230,7 @@ async function writeReport(
       if (isCancellation(err)) throw err;
       const cause = rootCause(err);
       state.chargeFailedCalls(failedCalls(cause));
+      state.bossSettled();
       // The budget's permits ran out before the report was done: past the budget gate, ask again.
       if (isPermitsUsedUp(cause) && restarts < BOSS_CALLS && (await budgetGate())) continue;
       const problem = cause.message;
@@ -244,6 +246,7 @@ async function writeReport(
 }
 
 async function bossReport(state: RunState, plan: Plan, feedback?: string): Promise<FinalReport> {
+  await state.bossPermit();
   const final = await boss.finalizeRun.executeWithOptions(
     {
       summary: `boss final report${feedback ? ' (revision)' : ''}${state.input.bossModel ? ` (${state.input.bossModel})` : ''}`,
@@ -265,6 +268,7 @@ async function bossReport(state: RunState, plan: Plan, feedback?: string): Promi
   );
   state.spend(BOSS_ROLE, final.usage);
   state.recordCalls(final.calls);
+  state.bossSettled();
   return final.report;
 }
 

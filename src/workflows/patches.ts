@@ -26,3 +26,9 @@ export const PIPELINED_PERMITS_PATCH = 'maestro-pipelined-permits';
 
 /** Issue 12: plans may hold epics that sub-Bosses run as sub-runs (runs recorded before never plan them). */
 export const EPICS_PATCH = 'maestro-epics-1';
+
+/**
+ * Issue 12: an epic's sub-run draws its LLM calls from its parent's permits (one budget for the
+ * tree, tree-budget.ts). Runs recorded before gave each sub-run what the parent had left.
+ */
+export const TREE_BUDGET_PATCH = 'maestro-tree-budget-1';

@@ -89,6 +89,7 @@ async function validPlan(
     state.planAttempts++;
     let res;
     try {
+      await state.bossPermit();
       res = await boss.planGoal.executeWithOptions(
         {
           summary: `boss plan attempt ${state.planAttempts}${state.input.bossModel ? ` (${state.input.bossModel})` : ''}`,
@@ -110,6 +111,7 @@ async function validPlan(
       // A configuration error needs a fix, not a person's approval: report it and end.
       const cause = rootCause(err);
       state.chargeFailedCalls(failedCalls(cause));
+      state.bossSettled();
       if (isCancellation(err) || isConfigError(cause)) throw err;
       // The budget's permits ran out before the plan was done: past the budget check, ask again.
       if (isPermitsUsedUp(cause) && permitRestarts++ < BOSS_CALLS) {
@@ -132,6 +134,7 @@ async function validPlan(
     }
     state.spend(BOSS_ROLE, res.usage);
     state.recordCalls(res.calls);
+    state.bossSettled();
     problems = validatePlan(
       res.plan,
       roles.map((r) => r.name),

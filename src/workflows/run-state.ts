@@ -40,12 +40,22 @@ export interface RunStateData {
   byRole: Record<string, Usage>;
   calls: LlmCallRecord[];
   toolCalls: ToolCallRecord[];
-  reported: [string, { work: Usage; review: Usage }][];
+  reported: [string, ReportedSpend][];
   /** Failing-check evidence of re-opened tickets (absent in carries of older code). */
   testFailures?: [string, string][];
   /** `first-use` tools a person approved in this run (absent in carries of older code). */
   toolsApprovedOnce?: string[];
   dearestCall: { usd: number; tokens: number };
+}
+
+/**
+ * What a running child reported of its spending, not yet settled by its outcome; for an epic's
+ * sub-run also its cumulative spending by role as last reported (see tree-budget.ts).
+ */
+export interface ReportedSpend {
+  work: Usage;
+  review: Usage;
+  byRole?: Record<string, Usage>;
 }
 
 /** Mutable state of one run, owned by the orchestrator workflow. */
@@ -64,6 +74,12 @@ export class RunState {
    * limit); the orchestrator sets it from its budget controller.
    */
   bossCallPermits: () => number | undefined = () => undefined;
+  /**
+   * Awaited before each Boss activity of the run, and told after it was booked: a sub-run that
+   * draws on its parent's permits asks for them here (tree-budget.ts); elsewhere nothing happens.
+   */
+  bossPermit: () => Promise<void> = () => Promise.resolve();
+  bossSettled: () => void = () => undefined;
   /** Told of every ticket state change (the scheduler keeps its ready/blocked sets with it). */
   onMark?: (id: string, state: TicketState) => void;
   private readonly tickets = new Map<string, TicketView>();
@@ -82,7 +98,7 @@ export class RunState {
   /** `first-use` tools a person approved in this run: not asked about again (tool-approvals.ts). */
   readonly toolsApprovedOnce = new Set<string>();
   /** Spending children reported call by call (budgeted runs), not yet settled by an outcome. */
-  private readonly reported = new Map<string, { work: Usage; review: Usage }>();
+  private readonly reported = new Map<string, ReportedSpend>();
 
   constructor(
     readonly runId: string,
@@ -180,6 +196,26 @@ export class RunState {
     this.spend(kind === 'work' ? t.role : BOSS_ROLE, usage);
   }
 
+  /**
+   * Books what an epic's running sub-run reports it spent so far, by role (cumulative): only what
+   * is new since its last report, so the run's cost covers the tree while the epic runs.
+   */
+  spendReportedByRole(ticketId: string, spentByRole: Record<string, Usage>): void {
+    const t = this.ticket(ticketId);
+    const r = this.reported.get(ticketId) ?? { work: emptyUsage(), review: emptyUsage() };
+    const byRole = (r.byRole ??= {});
+    for (const [role, total] of Object.entries(spentByRole)) {
+      const before = byRole[role] ?? emptyUsage();
+      const delta = subtractUsage(total, before);
+      if (delta.calls === 0 && delta.usd === 0 && totalTokens(delta) === 0) continue;
+      byRole[role] = addUsage(before, delta);
+      r.work = addUsage(r.work, delta);
+      t.usage = addUsage(t.usage, delta);
+      this.spend(role, delta);
+    }
+    this.reported.set(ticketId, r);
+  }
+
   /** Whether the run's spending has reached its cap. */
   overBudget(): boolean {
     const b = this.budget;
@@ -258,8 +294,10 @@ export class RunState {
     const review = subtractUsage(outcome.reviewUsage, reported.review);
     t.usage = addUsage(t.usage, addUsage(work, review));
     if (outcome.usageByRole) {
-      // An epic: its sub-run's spending rolls up role by role, so the run's cost shows the whole tree.
-      for (const [role, usage] of Object.entries(outcome.usageByRole)) this.spend(role, usage);
+      // An epic: its sub-run's spending rolls up role by role, so the run's cost shows the whole
+      // tree; what the sub-run already reported while it ran was booked then.
+      for (const [role, usage] of Object.entries(outcome.usageByRole))
+        this.spend(role, subtractUsage(usage, reported.byRole?.[role] ?? emptyUsage()));
       return;
     }
     this.spend(t.role, work);
@@ -311,6 +349,11 @@ export class RunState {
   /** Times a ticket was re-opened. */
   reopenedCount(id: string): number {
     return this.ticket(id).reopened ?? 0;
+  }
+
+  /** The role of one ticket (an epic's is `boss`). */
+  roleOf(id: string): string | undefined {
+    return this.tickets.get(id)?.role;
   }
 
   /** The state of one ticket. */

@@ -88,7 +88,7 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
     try {
       outcome = await scope.run(() =>
         isEpic(ticket)
-          ? runEpic(state, ticket)
+          ? runEpic(state, ticket, initialFeedback)
           : executeChild(ticketWorkflow, {
               workflowId: ticketWorkflowId(state.runId, ticket.id),
               staticSummary: `[${ticket.role}] ${ticket.id} ${ticket.title}`,
