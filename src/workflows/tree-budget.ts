@@ -165,9 +165,10 @@ export class UpstreamBudget implements RunPermits {
   /** The parent granted upstream batch `seq`: pass it down to whoever asked. */
   private granted(raw: unknown): void {
     const parsed = SpendGrant.safeParse(raw);
-    const u = parsed.success ? this.asked.get(parsed.data.seq) : undefined;
-    if (!parsed.success || !u) return this.ignore('spendGrant', 'a grant that answers no request of this sub-run');
+    if (!parsed.success) return this.ignore('spendGrant', `invalid payload: ${zodProblem(parsed.error)}`);
     const { seq, calls } = parsed.data;
+    const u = this.asked.get(seq);
+    if (!u) return this.ignore('spendGrant', `grant ${seq} answers no request of this sub-run`);
     this.asked.delete(seq);
     if (u.orphan) return this.reportUp(seq); // nobody needs it any more: hand it back
     if (u.ticketId === undefined) {

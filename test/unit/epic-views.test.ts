@@ -57,6 +57,15 @@ describe('a 1,000-ticket run grouped by epic', () => {
     expect(statusText(s)).toContain('Cost: $1.00 (3000 tokens) ($4.50 with the spending of running sub-runs)');
   });
 
+  it('in a budgeted run, what running sub-runs already reported to the run is not counted twice', () => {
+    const s = thousand();
+    s.cost.usd = 1;
+    s.subRuns = s.subRuns!.map((v) => ({ ...v, cost: { usd: 0.5, tokens: 100 } }));
+    // The 7 running epics reported $0.40 each to the run (it is in its $1); $0.10 each is not yet.
+    s.tickets = s.tickets.map((t) => (t.state === 'running' ? { ...t, usage: { ...t.usage, usd: 0.4 } } : t));
+    expect(statusText(s)).toContain('($1.70 with the spending of running sub-runs)');
+  });
+
   it('maestro watch: rows per epic with counts, the tree line, and the sub-run gate with --epic', () => {
     const lines = renderWatch(
       { status: thousand(), progress: {}, execution: 'RUNNING', startedAt: new Date('2026-11-25T13:00:00Z') },

@@ -5,6 +5,7 @@
  * run's budget gate (raise or approve to go on, reject to stop and keep what is done), and a
  * retried epic's new sub-Boss sees the person's comment.
  */
+import { Worker } from '@temporalio/worker';
 import { SCHEMA_NAMES, ticketWorkflowId } from '../../src/shared/constants';
 import type { SimRequestRecord } from '../../src/dev/sim-llm';
 import type { RunStatus } from '../../src/shared/types';
@@ -89,6 +90,15 @@ describe('a budget shared by the whole tree of epics', () => {
     // Every call of the tree is on the top run's bill, once.
     expect(r.cost.tokens).toBe(billedTotal());
     expect(r.cost.usage.calls).toBe(harness.sim.requests().length);
+    // The permit traffic between the levels replays without non-determinism.
+    for (const id of [runId, ticketWorkflowId(runId, 'T2')]) {
+      const history = await harness.conn.client.workflow.getHandle(id).fetchHistory();
+      await Worker.runReplayHistory(
+        { workflowBundle: { codePath: process.env.MAESTRO_TEST_WORKFLOW_BUNDLE! } },
+        history,
+        id,
+      );
+    }
   }, 240_000);
 
   it('rejecting the top budget gate stops every level and keeps the epics already accepted', async () => {

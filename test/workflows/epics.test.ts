@@ -1,12 +1,12 @@
 /**
  * Epics run by sub-Bosses, on the suite's Temporal server with the simulated LLM: the top Boss
  * plans epics, each runs as a child orchestrator that plans and runs its own tickets, sees only
- * its epic, is bounded by what the parent's budget has left, rolls its spending and files up,
+ * its epic, draws on the parent's budget, rolls its spending and files up,
  * and has gates a person reaches through the top run's status.
  */
 import { Worker } from '@temporalio/worker';
 import { ticketWorkflowId, SCHEMA_NAMES } from '../../src/shared/constants';
-import { statusQuery } from '../../src/shared/messages';
+import { spendGrantSignal, spendReportSignal, statusQuery } from '../../src/shared/messages';
 import { waitForStatus } from '../helpers/runs';
 import { useSimAndTemporal, useSimWorker } from '../helpers/temporal';
 
@@ -84,20 +84,63 @@ describe('epics run by sub-Bosses', () => {
     }
   }, 120_000);
 
-  it('a sub-run never plans epics itself (depth bound) and its budget is what the parent has left', async () => {
+  it('a sub-run never plans epics itself (depth bound), draws on the parent’s budget, and ignores junk permit signals', async () => {
+    harness.sim.clearRequests();
     const runId = await runner.start('Notes on tides [sim:epics=2] [sim:tickets=2]', {
       epics: true,
       budget: { usd: 5 },
+      planApproval: 'manual',
     });
+    await waitForStatus(harness.conn.client, runId, (s) => s.pendingGates[0]?.kind === 'plan');
+    await runner.api.decide(runId, { decision: 'approve', by: 'ana' });
+    const subId = ticketWorkflowId(runId, 'T1');
+    await waitForStatus(harness.conn.client, subId, (s) => s.pendingGates[0]?.kind === 'plan', 60_000);
+    // Forged and malformed internal signals, at both levels: audited and ignored, nothing wedges.
+    const sub = harness.conn.client.workflow.getHandle(subId);
+    for (const junk of [null, 'x', { seq: 1e9 }, { seq: 1, calls: -1 }]) await sub.signal(spendGrantSignal.name, junk);
+    await sub.signal(spendReportSignal.name, { ticketId: 'T1', kind: 'work', usage: 'lots' });
+    const usage = { promptTokens: 1e6, cachedTokens: 0, completionTokens: 0, usd: 100, calls: 1 };
+    const top = harness.conn.client.workflow.getHandle(runId);
+    // A sub-run's spending report with no permit open, and one with a negative figure.
+    await top.signal(spendReportSignal, { ticketId: 'T1', kind: 'work', usage, seq: 77, spentByRole: { writer: usage } });
+    await top.signal(spendReportSignal.name, {
+      ticketId: 'T1',
+      kind: 'work',
+      usage,
+      spentByRole: { writer: { ...usage, usd: -1 } },
+    });
+    const subStatus = await waitForStatus(
+      harness.conn.client,
+      subId,
+      (s) =>
+        s.audit.filter((a) => a.action.startsWith('ignored-spend')).reduce((n, a) => n + 1 + (a.repeats ?? 0), 0) >= 5,
+      15_000,
+      'five ignored permit signals in the sub-run',
+    );
+    // The sub-run has no cap of its own: the top run's budget is the tree's.
+    expect(subStatus.budget).toBeUndefined();
+    await waitForStatus(
+      harness.conn.client,
+      runId,
+      (s) =>
+        s.audit.filter((a) => a.action === 'ignored-spendReport').reduce((n, a) => n + 1 + (a.repeats ?? 0), 0) >= 2,
+      15_000,
+      'two ignored spending reports in the top run',
+    );
+    for (const id of ['T1', 'T2']) {
+      const h = ticketWorkflowId(runId, id);
+      await waitForStatus(harness.conn.client, h, (s) => s.pendingGates[0]?.kind === 'plan', 60_000);
+      await runner.api.decide(h, { decision: 'approve', by: 'ana' });
+    }
     const r = await runner.api.result(runId);
     expect(r.status).toBe('completed');
-    const { status } = await harness.conn.client.workflow.getHandle(ticketWorkflowId(runId, 'T1')).describe();
-    expect(status.name).toBe('COMPLETED');
-    const sub = await harness.conn.client.workflow.getHandle(ticketWorkflowId(runId, 'T1')).query(statusQuery);
     // The sub-Boss was offered no `boss` role: its tickets are worker tickets.
-    expect(sub.tickets.every((t) => t.role !== 'boss')).toBe(true);
-    expect(sub.budget?.usd).toBeGreaterThan(0);
-    expect(sub.budget?.usd).toBeLessThan(5);
+    const done = await harness.conn.client.workflow.getHandle(subId).query(statusQuery);
+    expect(done.tickets.every((t) => t.role !== 'boss')).toBe(true);
+    // Nothing forged was booked: the run's bill is the calls the simulated LLM answered.
+    const billed = harness.sim.requests().reduce((n, q) => n + (q.usage ? q.usage.prompt_tokens + q.usage.completion_tokens : 0), 0);
+    expect(r.cost.tokens).toBe(billed);
+    expect(r.cost.usd).toBeLessThan(5);
   }, 120_000);
 
   it('gates of a sub-run are listed by its run id and decided there', async () => {
