@@ -138,7 +138,11 @@ export function installHandlers(state: RunState, budget: RunPermits, publish: ()
     if (!parsed.success) {
       book.log({ by, action: 'ignored-raiseBudget', error: `invalid payload: ${zodProblem(parsed.error)}` });
     } else if (!state.budget) {
-      book.log({ by, action: 'ignored-raiseBudget', error: 'this run has no budget to raise' });
+      const parent = state.input.epic?.parentBudget ? state.input.epic.parentRunId : undefined;
+      const error = parent
+        ? `this epic's sub-run spends from the budget of run ${parent}: raise that run's budget`
+        : 'this run has no budget to raise';
+      book.log({ by, action: 'ignored-raiseBudget', error });
     } else {
       try {
         raiseBudget(state, budget, parsed.data, by);

@@ -168,7 +168,12 @@ export class UpstreamBudget implements RunPermits {
     if (!parsed.success) return this.ignore('spendGrant', `invalid payload: ${zodProblem(parsed.error)}`);
     const { seq, calls } = parsed.data;
     const u = this.asked.get(seq);
-    if (!u) return this.ignore('spendGrant', `grant ${seq} answers no request of this sub-run`);
+    if (!u) {
+      // E.g. a request of this sub-run's previous execution (it continued as new): hand it back,
+      // so the parent does not count its calls as open (a forged number is refused there).
+      this.reportUp(seq);
+      return this.ignore('spendGrant', `grant ${seq} answers no request of this sub-run`);
+    }
     this.asked.delete(seq);
     if (u.orphan) return this.reportUp(seq); // nobody needs it any more: hand it back
     if (u.ticketId === undefined) {
