@@ -152,6 +152,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
     if (typeof end === 'object') {
       // A quiet point past the history bound: no child in flight; everything else travels.
       await notifier.drain();
+      await budget.drain?.();
       await condition(allHandlersFinished);
       const { continued: _previous, ...rest } = input as RunInput & ContinuedInput;
       const next: RunInput & ContinuedInput = {

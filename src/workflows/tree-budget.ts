@@ -12,7 +12,7 @@
  * Payloads are parsed like the parent's (shared/permits.ts); what does not fit or does not answer
  * an open request is audited and ignored. Nothing here throws.
  */
-import { condition, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, setHandler, type SignalDefinition } from '@temporalio/workflow';
 import { spendGrantSignal, spendReportSignal, spendRequestSignal } from '../shared/messages';
 import { SpendGrant, SpendReport, SpendRequest } from '../shared/permits';
 import type { Ticket } from '../shared/schemas';
@@ -32,6 +32,8 @@ export interface RunPermits {
   released(): void;
   stop(): void;
   pump(): void;
+  /** Resolves once the signals this source sent are delivered (before the run continues as new). */
+  drain?(): Promise<void>;
 }
 
 /** Upstream permit numbers of one execution of a sub-run start at generation × this (continue-as-new). */
@@ -58,6 +60,8 @@ export class UpstreamBudget implements RunPermits {
   private readonly toClose: number[] = [];
   private boss?: { seq: number; calls?: number };
   private stopped = false;
+  /** Signals to the parent not delivered yet. */
+  private sending = 0;
 
   constructor(
     private readonly state: RunState,
@@ -135,6 +139,15 @@ export class UpstreamBudget implements RunPermits {
   /** Grants come from the parent: nothing to do here. */
   pump(): void {}
 
+  /**
+   * Waits until every signal to the parent is delivered: a report sent in the last moments of an
+   * execution that continues as new must still close its batch in the parent, or the parent would
+   * count its calls as open for as long as the epic runs.
+   */
+  async drain(): Promise<void> {
+    await condition(() => this.sending === 0);
+  }
+
   /** Waits for the parent's permit for the sub-run's own Boss activity (plan, final report). */
   private async bossPermit(): Promise<void> {
     const seq = this.askUp({ childSeq: 0 }, BOSS_CALLS);
@@ -156,9 +169,7 @@ export class UpstreamBudget implements RunPermits {
     const seq = ++this.upSeq;
     if (this.stopped) return seq;
     this.asked.set(seq, u);
-    void this.parent()
-      .signal(spendRequestSignal, { ticketId: this.epic.ticketId, seq, calls })
-      .catch(() => this.asked.delete(seq)); // the parent is gone
+    this.toParent(spendRequestSignal, { ticketId: this.epic.ticketId, seq, calls }, () => this.asked.delete(seq));
     return seq;
   }
 
@@ -190,19 +201,17 @@ export class UpstreamBudget implements RunPermits {
   /** Closes upstream batch `seq`, telling the parent the sub-run's whole spending so far. */
   private reportUp(seq: number): void {
     const cost = this.state.cost();
-    void this.parent()
-      .signal(spendReportSignal, {
-        ticketId: this.epic.ticketId,
-        kind: 'work',
-        usage: cost.usage,
-        seq,
-        spentByRole: cost.byRole,
-      })
-      .catch(() => undefined); // the parent is gone
+    const report = { ticketId: this.epic.ticketId, kind: 'work' as const, usage: cost.usage, seq, spentByRole: cost.byRole };
+    this.toParent(spendReportSignal, report, () => undefined);
   }
 
-  private parent() {
-    return getExternalWorkflowHandle(this.epic.parentRunId);
+  /** Signals the parent (not awaited, but counted until delivered); `gone` runs when it is gone. */
+  private toParent<T>(signal: SignalDefinition<[T]>, payload: T, gone: () => void): void {
+    this.sending++;
+    void getExternalWorkflowHandle(this.epic.parentRunId)
+      .signal(signal, payload)
+      .catch(gone)
+      .finally(() => this.sending--);
   }
 
   private ignore(signal: string, error: string, ticketId?: string): void {

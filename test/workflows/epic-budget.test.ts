@@ -8,9 +8,9 @@
 import { Worker } from '@temporalio/worker';
 import { SCHEMA_NAMES, ticketWorkflowId } from '../../src/shared/constants';
 import type { SimRequestRecord } from '../../src/dev/sim-llm';
-import type { RunStatus } from '../../src/shared/types';
+import type { RunInput, RunStatus } from '../../src/shared/types';
 import { waitForStatus } from '../helpers/runs';
-import { useSimAndTemporal, useSimWorker } from '../helpers/temporal';
+import { TEST_ROLES, useSimAndTemporal, useSimWorker } from '../helpers/temporal';
 
 const harness = useSimAndTemporal({ port: 0 });
 const runner = useSimWorker(harness, 'epic-budget');
@@ -135,6 +135,46 @@ describe('a budget shared by the whole tree of epics', () => {
     await quiet();
     expect(billedTotal() - cap).toBeLessThanOrEqual(Math.max(...harness.sim.requests().slice(1).map(billed)));
     expect(r.cost.tokens).toBe(billedTotal());
+  }, 240_000);
+});
+
+describe('one budget across continue-as-new', () => {
+  it('sub-runs that continue as new keep drawing on the top run’s permits, and the bill stays exact', async () => {
+    const goal = 'Tide tables of Ebbmoor [sim:epics=2] [sim:tickets=6] [sim:width=2]';
+    harness.sim.clearRequests();
+    const probe = await runner.api.result(await runner.start(goal, { epics: true, maxParallel: 2 }));
+    const total = harness.sim.requests().reduce((n, q) => n + billed(q), 0);
+    expect(probe.status).toBe('completed');
+
+    harness.sim.clearRequests();
+    // Small history bounds: every level continues as new several times; the cap is half the need.
+    const runId = `epic-budget-can-${Date.now()}`;
+    const input: RunInput = {
+      goal,
+      roles: TEST_ROLES,
+      epics: true,
+      maxParallel: 2,
+      budget: { tokens: Math.round(total / 2) },
+      maxHistoryEvents: 60,
+    };
+    await harness.conn.client.workflow.start('orchestratorWorkflow', {
+      taskQueue: runner.api.taskQueue,
+      workflowId: runId,
+      args: [input],
+    });
+    await waitForStatus(harness.conn.client, runId, (s) => s.pendingGates[0]?.kind === 'budget', 90_000, 'the budget gate');
+    await quiet();
+    expect(billedTotal() - Math.round(total / 2)).toBeLessThanOrEqual(Math.max(...harness.sim.requests().map(billed)));
+    await runner.api.decide(runId, { decision: 'approve', by: 'ops' });
+    const r = await runner.api.result(runId);
+    expect(r.status).toBe('completed');
+    expect(r.cost.tokens).toBe(billedTotal());
+    expect(r.calls).toHaveLength(harness.sim.requests().length);
+    for (const id of ['T1', 'T2']) {
+      const history = await harness.conn.client.workflow.getHandle(ticketWorkflowId(runId, id)).fetchHistory();
+      const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+      expect(started?.continuedExecutionRunId).toBeTruthy();
+    }
   }, 240_000);
 });
 
