@@ -107,6 +107,14 @@ export const toolApprovalDecisionSignal = defineSignal<[ToolApprovalDecision]>('
  * tenth of its tickets finished, so the parent's Web UI details show each epic's progress and
  * the gates deep in the tree without a signal per ticket. The handler parses the payload.
  */
+/**
+ * Internal protocol of epics: the top run tells a running sub-run that drew on its budget that a
+ * person stopped spending at the top run's budget gate; the sub-run stops like a run whose own
+ * budget gate was rejected (nothing new starts, running tickets are cancelled) and ends `stopped`
+ * with what it accepted, which the top run keeps. It carries nothing (any payload is ignored).
+ */
+export const epicStopSignal = defineSignal('maestro.epicStop');
+
 export const epicProgressSignal = defineSignal<[EpicProgress]>('maestro.epicProgress');
 
 /** Payload of `maestro.epicProgress`. */

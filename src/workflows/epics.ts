@@ -5,11 +5,12 @@
  * run it draws its calls from the parent's permits (tree-budget.ts), so the tree shares one
  * budget; its spending, calls and files roll up into the parent.
  */
-import { executeChild, patched, proxyActivities } from '@temporalio/workflow';
+import { executeChild, getExternalWorkflowHandle, patched, proxyActivities } from '@temporalio/workflow';
+import { epicStopSignal } from '../shared/messages';
 import type { MaestroActivities } from '../activities';
 import { ticketWorkflowId } from '../shared/constants';
 import { restoreRecords } from '../shared/run-records';
-import { bossLevel, epicFilePath, epicGoal } from '../shared/epics';
+import { bossLevel, epicFilePath, epicGoal, isEpic } from '../shared/epics';
 import type { Ticket } from '../shared/schemas';
 import type { Budget, RunInput, RunResult, TicketOutcome } from '../shared/types';
 import { emptyUsage } from '../shared/usage';
@@ -57,6 +58,27 @@ export async function runEpic(state: RunState, ticket: Ticket, feedback?: string
   const kept = result.records && { manifest: result.records.manifest, calls: result.records.calls };
   const needed = kept ? { ...result, records: kept } : result;
   return epicOutcome(ticket, await restoreRecords(needed, (ref) => loadRunRecords({ ref })));
+}
+
+/** Whether an epic's sub-run draws on the run's permits (tree-budget.ts), so it can stop on its own. */
+export function drawsOnRunBudget(state: RunState, ticket: Ticket | undefined): boolean {
+  return ticket !== undefined && isEpic(ticket) && state.budget !== undefined && patched(TREE_BUDGET_PATCH);
+}
+
+/** Tells an epic's sub-run that the run stopped spending at its budget gate. */
+export function stopEpic(state: RunState, epicId: string): Promise<void> {
+  return getExternalWorkflowHandle(ticketWorkflowId(state.runId, epicId)).signal(epicStopSignal);
+}
+
+/**
+ * An epic that ended after the run was stopped at its budget gate: what its sub-run accepted is
+ * kept (its files and report, as the epic's result), else it is skipped; nobody is asked.
+ */
+export function keepStoppedEpic(state: RunState, ticket: Ticket, outcome: TicketOutcome | undefined): void {
+  if (outcome?.status === 'accepted') return state.accept(outcome);
+  if (outcome && outcome.artifacts.length > 0)
+    return state.accept(outcome, 'stopped at the budget: the accepted part of its sub-run is kept');
+  state.mark(ticket.id, 'skipped', 'the budget was not extended');
 }
 
 /** What the parent has left of its budget: the most a sub-run may spend (absent: no budget). */

@@ -15,6 +15,11 @@ export function isConfigError(err: Error): err is ApplicationFailure {
   return err instanceof ApplicationFailure && err.type === FailureType.LlmConfig;
 }
 
+/** Whether spending was stopped at a budget gate (here or, for a sub-run, at the top run's). */
+export function isBudgetStopped(err: Error): err is ApplicationFailure {
+  return err instanceof ApplicationFailure && err.type === FailureType.BudgetStopped;
+}
+
 /** Whether the model answered but never matched the schema, even after repair calls and retries. */
 export function isBadOutput(err: Error): err is ApplicationFailure {
   return err instanceof ApplicationFailure && err.type === FailureType.LlmBadOutput;

@@ -98,6 +98,11 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
   /** Opens the budget gate when the cap is reached; false when a person said stop. */
   const budgetGate = async (): Promise<boolean> => {
     if (!state.overBudget()) return true;
+    if (state.spendingStopped) {
+      // The top run was stopped at its budget gate: this sub-run stops too, keeping what is done.
+      budget.stop();
+      return false;
+    }
     const policy = gatePolicy(input, 'budget');
     const cost = state.cost();
     // Callers await this gate one at a time, so a new one is opened each time the cap is hit.

@@ -12,7 +12,7 @@ import { validatePlan } from '../shared/plan-graph';
 import type { Plan } from '../shared/schemas';
 import { LLM_ACTIVITY, llmTimeouts } from './activity-options';
 import { BOSS_CALLS, callPermitsField, isPermitsUsedUp } from './budget';
-import { failedCalls, isBadOutput, isConfigError, rootCause } from './failures';
+import { failedCalls, isBadOutput, isBudgetStopped, isConfigError, rootCause } from './failures';
 import { awaitGate } from './gates';
 import { EPICS_PATCH, keepsGatePromises } from './patches';
 import { gatePolicy } from './policies';
@@ -112,7 +112,7 @@ async function validPlan(
       const cause = rootCause(err);
       state.chargeFailedCalls(failedCalls(cause));
       state.bossSettled();
-      if (isCancellation(err) || isConfigError(cause)) throw err;
+      if (isCancellation(err) || isConfigError(cause) || isBudgetStopped(cause)) throw err;
       // The budget's permits ran out before the plan was done: past the budget check, ask again.
       if (isPermitsUsedUp(cause) && permitRestarts++ < BOSS_CALLS) {
         state.planAttempts--;

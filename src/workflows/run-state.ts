@@ -46,6 +46,8 @@ export interface RunStateData {
   /** `first-use` tools a person approved in this run (absent in carries of older code). */
   toolsApprovedOnce?: string[];
   dearestCall: { usd: number; tokens: number };
+  /** A sub-run told to stop spending (absent in carries of older code). */
+  spendingStopped?: boolean;
 }
 
 /**
@@ -67,6 +69,8 @@ export class RunState {
   /** Increases on every change the scheduler may need to react to. */
   version = 0;
   readonly book: GateBook;
+  /** A sub-run that draws on its parent's budget was told to stop spending (tree-budget.ts). */
+  spendingStopped = false;
   /** The run's cap; raised by `raiseBudget` or a budget-gate approval. */
   budget?: Budget;
   /**
@@ -131,6 +135,7 @@ export class RunState {
       testFailures: [...this.testFailures],
       ...(this.toolsApprovedOnce.size > 0 ? { toolsApprovedOnce: [...this.toolsApprovedOnce] } : {}),
       dearestCall: this.dearestCall,
+      ...(this.spendingStopped ? { spendingStopped: true } : {}),
     };
   }
 
@@ -155,6 +160,7 @@ export class RunState {
     for (const [id, evidence] of data.testFailures ?? []) this.testFailures.set(id, evidence);
     for (const tool of data.toolsApprovedOnce ?? []) this.toolsApprovedOnce.add(tool);
     Object.assign(this.dearestCall, data.dearestCall);
+    this.spendingStopped = data.spendingStopped === true;
   }
 
   /** Books spending of one or more LLM calls to a role. */
@@ -218,6 +224,7 @@ export class RunState {
 
   /** Whether the run's spending has reached its cap. */
   overBudget(): boolean {
+    if (this.spendingStopped) return true;
     const b = this.budget;
     if (!b) return false;
     return (

@@ -19,7 +19,7 @@ import { keepsGatePromises } from './patches';
 import { gatePolicy } from './policies';
 import { reopenDependencies } from './reopen';
 import { isEpic } from '../shared/epics';
-import { runEpic } from './epics';
+import { drawsOnRunBudget, keepStoppedEpic, runEpic, stopEpic } from './epics';
 import type { RunState } from './run-state';
 import { ticketWorkflow } from './ticket';
 
@@ -138,6 +138,7 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
     if (outcome) state.settleSpending(outcome);
     // Its spending booked and its permits free: children waiting for permits may go on.
     ctx.released();
+    if (stopped && drawsOnRunBudget(state, ticket)) return keepStoppedEpic(state, ticket, outcome);
     if (outcome) {
       if (outcome.status === 'accepted') return state.accept(outcome);
       if (outcome.reopen && outcome.reopen.length > 0) {
@@ -269,7 +270,12 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
       if (!stopped && state.overBudget() && (ready.length > 0 || ctx.waitingForPermit())) {
         if (!(await ctx.budgetGate())) {
           stopped = true;
-          for (const scope of scopes.values()) scope.cancel();
+          for (const [id, scope] of scopes) {
+            // An epic whose sub-run draws on this budget stops on its own and ends with what it
+            // accepted, which the run keeps; anything else is cancelled.
+            if (drawsOnRunBudget(state, byId.get(id))) stopEpic(state, id).catch(() => scope.cancel());
+            else scope.cancel();
+          }
           closeTicketGates('the budget was not extended');
           for (const [id, s] of state.states())
             if (s === 'pending') state.mark(id, 'skipped', 'the budget was not extended');

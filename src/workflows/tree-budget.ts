@@ -12,8 +12,15 @@
  * Payloads are parsed like the parent's (shared/permits.ts); what does not fit or does not answer
  * an open request is audited and ignored. Nothing here throws.
  */
-import { condition, getExternalWorkflowHandle, setHandler, type SignalDefinition } from '@temporalio/workflow';
-import { spendGrantSignal, spendReportSignal, spendRequestSignal } from '../shared/messages';
+import {
+  ApplicationFailure,
+  condition,
+  getExternalWorkflowHandle,
+  setHandler,
+  type SignalDefinition,
+} from '@temporalio/workflow';
+import { FailureType } from '../shared/errors';
+import { epicStopSignal, spendGrantSignal, spendReportSignal, spendRequestSignal } from '../shared/messages';
 import { SpendGrant, SpendReport, SpendRequest } from '../shared/permits';
 import type { Ticket } from '../shared/schemas';
 import type { EpicContext } from '../shared/types';
@@ -71,6 +78,7 @@ export class UpstreamBudget implements RunPermits {
   ) {
     this.upSeq = generation * SEQ_PER_GENERATION;
     setHandler(spendGrantSignal, (raw: unknown) => this.granted(raw));
+    setHandler(epicStopSignal, () => this.stopFromParent());
     state.bossPermit = () => this.bossPermit();
     state.bossSettled = () => this.bossSettled();
   }
@@ -152,7 +160,27 @@ export class UpstreamBudget implements RunPermits {
   private async bossPermit(): Promise<void> {
     const seq = this.askUp({ childSeq: 0 }, BOSS_CALLS);
     this.boss = { seq };
-    await condition(() => this.boss?.seq === seq && this.boss.calls !== undefined);
+    await condition(() => this.stopped || (this.boss?.seq === seq && this.boss.calls !== undefined));
+    if (this.boss?.calls === undefined) {
+      throw ApplicationFailure.create({
+        type: FailureType.BudgetStopped,
+        message: `run ${this.epic.parentRunId} was stopped at its budget gate, so this sub-run's Boss makes no more calls`,
+        nonRetryable: true,
+      });
+    }
+  }
+
+  /** The parent was stopped at its budget gate: stop spending, end `stopped` with what is done. */
+  private stopFromParent(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.state.spendingStopped = true;
+    this.state.book.log({
+      by: 'maestro',
+      action: 'budget-stopped',
+      comment: `run ${this.epic.parentRunId} was stopped at its budget gate`,
+    });
+    this.state.version++;
   }
 
   /** The Boss activity was booked: close its batch with the sub-run's spending so far. */

@@ -104,7 +104,7 @@ describe('a budget shared by the whole tree of epics', () => {
   it('rejecting the top budget gate stops every level and keeps the epics already accepted', async () => {
     harness.sim.clearRequests();
     const probe = await runner.api.result(
-      await runner.start('Pottery of Ebbmoor [sim:epics=3] [sim:tickets=2] [sim:width=2]', { epics: true, maxParallel: 1 }),
+      await runner.start('Pottery of Ebbmoor [sim:epics=3] [sim:tickets=3] [sim:width=3]', { epics: true, maxParallel: 1 }),
     );
     expect(probe.status).toBe('completed');
     const reqs = harness.sim.requests();
@@ -114,7 +114,7 @@ describe('a budget shared by the whole tree of epics', () => {
     const cap = topPlan + Math.round(((total - topPlan) / 3) * 1.5);
 
     harness.sim.clearRequests();
-    const runId = await runner.start('Pottery of Ebbmoor [sim:epics=3] [sim:tickets=2] [sim:width=2]', {
+    const runId = await runner.start('Pottery of Ebbmoor [sim:epics=3] [sim:tickets=3] [sim:width=3]', {
       epics: true,
       maxParallel: 1,
       budget: { tokens: cap },
@@ -130,8 +130,22 @@ describe('a budget shared by the whole tree of epics', () => {
     const r = await runner.api.result(runId);
     expect(r.status).toBe('stopped');
     expect(r.tickets.find((t) => t.id === 'T1')?.state).toBe('accepted');
-    expect(r.manifest.map((f) => f.path)).toEqual(expect.arrayContaining(['T1/parts/part-1.md', 'T1/parts/part-2.md']));
+    expect(r.manifest.map((f) => f.path)).toEqual(
+      expect.arrayContaining(['T1/parts/part-1.md', 'T1/parts/part-2.md', 'T1/parts/part-3.md']),
+    );
     expect(r.tickets.find((t) => t.id === 'T3')?.state).toBe('skipped');
+    // The epic running at the gate was not cancelled: its sub-run stopped on its own, and what it
+    // had accepted is kept (its files under T2/ and its report as the epic's result).
+    const sub = await runner.api.result(ticketWorkflowId(runId, 'T2'));
+    expect(sub.status).toBe('stopped');
+    expect(sub.audit.map((a) => a.action)).toContain('budget-stopped');
+    expect(sub.manifest.length).toBeGreaterThan(0);
+    expect(r.manifest.map((f) => f.path)).toEqual(expect.arrayContaining(sub.manifest.map((f) => `T2/${f.path}`)));
+    expect(r.tickets.find((t) => t.id === 'T2')).toMatchObject({
+      state: 'accepted',
+      error: 'stopped at the budget: the accepted part of its sub-run is kept',
+    });
+    expect(r.report.summary).toContain('T2 Epic 2 of 3');
     await quiet();
     expect(billedTotal() - cap).toBeLessThanOrEqual(Math.max(...harness.sim.requests().slice(1).map(billed)));
     expect(r.cost.tokens).toBe(billedTotal());
