@@ -12,6 +12,7 @@ import { planGraphSection } from './plan-graph-bench';
 import { runSection } from './run-bench';
 import { simLlmSection } from './sim-llm-bench';
 import { tokensSection } from './tokens-bench';
+import { workerRssSection } from './worker-rss-bench';
 import { renderTable } from './table';
 import type { BenchContext, BenchSection } from './types';
 
@@ -22,6 +23,7 @@ export const SECTIONS: readonly BenchSection[] = [
   runSection,
   tokensSection,
   floorSection,
+  workerRssSection,
   epicsSection,
 ];
 
