@@ -23,6 +23,8 @@ import { BenchSetupError, type BenchContext, type BenchSection, type SectionRepo
 /** Every LLM call waits this long, so the tickets of one wave overlap. */
 const LATENCY_MS = 1000;
 const SAMPLE_MS = 100;
+/** A run that has not finished by then is stuck (it takes ~10 s): fail with the worker's output. */
+const RUN_TIMEOUT_MS = 180_000;
 /** The issue's target for one worker with 100 tickets in flight. */
 export const WORKER_RSS_TARGET_MB = 300;
 
@@ -83,7 +85,7 @@ async function run(ctx: BenchContext): Promise<SectionReport> {
     stops.push(() => sim.close());
     const taskQueue = `bench-rss-${randomBytes(3).toString('hex')}`;
     ctx.log('rss: starting `maestro worker` in its own process');
-    const worker = await spawnWorker(cliJs, {
+    const { child: worker, output } = await spawnWorker(cliJs, {
       TEMPORAL_ADDRESS: server.address,
       MAESTRO_TASK_QUEUE: taskQueue,
       OPENAI_BASE_URL: sim.baseUrl,
@@ -98,7 +100,7 @@ async function run(ctx: BenchContext): Promise<SectionReport> {
 
     await sleep(1000);
     const idleMb = procMemoryMb(worker.pid!).rss;
-    ctx.log(`rss: worker idle at ${idleMb.toFixed(1)} MB; running ${tickets} independent tickets`);
+    ctx.log(`rss: worker (pid ${worker.pid}) idle at ${idleMb.toFixed(1)} MB; running ${tickets} independent tickets`);
     let peakMb = idleMb;
     let inFlightAtPeak = 0;
     let maxInFlight = 0;
@@ -120,7 +122,21 @@ async function run(ctx: BenchContext): Promise<SectionReport> {
         maxParallel: tickets,
         roles: DEFAULT_ROLES.map(roleInfoOf),
       });
-      const result = await maestro.result(runId);
+      let timeout: NodeJS.Timeout | undefined;
+      const result = await Promise.race([
+        maestro.result(runId),
+        new Promise<never>((_, reject) => {
+          timeout = setTimeout(
+            () =>
+              reject(
+                new Error(
+                  `run ${runId} did not finish in ${RUN_TIMEOUT_MS / 1000} s; worker output:\n${output().slice(-3000)}`,
+                ),
+              ),
+            RUN_TIMEOUT_MS,
+          );
+        }),
+      ]).finally(() => clearTimeout(timeout));
       const accepted = result.tickets.filter((t) => t.state === 'accepted').length;
       status = accepted === tickets ? result.status : `${result.status} (${accepted}/${tickets})`;
     } finally {
@@ -207,7 +223,10 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Starts `node dist/client/cli.js worker` with `env` (no OPENAI_/TEMPORAL_/MAESTRO_ from ours) until it polls. */
-async function spawnWorker(cliJs: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+async function spawnWorker(
+  cliJs: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ child: ChildProcess; output: () => string }> {
   const base = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !/^(OPENAI_|TEMPORAL_|MAESTRO_)/.test(k)),
   );
@@ -217,7 +236,7 @@ async function spawnWorker(cliJs: string, env: NodeJS.ProcessEnv): Promise<Child
   });
   let out = '';
   const collect = (d: Buffer) => {
-    if (out.length < 20_000) out += d.toString();
+    out = (out + d.toString()).slice(-20_000);
   };
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
@@ -240,7 +259,7 @@ async function spawnWorker(cliJs: string, env: NodeJS.ProcessEnv): Promise<Child
     child.stderr.on('data', check);
     child.once('exit', onExit);
   });
-  return child;
+  return { child, output: () => out };
 }
 
 /** SIGTERM (the worker drains), SIGKILL after 10 s. */

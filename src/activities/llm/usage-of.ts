@@ -4,8 +4,20 @@
  * own. Providers that send no usage block (some local servers, some proxies) still cost tokens,
  * so then the counts are estimated with a real BPE tokenizer and the record says so.
  */
-import { countTokens } from 'gpt-tokenizer';
+import type * as GptTokenizer from 'gpt-tokenizer';
 import type OpenAI from 'openai';
+
+let tokenizer: typeof GptTokenizer | undefined;
+
+/**
+ * The tokenizer's BPE tables cost a worker ~60 MB of RSS, and they are needed only for providers
+ * that send no usage: loaded on first use, not when the worker starts (`npm run bench -- --only rss`).
+ */
+function countTokens(text: string): number {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  tokenizer ??= require('gpt-tokenizer') as typeof GptTokenizer;
+  return tokenizer.countTokens(text);
+}
 
 /** Token counts of one call, as stored in its record. */
 export interface CallTokens {

@@ -8,7 +8,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 
 /** Chromium binary used for page checks (MAESTRO_CHROMIUM_PATH overrides). */
 export function chromiumPath(): string {
@@ -41,6 +40,8 @@ export async function checkPage(args: { dir: string; page: string; timeoutMs?: n
   const exe = chromiumPath();
   if (!existsSync(exe))
     throw new Error(`no Chromium at ${exe}: install it (apt-get install chromium) or set MAESTRO_CHROMIUM_PATH`);
+  // Loaded when a page is checked, not with the worker: playwright-core alone is ~70 MB of RSS.
+  const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: exe, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
