@@ -30,7 +30,7 @@ import { loadConfig, runRoles } from '../config';
 import type { orchestratorWorkflow } from '../workflows';
 import { decisionRefused, InputError, NoWorkerError, RunEndedError, RunNotFoundError } from './errors';
 import { assembleRunOutput } from './output';
-import { buildListPlan, LIVE_PHASES, phaseMatches, type ListRunsOptions } from './list-filters';
+import { buildListPlan, LIVE_PHASES, phaseMatches, subRunCountQuery, type ListRunsOptions } from './list-filters';
 import { buildRunInput, newRunId, runStartMetadata, type StartRunOptions } from './run-input';
 import { completedRunStatus } from './completed-status';
 import { fetchMissingArtifacts } from './fetch-artifacts';
@@ -57,6 +57,10 @@ export interface RunListItem {
   phase?: string;
   /** Cost so far (MaestroCostUsd), when the run recorded it. */
   costUsd?: number;
+  /** Set on an epic's sub-run (listed with `subRuns: true`): the run that started it. */
+  parentRunId?: string;
+  /** On a top-level run: how many sub-runs (at every level) its epics started, when visibility could count them. */
+  subRunCount?: number;
 }
 
 /** What `listRuns` found and how: the visibility query and any caveat worth telling a person. */
@@ -337,6 +341,7 @@ export class MaestroClient {
         closeTime: wf.closeTime,
         ...(phase !== undefined ? { phase } : {}),
         ...(costUsd !== undefined ? { costUsd } : {}),
+        ...(wf.parentExecution?.workflowId ? { parentRunId: wf.parentExecution.workflowId } : {}),
       });
       if (memoProblem) {
         unreadableCount++;
@@ -344,12 +349,28 @@ export class MaestroClient {
       }
       if (runs.length >= limit) break;
     }
+    await this.countSubRuns(runs);
     const notes = [
       plan.note,
       unreadable &&
         `the goal of ${unreadableCount} run(s) could not be decoded here, so it is shown as ${UNREADABLE_GOAL}: ${unreadable}`,
     ].filter((n): n is string => Boolean(n));
     return { runs, query: plan.query, ...(notes.length ? { note: notes.join(' Also: ') } : {}) };
+  }
+
+  /** Sets `subRunCount` on the top-level runs (one count query each, in parallel; left out on error). */
+  private async countSubRuns(runs: RunListItem[]): Promise<void> {
+    await Promise.all(
+      runs
+        .filter((r) => r.parentRunId === undefined)
+        .map(async (r) => {
+          try {
+            r.subRunCount = (await this.client.workflow.count(subRunCountQuery(r.runId))).count;
+          } catch {
+            // A server whose visibility cannot count by root: the listing stays useful without it.
+          }
+        }),
+    );
   }
 
   /** An open run's status, or undefined when no worker answers quickly. */

@@ -26,6 +26,8 @@ export interface ListRunsOptions {
   phase?: ListPhase;
   /** Only runs started after this instant. */
   since?: Date;
+  /** Also list epics' sub-runs (child orchestrators); by default only top-level runs. */
+  subRuns?: boolean;
 }
 
 /** How to list: the visibility query, plus a phase the caller must check itself when needed. */
@@ -46,6 +48,8 @@ const CLOSED_STATUS_CLAUSE: Record<(typeof CLOSED_PHASES)[number], string> = {
 /** Builds the visibility query; `phaseRegistered` says whether MaestroPhase can be queried. */
 export function buildListPlan(opts: ListRunsOptions, phaseRegistered: boolean): ListPlan {
   const clauses = [`WorkflowType = 'orchestratorWorkflow'`];
+  // An epic's sub-run is a child orchestrator: only top-level runs have no parent.
+  if (!opts.subRuns) clauses.push('ParentWorkflowId IS NULL');
   let postFilterPhase: ListPlan['postFilterPhase'];
   let note: string | undefined;
   const phase = opts.phase;
@@ -66,6 +70,14 @@ export function buildListPlan(opts: ListRunsOptions, phaseRegistered: boolean): 
   }
   if (opts.since) clauses.push(`StartTime > '${opts.since.toISOString()}'`);
   return { query: clauses.join(' AND '), ...(postFilterPhase ? { postFilterPhase } : {}), ...(note ? { note } : {}) };
+}
+
+/**
+ * The query counting a top run's sub-runs at every level: child orchestrators whose root is the run
+ * (a run that continued as new keeps its workflow id, so it stays their root).
+ */
+export function subRunCountQuery(runId: string): string {
+  return `WorkflowType = 'orchestratorWorkflow' AND RootWorkflowId = '${runId.replace(/'/g, "\\'")}' AND ParentWorkflowId IS NOT NULL`;
 }
 
 /** Whether a live status is in `wanted`; a run waiting for a person counts as awaiting-approval. */

@@ -23,7 +23,7 @@ export function startRunPhaseGauge(opts: {
   let warned = false;
   const tick = async () => {
     for (const phase of OPEN_PHASES) {
-      const { count } = await opts.client.workflow.count(buildListPlan({ phase }, true).query);
+      const { count } = await opts.client.workflow.count(buildListPlan({ phase, subRuns: true }, true).query);
       gauge.set(count, { phase });
     }
   };

@@ -3,7 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { ticketWorkflowId } from '../../shared/constants';
 import { printable, printableDeep } from '../../shared/control-chars';
-import { describeFailure, InputError, type MaestroClient } from '../api';
+import { describeFailure, InputError, type MaestroClient, type RunListItem } from '../api';
 import { EXIT, UnavailableError } from '../exit-codes';
 import { resultText, statusText, usd } from '../format';
 import { LIST_PHASES, parsePhaseOption, parseSinceOption, type ListPhase } from '../list-filters';
@@ -132,10 +132,19 @@ export function registerInspectCommands(program: Command): void {
     .option('--since <when>', 'only runs started after this: a duration back (30m, 2h, 3d, 1w) or an ISO date', (v) =>
       parseSinceOption(v),
     )
-    .option('--json', 'print JSON: an array of { runId, status, phase?, goal, startTime, closeTime?, costUsd? }')
-    .action(async (flags: { limit: number; phase?: ListPhase; since?: Date; json?: boolean }) => {
+    .option('--all', "also list epics' sub-runs (marked with their parent run); by default only top-level runs")
+    .option(
+      '--json',
+      'print JSON: an array of { runId, status, phase?, goal, startTime, closeTime?, costUsd?, subRunCount?, parentRunId? }',
+    )
+    .action(async (flags: { limit: number; phase?: ListPhase; since?: Date; all?: boolean; json?: boolean }) => {
       await withSession({ worker: 'never', server: 'start', command: 'list' }, async ({ api, log }) => {
-        const { runs, note } = await api.listRuns({ limit: flags.limit, phase: flags.phase, since: flags.since });
+        const { runs, note } = await api.listRuns({
+          limit: flags.limit,
+          phase: flags.phase,
+          since: flags.since,
+          subRuns: flags.all === true,
+        });
         if (note) log(`Note: ${note}`);
         if (flags.json) {
           console.log(JSON.stringify(runs, null, 2));
@@ -150,17 +159,27 @@ export function registerInspectCommands(program: Command): void {
         }
         const now = Date.now();
         const idW = Math.max(6, ...runs.map((r) => r.runId.length));
+        const subW = Math.max(8, ...runs.map((r) => subRunsCell(r).length));
         console.log(
-          `${'RUN ID'.padEnd(idW)}  ${'PHASE'.padEnd(17)}  ${'STARTED'.padEnd(20)}  ${'TOOK'.padStart(7)}  ${'COST'.padStart(8)}  GOAL`,
+          `${'RUN ID'.padEnd(idW)}  ${'PHASE'.padEnd(17)}  ${'STARTED'.padEnd(20)}  ${'TOOK'.padStart(7)}  ${'COST'.padStart(8)}  ${'SUB-RUNS'.padEnd(subW)}  GOAL`,
         );
         for (const r of runs) {
           const took = duration((r.closeTime ?? new Date(now)).getTime() - r.startTime.getTime());
           const cost = r.costUsd !== undefined ? usd(r.costUsd) : '-';
           const goal = printable(r.goal.replace(/\s+/g, ' ')).slice(0, 80);
           console.log(
-            `${printable(r.runId).padEnd(idW)}  ${(r.phase ?? r.status.toLowerCase()).padEnd(17)}  ${r.startTime.toISOString().slice(0, 19)}Z  ${took.padStart(7)}  ${cost.padStart(8)}  ${goal}`,
+            `${printable(r.runId).padEnd(idW)}  ${(r.phase ?? r.status.toLowerCase()).padEnd(17)}  ${r.startTime.toISOString().slice(0, 19)}Z  ${took.padStart(7)}  ${cost.padStart(8)}  ${subRunsCell(r).padEnd(subW)}  ${goal}`,
           );
         }
+        const hidden = runs.reduce((n, r) => n + (r.subRunCount ?? 0), 0);
+        if (!flags.all && hidden > 0)
+          log(`(${hidden} sub-run(s) of epics not listed; \`maestro list --all\` includes them)`);
       });
     });
+}
+
+/** The SUB-RUNS column: a top run's count of sub-runs, or `of <parent>` on a sub-run. */
+function subRunsCell(r: RunListItem): string {
+  if (r.parentRunId !== undefined) return `of ${printable(r.parentRunId)}`;
+  return r.subRunCount ? String(r.subRunCount) : '-';
 }
