@@ -24,6 +24,11 @@ export interface Scenario {
   child?: { id: string; ready: (history: Events) => boolean };
   /** Also saves children of the same run once the run is recorded (file name, id below the run's). */
   alsoChildren?: { file: string; id: string }[];
+  /**
+   * For a run that continues as new: `file` is saved once its latest execution was started from
+   * carried gate waits, and this file gets the execution before it (which ends in ContinuedAsNew).
+   */
+  previousExecution?: string;
 }
 
 const gate = (kind: string) => (s: RunStatus) => s.pendingGates.some((g) => g.kind === kind);
@@ -132,6 +137,22 @@ export const SCENARIOS: Scenario[] = [
     until: 'closed',
   },
   {
+    // A history bound of 20 events makes the run continue as new at its quiet points: after the
+    // plan, and once both tickets wait at their gates (no revision allowed). The last execution
+    // starts from carried state (plan, tickets, pending gates, audit, spending) and waits again.
+    file: 'continued-pending-gates.json',
+    previousExecution: 'continued-before.json',
+    input: {
+      goal: 'Write a short guide to oolong tea [sim:tickets=2] [sim:width=2] [sim:revise=1]',
+      maxParallel: 2,
+      maxRevisions: 0,
+      budget: { usd: 100 },
+      maxHistoryEvents: 20,
+      searchAttributes: true,
+    },
+    until: (s) => s.pendingGates.filter((g) => g.kind === 'ticket').length === 2,
+  },
+  {
     file: 'ticket-mid-revision.json',
     input: { goal: 'Build a landing page for a bookshop called Spine [sim:revise=2]', maxRevisions: 3 },
     until: (s) => s.phase === 'executing',
@@ -149,5 +170,6 @@ export const SCENARIOS: Scenario[] = [
 /** Every file the current generation's scenarios write. */
 export const SCENARIO_FILES: string[] = SCENARIOS.flatMap((s) => [
   s.file,
+  ...(s.previousExecution ? [s.previousExecution] : []),
   ...(s.alsoChildren ?? []).map((c) => c.file),
 ]);

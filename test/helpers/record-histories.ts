@@ -10,17 +10,49 @@ import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { startSimLlm } from '../../src/dev/sim-llm';
 import { DEFAULT_ROLES } from '../../src/shared/roles';
+import type { ContinuedInput } from '../../src/workflows/continue-as-new';
 import { SCENARIOS, type Events, type Scenario } from './history-scenarios';
 import { waitForStatus } from './runs';
 import { connectTest, testAddress, testDeps, testWorker, uniqueQueue } from './temporal';
 
 /** The `temporal` CLI writes the standard JSON history format (see the replay test). */
-function historyJson(workflowId: string): string {
+function historyJson(workflowId: string, runId?: string): string {
   return execFileSync(
     process.env.TEMPORAL_CLI_PATH!,
-    ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', testAddress()],
+    [
+      'workflow',
+      'show',
+      '--workflow-id',
+      workflowId,
+      ...(runId ? ['--run-id', runId] : []),
+      '--output',
+      'json',
+      '--address',
+      testAddress(),
+    ],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
+}
+
+/**
+ * The last two executions of a run that continued as new, once the last one was started with
+ * carried gate waits and has run a workflow task (restored its state and waits at the gates).
+ */
+async function lastTwoExecutions(client: Client, workflowId: string): Promise<{ previous: string; last: string }> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    const { runId } = await client.workflow.getHandle(workflowId).describe();
+    const h = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const started = h.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const previous = started?.continuedExecutionRunId;
+    const payload = started?.input?.payloads?.[0]?.data;
+    const input = payload ? (JSON.parse(Buffer.from(payload).toString('utf8')) as ContinuedInput) : {};
+    const restored = h.events?.some((e) => e.workflowTaskCompletedEventAttributes);
+    if (previous && restored && (input.continued?.scheduler.gateWaits.length ?? 0) > 0)
+      return { previous, last: runId };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${workflowId} never continued as new with its gates carried`);
 }
 
 async function waitForChild(client: Client, id: string, ready: (h: Events) => boolean) {
@@ -70,7 +102,12 @@ export async function recordHistories(dir: string, all: boolean): Promise<void> 
     await worker.runUntil(async () => {
       for (const s of todo) {
         const workflowId = await recordOne(conn.client, taskQueue, s);
-        writeFileSync(path.join(dir, s.file), historyJson(workflowId));
+        if (s.previousExecution) {
+          const { previous, last } = await lastTwoExecutions(conn.client, workflowId);
+          writeFileSync(path.join(dir, s.file), historyJson(workflowId, last));
+          writeFileSync(path.join(dir, s.previousExecution), historyJson(workflowId, previous));
+          index[s.previousExecution] = workflowId;
+        } else writeFileSync(path.join(dir, s.file), historyJson(workflowId));
         index[s.file] = workflowId;
         for (const c of s.alsoChildren ?? []) {
           const childId = `${workflowId}/${c.id}`;

@@ -5,7 +5,8 @@
  * and histories/v2 (the current one, recorded with gate ids, per-call permits, agent loops and
  * tool approvals). They cover a finished run and every state a run can be in across a deploy (each
  * gate kind pending, a tool approval pending in an agent loop, a ticket mid-revision, a planning
- * failure; see test/helpers/history-scenarios.ts). `npm run record-histories` records the current
+ * failure, both executions of a run that continued as new with gates pending; see
+ * test/helpers/history-scenarios.ts). `npm run record-histories` records the current
  * generation's missing fixtures; `MAESTRO_RECORD_HISTORIES=all` re-records that generation, only
  * after an intended change of shape that deployed runs cannot meet (say so in the commit; see
  * README "Deploying"). A new incompatible shape starts a new generation folder.
@@ -86,14 +87,16 @@ describe('replay of recorded histories', () => {
       logger: new DefaultLogger('WARN'),
     });
     const fixtures = cases.map(({ dir, file }) => load(dir, file));
-    const names = new Map(fixtures.map((f) => [f.workflowId, f.name]));
+    // Executions of one run (continued as new) share its workflow id: results come in input order.
+    const names = new Map<string, string[]>();
+    for (const f of fixtures) names.set(f.workflowId, [...(names.get(f.workflowId) ?? []), f.name]);
     const outcomes: string[] = [];
     for await (const r of Worker.runReplayHistories(
       { workflowBundle: { code } },
       fixtures.map((f) => ({ workflowId: f.workflowId, history: f.history })),
     ))
       outcomes.push(
-        `${names.get(r.workflowId)}: ${r.error?.name === DeterminismViolationError.name ? 'non-determinism' : String(r.error?.message ?? 'replayed')}`,
+        `${names.get(r.workflowId)?.shift()}: ${r.error?.name === DeterminismViolationError.name ? 'non-determinism' : String(r.error?.message ?? 'replayed')}`,
       );
     expect(outcomes.sort()).toEqual(fixtures.map((f) => `${f.name}: non-determinism`).sort());
   }, 180_000);
