@@ -25,8 +25,9 @@ export interface Scenario {
   /** Also saves children of the same run once the run is recorded (file name, id below the run's). */
   alsoChildren?: { file: string; id: string }[];
   /**
-   * For a run that continues as new: `file` is saved once its latest execution was started from
-   * carried gate waits, and this file gets the execution before it (which ends in ContinuedAsNew).
+   * For a run that continues as new with gates pending: once an execution starts from carried gate
+   * waits, people approve those gates and the run finishes; `file` gets that execution (restore,
+   * decisions, the rest of the run) and this file the one before it (ends in ContinuedAsNew).
    */
   previousExecution?: string;
 }
@@ -137,10 +138,11 @@ export const SCENARIOS: Scenario[] = [
     until: 'closed',
   },
   {
-    // A history bound of 20 events makes the run continue as new at its quiet points: after the
-    // plan, and once both tickets wait at their gates (no revision allowed). The last execution
-    // starts from carried state (plan, tickets, pending gates, audit, spending) and waits again.
-    file: 'continued-pending-gates.json',
+    // A history bound of 20 events makes the run continue as new at its quiet point once both
+    // tickets wait at their gates (no revision allowed). The next execution starts from carried
+    // state (plan, tickets, pending gates, audit, spending), waits again, and finishes once a
+    // person approved both gates: replay checks the restore against everything that follows.
+    file: 'continued-gates-decided.json',
     previousExecution: 'continued-before.json',
     input: {
       goal: 'Write a short guide to oolong tea [sim:tickets=2] [sim:width=2] [sim:revise=1]',

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { startSimLlm } from '../../src/dev/sim-llm';
 import { DEFAULT_ROLES } from '../../src/shared/roles';
+import { approveSignal, statusQuery } from '../../src/shared/messages';
 import type { ContinuedInput } from '../../src/workflows/continue-as-new';
 import { SCENARIOS, type Events, type Scenario } from './history-scenarios';
 import { waitForStatus } from './runs';
@@ -104,6 +105,10 @@ export async function recordHistories(dir: string, all: boolean): Promise<void> 
         const workflowId = await recordOne(conn.client, taskQueue, s);
         if (s.previousExecution) {
           const { previous, last } = await lastTwoExecutions(conn.client, workflowId);
+          const handle = conn.client.workflow.getHandle(workflowId);
+          for (const g of (await handle.query(statusQuery)).pendingGates)
+            await handle.signal(approveSignal, { gate: g.id, by: 'recorder' });
+          await handle.result();
           writeFileSync(path.join(dir, s.file), historyJson(workflowId, last));
           writeFileSync(path.join(dir, s.previousExecution), historyJson(workflowId, previous));
           index[s.previousExecution] = workflowId;

@@ -69,6 +69,24 @@ describe('replay of recorded histories', () => {
     expect(historyFiles(ROOT).length).toBeGreaterThanOrEqual(9); // the first generation stays
   });
 
+  it('has both executions of a run that continued as new with its ticket gates pending', () => {
+    type Ev = { eventType?: string; workflowExecutionStartedEventAttributes?: Record<string, unknown> };
+    const events = (file: string) => load(CURRENT, file).history.events as Ev[];
+    const before = events('continued-before.json');
+    const after = events('continued-gates-decided.json');
+    expect(before.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+    const started = after[0]?.workflowExecutionStartedEventAttributes as {
+      continuedExecutionRunId?: string;
+      input?: { payloads?: { data?: string }[] };
+    };
+    expect(started.continuedExecutionRunId).toBeTruthy();
+    const input = JSON.parse(Buffer.from(started.input?.payloads?.[0]?.data ?? '', 'base64').toString('utf8')) as {
+      continued?: { scheduler: { gateWaits: unknown[] }; state: { book: unknown } };
+    };
+    expect(input.continued?.scheduler.gateWaits).toHaveLength(2);
+    expect(after.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+  });
+
   it.each(cases)('$name replays without non-determinism', async ({ dir, file }) => {
     const f = load(dir, file);
     expect(f.history.events.length).toBeGreaterThan(5);
