@@ -4,9 +4,10 @@
  * cached in the worker), and every `call_tool` is made inside the agent loop's tool activity with
  * a fresh connection, so a crashed worker leaves no half-open session behind.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type * as McpClientModule from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type * as McpStdio from '@modelcontextprotocol/sdk/client/stdio.js';
+import type * as McpHttp from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { MCP_TOOL_SEPARATOR, type McpServerConfig } from '../../shared/tools';
 import type { FunctionTool } from './tool-specs';
@@ -14,8 +15,16 @@ import type { FunctionTool } from './tool-specs';
 /** How long connecting, listing or one call may take before it is an error the agent sees. */
 const MCP_TIMEOUT_MS = 60_000;
 
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded when a run first uses an MCP
+   server, not with every worker: the SDK costs a worker ~20 MB of RSS (`npm run bench -- --only rss`). */
+const mcpClient = () => require('@modelcontextprotocol/sdk/client/index.js') as typeof McpClientModule;
+const mcpStdio = () => require('@modelcontextprotocol/sdk/client/stdio.js') as typeof McpStdio;
+const mcpHttp = () => require('@modelcontextprotocol/sdk/client/streamableHttp.js') as typeof McpHttp;
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 function transportOf(server: McpServerConfig): Transport {
-  if (server.url) return new StreamableHTTPClientTransport(new URL(server.url));
+  if (server.url) return new (mcpHttp().StreamableHTTPClientTransport)(new URL(server.url));
+  const { getDefaultEnvironment, StdioClientTransport } = mcpStdio();
   return new StdioClientTransport({
     command: server.command!,
     args: server.args ?? [],
@@ -26,7 +35,7 @@ function transportOf(server: McpServerConfig): Transport {
 
 /** Connects to `server`, runs `fn` with the client, and always closes the connection. */
 async function withClient<T>(server: McpServerConfig, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ name: 'maestro', version: '1' });
+  const client = new (mcpClient().Client)({ name: 'maestro', version: '1' });
   await client.connect(transportOf(server), { timeout: MCP_TIMEOUT_MS });
   try {
     return await fn(client);
