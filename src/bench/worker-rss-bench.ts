@@ -20,8 +20,8 @@ import { findCli } from './run-env';
 import { round } from './stats';
 import { BenchSetupError, type BenchContext, type BenchSection, type SectionReport } from './types';
 
-/** Every LLM call waits this long, so the tickets of one wave overlap. */
-const LATENCY_MS = 1000;
+/** Every LLM call waits this long, so all tickets of a wave overlap even on a loaded machine. */
+const LATENCY_MS = 3000;
 const SAMPLE_MS = 100;
 /** A run that has not finished by then is stuck (it takes ~10 s): fail with the worker's output. */
 const RUN_TIMEOUT_MS = 180_000;
