@@ -1,6 +1,12 @@
 /** `maestro list --phase/--since`: flag validation with clear messages, and the visibility queries. */
 import { InvalidArgumentError } from 'commander';
-import { buildListPlan, parsePhaseOption, parseSinceOption, phaseMatches } from '../../src/client/list-filters';
+import {
+  buildListPlan,
+  parsePhaseOption,
+  parseSinceOption,
+  phaseMatches,
+  subRunCountQuery,
+} from '../../src/client/list-filters';
 
 const NOW = new Date('2026-11-25T12:00:00.000Z');
 
@@ -46,19 +52,33 @@ describe('parsePhaseOption', () => {
 describe('buildListPlan', () => {
   const since = new Date('2026-11-25T10:00:00.000Z');
 
-  it('lists every run without filters', () => {
-    expect(buildListPlan({}, true)).toEqual({ query: `WorkflowType = 'orchestratorWorkflow'` });
+  it("lists every top-level run without filters; with subRuns, epics' sub-runs too", () => {
+    expect(buildListPlan({}, true)).toEqual({
+      query: `WorkflowType = 'orchestratorWorkflow' AND ParentWorkflowId IS NULL`,
+    });
+    expect(buildListPlan({ subRuns: true, phase: 'completed' }, true)).toEqual({
+      query: `WorkflowType = 'orchestratorWorkflow' AND ExecutionStatus = 'Completed'`,
+    });
+  });
+
+  it("counts a run's sub-runs at every level by their root, quoting the id", () => {
+    expect(subRunCountQuery('run-1')).toBe(
+      `WorkflowType = 'orchestratorWorkflow' AND RootWorkflowId = 'run-1' AND ParentWorkflowId IS NOT NULL`,
+    );
+    expect(subRunCountQuery("it's")).toContain(`RootWorkflowId = 'it\\'s'`);
   });
 
   it('filters a live phase with the MaestroPhase search attribute and the start time', () => {
     expect(buildListPlan({ phase: 'executing', since }, true)).toEqual({
-      query: `WorkflowType = 'orchestratorWorkflow' AND ExecutionStatus = 'Running' AND MaestroPhase = 'executing' AND StartTime > '2026-11-25T10:00:00.000Z'`,
+      query: `WorkflowType = 'orchestratorWorkflow' AND ParentWorkflowId IS NULL AND ExecutionStatus = 'Running' AND MaestroPhase = 'executing' AND StartTime > '2026-11-25T10:00:00.000Z'`,
     });
   });
 
   it('falls back to the execution status and asks each run when MaestroPhase is not registered, and says so', () => {
     const plan = buildListPlan({ phase: 'executing' }, false);
-    expect(plan.query).toBe(`WorkflowType = 'orchestratorWorkflow' AND ExecutionStatus = 'Running'`);
+    expect(plan.query).toBe(
+      `WorkflowType = 'orchestratorWorkflow' AND ParentWorkflowId IS NULL AND ExecutionStatus = 'Running'`,
+    );
     expect(plan.postFilterPhase).toBe('executing');
     expect(plan.note).toMatch(/MaestroPhase is not registered.*maestro setup/);
   });
@@ -66,7 +86,7 @@ describe('buildListPlan', () => {
   it('finds runs waiting for a person by asking each open run, with or without the search attribute', () => {
     for (const registered of [true, false]) {
       expect(buildListPlan({ phase: 'awaiting-approval' }, registered)).toEqual({
-        query: `WorkflowType = 'orchestratorWorkflow' AND ExecutionStatus = 'Running'`,
+        query: `WorkflowType = 'orchestratorWorkflow' AND ParentWorkflowId IS NULL AND ExecutionStatus = 'Running'`,
         postFilterPhase: 'awaiting-approval',
       });
     }
@@ -79,7 +99,7 @@ describe('buildListPlan', () => {
     );
     expect(buildListPlan({ phase: 'cancelled' }, false).query).toContain(`ExecutionStatus = 'Canceled'`);
     expect(buildListPlan({ phase: 'running' }, false)).toEqual({
-      query: `WorkflowType = 'orchestratorWorkflow' AND ExecutionStatus = 'Running'`,
+      query: `WorkflowType = 'orchestratorWorkflow' AND ParentWorkflowId IS NULL AND ExecutionStatus = 'Running'`,
     });
   });
 
