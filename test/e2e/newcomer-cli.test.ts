@@ -150,8 +150,10 @@ describe('a whole run, its id and its output folder', () => {
   it('list shows cost and duration columns', async () => {
     const res = await runCli(['list', '--limit', '50'], env);
     expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/RUN ID +PHASE +STARTED +TOOK +COST +GOAL/);
-    expect(res.stdout).toMatch(new RegExp(`${runId} +completed +\\S+Z +\\d+s +\\$\\d+\\.\\d{4} +Build a landing page`));
+    expect(res.stdout).toMatch(/RUN ID +PHASE +STARTED +TOOK +COST +SUB-RUNS +GOAL/);
+    expect(res.stdout).toMatch(
+      new RegExp(`${runId} +completed +\\S+Z +\\d+s +\\$\\d+\\.\\d{4} +- +Build a landing page`),
+    );
   });
 
   it('`maestro temporal` runs the provisioned Temporal CLI against the configured server', async () => {
