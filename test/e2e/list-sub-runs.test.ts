@@ -49,6 +49,8 @@ describe('maestro list and sub-runs', () => {
     expect(table.stdout).not.toContain(subIds[0]);
     expect(table.stderr).toMatch(/sub-run\(s\) of epics not listed; `maestro list --all` includes them/);
     const allTable = await runCli([...args, '--all'], env);
-    expect(allTable.stdout.split('\n').find((l) => l.startsWith(`${subIds[0]} `))).toContain(`of ${runId}`);
+    expect(allTable.stdout.split('\n').find((l) => l.startsWith(`${subIds[0]} `))).toMatch(
+      new RegExp(`of ${runId} +\\(epic T1\\)$`),
+    );
   }, 180_000);
 });
