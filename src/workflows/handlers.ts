@@ -44,12 +44,7 @@ function problemOf(err: unknown): string {
 }
 
 /** Applies a valid raise: only limits the run has are raised, then a pending budget gate may close. */
-function raiseBudget(
-  state: RunState,
-  budget: RunPermits,
-  raise: { usd?: number; tokens?: number },
-  by: string,
-): void {
+function raiseBudget(state: RunState, budget: RunPermits, raise: { usd?: number; tokens?: number }, by: string): void {
   const book = state.book;
   const b = state.budget!;
   // Adding a token cap to a dollar budget would tighten it, so only existing limits grow.

@@ -102,7 +102,11 @@ export class UpstreamBudget implements RunPermits {
     const { ticketId, kind, usage, seq } = parsed.data;
     const up = [...this.open].find(([, u]) => u.ticketId === ticketId && (seq === undefined || u.childSeq === seq));
     if (!this.state.hasTicket(ticketId) || !up)
-      return this.ignore('spendReport', `${ticketId} holds no granted permit${seq ? ` ${seq}` : ''} to report on`, ticketId);
+      return this.ignore(
+        'spendReport',
+        `${ticketId} holds no granted permit${seq ? ` ${seq}` : ''} to report on`,
+        ticketId,
+      );
     this.open.delete(up[0]);
     this.state.spendReported(ticketId, kind, usage);
     this.reportUp(up[0]);
@@ -189,7 +193,8 @@ export class UpstreamBudget implements RunPermits {
     const { seq, calls } = this.boss;
     this.boss = undefined;
     const asked = this.asked.get(seq);
-    if (asked) asked.orphan = true; // never granted: hand it back when it comes
+    if (asked)
+      asked.orphan = true; // never granted: hand it back when it comes
     else if (calls !== undefined) this.reportUp(seq);
   }
 
@@ -229,7 +234,13 @@ export class UpstreamBudget implements RunPermits {
   /** Closes upstream batch `seq`, telling the parent the sub-run's whole spending so far. */
   private reportUp(seq: number): void {
     const cost = this.state.cost();
-    const report = { ticketId: this.epic.ticketId, kind: 'work' as const, usage: cost.usage, seq, spentByRole: cost.byRole };
+    const report = {
+      ticketId: this.epic.ticketId,
+      kind: 'work' as const,
+      usage: cost.usage,
+      seq,
+      spentByRole: cost.byRole,
+    };
     this.toParent(spendReportSignal, report, () => undefined);
   }
 
@@ -243,7 +254,12 @@ export class UpstreamBudget implements RunPermits {
   }
 
   private ignore(signal: string, error: string, ticketId?: string): void {
-    this.state.book.log({ by: 'unknown sender', action: `ignored-${signal}`, ...(ticketId ? { ticketId } : {}), error });
+    this.state.book.log({
+      by: 'unknown sender',
+      action: `ignored-${signal}`,
+      ...(ticketId ? { ticketId } : {}),
+      error,
+    });
     this.state.version++;
   }
 }

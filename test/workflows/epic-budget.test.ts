@@ -43,7 +43,8 @@ async function budgetGateSomewhere(runId: string): Promise<RunStatus> {
     const s = await runner.api.status(runId).catch(() => undefined);
     const gates = [...(s?.pendingGates ?? []), ...(s?.subRuns ?? []).flatMap((v) => v.pendingGates)];
     if (s && gates.some((g) => g.kind === 'budget')) return s;
-    if (Date.now() > deadline) throw new Error(`no budget gate opened in ${runId}: ${JSON.stringify(s)?.slice(0, 2000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`no budget gate opened in ${runId}: ${JSON.stringify(s)?.slice(0, 2000)}`);
     await new Promise((r) => setTimeout(r, 150));
   }
 }
@@ -104,7 +105,10 @@ describe('a budget shared by the whole tree of epics', () => {
   it('rejecting the top budget gate stops every level and keeps the epics already accepted', async () => {
     harness.sim.clearRequests();
     const probe = await runner.api.result(
-      await runner.start('Pottery of Ebbmoor [sim:epics=3] [sim:tickets=3] [sim:width=3]', { epics: true, maxParallel: 1 }),
+      await runner.start('Pottery of Ebbmoor [sim:epics=3] [sim:tickets=3] [sim:width=3]', {
+        epics: true,
+        maxParallel: 1,
+      }),
     );
     expect(probe.status).toBe('completed');
     const reqs = harness.sim.requests();
@@ -176,7 +180,13 @@ describe('one budget across continue-as-new', () => {
       workflowId: runId,
       args: [input],
     });
-    await waitForStatus(harness.conn.client, runId, (s) => s.pendingGates[0]?.kind === 'budget', 90_000, 'the budget gate');
+    await waitForStatus(
+      harness.conn.client,
+      runId,
+      (s) => s.pendingGates[0]?.kind === 'budget',
+      90_000,
+      'the budget gate',
+    );
     await quiet();
     expect(billedTotal() - Math.round(total / 2)).toBeLessThanOrEqual(Math.max(...harness.sim.requests().map(billed)));
     await runner.api.decide(runId, { decision: 'approve', by: 'ops' });

@@ -102,7 +102,13 @@ describe('epics run by sub-Bosses', () => {
     const usage = { promptTokens: 1e6, cachedTokens: 0, completionTokens: 0, usd: 100, calls: 1 };
     const top = harness.conn.client.workflow.getHandle(runId);
     // A sub-run's spending report with no permit open, and one with a negative figure.
-    await top.signal(spendReportSignal, { ticketId: 'T1', kind: 'work', usage, seq: 77, spentByRole: { writer: usage } });
+    await top.signal(spendReportSignal, {
+      ticketId: 'T1',
+      kind: 'work',
+      usage,
+      seq: 77,
+      spentByRole: { writer: usage },
+    });
     await top.signal(spendReportSignal.name, {
       ticketId: 'T1',
       kind: 'work',
@@ -138,7 +144,9 @@ describe('epics run by sub-Bosses', () => {
     const done = await harness.conn.client.workflow.getHandle(subId).query(statusQuery);
     expect(done.tickets.every((t) => t.role !== 'boss')).toBe(true);
     // Nothing forged was booked: the run's bill is the calls the simulated LLM answered.
-    const billed = harness.sim.requests().reduce((n, q) => n + (q.usage ? q.usage.prompt_tokens + q.usage.completion_tokens : 0), 0);
+    const billed = harness.sim
+      .requests()
+      .reduce((n, q) => n + (q.usage ? q.usage.prompt_tokens + q.usage.completion_tokens : 0), 0);
     expect(r.cost.tokens).toBe(billed);
     expect(r.cost.usd).toBeLessThan(5);
   }, 120_000);
