@@ -12,17 +12,17 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
 import { MaestroClient } from '../client/api';
-import { MAESTRO_SEARCH_ATTRIBUTES, startDevServer, type DevServer } from '../dev/dev-server';
+import type { DevServer } from '../dev/dev-server';
 import { startSimLlm, type SimLlm } from '../dev/sim-llm';
 import { DEFAULT_ROLES, roleInfoOf } from '../shared/roles';
 import { createMaestroWorker } from '../workers/create-worker';
 import { createBareActivities } from './bare-activities';
 import { breakdownOf, breakdownTable, cpuMeter, type BreakdownRow, type RunCpu } from './floor-breakdown';
 import type { bareRunWorkflow } from './bare-workflows';
-import { benchDeps, findCli, installRuntime } from './run-env';
+import { benchDeps, findCli, installRuntime, startBenchDevServer } from './run-env';
 import { median, round } from './stats';
 import type { Table } from './table';
-import { BenchSetupError, type BenchContext, type BenchSection, type SectionReport } from './types';
+import type { BenchContext, BenchSection, SectionReport } from './types';
 
 /** One measured shape. */
 interface Shape {
@@ -72,15 +72,7 @@ async function run(ctx: BenchContext): Promise<SectionReport> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'maestro-bench-floor-'));
     stops.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
     ctx.log('floor: starting a dev server on a SQLite file, as `maestro dev` does');
-    const server: DevServer = await startDevServer({
-      cliPath: cli.path,
-      port: 0,
-      uiPort: false,
-      dbFile: path.join(dir, 'temporal.db'),
-      searchAttributes: { ...MAESTRO_SEARCH_ATTRIBUTES },
-    }).catch((err: unknown) => {
-      throw new BenchSetupError(`the floor benchmark could not start the dev server: ${(err as Error).message}`);
-    });
+    const server: DevServer = await startBenchDevServer({ cliPath: cli.path, dir, section: 'floor' });
     stops.push(() => server.stop());
     const connection = await Connection.connect({ address: server.address });
     stops.push(() => connection.close());

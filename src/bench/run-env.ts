@@ -161,3 +161,19 @@ export function installRuntime(): void {
   runtimeInstalled = true;
   Runtime.install({ logger: new DefaultLogger('WARN') });
 }
+
+/**
+ * A dev server on a SQLite file in `dir`, started as `maestro dev` starts it (the floor and rss
+ * sections measure against the server users run); a failure names the section that needed it.
+ */
+export async function startBenchDevServer(opts: { cliPath: string; dir: string; section: string }): Promise<DevServer> {
+  return startDevServer({
+    cliPath: opts.cliPath,
+    port: 0,
+    uiPort: false,
+    dbFile: path.join(opts.dir, 'temporal.db'),
+    searchAttributes: { ...MAESTRO_SEARCH_ATTRIBUTES },
+  }).catch((err: unknown) => {
+    throw new BenchSetupError(`the ${opts.section} section could not start the dev server: ${(err as Error).message}`);
+  });
+}

@@ -13,10 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { MaestroClient } from '../client/api';
-import { MAESTRO_SEARCH_ATTRIBUTES, startDevServer } from '../dev/dev-server';
 import { startSimLlm, SIM_MODEL, type SimLlm } from '../dev/sim-llm';
 import { DEFAULT_ROLES, roleInfoOf } from '../shared/roles';
-import { findCli } from './run-env';
+import { findCli, startBenchDevServer } from './run-env';
 import { round } from './stats';
 import { BenchSetupError, type BenchContext, type BenchSection, type SectionReport } from './types';
 
@@ -71,15 +70,7 @@ async function run(ctx: BenchContext): Promise<SectionReport> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'maestro-bench-rss-'));
     stops.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
     ctx.log('rss: starting a dev server on a SQLite file, as `maestro dev` does');
-    const server = await startDevServer({
-      cliPath: cli.path,
-      port: 0,
-      uiPort: false,
-      dbFile: path.join(dir, 'temporal.db'),
-      searchAttributes: { ...MAESTRO_SEARCH_ATTRIBUTES },
-    }).catch((err: unknown) => {
-      throw new BenchSetupError(`the rss section could not start the dev server: ${(err as Error).message}`);
-    });
+    const server = await startBenchDevServer({ cliPath: cli.path, dir, section: 'rss' });
     stops.push(() => server.stop());
     const sim = await startSimLlm({ port: 0, latencyMs: LATENCY_MS, maxRecords: 4 * tickets + 20 });
     stops.push(() => sim.close());

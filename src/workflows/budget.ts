@@ -222,12 +222,20 @@ export class BudgetController {
   }
 
   private ignore(signal: string, error: string, ticketId?: string): void {
-    this.state.book.log({
-      by: 'unknown sender',
-      action: `ignored-${signal}`,
-      ...(ticketId ? { ticketId } : {}),
-      error,
-    });
-    this.state.version++;
+    auditIgnoredSignal(this.state, { signal, error, ticketId });
   }
+}
+
+/**
+ * Audits a malformed or misaddressed permit signal and drops it: a run never dies from a bad
+ * signal, and the audit log says who sent what and why it was ignored.
+ */
+export function auditIgnoredSignal(state: RunState, what: { signal: string; error: string; ticketId?: string }): void {
+  state.book.log({
+    by: 'unknown sender',
+    action: `ignored-${what.signal}`,
+    ...(what.ticketId ? { ticketId: what.ticketId } : {}),
+    error: what.error,
+  });
+  state.version++;
 }

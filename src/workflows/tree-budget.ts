@@ -24,7 +24,7 @@ import { epicStopSignal, spendGrantSignal, spendReportSignal, spendRequestSignal
 import { SpendGrant, SpendReport, SpendRequest } from '../shared/permits';
 import type { Ticket } from '../shared/schemas';
 import type { EpicContext } from '../shared/types';
-import { BOSS_CALLS } from './budget';
+import { auditIgnoredSignal, BOSS_CALLS } from './budget';
 import { zodProblem } from './gate-payloads';
 import type { RunState } from './run-state';
 
@@ -254,12 +254,6 @@ export class UpstreamBudget implements RunPermits {
   }
 
   private ignore(signal: string, error: string, ticketId?: string): void {
-    this.state.book.log({
-      by: 'unknown sender',
-      action: `ignored-${signal}`,
-      ...(ticketId ? { ticketId } : {}),
-      error,
-    });
-    this.state.version++;
+    auditIgnoredSignal(this.state, { signal, error, ticketId });
   }
 }
