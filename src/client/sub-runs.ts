@@ -4,6 +4,7 @@
  * 10 lines, and a gate deep in the tree is one command away.
  */
 import { isEpic } from '../shared/epics';
+import { countsText } from '../shared/ticket-counts';
 import type { RunStatus, SubRunView, TicketState } from '../shared/types';
 
 /** Epic states in which a sub-run exists (pending and blocked epics have none yet). */
@@ -42,14 +43,7 @@ export function subRunView(ticketId: string, s: RunStatus): SubRunView {
   };
 }
 
-/** `45 accepted · 10 running · 45 pending` (states in lifecycle order, empty ones left out). */
-export function countsText(counts: SubRunView['counts']): string {
-  const order: TicketState[] = ['accepted', 'running', 'pending', 'escalated', 'failed', 'blocked', 'skipped'];
-  return order
-    .filter((k) => (counts[k] ?? 0) > 0)
-    .map((k) => `${counts[k]} ${k}`)
-    .join(' · ');
-}
+export { countsText };
 
 /** Ticket counts of the whole tree's sub-runs, summed. */
 export function treeCounts(subRuns: readonly SubRunView[]): { tickets: number; counts: SubRunView['counts'] } {

@@ -8,11 +8,13 @@
 import { getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
 import { z } from 'zod';
 import { epicProgressSignal, type EpicProgress } from '../shared/messages';
+import { countsText } from '../shared/ticket-counts';
+import type { TicketState } from '../shared/types';
 import type { EpicDetails } from './details';
 import type { RunState } from './run-state';
 
 /** Ticket states after which nothing more happens to a ticket. */
-const FINISHED = new Set(['accepted', 'escalated', 'failed', 'blocked', 'skipped']);
+const FINISHED: readonly TicketState[] = ['accepted', 'escalated', 'failed', 'blocked', 'skipped'];
 
 /** Wire shape of the progress signal (bounded, so junk cannot grow the parent's state). */
 const EpicProgressPayload = z.object({
@@ -30,7 +32,7 @@ export class EpicBoard {
   install(state: RunState, publish: () => void): void {
     setHandler(epicProgressSignal, (raw: unknown) => {
       const parsed = EpicProgressPayload.safeParse(raw);
-      if (!parsed.success || !state.ticketIds().includes(parsed.data.ticketId)) return;
+      if (!parsed.success || !state.hasTicket(parsed.data.ticketId)) return;
       this.reports.set(parsed.data.ticketId, parsed.data);
       publish();
     });
@@ -58,12 +60,9 @@ export class EpicBoard {
   }
 }
 
-/** `45 accepted · 10 running · 45 pending` of a report. */
+/** `45 accepted · 10 running · 45 pending` of a report (its phase before any ticket). */
 export function progressText(r: EpicProgress): string {
-  const parts = Object.entries(r.counts)
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => `${n} ${k}`);
-  return parts.length > 0 ? parts.join(' · ') : r.phase;
+  return countsText(r.counts) || r.phase;
 }
 
 /**
@@ -81,14 +80,11 @@ export class EpicReporter {
 
   /** Sends a report when it differs from the last one sent in phase, gates or finished tenth. */
   report(): void {
-    const counts: Record<string, number> = {};
-    let finished = 0;
-    let total = 0;
-    for (const s of this.state.states().values()) {
-      counts[s] = (counts[s] ?? 0) + 1;
-      total++;
-      if (FINISHED.has(s)) finished++;
-    }
+    // The run keeps its counts as tickets move: no pass over the plan on every publish.
+    const counts: Partial<Record<TicketState, number>> = {};
+    for (const [s, n] of this.state.stateCounts()) if (n > 0) counts[s] = n;
+    const total = this.state.ticketCount();
+    const finished = FINISHED.reduce((sum, s) => sum + (counts[s] ?? 0), 0);
     const gates = this.state.book.pending().map((g) => ({ id: g.id, reason: g.reason.slice(0, 4000) }));
     const tenth = total > 0 ? Math.floor((finished * 10) / total) : 0;
     const key = JSON.stringify([this.state.phase, total, tenth, gates.map((g) => g.id)]);

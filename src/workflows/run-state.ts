@@ -260,6 +260,16 @@ export class RunState {
     return [...this.tickets.keys()];
   }
 
+  /** How many tickets are in each state (kept as tickets move, not counted on demand). */
+  stateCounts(): ReadonlyMap<TicketState, number> {
+    return this.counts;
+  }
+
+  /** How many tickets the plan has. */
+  ticketCount(): number {
+    return this.tickets.size;
+  }
+
   /** Whether the plan has this ticket (constant time: checked on every permit signal). */
   hasTicket(id: string): boolean {
     return this.tickets.has(id);
