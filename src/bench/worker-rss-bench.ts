@@ -6,7 +6,8 @@
  * a fixed latency so that every ticket's call is really pending at once, and samples that process's
  * VmRSS from /proc every ~100 ms (VmHWM, the kernel's own peak, at the end).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -14,6 +15,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { MaestroClient } from '../client/api';
 import { startSimLlm, SIM_MODEL, type SimLlm } from '../dev/sim-llm';
+import { isolatedEnv, startWorkerProcess } from '../dev/worker-process';
 import { DEFAULT_ROLES, roleInfoOf } from '../shared/roles';
 import { findCli, startBenchDevServer } from './run-env';
 import { round } from './stats';
@@ -76,13 +78,16 @@ async function run(ctx: BenchContext): Promise<SectionReport> {
     stops.push(() => sim.close());
     const taskQueue = `bench-rss-${randomBytes(3).toString('hex')}`;
     ctx.log('rss: starting `maestro worker` in its own process');
-    const { child: worker, output } = await spawnWorker(cliJs, {
+    const env = isolatedEnv({
       TEMPORAL_ADDRESS: server.address,
       MAESTRO_TASK_QUEUE: taskQueue,
       OPENAI_BASE_URL: sim.baseUrl,
       OPENAI_API_KEY: 'bench',
       MAESTRO_MODEL: SIM_MODEL,
       MAESTRO_HOME: path.join(dir, 'home'),
+    });
+    const { child: worker, output } = await startWorkerProcess({ cliJs, env }).catch((err: unknown) => {
+      throw new BenchSetupError((err as Error).message);
     });
     stops.push(() => stopChild(worker));
     const connection = await Connection.connect({ address: server.address });
@@ -207,50 +212,6 @@ function report(s: RssSample): SectionReport {
       status: s.status,
     },
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Starts `node dist/client/cli.js worker` with `env` (no OPENAI_/TEMPORAL_/MAESTRO_ from ours) until it polls. */
-async function spawnWorker(
-  cliJs: string,
-  env: NodeJS.ProcessEnv,
-): Promise<{ child: ChildProcess; output: () => string }> {
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(OPENAI_|TEMPORAL_|MAESTRO_)/.test(k)),
-  );
-  const child = spawn(process.execPath, [cliJs, 'worker'], {
-    env: { ...base, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const collect = (d: Buffer) => {
-    out = (out + d.toString()).slice(-20_000);
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new BenchSetupError(`maestro worker did not start polling in 60 s:\n${out}`));
-    }, 60_000);
-    const check = () => {
-      if (!out.includes('Worker polling task queue')) return;
-      clearTimeout(timer);
-      child.off('exit', onExit);
-      resolve();
-    };
-    const onExit = (code: number | null) => {
-      clearTimeout(timer);
-      reject(new BenchSetupError(`maestro worker exited with ${code} before polling:\n${out}`));
-    };
-    child.stdout.on('data', check);
-    child.stderr.on('data', check);
-    child.once('exit', onExit);
-  });
-  return { child, output: () => out };
 }
 
 /** SIGTERM (the worker drains), SIGKILL after 10 s. */

@@ -1,6 +1,7 @@
 /** Runs the built `maestro` CLI (dist/, built by `npm test`'s pretest) as a subprocess. */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { isolatedEnv } from '../../src/dev/worker-process';
 
 /** Absolute path of the compiled CLI entry point. */
 export const CLI = path.resolve(__dirname, '..', '..', 'dist', 'client', 'cli.js');
@@ -38,9 +39,5 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 180_0
 
 /** A clean environment for the CLI: no provider or server settings leak in from the caller. */
 export function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(OPENAI_|TEMPORAL_|MAESTRO_)/.test(k)) env[k] = v;
-  }
-  return { ...env, ...extra };
+  return isolatedEnv(extra);
 }

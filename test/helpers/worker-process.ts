@@ -2,11 +2,12 @@
  * Maestro workers as separate processes (`maestro worker`), so tests can kill them with SIGKILL
  * the way a crash, an OOM kill or a deploy does.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
+import { startWorkerProcess } from '../../src/dev/worker-process';
 import { CLI, cleanEnv } from './cli';
 import { testAddress, uniqueQueue } from './temporal';
 
@@ -19,31 +20,14 @@ export interface WorkerProcess {
 
 /** Starts `maestro worker` and resolves once it polls its task queue. */
 export async function spawnWorker(env: NodeJS.ProcessEnv, args: string[] = []): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [CLI, 'worker', ...args], {
-    env: cleanEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start in 60 s:\n${out}`)), 60_000);
-    const check = () => {
-      if (out.includes('Worker polling task queue')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stderr.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited with ${code} before polling:\n${out}`));
-    });
+  const { child, output } = await startWorkerProcess({ cliJs: CLI, env: cleanEnv(env), args });
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
   });
   return {
     child,
-    output: () => out,
+    output,
     kill: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
