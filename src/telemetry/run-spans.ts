@@ -14,7 +14,7 @@ import type { Context as ActivityContext } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
 import type { LlmCallRecord } from '../shared/types';
 import { withDerivedIds } from './span-ids';
-import { agentSpanOf, endToolSpan, type NamedSpan } from './tool-spans';
+import { agentSpanOf, endToolSpan, invokeAgentSpan, type NamedSpan } from './tool-spans';
 import { currentTracing } from './tracing';
 
 /** Maestro's attribute for the cost of a call or run in US dollars (no GenAI convention yet). */
@@ -66,23 +66,9 @@ export function activitySpanOf(activityType: string, arg: unknown, workflowId: s
       name: 'plan',
       attributes: { 'gen_ai.operation.name': 'plan', 'gen_ai.agent.name': 'boss', ...conversation },
     };
-  if (activityType === 'performTicket') {
-    const role = input.ticket?.role ?? 'worker';
-    return {
-      name: `invoke_agent ${role}`,
-      attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': role, ...conversation },
-    };
-  }
+  if (activityType === 'performTicket') return invokeAgentSpan(input.ticket?.role ?? 'worker', workflowId);
   if (BOSS_LLM_ACTIVITIES.has(activityType))
-    return {
-      name: 'invoke_agent boss',
-      attributes: {
-        'gen_ai.operation.name': 'invoke_agent',
-        'gen_ai.agent.name': 'boss',
-        'maestro.boss.task': activityType,
-        ...conversation,
-      },
-    };
+    return invokeAgentSpan('boss', workflowId, { 'maestro.boss.task': activityType });
   return { name: activityType, attributes: { 'maestro.activity': activityType, ...conversation } };
 }
 

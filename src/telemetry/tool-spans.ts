@@ -15,6 +15,19 @@ export interface NamedSpan {
   attributes: Attributes;
 }
 
+/** An `invoke_agent <role>` span of one conversation, with any extra attributes. */
+export function invokeAgentSpan(role: string, conversationId: string, extra: Attributes = {}): NamedSpan {
+  return {
+    name: `invoke_agent ${role}`,
+    attributes: {
+      'gen_ai.operation.name': 'invoke_agent',
+      'gen_ai.agent.name': role,
+      'gen_ai.conversation.id': conversationId,
+      ...extra,
+    },
+  };
+}
+
 type AgentArg = {
   ticket?: { id?: string; role?: string };
   turn?: number;
@@ -31,17 +44,10 @@ export function agentSpanOf(activityType: string, arg: unknown, workflowId: stri
   const a = argOf(arg);
   const conversation = { 'gen_ai.conversation.id': workflowId };
   if (activityType === 'agentTurn') {
-    const role = a.ticket?.role ?? 'worker';
-    return {
-      name: `invoke_agent ${role}`,
-      attributes: {
-        'gen_ai.operation.name': 'invoke_agent',
-        'gen_ai.agent.name': role,
-        ...conversation,
-        ...(a.ticket?.id ? { 'maestro.ticket.id': a.ticket.id } : {}),
-        ...(a.turn !== undefined ? { 'maestro.agent.turn': a.turn } : {}),
-      },
-    };
+    return invokeAgentSpan(a.ticket?.role ?? 'worker', workflowId, {
+      ...(a.ticket?.id ? { 'maestro.ticket.id': a.ticket.id } : {}),
+      ...(a.turn !== undefined ? { 'maestro.agent.turn': a.turn } : {}),
+    });
   }
   if (activityType === 'agentTool') {
     const tool = a.call?.name ?? 'unknown';
