@@ -1,5 +1,6 @@
 /** Helpers for tests that drive whole runs: wait for a status condition, start with a worker. */
 import type { Client } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import { statusQuery } from '../../src/shared/messages';
 import type { RunStatus } from '../../src/shared/types';
 
@@ -24,5 +25,17 @@ export async function waitForStatus(
   }
   throw new Error(
     `run ${runId} did not reach ${what} in ${timeoutMs} ms; last status: ${JSON.stringify(last, null, 1)?.slice(0, 3000)}`,
+  );
+}
+
+/** Replays a recorded history against the suite's workflow bundle (fails on non-determinism). */
+export function replayOnTestBundle(
+  history: Parameters<typeof Worker.runReplayHistory>[1],
+  workflowId: string,
+): Promise<void> {
+  return Worker.runReplayHistory(
+    { workflowBundle: { codePath: process.env.MAESTRO_TEST_WORKFLOW_BUNDLE! } },
+    history,
+    workflowId,
   );
 }

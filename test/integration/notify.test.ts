@@ -8,12 +8,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from '@temporalio/worker';
 import { connectMaestro } from '../../src/client/connect';
 import { freePort } from '../../src/dev/dev-server';
 import type { MaestroNotification } from '../../src/shared/notifications';
 import { runCli } from '../helpers/cli';
-import { waitForStatus } from '../helpers/runs';
+import { waitForStatus, replayOnTestBundle } from '../helpers/runs';
 import { testDeps, testWorker, useSimAndTemporal } from '../helpers/temporal';
 import { startWebhookReceiver, type ReceivedPost, type WebhookReceiver } from '../helpers/webhook-receiver';
 import { simProcessEnv, spawnWorker, type WorkerProcess } from '../helpers/worker-process';
@@ -146,10 +145,6 @@ it('a dead webhook and a 404 leave the run unaffected and are audited', async ()
     expect(
       history.events?.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'deliverNotification'),
     ).toBe(true);
-    await Worker.runReplayHistory(
-      { workflowBundle: { codePath: process.env.MAESTRO_TEST_WORKFLOW_BUNDLE! } },
-      history,
-      runId,
-    );
+    await replayOnTestBundle(history, runId);
   });
 }, 180_000);

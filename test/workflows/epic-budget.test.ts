@@ -5,11 +5,10 @@
  * run's budget gate (raise or approve to go on, reject to stop and keep what is done), and a
  * retried epic's new sub-Boss sees the person's comment.
  */
-import { Worker } from '@temporalio/worker';
 import { SCHEMA_NAMES, ticketWorkflowId } from '../../src/shared/constants';
 import type { SimRequestRecord } from '../../src/dev/sim-llm';
 import type { RunInput, RunStatus } from '../../src/shared/types';
-import { waitForStatus } from '../helpers/runs';
+import { waitForStatus, replayOnTestBundle } from '../helpers/runs';
 import { TEST_ROLES, useSimAndTemporal, useSimWorker } from '../helpers/temporal';
 
 const harness = useSimAndTemporal({ port: 0 });
@@ -94,11 +93,7 @@ describe('a budget shared by the whole tree of epics', () => {
     // The permit traffic between the levels replays without non-determinism.
     for (const id of [runId, ticketWorkflowId(runId, 'T2')]) {
       const history = await harness.conn.client.workflow.getHandle(id).fetchHistory();
-      await Worker.runReplayHistory(
-        { workflowBundle: { codePath: process.env.MAESTRO_TEST_WORKFLOW_BUNDLE! } },
-        history,
-        id,
-      );
+      await replayOnTestBundle(history, id);
     }
   }, 240_000);
 

@@ -4,10 +4,9 @@
  * its epic, draws on the parent's budget, rolls its spending and files up,
  * and has gates a person reaches through the top run's status.
  */
-import { Worker } from '@temporalio/worker';
 import { ticketWorkflowId, SCHEMA_NAMES } from '../../src/shared/constants';
 import { spendGrantSignal, spendReportSignal, statusQuery } from '../../src/shared/messages';
-import { waitForStatus } from '../helpers/runs';
+import { waitForStatus, replayOnTestBundle } from '../helpers/runs';
 import { useSimAndTemporal, useSimWorker } from '../helpers/temporal';
 
 const harness = useSimAndTemporal({ port: 0 });
@@ -76,11 +75,7 @@ describe('epics run by sub-Bosses', () => {
       const history = await harness.conn.client.workflow.getHandle(id).fetchHistory();
       const markers = history.events?.filter((e) => e.markerRecordedEventAttributes) ?? [];
       if (id === runId) expect(markers.length).toBeGreaterThan(0); // the epics patch is on record
-      await Worker.runReplayHistory(
-        { workflowBundle: { codePath: process.env.MAESTRO_TEST_WORKFLOW_BUNDLE! } },
-        history,
-        id,
-      );
+      await replayOnTestBundle(history, id);
     }
   }, 120_000);
 

@@ -11,6 +11,7 @@
  * after an intended change of shape that deployed runs cannot meet (say so in the commit; see
  * README "Deploying"). A new incompatible shape starts a new generation folder.
  */
+import { replayOnTestBundle } from '../helpers/runs';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
@@ -90,11 +91,7 @@ describe('replay of recorded histories', () => {
   it.each(cases)('$name replays without non-determinism', async ({ dir, file }) => {
     const f = load(dir, file);
     expect(f.history.events.length).toBeGreaterThan(5);
-    await Worker.runReplayHistory(
-      { workflowBundle: { codePath: process.env.MAESTRO_TEST_WORKFLOW_BUNDLE! } },
-      f.history,
-      f.workflowId,
-    );
+    await replayOnTestBundle(f.history, f.workflowId);
   });
 
   it('fails every history against code whose shape changed (a timer inserted before each workflow)', async () => {
