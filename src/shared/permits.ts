@@ -68,7 +68,8 @@ export type SpentByRole = z.infer<typeof SpentByRole>;
  * A child reports what the calls of permit batch `seq` cost once the activity that used it
  * ended (successfully or not). Older children send no `seq`: their oldest open batch is meant.
  * An epic's sub-run (which draws on its parent's permits, see workflows/tree-budget.ts) adds
- * `spentByRole`, its whole spending so far; the parent then books that, not `usage`.
+ * `spentByRole`, its whole spending so far; the parent then books that, not `usage`. A batch that
+ * covered a ticket's work and its review reports the review's calls apart, in `reviewUsage`.
  */
 export const SpendReport = z
   .object({
@@ -76,6 +77,7 @@ export const SpendReport = z
     kind: z.enum(['work', 'review']),
     usage: ReportedUsage,
     seq: seq.optional(),
+    reviewUsage: ReportedUsage.optional(),
     spentByRole: SpentByRole.optional(),
   })
   .strict();

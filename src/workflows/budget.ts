@@ -18,7 +18,8 @@ import { roleRetryPolicy } from './activity-options';
 import { isEpic } from '../shared/epics';
 import { zodProblem } from './gate-payloads';
 import type { RunState } from './run-state';
-import { permitsWanted } from './permit-calls';
+import { attemptPermitsWanted, permitsWanted } from './permit-calls';
+import { TICKET_GRANT_PATCH } from './patches';
 
 // In permit-calls.ts (what a ticket child needs without this module); exported here as before.
 export { callPermitsField, isPermitsUsedUp, permitsWanted } from './permit-calls';
@@ -86,7 +87,9 @@ export class BudgetController {
     if (!this.perCall || this.queue.length > 0 || !this.state.budget || !patched(FIRST_GRANT_PATCH)) return {};
     const role = this.state.input.roles.find((r) => r.name === ticket.role);
     // An agent attempt holds one permit (it meters its own calls); a call asks for its retries.
-    const want = isAgent(role?.agent) ? 1 : permitsWanted(roleRetryPolicy(role));
+    const work = isAgent(role?.agent) ? 1 : permitsWanted(roleRetryPolicy(role));
+    // Since TICKET_GRANT_PATCH the batch covers the review too, as the child asks (ticket-spending.ts).
+    const want = patched(TICKET_GRANT_PATCH) ? attemptPermitsWanted(work, roleRetryPolicy(undefined)) : work;
     const calls = this.grantable(want);
     if (calls === 0) return {};
     const batch: Batch = { ticketId: ticket.id, childId: this.childIdOf(ticket.id), seq: 1, want, calls };
@@ -99,7 +102,7 @@ export class BudgetController {
   report(raw: unknown): void {
     const parsed = SpendReport.safeParse(raw);
     if (!parsed.success) return this.ignore('spendReport', `invalid payload: ${zodProblem(parsed.error)}`);
-    const { ticketId, kind, usage, seq, spentByRole } = parsed.data;
+    const { ticketId, kind, usage, seq, spentByRole, reviewUsage } = parsed.data;
     const problem =
       this.unknownTicket(ticketId) ??
       (spentByRole && !isEpic({ role: this.state.roleOf(ticketId) ?? '' }) ? `${ticketId} is no epic` : undefined);
@@ -114,7 +117,7 @@ export class BudgetController {
       );
     batches.splice(i, 1);
     if (spentByRole) this.state.spendReportedByRole(ticketId, spentByRole);
-    else this.state.spendReported(ticketId, kind, usage);
+    else bookReport(this.state, { ticketId, kind, usage, reviewUsage });
     this.pump();
   }
 
@@ -224,6 +227,12 @@ export class BudgetController {
   private ignore(signal: string, error: string, ticketId?: string): void {
     auditIgnoredSignal(this.state, { signal, error, ticketId });
   }
+}
+
+/** Books a child's report: its calls of one kind, or a work batch's with the review's apart. */
+export function bookReport(state: RunState, r: Pick<SpendReport, 'ticketId' | 'kind' | 'usage' | 'reviewUsage'>): void {
+  state.spendReported(r.ticketId, r.kind, r.usage);
+  if (r.reviewUsage) state.spendReported(r.ticketId, 'review', r.reviewUsage);
 }
 
 /**

@@ -32,3 +32,11 @@ export const EPICS_PATCH = 'maestro-epics-1';
  * tree, tree-budget.ts). Runs recorded before gave each sub-run what the parent had left.
  */
 export const TREE_BUDGET_PATCH = 'maestro-tree-budget-1';
+
+/**
+ * Issue 12: a ticket child's permit batch covers its work and its review, and calls a batch
+ * leaves over carry to the next activity, so a ticket within its first grant sends no signal;
+ * its spending is booked from its outcome. Histories recorded before asked and reported per
+ * LLM activity.
+ */
+export const TICKET_GRANT_PATCH = 'maestro-ticket-grant-1';

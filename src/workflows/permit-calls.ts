@@ -15,6 +15,14 @@ export function permitsWanted(policy: RetryPolicy): number {
   return Math.min(MAX_PERMITS_PER_REQUEST, maxAttempts > 0 ? maxAttempts * CALLS_PER_ATTEMPT : 10);
 }
 
+/**
+ * Calls a ticket's batch asks for before its work: the work activity's and its review's, so a
+ * ticket that stays within them needs no other batch (patches.ts TICKET_GRANT_PATCH).
+ */
+export function attemptPermitsWanted(workCalls: number, reviewPolicy: RetryPolicy): number {
+  return Math.min(MAX_PERMITS_PER_REQUEST, workCalls + permitsWanted(reviewPolicy));
+}
+
 /** The activity input field of a call allowance, when there is one. */
 export function callPermitsField(callPermits: number | undefined): { callPermits?: number } {
   return callPermits !== undefined ? { callPermits } : {};

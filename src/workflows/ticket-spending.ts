@@ -5,6 +5,12 @@
  * reports what the activity cost when it ends. When the grant runs out before the activity is
  * done (near the cap, or after retries and repairs), the activity stops before its next call;
  * the child reports, asks again and resumes with the retry attempts that are left.
+ *
+ * Since TICKET_GRANT_PATCH a batch asked for before the work covers the review too, and calls a
+ * batch leaves over carry to the next activity (a revision's as well): the child reports a
+ * batch only when it is used up and it asks for the next one. A ticket that stays within its
+ * first grant (given at its start) sends no signal at all; the run books its spending from its
+ * outcome and frees its permits when it ends (RunState.settleSpending, BudgetController.released).
  */
 import {
   ApplicationFailure,
@@ -21,9 +27,9 @@ import { spendGrantSignal, spendReportSignal, spendRequestSignal } from '../shar
 import { SpendGrant } from '../shared/permits';
 import type { LlmCallRecord, TicketInput } from '../shared/types';
 import { addUsage, emptyUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
-import { isPermitsUsedUp, permitsWanted } from './permit-calls';
+import { attemptPermitsWanted, isPermitsUsedUp, permitsWanted } from './permit-calls';
 import { failedCalls, rootCause } from './failures';
-import { PIPELINED_PERMITS_PATCH } from './patches';
+import { PIPELINED_PERMITS_PATCH, TICKET_GRANT_PATCH } from './patches';
 
 /** What an LLM activity returns that spending control reads. */
 interface Spent {
@@ -39,6 +45,15 @@ export interface PermitOptions {
   retry?: RetryPolicy;
 }
 
+/** The permit batch in hand: calls it has left and what its calls cost, not reported yet. */
+interface HeldBatch {
+  seq: number;
+  /** Calls left (undefined: the grant covers one whole activity, runs before per-call permits). */
+  left: number | undefined;
+  work: Usage;
+  review: Usage;
+}
+
 /** Tracks and gates one child's LLM spending. */
 export class TicketSpending {
   private spent: Usage = emptyUsage();
@@ -47,10 +62,18 @@ export class TicketSpending {
   private requested = 0;
   /** Signals to the run are not awaited one by one (false while replaying older histories). */
   private readonly pipelined: boolean = false;
+  /** Batches cover work and review and leftovers carry over (false while replaying older histories). */
+  private readonly carry: boolean = false;
+  private held?: HeldBatch;
 
-  constructor(private readonly input: TicketInput) {
+  /** `reviewPolicy`: the retry policy of the Boss's reviews, whose calls a work batch covers too. */
+  constructor(
+    private readonly input: TicketInput,
+    private readonly reviewPolicy: RetryPolicy,
+  ) {
     if (input.budgetPermits) {
       this.pipelined = patched(PIPELINED_PERMITS_PATCH);
+      this.carry = this.pipelined && patched(TICKET_GRANT_PATCH);
       // Batch 1 granted at the start: the first activity goes without asking.
       if (input.firstGrant) this.grants.set(1, input.firstGrant.calls);
       setHandler(spendGrantSignal, (raw) => {
@@ -87,15 +110,16 @@ export class TicketSpending {
     start: (opts: PermitOptions) => Promise<T>,
   ): Promise<T> {
     const maxAttempts = policy.maximumAttempts ?? 0; // 0: unlimited
-    const want = permitsWanted(policy);
+    const want = this.wanted(kind, permitsWanted(policy));
     const earlier: LlmCallRecord[] = [];
     let attemptsUsed = 0;
     for (;;) {
       const seq = await this.permit(want);
       // A repair cut off in the last attempt still gets one fresh attempt.
       const left = maxAttempts > 0 ? Math.max(1, maxAttempts - attemptsUsed) : 0;
+      const callPermits = this.callPermits(seq);
       const opts: PermitOptions = {
-        ...(seq !== undefined && this.grants.get(seq) !== undefined ? { callPermits: this.grants.get(seq) } : {}),
+        ...(callPermits !== undefined ? { callPermits } : {}),
         ...(attemptsUsed > 0 ? { retry: { ...policy, maximumAttempts: left } } : {}),
       };
       let res: T;
@@ -110,14 +134,11 @@ export class TicketSpending {
         attemptsUsed += Math.max(1, ...calls.map((c) => c.attempt));
         if (maxAttempts > 0 && attemptsUsed > maxAttempts) throw err; // the run books its calls
         earlier.push(...calls);
-        await this.report(
-          kind,
-          calls.reduce((u, c) => addUsage(u, usageOfRecord(c)), emptyUsage()),
-          seq,
-        );
+        const usage = calls.reduce((u, c) => addUsage(u, usageOfRecord(c)), emptyUsage());
+        await this.spend(kind, usage, seq, Infinity);
         continue;
       }
-      await this.report(kind, res.usage, seq);
+      await this.spend(kind, res.usage, seq, res.calls?.length ?? Infinity);
       if (earlier.length === 0) return res;
       return {
         ...res,
@@ -127,28 +148,52 @@ export class TicketSpending {
     }
   }
 
-  /** Waits for the run's permit batch of `want` calls; its number (undefined: no budget). */
   /**
    * Runs work that meters its own calls (an agent attempt: many turns in a child workflow) under
    * one permit of the run and books what it cost, so in a budgeted run an agent attempt passes
    * the cap by at most one attempt (README: budgets and agents).
    */
   async runAttempt<T extends Spent>(kind: 'work' | 'review', start: () => Promise<T>): Promise<T> {
-    const seq = await this.permit(1);
+    const seq = await this.permit(this.wanted(kind, 1));
     const res = await start();
-    await this.report(kind, res.usage, seq);
+    await this.spend(kind, res.usage, seq, 1);
     return res;
   }
 
+  /** Calls to ask for before an activity: before the work, its review's too (when batches carry). */
+  private wanted(kind: 'work' | 'review', calls: number): number {
+    return this.carry && kind === 'work' ? attemptPermitsWanted(calls, this.reviewPolicy) : calls;
+  }
+
+  /** The call allowance of an activity under batch `seq` (undefined: no limit). */
+  private callPermits(seq: number | undefined): number | undefined {
+    if (seq === undefined) return undefined;
+    return this.carry ? this.held?.left : this.grants.get(seq);
+  }
+
+  /**
+   * Waits for a permit batch of `want` calls; its number (undefined: no budget). When batches
+   * carry, the batch in hand serves while it has calls left; a used-up one is reported first.
+   */
   private async permit(want: number): Promise<number | undefined> {
     if (!this.input.budgetPermits) return undefined;
+    if (this.carry && this.held) {
+      if ((this.held.left ?? 0) > 0) return this.held.seq;
+      this.reportHeld();
+    }
     const seq = ++this.requested;
-    if (this.grants.has(seq)) return seq; // granted at the start (input.firstGrant)
+    if (!this.grants.has(seq)) await this.ask(seq, want); // else granted at the start (input.firstGrant)
+    if (this.carry) this.held = { seq, left: this.grants.get(seq), work: emptyUsage(), review: emptyUsage() };
+    return seq;
+  }
+
+  /** Asks the run for batch `seq` and waits for its grant. */
+  private async ask(seq: number, want: number): Promise<void> {
     const sent = this.parent().signal(spendRequestSignal, { ticketId: this.input.ticket.id, seq, calls: want });
     if (!this.pipelined) {
       await sent;
       await condition(() => this.grants.has(seq));
-      return seq;
+      return;
     }
     // The grant can only follow the request's delivery, so waiting for the grant is enough; a
     // request that cannot be delivered (the run is gone) still fails the child.
@@ -156,14 +201,42 @@ export class TicketSpending {
     sent.catch((err: unknown) => (undelivered = err ?? new Error('the permit request was not delivered')));
     await condition(() => this.grants.has(seq) || undelivered !== undefined);
     if (!this.grants.has(seq)) throw undelivered;
-    return seq;
   }
 
-  /** Books finished calls and tells the run about them. */
-  private async report(kind: 'work' | 'review', usage: Usage, seq: number | undefined): Promise<void> {
+  /**
+   * Books an activity's spending that used `calls` calls of batch `seq` (Infinity: all it had).
+   * Before batches carried, every activity reported at once; now the batch in hand keeps it.
+   */
+  private async spend(kind: 'work' | 'review', usage: Usage, seq: number | undefined, calls: number): Promise<void> {
     this.spent = addUsage(this.spent, usage);
     if (seq === undefined) return;
-    const sent = this.parent().signal(spendReportSignal, { ticketId: this.input.ticket.id, kind, usage, seq });
+    const held = this.held;
+    if (!this.carry || !held) return this.report({ kind, usage, seq });
+    held[kind] = addUsage(held[kind], usage);
+    held.left = held.left === undefined ? 0 : Math.max(0, held.left - calls);
+  }
+
+  /** Closes the used-up batch in hand: tells the run what its calls cost, by kind. */
+  private reportHeld(): void {
+    const { seq, work, review } = this.held!;
+    this.held = undefined;
+    const reviewed = review.calls > 0 || review.usd > 0 || totalTokens(review) > 0;
+    const worked = work.calls > 0 || work.usd > 0 || totalTokens(work) > 0;
+    void this.report(
+      worked || !reviewed
+        ? { kind: 'work', usage: work, seq, ...(reviewed ? { reviewUsage: review } : {}) }
+        : { kind: 'review', usage: review, seq },
+    );
+  }
+
+  /** Tells the run what the calls of a batch cost. */
+  private async report(what: {
+    kind: 'work' | 'review';
+    usage: Usage;
+    seq: number;
+    reviewUsage?: Usage;
+  }): Promise<void> {
+    const sent = this.parent().signal(spendReportSignal, { ticketId: this.input.ticket.id, ...what });
     // Pipelined: the next request leaves in the same workflow task. The two may arrive in either
     // order; a request before its report only finds the run more careful (the batch still counts
     // as open). A child's last report may never arrive (signals of a closed workflow are dropped):

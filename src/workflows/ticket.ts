@@ -76,7 +76,7 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
   const workOptions = roleActivityOptions(input.role);
   const workRetry = roleRetryPolicy(input.role);
   const reviewRetry = roleRetryPolicy(undefined);
-  const spending = new TicketSpending(input);
+  const spending = new TicketSpending(input, reviewRetry);
   /** The ticket ends escalated after `attempts`, for the reason in `why`. */
   const escalated = (attempts: number, why: Pick<TicketOutcome, 'escalation' | 'reopen' | 'escalationReason'>) => {
     progress.stage = 'done';

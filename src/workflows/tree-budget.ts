@@ -24,7 +24,7 @@ import { epicStopSignal, spendGrantSignal, spendReportSignal, spendRequestSignal
 import { SpendGrant, SpendReport, SpendRequest } from '../shared/permits';
 import type { Ticket } from '../shared/schemas';
 import type { EpicContext } from '../shared/types';
-import { auditIgnoredSignal, BOSS_CALLS } from './budget';
+import { auditIgnoredSignal, BOSS_CALLS, bookReport } from './budget';
 import { zodProblem } from './gate-payloads';
 import type { RunState } from './run-state';
 
@@ -99,7 +99,7 @@ export class UpstreamBudget implements RunPermits {
   report(raw: unknown): void {
     const parsed = SpendReport.safeParse(raw);
     if (!parsed.success) return this.ignore('spendReport', `invalid payload: ${zodProblem(parsed.error)}`);
-    const { ticketId, kind, usage, seq } = parsed.data;
+    const { ticketId, seq } = parsed.data;
     const up = [...this.open].find(([, u]) => u.ticketId === ticketId && (seq === undefined || u.childSeq === seq));
     if (!this.state.hasTicket(ticketId) || !up)
       return this.ignore(
@@ -108,7 +108,7 @@ export class UpstreamBudget implements RunPermits {
         ticketId,
       );
     this.open.delete(up[0]);
-    this.state.spendReported(ticketId, kind, usage);
+    bookReport(this.state, parsed.data);
     this.reportUp(up[0]);
   }
 

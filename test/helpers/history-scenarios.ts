@@ -1,7 +1,8 @@
 /**
  * The paths test/workflows/replay.test.ts keeps histories of: a finished run (plan gate settled by
  * its timeout, budget permits, a ticket that needed a revision), a finished agent run (tool calls,
- * a first-use tool approval settled by the gate policy), a run whose Tester's failing test re-opened
+ * a first-use tool approval settled by the gate policy), a budgeted run whose tickets each go on one
+ * permit grant, a run whose Tester's failing test re-opened
  * the Coder's ticket, and every state a run can be in while a
  * deploy happens: each gate kind pending, a risky-tool approval pending inside an agent loop, a
  * ticket in the middle of a revision, a planning failure. test/helpers/record-histories.ts runs them.
@@ -153,6 +154,19 @@ export const SCENARIOS: Scenario[] = [
       searchAttributes: true,
     },
     until: (s) => s.pendingGates.filter((g) => g.kind === 'ticket').length === 2,
+  },
+  {
+    // A budgeted run whose tickets each stay within the grant given at their start: work, review
+    // and a revision's work and review go on it without a permit signal (patch maestro-ticket-grant-1).
+    file: 'budget-one-grant.json',
+    input: {
+      goal: 'Build a landing page for a florist called Petal [sim:tickets=2] [sim:revise=1]',
+      budget: { usd: 50 },
+      maxRevisions: 2,
+      searchAttributes: true,
+    },
+    until: 'closed',
+    alsoChildren: [{ file: 'budget-one-grant-ticket.json', id: 'T1' }],
   },
   {
     file: 'ticket-mid-revision.json',

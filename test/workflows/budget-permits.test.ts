@@ -72,6 +72,9 @@ describe('internal permit signals', () => {
   });
 
   it('a child ignores grants it did not ask for, so a forged grant cannot pre-approve its calls', async () => {
+    // The first work call answers late, so the running child is still there to be signalled (a
+    // child that needs no permit round trip ends within milliseconds).
+    harness.sim.injectFault({ kind: 'latency', latencyMs: 1500, times: 1, match: { schemaName: SCHEMA_NAMES.work } });
     const runId = await start({ budget: { usd: 5 }, maxParallel: 1 });
     const s = await waitForStatus(harness.conn.client, runId, (st) => st.tickets.some((t) => t.state === 'running'));
     const child = handle(s.tickets.find((t) => t.state === 'running')!.childId);
@@ -164,18 +167,64 @@ describe('the cap with faults injected', () => {
 });
 
 describe('round trips of a budgeted run', () => {
-  it("grants a child's first permit batch at its start: one request per ticket, not one per LLM activity", async () => {
+  it('a ticket that stays within its first grant sends no permit signal: its work and review go on one grant, and the bill stays exact', async () => {
+    harness.sim.clearRequests();
     const runId = await start({ budget: { usd: 1000 } });
     const r = await env.api.result(runId);
     expect(r.status).toBe('completed');
-    const signals = (await handle(runId).fetchHistory()).events!.flatMap((e) => {
+    const events = (await handle(runId).fetchHistory()).events!;
+    const signals = events.flatMap((e) => {
       const name = e.workflowExecutionSignaledEventAttributes?.signalName;
       return name ? [name] : [];
     });
-    // Each ticket's reviews (one per attempt) ask; its first work activity went on the first grant.
-    const reviews = r.tickets.reduce((n, t) => n + t.attempts, 0);
-    const works = reviews;
-    expect(signals.filter((s) => s === spendRequestSignal.name)).toHaveLength(works + reviews - r.tickets.length);
-    expect(signals.filter((s) => s === spendReportSignal.name).length).toBeGreaterThanOrEqual(works + reviews - 4);
+    const grants = events.filter(
+      (e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === spendGrantSignal.name,
+    );
+    // A grant at a child's start covers its work and its review (and a revision's, while calls are
+    // left): no request, no grant signal, and no report; the run books it from the outcome.
+    expect({ requests: signals.filter((s) => s === spendRequestSignal.name).length, grants: grants.length }).toEqual({
+      requests: 0,
+      grants: 0,
+    });
+    expect(signals.filter((s) => s === spendReportSignal.name)).toHaveLength(0);
+    const seen = harness.sim.requests();
+    expect(r.cost.tokens).toBe(seen.reduce((n, q) => n + billed(q), 0));
+    expect(r.calls.length).toBe(seen.length);
+  });
+
+  it("a batch that covered a ticket's work and part of its review reports each to its role: the bill by role stays exact", async () => {
+    harness.sim.clearFaults();
+    harness.sim.clearRequests();
+    await env.api.result(await start({ maxParallel: 1 }));
+    const planTokens = billed(harness.sim.requests().find((q) => q.schemaName === SCHEMA_NAMES.plan)!);
+    // The plan call is the dearest, so after it the first ticket's grant is 2 calls: its work and
+    // its review's first call. That review answers invalid JSON, so its repair needs a new batch.
+    const cap = Math.round(planTokens * 3.5);
+    harness.sim.clearRequests();
+    harness.sim.injectFault({ kind: 'schema-invalid', times: 1, match: { schemaName: SCHEMA_NAMES.review } });
+    const runId = await start({ budget: { tokens: cap }, maxParallel: 1 });
+    const atGate = await waitForStatus(harness.conn.client, runId, (st) => st.pendingGates[0]?.kind === 'budget');
+    expect(atGate.cost.tokens).toBeGreaterThanOrEqual(cap);
+    await handle(runId).signal(raiseBudgetSignal, { tokens: 1_000_000, by: 'ops' });
+    const r = await env.api.result(runId);
+    expect(r.status).toBe('completed');
+
+    const reports = (await handle(runId).fetchHistory()).events!.flatMap((e) => {
+      const a = e.workflowExecutionSignaledEventAttributes;
+      const data = a?.signalName === spendReportSignal.name ? a.input?.payloads?.[0]?.data : undefined;
+      return data ? [JSON.parse(Buffer.from(data).toString('utf8')) as { kind: string; reviewUsage?: unknown }] : [];
+    });
+    expect(reports).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'work', reviewUsage: expect.anything() })]),
+    );
+    const seen = harness.sim.requests();
+    const boss = new Set<string>([SCHEMA_NAMES.plan, SCHEMA_NAMES.review, SCHEMA_NAMES.final]);
+    const tokens = (u: { promptTokens: number; completionTokens: number } | undefined) =>
+      (u?.promptTokens ?? 0) + (u?.completionTokens ?? 0);
+    expect(tokens(r.cost.byRole.boss)).toBe(
+      seen.filter((q) => boss.has(q.schemaName)).reduce((n, q) => n + billed(q), 0),
+    );
+    expect(r.cost.tokens).toBe(seen.reduce((n, q) => n + billed(q), 0));
+    expect(seen.map((q) => q.fault)).toContain('schema-invalid');
   });
 });
