@@ -1,5 +1,5 @@
 /** Unwrapping of Temporal failures to the error a person should read. */
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, isCancellation } from '@temporalio/workflow';
 import { FailureType } from '../shared/errors';
 import type { LlmCallRecord } from '../shared/types';
 
@@ -31,4 +31,30 @@ export function failedCalls(err: Error): LlmCallRecord[] {
   const first: unknown = err.details?.[0];
   const calls = typeof first === 'object' && first !== null ? (first as { calls?: unknown }).calls : undefined;
   return Array.isArray(calls) ? (calls as LlmCallRecord[]) : [];
+}
+
+/**
+ * What a ticket child fails with: its failure as the run reads it (type and message of the root
+ * cause) with every LLM call the ticket made attached, its successful activities' included
+ * (`details[0].calls`, marked `wholeTicket`), so the run bills them too: only the failed
+ * activity's calls travel with an activity failure. A cancellation stays as it is.
+ */
+export function ticketFailure(err: unknown, made: readonly LlmCallRecord[]): unknown {
+  if (isCancellation(err)) return err;
+  const cause = rootCause(err);
+  return ApplicationFailure.create({
+    type: cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined,
+    message: cause.message,
+    nonRetryable: true,
+    details: [{ calls: [...made, ...failedCalls(cause)], wholeTicket: true }],
+    cause: err instanceof Error ? err : undefined,
+  });
+}
+
+/** The calls a ticket child's failure lists when it lists every call of the ticket (see ticketFailure). */
+export function wholeTicketCalls(err: Error): LlmCallRecord[] | undefined {
+  if (!(err instanceof ApplicationFailure)) return undefined;
+  const first: unknown = err.details?.[0];
+  const whole = typeof first === 'object' && first !== null && (first as { wholeTicket?: unknown }).wholeTicket;
+  return whole === true ? failedCalls(err) : undefined;
 }

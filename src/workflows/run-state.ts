@@ -192,6 +192,27 @@ export class RunState {
     this.recordCalls(calls);
   }
 
+  /**
+   * Books a failed ticket child from every call it made (workflows/failures.ts ticketFailure):
+   * what it did not report while running is charged to its role and the Boss, and its reports
+   * are settled, so a retry of the ticket starts from nothing.
+   */
+  chargeFailedTicket(ticketId: string, calls: readonly LlmCallRecord[]): void {
+    const t = this.ticket(ticketId);
+    const reported = this.reported.get(ticketId) ?? { work: emptyUsage(), review: emptyUsage() };
+    this.reported.delete(ticketId);
+    const ofKind = (review: boolean) =>
+      calls
+        .filter((c) => (c.kind === 'review') === review)
+        .reduce((u, c) => addUsage(u, usageOfRecord(c)), emptyUsage());
+    const work = subtractUsage(ofKind(false), reported.work);
+    const review = subtractUsage(ofKind(true), reported.review);
+    t.usage = addUsage(t.usage, addUsage(work, review));
+    this.recordCalls(calls);
+    this.spend(t.role, work);
+    this.spend(BOSS_ROLE, review);
+  }
+
   /** Books one call a child reported while it is still running (budgeted runs). */
   spendReported(ticketId: string, kind: 'work' | 'review', usage: Usage): void {
     const t = this.ticket(ticketId);

@@ -12,7 +12,7 @@ import { DagTracker } from '../shared/dag-tracker';
 import type { Plan, Ticket } from '../shared/schemas';
 import type { GateView, TicketOutcome } from '../shared/types';
 import { emptyUsage } from '../shared/usage';
-import { failedCalls, isConfigError, rootCause } from './failures';
+import { failedCalls, isConfigError, rootCause, wholeTicketCalls } from './failures';
 import type { GateWait, SchedulerCarry } from './continue-as-new';
 import { awaitGate, NO_RESULT_DECISIONS, ticketDecision, type GateOutcome, type GatePolicy } from './gates';
 import { keepsGatePromises } from './patches';
@@ -122,7 +122,9 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
         return;
       }
       const cause = rootCause(err);
-      state.chargeFailedCalls(failedCalls(cause));
+      const whole = wholeTicketCalls(cause);
+      if (whole) state.chargeFailedTicket(ticket.id, whole);
+      else state.chargeFailedCalls(failedCalls(cause)); // an epic, or a child recorded before it listed all
       // A configuration error (bad key, unknown model) fails every ticket alike: stop the run.
       if (isConfigError(cause)) {
         fatal ??= cause;

@@ -65,6 +65,8 @@ export class TicketSpending {
   /** Batches cover work and review and leftovers carry over (false while replaying older histories). */
   private readonly carry: boolean = false;
   private held?: HeldBatch;
+  /** Every call booked so far, also of executions that stopped at their grant (see callsMade). */
+  private readonly made: LlmCallRecord[] = [];
 
   /** `reviewPolicy`: the retry policy of the Boss's reviews, whose calls a work batch covers too. */
   constructor(
@@ -87,6 +89,11 @@ export class TicketSpending {
         this.grants.set(parsed.data.seq, parsed.data.calls);
       });
     }
+  }
+
+  /** Every LLM call this ticket's activities made and booked so far. */
+  callsMade(): readonly LlmCallRecord[] {
+    return this.made;
   }
 
   /** Whether this ticket's own budget is used up. */
@@ -134,10 +141,12 @@ export class TicketSpending {
         attemptsUsed += Math.max(1, ...calls.map((c) => c.attempt));
         if (maxAttempts > 0 && attemptsUsed > maxAttempts) throw err; // the run books its calls
         earlier.push(...calls);
+        this.made.push(...calls);
         const usage = calls.reduce((u, c) => addUsage(u, usageOfRecord(c)), emptyUsage());
         await this.spend(kind, usage, seq, Infinity);
         continue;
       }
+      this.made.push(...(res.calls ?? []));
       await this.spend(kind, res.usage, seq, res.calls?.length ?? Infinity);
       if (earlier.length === 0) return res;
       return {
@@ -156,6 +165,7 @@ export class TicketSpending {
   async runAttempt<T extends Spent>(kind: 'work' | 'review', start: () => Promise<T>): Promise<T> {
     const seq = await this.permit(this.wanted(kind, 1));
     const res = await start();
+    this.made.push(...(res.calls ?? []));
     await this.spend(kind, res.usage, seq, 1);
     return res;
   }

@@ -17,6 +17,7 @@ import { queueWaitOption, unpolledQueueFailure } from './role-queue';
 import { runAgentAttempt } from './agent-attempt';
 import { reopenRequests } from './reopen';
 import { TicketSpending } from './ticket-spending';
+import { ticketFailure } from './failures';
 
 const { performTicket, reviewTicket } = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
 
@@ -61,6 +62,17 @@ function modelLabel(model: string | undefined): string {
  * for the run's permits and makes no more HTTP calls than granted (see ticket-spending.ts).
  */
 export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome> {
+  const spending = new TicketSpending(input, roleRetryPolicy(undefined));
+  try {
+    return await runTicket(input, spending);
+  } catch (err) {
+    // The run bills a failed ticket from its failure: every call it made goes with it.
+    throw ticketFailure(err, spending.callsMade());
+  }
+}
+
+/** The work-and-review loop of ticketWorkflow. */
+async function runTicket(input: TicketInput, spending: TicketSpending): Promise<TicketOutcome> {
   const { ticket } = input;
   const progress: TicketProgress = {
     ticketId: ticket.id,
@@ -76,7 +88,6 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
   const workOptions = roleActivityOptions(input.role);
   const workRetry = roleRetryPolicy(input.role);
   const reviewRetry = roleRetryPolicy(undefined);
-  const spending = new TicketSpending(input, reviewRetry);
   /** The ticket ends escalated after `attempts`, for the reason in `why`. */
   const escalated = (attempts: number, why: Pick<TicketOutcome, 'escalation' | 'reopen' | 'escalationReason'>) => {
     progress.stage = 'done';

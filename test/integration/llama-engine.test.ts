@@ -3,8 +3,9 @@
  * prebuilt CPU build, one thread) serving SmolLM2-135M-Instruct behind our thin OpenAI-compatible
  * HTTP front. The tiny model cannot plan well, so this checks what must hold with any model:
  * every wire schema compiles to a llama.cpp grammar, a grammar-constrained answer parses and its
- * usage is recorded, a worker's answer becomes stored files, and a whole run's planning ends
- * within its bounds with a message that says what to do.
+ * usage is recorded, a worker's answer becomes stored files, a whole run's planning ends
+ * within its bounds with a message that says what to do, and a budgeted run whose workers answer
+ * from the engine bills every call at the tokens the engine counted.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +19,13 @@ import { SMOLLM_MODEL_ID } from '../../src/dev/llama-engine/model-file';
 import { DEFAULT_ROLES } from '../../src/shared/roles';
 import { FinalReport } from '../../src/shared/schemas';
 import type { RunInput } from '../../src/shared/types';
+import { startSimLlm } from '../../src/dev/sim-llm';
+import { BOSS_ROLE } from '../../src/shared/roles';
+import { spendReportSignal, spendRequestSignal, statusQuery } from '../../src/shared/messages';
+import type { RunResult } from '../../src/shared/types';
+import type { Usage } from '../../src/shared/usage';
 import { startEngineProcess, type EngineProcess } from '../helpers/llama-engine';
+import { startUsageMeter } from '../helpers/usage-meter';
 import { connectTest, testDeps, testWorker, uniqueQueue, TEST_ROLES, type TestConnection } from '../helpers/temporal';
 import { ALL_WIRE_SCHEMAS } from '../helpers/wire-schemas';
 
@@ -146,5 +153,73 @@ describe('a real llama.cpp engine', () => {
     expect(message).toContain('cut off at the output-token limit (24 tokens)');
     expect(message).toContain('raise "maxTokens" of role boss');
     expect(Date.now() - started).toBeLessThan(240_000);
+  });
+
+  it('a budgeted run whose workers answer from the engine bills every call at the tokens the engine counted', async () => {
+    // The Boss plans and reviews on the simulated LLM (the tiny model cannot plan); every
+    // worker call goes to the engine through a meter that keeps the engine's own usage figures.
+    const sim = await startSimLlm({ port: 0 });
+    const meter = await startUsageMeter(engine.baseUrl);
+    try {
+      const engineLlm = new StructuredLlm({ baseUrl: meter.baseUrl, timeoutMs: 240_000 });
+      const simLlm = new StructuredLlm({ baseUrl: sim.baseUrl, apiKey: 'test-key', timeoutMs: 30_000 });
+      const taskQueue = uniqueQueue('engine-budget');
+      const deps = testDeps(sim.baseUrl, {
+        llm: { call: (req) => (req.model === model ? engineLlm : simLlm).call(req) },
+        roles: DEFAULT_ROLES.map((r) => ({ ...r, model, temperature: 0, maxTokens: 300 })),
+        workerModel: () => model,
+      });
+      const worker = await testWorker(conn.nativeConnection, taskQueue, deps);
+      const workflowId = `${taskQueue}-run`;
+      const { ended, status } = await worker.runUntil(async () => {
+        const handle = await conn.client.workflow.start('orchestratorWorkflow', {
+          taskQueue,
+          workflowId,
+          args: [
+            {
+              goal: 'Write a README for a bakery called Rise and Shine [sim:tickets=1]',
+              // The writer: the tiny model's files for other roles do not pass the path rules.
+              roles: TEST_ROLES.filter((role) => role.name === 'writer'),
+              budget: { tokens: 1_000_000 },
+              // A ticket the model fails ends the run at once instead of waiting for a person.
+              gatePolicies: { ticket: { timeoutMs: 1000, onTimeout: 'fail' } },
+            } satisfies RunInput,
+          ],
+        });
+        const end = await handle.result().then(
+          (r) => (r as RunResult).status,
+          (e: unknown) => describeFailure(e),
+        );
+        return { ended: end, status: await handle.query(statusQuery) };
+      });
+      // The tiny model's answer is often cut off at its token limit: the run then fails, and those
+      // calls are billed all the same. Either way the bill must be what the engine counted.
+      if (ended !== 'completed') {
+        expect(ended).toContain('the ticket gate (ticket:T1#1) timed out');
+        expect(status.tickets[0]?.error).toContain('cut off at the output-token limit');
+      }
+      const r = status;
+      const engineCalls = meter.calls();
+      expect(engineCalls.length).toBeGreaterThan(0);
+      expect(engineCalls.every((c) => c.status === 200 && c.promptTokens > 0)).toBe(true);
+      const tokens = (u: Usage | undefined) => (u ? u.promptTokens + u.completionTokens : 0);
+      const workerTokens = Object.entries(r.cost.byRole)
+        .filter(([role]) => role !== BOSS_ROLE)
+        .reduce((n, [, u]) => n + tokens(u), 0);
+      expect(workerTokens).toBe(engineCalls.reduce((n, c) => n + c.promptTokens + c.completionTokens, 0));
+      const simBilled = sim
+        .requests()
+        .reduce((n, q) => n + (q.usage ? q.usage.prompt_tokens + q.usage.completion_tokens : 0), 0);
+      expect(tokens(r.cost.byRole[BOSS_ROLE])).toBe(simBilled);
+      // The ticket's work and review went on the permit batch granted at its start.
+      const signals = (await conn.client.workflow.getHandle(workflowId).fetchHistory()).events!.flatMap((e) => {
+        const name = e.workflowExecutionSignaledEventAttributes?.signalName;
+        return name === spendRequestSignal.name || name === spendReportSignal.name ? [name] : [];
+      });
+      expect(signals).toEqual([]);
+    } finally {
+      await meter.close();
+      await sim.close();
+    }
   });
 });

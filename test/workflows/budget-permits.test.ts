@@ -4,7 +4,7 @@
  * or need repairs. What a person relying on "spending passes the cap by at most one call" would
  * notice: the recorded spend, the audit log, and whether the run still moves.
  */
-import type { StartRunOptions } from '../../src/client/api';
+import { describeFailure, type StartRunOptions } from '../../src/client/api';
 import { SCHEMA_NAMES } from '../../src/shared/constants';
 import type { SimRequestRecord } from '../../src/dev/sim-llm';
 import {
@@ -226,5 +226,44 @@ describe('round trips of a budgeted run', () => {
     );
     expect(r.cost.tokens).toBe(seen.reduce((n, q) => n + billed(q), 0));
     expect(seen.map((q) => q.fault)).toContain('schema-invalid');
+  });
+});
+
+describe('a ticket that fails after calls that succeeded', () => {
+  it.each([
+    ['a budgeted run', { budget: { usd: 1000 } }],
+    ['a run without a budget', {}],
+  ] as const)('%s bills every call of the failed ticket, also its accepted work and review', async (_, opts) => {
+    harness.sim.clearFaults();
+    harness.sim.clearRequests();
+    const work = { schemaName: SCHEMA_NAMES.work };
+    // The first work call answers normally (a latency fault of 0 ms holds its place in the
+    // queue); the review asks for a revision; both calls of the revision's work are cut off.
+    harness.sim.injectFault({ kind: 'latency', latencyMs: 0, times: 1, match: work });
+    harness.sim.injectFault({ kind: 'truncated', times: 2, match: work });
+    const runId = await env.api.start(
+      'Write a README for a bakery called Rise and Shine [sim:tickets=1] [sim:revise=1]',
+      {
+        runId: `permits-${Date.now()}-${++counter}`,
+        ...opts,
+        gatePolicies: { ticket: { timeoutMs: 100, onTimeout: 'fail' } },
+      },
+    );
+    const ended = await env.api.result(runId).then(
+      (r) => r.status,
+      (e: unknown) => describeFailure(e),
+    );
+    expect(ended).toContain('the ticket gate (ticket:T1#1) timed out');
+    const s = await env.api.status(runId);
+    const seen = harness.sim.requests();
+    expect(seen.map((q) => [q.schemaName, q.fault ?? null])).toEqual([
+      [SCHEMA_NAMES.plan, null],
+      [SCHEMA_NAMES.work, 'latency'],
+      [SCHEMA_NAMES.review, null],
+      [SCHEMA_NAMES.work, 'truncated'],
+      [SCHEMA_NAMES.work, 'truncated'],
+    ]);
+    expect(s.cost.tokens).toBe(seen.reduce((n, q) => n + billed(q), 0));
+    expect(s.cost.usage.calls).toBe(seen.length);
   });
 });
