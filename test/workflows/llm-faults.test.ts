@@ -68,11 +68,21 @@ async function runTicket(name: string, faults: FaultSpec[]): Promise<TicketRun> 
     return { outcome, work: work(), calls: (outcome.calls ?? []).filter((c) => c.kind === 'work') };
   } catch (err) {
     expect(err).toBeInstanceOf(WorkflowFailedError);
-    const activity = (err as WorkflowFailedError).cause;
+    // The ticket fails with its activity's failure type and message and lists every call it made
+    // (here all of them the failed activity's); the activity's own failure is its cause.
+    const ticketFailure = (err as WorkflowFailedError).cause as ApplicationFailure;
+    expect(ticketFailure).toBeInstanceOf(ApplicationFailure);
+    const activity = ticketFailure.cause;
     expect(activity).toBeInstanceOf(ActivityFailure);
     const failure = activity!.cause as ApplicationFailure;
     expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect({ type: ticketFailure.type, message: ticketFailure.message }).toEqual({
+      type: failure.type,
+      message: failure.message,
+    });
     const details = (failure.details?.[0] ?? {}) as { calls?: LlmCallRecord[] };
+    const listed = (ticketFailure.details?.[0] ?? {}) as { calls?: LlmCallRecord[]; wholeTicket?: boolean };
+    expect(listed).toEqual({ calls: details.calls ?? [], wholeTicket: true });
     return { failure, work: work(), calls: details.calls ?? [] };
   }
 }
