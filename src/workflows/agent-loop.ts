@@ -5,6 +5,7 @@
  * only references (conversation, files) and records. Out of turns, it ends with the reason and
  * the ticket escalates.
  */
+import { ticketFailure } from './failures';
 import {
   condition,
   continueAsNew,
@@ -91,8 +92,6 @@ function overBudget(input: AgentLoopInput, usage: Usage): boolean {
 
 /** Runs one agent attempt of a ticket to its final answer or its escalation. */
 export async function agentLoopWorkflow(input: AgentLoopInput): Promise<AgentLoopOutput> {
-  const { ticket } = input;
-  const maxTurns = input.settings.maxTurns ?? DEFAULT_MAX_TURNS;
   const s: AgentLoopState = input.state ?? {
     turn: 0,
     toolResults: [],
@@ -101,6 +100,18 @@ export async function agentLoopWorkflow(input: AgentLoopInput): Promise<AgentLoo
     toolCalls: [],
     usage: emptyUsage(),
   };
+  try {
+    return await runTurns(input, s);
+  } catch (err) {
+    // The run bills a failed attempt from its failure: the calls of every earlier turn go with it.
+    throw ticketFailure(err, s.calls);
+  }
+}
+
+/** The turns of agentLoopWorkflow, from the state `s` (carried across continue-as-new). */
+async function runTurns(input: AgentLoopInput, s: AgentLoopState): Promise<AgentLoopOutput> {
+  const { ticket } = input;
+  const maxTurns = input.settings.maxTurns ?? DEFAULT_MAX_TURNS;
   setHandler(agentLoopStatusQuery, () => ({
     ticketId: ticket.id,
     attempt: input.attempt,

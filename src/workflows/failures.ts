@@ -1,5 +1,11 @@
 /** Unwrapping of Temporal failures to the error a person should read. */
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, isCancellation } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  isCancellation,
+  TemporalFailure,
+} from '@temporalio/workflow';
 import { FailureType } from '../shared/errors';
 import type { LlmCallRecord } from '../shared/types';
 
@@ -37,10 +43,12 @@ export function failedCalls(err: Error): LlmCallRecord[] {
  * What a ticket child fails with: its failure as the run reads it (type and message of the root
  * cause) with every LLM call the ticket made attached, its successful activities' included
  * (`details[0].calls`, marked `wholeTicket`), so the run bills them too: only the failed
- * activity's calls travel with an activity failure. A cancellation stays as it is.
+ * activity's calls travel with an activity failure. A cancellation stays as it is, and so does
+ * anything but a Temporal failure (a bug's plain Error fails the workflow task, which is retried
+ * once the code is fixed, not the workflow).
  */
 export function ticketFailure(err: unknown, made: readonly LlmCallRecord[]): unknown {
-  if (isCancellation(err)) return err;
+  if (isCancellation(err) || !(err instanceof TemporalFailure)) return err;
   const cause = rootCause(err);
   return ApplicationFailure.create({
     type: cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined,

@@ -7,8 +7,9 @@
  */
 import { SCHEMA_NAMES } from '../../src/shared/constants';
 import type { AgentSettings } from '../../src/shared/tools';
-import type { RoleInfo, RunInput, RunResult, TicketInput, TicketOutcome } from '../../src/shared/types';
+import type { LlmCallRecord, RoleInfo, RunInput, RunResult, TicketInput, TicketOutcome } from '../../src/shared/types';
 import { temporal } from '@temporalio/proto';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { MaestroClient } from '../../src/client/api';
 import type { AgentLoopInput, AgentLoopOutput } from '../../src/workflows/agent-loop';
 import { watchSnapshots } from '../../src/client/watch/poll';
@@ -224,6 +225,51 @@ describe('agent loops', () => {
     expect(outcome).toMatchObject({ status: 'escalated', escalation: 'turns', attempts: 1 });
     expect(outcome.escalationReason).toMatch(
       /the coder agent used all 1 turns without a final answer; its last answer was not valid: the JSON does not match the schema/,
+    );
+  });
+
+  it('a ticket whose agent fails mid-loop lists every call of its earlier turns in its failure, so the run bills them', async () => {
+    const taskQueue = uniqueQueue('agent-fails');
+    const worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
+    harness.sim.clearFaults();
+    harness.sim.clearRequests();
+    // The first turn answers normally (a 0 ms latency fault holds its place); the second is refused (400).
+    const turn = { ticketId: 'T1', schemaName: SCHEMA_NAMES.work };
+    harness.sim.injectFault({ kind: 'latency', latencyMs: 0, match: turn });
+    harness.sim.injectFault({ kind: 'bad-request', match: turn });
+    const role = { ...TEST_ROLES.find((r) => r.name === 'coder')!, agent: AGENT };
+    const input: TicketInput = {
+      runId: 'agent-fails-run',
+      ticket: {
+        id: 'T1',
+        role: 'coder',
+        title: 'Build the page',
+        spec: 'Build the one-page website of Leaf Lounge, a tea room. Deliver these files: `index.html`.',
+        acceptanceCriteria: ['index.html exists'],
+        dependsOn: [],
+      },
+      role,
+      dependencies: [],
+      maxRevisions: 0,
+    };
+    const err: unknown = await worker.runUntil(() =>
+      harness.conn.client.workflow
+        .execute('ticketWorkflow', { taskQueue, workflowId: `${taskQueue}/T1`, args: [input] })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const failure = (err as WorkflowFailedError).cause as ApplicationFailure;
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    const listed = failure.details?.[0] as { calls: LlmCallRecord[]; wholeTicket: boolean };
+    expect(listed.wholeTicket).toBe(true);
+    const seen = harness.sim.requests();
+    expect(seen.map((q) => q.status)).toEqual([200, 400]);
+    // The first turn's paid call is on the failure's list, with the tokens the server billed.
+    expect(listed.calls.map((c) => c.promptTokens + c.completionTokens)).toEqual(
+      expect.arrayContaining([seen[0]!.usage!.prompt_tokens + seen[0]!.usage!.completion_tokens]),
     );
   });
 
