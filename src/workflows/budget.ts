@@ -116,7 +116,7 @@ export class BudgetController {
         ticketId,
       );
     batches.splice(i, 1);
-    if (spentByRole) this.state.spendReportedByRole(ticketId, spentByRole);
+    if (spentByRole) this.state.ledger.spendReportedByRole(this.state.ticketView(ticketId), spentByRole);
     else bookReport(this.state, { ticketId, kind, usage, reviewUsage });
     this.pump();
   }
@@ -186,7 +186,7 @@ export class BudgetController {
     if (!budget) return want;
     const openCalls = [...this.open.values()].flat().reduce((n, b) => n + b.calls, 0);
     const cost = this.state.cost();
-    const dearest = this.state.dearestCall;
+    const dearest = this.state.ledger.dearestCall;
     // Calls k with spent + (open + k) × dearest < cap, per limit the run has.
     let room = want;
     for (const [cap, spent, each] of [
@@ -231,8 +231,9 @@ export class BudgetController {
 
 /** Books a child's report: its calls of one kind, or a work batch's with the review's apart. */
 export function bookReport(state: RunState, r: Pick<SpendReport, 'ticketId' | 'kind' | 'usage' | 'reviewUsage'>): void {
-  state.spendReported(r.ticketId, r.kind, r.usage);
-  if (r.reviewUsage) state.spendReported(r.ticketId, 'review', r.reviewUsage);
+  const t = state.ticketView(r.ticketId);
+  state.ledger.spendReported(t, r.kind, r.usage);
+  if (r.reviewUsage) state.ledger.spendReported(t, 'review', r.reviewUsage);
 }
 
 /**

@@ -235,7 +235,7 @@ async function writeReport(
     } catch (err) {
       if (isCancellation(err)) throw err;
       const cause = rootCause(err);
-      state.chargeFailedCalls(failedCalls(cause));
+      state.ledger.chargeFailedCalls(failedCalls(cause));
       state.bossSettled();
       // The budget's permits ran out before the report was done: past the budget gate, ask again.
       if (isPermitsUsedUp(cause) && restarts < BOSS_CALLS && (await budgetGate())) continue;
@@ -272,8 +272,8 @@ async function bossReport(state: RunState, plan: Plan, feedback?: string): Promi
       },
     ],
   );
-  state.spend(BOSS_ROLE, final.usage);
-  state.recordCalls(final.calls);
+  state.ledger.spend(BOSS_ROLE, final.usage);
+  state.ledger.recordCalls(final.calls);
   state.bossSettled();
   return final.report;
 }

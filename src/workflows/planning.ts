@@ -110,7 +110,7 @@ async function validPlan(
     } catch (err) {
       // A configuration error needs a fix, not a person's approval: report it and end.
       const cause = rootCause(err);
-      state.chargeFailedCalls(failedCalls(cause));
+      state.ledger.chargeFailedCalls(failedCalls(cause));
       state.bossSettled();
       if (isCancellation(err) || isConfigError(cause) || isBudgetStopped(cause)) throw err;
       // The budget's permits ran out before the plan was done: past the budget check, ask again.
@@ -132,8 +132,8 @@ async function validPlan(
       if (!isBadOutput(cause)) await askToRetryPlanning(state, cause.message, publish);
       continue;
     }
-    state.spend(BOSS_ROLE, res.usage);
-    state.recordCalls(res.calls);
+    state.ledger.spend(BOSS_ROLE, res.usage);
+    state.ledger.recordCalls(res.calls);
     state.bossSettled();
     problems = validatePlan(
       res.plan,

@@ -9,7 +9,6 @@ import type { ToolCallRecord } from '../shared/tools';
 import type {
   Budget,
   CostView,
-  LlmCallRecord,
   ManifestEntry,
   RunInput,
   RunPhase,
@@ -20,15 +19,16 @@ import type {
   TicketState,
   TicketView,
 } from '../shared/types';
-import { addUsage, emptyUsage, subtractUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
+import { emptyUsage, totalTokens } from '../shared/usage';
 import { BOSS_ROLE } from '../shared/roles';
 import { runDetails, type EpicDetails } from './details';
 import { GateBook, type GateBookData } from './gates';
+import { RunLedger, type LedgerData } from './run-ledger';
 
 export { BOSS_ROLE };
 
 /** A RunState as plain data, carried when a run continues as new (see continue-as-new.ts). */
-export interface RunStateData {
+export interface RunStateData extends LedgerData {
   plan: Plan;
   planAttempts: number;
   budget?: Budget;
@@ -36,28 +36,13 @@ export interface RunStateData {
   tickets: TicketView[];
   outputs: TicketOutput[];
   manifest: ManifestEntry[];
-  usage: Usage;
-  byRole: Record<string, Usage>;
-  calls: LlmCallRecord[];
   toolCalls: ToolCallRecord[];
-  reported: [string, ReportedSpend][];
   /** Failing-check evidence of re-opened tickets (absent in carries of older code). */
   testFailures?: [string, string][];
   /** `first-use` tools a person approved in this run (absent in carries of older code). */
   toolsApprovedOnce?: string[];
-  dearestCall: { usd: number; tokens: number };
   /** A sub-run told to stop spending (absent in carries of older code). */
   spendingStopped?: boolean;
-}
-
-/**
- * What a running child reported of its spending, not yet settled by its outcome; for an epic's
- * sub-run also its cumulative spending by role as last reported (see tree-budget.ts).
- */
-export interface ReportedSpend {
-  work: Usage;
-  review: Usage;
-  byRole?: Record<string, Usage>;
 }
 
 /** Mutable state of one run, owned by the orchestrator workflow. */
@@ -92,17 +77,17 @@ export class RunState {
   private readonly running = new Set<string>();
   private readonly outputs = new Map<string, TicketOutput>();
   private readonly manifest: ManifestEntry[] = [];
-  private usage: Usage = emptyUsage();
-  private readonly byRole: Record<string, Usage> = {};
   /** Every LLM call of the run, as the activities recorded them. */
-  private readonly calls: LlmCallRecord[] = [];
   private readonly toolCalls: ToolCallRecord[] = [];
   /** Evidence of the failing check that last re-opened a ticket, by ticket id. */
   private readonly testFailures = new Map<string, string>();
   /** `first-use` tools a person approved in this run: not asked about again (tool-approvals.ts). */
   readonly toolsApprovedOnce = new Set<string>();
-  /** Spending children reported call by call (budgeted runs), not yet settled by an outcome. */
-  private readonly reported = new Map<string, ReportedSpend>();
+  /** The run's bill: spending, calls on record, what running children reported (run-ledger.ts). */
+  readonly ledger = new RunLedger(
+    (id) => this.tickets.get(id),
+    () => this.version++,
+  );
 
   constructor(
     readonly runId: string,
@@ -112,9 +97,6 @@ export class RunState {
     this.book = new GateBook(now);
     this.budget = input.budget ? { ...input.budget } : undefined;
   }
-
-  /** The most expensive single LLM call so far (dollars, tokens): the budget's safety margin. */
-  readonly dearestCall = { usd: 0, tokens: 0 };
 
   /** Everything this state holds, as plain data (continue-as-new; the plan must be adopted). */
   snapshot(): RunStateData {
@@ -127,14 +109,10 @@ export class RunState {
       tickets: [...this.tickets.values()],
       outputs: [...this.outputs.values()],
       manifest: this.manifest,
-      usage: this.usage,
-      byRole: this.byRole,
-      calls: this.calls,
+      ...this.ledger.snapshot(),
       toolCalls: this.toolCalls,
-      reported: [...this.reported],
       testFailures: [...this.testFailures],
       ...(this.toolsApprovedOnce.size > 0 ? { toolsApprovedOnce: [...this.toolsApprovedOnce] } : {}),
-      dearestCall: this.dearestCall,
       ...(this.spendingStopped ? { spendingStopped: true } : {}),
     };
   }
@@ -152,95 +130,16 @@ export class RunState {
     }
     for (const o of data.outputs) this.outputs.set(o.ticketId, o);
     this.manifest.push(...data.manifest);
-    this.usage = data.usage;
-    Object.assign(this.byRole, data.byRole);
-    this.calls.push(...data.calls);
+    this.ledger.restore(data);
     this.toolCalls.push(...data.toolCalls);
-    for (const [id, r] of data.reported) this.reported.set(id, r);
     for (const [id, evidence] of data.testFailures ?? []) this.testFailures.set(id, evidence);
     for (const tool of data.toolsApprovedOnce ?? []) this.toolsApprovedOnce.add(tool);
-    Object.assign(this.dearestCall, data.dearestCall);
     this.spendingStopped = data.spendingStopped === true;
   }
 
-  /** Books spending of one or more LLM calls to a role. */
-  spend(role: string, usage: Usage): void {
-    const calls = Math.max(1, usage.calls);
-    this.dearestCall.usd = Math.max(this.dearestCall.usd, usage.usd / calls);
-    this.dearestCall.tokens = Math.max(this.dearestCall.tokens, totalTokens(usage) / calls);
-    this.usage = addUsage(this.usage, usage);
-    this.byRole[role] = addUsage(this.byRole[role] ?? emptyUsage(), usage);
-    this.version++;
-  }
-
-  /** Keeps the records of LLM calls (absent in results of older workers). */
-  recordCalls(calls: readonly LlmCallRecord[] | undefined): void {
-    if (calls) this.calls.push(...calls);
-  }
-
-  /**
-   * Books the calls of an activity that failed after its retries: on record, and charged to
-   * their roles and ticket (a failed call was still paid for).
-   */
-  chargeFailedCalls(calls: readonly LlmCallRecord[]): void {
-    for (const c of calls) {
-      const usage = usageOfRecord(c);
-      const t = c.ticketId !== undefined ? this.tickets.get(c.ticketId) : undefined;
-      if (t) t.usage = addUsage(t.usage, usage);
-      this.spend(c.role, usage);
-    }
-    this.recordCalls(calls);
-  }
-
-  /**
-   * Books a failed ticket child from every call it made (workflows/failures.ts ticketFailure):
-   * what it did not report while running is charged to its role and the Boss, and its reports
-   * are settled, so a retry of the ticket starts from nothing.
-   */
-  chargeFailedTicket(ticketId: string, calls: readonly LlmCallRecord[]): void {
-    const t = this.ticket(ticketId);
-    const reported = this.reported.get(ticketId) ?? { work: emptyUsage(), review: emptyUsage() };
-    this.reported.delete(ticketId);
-    const ofKind = (review: boolean) =>
-      calls
-        .filter((c) => (c.kind === 'review') === review)
-        .reduce((u, c) => addUsage(u, usageOfRecord(c)), emptyUsage());
-    const work = subtractUsage(ofKind(false), reported.work);
-    const review = subtractUsage(ofKind(true), reported.review);
-    t.usage = addUsage(t.usage, addUsage(work, review));
-    this.recordCalls(calls);
-    this.spend(t.role, work);
-    this.spend(BOSS_ROLE, review);
-  }
-
-  /** Books one call a child reported while it is still running (budgeted runs). */
-  spendReported(ticketId: string, kind: 'work' | 'review', usage: Usage): void {
-    const t = this.ticket(ticketId);
-    const r = this.reported.get(ticketId) ?? { work: emptyUsage(), review: emptyUsage() };
-    r[kind] = addUsage(r[kind], usage);
-    this.reported.set(ticketId, r);
-    t.usage = addUsage(t.usage, usage);
-    this.spend(kind === 'work' ? t.role : BOSS_ROLE, usage);
-  }
-
-  /**
-   * Books what an epic's running sub-run reports it spent so far, by role (cumulative): only what
-   * is new since its last report, so the run's cost covers the tree while the epic runs.
-   */
-  spendReportedByRole(ticketId: string, spentByRole: Record<string, Usage>): void {
-    const t = this.ticket(ticketId);
-    const r = this.reported.get(ticketId) ?? { work: emptyUsage(), review: emptyUsage() };
-    const byRole = (r.byRole ??= {});
-    for (const [role, total] of Object.entries(spentByRole)) {
-      const before = byRole[role] ?? emptyUsage();
-      const delta = subtractUsage(total, before);
-      if (delta.calls === 0 && delta.usd === 0 && totalTokens(delta) === 0) continue;
-      byRole[role] = addUsage(before, delta);
-      r.work = addUsage(r.work, delta);
-      t.usage = addUsage(t.usage, delta);
-      this.spend(role, delta);
-    }
-    this.reported.set(ticketId, r);
+  /** The view of ticket `id` whose usage the ledger books (throws for an unknown ticket). */
+  ticketView(id: string): TicketView {
+    return this.ticket(id);
   }
 
   /** Whether the run's spending has reached its cap. */
@@ -249,8 +148,8 @@ export class RunState {
     const b = this.budget;
     if (!b) return false;
     return (
-      (b.usd !== undefined && this.usage.usd >= b.usd) ||
-      (b.tokens !== undefined && totalTokens(this.usage) >= b.tokens)
+      (b.usd !== undefined && this.ledger.usage.usd >= b.usd) ||
+      (b.tokens !== undefined && totalTokens(this.ledger.usage) >= b.tokens)
     );
   }
 
@@ -324,22 +223,8 @@ export class RunState {
   settleSpending(outcome: TicketOutcome): void {
     const t = this.ticket(outcome.ticketId);
     t.attempts += outcome.attempts;
-    this.recordCalls(outcome.calls);
     if (outcome.toolCalls) this.toolCalls.push(...outcome.toolCalls);
-    const reported = this.reported.get(t.id) ?? { work: emptyUsage(), review: emptyUsage() };
-    this.reported.delete(t.id);
-    const work = subtractUsage(outcome.workUsage, reported.work);
-    const review = subtractUsage(outcome.reviewUsage, reported.review);
-    t.usage = addUsage(t.usage, addUsage(work, review));
-    if (outcome.usageByRole) {
-      // An epic: its sub-run's spending rolls up role by role, so the run's cost shows the whole
-      // tree; what the sub-run already reported while it ran was booked then.
-      for (const [role, usage] of Object.entries(outcome.usageByRole))
-        this.spend(role, subtractUsage(usage, reported.byRole?.[role] ?? emptyUsage()));
-      return;
-    }
-    this.spend(t.role, work);
-    this.spend(BOSS_ROLE, review);
+    this.ledger.settle(t, outcome);
   }
 
   /** Accepts a ticket's result: its output feeds dependents and its files the output folder. */
@@ -401,7 +286,8 @@ export class RunState {
 
   /** Money and tokens so far. */
   cost(): CostView {
-    return { usd: this.usage.usd, tokens: totalTokens(this.usage), usage: this.usage, byRole: { ...this.byRole } };
+    const { usage, byRole } = this.ledger;
+    return { usd: usage.usd, tokens: totalTokens(usage), usage, byRole: { ...byRole } };
   }
 
   /** Files of accepted tickets, in the order they were accepted. */
@@ -443,7 +329,7 @@ export class RunState {
       cost: this.cost(),
       gates: this.book.gates.map((g) => ({ ...g })),
       audit: [...this.book.audit],
-      calls: [...this.calls],
+      calls: [...this.ledger.calls],
       ...(this.toolCalls.length > 0 ? { toolCalls: [...this.toolCalls] } : {}),
     };
   }
@@ -458,7 +344,7 @@ export class RunState {
       ...(epics ? { epics } : {}),
       gates: this.book.pending(),
       phase: this.phase,
-      usage: this.usage,
+      usage: this.ledger.usage,
       budgetUsd: this.budget?.usd,
       tickets: this.tickets,
       counts: this.counts,

@@ -123,8 +123,8 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
       }
       const cause = rootCause(err);
       const whole = wholeTicketCalls(cause);
-      if (whole) state.chargeFailedTicket(ticket.id, whole);
-      else state.chargeFailedCalls(failedCalls(cause)); // an epic, or a child recorded before it listed all
+      if (whole) state.ledger.chargeFailedTicket(state.ticketView(ticket.id), whole);
+      else state.ledger.chargeFailedCalls(failedCalls(cause)); // an epic, or a child recorded before it listed all
       // A configuration error (bad key, unknown model) fails every ticket alike: stop the run.
       if (isConfigError(cause)) {
         fatal ??= cause;
