@@ -38,8 +38,10 @@ beforeAll(async () => {
   conn = await connectTest();
 });
 afterAll(async () => {
-  await conn?.close();
+  // The engine first: closing the connection throws while a timed-out test's worker still holds
+  // it, and the engine process must not outlive the suite.
   await engine?.stop();
+  await conn?.close();
 });
 
 const model = SMOLLM_MODEL_ID;
