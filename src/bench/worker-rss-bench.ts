@@ -18,6 +18,7 @@ import { startSimLlm, SIM_MODEL, type SimLlm } from '../dev/sim-llm';
 import { isolatedEnv, startWorkerProcess } from '../dev/worker-process';
 import { DEFAULT_ROLES, roleInfoOf } from '../shared/roles';
 import { findCli, startBenchDevServer } from './run-env';
+import { processCpuMs } from './floor-breakdown';
 import { round } from './stats';
 import { BenchSetupError, type BenchContext, type BenchSection, type SectionReport } from './types';
 
@@ -58,6 +59,8 @@ export interface RssSample {
   inFlightAtPeak: number;
   maxInFlight: number;
   wallS: number;
+  /** CPU seconds (user + system) the worker process spent on the run. */
+  cpuS: number;
   status: string;
 }
 
@@ -111,6 +114,7 @@ async function run(ctx: BenchContext): Promise<SectionReport> {
       }
     }, SAMPLE_MS);
     const t0 = performance.now();
+    const cpu0 = processCpuMs(worker.pid!);
     let status: string;
     try {
       const runId = await maestro.start(`Bench worker RSS [sim:tickets=${tickets}] [sim:width=${tickets}]`, {
@@ -139,6 +143,7 @@ async function run(ctx: BenchContext): Promise<SectionReport> {
       clearInterval(timer);
     }
     const wallS = (performance.now() - t0) / 1000;
+    const cpuS = (processCpuMs(worker.pid!) - cpu0) / 1000;
     await sleep(2000);
     const end = procMemoryMb(worker.pid!);
     const sample: RssSample = {
@@ -150,6 +155,7 @@ async function run(ctx: BenchContext): Promise<SectionReport> {
       inFlightAtPeak,
       maxInFlight,
       wallS,
+      cpuS,
       status,
     };
     ctx.log(`rss: peak ${sample.peakMb.toFixed(1)} MB (VmHWM ${end.hwm.toFixed(1)}) with ${inFlightAtPeak} in flight`);
@@ -175,6 +181,7 @@ function report(s: RssSample): SectionReport {
           'max in flight',
           'MB/ticket',
           'wall s',
+          'worker CPU s',
           'status',
         ],
         rows: [
@@ -188,6 +195,7 @@ function report(s: RssSample): SectionReport {
             s.maxInFlight,
             perTicket,
             s.wallS,
+            s.cpuS,
             s.status,
           ],
         ],
@@ -195,6 +203,7 @@ function report(s: RssSample): SectionReport {
           `RSS of the worker process only (VmRSS every ${SAMPLE_MS} ms; VmHWM = the kernel's peak), not the dev server or the LLM.`,
           'in flight = tickets with an LLM call (work or review) the simulated server had not answered yet.',
           'MB/ticket = (max(peak, VmHWM) - idle) / max in flight.',
+          'worker CPU s = user + system CPU of the worker process from the start of the run to its result (/proc).',
           `Target (issue 12): <= ${WORKER_RSS_TARGET_MB} MB with 100 tickets in flight.`,
         ],
       },
@@ -209,6 +218,7 @@ function report(s: RssSample): SectionReport {
       maxInFlight: s.maxInFlight,
       mbPerTicket: round(perTicket, 2),
       wallS: round(s.wallS, 2),
+      cpuS: round(s.cpuS, 2),
       status: s.status,
     },
   };
