@@ -103,7 +103,9 @@ async function run(ctx: BenchContext): Promise<SectionReport> {
     const pids = workerPidOf(worker.pid!);
     const pid = pids.worker;
     const idleMb = procMemoryMb(pid).rss;
-    ctx.log(`rss: worker (pid ${pid}${pids.launcher ? `, launcher ${pids.launcher}` : ''}) idle at ${idleMb.toFixed(1)} MB; running ${tickets} independent tickets`);
+    ctx.log(
+      `rss: worker (pid ${pid}${pids.launcher ? `, launcher ${pids.launcher}` : ''}) idle at ${idleMb.toFixed(1)} MB; running ${tickets} independent tickets`,
+    );
     let peakMb = idleMb;
     let inFlightAtPeak = 0;
     let maxInFlight = 0;

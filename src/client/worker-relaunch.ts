@@ -23,6 +23,11 @@ import {
 /** `MAESTRO_WORKER_RELAUNCH=0` keeps `maestro worker` in one process with whatever settings it has. */
 export const RELAUNCH_SWITCH_ENV = 'MAESTRO_WORKER_RELAUNCH';
 
+/** MAESTRO_WORKER_RELAUNCH holds something other than 0 or 1; the message says so. */
+export class RelaunchSettingError extends Error {
+  override name = 'RelaunchSettingError';
+}
+
 /** Signals the launcher passes on to the worker (the worker drains on SIGINT/SIGTERM). */
 const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR2'];
 
@@ -35,6 +40,7 @@ export interface RelaunchPlan {
 /**
  * The relaunch `maestro worker` needs, or undefined: not the worker command, already relaunched,
  * switched off, on Windows (no POSIX signals to pass on), or both settings already in place.
+ * Throws RelaunchSettingError for a MAESTRO_WORKER_RELAUNCH that is neither 0 nor 1.
  */
 export function relaunchPlan(opts: {
   argv: readonly string[];
@@ -44,7 +50,13 @@ export function relaunchPlan(opts: {
 }): RelaunchPlan | undefined {
   const [, script, command] = opts.argv;
   if (command !== 'worker' || script === undefined || opts.platform === 'win32') return undefined;
-  if (opts.env[RELAUNCHED_ENV] !== undefined || opts.env[RELAUNCH_SWITCH_ENV] === '0') return undefined;
+  const switchValue = opts.env[RELAUNCH_SWITCH_ENV];
+  if (switchValue !== undefined && switchValue !== '0' && switchValue !== '1') {
+    throw new RelaunchSettingError(
+      `${RELAUNCH_SWITCH_ENV} must be 0 (one process, no memory settings added) or 1 (the default), not "${switchValue}"`,
+    );
+  }
+  if (opts.env[RELAUNCHED_ENV] !== undefined || switchValue === '0') return undefined;
   const arenaSet = opts.env.MALLOC_ARENA_MAX !== undefined;
   const semiSet = semiSpaceSizeSet(opts);
   if (arenaSet && semiSet) return undefined;

@@ -23,7 +23,8 @@ afterAll(async () => {
 
 const environOf = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
 const cmdlineOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+const alive = (pid: number) =>
+  existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -77,7 +78,9 @@ describeLinux('maestro worker relaunch', () => {
 
   it('ends its launcher the way the worker ended (a crash of the worker is a crash of the command)', async () => {
     const w = await spawnWorker(simProcessEnv(sim.baseUrl, 'relaunch-crash'));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => w.child.once('exit', (_code, signal) => resolve(signal)));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      w.child.once('exit', (_code, signal) => resolve(signal)),
+    );
     process.kill(workerPidOf(w.child.pid!).worker, 'SIGKILL');
     expect(await exited).toBe('SIGKILL');
   });

@@ -2,7 +2,7 @@
  * When `maestro worker` relaunches itself with its memory settings, and with what: only the
  * worker command, only what the user did not set, never twice, never on Windows.
  */
-import { relaunchPlan } from '../../src/client/worker-relaunch';
+import { relaunchPlan, RelaunchSettingError } from '../../src/client/worker-relaunch';
 import { RELAUNCHED_ENV, semiSpaceSizeSet, WORKER_SEMI_SPACE_MB } from '../../src/workers/worker-launch';
 
 const base = { argv: ['/usr/bin/node', '/app/dist/client/cli.js', 'worker'], execArgv: [], platform: 'linux' as const };
@@ -48,6 +48,15 @@ describe('relaunchPlan', () => {
       const argv = command ? [...base.argv.slice(0, 2), command] : base.argv.slice(0, 2);
       expect(relaunchPlan({ ...base, argv, env: {} })).toBeUndefined();
     }
+  });
+
+  it('refuses a MAESTRO_WORKER_RELAUNCH other than 0 or 1, saying what it takes', () => {
+    expect(relaunchPlan({ ...base, env: { MAESTRO_WORKER_RELAUNCH: '1' } })).toBeDefined();
+    expect(() => relaunchPlan({ ...base, env: { MAESTRO_WORKER_RELAUNCH: 'no' } })).toThrow(
+      new RelaunchSettingError(
+        'MAESTRO_WORKER_RELAUNCH must be 0 (one process, no memory settings added) or 1 (the default), not "no"',
+      ),
+    );
   });
 
   it('recognises the semi-space flag in either spelling, not look-alikes', () => {
