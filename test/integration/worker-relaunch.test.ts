@@ -85,6 +85,17 @@ describeLinux('maestro worker relaunch', () => {
     expect(await exited).toBe('SIGKILL');
   });
 
+  it('ends both on SIGHUP (a closed terminal) the way it ends one node process', async () => {
+    const w = await spawnWorker(simProcessEnv(sim.baseUrl, 'relaunch-hup'));
+    const { worker } = workerPidOf(w.child.pid!);
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      w.child.once('exit', (_code, signal) => resolve(signal)),
+    );
+    w.child.kill('SIGHUP');
+    expect(await exited).toBe('SIGHUP');
+    await until('the worker process to end', () => !alive(worker));
+  });
+
   it('stays one process when the settings are already there', async () => {
     const w = await spawnWorker(
       simProcessEnv(sim.baseUrl, 'relaunch-none', {
