@@ -14,9 +14,10 @@ RUN npm run build
 
 # --- runtime: production dependencies + compiled output only ---------------------------------
 FROM node:20-slim AS runtime
-# MALLOC_ARENA_MAX=2: glibc otherwise gives each of the worker's threads (V8, libuv, the SDK's
-# Rust core) its own malloc arena; two arenas save ~45 MB of RSS with 100 tickets in flight
-# (`npm run bench -- --only rss` with and without it).
+# MALLOC_ARENA_MAX=2 here and --max-semi-space-size=8 in CMD are the memory settings `maestro
+# worker` otherwise relaunches itself with (src/workers/worker-launch.ts): glibc would give each
+# of the worker's threads its own malloc arena, V8 would grow each isolate's young generation to
+# 16 MB semi-spaces; with both set the worker stays one process (PID 1 here, signals direct).
 ENV NODE_ENV=production \
     MAESTRO_HOME=/data \
     MALLOC_ARENA_MAX=2
@@ -27,4 +28,4 @@ COPY --from=build /app/dist ./dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
-CMD ["node", "dist/client/cli.js", "worker"]
+CMD ["node", "--max-semi-space-size=8", "dist/client/cli.js", "worker"]

@@ -14,6 +14,7 @@ import { CALLS_PER_ATTEMPT, callTimeoutOf } from '../shared/llm-timeouts';
 import type { LlmCallKind, LlmCallRecord } from '../shared/types';
 import { observeLlmCall } from '../telemetry/observe';
 import { addUsage, emptyUsage, usageOfRecord } from '../shared/usage';
+import { launchedPid } from '../workers/worker-launch';
 import type { StructuredLlm, StructuredRequest, StructuredResponse } from './llm/structured';
 
 function currentContext(): Context | undefined {
@@ -30,8 +31,11 @@ function currentContext(): Context | undefined {
  */
 export const HEARTBEAT_EVERY_MS = 1_000;
 
-/** Identity of this worker process, as Temporal's default worker identity spells it. */
-export const WORKER_IDENTITY = `${process.pid}@${os.hostname()}`;
+/**
+ * Identity of this worker process, as Temporal's default worker identity spells it, with the pid
+ * a person started (the launcher's when `maestro worker` relaunched itself).
+ */
+export const WORKER_IDENTITY = `${launchedPid()}@${os.hostname()}`;
 
 /** Runs `fn` with the activity's abort signal, heartbeating (with `details()`) until it settles. */
 export async function withActivityContext<T>(

@@ -21,15 +21,15 @@ export interface RunCpu {
 /** Starts counting CPU; the returned function stops and reports. */
 export function cpuMeter(serverPid: number): () => RunCpu {
   const p0 = process.cpuUsage();
-  const s0 = serverCpuMs(serverPid);
+  const s0 = processCpuMs(serverPid);
   return () => {
     const p = process.cpuUsage(p0);
-    return { processMs: (p.user + p.system) / 1000, serverMs: serverCpuMs(serverPid) - s0 };
+    return { processMs: (p.user + p.system) / 1000, serverMs: processCpuMs(serverPid) - s0 };
   };
 }
 
-/** utime + stime of a process in ms (Linux); NaN elsewhere. */
-function serverCpuMs(pid: number): number {
+/** utime + stime of another process in ms (Linux /proc); NaN elsewhere or once it exited. */
+export function processCpuMs(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');

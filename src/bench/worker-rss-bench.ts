@@ -15,9 +15,10 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { MaestroClient } from '../client/api';
 import { startSimLlm, SIM_MODEL, type SimLlm } from '../dev/sim-llm';
-import { isolatedEnv, startWorkerProcess } from '../dev/worker-process';
+import { isolatedEnv, startWorkerProcess, workerPidOf } from '../dev/worker-process';
 import { DEFAULT_ROLES, roleInfoOf } from '../shared/roles';
 import { findCli, startBenchDevServer } from './run-env';
+import { processCpuMs } from './floor-breakdown';
 import { round } from './stats';
 import { BenchSetupError, type BenchContext, type BenchSection, type SectionReport } from './types';
 
@@ -53,11 +54,15 @@ export interface RssSample {
   tickets: number;
   idleMb: number;
   peakMb: number;
+  /** VmHWM of the launcher process, when `maestro worker` relaunched itself (NaN otherwise). */
+  launcherMb: number;
   afterMb: number;
   hwmMb: number;
   inFlightAtPeak: number;
   maxInFlight: number;
   wallS: number;
+  /** CPU seconds (user + system) the worker process spent on the run. */
+  cpuS: number;
   status: string;
 }
 
@@ -95,14 +100,18 @@ async function run(ctx: BenchContext): Promise<SectionReport> {
     const maestro = new MaestroClient(new Client({ connection }), taskQueue);
 
     await sleep(1000);
-    const idleMb = procMemoryMb(worker.pid!).rss;
-    ctx.log(`rss: worker (pid ${worker.pid}) idle at ${idleMb.toFixed(1)} MB; running ${tickets} independent tickets`);
+    const pids = workerPidOf(worker.pid!);
+    const pid = pids.worker;
+    const idleMb = procMemoryMb(pid).rss;
+    ctx.log(
+      `rss: worker (pid ${pid}${pids.launcher ? `, launcher ${pids.launcher}` : ''}) idle at ${idleMb.toFixed(1)} MB; running ${tickets} independent tickets`,
+    );
     let peakMb = idleMb;
     let inFlightAtPeak = 0;
     let maxInFlight = 0;
     const timer = setInterval(() => {
       try {
-        const { rss } = procMemoryMb(worker.pid!);
+        const { rss } = procMemoryMb(pid);
         const inFlight = ticketsInFlight(sim);
         maxInFlight = Math.max(maxInFlight, inFlight);
         if (rss > peakMb) [peakMb, inFlightAtPeak] = [rss, inFlight];
@@ -111,6 +120,7 @@ async function run(ctx: BenchContext): Promise<SectionReport> {
       }
     }, SAMPLE_MS);
     const t0 = performance.now();
+    const cpu0 = processCpuMs(pid);
     let status: string;
     try {
       const runId = await maestro.start(`Bench worker RSS [sim:tickets=${tickets}] [sim:width=${tickets}]`, {
@@ -139,17 +149,20 @@ async function run(ctx: BenchContext): Promise<SectionReport> {
       clearInterval(timer);
     }
     const wallS = (performance.now() - t0) / 1000;
+    const cpuS = (processCpuMs(pid) - cpu0) / 1000;
     await sleep(2000);
-    const end = procMemoryMb(worker.pid!);
+    const end = procMemoryMb(pid);
     const sample: RssSample = {
       tickets,
       idleMb: idleMb,
       peakMb: Math.max(peakMb, end.rss),
+      launcherMb: pids.launcher ? procMemoryMb(pids.launcher).hwm : NaN,
       afterMb: end.rss,
       hwmMb: end.hwm,
       inFlightAtPeak,
       maxInFlight,
       wallS,
+      cpuS,
       status,
     };
     ctx.log(`rss: peak ${sample.peakMb.toFixed(1)} MB (VmHWM ${end.hwm.toFixed(1)}) with ${inFlightAtPeak} in flight`);
@@ -171,10 +184,12 @@ function report(s: RssSample): SectionReport {
           'peak MB',
           'VmHWM MB',
           'after MB',
+          'launcher MB',
           'in flight at peak',
           'max in flight',
           'MB/ticket',
           'wall s',
+          'worker CPU s',
           'status',
         ],
         rows: [
@@ -184,17 +199,21 @@ function report(s: RssSample): SectionReport {
             s.peakMb,
             s.hwmMb,
             s.afterMb,
+            Number.isFinite(s.launcherMb) ? s.launcherMb : '-',
             s.inFlightAtPeak,
             s.maxInFlight,
             perTicket,
             s.wallS,
+            s.cpuS,
             s.status,
           ],
         ],
         notes: [
           `RSS of the worker process only (VmRSS every ${SAMPLE_MS} ms; VmHWM = the kernel's peak), not the dev server or the LLM.`,
+          'launcher MB = VmHWM of the small process `maestro worker` relaunches itself from (memory settings at start); it shares most of its pages (the node binary) with the worker.',
           'in flight = tickets with an LLM call (work or review) the simulated server had not answered yet.',
           'MB/ticket = (max(peak, VmHWM) - idle) / max in flight.',
+          'worker CPU s = user + system CPU of the worker process from the start of the run to its result (/proc).',
           `Target (issue 12): <= ${WORKER_RSS_TARGET_MB} MB with 100 tickets in flight.`,
         ],
       },
@@ -205,10 +224,12 @@ function report(s: RssSample): SectionReport {
       peakMb: round(s.peakMb, 1),
       hwmMb: round(s.hwmMb, 1),
       afterMb: round(s.afterMb, 1),
+      launcherMb: Number.isFinite(s.launcherMb) ? round(s.launcherMb, 1) : null,
       inFlightAtPeak: s.inFlightAtPeak,
       maxInFlight: s.maxInFlight,
       mbPerTicket: round(perTicket, 2),
       wallS: round(s.wallS, 2),
+      cpuS: round(s.cpuS, 2),
       status: s.status,
     },
   };

@@ -1,78 +1,33 @@
 #!/usr/bin/env node
 /**
- * The `maestro` command line. Each command lives in commands/; this file wires them and turns
- * errors a person can fix into one clear paragraph instead of a stack trace.
+ * The `maestro` executable. `maestro worker` may first relaunch itself with its memory settings
+ * (worker-relaunch.ts); only then, in the process that does the work, the CLI's modules load.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config';
-import { TemporalCliNotFoundError } from '../dev/temporal-cli';
-import { DevServerStartError } from '../dev/dev-server';
-import { explainPayloadError } from '../codec/aes-gcm-codec';
-import { InputError } from './api';
-import { registerCodecServerCommand } from './commands/codec-server';
-import { registerDoctorCommand } from './commands/doctor';
-import { EXIT, UnavailableError } from './exit-codes';
-import { registerGateCommands } from './commands/gates';
-import { registerInspectCommands } from './commands/inspect';
-import { registerRunCommands } from './commands/run';
-import { registerServeCommands } from './commands/serve';
-import { registerSetupCommand } from './commands/setup';
-import { registerTemporalCommand } from './commands/temporal';
-import { registerWatchCommand } from './commands/watch';
+import type * as CliProgram from './cli-program';
+import { EXIT } from './exit-codes';
+import { dieWithLauncher, relaunch, relaunchPlan, RelaunchSettingError, type RelaunchPlan } from './worker-relaunch';
 
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
-    version?: string;
-  };
-  return pkg.version ?? 'unknown';
-}
-
-/** Builds the program (exported for tests of argument handling). */
-export function buildProgram(): Command {
-  const program = new Command()
-    .name('maestro')
-    .description('Durable manager-worker LLM agent swarms on Temporal')
-    .version(packageVersion())
-    .showHelpAfterError('(run `maestro --help` for usage)')
-    .exitOverride(); // commander's own exits (1 for a bad flag) become ours (2), see fail()
-  registerRunCommands(program);
-  registerGateCommands(program);
-  registerInspectCommands(program);
-  registerWatchCommand(program);
-  registerServeCommands(program);
-  registerSetupCommand(program);
-  registerCodecServerCommand(program);
-  registerDoctorCommand(program);
-  registerTemporalCommand(program);
-  return program;
-}
-
-async function main(): Promise<void> {
-  await buildProgram().parseAsync(process.argv);
-}
-
-const USER_ERRORS = [InputError, ConfigError, TemporalCliNotFoundError, DevServerStartError];
-
-function fail(err: unknown): never {
-  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.badInput);
-  if (USER_ERRORS.some((E) => err instanceof E)) {
-    console.error(`maestro: ${(err as Error).message}`);
-    process.exit(EXIT.badInput);
-  }
-  if (err instanceof UnavailableError) {
+function planOrExit(): RelaunchPlan | undefined {
+  try {
+    return relaunchPlan({
+      argv: process.argv,
+      execArgv: process.execArgv,
+      env: process.env,
+      platform: process.platform,
+    });
+  } catch (err) {
+    if (!(err instanceof RelaunchSettingError)) throw err;
     console.error(`maestro: ${err.message}`);
-    process.exit(EXIT.failed);
-  }
-  const payloadProblem = explainPayloadError(err);
-  if (payloadProblem) {
-    console.error(`maestro: ${payloadProblem}`);
     process.exit(EXIT.badInput);
   }
-  console.error(`maestro: ${err instanceof Error ? err.message : String(err)}`);
-  if (process.env.MAESTRO_DEBUG && err instanceof Error) console.error(err.stack);
-  process.exit(EXIT.failed);
 }
 
-if (require.main === module) main().catch(fail);
+if (require.main === module) {
+  const plan = planOrExit();
+  if (plan) relaunch(plan);
+  else {
+    dieWithLauncher();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when not relaunching
+    (require('./cli-program') as typeof CliProgram).runCli();
+  }
+}

@@ -4,14 +4,34 @@
  * SIGKILL the way a crash or a deploy does; both start it the same way, from here.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 /** How long a worker may take to start polling before it counts as failed. */
 const START_TIMEOUT_MS = 60_000;
 
 /** A running worker process and everything it printed so far. */
 export interface WorkerProcessHandle {
+  /** The spawned process: the worker, or the launcher it relaunched itself from. */
   child: ChildProcess;
   output: () => string;
+}
+
+/**
+ * The process that does the work: `maestro worker` relaunches itself with its memory settings
+ * (client/worker-relaunch.ts), so the spawned process is then a launcher and the worker its only
+ * child (Linux lists it in /proc/<pid>/task/<pid>/children; elsewhere the spawned pid is returned).
+ */
+export function workerPidOf(spawnedPid: number): { worker: number; launcher?: number } {
+  let children: string[];
+  try {
+    children = readFileSync(`/proc/${spawnedPid}/task/${spawnedPid}/children`, 'utf8').trim().split(/\s+/);
+  } catch {
+    return { worker: spawnedPid };
+  }
+  const child = Number(children[0]);
+  return children.length === 1 && Number.isInteger(child) && child > 0
+    ? { worker: child, launcher: spawnedPid }
+    : { worker: spawnedPid };
 }
 
 /**

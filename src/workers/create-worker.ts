@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
 import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
@@ -12,6 +13,7 @@ import { createAgentActivities } from '../activities/agent/agent-activities';
 import { createWorkerActivities } from '../activities/roles/worker';
 import { tracingWorkerOptions } from '../telemetry/observe';
 import { workflowBundlerOptions } from './workflow-bundle-options';
+import { semiSpaceSizeSet, WORKER_SEMI_SPACE_MB } from './worker-launch';
 
 /** Where `npm run build` writes the pre-bundled workflow code (next to the compiled sources). */
 export const PREBUILT_BUNDLE = path.join(__dirname, '..', 'workflow-bundle.js');
@@ -50,8 +52,21 @@ export function workflowSource(
     : { workflowsPath: require.resolve('../workflows'), bundlerOptions: workflowBundlerOptions() };
 }
 
+/**
+ * Caps the young generation of V8 isolates created from now on in this process, which includes
+ * the workflow thread `Worker.create` starts (the SDK gives it no resource limits of its own):
+ * with 100 workflows in flight its semi-spaces otherwise grow to Node's 16 MB each. V8 reads the
+ * flag when an isolate is created, so the main thread's own isolate keeps its size (the
+ * `maestro worker` launcher sets that one at start). V8 flags the user set win.
+ */
+export function capWorkflowThreadYoungGeneration(): void {
+  if (semiSpaceSizeSet({ execArgv: process.execArgv, env: process.env })) return;
+  v8.setFlagsFromString(`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`);
+}
+
 /** Creates (does not run) a worker for Maestro's workflows and activities. */
 export async function createMaestroWorker(opts: MaestroWorkerOptions): Promise<Worker> {
+  capWorkflowThreadYoungGeneration();
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,

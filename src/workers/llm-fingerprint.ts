@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { MaestroConfig } from '../config';
+import { launchedPid } from './worker-launch';
 
 /** Base URL the openai client uses when none is configured. */
 const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -46,10 +47,13 @@ export function llmFingerprint(s: LlmSettings): string {
   return createHash('sha256').update(canonical).digest('hex').slice(0, 12);
 }
 
-/** The Temporal identity of a Maestro worker: `pid@host maestro[llm=<fp>; <settings>; home=<dir>]`. */
+/**
+ * The Temporal identity of a Maestro worker: `pid@host maestro[llm=<fp>; <settings>; home=<dir>]`,
+ * with the pid a person started (worker-launch.ts).
+ */
 export function workerIdentity(config: MaestroConfig): string {
   const s = llmSettingsOf(config);
-  const identity = `${process.pid}@${hostname()} maestro[llm=${llmFingerprint(s)}; ${describeLlmSettings(s)}; home=${config.home}]`;
+  const identity = `${launchedPid()}@${hostname()} maestro[llm=${llmFingerprint(s)}; ${describeLlmSettings(s)}; home=${config.home}]`;
   return identity.length <= MAX_IDENTITY_CHARS ? identity : `${identity.slice(0, MAX_IDENTITY_CHARS - 4)}...]`;
 }
 

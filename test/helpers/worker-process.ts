@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
-import { startWorkerProcess } from '../../src/dev/worker-process';
+import { startWorkerProcess, workerPidOf } from '../../src/dev/worker-process';
 import { CLI, cleanEnv } from './cli';
 import { testAddress, uniqueQueue } from './temporal';
 
@@ -28,8 +28,16 @@ export async function spawnWorker(env: NodeJS.ProcessEnv, args: string[] = []): 
   return {
     child,
     output,
+    /** SIGKILL of the process that does the work (its launcher, if any, then ends the same way). */
     kill: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) {
+        const { worker } = workerPidOf(child.pid!);
+        try {
+          process.kill(worker, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL'); // it exited in between
+        }
+      }
       await exited;
     },
   };
