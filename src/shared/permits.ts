@@ -10,9 +10,9 @@
  * when nothing else is in flight), and the activity makes no call beyond its grant.
  */
 import { z } from 'zod';
+import { permitCount, permitSeq, spendGrantSchema } from './permit-grant';
 
-/** Most calls one request may ask for; far above what any retry policy needs. */
-export const MAX_PERMITS_PER_REQUEST = 100;
+export { MAX_PERMITS_PER_REQUEST } from './permit-grant';
 
 /** Largest token or dollar figure a report may carry (beyond it, it is junk, not a bill). */
 const MAX_FIGURE = 1e12;
@@ -32,8 +32,8 @@ export const ReportedUsage = z
 export type ReportedUsage = z.infer<typeof ReportedUsage>;
 
 const ticketId = z.string().min(1).max(64);
-const seq = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-const count = z.number().int().min(1).max(MAX_PERMITS_PER_REQUEST);
+const seq = permitSeq();
+const count = permitCount();
 
 /**
  * A child asks for permit batch `seq` (1, 2, 3, ... per child) of `calls` HTTP calls. Children
@@ -43,11 +43,8 @@ export const SpendRequest = z.object({ ticketId, seq, calls: count.optional() })
 /** A validated spend request. */
 export type SpendRequest = z.infer<typeof SpendRequest>;
 
-/**
- * The run grants batch `seq` with `calls` HTTP calls. Without `calls` (runs recorded before
- * per-call permits) the grant covers one activity, whatever it spends.
- */
-export const SpendGrant = z.object({ seq, calls: count.optional() }).strict();
+/** The run grants a permit batch (see permit-grant.ts). */
+export const SpendGrant = spendGrantSchema();
 /** A validated grant. */
 export type SpendGrant = z.infer<typeof SpendGrant>;
 

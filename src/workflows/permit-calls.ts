@@ -7,7 +7,7 @@
 import { ApplicationFailure, type RetryPolicy } from '@temporalio/workflow';
 import { FailureType } from '../shared/errors';
 import { CALLS_PER_ATTEMPT } from '../shared/llm-timeouts';
-import { MAX_PERMITS_PER_REQUEST } from '../shared/permits';
+import { MAX_PERMITS_PER_REQUEST } from '../shared/permit-grant';
 
 /** Calls a permitted activity asks for: its attempts times a call and a repair (bounded). */
 export function permitsWanted(policy: RetryPolicy): number {

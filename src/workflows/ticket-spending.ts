@@ -24,7 +24,7 @@ import {
 } from '@temporalio/workflow';
 import { FailureType } from '../shared/errors';
 import { spendGrantSignal, spendReportSignal, spendRequestSignal } from '../shared/messages';
-import { SpendGrant } from '../shared/permits';
+import { spendGrantSchema } from '../shared/permit-grant';
 import type { LlmCallRecord, TicketInput } from '../shared/types';
 import { addUsage, emptyUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
 import { attemptPermitsWanted, isPermitsUsedUp, permitsWanted } from './permit-calls';
@@ -65,6 +65,8 @@ export class TicketSpending {
   /** Batches cover work and review and leftovers carry over (false while replaying older histories). */
   private readonly carry: boolean = false;
   private held?: HeldBatch;
+  /** Built on the first grant (see shared/permit-grant.ts). */
+  private grantSchema?: ReturnType<typeof spendGrantSchema>;
   /** Every call booked so far, also of executions that stopped at their grant (see callsMade). */
   private readonly made: LlmCallRecord[] = [];
 
@@ -79,7 +81,7 @@ export class TicketSpending {
       // Batch 1 granted at the start: the first activity goes without asking.
       if (input.firstGrant) this.grants.set(1, input.firstGrant.calls);
       setHandler(spendGrantSignal, (raw) => {
-        const parsed = SpendGrant.safeParse(raw);
+        const parsed = (this.grantSchema ??= spendGrantSchema()).safeParse(raw);
         // Only the batch this child waits for: a forged grant for a later one must not
         // pre-approve calls the run has not allowed.
         if (!parsed.success || parsed.data.seq !== this.requested) {
