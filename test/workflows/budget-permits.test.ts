@@ -266,4 +266,49 @@ describe('a ticket that fails after calls that succeeded', () => {
     expect(s.cost.tokens).toBe(seen.reduce((n, q) => n + billed(q), 0));
     expect(s.cost.usage.calls).toBe(seen.length);
   });
+
+  it('a failed ticket that had reported a used-up batch is billed once, and its retry from nothing', async () => {
+    harness.sim.clearFaults();
+    harness.sim.clearRequests();
+    const goal = 'Write a README for a bakery called Rise and Shine [sim:tickets=1]';
+    const startGoal = (opts: StartRunOptions) =>
+      env.api.start(goal, { runId: `permits-${Date.now()}-${++counter}`, maxParallel: 1, ...opts });
+    await env.api.result(await startGoal({}));
+    const planTokens = billed(harness.sim.requests().find((q) => q.schemaName === SCHEMA_NAMES.plan)!);
+    harness.sim.clearRequests();
+    // A first grant of 2 calls: the work's invalid answer and its repair use it up, so the child
+    // reports the batch and asks again; every answer is invalid until the ticket fails.
+    harness.sim.injectFault({ kind: 'schema-invalid', times: 100, match: { schemaName: SCHEMA_NAMES.work } });
+    const runId = await startGoal({ budget: { tokens: Math.round(planTokens * 3.5) } });
+    let retried = false;
+    for (;;) {
+      const s = await waitForStatus(
+        harness.conn.client,
+        runId,
+        (st) => st.pendingGates.length > 0 || ['completed', 'stopped', 'failed'].includes(st.phase),
+      );
+      const gate = s.pendingGates[0];
+      if (!gate) break;
+      if (gate.kind === 'budget') await env.api.raiseBudget(runId, { tokens: 1_000_000, by: 'ops' });
+      else {
+        expect(gate.kind).toBe('ticket');
+        expect(retried).toBe(false);
+        // Answers are valid again: the retry's work and review are accepted.
+        harness.sim.clearFaults();
+        await env.api.decide(runId, { decision: 'retry', ticketId: 'T1', by: 'ana' });
+        retried = true;
+      }
+      await waitForStatus(harness.conn.client, runId, (st) => !st.pendingGates.some((g) => g.id === gate.id));
+    }
+    const r = await env.api.result(runId);
+    expect({ status: r.status, retried }).toEqual({ status: 'completed', retried: true });
+    const reports = (await handle(runId).fetchHistory()).events!.filter(
+      (e) => e.workflowExecutionSignaledEventAttributes?.signalName === spendReportSignal.name,
+    );
+    expect(reports.length).toBeGreaterThan(0);
+    const seen = harness.sim.requests();
+    expect(seen.filter((q) => q.fault === 'schema-invalid').length).toBeGreaterThan(2);
+    expect(r.cost.tokens).toBe(seen.reduce((n, q) => n + billed(q), 0));
+    expect(r.calls.length).toBe(seen.length);
+  });
 });
