@@ -31,11 +31,15 @@ export function isBadOutput(err: Error): err is ApplicationFailure {
   return err instanceof ApplicationFailure && err.type === FailureType.LlmBadOutput;
 }
 
+/** What a failure carries in `details[0]` (an LLM activity's calls, a ticket's `wholeTicket` mark). */
+function firstDetail(err: Error): { calls?: unknown; wholeTicket?: unknown } {
+  const first: unknown = err instanceof ApplicationFailure ? err.details?.[0] : undefined;
+  return typeof first === 'object' && first !== null ? first : {};
+}
+
 /** Call records a failed LLM activity attached to its failure (`details[0].calls`). */
 export function failedCalls(err: Error): LlmCallRecord[] {
-  if (!(err instanceof ApplicationFailure)) return [];
-  const first: unknown = err.details?.[0];
-  const calls = typeof first === 'object' && first !== null ? (first as { calls?: unknown }).calls : undefined;
+  const { calls } = firstDetail(err);
   return Array.isArray(calls) ? (calls as LlmCallRecord[]) : [];
 }
 
@@ -55,14 +59,11 @@ export function ticketFailure(err: unknown, made: readonly LlmCallRecord[]): unk
     message: cause.message,
     nonRetryable: true,
     details: [{ calls: [...made, ...failedCalls(cause)], wholeTicket: true }],
-    cause: err instanceof Error ? err : undefined,
+    cause: err,
   });
 }
 
 /** The calls a ticket child's failure lists when it lists every call of the ticket (see ticketFailure). */
 export function wholeTicketCalls(err: Error): LlmCallRecord[] | undefined {
-  if (!(err instanceof ApplicationFailure)) return undefined;
-  const first: unknown = err.details?.[0];
-  const whole = typeof first === 'object' && first !== null && (first as { wholeTicket?: unknown }).wholeTicket;
-  return whole === true ? failedCalls(err) : undefined;
+  return firstDetail(err).wholeTicket === true ? failedCalls(err) : undefined;
 }
