@@ -39,6 +39,11 @@ export function roundUsd(usd: number): number {
   return Math.round(usd * 1e6) / 1e6;
 }
 
+/** Whether a usage holds anything: a call, a token or a cent. */
+export function hasUsage(u: Usage): boolean {
+  return u.calls > 0 || u.usd > 0 || totalTokens(u) > 0;
+}
+
 /** `a - b`, floored at zero field by field (for booking the part of a usage not yet booked). */
 export function subtractUsage(a: Usage, b: Usage): Usage {
   return {

@@ -89,7 +89,7 @@ export class BudgetController {
     // An agent attempt holds one permit (it meters its own calls); a call asks for its retries.
     const work = isAgent(role?.agent) ? 1 : permitsWanted(roleRetryPolicy(role));
     // Since TICKET_GRANT_PATCH the batch covers the review too, as the child asks (ticket-spending.ts).
-    const want = patched(TICKET_GRANT_PATCH) ? attemptPermitsWanted(work, roleRetryPolicy(undefined)) : work;
+    const want = patched(TICKET_GRANT_PATCH) ? attemptPermitsWanted(work) : work;
     const calls = this.grantable(want);
     if (calls === 0) return {};
     const batch: Batch = { ticketId: ticket.id, childId: this.childIdOf(ticket.id), seq: 1, want, calls };

@@ -8,6 +8,7 @@ import { ApplicationFailure, type RetryPolicy } from '@temporalio/workflow';
 import { FailureType } from '../shared/errors';
 import { CALLS_PER_ATTEMPT } from '../shared/llm-timeouts';
 import { MAX_PERMITS_PER_REQUEST } from '../shared/permit-grant';
+import { roleRetryPolicy } from './activity-options';
 
 /** Calls a permitted activity asks for: its attempts times a call and a repair (bounded). */
 export function permitsWanted(policy: RetryPolicy): number {
@@ -16,11 +17,12 @@ export function permitsWanted(policy: RetryPolicy): number {
 }
 
 /**
- * Calls a ticket's batch asks for before its work: the work activity's and its review's, so a
- * ticket that stays within them needs no other batch (patches.ts TICKET_GRANT_PATCH).
+ * Calls a ticket's batch asks for before its work: the work activity's and its review's (the
+ * Boss's reviews keep the default retry policy), so a ticket that stays within them needs no
+ * other batch (patches.ts TICKET_GRANT_PATCH). The run's first grant and the child ask alike.
  */
-export function attemptPermitsWanted(workCalls: number, reviewPolicy: RetryPolicy): number {
-  return Math.min(MAX_PERMITS_PER_REQUEST, workCalls + permitsWanted(reviewPolicy));
+export function attemptPermitsWanted(workCalls: number): number {
+  return Math.min(MAX_PERMITS_PER_REQUEST, workCalls + permitsWanted(roleRetryPolicy(undefined)));
 }
 
 /** The activity input field of a call allowance, when there is one. */

@@ -5,7 +5,7 @@
  * and deterministic like RunState, and carried across continue-as-new as part of its data.
  */
 import type { LlmCallRecord, TicketOutcome, TicketView } from '../shared/types';
-import { addUsage, emptyUsage, subtractUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
+import { addUsage, emptyUsage, hasUsage, subtractUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
 import { BOSS_ROLE } from '../shared/roles';
 
 /**
@@ -127,7 +127,7 @@ export class RunLedger {
     for (const [role, total] of Object.entries(spentByRole)) {
       const before = byRole[role] ?? emptyUsage();
       const delta = subtractUsage(total, before);
-      if (delta.calls === 0 && delta.usd === 0 && totalTokens(delta) === 0) continue;
+      if (!hasUsage(delta)) continue;
       byRole[role] = addUsage(before, delta);
       r.work = addUsage(r.work, delta);
       t.usage = addUsage(t.usage, delta);

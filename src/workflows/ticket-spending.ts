@@ -26,7 +26,7 @@ import { FailureType } from '../shared/errors';
 import { spendGrantSignal, spendReportSignal, spendRequestSignal } from '../shared/messages';
 import { spendGrantSchema } from '../shared/permit-grant';
 import type { LlmCallRecord, TicketInput } from '../shared/types';
-import { addUsage, emptyUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
+import { addUsage, emptyUsage, hasUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
 import { attemptPermitsWanted, isPermitsUsedUp, permitsWanted } from './permit-calls';
 import { failedCalls, rootCause } from './failures';
 import { PIPELINED_PERMITS_PATCH, TICKET_GRANT_PATCH } from './patches';
@@ -70,11 +70,7 @@ export class TicketSpending {
   /** Every call booked so far, also of executions that stopped at their grant (see callsMade). */
   private readonly made: LlmCallRecord[] = [];
 
-  /** `reviewPolicy`: the retry policy of the Boss's reviews, whose calls a work batch covers too. */
-  constructor(
-    private readonly input: TicketInput,
-    private readonly reviewPolicy: RetryPolicy,
-  ) {
+  constructor(private readonly input: TicketInput) {
     if (input.budgetPermits) {
       this.pipelined = patched(PIPELINED_PERMITS_PATCH);
       this.carry = this.pipelined && patched(TICKET_GRANT_PATCH);
@@ -174,7 +170,7 @@ export class TicketSpending {
 
   /** Calls to ask for before an activity: before the work, its review's too (when batches carry). */
   private wanted(kind: 'work' | 'review', calls: number): number {
-    return this.carry && kind === 'work' ? attemptPermitsWanted(calls, this.reviewPolicy) : calls;
+    return this.carry && kind === 'work' ? attemptPermitsWanted(calls) : calls;
   }
 
   /** The call allowance of an activity under batch `seq` (undefined: no limit). */
@@ -232,10 +228,9 @@ export class TicketSpending {
   private reportHeld(): void {
     const { seq, work, review } = this.held!;
     this.held = undefined;
-    const reviewed = review.calls > 0 || review.usd > 0 || totalTokens(review) > 0;
-    const worked = work.calls > 0 || work.usd > 0 || totalTokens(work) > 0;
+    const reviewed = hasUsage(review);
     void this.report(
-      worked || !reviewed
+      hasUsage(work) || !reviewed
         ? { kind: 'work', usage: work, seq, ...(reviewed ? { reviewUsage: review } : {}) }
         : { kind: 'review', usage: review, seq },
     );

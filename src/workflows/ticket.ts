@@ -21,12 +21,12 @@ import { ticketFailure } from './failures';
 
 const { performTicket, reviewTicket } = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
 
-function outcomeUsage(p: TicketProgress, calls: LlmCallRecord[], toolCalls: ToolCallRecord[]) {
+function outcomeUsage(p: TicketProgress, calls: readonly LlmCallRecord[], toolCalls: ToolCallRecord[]) {
   return {
     reviews: p.reviews,
     workUsage: p.workUsage,
     reviewUsage: p.reviewUsage,
-    calls,
+    calls: [...calls],
     // Only agent tickets have tool calls; outcomes of other tickets keep their recorded shape.
     ...(toolCalls.length > 0 ? { toolCalls } : {}),
   };
@@ -62,7 +62,7 @@ function modelLabel(model: string | undefined): string {
  * for the run's permits and makes no more HTTP calls than granted (see ticket-spending.ts).
  */
 export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome> {
-  const spending = new TicketSpending(input, roleRetryPolicy(undefined));
+  const spending = new TicketSpending(input);
   try {
     return await runTicket(input, spending);
   } catch (err) {
@@ -83,7 +83,6 @@ async function runTicket(input: TicketInput, spending: TicketSpending): Promise<
     reviewUsage: emptyUsage(),
   };
   setHandler(ticketStatusQuery, () => progress);
-  const calls: LlmCallRecord[] = [];
   const toolCalls: ToolCallRecord[] = [];
   const workOptions = roleActivityOptions(input.role);
   const workRetry = roleRetryPolicy(input.role);
@@ -97,7 +96,7 @@ async function runTicket(input: TicketInput, spending: TicketSpending): Promise<
       ...why,
       attempts,
       ...last,
-      ...outcomeUsage(progress, calls, toolCalls),
+      ...outcomeUsage(progress, spending.callsMade(), toolCalls),
     };
     return outcome;
   };
@@ -141,8 +140,6 @@ async function runTicket(input: TicketInput, spending: TicketSpending): Promise<
             throw unpolledQueueFailure(err, input.role, input.queueWaitMs) ?? err;
           });
     progress.workUsage = addUsage(progress.workUsage, work.usage);
-    // `calls` is absent in results recorded by older workers (replayed histories).
-    calls.push(...(work.calls ?? []));
     if ('toolCalls' in work) toolCalls.push(...work.toolCalls);
     last = { summary: work.summary, artifacts: work.artifacts };
     if ('escalation' in work && work.escalation) {
@@ -155,7 +152,7 @@ async function runTicket(input: TicketInput, spending: TicketSpending): Promise<
         ...(reason ? { escalationReason: reason } : {}),
         attempts: attempt,
         ...last,
-        ...outcomeUsage(progress, calls, toolCalls),
+        ...outcomeUsage(progress, spending.callsMade(), toolCalls),
       };
     }
     if (spending.exhausted()) return outOfBudget(attempt);
@@ -186,7 +183,6 @@ async function runTicket(input: TicketInput, spending: TicketSpending): Promise<
     );
     const { review } = reviewed;
     progress.reviewUsage = addUsage(progress.reviewUsage, reviewed.usage);
-    calls.push(...(reviewed.calls ?? []));
     progress.reviews.push({ attempt, verdict: review.verdict, feedback: review.feedback });
     // Only a review that was shown the dependencies (the ticket ran checks) may send them back.
     const reopen =
@@ -201,7 +197,7 @@ async function runTicket(input: TicketInput, spending: TicketSpending): Promise<
         status: 'accepted',
         attempts: attempt,
         ...last,
-        ...outcomeUsage(progress, calls, toolCalls),
+        ...outcomeUsage(progress, spending.callsMade(), toolCalls),
       };
     }
     feedback =
@@ -214,6 +210,6 @@ async function runTicket(input: TicketInput, spending: TicketSpending): Promise<
     escalation: 'revisions',
     attempts: maxAttempts,
     ...last,
-    ...outcomeUsage(progress, calls, toolCalls),
+    ...outcomeUsage(progress, spending.callsMade(), toolCalls),
   };
 }
