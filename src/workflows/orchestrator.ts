@@ -35,7 +35,7 @@ import { planWithApproval } from './planning';
 import { keepsGatePromises } from './patches';
 import { offloadLargeParts } from './records';
 import { gatePolicy } from './policies';
-import { BOSS_ROLE, RunState } from './run-state';
+import { RunState } from './run-state';
 import { executeTickets } from './scheduler';
 import { installToolApprovals } from './tool-approvals';
 
@@ -235,8 +235,7 @@ async function writeReport(
     } catch (err) {
       if (isCancellation(err)) throw err;
       const cause = rootCause(err);
-      state.ledger.chargeFailedCalls(failedCalls(cause));
-      state.bossSettled();
+      state.bookBossActivity({ failedCalls: failedCalls(cause) });
       // The budget's permits ran out before the report was done: past the budget gate, ask again.
       if (isPermitsUsedUp(cause) && restarts < BOSS_CALLS && (await budgetGate())) continue;
       const problem = cause.message;
@@ -272,9 +271,7 @@ async function bossReport(state: RunState, plan: Plan, feedback?: string): Promi
       },
     ],
   );
-  state.ledger.spend(BOSS_ROLE, final.usage);
-  state.ledger.recordCalls(final.calls);
-  state.bossSettled();
+  state.bookBossActivity(final);
   return final.report;
 }
 

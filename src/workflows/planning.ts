@@ -16,7 +16,7 @@ import { failedCalls, isBadOutput, isBudgetStopped, isConfigError, rootCause } f
 import { awaitGate } from './gates';
 import { EPICS_PATCH, keepsGatePromises } from './patches';
 import { gatePolicy } from './policies';
-import { BOSS_ROLE, type RunState } from './run-state';
+import type { RunState } from './run-state';
 
 const boss = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
 
@@ -110,8 +110,7 @@ async function validPlan(
     } catch (err) {
       // A configuration error needs a fix, not a person's approval: report it and end.
       const cause = rootCause(err);
-      state.ledger.chargeFailedCalls(failedCalls(cause));
-      state.bossSettled();
+      state.bookBossActivity({ failedCalls: failedCalls(cause) });
       if (isCancellation(err) || isConfigError(cause) || isBudgetStopped(cause)) throw err;
       // The budget's permits ran out before the plan was done: past the budget check, ask again.
       if (isPermitsUsedUp(cause) && permitRestarts++ < BOSS_CALLS) {
@@ -132,9 +131,7 @@ async function validPlan(
       if (!isBadOutput(cause)) await askToRetryPlanning(state, cause.message, publish);
       continue;
     }
-    state.ledger.spend(BOSS_ROLE, res.usage);
-    state.ledger.recordCalls(res.calls);
-    state.bossSettled();
+    state.bookBossActivity(res);
     problems = validatePlan(
       res.plan,
       roles.map((r) => r.name),

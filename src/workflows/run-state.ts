@@ -9,6 +9,7 @@ import type { ToolCallRecord } from '../shared/tools';
 import type {
   Budget,
   CostView,
+  LlmCallRecord,
   ManifestEntry,
   RunInput,
   RunPhase,
@@ -19,7 +20,7 @@ import type {
   TicketState,
   TicketView,
 } from '../shared/types';
-import { emptyUsage, totalTokens } from '../shared/usage';
+import { emptyUsage, totalTokens, type Usage } from '../shared/usage';
 import { BOSS_ROLE } from '../shared/roles';
 import { runDetails, type EpicDetails } from './details';
 import { GateBook, type GateBookData } from './gates';
@@ -69,6 +70,16 @@ export class RunState {
    */
   bossPermit: () => Promise<void> = () => Promise.resolve();
   bossSettled: () => void = () => undefined;
+
+  /** Books a Boss activity of the run that ended (its calls, or a failure's), then settles its permit. */
+  bookBossActivity(spent: { usage: Usage; calls?: LlmCallRecord[] } | { failedCalls: LlmCallRecord[] }): void {
+    if ('failedCalls' in spent) this.ledger.chargeFailedCalls(spent.failedCalls);
+    else {
+      this.ledger.spend(BOSS_ROLE, spent.usage);
+      this.ledger.recordCalls(spent.calls);
+    }
+    this.bossSettled();
+  }
   /** Told of every ticket state change (the scheduler keeps its ready/blocked sets with it). */
   onMark?: (id: string, state: TicketState) => void;
   private readonly tickets = new Map<string, TicketView>();
