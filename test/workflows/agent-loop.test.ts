@@ -45,6 +45,22 @@ async function runGoal(name: string, input: Partial<RunInput> & { goal: string }
   return { runId, deps, result, watched };
 }
 
+/** T1 of Leaf Lounge for the Coder working as an agent with `agent`, started on its own. */
+const coderTicketInput = (o: { runId: string; agent: AgentSettings; maxRevisions: number }): TicketInput => ({
+  runId: o.runId,
+  ticket: {
+    id: 'T1',
+    role: 'coder',
+    title: 'Build the page',
+    spec: 'Build the one-page website of Leaf Lounge, a tea room. Deliver these files: `index.html`.',
+    acceptanceCriteria: ['index.html exists'],
+    dependsOn: [],
+  },
+  role: { ...TEST_ROLES.find((r) => r.name === 'coder')!, agent: o.agent },
+  dependencies: [],
+  maxRevisions: o.maxRevisions,
+});
+
 describe('agent loops', () => {
   it("runs the Coder and Tester as agents: the Tester's failing test re-opens the Coder's ticket, then passes", async () => {
     harness.sim.clearRequests();
@@ -199,22 +215,8 @@ describe('agent loops', () => {
     const taskQueue = uniqueQueue('agent-turns');
     const worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
     // One turn, and its answer breaks the schema: the budget is spent without a final answer.
-    const role = { ...TEST_ROLES.find((r) => r.name === 'coder')!, agent: { ...AGENT, maxTurns: 1 } };
     harness.sim.injectFault({ kind: 'schema-invalid', match: { ticketId: 'T1', schemaName: SCHEMA_NAMES.work } });
-    const input: TicketInput = {
-      runId: 'turns-run',
-      ticket: {
-        id: 'T1',
-        role: 'coder',
-        title: 'Build the page',
-        spec: 'Build the one-page website of Leaf Lounge, a tea room. Deliver these files: `index.html`.',
-        acceptanceCriteria: ['index.html exists'],
-        dependsOn: [],
-      },
-      role,
-      dependencies: [],
-      maxRevisions: 1,
-    };
+    const input = coderTicketInput({ runId: 'turns-run', agent: { ...AGENT, maxTurns: 1 }, maxRevisions: 1 });
     const outcome = (await worker.runUntil(() =>
       harness.conn.client.workflow.execute('ticketWorkflow', {
         taskQueue,
@@ -237,21 +239,7 @@ describe('agent loops', () => {
     const turn = { ticketId: 'T1', schemaName: SCHEMA_NAMES.work };
     harness.sim.injectFault({ kind: 'latency', latencyMs: 0, match: turn });
     harness.sim.injectFault({ kind: 'bad-request', match: turn });
-    const role = { ...TEST_ROLES.find((r) => r.name === 'coder')!, agent: AGENT };
-    const input: TicketInput = {
-      runId: 'agent-fails-run',
-      ticket: {
-        id: 'T1',
-        role: 'coder',
-        title: 'Build the page',
-        spec: 'Build the one-page website of Leaf Lounge, a tea room. Deliver these files: `index.html`.',
-        acceptanceCriteria: ['index.html exists'],
-        dependsOn: [],
-      },
-      role,
-      dependencies: [],
-      maxRevisions: 0,
-    };
+    const input = coderTicketInput({ runId: 'agent-fails-run', agent: AGENT, maxRevisions: 0 });
     const err: unknown = await worker.runUntil(() =>
       harness.conn.client.workflow
         .execute('ticketWorkflow', { taskQueue, workflowId: `${taskQueue}/T1`, args: [input] })
