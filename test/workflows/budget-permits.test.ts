@@ -29,6 +29,22 @@ async function start(opts: StartRunOptions): Promise<string> {
 }
 const handle = (runId: string) => harness.conn.client.workflow.getHandle(runId);
 
+/** The signals a run's history received, by name, with their payloads decoded (JSON). */
+async function signalsReceived(runId: string): Promise<{ name: string; payload: unknown }[]> {
+  return (await handle(runId).fetchHistory()).events!.flatMap((e) => {
+    const a = e.workflowExecutionSignaledEventAttributes;
+    const data = a?.input?.payloads?.[0]?.data;
+    return a?.signalName
+      ? [
+          {
+            name: a.signalName,
+            payload: data ? (JSON.parse(Buffer.from(data).toString('utf8')) as unknown) : undefined,
+          },
+        ]
+      : [];
+  });
+}
+
 describe('internal permit signals', () => {
   it('audits and ignores malformed and forged permit signals; the run neither wedges nor loses spend', async () => {
     const runId = await start({ budget: { usd: 5 }, planApproval: 'manual' });
@@ -173,10 +189,7 @@ describe('round trips of a budgeted run', () => {
     const r = await env.api.result(runId);
     expect(r.status).toBe('completed');
     const events = (await handle(runId).fetchHistory()).events!;
-    const signals = events.flatMap((e) => {
-      const name = e.workflowExecutionSignaledEventAttributes?.signalName;
-      return name ? [name] : [];
-    });
+    const signals = (await signalsReceived(runId)).map((sig) => sig.name);
     const grants = events.filter(
       (e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === spendGrantSignal.name,
     );
@@ -209,11 +222,9 @@ describe('round trips of a budgeted run', () => {
     const r = await env.api.result(runId);
     expect(r.status).toBe('completed');
 
-    const reports = (await handle(runId).fetchHistory()).events!.flatMap((e) => {
-      const a = e.workflowExecutionSignaledEventAttributes;
-      const data = a?.signalName === spendReportSignal.name ? a.input?.payloads?.[0]?.data : undefined;
-      return data ? [JSON.parse(Buffer.from(data).toString('utf8')) as { kind: string; reviewUsage?: unknown }] : [];
-    });
+    const reports = (await signalsReceived(runId))
+      .filter((sig) => sig.name === spendReportSignal.name)
+      .map((sig) => sig.payload);
     expect(reports).toEqual(
       expect.arrayContaining([expect.objectContaining({ kind: 'work', reviewUsage: expect.anything() })]),
     );
@@ -302,9 +313,7 @@ describe('a ticket that fails after calls that succeeded', () => {
     }
     const r = await env.api.result(runId);
     expect({ status: r.status, retried }).toEqual({ status: 'completed', retried: true });
-    const reports = (await handle(runId).fetchHistory()).events!.filter(
-      (e) => e.workflowExecutionSignaledEventAttributes?.signalName === spendReportSignal.name,
-    );
+    const reports = (await signalsReceived(runId)).filter((sig) => sig.name === spendReportSignal.name);
     expect(reports.length).toBeGreaterThan(0);
     const seen = harness.sim.requests();
     expect(seen.filter((q) => q.fault === 'schema-invalid').length).toBeGreaterThan(2);
