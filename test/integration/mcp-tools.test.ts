@@ -16,6 +16,21 @@ import { callMcpTool, listMcpTools, McpToolCache } from '../../src/activities/to
 import type { McpServerConfig } from '../../src/shared/tools';
 
 const FIXTURE = path.resolve(__dirname, '..', 'fixtures', 'mcp', 'counter-server.mjs');
+const SILENT = path.resolve(__dirname, '..', 'fixtures', 'mcp', 'silent-server.mjs');
+
+/** Whether a process still runs (a zombie counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 let http: Server;
 let url: string;
@@ -97,6 +112,22 @@ describe('MCP tools', () => {
     expect(listRequests - before).toBe(1);
     await cache.tools('run-2', [server]);
     expect(listRequests - before).toBe(2);
+  });
+
+  it('a server that never answers times out and leaves no process behind, its children included', async () => {
+    const pidFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'maestro-mcp-')), 'pids');
+    const silent: McpServerConfig = {
+      name: 'silent',
+      command: process.execPath,
+      args: [SILENT],
+      env: { MCP_PID_FILE: pidFile },
+    };
+    await expect(listMcpTools(silent, { timeoutMs: 1500 })).rejects.toThrow(/timed out|timeout/i);
+    const pids = readFileSync(pidFile, 'utf8').trim().split('\n').map(Number);
+    expect(pids).toHaveLength(2);
+    const deadline = Date.now() + 5000;
+    while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(pids.filter(alive)).toEqual([]);
   });
 
   it('a server that cannot start is a clear error', async () => {

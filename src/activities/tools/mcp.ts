@@ -4,6 +4,8 @@
  * cached in the worker), and every `call_tool` is made inside the agent loop's tool activity with
  * a fresh connection, so a crashed worker leaves no half-open session behind.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type * as McpClientModule from '@modelcontextprotocol/sdk/client/index.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type * as McpStdio from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -22,31 +24,93 @@ const mcpStdio = () => require('@modelcontextprotocol/sdk/client/stdio.js') as t
 const mcpHttp = () => require('@modelcontextprotocol/sdk/client/streamableHttp.js') as typeof McpHttp;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+/** Whether `command` names an existing file, directly or through PATH. */
+function findProgram(command: string): boolean {
+  if (command.includes('/')) return existsSync(command);
+  return (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .some((dir) => dir !== '' && existsSync(path.join(dir, command)));
+}
+
+/** Options of one MCP operation. */
+export interface McpCallOptions {
+  /** How long connecting and the request may take (default MCP_TIMEOUT_MS). */
+  timeoutMs?: number;
+}
+
+/**
+ * On Linux a stdio server starts in a session and process group of its own (`setsid`) and dies
+ * with the worker's thread that started it (`setpriv --pdeathsig`), so closing a connection can
+ * kill everything the server started, and a SIGKILLed worker leaves no server behind.
+ */
+function stdioLaunch(server: McpServerConfig): { command: string; args: string[] } {
+  const args = server.args ?? [];
+  if (!findProgram(server.command!))
+    throw new Error(`cannot start MCP server "${server.name}": spawn ${server.command} ENOENT (no such program)`);
+  if (process.platform !== 'linux' || !existsSync('/usr/bin/setsid')) return { command: server.command!, args };
+  const pdeath = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--'] : [];
+  return { command: '/usr/bin/setsid', args: [...pdeath, server.command!, ...args] };
+}
+
 function transportOf(server: McpServerConfig): Transport {
   if (server.url) return new (mcpHttp().StreamableHTTPClientTransport)(new URL(server.url));
   const { getDefaultEnvironment, StdioClientTransport } = mcpStdio();
   return new StdioClientTransport({
-    command: server.command!,
-    args: server.args ?? [],
+    ...stdioLaunch(server),
     env: { ...getDefaultEnvironment(), ...server.env },
     stderr: 'ignore',
   });
 }
 
-/** Connects to `server`, runs `fn` with the client, and always closes the connection. */
-async function withClient<T>(server: McpServerConfig, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new (mcpClient().Client)({ name: 'maestro', version: '1' });
-  await client.connect(transportOf(server), { timeout: MCP_TIMEOUT_MS });
+/**
+ * Remembers the pid of a stdio server once it has started: the SDK forgets it on close, and a
+ * timed-out connect closes the transport itself.
+ */
+function recordPid(transport: Transport): () => number | undefined {
+  let pid: number | undefined;
+  const start = transport.start.bind(transport);
+  transport.start = async () => {
+    await start();
+    pid = (transport as { pid?: number | null }).pid ?? undefined;
+  };
+  return () => pid;
+}
+
+/** Kills the process group of a stdio server (its own, see stdioLaunch); gone already is fine. */
+function killServerGroup(pid: number | undefined): void {
+  if (process.platform !== 'linux' || !pid) return;
   try {
-    return await fn(client);
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // the group has ended already
+  }
+}
+
+/**
+ * Connects to `server`, runs `fn` with the client, and always closes the connection, also when
+ * connecting fails or times out: a server that never answers must not outlive the call.
+ */
+async function withClient<T>(
+  server: McpServerConfig,
+  fn: (client: Client, timeout: number) => Promise<T>,
+  opts: McpCallOptions = {},
+): Promise<T> {
+  const timeout = opts.timeoutMs ?? MCP_TIMEOUT_MS;
+  const client = new (mcpClient().Client)({ name: 'maestro', version: '1' });
+  const transport = transportOf(server);
+  const pid = recordPid(transport);
+  try {
+    await client.connect(transport, { timeout });
+    return await fn(client, timeout);
   } finally {
     await client.close().catch(() => undefined);
+    killServerGroup(pid());
   }
 }
 
 /** The tools of one server as OpenAI `tools` entries named `<server>__<tool>`. */
-export async function listMcpTools(server: McpServerConfig): Promise<FunctionTool[]> {
-  const { tools } = await withClient(server, (c) => c.listTools(undefined, { timeout: MCP_TIMEOUT_MS }));
+export async function listMcpTools(server: McpServerConfig, opts?: McpCallOptions): Promise<FunctionTool[]> {
+  const { tools } = await withClient(server, (c, timeout) => c.listTools(undefined, { timeout }), opts);
   return tools.map((t) => ({
     type: 'function' as const,
     function: {
@@ -68,9 +132,12 @@ export async function callMcpTool(
   server: McpServerConfig,
   tool: string,
   args: Record<string, unknown>,
+  opts?: McpCallOptions,
 ): Promise<McpCallResult> {
-  const res = await withClient(server, (c) =>
-    c.callTool({ name: tool, arguments: args }, undefined, { timeout: MCP_TIMEOUT_MS }),
+  const res = await withClient(
+    server,
+    (c, timeout) => c.callTool({ name: tool, arguments: args }, undefined, { timeout }),
+    opts,
   );
   const parts = Array.isArray(res.content) ? (res.content as { type: string; text?: string }[]) : [];
   const text = parts.map((p) => (p.type === 'text' ? (p.text ?? '') : `[${p.type} content]`)).join('\n');
