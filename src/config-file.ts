@@ -90,11 +90,30 @@ const ConfigFileSchema = z
       .array(z.url({ protocol: /^https?$/, message: 'must be an http(s) webhook URL' }))
       .max(20)
       .optional(),
+    /** URL prefixes of webhooks that runs may name with `--notify` (checked by this file's workers). */
+    notifyAllow: z
+      .array(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL prefix such as https://hooks.slack.com/' }))
+      .max(50)
+      .optional(),
     webUiUrl: z.url({ protocol: /^https?$/, message: 'must be the http(s) URL of the Temporal Web UI' }).optional(),
   })
   .strict()
   .superRefine((file, ctx) => {
     const seen = new Set<string>();
+    const servers = new Map<string, string>();
+    (file.roles ?? []).forEach((role, i) =>
+      (role.mcpServers ?? []).forEach((server, j) => {
+        const { approval: _approval, ...definition } = server;
+        const text = JSON.stringify(definition);
+        if (servers.has(server.name) && servers.get(server.name) !== text)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['roles', i, 'mcpServers', j, 'name'],
+            message: `MCP server "${server.name}" is defined differently by another role; give it another name or the same definition`,
+          });
+        servers.set(server.name, text);
+      }),
+    );
     (file.roles ?? []).forEach((role, i) => {
       if (role.name === BOSS_ROLE)
         ctx.addIssue({

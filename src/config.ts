@@ -9,11 +9,12 @@ import { OutputMode, type ReasoningEffort } from './activities/llm/output-modes'
 import type { ModelPrice } from './activities/llm/pricing';
 import { encryptionKeysFromEnv, type EncryptionKeys } from './codec/keys';
 import { ConfigFileError, readConfigFile, type ConfigFile } from './config-file';
+import { requireTrustedConfig, UntrustedConfigError } from './config-trust';
 import { tlsSettingsFromEnv, type TlsSettings } from './config-tls';
 import { DEFAULT_TASK_QUEUE, roleTaskQueue } from './shared/constants';
 import { DEFAULT_LLM_TIMEOUT_MS } from './shared/llm-timeouts';
 import { BOSS_SYSTEM_PROMPT, DEFAULT_ROLES, roleInfoOf, type RoleDefinition } from './shared/roles';
-import type { AgentSettings } from './shared/tools';
+import { mcpServerRef, type AgentSettings, type McpServerConfig } from './shared/tools';
 import type { RoleInfo } from './shared/types';
 
 const optionalText = z
@@ -48,6 +49,7 @@ const EnvSchema = z.object({
   AZURE_OPENAI_API_KEY: optionalText,
   OPENAI_API_VERSION: optionalText,
   MAESTRO_CONFIG: optionalText,
+  MAESTRO_TRUST_CONFIG: optionalText,
   MAESTRO_MODEL: optionalText,
   MAESTRO_BOSS_MODEL: optionalText,
   MAESTRO_OUTPUT_MODE: optionalText.pipe(OutputMode.optional()),
@@ -108,6 +110,13 @@ export interface MaestroConfig {
   roles: RoleDefinition[];
   /** Webhooks every run started here notifies when a gate opens and when it ends (config file `notify`). */
   notify: string[];
+  /**
+   * MCP servers as this process's configuration defines them (every role's `mcpServers`): a worker
+   * starts or calls only these; runs name them (see McpServerRef).
+   */
+  mcpServers: McpServerConfig[];
+  /** URL prefixes of webhooks a run may name (`notifyAllow`); a worker also allows its own `notify` URLs. */
+  notifyAllow: string[];
   /** Base URL of the Temporal Web UI for links in notifications (config file `webUiUrl`). */
   webUiUrl?: string;
   /** The Boss's model settings. */
@@ -159,8 +168,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   let file: { file: string; config: ConfigFile } | undefined;
   try {
     file = readConfigFile(e.MAESTRO_CONFIG, cwd);
+    if (file) requireTrustedConfig(file.file, file.config, e.MAESTRO_TRUST_CONFIG, cwd);
   } catch (err) {
-    if (err instanceof ConfigFileError) throw new ConfigError(err.message);
+    if (err instanceof ConfigFileError || err instanceof UntrustedConfigError) throw new ConfigError(err.message);
     throw err;
   }
   const boss = file?.config.boss;
@@ -199,6 +209,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     ...(file ? { configFile: file.file } : {}),
     roles: resolveRoles(file?.config.roles, workerModel, taskQueue),
     notify: file?.config.notify ?? [],
+    mcpServers: mcpServersOf(file),
+    notifyAllow: file?.config.notifyAllow ?? [],
     ...(file?.config.webUiUrl ? { webUiUrl: file.config.webUiUrl } : {}),
     boss: {
       model: boss?.model ?? e.MAESTRO_BOSS_MODEL ?? workerModel,
@@ -209,6 +221,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       ...optional('reasoningEffort', boss?.reasoningEffort),
     },
   };
+}
+
+/** Every MCP server the file defines, once each (config-file.ts refuses one name defined twice differently). */
+function mcpServersOf(file: { config: ConfigFile } | undefined): McpServerConfig[] {
+  const byName = new Map<string, McpServerConfig>();
+  for (const role of file?.config.roles ?? []) for (const s of role.mcpServers ?? []) byName.set(s.name, s);
+  return [...byName.values()];
 }
 
 /** `{ [key]: value }` when the value is set, else nothing (keeps unset keys out of objects). */
@@ -249,7 +268,7 @@ function resolveRoles(fileRoles: ConfigFile['roles'], defaultModel: string, main
       (tools?.length ?? 0) + (mcpServers?.length ?? 0) > 0
         ? {
             tools: tools ?? [],
-            ...(mcpServers ? { mcp: mcpServers } : {}),
+            ...(mcpServers ? { mcp: mcpServers.map(mcpServerRef) } : {}),
             ...(maxTurns !== undefined ? { maxTurns } : {}),
             ...(programs ? { programs } : {}),
             ...(sandbox ? { limits: sandbox } : {}),

@@ -1,5 +1,6 @@
 /** What activities need from the outside world; tests inject their own. */
 import type { RoleDefinition } from '../shared/roles';
+import type { McpServerConfig } from '../shared/tools';
 import type { OutputMode, ReasoningEffort } from './llm/output-modes';
 import type { ArtifactStore } from './artifacts/store';
 import type { StructuredLlm } from './llm/structured';
@@ -10,6 +11,18 @@ export interface ActivityDeps {
   llm: Pick<StructuredLlm, 'call'>;
   /** Tool-calling turns of agent loops (roles with tools); absent: such roles fail clearly. */
   agentLlm?: Pick<ToolLlm, 'turn'>;
+  /**
+   * MCP servers this worker's own configuration defines; runs name them and cannot define them.
+   * Absent: no MCP server can be used.
+   */
+  mcpServers?: readonly McpServerConfig[];
+  /**
+   * Webhooks this worker posts to: exact URLs and URL prefixes from its own configuration (and, for
+   * `maestro run`'s own worker, the command's `--notify` URLs). Absent: none; runs cannot add any.
+   */
+  webhooks?: { urls: readonly string[]; prefixes: readonly string[] };
+  /** Programs beyond the defaults that runs may let `run_command` start (this worker's roles' `programs`). */
+  allowedPrograms?: readonly string[];
   /** Folders `run_command`'s sandbox hides (MAESTRO_HOME, the artifact store). */
   sandboxHide?: string[];
   store: ArtifactStore;

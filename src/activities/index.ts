@@ -17,7 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createWorkerActivities(deps),
     ...createArtifactExportActivities(deps),
     ...createRecordActivities(deps),
-    ...createNotifyActivities(),
+    ...createNotifyActivities(deps),
     ...createAgentActivities(deps),
   };
 }

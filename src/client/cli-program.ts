@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config';
+import { TRUST_CONFIG_VARIABLE } from '../config-trust';
 import { TemporalCliNotFoundError } from '../dev/temporal-cli';
 import { DevServerStartError } from '../dev/dev-server';
 import { explainPayloadError } from '../codec/aes-gcm-codec';
@@ -36,6 +37,13 @@ export function buildProgram(): Command {
     .description('Durable manager-worker LLM agent swarms on Temporal')
     .version(packageVersion())
     .showHelpAfterError('(run `maestro --help` for usage)')
+    .option(
+      '--trust-config',
+      `use a maestro.config.json that defines MCP server commands or webhooks (sets ${TRUST_CONFIG_VARIABLE}=1 for this command)`,
+    )
+    .hook('preAction', (cmd) => {
+      if (cmd.opts<{ trustConfig?: boolean }>().trustConfig) process.env[TRUST_CONFIG_VARIABLE] = '1';
+    })
     .exitOverride(); // commander's own exits (1 for a bad flag) become ours (2), see fail()
   registerRunCommands(program);
   registerGateCommands(program);

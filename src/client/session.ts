@@ -30,7 +30,7 @@ export const logToStderr = (line: string): void => {
 export async function withSession<T>(
   opts: Pick<
     RuntimeOptions,
-    'worker' | 'simPort' | 'queues' | 'metricsAddress' | 'server' | 'command' | 'codecPort'
+    'worker' | 'simPort' | 'queues' | 'metricsAddress' | 'server' | 'command' | 'codecPort' | 'ownWebhooks'
   > & {
     log?: (line: string) => void;
     /** A serving command (dev, worker): a signal ends the body normally, exit code 0. */

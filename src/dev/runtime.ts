@@ -52,6 +52,8 @@ export interface RuntimeOptions {
   server?: 'own' | 'start' | 'existing';
   /** The command, recorded as the owner of a server it starts (`dev`, `run`, `start`). */
   command?: string;
+  /** Webhooks the person named on this command line (`maestro run --notify`): its own worker may post to them. */
+  ownWebhooks?: readonly string[];
   /** Port of a codec server for the Web UI of an embedded server it starts, when encryption is on (dev-codec.ts). */
   codecPort?: number;
 }
@@ -129,7 +131,7 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
           connection,
           namespace: config.temporal.namespace,
           taskQueue: spec.taskQueue,
-          deps: activityDepsFromConfig(workerConfig, llmBaseUrl, spec.roles),
+          deps: activityDepsFromConfig(workerConfig, llmBaseUrl, spec.roles, opts.ownWebhooks),
           dataConverter: maestroDataConverter(config),
           overrides: { identity },
         };

@@ -2,6 +2,7 @@
  * The worker roles Maestro ships with. The Boss sees each role's name and description when it
  * assigns tickets; the system prompt is what the worker is told about itself.
  */
+import { mcpServerRef, type AgentSettings } from './tools';
 import type { RoleInfo } from './types';
 
 /** A worker role as configured (maestro.config.json or the defaults below). */
@@ -29,8 +30,13 @@ export function roleInfoOf(role: RoleDefinition): RoleInfo {
     ...(role.taskQueue !== undefined ? { taskQueue: role.taskQueue } : {}),
     ...(role.retry !== undefined ? { retry: { ...role.retry } } : {}),
     ...(role.model !== undefined ? { model: role.model } : {}),
-    ...(role.agent !== undefined ? { agent: { ...role.agent, tools: [...role.agent.tools] } } : {}),
+    ...(role.agent !== undefined ? { agent: agentInfoOf(role.agent) } : {}),
   };
+}
+
+/** A role's agent settings as a run carries them: MCP servers by name only (see McpServerRef). */
+function agentInfoOf(agent: AgentSettings): AgentSettings {
+  return { ...agent, tools: [...agent.tools], ...(agent.mcp ? { mcp: agent.mcp.map(mcpServerRef) } : {}) };
 }
 
 /** The Boss's name in cost-by-role tables and call records; no worker role may take it. */

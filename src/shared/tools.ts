@@ -63,11 +63,27 @@ export const McpServerConfig = z
   );
 export type McpServerConfig = z.infer<typeof McpServerConfig>;
 
+/**
+ * How a run names an MCP server: its name and the approval its tools need. What the server is (the
+ * command the worker starts, or its URL) is defined only by the worker's own configuration, so
+ * nobody who can start a run can make a worker execute a program (issue: config is untrusted).
+ * Older histories carry full definitions here; workers ignore everything but these two fields.
+ */
+export interface McpServerRef {
+  name: string;
+  approval?: ToolApproval;
+}
+
+/** The reference a run carries for a server definition (drops command, args, env and URL). */
+export function mcpServerRef(server: McpServerRef): McpServerRef {
+  return { name: server.name, ...(server.approval ? { approval: server.approval } : {}) };
+}
+
 /** Separator of server and tool in the names MCP tools get in the conversation. */
 export const MCP_TOOL_SEPARATOR = '__';
 
 /** The MCP server a conversation tool name belongs to, with the server's own tool name. */
-export function mcpToolOf(name: string, servers: readonly McpServerConfig[] | undefined) {
+export function mcpToolOf<S extends McpServerRef>(name: string, servers: readonly S[] | undefined) {
   const i = name.indexOf(MCP_TOOL_SEPARATOR);
   if (i <= 0) return undefined;
   const server = (servers ?? []).find((s) => s.name === name.slice(0, i));
@@ -87,8 +103,8 @@ export interface AgentSettings {
   limits?: SandboxLimits;
   /** Per tool: whether a call waits for a person first (default 'never'). */
   approvals?: Partial<Record<string, ToolApproval>>;
-  /** MCP servers whose tools the agent is offered. */
-  mcp?: McpServerConfig[];
+  /** MCP servers whose tools the agent is offered, by name (the worker defines what they are). */
+  mcp?: McpServerRef[];
 }
 
 /** How a tool call must be approved: its own setting, else its MCP server's, else never. */

@@ -23,6 +23,8 @@ export function activityDepsFromConfig(
   config: MaestroConfig,
   llmBaseUrl?: string,
   roles: readonly RoleDefinition[] = config.roles,
+  /** Webhook URLs the person gave this process's command (`maestro run --notify`), allowed too. */
+  ownWebhooks: readonly string[] = [],
 ): ActivityDeps {
   const simulated = llmBaseUrl !== undefined;
   const settings: LlmSettings = {
@@ -39,6 +41,9 @@ export function activityDepsFromConfig(
     llm: new StructuredLlm(settings),
     agentLlm: new ToolLlm(settings),
     sandboxHide: [config.home],
+    mcpServers: config.mcpServers,
+    allowedPrograms: [...new Set(config.roles.flatMap((r) => r.agent?.programs ?? []))],
+    webhooks: { urls: [...config.notify, ...ownWebhooks], prefixes: config.notifyAllow },
     store: new FsArtifactStore(artifactRoot(config.home)),
     roles,
     bossSystemPrompt: config.boss.systemPrompt,

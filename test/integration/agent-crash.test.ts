@@ -4,7 +4,7 @@
  * flight; a new worker finishes the run. The MCP server's side-effect counter proves no completed
  * tool call ran twice, and the simulated LLM's request log proves no completed turn was repeated.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -38,17 +38,17 @@ function setup(name: string, waitMs: number) {
   const taskQueue = uniqueQueue(name);
   const home = mkdtempSync(path.join(os.tmpdir(), 'maestro-agent-crash-'));
   const counter = path.join(home, 'mcp-calls.log');
-  const agent: AgentSettings = {
-    tools: ['list_files', 'write_file'],
-    mcp: [
-      {
-        name: 'counter',
-        command: process.execPath,
-        args: [MCP_SERVER],
-        env: { MCP_COUNTER_FILE: counter, MCP_WAIT_MS: String(waitMs) },
-      },
-    ],
+  // The MCP server is defined by the worker's own (trusted) configuration; the run only names it.
+  const config = path.join(home, 'maestro.config.json');
+  const server = {
+    name: 'counter',
+    command: process.execPath,
+    args: [MCP_SERVER],
+    env: { MCP_COUNTER_FILE: counter, MCP_WAIT_MS: String(waitMs) },
   };
+  const agent: AgentSettings = { tools: ['list_files', 'write_file'], mcp: [{ name: 'counter' }] };
+  const fileRoles = TEST_ROLES.map((r) => ({ name: r.name, tools: agent.tools, mcpServers: [server] }));
+  writeFileSync(config, JSON.stringify({ roles: fileRoles }));
   const env = {
     TEMPORAL_ADDRESS: testAddress(),
     MAESTRO_TASK_QUEUE: taskQueue,
@@ -56,6 +56,8 @@ function setup(name: string, waitMs: number) {
     OPENAI_API_KEY: 'sim',
     MAESTRO_MODEL: 'maestro-sim',
     MAESTRO_HOME: home,
+    MAESTRO_CONFIG: config,
+    MAESTRO_TRUST_CONFIG: config,
   };
   const roles = TEST_ROLES.map((r) => ({ ...r, agent }));
   const lines = () => (existsSync(counter) ? readFileSync(counter, 'utf8').trim().split('\n') : []);

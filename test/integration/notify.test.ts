@@ -40,7 +40,8 @@ function configFile(content: object): string {
 
 it('posts gate-opened and run-ended with the commands, cost, link and Slack text; the posted command approves', async () => {
   const cli = simProcessEnv(env.sim.baseUrl, 'notify-cli', {
-    MAESTRO_CONFIG: configFile({ webUiUrl: 'http://ui.example:8233' }),
+    // The worker posts only to webhooks its own configuration allows; `--notify` names one of them.
+    MAESTRO_CONFIG: configFile({ webUiUrl: 'http://ui.example:8233', notifyAllow: [receiver.url('/')] }),
   });
   workerProcess = await spawnWorker(cli);
   const goal = 'Build a landing page for a coffee shop called Bean There';
@@ -94,11 +95,18 @@ it('posts gate-opened and run-ended with the commands, cost, link and Slack text
 
 it('a dead webhook and a 404 leave the run unaffected and are audited', async () => {
   const dead = `http://127.0.0.1:${await freePort()}/hook`;
-  const processEnv = simProcessEnv(env.sim.baseUrl, 'notify-dead', { MAESTRO_CONFIG: configFile({ notify: [dead] }) });
+  const processEnv = simProcessEnv(env.sim.baseUrl, 'notify-dead', {
+    MAESTRO_CONFIG: configFile({ notify: [dead] }),
+    MAESTRO_TRUST_CONFIG: '1',
+  });
   const taskQueue = processEnv.MAESTRO_TASK_QUEUE!;
   const maestro = await connectMaestro({ env: processEnv });
   env.beforeClose(() => maestro.close());
-  const worker = await testWorker(env.conn.nativeConnection, taskQueue, testDeps(env.sim.baseUrl));
+  const worker = await testWorker(
+    env.conn.nativeConnection,
+    taskQueue,
+    testDeps(env.sim.baseUrl, { webhooks: { urls: [dead], prefixes: [receiver.url('/')] } }),
+  );
   const missing = receiver.url('/status-404/hook');
   await worker.runUntil(async () => {
     const runId = await maestro.start('Write a set of short guides [sim:tickets=2]', {

@@ -14,7 +14,7 @@ import { approvalOf, checksOf, isAgent, mcpToolOf, toolCallLabel } from '../../s
 function load(config: unknown) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'maestro-agent-config-'));
   writeFileSync(path.join(dir, 'maestro.config.json'), JSON.stringify(config));
-  return loadConfig({}, dir);
+  return loadConfig({ MAESTRO_TRUST_CONFIG: '1' }, dir);
 }
 
 function problem(config: unknown): string {
@@ -52,8 +52,10 @@ describe('agent settings in maestro.config.json', () => {
       programs: ['node'],
       limits: { timeoutMs: 5000 },
       approvals: { run_command: 'first-use', files__read: 'always' },
-      mcp: [{ name: 'files', command: 'node', args: ['server.mjs'], approval: 'never' }],
+      // A run carries the server's name only; the worker's own configuration says what it is.
+      mcp: [{ name: 'files', approval: 'never' }],
     });
+    expect(c.mcpServers).toEqual([{ name: 'files', command: 'node', args: ['server.mjs'], approval: 'never' }]);
     const agent = tester!.agent!;
     expect(approvalOf(agent, 'run_command')).toBe('first-use');
     expect(approvalOf(agent, 'check_page')).toBe('never');

@@ -15,9 +15,11 @@ import {
   DEFAULT_MAX_TURNS,
   mcpToolOf,
   mergeFiles,
+  SANDBOX_PROGRAMS,
   toolCallLabel,
   type AgentSettings,
   type McpServerConfig,
+  type McpServerRef,
   type ToolCallRecord,
   type ToolCallRequest,
   type ToolResultMessage,
@@ -97,9 +99,44 @@ function currentContext(): Context | undefined {
   }
 }
 
+/**
+ * The worker's own definition of each server a run names. A run can name servers but never define
+ * one: the command, arguments, environment or URL it carries (older histories do) are ignored.
+ */
+export function workerMcpServers(
+  deps: Pick<ActivityDeps, 'mcpServers'>,
+  refs: readonly McpServerRef[],
+): McpServerConfig[] {
+  return refs.map((ref) => {
+    const server = (deps.mcpServers ?? []).find((s) => s.name === ref.name);
+    if (server) return server;
+    const known = (deps.mcpServers ?? []).map((s) => s.name);
+    throw ApplicationFailure.create({
+      type: FailureType.ToolUnavailable,
+      message: `MCP server "${ref.name}" is not defined in this worker's configuration (it defines ${known.length ? known.join(', ') : 'none'}); runs only name MCP servers: define it under "mcpServers" in the maestro.config.json of the worker`,
+      nonRetryable: true,
+    });
+  });
+}
+
+/**
+ * The programs `run_command` may start for this call: what the run asks for, within what this
+ * worker allows (its configuration's `programs` plus the defaults). A run cannot widen the list.
+ */
+export function workerPrograms(deps: Pick<ActivityDeps, 'allowedPrograms'>, settings: AgentSettings): string[] {
+  const ceiling = new Set([...SANDBOX_PROGRAMS, ...(deps.allowedPrograms ?? [])]);
+  return (settings.programs ?? SANDBOX_PROGRAMS).filter((p) => ceiling.has(p));
+}
+
 /** One MCP `call_tool`; the server's errors and unreachable servers are tool errors the agent reads. */
-async function mcpCall(input: AgentToolInput): Promise<ToolOutcome> {
-  const target = mcpToolOf(input.call.name, input.settings.mcp)!;
+async function mcpCall(deps: ActivityDeps, input: AgentToolInput): Promise<ToolOutcome> {
+  const named = mcpToolOf(input.call.name, input.settings.mcp)!;
+  let target: { server: McpServerConfig; tool: string };
+  try {
+    target = { server: workerMcpServers(deps, [named.server])[0]!, tool: named.tool };
+  } catch (err) {
+    return toolError(`${input.call.name}: ${(err as Error).message}`);
+  }
   let args: unknown;
   try {
     args = JSON.parse(input.call.arguments || '{}');
@@ -126,9 +163,10 @@ export function createAgentActivities(deps: ActivityDeps) {
   const mcpTools = new McpToolCache();
   return {
     /** The tools of a role's MCP servers, listed once per run and server on this worker. */
-    async agentListTools(input: { runId: string; servers: McpServerConfig[] }): Promise<FunctionTool[]> {
+    async agentListTools(input: { runId: string; servers: McpServerRef[] }): Promise<FunctionTool[]> {
+      const servers = workerMcpServers(deps, input.servers);
       try {
-        return await withActivityContext(() => mcpTools.tools(input.runId, input.servers));
+        return await withActivityContext(() => mcpTools.tools(input.runId, servers));
       } catch (err) {
         throw ApplicationFailure.create({
           type: FailureType.ToolUnavailable,
@@ -224,7 +262,7 @@ export function createAgentActivities(deps: ActivityDeps) {
       if (input.rejected !== undefined) {
         outcome = toolError(`a person rejected this call: ${input.rejected || 'no reason given'}`);
       } else if (mcpToolOf(input.call.name, input.settings.mcp)) {
-        outcome = await withActivityContext(() => mcpCall(input));
+        outcome = await withActivityContext(() => mcpCall(deps, input));
       } else {
         const tool = BuiltInTool.safeParse(input.call.name);
         outcome = !tool.success
@@ -234,7 +272,7 @@ export function createAgentActivities(deps: ActivityDeps) {
                 {
                   store: deps.store,
                   files: { dependencies: input.dependencies, own: input.own },
-                  settings: input.settings,
+                  settings: { ...input.settings, programs: workerPrograms(deps, input.settings) },
                   hide: deps.sandboxHide ?? [],
                   ...(signal ? { signal } : {}),
                 },

@@ -6,6 +6,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FailureType } from '../../shared/errors';
 import type { NotificationFacts } from '../../shared/notifications';
+import type { ActivityDeps } from '../deps';
 import { notificationPayload } from './payload';
 
 /** How long one POST may take before it counts as failed (and is retried). */
@@ -32,13 +33,28 @@ function fetchProblem(err: unknown): string {
   return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
 }
 
+/**
+ * Whether this worker may post to `url`: one of its own `notify` URLs or under a `notifyAllow`
+ * prefix. A run names webhooks but cannot make a worker post anywhere (no SSRF through a run).
+ */
+export function webhookAllowed(webhooks: ActivityDeps['webhooks'], url: string): boolean {
+  if (!webhooks) return false;
+  return webhooks.urls.includes(url) || webhooks.prefixes.some((prefix) => url.startsWith(prefix));
+}
+
 /** Creates the notification activities. */
-export function createNotifyActivities() {
+export function createNotifyActivities(deps: Pick<ActivityDeps, 'webhooks'>) {
   return {
     /** Posts one notification to one webhook; returns the HTTP status it answered with. */
     async deliverNotification(input: DeliverNotificationInput): Promise<{ status: number }> {
-      const body = JSON.stringify(notificationPayload(input.facts));
       const where = webhookOrigin(input.url);
+      if (!webhookAllowed(deps.webhooks, input.url))
+        throw ApplicationFailure.create({
+          type: FailureType.NotifyFailed,
+          message: `webhook ${where} is not allowed by this worker's configuration (not sent); list it under "notify", or a prefix of it under "notifyAllow", in the worker's maestro.config.json`,
+          nonRetryable: true,
+        });
+      const body = JSON.stringify(notificationPayload(input.facts));
       let res: Response;
       try {
         res = await fetch(input.url, {

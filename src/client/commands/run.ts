@@ -53,7 +53,7 @@ export function registerRunCommands(program: Command): void {
   ).action(async (goalArg: string, flags: RunFlags & { force?: boolean }) => {
     const goal = validateGoal(goalArg);
     const code = await withSession(
-      { worker: 'auto', server: 'start', command: 'run' },
+      { worker: 'auto', server: 'start', command: 'run', ownWebhooks: flags.notify ?? [] },
       async ({ config, runtime, api, log, follow }) => {
         // Refuse an output folder that cannot be written before spending anything on the run.
         const plannedId = flags.runId ?? newRunId();
