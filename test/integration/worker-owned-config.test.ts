@@ -9,6 +9,7 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import { workerPrograms } from '../../src/activities/agent/agent-activities';
+import { webhookAllowed } from '../../src/activities/notify/deliver';
 import { loadConfig } from '../../src/config';
 import { activityDepsFromConfig } from '../../src/workers/activity-deps';
 import type { AgentSettings } from '../../src/shared/tools';
@@ -123,6 +124,18 @@ describe('a run names what a worker executes; it cannot define it', () => {
     expect(receiver.posts.filter((p) => p.path.startsWith('/foreign'))).toEqual([]);
     await env.run(acts.deliverNotification, { url: allowed, facts });
     expect(receiver.posts.filter((p) => p.path === '/allowed/hook')).toHaveLength(1);
+  });
+
+  it('an allowed prefix admits URLs under it only: same origin, same path segments', () => {
+    const deps = { urls: [], prefixes: ['https://hooks.example.com/services'] };
+    expect(webhookAllowed(deps, 'https://hooks.example.com/services/T0/B0/x')).toBe(true);
+    expect(webhookAllowed(deps, 'https://hooks.example.com/services')).toBe(true);
+    expect(webhookAllowed(deps, 'https://hooks.example.com.evil.net/services/x')).toBe(false);
+    expect(webhookAllowed(deps, 'https://hooks.example.com/services-evil/x')).toBe(false);
+    expect(webhookAllowed(deps, 'https://a:b@hooks.example.com/services/x')).toBe(false);
+    expect(webhookAllowed(deps, 'http://hooks.example.com/services/x')).toBe(false);
+    expect(webhookAllowed(deps, 'https://hooks.example.com:8443/services/x')).toBe(false);
+    expect(webhookAllowed(undefined, 'https://hooks.example.com/services/x')).toBe(false);
   });
 
   it('run_command starts only programs the worker allows, whatever programs the run lists', () => {

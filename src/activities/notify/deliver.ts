@@ -39,7 +39,26 @@ function fetchProblem(err: unknown): string {
  */
 export function webhookAllowed(webhooks: ActivityDeps['webhooks'], url: string): boolean {
   if (!webhooks) return false;
-  return webhooks.urls.includes(url) || webhooks.prefixes.some((prefix) => url.startsWith(prefix));
+  return webhooks.urls.includes(url) || webhooks.prefixes.some((prefix) => underPrefix(url, prefix));
+}
+
+/**
+ * Whether `url` is under `prefix` as URLs, not as strings: the same origin (so
+ * `https://hooks.example.com` never admits `https://hooks.example.com.evil.net`) and a path that
+ * starts with the prefix's path at a segment boundary, with no credentials smuggled in.
+ */
+function underPrefix(url: string, prefix: string): boolean {
+  let u: URL;
+  let p: URL;
+  try {
+    u = new URL(url);
+    p = new URL(prefix);
+  } catch {
+    return false;
+  }
+  if (u.origin !== p.origin || u.username || u.password) return false;
+  const base = p.pathname.endsWith('/') ? p.pathname : `${p.pathname}/`;
+  return u.pathname === p.pathname || u.pathname.startsWith(base);
 }
 
 /** Creates the notification activities. */
