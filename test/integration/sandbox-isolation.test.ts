@@ -33,7 +33,11 @@ function ctx(own: ArtifactRef[], settings: AgentSettings, isolation: Isolation, 
 
 async function runScript(isolation: Isolation, script: string, settings: AgentSettings = ALL, hide?: string[]) {
   const ref = await store.put({ path: 'probe.js', content: script });
-  return runBuiltInTool(ctx([ref], settings, isolation, hide), 'run_command', JSON.stringify({ command: 'node probe.js' }));
+  return runBuiltInTool(
+    ctx([ref], settings, isolation, hide),
+    'run_command',
+    JSON.stringify({ command: 'node probe.js' }),
+  );
 }
 
 /** World-writable folders of the host (outside /proc and /sys), where a command could leave files. */
@@ -47,9 +51,7 @@ function worldWritableFolders(): string[] {
   } catch (err) {
     out = String((err as { stdout?: string }).stdout ?? '');
   }
-  return out
-    .split('\n')
-    .filter((p) => p !== '' && !p.startsWith(dir));
+  return out.split('\n').filter((p) => p !== '' && !p.startsWith(dir));
 }
 
 function listen(socketPath: string): Promise<Server> {

@@ -10,10 +10,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { FsArtifactStore } from '../../src/activities/artifacts/fs-store';
-import { isolationAvailable } from '../../src/activities/tools/sandbox';
-import { cleanStaleWorkspaces, materialise } from '../../src/activities/tools/workspace';
+import { isolationAvailable, prepareSandboxHost } from '../../src/activities/tools/sandbox';
+import { materialise } from '../../src/activities/tools/workspace';
 
 const ISOLATIONS = (['unshare', 'bubblewrap'] as const).filter((k) => isolationAvailable(k));
+const CGROUPS = '/sys/fs/cgroup/pids';
 const HOLDER = path.resolve(__dirname, '..', 'fixtures', 'sandbox', 'hold-command.ts');
 
 /** Host pids of processes whose command line holds `token`. */
@@ -63,12 +64,14 @@ describe.each(ISOLATIONS)('a SIGKILLed worker (%s)', (isolation) => {
         5_000,
       );
 
-      // The dead worker's workspace is left; the next start removes it, and keeps a live owner's.
+      // The dead worker's workspace (and cgroup) are left; the next start removes them, and keeps a
+      // live owner's.
       const store = new FsArtifactStore(path.join(dir, 'artifacts'));
       const live = await materialise(store, { dependencies: [], own: [] }, wsParent);
-      const removed = await cleanStaleWorkspaces(wsParent);
-      expect(removed).toHaveLength(1);
+      expect(readdirSync(wsParent)).toHaveLength(2);
+      await prepareSandboxHost(wsParent);
       expect(readdirSync(wsParent)).toEqual([path.basename(live.dir)]);
+      expect(existsSync(CGROUPS) ? readdirSync(CGROUPS).filter((n) => n.includes(`-${holder.pid}.`)) : []).toEqual([]);
       await live.dispose();
       expect(existsSync(live.dir)).toBe(false);
     } finally {
