@@ -140,6 +140,26 @@ console.log('started', ok, 'failed', failed.join(','));`,
     expect((await hog).content).toMatch(/holding/);
   }, 60_000);
 
+  test('four `npm test` runs in parallel all pass under the default limits', async () => {
+    const files = [
+      await store.put({ path: 'package.json', content: JSON.stringify({ name: 'p', scripts: { test: 'node t.js' } }) }),
+      await store.put({
+        path: 't.js',
+        content: `const { execFileSync } = require('child_process');
+console.log('child says', execFileSync('node', ['-e', 'console.log(6 * 7)']).toString().trim());`,
+      }),
+    ];
+    const runs = await Promise.all(
+      [1, 2, 3, 4].map(() =>
+        runBuiltInTool(ctx(files, ALL, isolation), 'run_command', JSON.stringify({ command: 'npm test' })),
+      ),
+    );
+    for (const out of runs) {
+      expect(out.content).toMatch(/child says 42/);
+      expect(out.exitCode).toBe(0);
+    }
+  }, 90_000);
+
   test('a process bomb is refused at maxProcesses, threads included, and the result says so', async () => {
     const out = await runScript(
       isolation,
