@@ -94,6 +94,15 @@ for (const d of ${JSON.stringify([...new Set(folders)])}) {
     mkdirSync(deep, { recursive: true, mode: 0o755 });
     sockets.push(`${deep}/s.sock`);
     const servers = await Promise.all(sockets.map(listen));
+    // An abstract socket (no file at all) as well.
+    const abstract = `\0maestro-abstract-${tag}`;
+    servers.push(
+      await new Promise<Server>((r) => {
+        const srv = createServer((c) => c.end('HOST SOCKET ANSWERED\n'));
+        srv.listen(abstract, () => r(srv));
+      }),
+    );
+    sockets.push(abstract);
     try {
       const out = await runScript(
         isolation,
