@@ -16,6 +16,15 @@ function startTime(pid: number): string | undefined {
   }
 }
 
+function signalable(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 let mine: string | undefined;
 
 /** This process's owner tag, `<pid>.<start time>` (safe in file and cgroup names). */
@@ -28,6 +37,7 @@ export function ownerTag(): string {
 export function ownerAlive(tag: string): boolean {
   const m = /^(\d+)\.(\d+)$/.exec(tag);
   if (!m) return true;
+  if (m[2] === '0') return signalable(Number(m[1])); // no /proc (macOS): the pid alone
   return startTime(Number(m[1])) === m[2];
 }
 

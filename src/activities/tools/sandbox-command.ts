@@ -11,6 +11,7 @@
  * - its own uid when the worker runs as root, with no capabilities and no new privileges.
  * Every path travels as its own argument, never inside script text.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import type { SandboxLimits } from '../../shared/tools';
 
@@ -171,7 +172,11 @@ export function sandboxCommandLine(s: SandboxSpec): { cmd: string; args: string[
       ...['--die-with-parent', '--new-session', '--cap-drop', 'ALL'],
       ...(asRoot ? ['--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID'] : []),
       ...['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc'],
-      ...dirs.flatMap(([d, size, mode]) => ['--perms', mode, '--size', toBytes(size), '--tmpfs', d]),
+      ...dirs.flatMap(([d, size, mode]) => [
+        ...(bwrapSizes() ? ['--perms', mode, '--size', toBytes(size)] : []),
+        '--tmpfs',
+        d,
+      ]),
       ...cover,
       ...['--bind', s.dir, SANDBOX_WORKDIR, '--chdir', SANDBOX_WORKDIR, '--'],
       ...['timeout', '-s', 'KILL', secs],
@@ -182,6 +187,17 @@ export function sandboxCommandLine(s: SandboxSpec): { cmd: string; args: string[
   const join = s.cgroupProcs.length > 0 ? ['sh', '-c', JOIN_SCRIPT, 'join', ...s.cgroupProcs, '--'] : [];
   const all = [...(s.setpriv ? ['setpriv', '--pdeathsig', 'KILL', '--'] : []), ...join, ...ns];
   return { cmd: all[0] ?? 'false', args: all.slice(1) };
+}
+
+let sizes: boolean | undefined;
+
+/** Whether this bwrap sizes its tmpfs (`--size`, `--perms`: bubblewrap 0.7+); older ones still run, unsized. */
+function bwrapSizes(): boolean {
+  if (sizes === undefined) {
+    const help = spawnSync('bwrap', ['--help'], { encoding: 'utf8', timeout: 5000 });
+    sizes = `${help.stdout ?? ''}`.includes('--size') && `${help.stdout ?? ''}`.includes('--perms');
+  }
+  return sizes;
 }
 
 function toBytes(size: string): string {
