@@ -126,6 +126,29 @@ setTimeout(() => process.exit(0), 3000);`,
     }
   });
 
+  test('only the devices commands need are there (no /dev/fuse, /dev/net/tun, /dev/kvm, disks)', async () => {
+    const out = await runScript(isolation, `console.log('dev:', require('fs').readdirSync('/dev').sort().join(' '));`);
+    const seen = (/dev: (.*)/.exec(out.content)?.[1] ?? '').split(' ');
+    const allowed = [
+      'core',
+      'fd',
+      'full',
+      'null',
+      'ptmx',
+      'pts',
+      'random',
+      'shm',
+      'stderr',
+      'stdin',
+      'stdout',
+      'tty',
+      'urandom',
+      'zero',
+    ];
+    expect(seen.length).toBeGreaterThan(3);
+    expect(seen.filter((d) => !allowed.includes(d))).toEqual([]);
+  });
+
   test('each sandbox has its own process limit: one that holds its processes does not starve another', async () => {
     const settings: AgentSettings = { ...ALL, limits: { maxProcesses: 24, timeoutMs: 30_000 } };
     // The hog holds 20 processes for 10 s; the other sandbox then starts 15 of its own.

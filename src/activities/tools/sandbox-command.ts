@@ -79,7 +79,7 @@ export function hostSocketPaths(covered: readonly string[]): string[] {
 
 /**
  * Runs as root in the new namespaces: every mount read-only (one that cannot be is refused, unless
- * another mount hides it), tmpfs on the writable places and the hidden folders, /dev/null over
+ * another mount hides it), a minimal read-only /dev (null, zero, full, random, urandom, tty), tmpfs on the writable places and the hidden folders, /dev/null over
  * hidden files and sockets, the workspace (staged on /mnt before /tmp is covered) writable at /tmp/ws; then the command under `timeout`. The shell stays PID 1 (no
  * `exec`): it keeps `--kill-child`'s parent-death signal, which dropping privileges would clear.
  * Arguments: workspace, seconds, tmpfs specs (dir size mode)... `--`, hidden paths... `--`, command.
@@ -91,6 +91,12 @@ while read -r _ _ _ _ mp _; do
   mp=$(printf '%b' "$mp"); mount -o remount,bind,ro "$mp" 2>/dev/null || [ ! -e "$mp" ] || { echo "sandbox: cannot make $mp read-only" >&2; exit 70; }
 done < /proc/self/mountinfo
 mount --bind "$ws" /mnt
+mount -t tmpfs -o size=1m,mode=0755,nosuid tmpfs /dev
+for n in null:3 zero:5 full:7 random:8 urandom:9; do mknod -m 666 "/dev/\${n%:*}" c 1 "\${n#*:}"; done
+mknod -m 666 /dev/tty c 5 0
+ln -s /proc/self/fd /dev/fd; ln -s /proc/self/fd/0 /dev/stdin; ln -s /proc/self/fd/1 /dev/stdout; ln -s /proc/self/fd/2 /dev/stderr
+mkdir /dev/shm /dev/pts
+mount -o remount,ro /dev
 while [ "$1" != -- ]; do mount -t tmpfs -o "size=$2,mode=$3,nosuid,nodev" tmpfs "$1"; shift 3; done; shift
 while [ "$1" != -- ]; do
   if [ -d "$1" ]; then mount -t tmpfs -o size=1m,mode=0755 tmpfs "$1"; elif [ -e "$1" ]; then mount --bind /dev/null "$1"; fi
