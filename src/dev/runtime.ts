@@ -32,6 +32,7 @@ import { startDevCodecServer } from './dev-codec';
 import { GATE_WAIT_BUCKETS, GATE_WAIT_METRIC } from '../shared/constants';
 import { chooseWorker } from './worker-choice';
 import { resolveTemporalCli } from './temporal-cli';
+import { prepareSandboxHost } from '../activities/tools/sandbox';
 
 /** What a command needs from the runtime. */
 export interface RuntimeOptions {
@@ -121,6 +122,8 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
       );
     }
     if (wantWorker) {
+      // What SIGKILLed workers of this host left behind (workspaces, cgroups) goes first.
+      await prepareSandboxHost();
       const tracing = startTracing();
       if (tracing) stops.push(() => tracing.shutdown());
       const connection: NativeConnection = await connectWorker(config, rt.address);

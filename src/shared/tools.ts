@@ -39,6 +39,10 @@ export const SandboxLimits = z
     memoryMb: z.number().int().min(16).max(65_536).optional(),
     maxProcesses: z.number().int().min(1).max(4096).optional(),
     outputBytes: z.number().int().min(1024).max(16_777_216).optional(),
+    /** Bytes a command may add to its workspace, in MB (a tmpfs quota where the worker is root). */
+    diskMb: z.number().int().min(1).max(65_536).optional(),
+    /** Files and folders a command may create in its workspace. */
+    maxFiles: z.number().int().min(10).max(10_000_000).optional(),
   })
   .strict();
 export type SandboxLimits = z.infer<typeof SandboxLimits>;

@@ -178,12 +178,17 @@ for (const p of ['/etc/maestro-escape', ${JSON.stringify(marker)}, '../escape.tx
 let n = 0, refused = 0;
 setInterval(() => {
   for (let i = 0; i < 20; i++) {
-    try { spawn('node', ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }).on('error', () => refused++); n++; } catch { refused++; }
+    try { spawn('node', ['-e', 'setInterval(() => {}, 1000)', process.argv[2]], { stdio: 'ignore' }).on('error', () => refused++); n++; } catch { refused++; }
   }
   if (n % 100 === 0) console.log('spawned', n, 'refused', refused);
 }, 20);`,
     });
-    const out = await command('node bomb.js', [script], { ...ALL, limits: { timeoutMs: 4000, maxProcesses: 16 } });
+    // Each child carries a token of this test, so processes of other users of the machine do not count.
+    const token = `maestro-bomb-${process.pid}-${isolation}`;
+    const out = await command(`node bomb.js ${token}`, [script], {
+      ...ALL,
+      limits: { timeoutMs: 4000, maxProcesses: 16 },
+    });
     expect(out.isError).toBe(true);
     expect(out.content).toMatch(/STOPPED by the sandbox: time limit of 4000 ms reached/);
     // Every process of the sandbox died with it (its PID namespace is gone).
@@ -192,7 +197,7 @@ setInterval(() => {
     const left = execSync('ps -eo user,args')
       .toString()
       .split('\n')
-      .filter((l) => l.includes('setInterval(() => {}, 1000)') && !l.includes('ps -eo'));
+      .filter((l) => l.includes(token) && !l.includes('ps -eo'));
     expect(left).toEqual([]);
   });
 

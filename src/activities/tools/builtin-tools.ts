@@ -12,10 +12,11 @@ import { TOOL_RESULT_CHARS } from '../../shared/tools';
 import type { ArtifactRef } from '../../shared/types';
 import type { ArtifactStore } from '../artifacts/store';
 import { checkPage } from './check-page';
-import { parseCommand, runSandboxed, SandboxRefusal, type Isolation } from './sandbox';
+import { DEFAULT_SANDBOX_LIMITS, parseCommand, runSandboxed, SandboxRefusal, type Isolation } from './sandbox';
 import {
   listFiles,
   materialise,
+  quotaReached,
   resolveInside,
   workspacePath,
   WorkspacePathError,
@@ -104,46 +105,91 @@ async function writeTool(ctx: ToolContext, a: Record<string, unknown>): Promise<
 const MAX_KEPT_FILES = 20;
 const MAX_KEPT_BYTES = 200_000;
 
-/** Regular files a command created or changed (links and node_modules are never taken). */
-async function changedFiles(ctx: ToolContext, dir: string): Promise<ArtifactRef[]> {
+/**
+ * Regular files a command created or changed (links and node_modules are never taken), and why
+ * the others were left out. A file the store cannot take (a path too long, odd characters) is
+ * named in `skipped`, never an error: the command's output and exit code must reach the agent.
+ */
+async function changedFiles(ctx: ToolContext, dir: string): Promise<{ written: ArtifactRef[]; skipped: string[] }> {
   const before = refsByPath(ctx.files);
-  const { files } = await listFiles(dir, '', 2000);
-  const out: ArtifactRef[] = [];
+  const { files, more } = await listFiles(dir, '', 2000);
+  const written: ArtifactRef[] = [];
+  const skipped: string[] = more ? ['files beyond the first 2000 (or 20000 files and folders) were not looked at'] : [];
   for (const f of files) {
-    if (out.length >= MAX_KEPT_FILES) break;
-    if (f.path.split('/').includes('node_modules') || f.bytes > MAX_KEPT_BYTES) continue;
-    const full = await resolveInside(dir, f.path);
+    if (written.length >= MAX_KEPT_FILES) {
+      skipped.push(`files beyond the first ${MAX_KEPT_FILES} changed ones`);
+      break;
+    }
+    if (f.path.split('/').includes('node_modules')) continue;
+    if (f.bytes > MAX_KEPT_BYTES) {
+      skipped.push(`${shortPath(f.path)} (larger than ${MAX_KEPT_BYTES} bytes)`);
+      continue;
+    }
+    let rel: string;
+    try {
+      rel = workspacePath(f.path);
+    } catch (err) {
+      skipped.push(`${shortPath(f.path)} (${(err as Error).message})`);
+      continue;
+    }
+    if (!ProducedFile.safeParse({ path: rel, content: '' }).success) {
+      skipped.push(`${shortPath(f.path)} (not a path the artifact store accepts)`);
+      continue;
+    }
+    const full = await resolveInside(dir, rel);
     if (!(await lstat(full)).isFile()) continue;
     const bytes = await readFile(full);
     const sha = createHash('sha256').update(bytes).digest('hex');
-    if (before.get(f.path)?.sha256 === sha) continue;
-    if (!ProducedFile.safeParse({ path: f.path, content: '' }).success) continue;
-    out.push(await ctx.store.put({ path: f.path, content: bytes }));
+    if (before.get(rel)?.sha256 === sha) continue;
+    written.push(await ctx.store.put({ path: rel, content: bytes }));
   }
-  return out;
+  return { written, skipped };
+}
+
+function shortPath(p: string): string {
+  return p.length > 80 ? `${p.slice(0, 60)}...${p.slice(-17)} (${p.length} characters)` : p;
 }
 
 async function commandTool(ctx: ToolContext, a: Record<string, unknown>): Promise<ToolOutcome> {
   if (typeof a.command !== 'string') return toolError('run_command needs {"command": "<program and arguments>"}');
   const argv = parseCommand(a.command, ctx.settings.programs);
-  const ws = await materialise(ctx.store, ctx.files, ctx.workspaceParent);
+  const limits = { ...DEFAULT_SANDBOX_LIMITS, ...ctx.settings.limits };
+  const ws = await materialise(ctx.store, ctx.files, ctx.workspaceParent, {
+    bytes: limits.diskMb * 1024 * 1024,
+    entries: limits.maxFiles,
+  });
   try {
     const res = await runSandboxed({
       dir: ws.dir,
       argv,
-      ...(ctx.settings.limits ? { limits: ctx.settings.limits } : {}),
+      limits,
       hide: ctx.hide,
       ...(ctx.isolation ? { isolation: ctx.isolation } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
-    const written = await changedFiles(ctx, ws.dir);
+    const full = await quotaReached(ws);
+    const limitsHit = [
+      ...res.limitsHit,
+      ...(full.bytes
+        ? [`disk limit of ${limits.diskMb} MB for the workspace (further writes failed with ENOSPC)`]
+        : []),
+      ...(full.entries
+        ? [`file and folder limit of ${limits.maxFiles} for the workspace (further creates failed with ENOSPC)`]
+        : []),
+    ];
+    const { written, skipped } = await changedFiles(ctx, ws.dir);
     const outputRef = await ctx.store.put({ path: `tool-output/${argv[0] ?? 'command'}.log`, content: res.output });
     const status =
       res.stopped !== undefined ? `STOPPED by the sandbox: ${res.stopped}` : `exit code ${res.exitCode ?? '?'}`;
     const head = `$ ${a.command}\n${status} (${res.durationMs} ms, ${res.bytes} bytes of output)`;
+    const hit = limitsHit.map((l) => `\nlimit reached: ${l}`).join('');
     const kept = written.length > 0 ? `\nfiles kept: ${written.map((w) => w.path).join(', ')}` : '';
+    const notKept =
+      skipped.length > 0
+        ? `\nnot kept: ${skipped.slice(0, 10).join('; ')}${skipped.length > 10 ? `; and ${skipped.length - 10} more` : ''}`
+        : '';
     return {
-      content: bounded(`${head}${kept}\n${res.output}`),
+      content: bounded(`${head}${hit}${kept}${notKept}\n${res.output}`),
       isError: res.stopped !== undefined || res.exitCode !== 0,
       bytes: res.bytes,
       ...(res.exitCode !== undefined ? { exitCode: res.exitCode } : {}),

@@ -1,15 +1,22 @@
 /**
  * `run_command`'s sandbox. A command runs in its ticket's fresh workspace folder with no network,
- * as an unprivileged user, under wall-clock, CPU, memory, file-size and process-count limits, and
- * only if its program is allow-listed. Isolation, strongest first: Linux namespaces via `unshare`
- * (when the worker runs as root: own network, PID and mount namespaces, private /tmp, the rest of
- * the file system read-only to the command's user), else bubblewrap (`bwrap`) when installed;
- * with neither, commands are refused, never run unsandboxed.
+ * as an unprivileged user of its own, under wall-clock, CPU, memory, disk, file-count and
+ * process-count limits of its own, and only if its program is allow-listed; it dies with its
+ * worker. Isolation, strongest first: Linux namespaces via `unshare` (worker runs as root), else
+ * bubblewrap (`bwrap`); with neither, commands are refused, never run unsandboxed. What each
+ * sandbox gets is built in sandbox-command.ts; the per-sandbox cgroups in sandbox-cgroup.ts.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { DEFAULT_SANDBOX_TIMEOUT_MS, SANDBOX_PROGRAMS, type SandboxLimits } from '../../shared/tools';
+import { cgroupLayout, cleanStaleCgroups, createSandboxCgroup, type SandboxCgroup } from './sandbox-cgroup';
+import { sandboxCommandLine } from './sandbox-command';
+import { allocateSandboxUid, SANDBOX_UIDS_ENV } from './sandbox-uids';
+import { cleanStaleWorkspaces } from './workspace';
+
+export { SANDBOX_WORKDIR } from './sandbox-command';
 
 /** How commands are isolated on this machine ('none' means: refuse to run them). */
 export type Isolation = 'unshare' | 'bubblewrap' | 'none';
@@ -26,15 +33,13 @@ export const DEFAULT_SANDBOX_LIMITS: Required<SandboxLimits> = {
   memoryMb: 1024,
   maxProcesses: 64,
   outputBytes: 1_048_576,
+  diskMb: 256,
+  maxFiles: 20_000,
 };
 
-/** User and group the command runs as under `unshare` (nobody/nogroup). */
-const SANDBOX_UID = 65534;
-
-/** Where the workspace appears inside the sandbox. */
-export const SANDBOX_WORKDIR = '/tmp/ws';
-
 let detected: Isolation | undefined;
+
+const isRoot = () => process.getuid?.() === 0;
 
 function works(cmd: string, args: string[]): boolean {
   try {
@@ -44,14 +49,33 @@ function works(cmd: string, args: string[]): boolean {
   }
 }
 
-/** Whether this machine can isolate commands the given way (probed by running one). */
+/**
+ * Whether this machine can isolate commands the given way, probed by running `true` through the
+ * very command line real commands get (read-only mounts, tmpfs, socket covers and all).
+ */
 export function isolationAvailable(kind: Exclude<Isolation, 'none'>): boolean {
-  if (!works('prlimit', ['--version'])) return false;
-  if (kind === 'bubblewrap') return works('bwrap', ['--unshare-all', '--ro-bind', '/', '/', 'true']);
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  return (
-    root && works('setpriv', ['--version']) && works('unshare', ['--net', '--pid', '--fork', '--mount-proc', 'true'])
-  );
+  if (!works('prlimit', ['--version']) || !works('timeout', ['--version'])) return false;
+  const setpriv = works('setpriv', ['--version']);
+  if (kind === 'unshare' && !(isRoot() && setpriv)) return false;
+  if (kind === 'bubblewrap' && isRoot() && !setpriv) return false;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'maestro-probe-'));
+  try {
+    chmodSync(dir, 0o777);
+    const { cmd, args } = sandboxCommandLine({
+      isolation: kind,
+      dir,
+      argv: ['true'],
+      limits: { ...DEFAULT_SANDBOX_LIMITS, timeoutMs: 10_000 },
+      hide: [],
+      ...(isRoot() ? { uid: NOBODY } : {}),
+      nproc: 64,
+      cgroupProcs: [],
+      setpriv,
+    });
+    return works(cmd, args);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The strongest isolation this machine offers (probed once per process). */
@@ -60,13 +84,51 @@ export function detectIsolation(): Isolation {
   return detected;
 }
 
+/** The uid probes run as (nobody); real commands get one of their own. */
+const NOBODY = 65534;
+
+/** How each per-sandbox limit is enforced on this machine, in words (the worker logs it at start). */
+export interface SandboxLimitMechanisms {
+  processes: string;
+  memory: string;
+  disk: string;
+}
+
+/** Which mechanism enforces each per-sandbox limit here (cgroups where writable, else rlimits). */
+export function sandboxLimitMechanisms(): SandboxLimitMechanisms {
+  const cg = cgroupLayout();
+  const uid = isRoot() ? `, and RLIMIT_NPROC of a uid of its own (${SANDBOX_UIDS_ENV})` : '';
+  return {
+    processes: cg
+      ? `cgroup ${cg.kind} pids.max per sandbox (threads included)${uid}`
+      : isRoot()
+        ? `RLIMIT_NPROC of a uid of its own per sandbox (threads included; ${SANDBOX_UIDS_ENV})`
+        : "RLIMIT_NPROC of the worker's user, shared with the worker's own processes (no writable cgroups, not root)",
+    memory: cg
+      ? `cgroup ${cg.kind} memory limit per sandbox (all its processes and its tmpfs files together)`
+      : 'RLIMIT_DATA per process only (no writable cgroups)',
+    disk: isRoot()
+      ? 'workspace is a tmpfs bounded to diskMb bytes and maxFiles files and folders'
+      : 'RLIMIT_FSIZE per file only (the worker is not root, so no tmpfs quota)',
+  };
+}
+
 /**
- * RLIMIT_NPROC counts every process of the user. Under `unshare` that user is nobody, owned by the
- * sandboxes alone; under bubblewrap it is the worker's own user, so its running processes are
- * added to the allowance.
+ * Readies this host for sandboxes at worker start: removes what SIGKILLed workers left behind
+ * (workspace folders under `workspaceParent`, cgroups); returns the limit mechanisms in force.
  */
-function processAllowance(isolation: Isolation, max: number): number {
-  if (isolation !== 'bubblewrap' || typeof process.getuid !== 'function') return max;
+export async function prepareSandboxHost(workspaceParent = os.tmpdir()): Promise<SandboxLimitMechanisms> {
+  await cleanStaleWorkspaces(workspaceParent);
+  cleanStaleCgroups();
+  return sandboxLimitMechanisms();
+}
+
+/**
+ * RLIMIT_NPROC counts every process of the user. With a uid per sandbox it is the sandbox's own;
+ * under bubblewrap without root it is the worker's own user, so its running processes are added.
+ */
+function processAllowance(ownUid: boolean, max: number): number {
+  if (ownUid || typeof process.getuid !== 'function') return max;
   const uid = process.getuid();
   let mine = 0;
   try {
@@ -112,113 +174,8 @@ export interface CommandResult {
   /** Bytes the command wrote in total (more than `output` holds when it was cut). */
   bytes: number;
   durationMs: number;
-}
-
-const ENV = [
-  'PATH=/usr/local/bin:/usr/bin:/bin',
-  'HOME=/tmp',
-  'LANG=C.UTF-8',
-  'CI=true',
-  'npm_config_cache=/tmp/.npm',
-  'npm_config_update_notifier=false',
-  'npm_config_offline=true',
-];
-
-function prlimitArgs(l: Required<SandboxLimits>, isolation: Isolation): string[] {
-  return [
-    'prlimit',
-    `--cpu=${l.cpuSeconds}`,
-    `--data=${l.memoryMb * 1024 * 1024}`,
-    `--nproc=${processAllowance(isolation, l.maxProcesses)}`,
-    `--fsize=${64 * 1024 * 1024}`,
-    '--core=0',
-    '--',
-  ];
-}
-
-/**
- * Runs in the new namespaces as root: private mounts, the workspace moved to /tmp/ws over a fresh
- * /tmp, home folders and `hide` folders covered, then runs the command as nobody with no new
- * privileges. The shell stays PID 1 of the namespace (no `exec`): it keeps `--kill-child`'s
- * parent-death signal, which dropping privileges would clear, so killing `unshare` kills the
- * namespace's init and with it every process the command started.
- */
-const UNSHARE_SCRIPT = `set -e
-mount --make-rprivate /
-mount --bind "$1" /mnt
-mount -t tmpfs -o size=64m,mode=1777 tmpfs /tmp
-for d in /var/tmp /dev/shm /root /home $2; do if [ -d "$d" ]; then mount -t tmpfs -o size=1m,mode=0755 tmpfs "$d"; fi; done
-mkdir -p ${SANDBOX_WORKDIR}
-mount --move /mnt ${SANDBOX_WORKDIR}
-cd ${SANDBOX_WORKDIR}
-shift 2
-"$@"`;
-
-function commandLine(
-  isolation: Isolation,
-  dir: string,
-  argv: string[],
-  limits: Required<SandboxLimits>,
-  hide: string[],
-) {
-  const inner = ['env', '-i', ...ENV, ...prlimitArgs(limits, isolation), ...argv];
-  if (isolation === 'unshare') {
-    const drop = ['setpriv', `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, '--clear-groups', '--no-new-privs'];
-    const hidden = hide.filter((h) => /^\/[\w./-]+$/.test(h)).join(' ');
-    return {
-      cmd: 'unshare',
-      args: [
-        '--net',
-        '--pid',
-        '--fork',
-        '--mount-proc',
-        '--kill-child',
-        'sh',
-        '-c',
-        UNSHARE_SCRIPT,
-        'sandbox',
-        dir,
-        hidden,
-        ...drop,
-        ...inner,
-      ],
-    };
-  }
-  const hidden = hide.flatMap((h) => ['--tmpfs', h]);
-  return {
-    cmd: 'bwrap',
-    args: [
-      '--unshare-all',
-      // As root, a user namespace maps the command to nobody; capabilities are dropped either way.
-      ...(process.getuid?.() === 0
-        ? ['--unshare-user', '--uid', String(SANDBOX_UID), '--gid', String(SANDBOX_UID)]
-        : []),
-      '--cap-drop',
-      'ALL',
-      '--die-with-parent',
-      '--new-session',
-      '--ro-bind',
-      '/',
-      '/',
-      '--dev',
-      '/dev',
-      '--proc',
-      '/proc',
-      '--tmpfs',
-      '/tmp',
-      '--tmpfs',
-      '/root',
-      '--tmpfs',
-      '/home',
-      ...hidden,
-      '--bind',
-      dir,
-      SANDBOX_WORKDIR,
-      '--chdir',
-      SANDBOX_WORKDIR,
-      ...inner,
-    ],
-  };
+  /** Per-sandbox limits the command ran into (it may still have exited by itself). */
+  limitsHit: string[];
 }
 
 function signalName(n: number): NodeJS.Signals | null {
@@ -232,7 +189,7 @@ export interface SandboxRun {
   dir: string;
   argv: string[];
   limits?: SandboxLimits;
-  /** Folders to cover with an empty tmpfs (e.g. MAESTRO_HOME): readable by nobody in the sandbox. */
+  /** Folders (and files) to cover, e.g. MAESTRO_HOME: any absolute path, whatever its characters. */
   hide?: string[];
   isolation?: Isolation;
   signal?: AbortSignal;
@@ -250,7 +207,39 @@ export function runSandboxed(run: SandboxRun): Promise<CommandResult> {
       'no sandbox is available on this worker (needs root with unshare/setpriv/prlimit, or bubblewrap): commands are refused rather than run unsandboxed',
     );
   const limits = { ...DEFAULT_SANDBOX_LIMITS, ...run.limits };
-  const { cmd, args } = commandLine(isolation, run.dir, run.argv, limits, run.hide ?? []);
+  const own = isRoot() ? allocateSandboxUid() : undefined;
+  let cgroup: SandboxCgroup | undefined;
+  let line: { cmd: string; args: string[] };
+  try {
+    cgroup = createSandboxCgroup(limits.maxProcesses, limits.memoryMb);
+    line = sandboxCommandLine({
+      isolation,
+      dir: run.dir,
+      argv: run.argv,
+      limits,
+      hide: run.hide ?? [],
+      ...(own ? { uid: own.uid } : {}),
+      nproc: processAllowance(own !== undefined, limits.maxProcesses),
+      cgroupProcs: cgroup?.procs ?? [],
+      setpriv: isRoot() || works('setpriv', ['--version']),
+    });
+  } catch (err) {
+    cgroup?.remove();
+    own?.release();
+    throw err;
+  }
+  const { cmd, args } = line;
+  const release = () => {
+    const hit = cgroup?.limitsHit() ?? { processes: false, memory: false };
+    cgroup?.remove();
+    own?.release();
+    return [
+      ...(hit.processes ? [`process limit of ${limits.maxProcesses} (threads included) for the whole sandbox`] : []),
+      ...(hit.memory
+        ? [`memory limit of ${limits.memoryMb} MB for the whole sandbox (the kernel killed a process to stay under it)`]
+        : []),
+    ];
+  };
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -295,12 +284,14 @@ export function runSandboxed(run: SandboxRun): Promise<CommandResult> {
       run.signal?.removeEventListener('abort', onAbort);
       if (!stopped && sig === 'SIGXCPU') stopped = `CPU time limit of ${limits.cpuSeconds} s reached`;
       else if (!stopped && sig) stopped = `killed by ${sig}`;
+      const limitsHit = release();
       resolve({
         ...(stopped === undefined && code !== null ? { exitCode: code } : {}),
         ...(stopped !== undefined ? { stopped } : {}),
         output: Buffer.concat(chunks).toString('utf8'),
         bytes,
         durationMs: Date.now() - started,
+        limitsHit,
       });
     };
     child.on('error', (err) => {

@@ -4,11 +4,14 @@
  * may see and a crashed call leaves nothing behind. Every path an agent names is checked here: no
  * absolute paths, no `..`, no symlinks out of the folder.
  */
-import { lstat, mkdir, mkdtemp, readdir, realpath, rm, writeFile, chmod } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { lstat, mkdir, mkdtemp, readdir, readFile, realpath, rm, statfs, writeFile, chmod } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { ArtifactRef } from '../../shared/types';
 import type { ArtifactStore } from '../artifacts/store';
+import { ownerAlive, ownerOf, ownerTag } from './process-owner';
 
 /** A path an agent asked for that lies outside its workspace (or is not a valid path at all). */
 export class WorkspacePathError extends Error {
@@ -24,8 +27,21 @@ export interface WorkspaceFiles {
 /** A materialised workspace; `dispose()` removes it. */
 export interface Workspace {
   dir: string;
+  /** Set when the workspace is a size- and inode-limited tmpfs (the worker runs as root). */
+  quota?: WorkspaceQuota;
   dispose(): Promise<void>;
 }
+
+/** What a command may add to its workspace: bytes, and files plus folders. */
+export interface WorkspaceQuota {
+  bytes: number;
+  entries: number;
+}
+
+/** Prefix of workspace folders; the owning worker's tag follows, so stale ones can be told apart. */
+const WS_PREFIX = 'maestro-ws-';
+
+const run = promisify(execFile);
 
 const MAX_PATH_CHARS = 200;
 
@@ -70,23 +86,79 @@ export async function resolveInside(dir: string, rel: string): Promise<string> {
   return current;
 }
 
-/** Writes the refs' contents into a fresh folder (0777, so the sandbox's unprivileged user can write). */
+const isRoot = () => process.getuid?.() === 0;
+
+/** Whether `dir` is a mount point (its own tmpfs). */
+async function mounted(dir: string): Promise<boolean> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  return info.split('\n').some((l) => (l.split(' ')[4] ?? '').replace(/\\040/g, ' ') === dir);
+}
+
+async function removeWorkspace(dir: string): Promise<void> {
+  if (await mounted(dir)) await run('umount', ['-l', dir]).catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * Writes the refs' contents into a fresh folder (0777, so the sandbox's unprivileged user can
+ * write). With `quota` and a root worker the folder is a tmpfs sized to the files plus the quota's
+ * bytes and entries, so the kernel refuses what a command writes beyond it (ENOSPC).
+ */
 export async function materialise(
   store: ArtifactStore,
   files: WorkspaceFiles,
   parent = os.tmpdir(),
+  quota?: WorkspaceQuota,
 ): Promise<Workspace> {
   await mkdir(parent, { recursive: true });
-  const dir = await mkdtemp(path.join(parent, 'maestro-ws-'));
-  await chmod(dir, 0o777);
+  const dir = await mkdtemp(path.join(parent, `${WS_PREFIX}${ownerTag()}-`));
   const byPath = new Map<string, ArtifactRef>();
   for (const ref of [...files.dependencies, ...files.own]) byPath.set(workspacePath(ref.path), ref);
-  for (const [rel, ref] of byPath) {
-    const target = path.join(dir, rel);
-    await mkdirOpen(dir, path.dirname(target));
-    await writeFile(target, await store.read(ref), { mode: 0o666 });
+  let limited: WorkspaceQuota | undefined;
+  try {
+    if (quota && isRoot()) {
+      const bytes = [...byPath.values()].reduce((n, r) => n + r.bytes + 4096, 0) + quota.bytes;
+      const entries = [...byPath.keys()].reduce((n, p) => n + p.split('/').length, 1) + quota.entries;
+      await run('mount', ['-t', 'tmpfs', '-o', `size=${bytes},nr_inodes=${entries},mode=0777`, 'maestro-ws', dir]);
+      limited = quota;
+    }
+    await chmod(dir, 0o777);
+    for (const [rel, ref] of byPath) {
+      const target = path.join(dir, rel);
+      await mkdirOpen(dir, path.dirname(target));
+      await writeFile(target, await store.read(ref), { mode: 0o666 });
+    }
+  } catch (err) {
+    await removeWorkspace(dir);
+    throw err;
   }
-  return { dir, dispose: () => rm(dir, { recursive: true, force: true }) };
+  return { dir, ...(limited ? { quota: limited } : {}), dispose: () => removeWorkspace(dir) };
+}
+
+/** Which of a workspace's quotas are used up (free bytes below 1 MiB, no free inodes). */
+export async function quotaReached(ws: Workspace): Promise<{ bytes: boolean; entries: boolean }> {
+  if (!ws.quota) return { bytes: false, entries: false };
+  const s = await statfs(ws.dir).catch(() => undefined);
+  if (!s) return { bytes: false, entries: false };
+  return { bytes: s.bavail * s.bsize < 1024 * 1024, entries: s.ffree === 0 };
+}
+
+/**
+ * Removes workspace folders under `parent` whose worker process is dead (a SIGKILLed worker
+ * leaves its folder behind); folders of live workers, on this host or not yet tagged, are kept.
+ * Returns the removed folders.
+ */
+export async function cleanStaleWorkspaces(parent = os.tmpdir()): Promise<string[]> {
+  const names = await readdir(parent).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const n of names) {
+    const owner = ownerOf(n, WS_PREFIX);
+    if (owner === undefined || ownerAlive(owner)) continue;
+    const dir = path.join(parent, n);
+    await removeWorkspace(dir);
+    removed.push(dir);
+  }
+  return removed;
 }
 
 /** Creates the folders down to `target` (inside `root`), each writable by the sandbox user. */
@@ -109,16 +181,30 @@ export interface ListedFile {
   bytes: number;
 }
 
-/** Files under `rel` (recursively, at most `limit`), as workspace-relative paths; links are not followed. */
-export async function listFiles(dir: string, rel = '', limit = 500): Promise<{ files: ListedFile[]; more: boolean }> {
+/**
+ * Files under `rel` (recursively, at most `limit`), as workspace-relative paths; links are not
+ * followed. The walk visits at most `maxEntries` files and folders, so a command that made
+ * millions of empty folders cannot stall it.
+ */
+export async function listFiles(
+  dir: string,
+  rel = '',
+  limit = 500,
+  maxEntries = 20_000,
+): Promise<{ files: ListedFile[]; more: boolean }> {
   const start = await resolveInside(dir, rel || '.');
   const root = await realpath(dir);
   const files: ListedFile[] = [];
   let more = false;
+  let seen = 0;
   const walk = async (folder: string): Promise<void> => {
     const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const e of entries) {
+      if (++seen > maxEntries) {
+        more = true;
+        return;
+      }
       const full = path.join(folder, e.name);
       if (e.isDirectory()) await walk(full);
       else if (e.isFile()) {

@@ -7,6 +7,7 @@ import { parseRoleList } from '../../workers/role-queues';
 import { startRunPhaseGauge } from '../../telemetry/run-phase-gauge';
 import { parseIntOption, parseListenAddress } from '../options';
 import { logToStderr, withSession } from '../session';
+import { sandboxLimitMechanisms } from '../../activities/tools/sandbox';
 
 /** Resolves when the process receives SIGINT or SIGTERM (standalone servers stop on it). */
 export function untilInterrupted(): Promise<NodeJS.Signals> {
@@ -74,6 +75,8 @@ export function registerServeCommands(program: Command): void {
       await withSession(session, async ({ runtime, config, api, log, interrupted }) => {
         const stopGauge = flags.metrics ? startRunPhaseGauge({ client: api.client, log }) : undefined;
         if (flags.metrics) log(`Metrics for Prometheus: http://${flags.metrics}/metrics`);
+        const limits = sandboxLimitMechanisms();
+        log(`Sandbox limits: processes by ${limits.processes}; memory by ${limits.memory}; disk: ${limits.disk}.`);
         for (const { spec } of runtime.workers) {
           const what =
             spec.kind === 'main'
