@@ -19,7 +19,7 @@ import type { RunState } from './run-state';
 const FINISHED: readonly TicketState[] = ['accepted', 'escalated', 'failed', 'blocked', 'skipped'];
 
 /** Wire shape of the progress signal (bounded, so junk cannot grow the parent's state). */
-const EpicProgressPayload = z.object({
+export const EpicProgressPayload = z.object({
   ticketId: z.string().max(16),
   phase: z.string().max(40),
   counts: z.record(z.string().max(20), z.number().int().min(0).max(1000)),
