@@ -122,7 +122,7 @@ export function installHandlers(state: RunState, budget: RunPermits, publish: ()
       publish();
       return { gate: { ...gate } };
     },
-    (p) => void decideTarget(p),
+    { check: (p) => void decideTarget(p), noun: 'decision' },
   );
 
   onSignal(

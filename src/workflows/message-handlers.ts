@@ -45,11 +45,11 @@ const MAX_PROBLEM = 300;
 const warnIgnored = (m: IgnoredMessage) =>
   log.warn('ignored an invalid message', { message: m.name, problem: m.problem });
 
-/** A readable one-line reason from a zod error (its first issue, bounded). */
-export function payloadProblem(err: z.ZodError): string {
+/** A readable one-line reason from a zod error (its first issue, bounded), e.g. `invalid payload: usd: …`. */
+export function payloadProblem(err: z.ZodError, noun = 'payload'): string {
   const issue = err.issues[0];
   const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  return bounded(`invalid payload: ${where}${issue?.message ?? 'does not match'}`);
+  return bounded(`invalid ${noun}: ${where}${issue?.message ?? 'does not match'}`);
 }
 
 function bounded(text: string): string {
@@ -117,14 +117,14 @@ export function badInput(message: string): ApplicationFailure {
 }
 
 /** Parses an update's payload or throws `badInput` with the problem. */
-function parseOrRefuse<T>(parser: () => z.ZodType<T>, raw: unknown): T {
+function parseOrRefuse<T>(parser: () => z.ZodType<T>, raw: unknown, noun: string): T {
   let parsed: ReturnType<z.ZodType<T>['safeParse']>;
   try {
     parsed = parser().safeParse(raw);
   } catch (err) {
-    throw badInput(errorText(err));
+    throw badInput(`invalid ${noun}: ${errorText(err)}`);
   }
-  if (!parsed.success) throw badInput(payloadProblem(parsed.error));
+  if (!parsed.success) throw badInput(payloadProblem(parsed.error, noun));
   return parsed.data;
 }
 
@@ -136,20 +136,21 @@ function refusal(err: unknown): ApplicationFailure {
 /**
  * Registers an update whose validator parses the payload with `schema` and then runs `check`
  * (which throws `badInput` for a request that cannot be applied): an invalid request is refused
- * before it is written to history. The handler parses again (validators do not run on replay)
- * and turns anything it throws into a readable failure for the caller.
+ * before it is written to history, with `invalid <noun>: <problem>`. The handler parses again
+ * (validators do not run on replay) and turns anything it throws into a readable failure.
  */
 export function onUpdate<R, T>(
   def: UpdateDefinition<R, [T]>,
   schema: PayloadSchema<T>,
   handle: (payload: T) => R | Promise<R>,
-  check: (payload: T) => void = () => undefined,
+  opts: { check?: (payload: T) => void; noun?: string } = {},
 ): void {
+  const noun = opts.noun ?? 'payload';
   const parser = lazy(schema);
   setHandler(
     def as UpdateDefinition<R, [unknown]>,
     (raw: unknown) => {
-      const payload = parseOrRefuse(parser, raw);
+      const payload = parseOrRefuse(parser, raw, noun);
       const failed = (err: unknown): never => {
         if (isCancellation(err)) throw err;
         throw refusal(err);
@@ -164,7 +165,7 @@ export function onUpdate<R, T>(
     {
       validator: (raw: unknown) => {
         try {
-          check(parseOrRefuse(parser, raw));
+          opts.check?.(parseOrRefuse(parser, raw, noun));
         } catch (err) {
           throw refusal(err);
         }

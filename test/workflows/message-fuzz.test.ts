@@ -248,6 +248,8 @@ describe('every signal and update handler against hostile payloads', () => {
     await runner.api.decide(runId, { decision: 'approve', by: 'ana' });
     const subId = ticketWorkflowId(runId, 'T1');
     const waiting = await waitForStatus(harness.conn.client, subId, (s) => s.pendingGates[0]?.kind === 'plan', 60_000);
+    // The sub-run's Boss call is booked in the top run (its report is on its way): wait for it.
+    await waitForStatus(harness.conn.client, runId, (s) => s.cost.byRole.boss?.calls === 2);
     const wf = harness.conn.client.workflow;
     const run = wf.getHandle(runId);
     const sub = wf.getHandle(subId);
