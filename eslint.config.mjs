@@ -105,6 +105,12 @@ export default defineConfig(
             { name: '@temporalio/client', message: WORKFLOW_SANDBOX_MESSAGE },
             { name: '@temporalio/worker', message: WORKFLOW_SANDBOX_MESSAGE },
             { name: '@temporalio/activity', message: WORKFLOW_SANDBOX_MESSAGE },
+            {
+              name: '@temporalio/workflow',
+              importNames: ['setHandler'],
+              message:
+                'Register handlers with onSignal/onUpdate/onQuery (src/workflows/message-handlers.ts): every payload is validated with zod and nothing thrown reaches the workflow task.',
+            },
           ],
           patterns: [
             { group: ['node:*'], message: WORKFLOW_SANDBOX_MESSAGE },

@@ -2,6 +2,8 @@
  * The durable wire API of Maestro's workflows: queries, signals and updates are defined once
  * here and used by name from the client, the workflows and the tests. Never rename a released
  * wire name: running workflows and scripts (`temporal workflow signal --name approve`) use it.
+ * Workflows register handlers only through src/workflows/message-handlers.ts, with a zod schema
+ * for every signal and update payload (lint and test/unit/message-handlers.test.ts enforce it).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { GateKind, GateView, RunStatus, TicketOutcome } from './types';
@@ -111,7 +113,7 @@ export const toolApprovalDecisionSignal = defineSignal<[ToolApprovalDecision]>('
  * Internal protocol of epics: the top run tells a running sub-run that drew on its budget that a
  * person stopped spending at the top run's budget gate; the sub-run stops like a run whose own
  * budget gate was rejected (nothing new starts, running tickets are cancelled) and ends `stopped`
- * with what it accepted, which the top run keeps. It carries nothing (any payload is ignored).
+ * with what it accepted, which the top run keeps. It carries nothing (one with a payload is audited and ignored).
  */
 export const epicStopSignal = defineSignal('maestro.epicStop');
 

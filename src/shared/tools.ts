@@ -186,6 +186,8 @@ export interface AgentLoopProgress {
   turn: number;
   maxTurns: number;
   toolCalls: ToolCallRecord[];
+  /** Messages the loop dropped as invalid or not answering its request (the latest few). */
+  ignored?: { name: string; problem: string }[];
 }
 
 /** An agent loop asks its run for a person's approval of one tool call. */

@@ -10,8 +10,9 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
-  setHandler,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { MaestroActivities } from '../activities';
@@ -32,7 +33,10 @@ import {
 } from '../shared/tools';
 import type { ArtifactRef, Budget, LlmCallRecord, RoleInfo, TicketOutput } from '../shared/types';
 import { addUsage, emptyUsage, totalTokens, type Usage } from '../shared/usage';
+import { ToolApprovalDecisionPayload } from '../shared/tool-approval-payloads';
 import { LLM_ACTIVITY, roleActivityOptions, toolActivityOptions } from './activity-options';
+import { badInput, onQuery, onSignal, type IgnoredMessage } from './message-handlers';
+import { TOOL_APPROVAL_NONCE_PATCH } from './patches';
 
 const { agentTurn, agentTool, agentListTools } = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
 
@@ -112,12 +116,18 @@ export async function agentLoopWorkflow(input: AgentLoopInput): Promise<AgentLoo
 async function runTurns(input: AgentLoopInput, s: AgentLoopState): Promise<AgentLoopOutput> {
   const { ticket } = input;
   const maxTurns = input.settings.maxTurns ?? DEFAULT_MAX_TURNS;
-  setHandler(agentLoopStatusQuery, () => ({
+  /** The latest messages the loop dropped, shown by its status query (the loop keeps no audit log). */
+  const ignored: { name: string; problem: string }[] = [];
+  const audit = (m: IgnoredMessage) => {
+    if (ignored.push({ name: m.name, problem: m.problem }) > 10) ignored.shift();
+  };
+  onQuery(agentLoopStatusQuery, () => ({
     ticketId: ticket.id,
     attempt: input.attempt,
     turn: s.turn,
     maxTurns,
     toolCalls: s.toolCalls,
+    ...(ignored.length > 0 ? { ignored: [...ignored] } : {}),
   }));
   const roleOptions = roleActivityOptions(input.role);
   const model = input.role?.model ? ` (${input.role.model})` : '';
@@ -134,12 +144,25 @@ async function runTurns(input: AgentLoopInput, s: AgentLoopState): Promise<Agent
   });
 
   const decisions = new Map<string, ToolApprovalDecision>();
-  setHandler(toolApprovalDecisionSignal, (d) => void decisions.set(d.requestId, d));
+  /** Requests sent to the run and not answered yet: only their decisions are taken. */
+  const waiting = new Set<string>();
+  onSignal(
+    toolApprovalDecisionSignal,
+    ToolApprovalDecisionPayload,
+    (d) => {
+      if (!waiting.delete(d.requestId))
+        throw badInput(`decision for request ${d.requestId.slice(0, 80)}, which is not waiting for one`);
+      decisions.set(d.requestId, d);
+    },
+    audit,
+  );
   /** Asks the run for a person's approval when the tool needs it; the rejection comment, or undefined. */
   const approval = async (call: ToolCallRequest, turn: number): Promise<string | undefined> => {
     const mode = approvalOf(input.settings, call.name);
     if (mode === 'never') return undefined;
-    const requestId = `${turn}:${call.id}`;
+    // The nonce is learned only by the run (in the request), so a decision cannot be guessed.
+    const requestId = patched(TOOL_APPROVAL_NONCE_PATCH) ? `${turn}:${call.id}:${uuid4()}` : `${turn}:${call.id}`;
+    waiting.add(requestId);
     const args = call.arguments.length > 600 ? `${call.arguments.slice(0, 600)}...` : call.arguments;
     await getExternalWorkflowHandle(input.runId).signal(toolApprovalRequestSignal, {
       ticketId: ticket.id,

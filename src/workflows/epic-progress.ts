@@ -5,19 +5,21 @@
  * epic's row, with the sub-run's pending gates and the command that decides them. About a dozen
  * signals per epic, never one per ticket.
  */
-import { getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
+import { getExternalWorkflowHandle } from '@temporalio/workflow';
 import { z } from 'zod';
 import { epicProgressSignal, type EpicProgress } from '../shared/messages';
 import { countsText } from '../shared/ticket-counts';
 import type { TicketState } from '../shared/types';
 import type { EpicDetails } from './details';
+import { runAudit } from './handlers';
+import { onSignal } from './message-handlers';
 import type { RunState } from './run-state';
 
 /** Ticket states after which nothing more happens to a ticket. */
 const FINISHED: readonly TicketState[] = ['accepted', 'escalated', 'failed', 'blocked', 'skipped'];
 
 /** Wire shape of the progress signal (bounded, so junk cannot grow the parent's state). */
-const EpicProgressPayload = z.object({
+export const EpicProgressPayload = z.object({
   ticketId: z.string().max(16),
   phase: z.string().max(40),
   counts: z.record(z.string().max(20), z.number().int().min(0).max(1000)),
@@ -28,14 +30,18 @@ const EpicProgressPayload = z.object({
 export class EpicBoard {
   private readonly reports = new Map<string, EpicProgress>();
 
-  /** Installs the progress handler: invalid payloads and unknown epics are ignored. */
+  /** Installs the progress handler: invalid payloads are audited and ignored, as are unknown epics. */
   install(state: RunState, publish: () => void): void {
-    setHandler(epicProgressSignal, (raw: unknown) => {
-      const parsed = EpicProgressPayload.safeParse(raw);
-      if (!parsed.success || !state.hasTicket(parsed.data.ticketId)) return;
-      this.reports.set(parsed.data.ticketId, parsed.data);
-      publish();
-    });
+    onSignal(
+      epicProgressSignal,
+      EpicProgressPayload,
+      (p) => {
+        if (!state.hasTicket(p.ticketId)) return;
+        this.reports.set(p.ticketId, p);
+        publish();
+      },
+      runAudit(state),
+    );
   }
 
   /** What the run's details table shows of its epics: their progress and their sub-runs' gates. */

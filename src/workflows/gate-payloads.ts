@@ -3,9 +3,7 @@
  * update, `raiseBudget`), validated with zod before anything changes, and the failure validators
  * throw: a readable message, never retried, never failing the run.
  */
-import { ApplicationFailure } from '@temporalio/workflow';
 import { z } from 'zod';
-import { FailureType } from '../shared/errors';
 import { GATE_ID_PATTERN, GateId, isGateKind } from '../shared/gate-id';
 
 /**
@@ -29,11 +27,15 @@ export const DecisionPayload = z
     action: z.enum(['retry', 'skip', 'abort']).optional(),
   })
   .strict();
+/** A valid `approve`/`reject` payload. */
+export type DecisionPayload = z.infer<typeof DecisionPayload>;
 
 /** Wire shape of the `decide` update. */
 export const DecidePayload = DecisionPayload.omit({ action: true })
   .extend({ decision: z.enum(['approve', 'reject', 'retry', 'skip', 'abort']) })
   .strict();
+/** A valid `decide` payload. */
+export type DecidePayload = z.infer<typeof DecidePayload>;
 
 /** Wire shape of `raiseBudget`. */
 export const RaiseBudgetPayload = z
@@ -45,10 +47,8 @@ export const RaiseBudgetPayload = z
   .strict()
   .refine((b) => b.usd !== undefined || b.tokens !== undefined, 'give usd (dollars) and/or tokens to add');
 
-/** Thrown by validators: a readable message, never retried, never fails the workflow. */
-export function badInput(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: FailureType.BadInput, message, nonRetryable: true });
-}
+// Thrown by validators: a readable message, never retried, never fails the workflow.
+export { badInput } from './message-handlers';
 
 /** First problem of a zod error as one readable sentence. */
 export function zodProblem(err: z.ZodError): string {

@@ -1,9 +1,9 @@
 /**
- * Message handlers of the orchestrator. Signals never fail the run: invalid ones are ignored and
- * written to the audit log with the reason. The `decide` update validates first, so the caller
- * gets the error synchronously and nothing changes.
+ * Message handlers of the orchestrator, registered through message-handlers.ts. Signals never fail
+ * the run: invalid ones are ignored and written to the audit log with the reason. The `decide`
+ * update validates first, so the caller gets the error synchronously and nothing changes.
  */
-import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/workflow';
 import {
   approveSignal,
   decideUpdate,
@@ -14,14 +14,16 @@ import {
   statusQuery,
   type Decision,
 } from '../shared/messages';
+import { SpendReport, SpendRequest } from '../shared/permits';
 import type { GateView } from '../shared/types';
 import type { RunPermits } from './tree-budget';
-import { badInput, DecidePayload, DecisionPayload, RaiseBudgetPayload, zodProblem } from './gate-payloads';
+import { DecidePayload, DecisionPayload, RaiseBudgetPayload } from './gate-payloads';
+import { onQuery, onSignal, onUpdate, type IgnoredMessage } from './message-handlers';
 import { ticketDecision, type GateBook } from './gates';
 import type { RunState } from './run-state';
 
 /** Who a payload says it is from, even when the rest of it is invalid. */
-function claimedBy(raw: unknown): string {
+export function claimedBy(raw: unknown): string {
   const by = typeof raw === 'object' && raw !== null ? (raw as { by?: unknown }).by : undefined;
   return typeof by === 'string' && by.trim() ? by.trim().slice(0, 200) : 'anonymous';
 }
@@ -59,98 +61,97 @@ function raiseBudget(state: RunState, budget: RunPermits, raise: { usd?: number;
   budget.pump();
 }
 
+/**
+ * The run's audit of a message it dropped: who it claims to be from (internal `maestro.*` messages
+ * come from an unknown sender) and why. `publish` shows it at once (public messages do).
+ */
+export function runAudit(state: RunState, publish?: () => void): (m: IgnoredMessage) => void {
+  return (m) => {
+    const internal = m.name.startsWith('maestro.');
+    state.book.log({
+      by: internal ? 'unknown sender' : claimedBy(m.raw),
+      action: `ignored-${m.name.replace(/^maestro\./, '')}`,
+      error: m.problem,
+    });
+    state.version++;
+    publish?.();
+  };
+}
+
 /** Installs every handler of the run. */
 export function installHandlers(state: RunState, budget: RunPermits, publish: () => void): void {
   const book: GateBook = state.book;
-  setHandler(statusQuery, () => state.status());
+  onQuery(statusQuery, () => state.status());
+  const audit = runAudit(state, publish);
 
-  const onSignal = (verb: 'approve' | 'reject') => (raw: unknown) => {
-    const by = claimedBy(raw);
-    const parsed = DecisionPayload.safeParse(raw);
-    if (!parsed.success) {
-      book.log({ by, action: `ignored-${verb}`, error: `invalid payload: ${zodProblem(parsed.error)}` });
-    } else {
-      const p = parsed.data;
-      try {
-        const gate = book.resolve(p, state.ticketIds());
-        const decision = signalDecision(verb, gate, p.action, p.comment);
-        book.checkDecision(gate, decision);
-        book.settle(gate, { decision, by, comment: p.comment });
-      } catch (err) {
-        book.log({
-          by,
-          action: `ignored-${verb}`,
-          gate: p.gateId ?? p.gate,
-          ticketId: p.ticketId,
-          error: problemOf(err),
-        });
-      }
+  const onDecision = (verb: 'approve' | 'reject') => (p: DecisionPayload) => {
+    const by = claimedBy(p);
+    try {
+      const gate = book.resolve(p, state.ticketIds());
+      const decision = signalDecision(verb, gate, p.action, p.comment);
+      book.checkDecision(gate, decision);
+      book.settle(gate, { decision, by, comment: p.comment });
+    } catch (err) {
+      book.log({
+        by,
+        action: `ignored-${verb}`,
+        gate: p.gateId ?? p.gate,
+        ticketId: p.ticketId,
+        error: problemOf(err),
+      });
     }
     state.version++;
     publish();
   };
-  setHandler(approveSignal, onSignal('approve'));
-  setHandler(rejectSignal, onSignal('reject'));
+  onSignal(approveSignal, DecisionPayload, onDecision('approve'), audit);
+  onSignal(rejectSignal, DecisionPayload, onDecision('reject'), audit);
 
   /** The gate a valid `decide` request settles; throws only `badInput` failures. */
-  const decideTarget = (raw: unknown) => {
-    const parsed = DecidePayload.safeParse(raw);
-    if (!parsed.success) throw badInput(`invalid decision: ${zodProblem(parsed.error)}`);
-    const gate = book.resolve(parsed.data, state.ticketIds());
-    book.checkDecision(gate, parsed.data.decision);
-    return { gate, p: parsed.data };
+  const decideTarget = (p: DecidePayload) => {
+    const gate = book.resolve(p, state.ticketIds());
+    book.checkDecision(gate, p.decision);
+    return gate;
   };
-  setHandler(
+  onUpdate(
     decideUpdate,
-    (raw) => {
-      try {
-        const { gate, p } = decideTarget(raw);
-        book.settle(gate, { decision: p.decision, by: p.by ?? 'anonymous', comment: p.comment });
-        state.version++;
-        publish();
-        return { gate: { ...gate } };
-      } catch (err) {
-        // A plain Error here would fail the workflow task (and be retried forever): refuse instead.
-        throw err instanceof ApplicationFailure
-          ? err
-          : badInput(`the decision could not be applied: ${problemOf(err)}`);
-      }
+    DecidePayload,
+    (p) => {
+      const gate = decideTarget(p);
+      book.settle(gate, { decision: p.decision, by: p.by ?? 'anonymous', comment: p.comment });
+      state.version++;
+      publish();
+      return { gate: { ...gate } };
     },
-    {
-      validator: (raw) => {
-        try {
-          decideTarget(raw);
-        } catch (err) {
-          throw err instanceof ApplicationFailure ? err : badInput(`invalid decision: ${problemOf(err)}`);
-        }
-      },
-    },
+    { check: (p) => void decideTarget(p), noun: 'decision' },
   );
 
-  setHandler(raiseBudgetSignal, (raw) => {
-    const parsed = RaiseBudgetPayload.safeParse(raw);
-    const by = claimedBy(raw);
-    if (!parsed.success) {
-      book.log({ by, action: 'ignored-raiseBudget', error: `invalid payload: ${zodProblem(parsed.error)}` });
-    } else if (!state.budget) {
-      const parent = state.input.epic?.parentBudget ? state.input.epic.parentRunId : undefined;
-      const error = parent
-        ? `this epic's sub-run spends from the budget of run ${parent}: raise that run's budget`
-        : 'this run has no budget to raise';
-      book.log({ by, action: 'ignored-raiseBudget', error });
-    } else {
-      try {
-        raiseBudget(state, budget, parsed.data, by);
-      } catch (err) {
-        book.log({ by, action: 'ignored-raiseBudget', error: problemOf(err) });
+  onSignal(
+    raiseBudgetSignal,
+    RaiseBudgetPayload,
+    (p) => {
+      const by = claimedBy(p);
+      if (!state.budget) {
+        const parent = state.input.epic?.parentBudget ? state.input.epic.parentRunId : undefined;
+        const error = parent
+          ? `this epic's sub-run spends from the budget of run ${parent}: raise that run's budget`
+          : 'this run has no budget to raise';
+        book.log({ by, action: 'ignored-raiseBudget', error });
+      } else {
+        try {
+          raiseBudget(state, budget, p, by);
+        } catch (err) {
+          book.log({ by, action: 'ignored-raiseBudget', error: problemOf(err) });
+        }
       }
-    }
-    state.version++;
-    publish();
-  });
+      state.version++;
+      publish();
+    },
+    audit,
+  );
 
-  // Internal permit protocol: the controller parses, audits and ignores what does not fit.
-  setHandler(spendRequestSignal, (raw: unknown) => budget.request(raw));
+  // Internal permit protocol: the controller books and audits what does not answer an open request.
   // Spending moves `state.version`; the scheduler loop publishes, so these handlers need not.
-  setHandler(spendReportSignal, (raw: unknown) => budget.report(raw));
+  const quiet = runAudit(state);
+  onSignal(spendRequestSignal, SpendRequest, (p) => budget.request(p), quiet);
+  onSignal(spendReportSignal, SpendReport, (p) => budget.report(p), quiet);
 }

@@ -40,3 +40,10 @@ export const TREE_BUDGET_PATCH = 'maestro-tree-budget-1';
  * LLM activity.
  */
 export const TICKET_GRANT_PATCH = 'maestro-ticket-grant-1';
+
+/**
+ * Issue 19: a tool approval request carries a nonce (`uuid4()` of the loop) that only the run
+ * learns, and the loop accepts a decision only for a request it is waiting on. Histories recorded
+ * before used the guessable `<turn>:<call id>` as the request id.
+ */
+export const TOOL_APPROVAL_NONCE_PATCH = 'maestro-tool-approval-nonce-1';

@@ -18,7 +18,6 @@ import {
   getExternalWorkflowHandle,
   log,
   patched,
-  setHandler,
   workflowInfo,
   type RetryPolicy,
 } from '@temporalio/workflow';
@@ -30,6 +29,7 @@ import { addUsage, emptyUsage, hasUsage, totalTokens, usageOfRecord, type Usage 
 import { attemptPermitsWanted, isPermitsUsedUp, permitsWanted } from './permit-calls';
 import { failedCalls, rootCause } from './failures';
 import { PIPELINED_PERMITS_PATCH, TICKET_GRANT_PATCH } from './patches';
+import { onSignal } from './message-handlers';
 
 /** What an LLM activity returns that spending control reads. */
 interface Spent {
@@ -65,8 +65,6 @@ export class TicketSpending {
   /** Batches cover work and review and leftovers carry over (false while replaying older histories). */
   private readonly carry: boolean = false;
   private held?: HeldBatch;
-  /** Built on the first grant (see shared/permit-grant.ts). */
-  private grantSchema?: ReturnType<typeof spendGrantSchema>;
   /** Every call booked so far, also of executions that stopped at their grant (see callsMade). */
   private readonly made: LlmCallRecord[] = [];
 
@@ -76,15 +74,15 @@ export class TicketSpending {
       this.carry = this.pipelined && patched(TICKET_GRANT_PATCH);
       // Batch 1 granted at the start: the first activity goes without asking.
       if (input.firstGrant) this.grants.set(1, input.firstGrant.calls);
-      setHandler(spendGrantSignal, (raw) => {
-        const parsed = (this.grantSchema ??= spendGrantSchema()).safeParse(raw);
+      // The grant schema is built when the first grant arrives (see shared/permit-grant.ts).
+      onSignal(spendGrantSignal, spendGrantSchema, (grant) => {
         // Only the batch this child waits for: a forged grant for a later one must not
         // pre-approve calls the run has not allowed.
-        if (!parsed.success || parsed.data.seq !== this.requested) {
-          log.warn('ignored a budget grant that does not answer the pending request', { grant: raw });
+        if (grant.seq !== this.requested) {
+          log.warn('ignored a budget grant that does not answer the pending request', { grant });
           return;
         }
-        this.grants.set(parsed.data.seq, parsed.data.calls);
+        this.grants.set(grant.seq, grant.calls);
       });
     }
   }

@@ -4,7 +4,7 @@
  * "escalated" for the orchestrator to decide on; children never wait for humans. The role's
  * work runs on the role's own task queue and retry policy when it has them.
  */
-import { proxyActivities, setHandler } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { MaestroActivities } from '../activities';
 import { ticketStatusQuery, type TicketProgress } from '../shared/messages';
 import type { LlmCallRecord, TicketInput, TicketOutcome } from '../shared/types';
@@ -18,6 +18,7 @@ import { runAgentAttempt } from './agent-attempt';
 import { reopenRequests } from './reopen';
 import { TicketSpending } from './ticket-spending';
 import { ticketFailure } from './failures';
+import { onQuery } from './message-handlers';
 
 const { performTicket, reviewTicket } = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
 
@@ -82,7 +83,7 @@ async function runTicket(input: TicketInput, spending: TicketSpending): Promise<
     workUsage: emptyUsage(),
     reviewUsage: emptyUsage(),
   };
-  setHandler(ticketStatusQuery, () => progress);
+  onQuery(ticketStatusQuery, () => progress);
   const toolCalls: ToolCallRecord[] = [];
   const workOptions = roleActivityOptions(input.role);
   const workRetry = roleRetryPolicy(input.role);

@@ -6,10 +6,14 @@
  * state keeps them, so that holds across continue-as-new too). Approve
  * runs the call; any other decision rejects it, and the person's comment is what the agent reads.
  */
-import { getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
+import { getExternalWorkflowHandle } from '@temporalio/workflow';
+import { agentLoopWorkflowId, ticketWorkflowId } from '../shared/constants';
 import { toolApprovalDecisionSignal, toolApprovalRequestSignal } from '../shared/messages';
-import type { ToolApprovalDecision, ToolApprovalRequest } from '../shared/tools';
+import { ToolApprovalRequestPayload } from '../shared/tool-approval-payloads';
+import { approvalOf, type ToolApprovalDecision, type ToolApprovalRequest } from '../shared/tools';
 import { awaitGate } from './gates';
+import { runAudit } from './handlers';
+import { badInput, onSignal } from './message-handlers';
 import { gatePolicy } from './policies';
 import type { RunState } from './run-state';
 
@@ -22,23 +26,48 @@ export function installToolApprovals(state: RunState, publish: () => void): void
       ...d,
     });
 
-  setHandler(toolApprovalRequestSignal, async (req: ToolApprovalRequest) => {
-    if (req.approval === 'first-use' && approvedOnce.has(req.tool)) {
-      state.book.log({ by: 'maestro', action: 'tool-approved-before', ticketId: req.ticketId, comment: req.call });
-      return answer(req, { approved: true, by: 'maestro', comment: `${req.tool} was approved on first use` });
-    }
-    const policy = gatePolicy(state.input, 'ticket');
-    const gate = state.book.open(
-      'ticket',
-      `${req.ticketId} wants to call ${req.call} — approve to run it, or reject with a comment the agent will read`,
-      policy,
-      req.ticketId,
-    );
-    publish();
-    const d = await awaitGate(state.book, gate, policy);
-    publish();
-    const approved = d.decision === 'approve';
-    if (approved) approvedOnce.add(req.tool);
-    await answer(req, { approved, by: d.by, ...(d.comment ? { comment: d.comment } : {}) });
-  });
+  onSignal(
+    toolApprovalRequestSignal,
+    ToolApprovalRequestPayload,
+    async (req) => {
+      checkSender(state, req);
+      if (req.approval === 'first-use' && approvedOnce.has(req.tool)) {
+        state.book.log({ by: 'maestro', action: 'tool-approved-before', ticketId: req.ticketId, comment: req.call });
+        return answer(req, { approved: true, by: 'maestro', comment: `${req.tool} was approved on first use` });
+      }
+      const policy = gatePolicy(state.input, 'ticket');
+      const gate = state.book.open(
+        'ticket',
+        `${req.ticketId} wants to call ${req.call} — approve to run it, or reject with a comment the agent will read`,
+        policy,
+        req.ticketId,
+      );
+      publish();
+      const d = await awaitGate(state.book, gate, policy);
+      publish();
+      const approved = d.decision === 'approve';
+      if (approved) approvedOnce.add(req.tool);
+      await answer(req, { approved, by: d.by, ...(d.comment ? { comment: d.comment } : {}) });
+    },
+    runAudit(state, publish),
+  );
+}
+
+/**
+ * Refuses a request that did not come from one of this run's agent loops asking about a tool its
+ * role gates: a forged request must neither open a gate nor make the run signal another workflow
+ * (or mark a tool approved for the run).
+ */
+function checkSender(state: RunState, req: ToolApprovalRequest): void {
+  const role = state.hasTicket(req.ticketId)
+    ? state.input.roles.find((r) => r.name === state.roleOf(req.ticketId))
+    : undefined;
+  if (!role?.agent) throw badInput(`${req.ticketId} is no agent ticket of this run`);
+  const loopPrefix = agentLoopWorkflowId(ticketWorkflowId(state.runId, req.ticketId), 0).replace(/0$/, '');
+  const attempt = req.loopWorkflowId.startsWith(loopPrefix) ? req.loopWorkflowId.slice(loopPrefix.length) : '';
+  if (!/^[1-9]\d{0,5}$/.test(attempt))
+    throw badInput(`${req.loopWorkflowId} is no agent loop of ticket ${req.ticketId}`);
+  const mode = approvalOf(role.agent, req.tool);
+  if (mode !== req.approval)
+    throw badInput(`${req.tool} needs approval "${mode}" in role ${role.name}, not "${req.approval}"`);
 }

@@ -12,13 +12,8 @@
  * Payloads are parsed like the parent's (shared/permits.ts); what does not fit or does not answer
  * an open request is audited and ignored. Nothing here throws.
  */
-import {
-  ApplicationFailure,
-  condition,
-  getExternalWorkflowHandle,
-  setHandler,
-  type SignalDefinition,
-} from '@temporalio/workflow';
+import { ApplicationFailure, condition, getExternalWorkflowHandle, type SignalDefinition } from '@temporalio/workflow';
+import { z } from 'zod';
 import { FailureType } from '../shared/errors';
 import { epicStopSignal, spendGrantSignal, spendReportSignal, spendRequestSignal } from '../shared/messages';
 import { SpendGrant, SpendReport, SpendRequest } from '../shared/permits';
@@ -26,6 +21,8 @@ import type { Ticket } from '../shared/schemas';
 import type { EpicContext } from '../shared/types';
 import { auditIgnoredSignal, BOSS_CALLS, bookReport } from './budget';
 import { zodProblem } from './gate-payloads';
+import { runAudit } from './handlers';
+import { onSignal } from './message-handlers';
 import type { RunState } from './run-state';
 
 /** What the orchestrator, its handlers and its scheduler use of a run's permit source. */
@@ -77,8 +74,9 @@ export class UpstreamBudget implements RunPermits {
     generation: number,
   ) {
     this.upSeq = generation * SEQ_PER_GENERATION;
-    setHandler(spendGrantSignal, (raw: unknown) => this.granted(raw));
-    setHandler(epicStopSignal, () => this.stopFromParent());
+    onSignal(spendGrantSignal, SpendGrant, (grant) => this.granted(grant), runAudit(state));
+    // The stop carries nothing: a payload means it was not sent by the parent.
+    onSignal(epicStopSignal, z.undefined(), () => this.stopFromParent(), runAudit(state));
     state.bossPermit = () => this.bossPermit();
     state.bossSettled = () => this.bossSettled();
   }
