@@ -140,7 +140,8 @@ async function runTurns(input: AgentLoopInput, s: AgentLoopState): Promise<Agent
     const mode = approvalOf(input.settings, call.name);
     if (mode === 'never') return undefined;
     const requestId = `${turn}:${call.id}`;
-    const args = call.arguments.length > 600 ? `${call.arguments.slice(0, 600)}...` : call.arguments;
+    // The call's view is exactly what runs (read strictly by agentTurn); histories from before it show the raw text.
+    const args = call.view ?? (call.arguments.length > 600 ? `${call.arguments.slice(0, 600)}...` : call.arguments);
     await getExternalWorkflowHandle(input.runId).signal(toolApprovalRequestSignal, {
       ticketId: ticket.id,
       loopWorkflowId: workflowInfo().workflowId,
@@ -209,6 +210,8 @@ async function runTurns(input: AgentLoopInput, s: AgentLoopState): Promise<Agent
       return end(out.final.summary);
     }
     if (out.problem) s.problem = out.problem;
+    // Calls refused without running (over the per-turn limit, unreadable arguments): already answered.
+    if (out.refusedCalls) s.toolCalls.push(...out.refusedCalls);
     for (const call of out.toolCalls) {
       const rejected = await approval(call, turn);
       const res = await agentTool.executeWithOptions(
