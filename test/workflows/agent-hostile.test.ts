@@ -145,6 +145,9 @@ describe('a model asking for too many tool calls, or too much', () => {
       expect.stringMatching(/^ERROR: call 5 of 5 refused: at most 3 tool calls per turn/),
     ]);
     expect(result.artifacts.map((a) => a.path)).toContain('docs/tea.md');
+    // The model was told the limit up front.
+    const first = harness.sim.requests().find((q) => q.ticketId === 'T1')!;
+    expect(first.messages[0]!.content).toContain('either call tools (at most 3 calls) or give your final answer');
   });
 
   it('large tool results stay out of the workflow: eight 500 KB files read at once, the model still sees 8,000 characters each', async () => {

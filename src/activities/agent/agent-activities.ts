@@ -12,6 +12,7 @@ import { FailureType } from '../../shared/errors';
 import { WorkResult, type Ticket } from '../../shared/schemas';
 import {
   BuiltInTool,
+  DEFAULT_MAX_TOOL_CALLS_PER_TURN,
   DEFAULT_MAX_TURNS,
   mcpToolOf,
   mergeFiles,
@@ -162,6 +163,7 @@ export function createAgentActivities(deps: ActivityDeps) {
           attempt: input.attempt,
           tools: [...input.settings.tools, ...(input.mcpTools ?? []).map((t) => t.function.name)],
           maxTurns,
+          maxToolCalls: input.settings.maxToolCallsPerTurn ?? DEFAULT_MAX_TOOL_CALLS_PER_TURN,
         });
         messages = [
           { role: 'system', content: prompt.system },
