@@ -168,6 +168,34 @@ export interface ToolCallRecord {
   attempt: number;
 }
 
+/** Tool-call records one agent attempt keeps (the latest); older ones are folded into one summary record. */
+export const MAX_TOOL_CALL_RECORDS = 300;
+
+/**
+ * `records` bounded to `max`: the oldest are folded into one record that says how many calls (and
+ * failed calls) it stands for, so an attempt's result and continue-as-new input stay bounded
+ * whatever its turns and limits (200 turns x 64 calls would otherwise be ~3 MB of records).
+ */
+export function foldOldRecords(records: ToolCallRecord[], max = MAX_TOOL_CALL_RECORDS): ToolCallRecord[] {
+  if (records.length <= max) return records;
+  const old = records.slice(0, records.length - max + 1);
+  const first = old[0]!;
+  const earlier = /^(\d+) earlier tool calls/.exec(first.tool === '(earlier calls)' ? first.summary : '');
+  const count = old.length - (earlier ? 1 : 0) + Number(earlier?.[1] ?? 0);
+  const failedBefore = Number(/(\d+) failed/.exec(earlier ? first.summary : '')?.[1] ?? 0);
+  const failed = old.filter((r) => r.status !== 'ok' && r.tool !== '(earlier calls)').length + failedBefore;
+  const folded: ToolCallRecord = {
+    ...first,
+    tool: '(earlier calls)',
+    summary: `${count} earlier tool calls not listed (${failed} failed)`,
+    status: failed > 0 ? 'error' : 'ok',
+    durationMs: old.reduce((n, r) => n + r.durationMs, 0),
+    bytes: old.reduce((n, r) => n + r.bytes, 0),
+  };
+  delete folded.exitCode;
+  return [folded, ...records.slice(old.length)];
+}
+
 /** A short label of a tool call for activity summaries and records, e.g. `run_command npm test`. */
 export function toolCallLabel(call: ToolCallRequest): string {
   if (call.label !== undefined) return call.label;

@@ -22,6 +22,7 @@ import {
   AGENT_HISTORY_BOUND,
   approvalOf,
   DEFAULT_MAX_TURNS,
+  foldOldRecords,
   mergeFiles,
   toolCallLabel,
   type AgentSettings,
@@ -237,5 +238,6 @@ async function runTurns(input: AgentLoopInput, s: AgentLoopState): Promise<Agent
       s.toolResults.push(res.result);
       s.toolCalls.push(res.record);
     }
+    s.toolCalls = foldOldRecords(s.toolCalls);
   }
 }

@@ -12,6 +12,7 @@ import { toolSpecs } from '../../src/activities/tools/tool-specs';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { foldOldRecords, MAX_TOOL_CALL_RECORDS, type ToolCallRecord } from '../../src/shared/tools';
 
 const objects = fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 4 }), { maxKeys: 8 });
 
@@ -130,5 +131,35 @@ describe('vetTurnCalls', () => {
       '50 tool calls refused: over the limit of 4 per turn',
     ]);
     expect(JSON.stringify(v).length).toBeLessThan(50_000);
+  });
+});
+
+describe('foldOldRecords', () => {
+  const rec = (i: number, failed: boolean): ToolCallRecord => ({
+    tool: 'read_file',
+    role: 'coder',
+    ticketId: 'T1',
+    turn: 1 + Math.floor(i / 64),
+    summary: `read_file f${i}.md`,
+    startedAt: '2026-12-06T00:00:00.000Z',
+    durationMs: 1,
+    status: failed ? 'error' : 'ok',
+    bytes: 10,
+    attempt: 1,
+  });
+
+  it("keeps an attempt's records bounded, the latest listed and the older ones counted", () => {
+    // 200 turns of 64 calls each: 12,800 records would be ~3 MB in the loop's result.
+    let kept: ToolCallRecord[] = [];
+    for (let i = 0; i < 12_800; i++) {
+      kept.push(rec(i, i % 10 === 0));
+      if (i % 64 === 63) kept = foldOldRecords(kept);
+    }
+    expect(kept).toHaveLength(MAX_TOOL_CALL_RECORDS);
+    expect(kept[0]).toMatchObject({ tool: '(earlier calls)', status: 'error', bytes: 10 * (12_800 - 299) });
+    expect(kept[0]!.summary).toBe(`${12_800 - 299} earlier tool calls not listed (${Math.ceil((12_800 - 299) / 10)} failed)`);
+    expect(kept.at(-1)!.summary).toBe('read_file f12799.md');
+    expect(JSON.stringify(kept).length).toBeLessThan(100_000);
+    expect(foldOldRecords(kept.slice(1))).toEqual(kept.slice(1));
   });
 });

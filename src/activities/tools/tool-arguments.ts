@@ -115,7 +115,8 @@ export function readToolArguments(raw: string): ArgumentsReading {
  */
 export function canonicalArguments(value: Record<string, unknown>, parameters: readonly string[]): string {
   const own = Object.keys(value);
-  const order = [...parameters.filter((p) => own.includes(p)), ...own.filter((k) => !parameters.includes(k))];
+  const first = [...new Set(parameters)].filter((p) => own.includes(p));
+  const order = [...first, ...own.filter((k) => !first.includes(k))];
   return `{${order.map((k) => `${JSON.stringify(k)}:${JSON.stringify(value[k])}`).join(',')}}`;
 }
 
