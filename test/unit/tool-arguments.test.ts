@@ -157,7 +157,9 @@ describe('foldOldRecords', () => {
     }
     expect(kept).toHaveLength(MAX_TOOL_CALL_RECORDS);
     expect(kept[0]).toMatchObject({ tool: '(earlier calls)', status: 'error', bytes: 10 * (12_800 - 299) });
-    expect(kept[0]!.summary).toBe(`${12_800 - 299} earlier tool calls not listed (${Math.ceil((12_800 - 299) / 10)} failed)`);
+    expect(kept[0]!.summary).toBe(
+      `${12_800 - 299} earlier tool calls not listed (${Math.ceil((12_800 - 299) / 10)} failed)`,
+    );
     expect(kept.at(-1)!.summary).toBe('read_file f12799.md');
     expect(JSON.stringify(kept).length).toBeLessThan(100_000);
     expect(foldOldRecords(kept.slice(1))).toEqual(kept.slice(1));
