@@ -10,7 +10,7 @@ import { TokenLimitParam } from './activities/llm/adaptations';
 import { OutputMode, ReasoningEffort } from './activities/llm/output-modes';
 import { BOSS_ROLE, DEFAULT_ROLES } from './shared/roles';
 import { RoleName } from './shared/schemas';
-import { BuiltInTool, McpServerConfig, SandboxLimits, ToolApproval } from './shared/tools';
+import { BuiltInTool, MAX_TOOL_CALLS_PER_TURN, McpServerConfig, SandboxLimits, ToolApproval } from './shared/tools';
 
 /** File name looked for in the working directory when MAESTRO_CONFIG is not set. */
 export const CONFIG_FILE_NAME = 'maestro.config.json';
@@ -58,6 +58,8 @@ const FileRole = z
     /** Built-in tools: a role with tools works as an agent loop. */
     tools: z.array(BuiltInTool).max(20).optional(),
     maxTurns: z.number().int().min(1).max(200).optional(),
+    /** Tool calls one turn may make; the calls past it are each answered with a tool error. */
+    maxToolCallsPerTurn: z.number().int().min(1).max(MAX_TOOL_CALLS_PER_TURN).optional(),
     /** Programs `run_command` may start. */
     programs: z
       .array(z.string().regex(/^[A-Za-z0-9._+-]{1,64}$/, 'must be a program name such as "node" (no paths)'))
@@ -124,7 +126,7 @@ const ConfigFileSchema = z
       if (seen.has(role.name))
         ctx.addIssue({ code: 'custom', path: ['roles', i, 'name'], message: `role "${role.name}" is listed twice` });
       seen.add(role.name);
-      for (const key of ['maxTurns', 'programs', 'sandbox', 'approvals'] as const) {
+      for (const key of ['maxTurns', 'maxToolCallsPerTurn', 'programs', 'sandbox', 'approvals'] as const) {
         if (role[key] !== undefined && !role.tools?.length && !role.mcpServers?.length)
           ctx.addIssue({
             code: 'custom',

@@ -262,7 +262,7 @@ function resolveRoles(fileRoles: ConfigFile['roles'], defaultModel: string, main
   if (!fileRoles) return DEFAULT_ROLES.map((r) => ({ ...r, model: defaultModel }));
   return fileRoles.map((r) => {
     const base = DEFAULT_ROLES.find((d) => d.name === r.name);
-    const { taskQueue, tools, maxTurns, programs, sandbox, approvals, mcpServers, ...rest } = r;
+    const { taskQueue, tools, maxTurns, maxToolCallsPerTurn, programs, sandbox, approvals, mcpServers, ...rest } = r;
     const queue = taskQueue === true ? roleTaskQueue(r.name, mainQueue) : taskQueue || undefined;
     const agent: AgentSettings | undefined =
       (tools?.length ?? 0) + (mcpServers?.length ?? 0) > 0
@@ -270,6 +270,7 @@ function resolveRoles(fileRoles: ConfigFile['roles'], defaultModel: string, main
             tools: tools ?? [],
             ...(mcpServers ? { mcp: mcpServers.map(mcpServerRef) } : {}),
             ...(maxTurns !== undefined ? { maxTurns } : {}),
+            ...(maxToolCallsPerTurn !== undefined ? { maxToolCallsPerTurn } : {}),
             ...(programs ? { programs } : {}),
             ...(sandbox ? { limits: sandbox } : {}),
             ...(approvals ? { approvals } : {}),

@@ -4,6 +4,7 @@
  * call leaves beside the LLM calls. Deterministic: no I/O here.
  */
 import { z } from 'zod';
+import type { ArtifactRef } from './types';
 
 // Kept in tool-checks.ts (no schemas) for the ticket workflow; exported here with the rest.
 export { checksOf, DEFAULT_SANDBOX_TIMEOUT_MS, isAgent } from './tool-checks';
@@ -24,6 +25,22 @@ export const DEFAULT_MAX_TURNS = 12;
 
 /** Largest tool result put back into the conversation; the full output is stored as an artifact. */
 export const TOOL_RESULT_CHARS = 8000;
+
+/**
+ * Tool calls one turn may ask for (per role: `maxToolCallsPerTurn`). The calls past it are each
+ * answered with a tool error naming the limit, so whatever a model asks for, a turn's results stay
+ * bounded (one turn once asked for 261 calls and its results broke Temporal's 2 MB payload limit).
+ */
+export const DEFAULT_MAX_TOOL_CALLS_PER_TURN = 16;
+
+/** Highest `maxToolCallsPerTurn` a role may set (keeps a turn's payloads far below 2 MB). */
+export const MAX_TOOL_CALLS_PER_TURN = 64;
+
+/** Largest arguments of one tool call, in bytes of JSON text (a `write_file` of the largest file fits). */
+export const MAX_TOOL_ARGUMENT_BYTES = 1_048_576;
+
+/** Longest text of a call's arguments shown at its approval gate; the rest is counted in bytes. */
+export const APPROVAL_VIEW_CHARS = 2000;
 
 /**
  * Events of an agent loop's history after which it continues as new (well under Temporal's
@@ -102,6 +119,8 @@ export interface AgentSettings {
   /** Built-in tools (may be empty when the role only has MCP servers). */
   tools: BuiltInTool[];
   maxTurns?: number;
+  /** Tool calls one turn may make (default DEFAULT_MAX_TOOL_CALLS_PER_TURN); the rest get a tool error. */
+  maxToolCallsPerTurn?: number;
   /** Programs `run_command` may start (first word of the command); default SANDBOX_PROGRAMS. */
   programs?: string[];
   limits?: SandboxLimits;
@@ -119,18 +138,30 @@ export function approvalOf(settings: AgentSettings, tool: string): ToolApproval 
 /** Programs `run_command` accepts by default. */
 export const SANDBOX_PROGRAMS = ['node', 'npm', 'ls', 'cat', 'echo', 'true', 'false', 'grep', 'wc', 'head', 'tail'];
 
-/** One tool call the model asked for (OpenAI `tool_calls` wire format, arguments as JSON text). */
+/**
+ * One tool call the model asked for (OpenAI `tool_calls` wire format, arguments as JSON text).
+ * Calls a turn hands to the loop were read strictly first: `arguments` is then the canonical JSON
+ * of what was read (what runs), or empty with `argumentsRef` when it was too big to carry.
+ */
 export interface ToolCallRequest {
   id: string;
   name: string;
   arguments: string;
+  /** Large arguments, stored by hash: the tool reads them from there (then `arguments` is ''). */
+  argumentsRef?: ArtifactRef;
+  /** Short description for summaries and records (see toolCallLabel). */
+  label?: string;
+  /** The arguments as a person approving the call sees them: exactly what runs, bounded with a marker. */
+  view?: string;
 }
 
 /** What a tool call returned to the agent, as it goes back into the conversation. */
 export interface ToolResultMessage {
   toolCallId: string;
-  /** Bounded text the model sees (TOOL_RESULT_CHARS at most). */
+  /** Bounded text the model sees (TOOL_RESULT_CHARS at most), or an excerpt of it when `contentRef` is set. */
   content: string;
+  /** The full text the model sees, stored by hash when it is too long to carry in workflow payloads. */
+  contentRef?: ArtifactRef;
 }
 
 /**
@@ -157,17 +188,48 @@ export interface ToolCallRecord {
   attempt: number;
 }
 
+/** Tool-call records one agent attempt keeps (the latest); older ones are folded into one summary record. */
+export const MAX_TOOL_CALL_RECORDS = 300;
+
+/**
+ * `records` bounded to `max`: the oldest are folded into one record that says how many calls (and
+ * failed calls) it stands for, so an attempt's result and continue-as-new input stay bounded
+ * whatever its turns and limits (200 turns x 64 calls would otherwise be ~3 MB of records).
+ */
+export function foldOldRecords(records: ToolCallRecord[], max = MAX_TOOL_CALL_RECORDS): ToolCallRecord[] {
+  if (records.length <= max) return records;
+  const old = records.slice(0, records.length - max + 1);
+  const first = old[0]!;
+  const earlier = /^(\d+) earlier tool calls/.exec(first.tool === '(earlier calls)' ? first.summary : '');
+  const count = old.length - (earlier ? 1 : 0) + Number(earlier?.[1] ?? 0);
+  const failedBefore = Number(/(\d+) failed/.exec(earlier ? first.summary : '')?.[1] ?? 0);
+  const failed = old.filter((r) => r.status !== 'ok' && r.tool !== '(earlier calls)').length + failedBefore;
+  const folded: ToolCallRecord = {
+    ...first,
+    tool: '(earlier calls)',
+    summary: `${count} earlier tool calls not listed (${failed} failed)`,
+    status: failed > 0 ? 'error' : 'ok',
+    durationMs: old.reduce((n, r) => n + r.durationMs, 0),
+    bytes: old.reduce((n, r) => n + r.bytes, 0),
+  };
+  delete folded.exitCode;
+  return [folded, ...records.slice(old.length)];
+}
+
 /** A short label of a tool call for activity summaries and records, e.g. `run_command npm test`. */
 export function toolCallLabel(call: ToolCallRequest): string {
+  if (call.label !== undefined) return call.label;
   let detail = '';
   try {
     const args = JSON.parse(call.arguments) as Record<string, unknown>;
+    if (typeof args !== 'object' || args === null) throw new Error('not an object');
     const first = args.command ?? args.path ?? args.page ?? Object.values(args)[0];
     if (typeof first === 'string' && first.trim() !== '') detail = ` ${first.trim()}`;
   } catch {
     detail = '';
   }
-  const label = `${call.name}${detail}`;
+  const name = call.name.length > 64 ? `${call.name.slice(0, 61)}...` : call.name;
+  const label = `${name}${detail}`;
   return label.length > 80 ? `${label.slice(0, 77)}...` : label;
 }
 
@@ -198,7 +260,7 @@ export interface ToolApprovalRequest {
   /** Unique within the loop (turn and call id). */
   requestId: string;
   tool: string;
-  /** The call as a person reads it: tool and arguments (bounded). */
+  /** The call as a person reads it: tool and arguments (the call's `view`: what runs, bounded with a marker). */
   call: string;
   approval: Exclude<ToolApproval, 'never'>;
 }

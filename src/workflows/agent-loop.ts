@@ -23,6 +23,7 @@ import {
   AGENT_HISTORY_BOUND,
   approvalOf,
   DEFAULT_MAX_TURNS,
+  foldOldRecords,
   mergeFiles,
   toolCallLabel,
   type AgentSettings,
@@ -163,7 +164,8 @@ async function runTurns(input: AgentLoopInput, s: AgentLoopState): Promise<Agent
     // The nonce is learned only by the run (in the request), so a decision cannot be guessed.
     const requestId = patched(TOOL_APPROVAL_NONCE_PATCH) ? `${turn}:${call.id}:${uuid4()}` : `${turn}:${call.id}`;
     waiting.add(requestId);
-    const args = call.arguments.length > 600 ? `${call.arguments.slice(0, 600)}...` : call.arguments;
+    // The call's view is exactly what runs (read strictly by agentTurn); histories from before it show the raw text.
+    const args = call.view ?? (call.arguments.length > 600 ? `${call.arguments.slice(0, 600)}...` : call.arguments);
     await getExternalWorkflowHandle(input.runId).signal(toolApprovalRequestSignal, {
       ticketId: ticket.id,
       loopWorkflowId: workflowInfo().workflowId,
@@ -232,6 +234,8 @@ async function runTurns(input: AgentLoopInput, s: AgentLoopState): Promise<Agent
       return end(out.final.summary);
     }
     if (out.problem) s.problem = out.problem;
+    // Calls refused without running (over the per-turn limit, unreadable arguments): already answered.
+    if (out.refusedCalls) s.toolCalls.push(...out.refusedCalls);
     for (const call of out.toolCalls) {
       const rejected = await approval(call, turn);
       const res = await agentTool.executeWithOptions(
@@ -257,5 +261,6 @@ async function runTurns(input: AgentLoopInput, s: AgentLoopState): Promise<Agent
       s.toolResults.push(res.result);
       s.toolCalls.push(res.record);
     }
+    s.toolCalls = foldOldRecords(s.toolCalls);
   }
 }

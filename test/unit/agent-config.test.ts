@@ -36,6 +36,7 @@ describe('agent settings in maestro.config.json', () => {
           name: 'tester',
           tools: ['run_command', 'check_page'],
           maxTurns: 8,
+          maxToolCallsPerTurn: 4,
           programs: ['node'],
           sandbox: { timeoutMs: 5000 },
           approvals: { run_command: 'first-use', files__read: 'always' },
@@ -49,6 +50,7 @@ describe('agent settings in maestro.config.json', () => {
     expect(tester!.agent).toEqual({
       tools: ['run_command', 'check_page'],
       maxTurns: 8,
+      maxToolCallsPerTurn: 4,
       programs: ['node'],
       limits: { timeoutMs: 5000 },
       approvals: { run_command: 'first-use', files__read: 'always' },
@@ -76,6 +78,12 @@ describe('agent settings in maestro.config.json', () => {
       /give either "command" \(stdio\) or "url" \(streamable HTTP\)/,
     );
     expect(problem({ roles: [{ name: 'coder', tools: ['run_command'], programs: ['/bin/sh'] }] })).toMatch(/no paths/);
+    expect(problem({ roles: [{ name: 'coder', tools: ['read_file'], maxToolCallsPerTurn: 65 }] })).toMatch(
+      /roles\[0\]\.maxToolCallsPerTurn/,
+    );
+    expect(problem({ roles: [{ name: 'coder', maxToolCallsPerTurn: 3 }] })).toMatch(
+      /roles\[0\]\.maxToolCallsPerTurn: only applies to a role with "tools" or "mcpServers"/,
+    );
   });
 
   it('labels tool calls for activity summaries', () => {

@@ -12,6 +12,7 @@ import { FailureType } from '../../shared/errors';
 import { WorkResult, type Ticket } from '../../shared/schemas';
 import {
   BuiltInTool,
+  DEFAULT_MAX_TOOL_CALLS_PER_TURN,
   DEFAULT_MAX_TURNS,
   mcpToolOf,
   mergeFiles,
@@ -33,7 +34,13 @@ import { dependencyViews, workerRole } from '../roles/worker';
 import { bounded, runBuiltInTool, toolError, type ToolOutcome } from '../tools/builtin-tools';
 import { callMcpTool, McpToolCache } from '../tools/mcp';
 import { toolSpecs, type FunctionTool } from '../tools/tool-specs';
+import { readToolArguments } from '../tools/tool-arguments';
 import { buildAgentPrompt, lastTurnNotice } from './agent-prompt';
+import { answersInCallOrder, cut, resultMessage, storedAssistant } from './conversation';
+import { vetTurnCalls } from './turn-calls';
+
+/** Longest explanation of an invalid final answer carried to the next turn. */
+const MAX_PROBLEM_CHARS = 4000;
 
 /** Input of `agentTurn`. */
 export interface AgentTurnInput {
@@ -60,7 +67,10 @@ export interface AgentTurnInput {
 /** Output of `agentTurn`. */
 export interface AgentTurnOutput {
   conversation: ArtifactRef;
+  /** The calls to run: read strictly, at most `maxToolCallsPerTurn` (see turn-calls.ts). */
   toolCalls: ToolCallRequest[];
+  /** Records of the calls refused without running (already answered in the conversation). */
+  refusedCalls?: ToolCallRecord[];
   /** Set when the model gave a valid final answer: the summary and every delivered file. */
   final?: { summary: string; artifacts: ArtifactRef[] };
   problem?: string;
@@ -129,7 +139,7 @@ export function workerPrograms(deps: Pick<ActivityDeps, 'allowedPrograms'>, sett
 }
 
 /** One MCP `call_tool`; the server's errors and unreachable servers are tool errors the agent reads. */
-async function mcpCall(deps: ActivityDeps, input: AgentToolInput): Promise<ToolOutcome> {
+async function mcpCall(deps: ActivityDeps, input: AgentToolInput, rawArgs: string): Promise<ToolOutcome> {
   const named = mcpToolOf(input.call.name, input.settings.mcp)!;
   let target: { server: McpServerConfig; tool: string };
   try {
@@ -137,16 +147,10 @@ async function mcpCall(deps: ActivityDeps, input: AgentToolInput): Promise<ToolO
   } catch (err) {
     return toolError(`${input.call.name}: ${(err as Error).message}`);
   }
-  let args: unknown;
+  const read = readToolArguments(rawArgs);
+  if (!read.ok) return toolError(`${input.call.name}: ${read.error}`);
   try {
-    args = JSON.parse(input.call.arguments || '{}');
-  } catch (err) {
-    return toolError(`${input.call.name}: the arguments are not valid JSON (${(err as Error).message})`);
-  }
-  if (typeof args !== 'object' || args === null || Array.isArray(args))
-    return toolError(`${input.call.name}: the arguments must be a JSON object`);
-  try {
-    const res = await callMcpTool(target.server, target.tool, args as Record<string, unknown>);
+    const res = await callMcpTool(target.server, target.tool, read.value);
     return {
       content: bounded(res.isError ? `ERROR: ${res.text}` : res.text),
       isError: res.isError,
@@ -197,6 +201,7 @@ export function createAgentActivities(deps: ActivityDeps) {
           attempt: input.attempt,
           tools: [...input.settings.tools, ...(input.mcpTools ?? []).map((t) => t.function.name)],
           maxTurns,
+          maxToolCalls: input.settings.maxToolCallsPerTurn ?? DEFAULT_MAX_TOOL_CALLS_PER_TURN,
         });
         messages = [
           { role: 'system', content: prompt.system },
@@ -204,7 +209,12 @@ export function createAgentActivities(deps: ActivityDeps) {
         ];
       }
       for (const r of input.toolResults)
-        messages.push({ role: 'tool', tool_call_id: r.toolCallId, content: r.content });
+        messages.push({
+          role: 'tool',
+          tool_call_id: r.toolCallId,
+          content: r.contentRef ? (await deps.store.read(r.contentRef)).toString('utf8') : r.content,
+        });
+      answersInCallOrder(messages);
       if (input.problem)
         messages.push({
           role: 'user',
@@ -234,7 +244,17 @@ export function createAgentActivities(deps: ActivityDeps) {
           },
         }),
       );
-      messages.push(res.message);
+      const vetted = await vetTurnCalls(res.toolCalls, {
+        ticketId: input.ticket.id,
+        role: role.name,
+        turn: input.turn,
+        attempt: input.attempt,
+        activityAttempt: ctx?.info.attempt ?? 1,
+        settings: input.settings,
+        offered: [...toolSpecs(input.settings.tools), ...(input.mcpTools ?? [])],
+        store: deps.store,
+      });
+      messages.push(storedAssistant(res.message, vetted.stored), ...vetted.answers);
       const conversation = await deps.store.put({
         path: `agent/${input.ticket.id}-attempt-${input.attempt}-turn-${input.turn}.json`,
         content: JSON.stringify(messages),
@@ -246,9 +266,10 @@ export function createAgentActivities(deps: ActivityDeps) {
       }
       return {
         conversation,
-        toolCalls: res.toolCalls,
+        toolCalls: vetted.accepted,
+        ...(vetted.records.length > 0 ? { refusedCalls: vetted.records } : {}),
         ...(final ? { final } : {}),
-        ...(res.problem ? { problem: res.problem } : {}),
+        ...(res.problem ? { problem: cut(res.problem, MAX_PROBLEM_CHARS) } : {}),
         usage: usageOfRecord(res.record),
         model: res.model,
         calls: [res.record],
@@ -258,11 +279,14 @@ export function createAgentActivities(deps: ActivityDeps) {
     async agentTool(input: AgentToolInput): Promise<AgentToolOutput> {
       const ctx = currentContext();
       const started = new Date();
+      const rawArgs = input.call.argumentsRef
+        ? (await deps.store.read(input.call.argumentsRef)).toString('utf8')
+        : input.call.arguments;
       let outcome: ToolOutcome;
       if (input.rejected !== undefined) {
         outcome = toolError(`a person rejected this call: ${input.rejected || 'no reason given'}`);
       } else if (mcpToolOf(input.call.name, input.settings.mcp)) {
-        outcome = await withActivityContext(() => mcpCall(deps, input));
+        outcome = await withActivityContext(() => mcpCall(deps, input, rawArgs));
       } else {
         const tool = BuiltInTool.safeParse(input.call.name);
         outcome = !tool.success
@@ -277,12 +301,12 @@ export function createAgentActivities(deps: ActivityDeps) {
                   ...(signal ? { signal } : {}),
                 },
                 tool.data,
-                input.call.arguments,
+                rawArgs,
               ),
             );
       }
       return {
-        result: { toolCallId: input.call.id, content: outcome.content },
+        result: await resultMessage(deps.store, input, outcome.content),
         written: outcome.written,
         record: {
           tool: input.call.name,

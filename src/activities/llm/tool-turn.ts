@@ -49,6 +49,16 @@ export interface ToolTurnResult<T> {
   record: LlmCallRecord;
 }
 
+/**
+ * A tool call as the provider sent it, with text fields whatever it sent (a server may send the
+ * arguments as an object, or no id): the agent turn then reads and vets it (turn-calls.ts).
+ */
+function wireCall(c: OpenAI.ChatCompletionMessageFunctionToolCall): ToolCallRequest {
+  const text = (v: unknown): string =>
+    typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v);
+  return { id: text(c.id), name: text(c.function.name), arguments: text(c.function.arguments) };
+}
+
 /** Tool-calling turns against the configured provider; Temporal owns retries. */
 export class ToolLlm {
   private readonly client: OpenAI;
@@ -102,9 +112,9 @@ export class ToolLlm {
     });
     const { model } = base;
     const message = completion.choices[0]?.message;
-    const toolCalls: ToolCallRequest[] = (message?.tool_calls ?? [])
-      .filter((c) => c.type === 'function')
-      .map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments }));
+    const toolCalls: ToolCallRequest[] = (Array.isArray(message?.tool_calls) ? message.tool_calls : [])
+      .filter((c) => c?.type === 'function' && typeof c.function === 'object' && c.function !== null)
+      .map((c) => wireCall(c as OpenAI.ChatCompletionMessageFunctionToolCall));
     const assistant: OpenAI.ChatCompletionAssistantMessageParam = {
       role: 'assistant',
       content: message?.content ?? null,

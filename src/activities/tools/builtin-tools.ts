@@ -13,6 +13,7 @@ import type { ArtifactRef } from '../../shared/types';
 import type { ArtifactStore } from '../artifacts/store';
 import { checkPage } from './check-page';
 import { DEFAULT_SANDBOX_LIMITS, parseCommand, runSandboxed, SandboxRefusal, type Isolation } from './sandbox';
+import { readToolArguments } from './tool-arguments';
 import {
   listFiles,
   materialise,
@@ -51,22 +52,19 @@ export interface ToolOutcome {
   outputRef?: ArtifactRef;
 }
 
+/** Longest tool error message the agent reads (a model-chosen path or name may be any size). */
+const TOOL_ERROR_CHARS = 2000;
+
 /** A tool error the agent sees (not an activity failure). */
 export function toolError(message: string): ToolOutcome {
-  return { content: `ERROR: ${message}`, isError: true, bytes: Buffer.byteLength(message), written: [] };
+  const text = message.length > TOOL_ERROR_CHARS ? `${message.slice(0, TOOL_ERROR_CHARS)} [cut]` : message;
+  return { content: `ERROR: ${text}`, isError: true, bytes: Buffer.byteLength(message), written: [] };
 }
 
 /** `text` bounded to what goes back into the conversation, saying how much was left out. */
 export function bounded(text: string, max = TOOL_RESULT_CHARS): string {
   if (text.length <= max) return text;
   return `${text.slice(0, max)}\n[... ${text.length - max} more characters; the full output is stored as an artifact]`;
-}
-
-function args(raw: string): Record<string, unknown> {
-  const parsed: unknown = JSON.parse(raw || '{}');
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new Error('arguments must be a JSON object');
-  return parsed as Record<string, unknown>;
 }
 
 function refsByPath(files: WorkspaceFiles): Map<string, ArtifactRef> {
@@ -233,12 +231,9 @@ async function pageTool(ctx: ToolContext, a: Record<string, unknown>): Promise<T
 /** Runs one built-in tool call; tool-level problems come back as an error result for the agent. */
 export async function runBuiltInTool(ctx: ToolContext, name: BuiltInTool, rawArgs: string): Promise<ToolOutcome> {
   if (!ctx.settings.tools.includes(name)) return toolError(`tool ${name} is not enabled for this role`);
-  let a: Record<string, unknown>;
-  try {
-    a = args(rawArgs);
-  } catch (err) {
-    return toolError(`${name}: the arguments are not valid JSON (${(err as Error).message})`);
-  }
+  const read = readToolArguments(rawArgs);
+  if (!read.ok) return toolError(`${name}: ${read.error}`);
+  const a = read.value;
   try {
     switch (name) {
       case 'read_file':

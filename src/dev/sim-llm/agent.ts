@@ -181,3 +181,15 @@ export function failingCheckOf(reviewPrompt: string): string | undefined {
   const failing = [...last].find(([, outcome]) => outcome.startsWith('FAILED'));
   return failing ? `The check "${failing[0]}" still fails: fix what it reports and run it again.` : undefined;
 }
+
+/** The calls of a `tool-calls` fault in OpenAI's response shape (ids given or made unique per request). */
+export function scriptedToolCalls(
+  calls: { id?: string; name: string; arguments: string }[],
+  seq: number,
+): SimToolCall[] {
+  return calls.map((c, i) => ({
+    id: c.id ?? `call_script_${seq}_${i}`,
+    type: 'function',
+    function: { name: c.name, arguments: c.arguments },
+  }));
+}

@@ -23,6 +23,19 @@ export function validateFault(value: unknown): FaultSpec {
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0))
       throw new Error(`fault field ${key} must be a non-negative number`);
   }
+  if (
+    f.kind === 'tool-calls' &&
+    (!Array.isArray(f.toolCalls) ||
+      f.toolCalls.length === 0 ||
+      !f.toolCalls.every(
+        (c: unknown) =>
+          typeof c === 'object' &&
+          c !== null &&
+          typeof (c as Record<string, unknown>).name === 'string' &&
+          typeof (c as Record<string, unknown>).arguments === 'string',
+      ))
+  )
+    throw new Error('a tool-calls fault needs toolCalls: [{"name": "...", "arguments": "<JSON text>"}, ...]');
   if (f.match !== undefined && (typeof f.match !== 'object' || f.match === null))
     throw new Error('fault field match must be an object');
   return f as unknown as FaultSpec;

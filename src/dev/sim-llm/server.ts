@@ -7,7 +7,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { agentStep, isAgentRequest, type SimToolCall } from './agent';
+import { agentStep, isAgentRequest, scriptedToolCalls, type SimToolCall } from './agent';
 import { breakAgainstSchema, SimContent } from './content';
 import { chatRefusal, isAuthorized, unauthorizedBody } from './access';
 import { handleAdmin } from './admin-routes';
@@ -179,6 +179,7 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
           ? agentStep({ system, user, messages: Array.isArray(b.messages) ? b.messages : [], tools: b.tools })
           : undefined;
       if (step && 'toolCalls' in step) toolCalls = step.toolCalls;
+      if (fault?.kind === 'tool-calls' && fault.toolCalls) toolCalls = scriptedToolCalls(fault.toolCalls, rec.seq);
       answer = step
         ? 'final' in step
           ? step.final

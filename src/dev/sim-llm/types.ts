@@ -48,7 +48,8 @@ export type FaultKind =
   | 'refusal'
   | 'unauthorized'
   | 'bad-request'
-  | 'latency';
+  | 'latency'
+  | 'tool-calls';
 
 /** Every fault kind, for validating admin requests. */
 export const FAULT_KINDS: readonly FaultKind[] = [
@@ -64,6 +65,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'unauthorized',
   'bad-request',
   'latency',
+  'tool-calls',
 ];
 
 /** Which requests a fault applies to; every field given must match. */
@@ -84,6 +86,11 @@ export interface FaultSpec {
   retryAfterMs?: number;
   /** For 'latency': the delay before the normal answer; default 1000. */
   latencyMs?: number;
+  /**
+   * For 'tool-calls': the agent turn answers exactly these calls (a hostile or broken model:
+   * a thousand calls, duplicate JSON keys, arguments of any shape), `arguments` sent verbatim.
+   */
+  toolCalls?: { id?: string; name: string; arguments: string }[];
 }
 
 /** One chat message as recorded (content flattened to text). */
