@@ -53,11 +53,14 @@ export function tokenMatches(given: string | undefined, token: string): boolean 
   return given !== undefined && timingSafeEqual(digest(given), digest(token));
 }
 
+/** Most JSON values (objects, arrays and list items) a body may hold: 10,000 payloads need about 60,000. */
+export const MAX_JSON_VALUES = 100_000;
+
 /**
- * Counts the JSON objects and arrays in `text` (outside strings) without parsing it, stopping at
- * `limit + 1`: JSON.parse of millions of tiny objects is itself the memory attack.
+ * Counts the JSON objects, arrays and separators in `text` (outside strings) without parsing it,
+ * stopping at `limit + 1`: JSON.parse of millions of tiny values is itself the memory attack.
  */
-export function containerCount(text: string, limit: number): number {
+export function jsonValueCount(text: string, limit: number): number {
   let count = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -67,7 +70,7 @@ export function containerCount(text: string, limit: number): number {
         i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
+    else if (c === 0x7b || c === 0x5b || c === 0x2c) {
       if (++count > limit) return count;
     }
   }
@@ -76,9 +79,7 @@ export function containerCount(text: string, limit: number): number {
 
 /** Refusal of a body whose shape alone is too large (checked before JSON.parse), or undefined. */
 export function bodyShapeRefusal(text: string): Refusal | undefined {
-  // Per payload: itself and its metadata; plus the outer object and the payloads array.
-  const limit = 2 * MAX_PAYLOADS + 2;
-  if (containerCount(text, limit) > limit) return tooManyPayloads();
+  if (jsonValueCount(text, MAX_JSON_VALUES) > MAX_JSON_VALUES) return tooManyPayloads();
   return undefined;
 }
 

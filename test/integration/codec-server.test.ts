@@ -168,3 +168,15 @@ describe("maestro dev's codec server", () => {
     }
   });
 });
+
+it('other shapes of the memory attack (millions of strings, numbers or nested arrays) are refused before parsing', async () => {
+  for (const body of [
+    `{"payloads":[${Array(2_000_000).fill('"a"').join(',')}]}`,
+    `{"payloads":[${Array(3_000_000).fill('1').join(',')}]}`,
+    `{"payloads":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}`,
+  ]) {
+    const r = await post('/decode', body);
+    expect(r.status).toBe(413);
+    expect(((await r.json()) as { error: string }).error).toMatch(/at most [\d,]+ payloads/);
+  }
+});
