@@ -2,6 +2,7 @@
 import type { RoleDefinition } from '../shared/roles';
 import type { McpServerConfig } from '../shared/tools';
 import type { OutputMode, ReasoningEffort } from './llm/output-modes';
+import type { RunArtifactsLookup } from './artifacts/export';
 import type { ArtifactStore } from './artifacts/store';
 import type { StructuredLlm } from './llm/structured';
 import type { ToolLlm } from './llm/tool-turn';
@@ -26,6 +27,8 @@ export interface ActivityDeps {
   /** Folders `run_command`'s sandbox hides (MAESTRO_HOME, the artifact store). */
   sandboxHide?: string[];
   store: ArtifactStore;
+  /** Which blobs a run recorded, for file exports (default: read from the run's history, run-artifacts.ts). */
+  runArtifacts?: RunArtifactsLookup;
   /** Roles this worker can execute, with their prompts and model settings. */
   roles: readonly RoleDefinition[];
   bossSystemPrompt: string;

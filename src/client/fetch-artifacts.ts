@@ -74,7 +74,7 @@ export async function fetchMissingArtifacts(opts: {
       result = await opts.client.workflow.execute<typeof exportArtifactsWorkflow>('exportArtifactsWorkflow', {
         taskQueue,
         workflowId: `${opts.runId}/files-${suffix}-${i + 1}`,
-        args: [{ chunks }],
+        args: [{ runId: opts.runId, chunks }],
         workflowExecutionTimeout: EXPORT_TIMEOUT,
       });
     } catch (err) {

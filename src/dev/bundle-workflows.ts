@@ -1,16 +1,19 @@
 /**
  * Pre-bundles the workflow code at build time (`npm run build`), so workers start in a second
- * instead of running webpack on every start.
+ * instead of running webpack on every start: one bundle with the SDK's failure converter, and a
+ * twin with the encoded-failure converter for workers with encryption keys (codec/data-converter.ts).
  */
 import { writeFile } from 'node:fs/promises';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { workflowBundlerOptions } from '../workers/workflow-bundle-options';
+import { ENCODED_FAILURE_CONVERTER_PATH } from '../codec/data-converter';
+import { encodedFailuresBundlePath, workflowBundlerOptions } from '../workers/workflow-bundle-options';
 
-/** Bundles `src|dist/workflows` into `outFile`. */
-export async function bundleWorkflows(outFile: string): Promise<void> {
+/** Bundles `src|dist/workflows` into `outFile`, with the given failure converter module (default: the SDK's). */
+export async function bundleWorkflows(outFile: string, failureConverterPath?: string): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
     ...workflowBundlerOptions(),
+    ...(failureConverterPath ? { failureConverterPath } : {}),
     logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} },
   });
   await writeFile(outFile, withoutSourcesContent(code));
@@ -40,8 +43,10 @@ if (require.main === module) {
     console.error('usage: node dist/dev/bundle-workflows.js <out-file>');
     process.exit(2);
   }
-  bundleWorkflows(out).catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
+  bundleWorkflows(out)
+    .then(() => bundleWorkflows(encodedFailuresBundlePath(out), ENCODED_FAILURE_CONVERTER_PATH))
+    .catch((err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    });
 }

@@ -215,11 +215,11 @@ async function ensureEmbeddedServer(
       namespace: config.temporal.namespace,
       searchAttributes: { ...MAESTRO_SEARCH_ATTRIBUTES },
       logFile: path.join(config.home, 'logs', 'temporal-server.log'),
-      ...(codec ? { uiCodecEndpoint: codec.url } : {}),
+      ...(codec ? { uiCodecEndpoint: codec.endpoint } : {}),
     });
     return {
       server,
-      ...(codec ? { codecUrl: codec.url } : {}),
+      ...(codec ? { codecUrl: codec.endpoint } : {}),
       stop: async () => {
         try {
           await server.stop();

@@ -24,8 +24,10 @@ export const ChunkRequest = z.object({
 });
 export type ChunkRequest = z.infer<typeof ChunkRequest>;
 
-/** What one export workflow (and its activity) is asked for: bounded in total. */
+/** What one export workflow (and its activity) is asked for: bounded in total, for one run's files. */
 export const ExportArtifactsInput = z.object({
+  /** The run whose files these are: the worker serves only blobs that run recorded. */
+  runId: z.string().min(1).max(1000),
   chunks: z
     .array(ChunkRequest)
     .min(1)

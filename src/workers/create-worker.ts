@@ -9,10 +9,11 @@ import v8 from 'node:v8';
 import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { ENCODED_FAILURES_MARKER } from '../codec/encoded-failure-converter';
 import { createAgentActivities } from '../activities/agent/agent-activities';
 import { createWorkerActivities } from '../activities/roles/worker';
 import { tracingWorkerOptions } from '../telemetry/observe';
-import { workflowBundlerOptions } from './workflow-bundle-options';
+import { encodedFailuresBundlePath, workflowBundlerOptions } from './workflow-bundle-options';
 import { semiSpaceSizeSet, WORKER_SEMI_SPACE_MB } from './worker-launch';
 
 /** Where `npm run build` writes the pre-bundled workflow code (next to the compiled sources). */
@@ -42,11 +43,24 @@ export interface MaestroWorkerOptions {
   overrides?: Partial<WorkerOptions>;
 }
 
-/** Workflow code source: a pre-built bundle when there is one (fast start), else the sources. */
+/**
+ * Workflow code source: a pre-built bundle when there is one (fast start), else the sources. With
+ * a custom failure converter (encryption), the bundle must contain that converter too, since
+ * workflows convert their own failures: the build's encoded-failures twin, or the sources bundled
+ * with it; a given bundle without it is refused rather than storing failures in plain text.
+ */
 export function workflowSource(
   bundlePath?: string,
+  failureConverterPath?: string,
 ): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions'> {
-  const codePath = bundlePath ?? (fs.existsSync(PREBUILT_BUNDLE) ? PREBUILT_BUNDLE : undefined);
+  const prebuilt = failureConverterPath ? encodedFailuresBundlePath(PREBUILT_BUNDLE) : PREBUILT_BUNDLE;
+  const codePath = bundlePath ?? (fs.existsSync(prebuilt) ? prebuilt : undefined);
+  if (codePath && failureConverterPath && !fs.readFileSync(codePath, 'utf8').includes(ENCODED_FAILURES_MARKER)) {
+    throw new Error(
+      `The workflow bundle ${codePath} was built without Maestro's encoded-failure converter, so with encryption keys set its workflows would store failure messages in plain text. ` +
+        'Rebuild with `npm run build` (it writes the *-encoded-failures.js twin), or bundle with failureConverterPath set to ENCODED_FAILURE_CONVERTER_PATH.',
+    );
+  }
   return codePath
     ? { workflowBundle: { codePath } }
     : { workflowsPath: require.resolve('../workflows'), bundlerOptions: workflowBundlerOptions() };
@@ -72,7 +86,7 @@ export async function createMaestroWorker(opts: MaestroWorkerOptions): Promise<W
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities: createActivities(opts.deps),
-    ...workflowSource(opts.workflowBundlePath),
+    ...workflowSource(opts.workflowBundlePath, opts.dataConverter?.failureConverterPath),
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     ...tracingWorkerOptions(),
     ...WORKER_DEFAULTS,

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { MaestroConfig } from '../config';
+import { redactUrl } from '../shared/redact-url';
 import { launchedPid } from './worker-launch';
 
 /** Base URL the openai client uses when none is configured. */
@@ -25,13 +26,16 @@ export interface LlmSettings {
   workerModels: string[];
 }
 
-/** The LLM settings of a configuration (an API key is never part of them). */
+/**
+ * The LLM settings of a configuration. An API key is never part of them, nor are credentials
+ * written into the endpoint URL (masked: the identity is stored in every history event).
+ */
 export function llmSettingsOf(config: MaestroConfig): LlmSettings {
   const endpoint = config.llm.simulated
     ? 'simulated'
     : config.llm.provider === 'azure'
-      ? `azure ${config.llm.azure?.endpoint ?? ''}`
-      : `openai ${(config.llm.baseUrl ?? OPENAI_DEFAULT_BASE_URL).replace(/\/+$/, '')}`;
+      ? `azure ${redactUrl(config.llm.azure?.endpoint ?? '')}`
+      : `openai ${redactUrl((config.llm.baseUrl ?? OPENAI_DEFAULT_BASE_URL).replace(/\/+$/, ''))}`;
   const workerModels = [...new Set(config.roles.map((r) => r.model ?? config.llm.workerModel))].sort();
   return { endpoint, bossModel: config.boss.model, workerModels };
 }

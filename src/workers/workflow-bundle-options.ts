@@ -12,3 +12,8 @@ import type { BundleOptions } from '@temporalio/worker';
 export function workflowBundlerOptions(): Pick<BundleOptions, 'preloadModules'> {
   return { preloadModules: [require.resolve('../workflows/zod-preload')] };
 }
+
+/** The twin of a bundle built with the encoded-failure converter (for workers with encryption keys). */
+export function encodedFailuresBundlePath(bundlePath: string): string {
+  return bundlePath.replace(/(\.js)?$/, '-encoded-failures.js');
+}

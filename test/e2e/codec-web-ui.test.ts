@@ -1,9 +1,11 @@
 /**
  * The Web UI on an encrypted run, in a real browser (Debian's headless Chromium via
- * playwright-core): the dev server's UI is pointed at `maestro codec-server`'s endpoint
- * (`--ui-codec-endpoint`), so the browser decodes the run's summary through it and shows the goal,
+ * playwright-core): the dev server's UI is pointed at `maestro codec-server`'s endpoint with its
+ * token in the path (`--ui-codec-endpoint`, as `maestro dev` does), so the browser decodes the
+ * run's summary through it and shows the goal,
  * though Temporal only stores ciphertext. Without the codec endpoint the same page cannot show it.
  */
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
@@ -36,12 +38,18 @@ let page: Page;
 beforeAll(async () => {
   const cliPath = prepareUiTest();
   const uiPort = await freePort('127.0.0.1');
-  codecServer = await startCodecServer({ codec, port: 0, corsOrigins: [`http://127.0.0.1:${uiPort}`] });
+  // With a token, as `maestro dev` starts it: the UI can only send it in the endpoint's path.
+  codecServer = await startCodecServer({
+    codec,
+    port: 0,
+    corsOrigins: [`http://127.0.0.1:${uiPort}`],
+    authToken: randomBytes(32).toString('base64url'),
+  });
   server = await startDevServer({
     cliPath,
     port: 0,
     uiPort,
-    uiCodecEndpoint: codecServer.url,
+    uiCodecEndpoint: codecServer.endpoint,
     searchAttributes: { ...MAESTRO_SEARCH_ATTRIBUTES },
     logFile: path.join(ARTIFACTS, 'codec-web-ui-dev-server.log'),
   });

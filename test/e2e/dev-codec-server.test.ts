@@ -66,7 +66,10 @@ it('starts a codec server for the Web UI when encryption keys are set, and stops
     while (!/Codec server: (\S+)/.test(out) && dev.exitCode === null && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 200));
     const codecUrl = /Codec server: (\S+)/.exec(out)?.[1];
-    expect(codecUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    // The endpoint carries the fresh token in its path; without it the server refuses.
+    expect(codecUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{43}$/);
+    const bare = await fetch(`${new URL(codecUrl!).origin}/decode`, { method: 'POST', body: '{"payloads":[]}' });
+    expect(bare.status).toBe(401);
 
     // The Web UI was started with the endpoint (what its browser code then calls)...
     const settings = (await (await fetch(`${ui}/api/v1/settings`)).json()) as { Codec?: { Endpoint?: string } };

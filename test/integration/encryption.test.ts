@@ -11,12 +11,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { AesGcmCodec, ENCRYPTED_ENCODING, PayloadDecryptionError } from '../../src/codec/aes-gcm-codec';
+import { WorkflowFailedError } from '@temporalio/client';
 import { connectClient } from '../../src/client/connection';
 import { loadConfig, ConfigError } from '../../src/config';
 import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
 import type { RunResult } from '../../src/shared/types';
 import { CLI, cleanEnv, runCli } from '../helpers/cli';
 import { testAddress, uniqueQueue } from '../helpers/temporal';
+import { waitForStatus } from '../helpers/runs';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
 
 const run = promisify(execFile);
@@ -233,6 +235,86 @@ describe('listing a namespace that holds encrypted runs', () => {
       expect(all.find((r) => r.runId === `${taskQueue}-run`)?.goal).toBe(GOAL);
     } finally {
       await runCli(['cancel', `${taskQueue}-plain`], env({ MAESTRO_ENCRYPTION_KEYS: '' }), 60_000);
+    }
+  });
+});
+
+/** Every string under a `message` or `stackTrace` key of a raw history: what failures show without a codec. */
+function failureTexts(history: unknown): { messages: string[]; stacks: string[] } {
+  const messages: string[] = [];
+  const stacks: string[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (typeof v !== 'object' || v === null) return;
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'message' && typeof x === 'string') messages.push(x);
+      else if (k === 'stackTrace' && typeof x === 'string' && x !== '') stacks.push(x);
+      else walk(x);
+    }
+  };
+  walk(history);
+  return { messages, stacks };
+}
+
+describe('failures of an encrypted run', () => {
+  it('keep their messages and stack traces out of the stored history, and the CLI and api still show them', async () => {
+    const secret = 'Quiet-Kettle-merger-codename-AURORA';
+    const failedRun = `${taskQueue}-rejected`;
+    const started = await runCli(
+      ['start', GOAL, '--run-id', failedRun, '--plan-approval', 'manual', '--max-replans', '0'],
+      env(),
+      60_000,
+    );
+    expect(started.code).toBe(0);
+    const client = await connectClient(loadConfig(env()), testAddress());
+    try {
+      await waitForStatus(
+        client,
+        failedRun,
+        (s) => s.pendingGates.some((g) => g.kind === 'plan'),
+        60_000,
+        'the plan gate',
+      );
+      const rejected = await runCli(['reject', failedRun, '--comment', `do not mention ${secret}`], env(), 60_000);
+      expect(rejected.code).toBe(0);
+      await expect(client.workflow.getHandle(failedRun).result()).rejects.toThrow();
+
+      // An activity failure whose message carries caller text: a file path in an export request.
+      const exportId = `${taskQueue}-export`;
+      await expect(
+        client.workflow.execute('exportArtifactsWorkflow', {
+          taskQueue,
+          workflowId: exportId,
+          args: [
+            { runId: failedRun, chunks: [{ sha256: 'e'.repeat(64), path: `${secret}.txt`, offset: 0, length: 1 }] },
+          ],
+        }),
+      ).rejects.toThrow();
+
+      for (const id of [failedRun, exportId]) {
+        const raw = await showHistory(id);
+        const { messages, stacks } = failureTexts(raw);
+        expect(messages.length).toBeGreaterThan(0);
+        expect(JSON.stringify(raw)).not.toContain(secret);
+        expect(payloadTexts(raw).text).not.toContain(secret);
+        expect(messages.filter((m) => m !== 'Encoded failure' && m !== '')).toEqual([]);
+        expect(stacks).toEqual([]);
+      }
+
+      // With the key, the CLI and the api read the messages as before.
+      const status = await runCli(['status', failedRun, '--json'], env(), 60_000);
+      expect(status.code).toBe(0);
+      expect(status.stdout).toContain(secret);
+      const why = await client.workflow
+        .getHandle(exportId)
+        .result()
+        .catch((err: unknown) => err);
+      expect(why).toBeInstanceOf(WorkflowFailedError);
+      const causes: string[] = [];
+      for (let e: unknown = why; e instanceof Error; e = e.cause) causes.push(e.message);
+      expect(causes.join(' | ')).toContain(`${secret}.txt`);
+    } finally {
+      await client.connection.close();
     }
   });
 });

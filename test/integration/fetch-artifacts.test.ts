@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { FsArtifactStore } from '../../src/activities/artifacts/fs-store';
+import { MaestroClient } from '../../src/client/api';
 import { fetchMissingArtifacts } from '../../src/client/fetch-artifacts';
 import { workflowPollers } from '../../src/client/pollers';
 import {
@@ -81,7 +82,11 @@ describe('fetchMissingArtifacts through a real worker', () => {
       refs.push(await store.put(f));
       contents.set(f.path, f.content);
     }
-    worker = await testWorker(env.conn.nativeConnection, taskQueue, testDeps(env.sim.baseUrl, { store }));
+    // These tests are about the transfer (chunks, batches, hashes), not about which run recorded
+    // what: the worker is told these runs recorded these files. The describe below uses real runs.
+    const runArtifacts = (runId: string) =>
+      Promise.resolve(new Set(runId.startsWith('fetch-') ? [...refs.map((r) => r.sha256), 'f'.repeat(64)] : []));
+    worker = await testWorker(env.conn.nativeConnection, taskQueue, testDeps(env.sim.baseUrl, { store, runArtifacts }));
     running = worker.run();
     // The client refuses to wait for a queue nobody polls, so wait until Temporal lists the worker.
     for (let i = 0; i < 200 && (await workflowPollers(env.conn.client, taskQueue)).length === 0; i++)
@@ -155,5 +160,80 @@ describe('fetchMissingArtifacts through a real worker', () => {
       /no worker polls task queue "test-nobody-[0-9a-f]+" to send them\. Start the worker that ran the run/,
     );
     expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+});
+
+describe('a fetch names its run, and a worker serves only the files that run recorded', () => {
+  let worker: Worker;
+  let running: Promise<void>;
+  const taskQueue = uniqueQueue('fetch-own');
+  const workerHome = newHome();
+  let foreign: ArtifactRef;
+
+  beforeAll(async () => {
+    const store = new FsArtifactStore(artifactRoot(workerHome));
+    // A file of the worker's store that no run recorded (another project's secret, say).
+    foreign = await store.put({ path: 'other-project/.env', content: 'DATABASE_PASSWORD=hunter2\n' });
+    worker = await testWorker(env.conn.nativeConnection, taskQueue, testDeps(env.sim.baseUrl, { store }));
+    running = worker.run();
+    for (let i = 0; i < 200 && (await workflowPollers(env.conn.client, taskQueue)).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    env.beforeClose(async () => {
+      worker.shutdown();
+      await running;
+    });
+  });
+
+  test("a run's own files come; another hash named with that run, an unknown run or a forged run are refused", async () => {
+    const api = new MaestroClient(env.conn.client, taskQueue);
+    const runId = await api.start('Build a landing page for a bakery called Open Loaf', {
+      runId: `fetch-own-${randomBytes(3).toString('hex')}`,
+    });
+    const result = await api.result(runId);
+    expect(result.manifest.length).toBeGreaterThan(0);
+    const got = await fetchMissingArtifacts({
+      client: env.conn.client,
+      home: newHome(),
+      runId,
+      taskQueue,
+      artifacts: result.manifest,
+    });
+    expect(got.blobs).toBe(new Set(result.manifest.map((m) => m.sha256)).size);
+
+    const clientHome = newHome();
+    await expect(
+      fetchMissingArtifacts({ client: env.conn.client, home: clientHome, runId, taskQueue, artifacts: [foreign] }),
+    ).rejects.toThrow(/other-project\/\.env is not among the files run fetch-own-\w+ recorded/);
+    expect(existsSync(path.join(artifactRoot(clientHome), 'blobs'))).toBe(false);
+    await expect(
+      fetchMissingArtifacts({
+        client: env.conn.client,
+        home: newHome(),
+        runId: 'no-such-run',
+        taskQueue,
+        artifacts: [foreign],
+      }),
+    ).rejects.toThrow(/there is no run no-such-run/);
+
+    // A client starting a "run" with carried-over state (which could list any hash) is not believed.
+    const forged = `fetch-forged-${randomBytes(3).toString('hex')}`;
+    await env.conn.client.workflow.start('orchestratorWorkflow', {
+      taskQueue: `${taskQueue}-nobody`,
+      workflowId: forged,
+      args: [{ goal: 'x', continued: { generation: 1, state: { accepted: [foreign] } } }],
+    });
+    try {
+      await expect(
+        fetchMissingArtifacts({
+          client: env.conn.client,
+          home: newHome(),
+          runId: forged,
+          taskQueue,
+          artifacts: [foreign],
+        }),
+      ).rejects.toThrow(/started with carried-over state by a client/);
+    } finally {
+      await env.conn.client.workflow.getHandle(forged).terminate();
+    }
   });
 });

@@ -4,6 +4,7 @@
  * SDK's own `AzureOpenAI`. Either way the client makes exactly one attempt: Temporal retries.
  */
 import OpenAI, { AzureOpenAI } from 'openai';
+import { redactUrl } from '../../shared/redact-url';
 import type { ProviderMemory, TokenLimitParam } from './adaptations';
 import type { OutputMode } from './output-modes';
 import type { ModelPrice } from './pricing';
@@ -27,10 +28,15 @@ export interface LlmSettings {
   memory?: ProviderMemory;
 }
 
-/** Where requests go, for error messages. */
-export function endpointOf(s: LlmSettings): string {
+/** Where requests really go, credentials included: for the client only, never shown. */
+function requestBaseUrl(s: LlmSettings): string {
   if (s.provider === 'azure' && s.azure) return `${s.azure.endpoint}/openai`;
   return s.baseUrl ?? 'https://api.openai.com/v1';
+}
+
+/** Where requests go, as shown in messages, logs and the doctor: credentials in the URL masked. */
+export function endpointOf(s: LlmSettings): string {
+  return redactUrl(requestBaseUrl(s));
 }
 
 /** The environment variable that holds the key, for error messages. */
@@ -45,7 +51,7 @@ export function createOpenAiClient(s: LlmSettings): OpenAI {
     if (!s.azure) throw new Error('provider "azure" needs azure.endpoint and azure.apiVersion');
     // baseURL instead of `endpoint`, so a stray OPENAI_BASE_URL in the environment cannot conflict.
     return new AzureOpenAI({
-      baseURL: endpointOf(s),
+      baseURL: requestBaseUrl(s),
       apiKey: s.apiKey,
       apiVersion: s.azure.apiVersion,
       ...common,

@@ -7,6 +7,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import { FailureType } from '../../shared/errors';
+import { redactUrlsIn } from '../../shared/redact-url';
 
 /** Longest wait we take from a `retry-after` header; beyond it the normal backoff applies. */
 export const MAX_RETRY_AFTER_MS = 10 * 60_000;
@@ -64,19 +65,27 @@ function detailOf(err: Error): string {
   return reason ? `${err.message} (${reason})` : err.message;
 }
 
+/**
+ * Every failure made here: its message has the URLs it quotes (the SDK's and fetch's errors name
+ * the request URL) redacted, so credentials in OPENAI_BASE_URL never reach a history.
+ */
+function llmFailure(opts: Parameters<typeof ApplicationFailure.create>[0]): ApplicationFailure {
+  return ApplicationFailure.create({ ...opts, message: redactUrlsIn(opts.message ?? '') });
+}
+
 /** Classifies an error thrown by the openai client into an ApplicationFailure. */
 export function classifyLlmError(err: unknown, ctx: LlmErrorContext): ApplicationFailure {
   const { label } = ctx;
   if (err instanceof ApplicationFailure) return err;
   if (err instanceof OpenAI.APIConnectionTimeoutError) {
     const limit = ctx.timeoutMs !== undefined ? ` within ${ctx.timeoutMs} ms (MAESTRO_LLM_TIMEOUT_MS)` : '';
-    return ApplicationFailure.create({
+    return llmFailure({
       type: FailureType.LlmUnavailable,
       message: `${label}: the LLM server sent no answer${limit}; will retry`,
     });
   }
   if (err instanceof OpenAI.APIConnectionError) {
-    return ApplicationFailure.create({
+    return llmFailure({
       type: FailureType.LlmUnavailable,
       message: `${label}: could not reach the LLM server${ctx.endpoint ? ` at ${ctx.endpoint}` : ''} or it dropped the connection (${detailOf(err)}); will retry`,
     });
@@ -90,7 +99,7 @@ export function classifyLlmError(err: unknown, ctx: LlmErrorContext): Applicatio
       const delay = asked !== undefined && asked <= MAX_RETRY_AFTER_MS ? asked : undefined;
       const wait =
         delay !== undefined ? `; retrying after ${delay} ms as the server asked` : '; will retry with backoff';
-      return ApplicationFailure.create({
+      return llmFailure({
         type: FailureType.LlmRateLimited,
         message: `${label}: rate limited by the provider (429)${wait}`,
         // Only the server's own wait replaces the role's backoff.
@@ -98,24 +107,24 @@ export function classifyLlmError(err: unknown, ctx: LlmErrorContext): Applicatio
       });
     }
     if (status === 429) {
-      return ApplicationFailure.create({
+      return llmFailure({
         type: FailureType.LlmConfig,
         message: `${label}: 429 ${err.message} — the account has no quota left: check the plan and billing of the API key. Not retried.`,
         nonRetryable: true,
       });
     }
     if (status >= 500 || status === 408 || status === 409 || status === 0) {
-      return ApplicationFailure.create({
+      return llmFailure({
         type: FailureType.LlmUnavailable,
         message: `${label}: the LLM server failed with ${status || 'no status'} (${err.message}); will retry`,
       });
     }
-    return ApplicationFailure.create({
+    return llmFailure({
       type: FailureType.LlmConfig,
       message: `${label}: ${err.message} — ${configHint(status, code, ctx)}. Not retried.`,
       nonRetryable: true,
     });
   }
   const message = err instanceof Error ? detailOf(err) : String(err);
-  return ApplicationFailure.create({ type: FailureType.LlmUnavailable, message: `${label}: ${message}; will retry` });
+  return llmFailure({ type: FailureType.LlmUnavailable, message: `${label}: ${message}; will retry` });
 }

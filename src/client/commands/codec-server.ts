@@ -21,32 +21,45 @@ export function registerCodecServerCommand(program: Command): void {
       "comma-separated origins allowed to call it from a browser (the Web UI's)",
       'http://localhost:8233',
     )
-    .option('--auth-token <token>', 'require Authorization: Bearer <token> (or set MAESTRO_CODEC_AUTH_TOKEN)')
-    .action(async (flags: { port: number; host: string; corsOrigin: string; authToken?: string }) => {
-      const config = loadConfig();
-      if (!config.encryption) {
-        throw new ConfigError(
-          'maestro codec-server needs the encryption keys: set MAESTRO_ENCRYPTION_KEYS (id=base64key,...) or MAESTRO_ENCRYPTION_KEY_FILE.',
+    .option(
+      '--auth-token <token>',
+      'require the token: Authorization: Bearer <token>, or the endpoint URL http://host:port/<token> (for the Web UI); or set MAESTRO_CODEC_AUTH_TOKEN',
+    )
+    .option(
+      '--allowed-hosts <names>',
+      'comma-separated host names it answers to besides localhost, 127.0.0.1, ::1 and --host (e.g. behind a proxy); other Host headers are refused',
+    )
+    .action(
+      async (flags: { port: number; host: string; corsOrigin: string; authToken?: string; allowedHosts?: string }) => {
+        const config = loadConfig();
+        if (!config.encryption) {
+          throw new ConfigError(
+            'maestro codec-server needs the encryption keys: set MAESTRO_ENCRYPTION_KEYS (id=base64key,...) or MAESTRO_ENCRYPTION_KEY_FILE.',
+          );
+        }
+        const authToken = flags.authToken ?? (process.env.MAESTRO_CODEC_AUTH_TOKEN?.trim() || undefined);
+        const server = await startCodecServer({
+          codec: new AesGcmCodec(config.encryption),
+          port: flags.port,
+          host: flags.host,
+          corsOrigins: flags.corsOrigin
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+          ...(authToken ? { authToken } : {}),
+          allowedHosts: (flags.allowedHosts ?? '')
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        });
+        logToStderr(
+          `Codec server listening: ${server.url} (keys: ${Object.keys(config.encryption.keys).join(', ')}; CORS: ${flags.corsOrigin}${authToken ? '; token required' : ''}).`,
         );
-      }
-      const authToken = flags.authToken ?? (process.env.MAESTRO_CODEC_AUTH_TOKEN?.trim() || undefined);
-      const server = await startCodecServer({
-        codec: new AesGcmCodec(config.encryption),
-        port: flags.port,
-        host: flags.host,
-        corsOrigins: flags.corsOrigin
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-        ...(authToken ? { authToken } : {}),
-      });
-      logToStderr(
-        `Codec server listening: ${server.url} (keys: ${Object.keys(config.encryption.keys).join(', ')}; CORS: ${flags.corsOrigin}${authToken ? '; bearer token required' : ''}).`,
-      );
-      logToStderr(
-        `Web UI: set its codec endpoint to ${server.url}; CLI: temporal workflow show --codec-endpoint ${server.url} ...`,
-      );
-      await untilInterrupted();
-      await server.close();
-    });
+        logToStderr(
+          `Web UI: set its codec endpoint to ${authToken ? `${server.url}/<token>` : server.url}; CLI: temporal workflow show --codec-endpoint ${server.url}${authToken ? ' --codec-auth "Bearer <token>"' : ''} ...`,
+        );
+        await untilInterrupted();
+        await server.close();
+      },
+    );
 }

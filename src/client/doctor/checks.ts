@@ -9,6 +9,7 @@ import OpenAI from 'openai';
 import { z } from 'zod';
 import { ProviderMemory, type Adaptation } from '../../activities/llm/adaptations';
 import { createOpenAiClient, endpointOf, keyVariableOf, type LlmSettings } from '../../activities/llm/client';
+import { redactUrlsDeep } from '../../shared/redact-url';
 import { priceTable } from '../../activities/llm/pricing';
 import { StructuredLlm } from '../../activities/llm/structured';
 import type { MaestroConfig } from '../../config';
@@ -181,8 +182,15 @@ async function probe(
   return result;
 }
 
-/** Runs every check against the configured endpoint. */
+/**
+ * Runs every check against the configured endpoint. Every URL in the report is redacted (errors
+ * of the SDK and of fetch quote the request URL, credentials included).
+ */
 export async function runDoctor(config: MaestroConfig): Promise<DoctorReport> {
+  return redactUrlsDeep(await doctorReport(config));
+}
+
+async function doctorReport(config: MaestroConfig): Promise<DoctorReport> {
   const settings: LlmSettings = {
     provider: config.llm.provider,
     baseUrl: config.llm.baseUrl,
