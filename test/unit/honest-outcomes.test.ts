@@ -7,9 +7,11 @@ import { resultText, statusText } from '../../src/client/format';
 import { changes } from '../../src/client/follow';
 import { watchExitCode } from '../../src/client/commands/watch';
 import { acceptedText, runStatusOf, ticketStateLabel } from '../../src/shared/outcomes';
-import type { GateView, RunResult, RunStatus, TicketView } from '../../src/shared/types';
+import type { GateView, RunResult, RunStatus, TicketOutcome, TicketView } from '../../src/shared/types';
 import { emptyUsage } from '../../src/shared/usage';
 import { runDetails } from '../../src/workflows/details';
+import { epicOutcome } from '../../src/workflows/epics';
+import { RunState } from '../../src/workflows/run-state';
 
 const gate = (over: Partial<GateView>): GateView => ({
   id: 'ticket:T1#1',
@@ -110,5 +112,78 @@ describe('a ticket accepted over failing checks is never a success', () => {
       toolCalls: [],
     });
     expect(details).toContain('| T2 | coder | accepted over failing checks |');
+  });
+});
+
+describe('the run state flags what was accepted over failures, and only that', () => {
+  const outcome = (ticketId: string): TicketOutcome => ({
+    ticketId,
+    status: 'accepted',
+    attempts: 1,
+    summary: `${ticketId} done`,
+    artifacts: [],
+    reviews: [],
+    workUsage: emptyUsage(),
+    reviewUsage: emptyUsage(),
+  });
+  const report = { headline: 'h', summary: 's', followUps: [] };
+  const plan = {
+    summary: 's',
+    tickets: ['T1', 'T2'].map((id) => ({
+      id,
+      role: 'coder',
+      title: id,
+      spec: 'x',
+      acceptanceCriteria: ['y'],
+      dependsOn: [],
+    })),
+  };
+
+  it('approved at its gate: flagged with what it failed, no error, run partial; re-opened and accepted on merits: plain', () => {
+    const state = new RunState('run-1', { goal: 'g', roles: [] }, () => '2026-01-01T00:00:00.000Z');
+    state.adoptPlan(plan);
+    state.accept(outcome('T1'));
+    state.mark('T2', 'escalated', 'T2 was not accepted after 3 attempt(s) in all: no files');
+    state.accept(outcome('T2'), 'accepted by ana at the ticket gate');
+    const t2 = state.ticketView('T2');
+    expect(t2).toMatchObject({
+      state: 'accepted',
+      acceptedOverFailures: true,
+      overruled: 'T2 was not accepted after 3 attempt(s) in all: no files — accepted by ana at the ticket gate',
+    });
+    expect(t2).not.toHaveProperty('error');
+    expect(state.result(report)).toMatchObject({ status: 'partial', acceptedOverFailures: ['T2'] });
+
+    state.reopen('T2', 'T3 found a fault');
+    expect(state.ticketView('T2')).not.toHaveProperty('acceptedOverFailures');
+    state.mark('T2', 'running');
+    state.accept(outcome('T2'));
+    expect(state.ticketView('T2')).not.toHaveProperty('overruled');
+    const r = state.result(report);
+    expect(r.status).toBe('completed');
+    expect(r).not.toHaveProperty('acceptedOverFailures');
+  });
+
+  it('an epic whose sub-run ended partial is accepted over its shortfall', () => {
+    const sub = {
+      runId: 'run-1/T1',
+      goal: 'g',
+      status: 'partial',
+      plan,
+      planAttempts: 1,
+      gates: [],
+      audit: [],
+      calls: [],
+      report,
+      tickets: [ticket('T1'), ticket('T2', { state: 'skipped' })],
+      manifest: [],
+      cost: { usd: 0, tokens: 0, usage: emptyUsage(), byRole: {} },
+    } as RunResult;
+    const epic = { ...plan.tickets[0]!, role: 'boss' };
+    expect(epicOutcome(epic, sub)).toMatchObject({
+      status: 'accepted',
+      shortfall: 'its sub-run ended partial: 1/2 tickets accepted',
+    });
+    expect(epicOutcome(epic, { ...sub, status: 'completed' })).not.toHaveProperty('shortfall');
   });
 });
