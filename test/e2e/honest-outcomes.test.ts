@@ -9,6 +9,10 @@ import { useCliWorker } from '../helpers/worker-process';
 
 const world = useCliWorker('outcomes');
 
+/** A run's CLI, and each test, may take minutes on a loaded machine (2 cores shared by many suites). */
+const RUN_MS = 280_000;
+jest.setTimeout(300_000);
+
 /** One ticket whose review never accepts it (one attempt per round with --max-revisions 0). */
 const NEVER_ACCEPTED = 'Write a short note about green tea [sim:tickets=1] [sim:revise=9]';
 
@@ -55,7 +59,7 @@ describe('--yes never accepts a ticket that was not accepted on its merits', () 
     const res = await runCli(
       ['run', NEVER_ACCEPTED, '--yes', '--max-revisions', '0', '--run-id', runId],
       world.env,
-      150_000,
+      RUN_MS,
     );
     const out = res.stdout + res.stderr;
     expect(out).toMatch(/Gate ticket:T1#\d+ is waiting: T1 was not accepted/);
@@ -72,7 +76,7 @@ describe('--yes never accepts a ticket that was not accepted on its merits', () 
     const res = await runCli(
       ['run', NEVER_ACCEPTED, '--yes', '--accept-failing', '--max-revisions', '0', '--run-id', runId],
       world.env,
-      150_000,
+      RUN_MS,
     );
     const out = res.stdout + res.stderr;
     expect(out).toContain('accepted over failing checks by --yes --accept-failing');
@@ -110,7 +114,7 @@ describe('--yes never accepts a ticket that was not accepted on its merits', () 
 describe('attempt counts agree, a cancelled run reads as cancelled', () => {
   it('the ticket line and the gate count the same attempts: all of the ticket, across its rounds', async () => {
     const runId = `attempts-${process.pid}`;
-    const running = runCli(['run', NEVER_ACCEPTED, '--max-revisions', '0', '--run-id', runId], world.env, 150_000);
+    const running = runCli(['run', NEVER_ACCEPTED, '--max-revisions', '0', '--run-id', runId], world.env, RUN_MS);
     const first = await untilGate(runId, 'ticket');
     expect(first.reason).toMatch(/^T1 was not accepted after 1 attempt\(s\)/);
     const retry = await runCli(['reject', runId, '--gate', first.id, '--comment', 'try once more'], world.env);
@@ -130,7 +134,7 @@ describe('attempt counts agree, a cancelled run reads as cancelled', () => {
     const running = runCli(
       ['run', 'Write a short note about oolong [sim:tickets=1]', '--final-approval', 'manual', '--run-id', runId],
       world.env,
-      150_000,
+      RUN_MS,
     );
     await untilGate(runId, 'final');
     expect((await runCli(['cancel', runId], world.env)).code).toBe(0);
