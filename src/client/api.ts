@@ -34,7 +34,7 @@ import { buildListPlan, LIVE_PHASES, phaseMatches, subRunCountQuery, type ListRu
 import { buildRunInput, newRunId, runStartMetadata, type StartRunOptions } from './run-input';
 import { completedRunStatus } from './completed-status';
 import { fetchMissingArtifacts } from './fetch-artifacts';
-import { closedStatus, describeFailure } from './run-views';
+import { closedOutcome, closedStatus, describeFailure } from './run-views';
 import { searchAttributesUsable } from './search-attributes';
 import { subRunViews } from './sub-runs';
 import type { WatchEvent } from './watch/events';
@@ -257,7 +257,8 @@ export class MaestroClient {
     }
     // Failed, cancelled, terminated: ask a worker for the last state, briefly; else describe it.
     try {
-      return await this.client.connection.withDeadline(Date.now() + 3000, () => handle.query(statusQuery));
+      const last = await this.client.connection.withDeadline(Date.now() + 3000, () => handle.query(statusQuery));
+      return { ...last, outcome: closedOutcome(desc) };
     } catch {
       return closedStatus(runId, desc, await this.failureMessage(runId));
     }

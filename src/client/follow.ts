@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MaestroClient } from './api';
 import { printableDeep } from '../shared/control-chars';
+import { ticketStateLabel } from '../shared/outcomes';
 import { statusQuery } from '../shared/messages';
 import type { GateView, RunStatus } from '../shared/types';
 import { usd } from './format';
@@ -71,13 +72,14 @@ export function changes(
   for (const t of now.tickets) {
     const p = prev.get(t.id);
     if (p?.state === t.state) continue;
+    // `in all`: every attempt of the ticket, across its rounds, as its gate counts them too.
     const extra =
       t.state === 'accepted' || t.state === 'escalated'
-        ? ` after ${t.attempts} attempt(s), ${usd(t.usage.usd)}`
+        ? ` after ${t.attempts} attempt(s) in all, ${usd(t.usage.usd)}`
         : t.error && t.state !== 'pending'
           ? ` — ${t.error}`
           : '';
-    if (t.state !== 'pending' || p) out.push(`  ${t.id} [${t.role}] ${t.title}: ${t.state}${extra}`);
+    if (t.state !== 'pending' || p) out.push(`  ${t.id} [${t.role}] ${t.title}: ${ticketStateLabel(t)}${extra}`);
   }
   if (opts.gates) out.push(...gateChanges(before, now, opts.namespace));
   return out;

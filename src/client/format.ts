@@ -1,4 +1,5 @@
 /** Plain-text rendering of runs for the terminal (no colours needed to read it). */
+import { acceptedText, ticketStateLabel } from '../shared/outcomes';
 import type { RunResult, RunStatus, TicketView } from '../shared/types';
 import { countsText, treeCostUsd, treeCounts } from './sub-runs';
 import { toolCallLines } from './tool-calls-text';
@@ -20,7 +21,7 @@ export function ticketLines(tickets: readonly TicketView[]): string[] {
   const idWidth = Math.max(2, ...tickets.map((t) => t.id.length));
   return tickets.map(
     (t) =>
-      `  ${t.id.padEnd(idWidth)}  ${t.role.padEnd(roleWidth)}  ${t.state.padEnd(9)}  ${String(t.attempts || '-').padStart(2)}x  ${usd(t.usage.usd).padStart(8)}  ${t.title}${t.reopened ? `  (re-opened ${t.reopened}x after a failing check)` : ''}${t.error ? `  (${t.error})` : ''}`,
+      `  ${t.id.padEnd(idWidth)}  ${t.role.padEnd(roleWidth)}  ${ticketStateLabel(t).padEnd(9)}  ${String(t.attempts || '-').padStart(2)}x  ${usd(t.usage.usd).padStart(8)}  ${t.title}${t.reopened ? `  (re-opened ${t.reopened}x after a failing check)` : ''}${t.error ? `  (${t.error})` : ''}${t.overruled ? `  (${t.overruled})` : ''}`,
   );
 }
 
@@ -76,12 +77,11 @@ export function statusText(s: RunStatus): string {
 
 /** Summary printed when a run has finished. */
 export function resultText(r: RunResult): string {
-  const accepted = r.tickets.filter((t) => t.state === 'accepted').length;
   const roles = Object.entries(r.cost.byRole)
     .map(([role, u]) => `${role} ${usd(u.usd)} (${u.promptTokens + u.completionTokens} tok)`)
     .join(', ');
   return [
-    `Result: ${r.status} — ${accepted}/${r.tickets.length} tickets accepted`,
+    `Result: ${r.status} — ${acceptedText(r.tickets)}`,
     `Report: ${r.report.headline}`,
     ...r.report.summary.split('\n').map((l) => `  ${l}`),
     ...(r.report.followUps.length > 0 ? ['Follow-ups:', ...r.report.followUps.map((f) => `  - ${f}`)] : []),

@@ -13,8 +13,8 @@ import type { MaestroClient } from './api';
 import { usd } from './format';
 import { approveHints } from './watch/approve-hints';
 
-/** How `maestro run` handles gates. */
-export type GateMode = 'ask' | 'yes' | 'print';
+/** How `maestro run` handles gates (`yes-accept-failing`: `--yes --accept-failing`). */
+export type GateMode = 'ask' | 'yes' | 'yes-accept-failing' | 'print';
 
 /** The local user's name, for the audit log. */
 export function localUser(): string {
@@ -47,19 +47,29 @@ const CHOICES: Record<GateView['kind'], { key: string; decision: Decision; label
 };
 
 /**
- * What `--yes` decides: approve, except budget gates (rejected: never spend more unasked) and
- * ticket gates without a result to accept (skipped).
+ * What `--yes` decides: approve plan and final gates and tool calls; reject budget gates (never
+ * spend more unasked); skip a ticket's own gate, since its ticket was not accepted on its merits
+ * (failing checks, nothing delivered, attempts or budget used up). Only `acceptFailing`
+ * (`--accept-failing`) approves such a ticket, which the run then shows as accepted over failing
+ * checks. A ticket without a result to accept is skipped either way.
  */
-export function yesDecision(gate: Pick<GateView, 'kind' | 'decisions'>): Decision {
+export function yesDecision(gate: Pick<GateView, 'kind' | 'decisions' | 'tool'>, acceptFailing = false): Decision {
   if (gate.kind === 'budget') return 'reject';
-  return gate.decisions && !gate.decisions.includes('approve') ? 'skip' : 'approve';
+  if (gate.decisions && !gate.decisions.includes('approve')) return 'skip';
+  if (gate.kind === 'ticket' && gate.tool === undefined && !acceptFailing) return 'skip';
+  return 'approve';
 }
 
-const YES_SAYS: Partial<Record<Decision, string>> = {
-  approve: 'approved',
-  reject: 'rejected (budget gates are never approved automatically)',
-  skip: 'skipped (there is no result to approve)',
-};
+/** What `--yes` prints it did, per gate kind and decision. */
+function yesSays(gate: Pick<GateView, 'kind' | 'decisions' | 'tool'>, decision: Decision): string {
+  if (decision === 'reject') return 'rejected (budget gates are never approved automatically) by --yes';
+  const ownGate = gate.kind === 'ticket' && gate.tool === undefined;
+  if (decision === 'skip')
+    return gate.decisions && !gate.decisions.includes('approve')
+      ? 'skipped (there is no result to approve) by --yes'
+      : 'skipped (the ticket was not accepted on its merits; --accept-failing accepts it) by --yes';
+  return ownGate ? 'accepted over failing checks by --yes --accept-failing' : `${decision}d by --yes`;
+}
 
 /**
  * What a person needs to decide a gate: for a plan, its tickets (id, role, title, dependencies);
@@ -102,11 +112,11 @@ export async function answerGate(
   log(`Gate ${gate.id} is waiting: ${printable(gate.reason)}`);
   const status = await api.status(runId).then(printableDeep, () => undefined);
   if (status) for (const line of gateDetails(gate, status)) log(line);
-  if (mode === 'yes') {
-    const decision = yesDecision(gate);
+  if (mode === 'yes' || mode === 'yes-accept-failing') {
+    const decision = yesDecision(gate, mode === 'yes-accept-failing');
     // The gate's id: if it was decided elsewhere meanwhile, the run refuses instead of deciding the next one.
     await api.decide(runId, { gate: gate.id, decision, by: `${localUser()}${YES_DECIDER_SUFFIX}` });
-    log(`  ${YES_SAYS[decision] ?? decision} by --yes`);
+    log(`  ${yesSays(gate, decision)}`);
     return;
   }
   if (mode === 'print') {

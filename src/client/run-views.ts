@@ -2,12 +2,18 @@
  * Statuses of runs that no worker can be asked about any more (finished or failed), and the one
  * line that says why a run failed. Split from api.ts so the client class stays about calls.
  */
-import { WorkflowFailedError, type WorkflowExecutionDescription } from '@temporalio/client';
+import { CancelledFailure, WorkflowFailedError, type WorkflowExecutionDescription } from '@temporalio/client';
 import type { RunResult, RunStatus } from '../shared/types';
 import { emptyUsage } from '../shared/usage';
 
-/** The innermost message of a workflow failure (what went wrong, not the wrappers). */
+/** Whether a run's result failed because the run was cancelled (it then reads as cancelled, never as failed). */
+export function isCancelledRun(err: unknown): boolean {
+  return err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure;
+}
+
+/** The innermost message of a workflow failure (what went wrong, not the wrappers); `the run was cancelled` for a cancellation. */
 export function describeFailure(err: unknown): string {
+  if (isCancelledRun(err)) return 'the run was cancelled';
   let e: unknown = err instanceof WorkflowFailedError ? err.cause : err;
   while (e instanceof Error && e.cause instanceof Error && /ActivityFailure|ChildWorkflowFailure/.test(e.name))
     e = e.cause;
@@ -31,13 +37,19 @@ export function statusFromResult(r: RunResult): RunStatus {
   };
 }
 
+/** How a closed run that did not complete ended: `cancelled`, else `failed` (terminated, timed out too). */
+export function closedOutcome(desc: WorkflowExecutionDescription): 'cancelled' | 'failed' {
+  return desc.status.name === 'CANCELLED' ? 'cancelled' : 'failed';
+}
+
 /** What is known of a closed run that did not complete, when no worker answers for it. */
 export function closedStatus(runId: string, desc: WorkflowExecutionDescription, error?: string): RunStatus {
   const memoGoal = desc.memo?.goal;
   return {
     runId,
     goal: typeof memoGoal === 'string' ? memoGoal : '',
-    phase: desc.status.name === 'CANCELLED' ? 'cancelled' : 'failed',
+    phase: closedOutcome(desc),
+    outcome: closedOutcome(desc),
     planAttempts: 0,
     tickets: [],
     pendingGates: [],

@@ -247,6 +247,8 @@ export interface TicketOutcome {
   calls?: LlmCallRecord[];
   /** Every tool call of the ticket's agent loops (absent for roles without tools). */
   toolCalls?: ToolCallRecord[];
+  /** An accepted epic whose sub-run did not accept everything: what is missing (it is accepted over failures). */
+  shortfall?: string;
   /** An epic's spending by role across its sub-run (then booked by role instead of work/review). */
   usageByRole?: Record<string, Usage>;
 }
@@ -271,6 +273,14 @@ export interface TicketView {
   usage: Usage;
   /** Times a failing check of a ticket testing it sent this ticket back (absent: never). */
   reopened?: number;
+  /**
+   * Accepted at its ticket gate although it was not accepted on its merits (approved anyway by a
+   * person, `--yes --accept-failing` or a timeout policy; an epic whose sub-run did not accept
+   * everything): the run then ends `partial`, never `completed` (see shared/outcomes.ts).
+   */
+  acceptedOverFailures?: true;
+  /** With acceptedOverFailures: what the ticket failed and who accepted it anyway. */
+  overruled?: string;
 }
 
 /** Money and tokens of a run, for people and scripts. */
@@ -302,6 +312,8 @@ export interface GateView {
   state: 'pending' | 'approved' | 'rejected' | 'timed-out';
   /** Decisions this gate takes (a ticket without a result cannot be approved); absent in old runs. */
   decisions?: ('approve' | 'reject' | 'retry' | 'skip' | 'abort')[];
+  /** Set on a ticket gate that asks to approve a tool call (the tool's name), not to accept a ticket. */
+  tool?: string;
   decision?: { decision: string; by: string; at: string; comment?: string };
 }
 
@@ -337,8 +349,8 @@ export interface RunStatus {
   auditUnavailable?: string;
   /** Tool calls of finished agent attempts (absent when no role has tools). */
   toolCalls?: ToolCallRecord[];
-  /** How a finished run ended (the result's status); absent while it runs. */
-  outcome?: RunResult['status'];
+  /** How a finished run ended (the result's status, or `failed`/`cancelled`); absent while it runs. */
+  outcome?: RunResult['status'] | 'failed' | 'cancelled';
   error?: string;
   /** The sub-runs of the run's epics, filled in by the client from their own status (never by the query). */
   subRuns?: SubRunView[];
@@ -367,7 +379,7 @@ export interface ManifestEntry extends ArtifactRef {
 export interface RunResult {
   runId: string;
   goal: string;
-  /** completed: all accepted; partial: some not; stopped: a person ended it at the budget gate; rejected: the final result was rejected after its revision. */
+  /** completed: all accepted on their merits; partial: some not (or accepted over failing checks); stopped: a person ended it at the budget gate; rejected: the final result was rejected after its revision. */
   status: 'completed' | 'partial' | 'stopped' | 'rejected';
   plan: Plan;
   planAttempts: number;
@@ -381,6 +393,8 @@ export interface RunResult {
   tickets: TicketView[];
   manifest: ManifestEntry[];
   cost: CostView;
+  /** Ids of the tickets accepted over failing checks (absent: none); such a run is `partial`. */
+  acceptedOverFailures?: string[];
   /**
    * Set when the plan, manifest and call records were too large to return inline: they are in
    * the artifact store (these references) and empty here; `restoreRecords` brings them back.

@@ -8,6 +8,7 @@ import { recentToolCallsMarkdown, toolCallCounts, toolCountText } from '../share
 import type { ToolCallRecord } from '../shared/tools';
 import type { GateView, TicketState, TicketView } from '../shared/types';
 import { totalTokens, type Usage } from '../shared/usage';
+import { ticketStateLabel } from '../shared/outcomes';
 
 /** Plans up to this many tickets get one row per ticket. */
 export const DETAILS_ROWS = 30;
@@ -64,7 +65,7 @@ export function runDetails(d: DetailsInput): string {
   ];
   const tools = toolCallCounts(d.toolCalls);
   const row = (t: TicketView) =>
-    `| ${t.id} | ${t.role} | ${t.state}${t.reopened ? ` (re-opened ${t.reopened}x)` : ''} | ${t.attempts} | ${toolCountText(tools.get(t.id))} | $${t.usage.usd.toFixed(4)} | ${epicTitle(t, d.epics).replace(/\|/g, '/')} |`;
+    `| ${t.id} | ${t.role} | ${ticketStateLabel(t)}${t.reopened ? ` (re-opened ${t.reopened}x)` : ''} | ${t.attempts} | ${toolCountText(tools.get(t.id))} | $${t.usage.usd.toFixed(4)} | ${epicTitle(t, d.epics).replace(/\|/g, '/')} |`;
   const header = ['| Ticket | Role | State | Attempts | Tool calls | Cost | Title |', '|---|---|---|---|---|---|---|'];
   const recent = recentToolCallsMarkdown(d.toolCalls);
   if (d.tickets.size <= DETAILS_ROWS)

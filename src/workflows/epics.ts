@@ -14,6 +14,7 @@ import { bossLevel, epicFilePath, epicGoal, isEpic } from '../shared/epics';
 import type { Ticket } from '../shared/schemas';
 import type { Budget, RunInput, RunResult, TicketOutcome } from '../shared/types';
 import { emptyUsage } from '../shared/usage';
+import { acceptedText } from '../shared/outcomes';
 import { TREE_BUDGET_PATCH } from './patches';
 import type { RunState } from './run-state';
 
@@ -75,7 +76,7 @@ export function stopEpic(state: RunState, epicId: string): Promise<void> {
  * kept (its files and report, as the epic's result), else it is skipped; nobody is asked.
  */
 export function keepStoppedEpic(state: RunState, ticket: Ticket, outcome: TicketOutcome | undefined): void {
-  if (outcome?.status === 'accepted') return state.accept(outcome);
+  if (outcome?.status === 'accepted') return state.accept(outcome, outcome.shortfall);
   if (outcome && outcome.artifacts.length > 0)
     return state.accept(outcome, 'stopped at the budget: the accepted part of its sub-run is kept');
   state.mark(ticket.id, 'skipped', 'the budget was not extended');
@@ -101,12 +102,16 @@ export function epicOutcome(ticket: Ticket, result: RunResult): TicketOutcome {
   const accepted = result.tickets.filter((t) => t.state === 'accepted').length;
   const done = result.status === 'completed' || result.status === 'partial';
   const counts = `${accepted} of ${result.tickets.length} tickets accepted`;
+  // A partial sub-run is kept, but the parent never counts it as a success (shared/outcomes.ts).
+  const shortfall =
+    result.status === 'partial' ? `its sub-run ended partial: ${acceptedText(result.tickets)}` : undefined;
   const summary = `${result.report.headline} (${counts}). ${result.report.summary}`;
   const { usage } = result.cost;
   return {
     ticketId: ticket.id,
     status: done ? 'accepted' : 'escalated',
     ...(done ? {} : { escalation: 'epic' as const, escalationReason: `its sub-run ended ${result.status}: ${counts}` }),
+    ...(shortfall ? { shortfall } : {}),
     attempts: 1,
     summary: summary.length <= 2000 ? summary : `${summary.slice(0, 1999)}…`,
     artifacts: result.manifest.map((a) => ({

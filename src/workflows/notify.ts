@@ -14,6 +14,7 @@ import {
 import type { MaestroActivities } from '../activities';
 import type { NotificationFacts } from '../shared/notifications';
 import type { RunResult } from '../shared/types';
+import { acceptedOnMerits } from '../shared/outcomes';
 import { rootCause } from './failures';
 import type { RunState } from './run-state';
 
@@ -87,7 +88,8 @@ export class RunNotifier {
     return {
       phase: result.status === 'stopped' ? 'stopped' : 'completed',
       outcome: result.status,
-      accepted: result.tickets.filter((t) => t.state === 'accepted').length,
+      // Accepted on their merits: a ticket accepted over failing checks is no success to announce.
+      accepted: result.tickets.filter(acceptedOnMerits).length,
       tickets: result.tickets.length,
     };
   }

@@ -20,6 +20,7 @@ import {
 import type { MaestroActivities } from '../activities';
 import { DEFAULT_LIMITS, SEARCH_ATTRIBUTES, ticketWorkflowId } from '../shared/constants';
 import { FailureType } from '../shared/errors';
+import { acceptedOnMerits, ticketStateLabel } from '../shared/outcomes';
 import type { FinalReport, Plan } from '../shared/schemas';
 import type { RunInput, RunPhase, RunResult } from '../shared/types';
 import { LLM_ACTIVITY, llmTimeouts } from './activity-options';
@@ -205,13 +206,14 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
         state.book.settle(g, { decision, by: 'maestro', comment: 'the run was cancelled' }, 'rejected');
       }
     }
+    // A cancelled run reads as cancelled (its phase), not as an error ("Workflow canceled").
     state.phase = isCancellation(err) ? 'cancelled' : 'failed';
-    state.error = err instanceof Error ? err.message : String(err);
+    if (!isCancellation(err)) state.error = err instanceof Error ? err.message : String(err);
     publish();
     const tickets = state.ticketViews();
     await notifier.runEnded({
       phase: state.phase,
-      accepted: tickets.filter((t) => t.state === 'accepted').length,
+      accepted: tickets.filter(acceptedOnMerits).length,
       tickets: tickets.length,
       error: state.error,
     });
@@ -242,9 +244,9 @@ async function writeReport(
       state.book.log({ by: 'maestro', action: 'report-fallback', error: problem });
       const tickets = state.ticketViews();
       return {
-        headline: `${tickets.filter((t) => t.state === 'accepted').length} of ${tickets.length} tickets accepted (report written without the Boss)`,
-        summary: `The Boss could not write the final report (${problem}). Tickets:\n${tickets.map((t) => `- ${t.id} ${t.title}: ${t.state}${t.summary ? ` — ${t.summary}` : ''}`).join('\n')}`,
-        followUps: tickets.filter((t) => t.state !== 'accepted').map((t) => `${t.id} ${t.title}: ${t.state}`),
+        headline: `${tickets.filter(acceptedOnMerits).length} of ${tickets.length} tickets accepted (report written without the Boss)`,
+        summary: `The Boss could not write the final report (${problem}). Tickets:\n${tickets.map((t) => `- ${t.id} ${t.title}: ${ticketStateLabel(t)}${t.summary ? ` — ${t.summary}` : ''}`).join('\n')}`,
+        followUps: tickets.filter((t) => !acceptedOnMerits(t)).map((t) => `${t.id} ${t.title}: ${ticketStateLabel(t)}`),
       };
     }
   }
@@ -264,7 +266,8 @@ async function bossReport(state: RunState, plan: Plan, feedback?: string): Promi
         planSummary: plan.summary,
         tickets: state
           .ticketViews()
-          .map((t) => ({ id: t.id, role: t.role, title: t.title, state: t.state, summary: t.summary })),
+          // The Boss reads `accepted over failing checks`, so its report cannot call it delivered.
+          .map((t) => ({ id: t.id, role: t.role, title: t.title, state: ticketStateLabel(t), summary: t.summary })),
         files: state.files().map((f) => f.path),
         ...(feedback ? { feedback } : {}),
         ...callPermitsField(state.bossCallPermits()),

@@ -22,6 +22,7 @@ import type {
 } from '../shared/types';
 import { emptyUsage, totalTokens, type Usage } from '../shared/usage';
 import { BOSS_ROLE } from '../shared/roles';
+import { acceptedOverFailureIds, runStatusOf } from '../shared/outcomes';
 import { runDetails, type EpicDetails } from './details';
 import { GateBook, type GateBookData } from './gates';
 import { RunLedger, type LedgerData } from './run-ledger';
@@ -224,8 +225,14 @@ export class RunState {
     if (state === 'running') this.running.add(id);
     else this.running.delete(id);
     t.state = state;
-    if (error !== undefined) t.error = error;
-    else if (state === 'running' || state === 'accepted') delete t.error;
+    // An accepted ticket carries no error; what an overruled one failed is in `overruled`.
+    if (state === 'accepted') delete t.error;
+    else if (error !== undefined) t.error = error;
+    else if (state === 'running') delete t.error;
+    if (state !== 'accepted') {
+      delete t.acceptedOverFailures;
+      delete t.overruled;
+    }
     this.version++;
     this.onMark?.(id, state);
   }
@@ -238,9 +245,15 @@ export class RunState {
     this.ledger.settle(t, outcome);
   }
 
-  /** Accepts a ticket's result: its output feeds dependents and its files the output folder. */
-  accept(outcome: TicketOutcome, note?: string): void {
+  /**
+   * Accepts a ticket's result: its output feeds dependents and its files the output folder.
+   * `overruled` says why it is accepted although it was not accepted on its merits (who approved
+   * it anyway at its gate): the ticket is then flagged `acceptedOverFailures` with what it failed,
+   * so no view and no run status can count it as a success (shared/outcomes.ts).
+   */
+  accept(outcome: TicketOutcome, overruled?: string): void {
     const t = this.ticket(outcome.ticketId);
+    const failed = t.error;
     t.summary = outcome.summary;
     this.outputs.set(t.id, {
       ticketId: t.id,
@@ -250,7 +263,11 @@ export class RunState {
       artifacts: outcome.artifacts,
     });
     for (const a of outcome.artifacts) this.manifest.push({ ...a, ticketId: t.id });
-    this.mark(t.id, 'accepted', note);
+    this.mark(t.id, 'accepted');
+    if (overruled !== undefined) {
+      t.acceptedOverFailures = true;
+      t.overruled = failed ? `${failed} — ${overruled}` : overruled;
+    }
   }
 
   /**
@@ -328,16 +345,18 @@ export class RunState {
   result(report: FinalReport, status?: RunResult['status']): RunResult {
     if (!this.plan) throw new Error('result() before a plan was adopted');
     const views = this.ticketViews();
+    const overFailures = acceptedOverFailureIds(views);
     return {
       runId: this.runId,
       goal: this.input.goal,
-      status: status ?? (views.every((t) => t.state === 'accepted') ? 'completed' : 'partial'),
+      status: status ?? runStatusOf(views),
       plan: this.plan,
       planAttempts: this.planAttempts,
       report,
       tickets: views,
       manifest: this.files(),
       cost: this.cost(),
+      ...(overFailures.length > 0 ? { acceptedOverFailures: overFailures } : {}),
       gates: this.book.gates.map((g) => ({ ...g })),
       audit: [...this.book.audit],
       calls: [...this.ledger.calls],

@@ -142,7 +142,8 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
     ctx.released();
     if (stopped && drawsOnRunBudget(state, ticket)) return keepStoppedEpic(state, ticket, outcome);
     if (outcome) {
-      if (outcome.status === 'accepted') return state.accept(outcome);
+      // An epic whose sub-run did not accept everything is accepted over its shortfall.
+      if (outcome.status === 'accepted') return state.accept(outcome, outcome.shortfall);
       if (outcome.reopen && outcome.reopen.length > 0) {
         const refused = reopenDependencies({
           state,
@@ -159,13 +160,14 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
   };
 
   const escalate = async (ticket: Ticket, outcome?: TicketOutcome, failure?: string): Promise<void> => {
+    const attempts = attemptsText(state.ticketView(ticket.id).attempts, outcome?.attempts ?? 0);
     const reason = failure
       ? `${ticket.id} failed: ${failure}`
       : outcome?.escalation === 'turns' || outcome?.escalation === 'reopen' || outcome?.escalation === 'epic'
         ? `${ticket.id}: ${outcome.escalationReason ?? 'its agent ran out of turns'}`
         : outcome?.escalation === 'budget'
-          ? `${ticket.id} used up its ticket budget after ${outcome.attempts} attempt(s)`
-          : `${ticket.id} was not accepted after ${outcome?.attempts ?? 0} attempt(s): ${outcome?.reviews.at(-1)?.feedback ?? ''}`;
+          ? `${ticket.id} used up its ticket budget after ${attempts}`
+          : `${ticket.id} was not accepted after ${attempts}: ${outcome?.reviews.at(-1)?.feedback ?? ''}`;
     state.mark(ticket.id, failure ? 'failed' : 'escalated', reason);
     const policy = gatePolicy(state.input, 'ticket');
     // Approving accepts a result: a ticket that has none can only be retried, skipped or aborted.
@@ -316,6 +318,15 @@ function carriedPolicy(state: RunState, gate: GateView): GatePolicy {
   const policy = gatePolicy(state.input, 'ticket');
   if (!gate.deadline || policy.timeoutMs === undefined) return policy;
   return { ...policy, timeoutMs: state.book.msUntil(gate.deadline) };
+}
+
+/**
+ * `3 attempt(s) in all`, with `(1 in this round)` when earlier rounds (a retry at its gate, a
+ * re-open) made some: the same count the ticket's status line shows (TicketView.attempts, the
+ * work attempts of every round), so a gate and the line above it never disagree.
+ */
+export function attemptsText(total: number, thisRound: number): string {
+  return `${total} attempt(s) in all${total !== thisRound ? ` (${thisRound} in this round)` : ''}`;
 }
 
 /** What histories recorded before no-result tickets were refused accepted at a ticket gate. */

@@ -42,6 +42,8 @@ export function installToolApprovals(state: RunState, publish: () => void): void
         policy,
         req.ticketId,
       );
+      // Marks it as a tool approval, which `--yes` approves, unlike a ticket's own gate.
+      gate.tool = req.tool;
       publish();
       const d = await awaitGate(state.book, gate, policy);
       publish();

@@ -1,6 +1,7 @@
 /** `maestro approve|reject|raise-budget|cancel`: people deciding on a run from the CLI. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { ticketWorkflowId } from '../../shared/constants';
+import { ACCEPTED_OVER_FAILURES } from '../../shared/outcomes';
 import { GATE_KINDS, GateId, isGateKind } from '../../shared/gate-id';
 import type { Decision } from '../../shared/messages';
 import { localUser } from '../gate-prompt';
@@ -71,6 +72,11 @@ async function decide(runId: string, decision: Decision, flags: DecisionFlags): 
     console.log(
       `${flags.epic ? `${flags.epic} ` : ''}${gate.id}: ${gate.state} (${gate.decision?.decision}) by ${gate.decision?.by}`,
     );
+    // Approving a ticket's own gate accepts work its review did not: say what the run will show.
+    if (gate.kind === 'ticket' && gate.tool === undefined && gate.state === 'approved')
+      console.log(
+        `${gate.ticketId ?? 'The ticket'} is ${ACCEPTED_OVER_FAILURES}: the run will not end completed (at best partial, exit code 3).`,
+      );
   });
 }
 

@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { directivesOf } from '../../dev/sim-llm/subject';
 import { printable, printableDeep } from '../../shared/control-chars';
-import { describeFailure, newRunId, runIdInUse, validateGoal } from '../api';
+import { describeFailure, InputError, newRunId, runIdInUse, validateGoal } from '../api';
+import { isCancelledRun } from '../run-views';
 import { EXIT } from '../exit-codes';
 import { answerGate } from '../gate-prompt';
 import { addRunFlags, startOptions, type RunFlags } from '../run-flags';
@@ -48,10 +49,18 @@ export function registerRunCommands(program: Command): void {
       .option('--force', 'assemble into a folder that already has other files (files of the same name are replaced)')
       .option(
         '--yes',
-        'approve plan, ticket and final gates automatically (for scripts); budget gates then stop the run',
+        'approve plan and final gates and tool calls automatically (for scripts); a ticket not accepted on its merits is skipped, a budget gate stops the run',
+      )
+      .option(
+        '--accept-failing',
+        'with --yes: accept a ticket that was not accepted on its merits anyway; the run then ends partial (exit 3) and shows it as "accepted over failing checks"',
       ),
-  ).action(async (goalArg: string, flags: RunFlags & { force?: boolean }) => {
+  ).action(async (goalArg: string, flags: RunFlags & { force?: boolean; acceptFailing?: boolean }) => {
     const goal = validateGoal(goalArg);
+    if (flags.acceptFailing && !flags.yes)
+      throw new InputError(
+        '--accept-failing only applies with --yes (it lets --yes accept tickets that failed); without --yes, decide each ticket gate yourself.',
+      );
     const code = await withSession(
       { worker: 'auto', server: 'start', command: 'run', ownWebhooks: flags.notify ?? [] },
       async ({ config, runtime, api, log, follow }) => {
@@ -75,13 +84,19 @@ export function registerRunCommands(program: Command): void {
           roles: runRoles(config),
         }))
           log(w);
-        const mode = flags.yes ? 'yes' : process.stdin.isTTY ? 'ask' : 'print';
+        const mode = flags.yes
+          ? flags.acceptFailing
+            ? 'yes-accept-failing'
+            : 'yes'
+          : process.stdin.isTTY
+            ? 'ask'
+            : 'print';
         await followRun(api, runId, log, 250, (gate) => answerGate(api, runId, gate, mode, log));
         let result;
         try {
           result = await api.result(runId);
         } catch (err) {
-          log(`Run ${runId} failed: ${printable(describeFailure(err))}`);
+          log(`Run ${runId} ${isCancelledRun(err) ? 'was cancelled' : `failed: ${printable(describeFailure(err))}`}`);
           log(
             `Inspect it with \`maestro status ${runId}\`${runtime.uiUrl ? ' or in the Web UI' : ''}; \`maestro result ${runId}\` assembles what was accepted.`,
           );

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import logUpdate from 'log-update';
 import { ticketWorkflowId } from '../../shared/constants';
 import { printableDeep } from '../../shared/control-chars';
+import { acceptedText, runStatusOf } from '../../shared/outcomes';
 import { changes } from '../follow';
 import { runUrl, usd } from '../format';
 import { parseIntOption, parseRunIdOption, parseTicketIdOption } from '../options';
@@ -31,7 +32,7 @@ export function watchExitCode(last: WatchSnapshot | undefined): number {
   const s = last.status;
   // Same codes as `maestro run`: only a completely completed result is 0.
   const outcome =
-    s.outcome ?? (s.phase === 'completed' && s.tickets.every((t) => t.state === 'accepted') ? 'completed' : 'partial');
+    s.outcome ?? (s.phase === 'completed' && runStatusOf(s.tickets) === 'completed' ? 'completed' : 'partial');
   return outcome === 'completed' ? 0 : 3;
 }
 
@@ -119,7 +120,6 @@ async function* printableSnapshots(source: AsyncIterable<WatchSnapshot>): AsyncG
 
 function endLine(snap: WatchSnapshot): string {
   const s = snap.status;
-  const accepted = s.tickets.filter((t) => t.state === 'accepted').length;
-  const base = `Run ${s.runId} ended: ${s.phase} (${snap.execution.toLowerCase()}) — ${accepted}/${s.tickets.length} tickets accepted, ${usd(s.cost.usd)}`;
+  const base = `Run ${s.runId} ended: ${s.outcome ?? s.phase} (${snap.execution.toLowerCase()}) — ${acceptedText(s.tickets)}, ${usd(s.cost.usd)}`;
   return s.error ? `${base}; ${s.error}` : base;
 }

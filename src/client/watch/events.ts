@@ -4,6 +4,7 @@
  * Pure, like the renderer.
  */
 import type { ToolCallRecord } from '../../shared/tools';
+import { acceptedOnMerits, acceptedOverFailureIds } from '../../shared/outcomes';
 import type { AuditEntry, GateView } from '../../shared/types';
 import { approveHints, type ApproveHints } from './approve-hints';
 import { ticketLine, type TicketLine, type WatchSnapshot } from './render';
@@ -34,7 +35,12 @@ export type WatchEvent =
       phase: string;
       /** Temporal's execution status: COMPLETED, FAILED, CANCELLED, TERMINATED, ... */
       execution: string;
+      /** How the run ended: completed, partial, stopped, rejected, failed or cancelled (absent: unknown). */
+      outcome?: string;
+      /** Tickets accepted on their merits (not those accepted over failing checks). */
       accepted: number;
+      /** Ids of the tickets accepted over failing checks (absent: none). */
+      acceptedOverFailures?: string[];
       tickets: number;
       usd: number;
       tokens: number;
@@ -98,12 +104,15 @@ export function watchEvents(
     if (s.cost.tokens > 0 || prev) out.push({ type: 'cost', ...base, usd: s.cost.usd, tokens: s.cost.tokens });
   }
   if (now.execution !== 'RUNNING') {
+    const overFailures = acceptedOverFailureIds(s.tickets);
     out.push({
       type: 'end',
       ...base,
       phase: s.phase,
       execution: now.execution,
-      accepted: s.tickets.filter((t) => t.state === 'accepted').length,
+      ...(s.outcome ? { outcome: s.outcome } : {}),
+      accepted: s.tickets.filter(acceptedOnMerits).length,
+      ...(overFailures.length > 0 ? { acceptedOverFailures: overFailures } : {}),
       tickets: s.tickets.length,
       usd: s.cost.usd,
       tokens: s.cost.tokens,

@@ -8,6 +8,7 @@ import type { TicketProgress } from '../../shared/messages';
 import type { GateView, RunStatus, TicketView } from '../../shared/types';
 import { addUsage, totalTokens, type Usage } from '../../shared/usage';
 import { usd } from '../format';
+import { ACCEPTED_OVER_FAILURES, acceptedText, runStatusOf, ticketStateLabel } from '../../shared/outcomes';
 import type { ToolCallRecord } from '../../shared/tools';
 import { approveHints } from './approve-hints';
 import { toolBlockLines, watchedToolCalls } from './tool-block';
@@ -43,6 +44,7 @@ export interface RenderOptions {
 /** Ticket states after which nothing more happens to the ticket. */
 export const FINISHED_TICKET_STATES: ReadonlySet<string> = new Set([
   'accepted',
+  ACCEPTED_OVER_FAILURES,
   'escalated',
   'failed',
   'blocked',
@@ -67,7 +69,7 @@ export interface TicketLine {
 
 /** Merges a ticket with its live progress and gates into what a person sees. */
 export function ticketLine(t: TicketView, progress?: TicketProgress, gates: readonly GateView[] = []): TicketLine {
-  let state: string = t.state;
+  let state: string = ticketStateLabel(t);
   let attempt = t.attempts;
   let usage: Usage = t.usage;
   if (t.state === 'running' && progress) {
@@ -253,6 +255,8 @@ function stateLook(state: string, c: chalk.Chalk): [string, Style] {
   switch (state) {
     case 'accepted':
       return ['✓', c.green];
+    case ACCEPTED_OVER_FAILURES:
+      return ['!', c.yellow];
     case 'working':
     case 'reviewing':
     case 'running':
@@ -278,18 +282,16 @@ function phaseStyle(c: chalk.Chalk, phase: string): Style {
 
 function finalSegs(snap: WatchSnapshot, rows: TicketLine[], c: chalk.Chalk): Seg[] {
   const s = snap.status;
-  const accepted = rows.filter((r) => r.state === 'accepted').length;
   const took =
     snap.startedAt && snap.closedAt ? ` in ${duration(snap.closedAt.getTime() - snap.startedAt.getTime())}` : '';
   if (s.phase === 'failed' || s.phase === 'cancelled' || snap.execution !== 'COMPLETED') {
     return [[`Run ${s.phase}${took}`, c.bold.red], [s.error ? `: ${s.error}` : '']];
   }
-  const ok = accepted === rows.length;
+  const ok = runStatusOf(s.tickets) === 'completed';
+  // The outcome (`partial` when a ticket was accepted over failing checks), not just the phase.
   return [
-    [`Run ${s.phase}${took}`, ok ? c.bold.green : c.bold.yellow],
-    [
-      ` — ${accepted}/${rows.length} tickets accepted, ${usd(s.cost.usd)}, ${s.cost.tokens.toLocaleString('en-US')} tokens`,
-    ],
+    [`Run ${s.outcome ?? s.phase}${took}`, ok ? c.bold.green : c.bold.yellow],
+    [` — ${acceptedText(s.tickets)}, ${usd(s.cost.usd)}, ${s.cost.tokens.toLocaleString('en-US')} tokens`],
   ];
 }
 

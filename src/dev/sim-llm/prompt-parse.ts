@@ -184,7 +184,8 @@ export function maxTicketsOf(user: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-const STATES = 'pending|running|accepted|escalated|failed|blocked|skipped';
+// The longer label first: a ticket accepted over failing checks (shared/outcomes.ts) is not `accepted`.
+const STATES = 'pending|running|accepted over failing checks|accepted|escalated|failed|blocked|skipped';
 
 /** Reads the final-report prompt (see `buildFinalPrompt`). */
 export function parseFinalPrompt(user: string): {
