@@ -321,3 +321,66 @@ describe('a ticket that fails after calls that succeeded', () => {
     expect(r.calls.length).toBe(seen.length);
   });
 });
+
+describe('forged spend reports (issue 19, 4.1)', () => {
+  it("a forged report books nothing and frees no permit: it must echo its grant's nonce, stay within its grant, and a settled grant takes no second report", async () => {
+    harness.sim.clearFaults();
+    harness.sim.clearRequests();
+    // The work call answers late, so T1 holds its first grant (batch 1) while the forger acts.
+    harness.sim.injectFault({ kind: 'latency', latencyMs: 4000, times: 1, match: { schemaName: SCHEMA_NAMES.work } });
+    const runId = await env.api.start('Write a README for a bakery called Rise and Shine [sim:tickets=1]', {
+      runId: `permits-${Date.now()}-${++counter}`,
+      budget: { usd: 1 },
+    });
+    const s = await waitForStatus(harness.conn.client, runId, (st) => st.tickets.some((t) => t.state === 'running'));
+    const before = s.cost;
+    const h = handle(runId);
+    const usage = { promptTokens: 1e6, cachedTokens: 0, completionTokens: 1e6, usd: 999, calls: 1 };
+    // Blind forgeries: no nonce, and a made-up one, for the open batch 1 of T1.
+    await h.signal(spendReportSignal.name, { ticketId: 'T1', kind: 'work', usage, seq: 1 });
+    await h.signal(spendReportSignal.name, { ticketId: 'T1', kind: 'work', usage });
+    await h.signal(spendReportSignal.name, { ticketId: 'T1', kind: 'work', usage, seq: 1, nonce: 'guessed' });
+    const blind = await waitForStatus(
+      harness.conn.client,
+      runId,
+      (st) => st.audit.filter((a) => a.action === 'ignored-spendReport').length >= 3 || st.cost.usd !== before.usd,
+      15_000,
+      'the blind forgeries handled',
+    );
+    expect(blind.cost.usd).toBe(before.usd);
+    // A forger who read the grant's nonce in the history: still no more than the grant allowed.
+    const child = s.tickets.find((t) => t.id === 'T1')!.childId;
+    const started = (await handle(child).fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!;
+    const input = JSON.parse(Buffer.from(started.input!.payloads![0]!.data!).toString('utf8')) as {
+      firstGrant?: { calls: number; nonce?: string };
+    };
+    expect(input.firstGrant?.nonce).toEqual(expect.any(String));
+    await h.signal(spendReportSignal.name, {
+      ticketId: 'T1',
+      kind: 'work',
+      usage: { ...usage, calls: 1000 },
+      seq: 1,
+      nonce: input.firstGrant?.nonce,
+    });
+    const after = await waitForStatus(
+      harness.conn.client,
+      runId,
+      (st) => st.audit.filter((a) => a.action === 'ignored-spendReport').length >= 4,
+      15_000,
+      'four audited, ignored spend reports',
+    );
+    expect(after.cost.usd).toBe(before.usd);
+    expect(after.audit.filter((a) => a.action === 'ignored-spendReport').map((a) => a.error)).toEqual([
+      expect.stringContaining('nonce'),
+      expect.stringContaining('nonce'),
+      expect.stringContaining('nonce'),
+      expect.stringContaining('more calls than its grant'),
+    ]);
+    const r = await env.api.result(runId);
+    expect(r.status).toBe('completed');
+    expect(r.gates.filter((g) => g.kind === 'budget')).toEqual([]);
+    const seen = harness.sim.requests();
+    expect(r.cost.tokens).toBe(seen.reduce((n, q) => n + billed(q), 0));
+    expect(r.cost.usd).toBeLessThan(1);
+  });
+});
