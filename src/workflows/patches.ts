@@ -40,3 +40,9 @@ export const TREE_BUDGET_PATCH = 'maestro-tree-budget-1';
  * LLM activity.
  */
 export const TICKET_GRANT_PATCH = 'maestro-ticket-grant-1';
+
+/**
+ * Issue 19: each budget grant carries a nonce its report must echo, and a report may not exceed
+ * its grant (report-checks.ts). Histories recorded before granted without nonces.
+ */
+export const GRANT_NONCE_PATCH = 'maestro-grant-nonce-1';

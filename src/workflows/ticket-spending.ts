@@ -59,6 +59,8 @@ export class TicketSpending {
   private spent: Usage = emptyUsage();
   /** Grants received, by batch number: calls granted (undefined: the whole activity). */
   private readonly grants = new Map<number, number | undefined>();
+  /** Each grant's nonce, by batch number: its report echoes it (report-checks.ts). */
+  private readonly nonces = new Map<number, string>();
   private requested = 0;
   /** Signals to the run are not awaited one by one (false while replaying older histories). */
   private readonly pipelined: boolean = false;
@@ -75,7 +77,7 @@ export class TicketSpending {
       this.pipelined = patched(PIPELINED_PERMITS_PATCH);
       this.carry = this.pipelined && patched(TICKET_GRANT_PATCH);
       // Batch 1 granted at the start: the first activity goes without asking.
-      if (input.firstGrant) this.grants.set(1, input.firstGrant.calls);
+      if (input.firstGrant) this.granted(1, input.firstGrant);
       setHandler(spendGrantSignal, (raw) => {
         const parsed = (this.grantSchema ??= spendGrantSchema()).safeParse(raw);
         // Only the batch this child waits for: a forged grant for a later one must not
@@ -84,9 +86,14 @@ export class TicketSpending {
           log.warn('ignored a budget grant that does not answer the pending request', { grant: raw });
           return;
         }
-        this.grants.set(parsed.data.seq, parsed.data.calls);
+        this.granted(parsed.data.seq, parsed.data);
       });
     }
+  }
+
+  private granted(seq: number, grant: { calls?: number | undefined; nonce?: string | undefined }): void {
+    if (grant.nonce !== undefined) this.nonces.set(seq, grant.nonce);
+    this.grants.set(seq, grant.calls);
   }
 
   /** Every LLM call this ticket's activities made and booked so far. */
@@ -243,7 +250,13 @@ export class TicketSpending {
     seq: number;
     reviewUsage?: Usage;
   }): Promise<void> {
-    const sent = this.parent().signal(spendReportSignal, { ticketId: this.input.ticket.id, ...what });
+    const nonce = this.nonces.get(what.seq);
+    this.nonces.delete(what.seq);
+    const sent = this.parent().signal(spendReportSignal, {
+      ticketId: this.input.ticket.id,
+      ...what,
+      ...(nonce !== undefined ? { nonce } : {}),
+    });
     // Pipelined: the next request leaves in the same workflow task. The two may arrive in either
     // order; a request before its report only finds the run more careful (the batch still counts
     // as open). A child's last report may never arrive (signals of a closed workflow are dropped):
