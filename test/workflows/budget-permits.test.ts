@@ -4,7 +4,7 @@
  * or need repairs. What a person relying on "spending passes the cap by at most one call" would
  * notice: the recorded spend, the audit log, and whether the run still moves.
  */
-import { describeFailure, type StartRunOptions } from '../../src/client/api';
+import { describeFailure, MaestroClient, type StartRunOptions } from '../../src/client/api';
 import { SCHEMA_NAMES } from '../../src/shared/constants';
 import type { SimRequestRecord } from '../../src/dev/sim-llm';
 import {
@@ -17,7 +17,7 @@ import {
 import type { RunStatus } from '../../src/shared/types';
 import { waitForStatus } from '../helpers/runs';
 import { useRunWorker } from '../helpers/run-worker';
-import { TEST_ROLES, useSimAndTemporal } from '../helpers/temporal';
+import { testDeps, testWorker, TEST_ROLES, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
 
 const GOAL = 'Build a landing page for a coffee shop called Bean There';
 
@@ -385,5 +385,70 @@ describe('forged spend reports (issue 19, 4.1)', () => {
     const seen = harness.sim.requests();
     expect(r.cost.tokens).toBe(seen.reduce((n, q) => n + billed(q), 0));
     expect(r.cost.usd).toBeLessThan(1);
+  });
+});
+
+describe('the bill of a run that did not complete (issue 19, 4.3)', () => {
+  /** Runs `goal` on a worker of its own until `until` holds; the worker is gone afterwards. */
+  async function runAlone(
+    goal: string,
+    opts: StartRunOptions,
+    until: (api: MaestroClient, runId: string) => Promise<void>,
+  ) {
+    const taskQueue = uniqueQueue('permits-alone');
+    const worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
+    const api = new MaestroClient(harness.conn.client, taskQueue);
+    const runId = `${taskQueue}-run`;
+    await worker.runUntil(async () => {
+      await api.start(goal, { runId, ...opts });
+      await until(api, runId);
+    });
+    return { api, runId };
+  }
+
+  it('a run whose planning failed shows its calls, tokens and plan attempts, also with no worker to ask', async () => {
+    harness.sim.clearFaults();
+    harness.sim.clearRequests();
+    harness.sim.injectFault({ kind: 'schema-invalid', times: 100, match: { schemaName: SCHEMA_NAMES.plan } });
+    const { api, runId } = await runAlone(GOAL, { maxReplans: 1 }, async (a, id) => {
+      await a.result(id).catch(() => undefined);
+    });
+    harness.sim.clearFaults();
+    const s = await api.status(runId);
+    const seen = harness.sim.requests();
+    expect(seen.length).toBeGreaterThanOrEqual(4);
+    expect({ phase: s.phase, planAttempts: s.planAttempts, calls: s.cost.usage.calls, tokens: s.cost.tokens }).toEqual({
+      phase: 'failed',
+      planAttempts: 2,
+      calls: seen.length,
+      tokens: seen.reduce((n, q) => n + billed(q), 0),
+    });
+  });
+
+  it('a cancelled run shows what it spent up to the cancel, also with no worker to ask', async () => {
+    harness.sim.clearFaults();
+    harness.sim.clearRequests();
+    // The work answers at once; the review answers late, so the cancel comes while T1 is reviewed.
+    harness.sim.injectFault({ kind: 'latency', latencyMs: 5000, match: { schemaName: SCHEMA_NAMES.review } });
+    const { api, runId } = await runAlone(
+      'Write a README for a bakery called Rise and Shine [sim:tickets=1]',
+      { budget: { usd: 1000 } },
+      async (a, id) => {
+        const deadline = Date.now() + 30_000;
+        while (!harness.sim.requests().some((q) => q.schemaName === SCHEMA_NAMES.review) && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 100));
+        await a.cancel(id);
+        await a.result(id).catch(() => undefined);
+      },
+    );
+    harness.sim.clearFaults();
+    const s = await api.status(runId);
+    const answered = harness.sim.requests().filter((q) => q.status === 200);
+    expect(answered.map((q) => q.schemaName)).toEqual([SCHEMA_NAMES.plan, SCHEMA_NAMES.work]);
+    expect({ phase: s.phase, calls: s.cost.usage.calls, tokens: s.cost.tokens }).toEqual({
+      phase: 'cancelled',
+      calls: answered.length,
+      tokens: answered.reduce((n, q) => n + billed(q), 0),
+    });
   });
 });
