@@ -5,6 +5,7 @@
 import { WorkflowFailedError, type WorkflowExecutionDescription } from '@temporalio/client';
 import type { RunResult, RunStatus } from '../shared/types';
 import { emptyUsage } from '../shared/usage';
+import { billOfMemo } from '../shared/run-bill';
 
 /** The innermost message of a workflow failure (what went wrong, not the wrappers). */
 export function describeFailure(err: unknown): string {
@@ -31,17 +32,21 @@ export function statusFromResult(r: RunResult): RunStatus {
   };
 }
 
-/** What is known of a closed run that did not complete, when no worker answers for it. */
+/**
+ * What is known of a closed run that did not complete, when no worker answers for it: its goal
+ * and, from the bill it left in its memo (shared/run-bill.ts), what it spent.
+ */
 export function closedStatus(runId: string, desc: WorkflowExecutionDescription, error?: string): RunStatus {
   const memoGoal = desc.memo?.goal;
+  const bill = billOfMemo(desc.memo);
   return {
     runId,
     goal: typeof memoGoal === 'string' ? memoGoal : '',
     phase: desc.status.name === 'CANCELLED' ? 'cancelled' : 'failed',
-    planAttempts: 0,
+    planAttempts: bill?.planAttempts ?? 0,
     tickets: [],
     pendingGates: [],
-    cost: { usd: 0, tokens: 0, usage: emptyUsage(), byRole: {} },
+    cost: bill?.cost ?? { usd: 0, tokens: 0, usage: emptyUsage(), byRole: {} },
     audit: [],
     error: error ?? `the run ended as ${desc.status.name}`,
   };

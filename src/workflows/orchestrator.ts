@@ -35,7 +35,7 @@ import { planWithApproval } from './planning';
 import { keepsGatePromises } from './patches';
 import { offloadLargeParts } from './records';
 import { gatePolicy } from './policies';
-import { RunState } from './run-state';
+import { keepBillInMemo, RunState } from './run-state';
 import { executeTickets } from './scheduler';
 import { installToolApprovals } from './tool-approvals';
 
@@ -207,6 +207,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
     }
     state.phase = isCancellation(err) ? 'cancelled' : 'failed';
     state.error = err instanceof Error ? err.message : String(err);
+    keepBillInMemo(state);
     publish();
     const tickets = state.ticketViews();
     await notifier.runEnded({

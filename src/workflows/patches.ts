@@ -46,3 +46,9 @@ export const TICKET_GRANT_PATCH = 'maestro-ticket-grant-1';
  * its grant (report-checks.ts). Histories recorded before granted without nonces.
  */
 export const GRANT_NONCE_PATCH = 'maestro-grant-nonce-1';
+
+/** Issue 19: a failed or cancelled run keeps its bill in its memo (run-state.ts keepBillInMemo). */
+export const BILL_MEMO_PATCH = 'maestro-bill-memo-1';
+
+/** Issue 19: a cancelled ticket reports its batch in hand before it ends (ticket-spending.ts reportOnCancel). */
+export const CANCEL_REPORT_PATCH = 'maestro-cancel-report-1';

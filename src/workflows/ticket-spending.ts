@@ -14,6 +14,7 @@
  */
 import {
   ApplicationFailure,
+  CancellationScope,
   condition,
   getExternalWorkflowHandle,
   log,
@@ -29,7 +30,7 @@ import type { LlmCallRecord, TicketInput } from '../shared/types';
 import { addUsage, emptyUsage, hasUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
 import { attemptPermitsWanted, isPermitsUsedUp, permitsWanted } from './permit-calls';
 import { failedCalls, rootCause } from './failures';
-import { PIPELINED_PERMITS_PATCH, TICKET_GRANT_PATCH } from './patches';
+import { CANCEL_REPORT_PATCH, PIPELINED_PERMITS_PATCH, TICKET_GRANT_PATCH } from './patches';
 
 /** What an LLM activity returns that spending control reads. */
 interface Spent {
@@ -52,6 +53,14 @@ interface HeldBatch {
   left: number | undefined;
   work: Usage;
   review: Usage;
+}
+
+/** What a child reports of one batch. */
+interface ReportOf {
+  kind: 'work' | 'review';
+  usage: Usage;
+  seq: number;
+  reviewUsage?: Usage;
 }
 
 /** Tracks and gates one child's LLM spending. */
@@ -231,32 +240,48 @@ export class TicketSpending {
     held.left = held.left === undefined ? 0 : Math.max(0, held.left - calls);
   }
 
+  /**
+   * The ticket is being cancelled (its run was): tells the run what the calls of the batch in hand
+   * cost, delivered before the child ends, so a cancelled run's bill has every call that was
+   * answered (the run books a cancelled child from nothing else). Histories recorded before it
+   * reported nothing.
+   */
+  async reportOnCancel(): Promise<void> {
+    const held = this.held;
+    if (!this.carry || !held || (!hasUsage(held.work) && !hasUsage(held.review))) return;
+    if (!patched(CANCEL_REPORT_PATCH)) return;
+    await CancellationScope.nonCancellable(() => this.sendReport(this.closeHeld()).catch(() => undefined));
+  }
+
   /** Closes the used-up batch in hand: tells the run what its calls cost, by kind. */
   private reportHeld(): void {
+    void this.report(this.closeHeld());
+  }
+
+  /** The report of the batch in hand, which is closed. */
+  private closeHeld(): ReportOf {
     const { seq, work, review } = this.held!;
     this.held = undefined;
     const reviewed = hasUsage(review);
-    void this.report(
-      hasUsage(work) || !reviewed
-        ? { kind: 'work', usage: work, seq, ...(reviewed ? { reviewUsage: review } : {}) }
-        : { kind: 'review', usage: review, seq },
-    );
+    return hasUsage(work) || !reviewed
+      ? { kind: 'work', usage: work, seq, ...(reviewed ? { reviewUsage: review } : {}) }
+      : { kind: 'review', usage: review, seq };
   }
 
-  /** Tells the run what the calls of a batch cost. */
-  private async report(what: {
-    kind: 'work' | 'review';
-    usage: Usage;
-    seq: number;
-    reviewUsage?: Usage;
-  }): Promise<void> {
+  /** Tells the run what the calls of a batch cost (echoing the grant's nonce). */
+  private sendReport(what: ReportOf): Promise<void> {
     const nonce = this.nonces.get(what.seq);
     this.nonces.delete(what.seq);
-    const sent = this.parent().signal(spendReportSignal, {
+    return this.parent().signal(spendReportSignal, {
       ticketId: this.input.ticket.id,
       ...what,
       ...(nonce !== undefined ? { nonce } : {}),
     });
+  }
+
+  /** Tells the run what the calls of a batch cost. */
+  private async report(what: ReportOf): Promise<void> {
+    const sent = this.sendReport(what);
     // Pipelined: the next request leaves in the same workflow task. The two may arrive in either
     // order; a request before its report only finds the run more careful (the batch still counts
     // as open). A child's last report may never arrive (signals of a closed workflow are dropped):

@@ -4,7 +4,7 @@
  * "escalated" for the orchestrator to decide on; children never wait for humans. The role's
  * work runs on the role's own task queue and retry policy when it has them.
  */
-import { proxyActivities, setHandler } from '@temporalio/workflow';
+import { isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { MaestroActivities } from '../activities';
 import { ticketStatusQuery, type TicketProgress } from '../shared/messages';
 import type { LlmCallRecord, TicketInput, TicketOutcome } from '../shared/types';
@@ -66,7 +66,8 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
   try {
     return await runTicket(input, spending);
   } catch (err) {
-    // The run bills a failed ticket from its failure: every call it made goes with it.
+    // A cancelled ticket tells the run what its batch in hand cost; a failed one lists every call it made.
+    if (isCancellation(err)) await spending.reportOnCancel();
     throw ticketFailure(err, spending.callsMade());
   }
 }
