@@ -18,8 +18,8 @@ import { roleRetryPolicy } from './activity-options';
 import { isEpic } from '../shared/epics';
 import { zodProblem } from './gate-payloads';
 import type { RunState } from './run-state';
-import { attemptPermitsWanted, permitsWanted } from './permit-calls';
-import { GRANT_NONCE_PATCH, TICKET_GRANT_PATCH } from './patches';
+import { agentPermitsWanted, attemptPermitsWanted, permitsWanted } from './permit-calls';
+import { AGENT_PERMITS_PATCH, GRANT_NONCE_PATCH, TICKET_GRANT_PATCH } from './patches';
 import { cappedReport, reportProblem } from './report-checks';
 
 // In permit-calls.ts (what a ticket child needs without this module); exported here as before.
@@ -91,8 +91,13 @@ export class BudgetController {
   firstGrant(ticket: Ticket): { firstGrant?: { calls: number } } {
     if (!this.perCall || this.queue.length > 0 || !this.state.budget || !patched(FIRST_GRANT_PATCH)) return {};
     const role = this.state.input.roles.find((r) => r.name === ticket.role);
-    // An agent attempt holds one permit (it meters its own calls); a call asks for its retries.
-    const work = isAgent(role?.agent) ? 1 : permitsWanted(roleRetryPolicy(role));
+    // An agent attempt asks for a call per turn (one permit for all, before AGENT_PERMITS_PATCH);
+    // a call asks for its retries.
+    const work = isAgent(role?.agent)
+      ? patched(AGENT_PERMITS_PATCH)
+        ? agentPermitsWanted(role.agent.maxTurns)
+        : 1
+      : permitsWanted(roleRetryPolicy(role));
     // Since TICKET_GRANT_PATCH the batch covers the review too, as the child asks (ticket-spending.ts).
     const want = patched(TICKET_GRANT_PATCH) ? attemptPermitsWanted(work) : work;
     const calls = this.grantable(want);

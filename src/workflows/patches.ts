@@ -52,3 +52,9 @@ export const BILL_MEMO_PATCH = 'maestro-bill-memo-1';
 
 /** Issue 19: a cancelled ticket reports its batch in hand before it ends (ticket-spending.ts reportOnCancel). */
 export const CANCEL_REPORT_PATCH = 'maestro-cancel-report-1';
+
+/**
+ * Issue 19: an agent attempt's turns are metered through the run's permits (it asks for a call
+ * per turn and pauses when its grant is used up). Histories recorded before took one permit.
+ */
+export const AGENT_PERMITS_PATCH = 'maestro-agent-permits-1';

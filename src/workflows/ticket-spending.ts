@@ -30,7 +30,7 @@ import type { LlmCallRecord, TicketInput } from '../shared/types';
 import { addUsage, emptyUsage, hasUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
 import { attemptPermitsWanted, isPermitsUsedUp, permitsWanted } from './permit-calls';
 import { failedCalls, rootCause } from './failures';
-import { CANCEL_REPORT_PATCH, PIPELINED_PERMITS_PATCH, TICKET_GRANT_PATCH } from './patches';
+import { AGENT_PERMITS_PATCH, CANCEL_REPORT_PATCH, PIPELINED_PERMITS_PATCH, TICKET_GRANT_PATCH } from './patches';
 
 /** What an LLM activity returns that spending control reads. */
 interface Spent {
@@ -172,16 +172,44 @@ export class TicketSpending {
   }
 
   /**
-   * Runs work that meters its own calls (an agent attempt: many turns in a child workflow) under
-   * one permit of the run and books what it cost, so in a budgeted run an agent attempt passes
-   * the cap by at most one attempt (README: budgets and agents).
+   * Runs an agent attempt (many turns in a child workflow) under the run's permits. Since
+   * AGENT_PERMITS_PATCH every turn's HTTP call is metered: the attempt asks for `maxCalls` (its
+   * turns), gets what fits under the cap, and the loop makes no call beyond it; used up, the loop
+   * pauses, the batch is reported and the loop resumes under the next grant. So agent calls keep
+   * the cap's promise like every other call (README: budgets and agents). Runs recorded before
+   * took one permit for the whole attempt.
    */
-  async runAttempt<T extends Spent>(kind: 'work' | 'review', start: () => Promise<T>): Promise<T> {
-    const seq = await this.permit(this.wanted(kind, 1));
-    const res = await start();
-    this.made.push(...(res.calls ?? []));
-    await this.spend(kind, res.usage, seq, 1);
-    return res;
+  async runAttempt<T extends Spent & { paused?: { calls: LlmCallRecord[] } }>(
+    kind: 'work' | 'review',
+    maxCalls: number,
+    start: (opts: { callPermits?: number; state?: NonNullable<T['paused']> }) => Promise<T>,
+  ): Promise<T> {
+    if (!this.carry || !patched(AGENT_PERMITS_PATCH)) {
+      const seq = await this.permit(this.wanted(kind, 1));
+      const res = await start({});
+      this.made.push(...(res.calls ?? []));
+      await this.spend(kind, res.usage, seq, 1);
+      return res;
+    }
+    let state: NonNullable<T['paused']> | undefined;
+    for (;;) {
+      const seq = await this.permit(this.wanted(kind, maxCalls));
+      const callPermits = this.callPermits(seq);
+      const res = await start({ ...(callPermits !== undefined ? { callPermits } : {}), ...(state ? { state } : {}) });
+      // The loop's records are cumulative over its executions: book the new ones.
+      const fresh = (res.calls ?? []).slice(state?.calls.length ?? 0);
+      this.made.push(...fresh);
+      const usage = fresh.reduce((u, c) => addUsage(u, usageOfRecord(c)), emptyUsage());
+      await this.spend(kind, usage, seq, fresh.length);
+      if (!res.paused) return res;
+      if (fresh.length === 0)
+        throw ApplicationFailure.create({
+          type: FailureType.BadInput,
+          message: 'the agent loop paused for permits without making a call; this is a bug, please report it',
+          nonRetryable: true,
+        });
+      state = res.paused;
+    }
   }
 
   /** Calls to ask for before an activity: before the work, its review's too (when batches carry). */

@@ -12,9 +12,10 @@ import { checksOf, isAgent } from '../shared/tool-checks';
 import type { ToolCallRecord } from '../shared/tools';
 import { addUsage, emptyUsage } from '../shared/usage';
 import { LLM_ACTIVITY, llmTimeouts, roleActivityOptions, roleRetryPolicy } from './activity-options';
-import { callPermitsField } from './permit-calls';
+import { agentPermitsWanted, callPermitsField } from './permit-calls';
 import { queueWaitOption, unpolledQueueFailure } from './role-queue';
 import { runAgentAttempt } from './agent-attempt';
+import type { AgentLoopOutput } from './agent-loop';
 import { reopenRequests } from './reopen';
 import { TicketSpending } from './ticket-spending';
 import { ticketFailure } from './failures';
@@ -112,8 +113,14 @@ async function runTicket(input: TicketInput, spending: TicketSpending): Promise<
     if (spending.exhausted()) return outOfBudget(attempt - 1);
     // A role with tools works as an agent loop (a child per attempt); others make one call.
     const work = isAgent(input.role?.agent)
-      ? await spending.runAttempt('work', () =>
-          runAgentAttempt({ input, feedback, attempt, spent: addUsage(progress.workUsage, progress.reviewUsage) }),
+      ? await spending.runAttempt<AgentLoopOutput>('work', agentPermitsWanted(input.role?.agent?.maxTurns), (permits) =>
+          runAgentAttempt({
+            input,
+            feedback,
+            attempt,
+            spent: addUsage(progress.workUsage, progress.reviewUsage),
+            ...permits,
+          }),
         )
       : await spending
           .run('work', workRetry, ({ callPermits, retry }) =>

@@ -9,6 +9,8 @@ import type { SimRequestRecord } from '../../src/dev/sim-llm';
 import { SCHEMA_NAMES } from '../../src/shared/constants';
 import type { AgentSettings } from '../../src/shared/tools';
 import type { LlmCallRecord, TicketInput, TicketOutcome } from '../../src/shared/types';
+import { MaestroClient } from '../../src/client/api';
+import { waitForStatus } from '../helpers/runs';
 import { testDeps, testWorker, uniqueQueue, TEST_ROLES, useSimAndTemporal } from '../helpers/temporal';
 
 const harness = useSimAndTemporal({ port: 0 });
@@ -87,6 +89,54 @@ describe('failed agent turns are billed (issue 19, 4.3)', () => {
     expect({ calls: listed.calls?.length, tokens: tokensOf(listed.calls ?? []) }).toEqual({
       calls: work.length,
       tokens: work.reduce((n, q) => n + billed(q), 0),
+    });
+  });
+});
+
+describe('parallel agent attempts under a token cap (issue 19, 4.2)', () => {
+  it('pass the cap by at most the dearest single call: every turn is metered through the run’s permits', async () => {
+    const taskQueue = uniqueQueue('agent-cap');
+    const worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
+    const api = new MaestroClient(harness.conn.client, taskQueue);
+    const roles = TEST_ROLES.map((r) => ({ ...r, agent: { ...AGENT, maxTurns: 8 } }));
+    const goal = 'Field notes on the salt marshes of Ebbmoor [sim:tickets=4] [sim:width=4]';
+    await worker.runUntil(async () => {
+      // What the goal's calls cost without a cap (the simulated LLM answers the same goal alike).
+      harness.sim.clearFaults();
+      harness.sim.clearRequests();
+      const probe = await api.result(await api.start(goal, { runId: `${taskQueue}-probe`, roles, maxParallel: 4 }));
+      const total = harness.sim.requests().reduce((n, q) => n + billed(q), 0);
+      const plan = billed(harness.sim.requests()[0]!);
+      expect(probe.cost.tokens).toBe(total);
+      // The cap falls in the middle of the four agents' turns.
+      const cap = plan + Math.round((total - plan) / 4);
+      harness.sim.clearRequests();
+      const runId = `${taskQueue}-capped`;
+      await api.start(goal, { runId, roles, maxParallel: 4, budget: { tokens: cap } });
+      await waitForStatus(harness.conn.client, runId, (s) => s.pendingGates[0]?.kind === 'budget', 90_000);
+      // Calls in flight when the gate opened finish and are booked; then nothing moves.
+      const actual = () => harness.sim.requests().reduce((n, q) => n + billed(q), 0);
+      const atGate = await waitForStatus(
+        harness.conn.client,
+        runId,
+        (s) => s.cost.tokens === actual() && harness.sim.requests().every((q) => q.status !== 0),
+        30_000,
+        'every billed call booked',
+      );
+      // "One call": the dearest call after planning (the plan call is far bigger than an agent's turn).
+      const dearest = Math.max(
+        ...harness.sim
+          .requests()
+          .filter((q) => q.schemaName !== SCHEMA_NAMES.plan)
+          .map(billed),
+      );
+      expect(actual()).toBeGreaterThanOrEqual(cap);
+      expect(actual() - cap).toBeLessThanOrEqual(dearest);
+      expect(atGate.cost.tokens).toBe(actual());
+      await api.decide(runId, { decision: 'reject', by: 'ops' });
+      const r = await api.result(runId);
+      expect(r.status).toBe('stopped');
+      expect(r.cost.tokens).toBe(actual());
     });
   });
 });
