@@ -37,11 +37,19 @@ export interface CheckedReport {
  */
 export function reportProblem(
   grant: GrantOnRecord,
-  report: { nonce?: string | undefined; usage: ReportedUsage; reviewUsage?: ReportedUsage | undefined },
+  report: {
+    nonce?: string | undefined;
+    usage: ReportedUsage;
+    reviewUsage?: ReportedUsage | undefined;
+    spentByRole?: unknown;
+  },
 ): string | undefined {
   if (grant.nonce === undefined) return undefined;
   if (report.nonce !== grant.nonce)
     return `the report does not echo the nonce of grant ${grant.seq} (${report.nonce === undefined ? 'none given' : 'a different one'})`;
+  // An epic's sub-run reports its whole spending so far (cumulative): its calls are checked
+  // against everything the epic was granted instead (BudgetController.epicProblem).
+  if (report.spentByRole !== undefined) return undefined;
   const calls = report.usage.calls + (report.reviewUsage?.calls ?? 0);
   if (calls > grant.calls)
     return `the report lists ${calls} calls, more calls than its grant ${grant.seq} allowed (${grant.calls})`;

@@ -39,3 +39,11 @@ describe('spend report checks', () => {
     expect(genuine).toEqual({ usage: usage(0.0015, 1500, 2), reviewUsage: usage(0.0005, 400, 0) });
   });
 });
+
+describe("an epic's cumulative report", () => {
+  it('is checked for the nonce only: its calls add up every grant of the epic', () => {
+    const cumulative = { nonce: 'n-1', usage: usage(0.01, 9000, 9), spentByRole: {} };
+    expect(reportProblem(grant, cumulative)).toBeUndefined();
+    expect(reportProblem(grant, { ...cumulative, nonce: 'x' })).toContain('nonce');
+  });
+});
