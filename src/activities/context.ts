@@ -55,7 +55,7 @@ export async function withActivityContext<T>(
 }
 
 /** Call records that earlier attempts of this activity left in their heartbeat details. */
-function earlierCalls(ctx: Context | undefined): LlmCallRecord[] {
+export function earlierCalls(ctx: Context | undefined = currentContext()): LlmCallRecord[] {
   const d: unknown = ctx?.info.heartbeatDetails;
   if (typeof d !== 'object' || d === null || !Array.isArray((d as { calls?: unknown }).calls)) return [];
   const attempt = ctx?.info.attempt ?? 1;
@@ -74,8 +74,26 @@ export interface CallOwner {
   callPermits?: number;
 }
 
+/**
+ * The failure an LLM activity ends with: `err`'s type, message and retry settings with every call
+ * this activity made (earlier attempts included) in `details[0].calls`, so the workflow bills them
+ * whatever happened after (workflows/failures.ts failedCalls). Anything but an ApplicationFailure
+ * (a cancellation, a bug) stays as it is.
+ */
+export function failureWithCalls(err: unknown, calls: readonly LlmCallRecord[]): unknown {
+  if (!(err instanceof ApplicationFailure)) return err;
+  return ApplicationFailure.create({
+    type: err.type ?? undefined,
+    message: err.message,
+    nonRetryable: err.nonRetryable ?? undefined,
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- Duration's `ms` types resolve as error types here
+    ...(err.nextRetryDelay !== undefined ? { nextRetryDelay: err.nextRetryDelay } : {}),
+    details: [{ calls: [...calls] }],
+  });
+}
+
 /** Refuses the next HTTP call when `made` calls already used every permit. */
-function checkPermits(made: number, owner: CallOwner, label: string): void {
+export function checkPermits(made: number, owner: Pick<CallOwner, 'callPermits'>, label: string): void {
   if (owner.callPermits === undefined || made < owner.callPermits) return;
   throw ApplicationFailure.create({
     type: FailureType.PermitsUsedUp,

@@ -5,6 +5,7 @@
 import { CancelledFailure, WorkflowFailedError, type WorkflowExecutionDescription } from '@temporalio/client';
 import type { RunResult, RunStatus } from '../shared/types';
 import { emptyUsage } from '../shared/usage';
+import { billOfMemo } from '../shared/run-bill';
 
 /** Whether a run's result failed because the run was cancelled (it then reads as cancelled, never as failed). */
 export function isCancelledRun(err: unknown): boolean {
@@ -42,18 +43,22 @@ export function closedOutcome(desc: WorkflowExecutionDescription): 'cancelled' |
   return desc.status.name === 'CANCELLED' ? 'cancelled' : 'failed';
 }
 
-/** What is known of a closed run that did not complete, when no worker answers for it. */
+/**
+ * What is known of a closed run that did not complete, when no worker answers for it: its goal
+ * and, from the bill it left in its memo (shared/run-bill.ts), what it spent.
+ */
 export function closedStatus(runId: string, desc: WorkflowExecutionDescription, error?: string): RunStatus {
   const memoGoal = desc.memo?.goal;
+  const bill = billOfMemo(desc.memo);
   return {
     runId,
     goal: typeof memoGoal === 'string' ? memoGoal : '',
     phase: closedOutcome(desc),
     outcome: closedOutcome(desc),
-    planAttempts: 0,
+    planAttempts: bill?.planAttempts ?? 0,
     tickets: [],
     pendingGates: [],
-    cost: { usd: 0, tokens: 0, usage: emptyUsage(), byRole: {} },
+    cost: bill?.cost ?? { usd: 0, tokens: 0, usage: emptyUsage(), byRole: {} },
     audit: [],
     error: error ?? `the run ended as ${desc.status.name}`,
   };

@@ -17,7 +17,15 @@ export const permitSeq = () => z.number().int().positive().max(Number.MAX_SAFE_I
 export const permitCount = () => z.number().int().min(1).max(MAX_PERMITS_PER_REQUEST);
 
 /**
+ * A grant's nonce: a random id (workflow-safe uuid4) the run gives each grant and its report must
+ * echo, so nobody who merely guesses a batch number can book spending on it or close it early.
+ * Absent in grants of runs recorded before nonces.
+ */
+export const permitNonce = () => z.string().min(1).max(64);
+
+/**
  * The run grants batch `seq` with `calls` HTTP calls. Without `calls` (runs recorded before
  * per-call permits) the grant covers one activity, whatever it spends.
  */
-export const spendGrantSchema = () => z.object({ seq: permitSeq(), calls: permitCount().optional() }).strict();
+export const spendGrantSchema = () =>
+  z.object({ seq: permitSeq(), calls: permitCount().optional(), nonce: permitNonce().optional() }).strict();

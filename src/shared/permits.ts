@@ -10,7 +10,7 @@
  * when nothing else is in flight), and the activity makes no call beyond its grant.
  */
 import { z } from 'zod';
-import { permitCount, permitSeq, spendGrantSchema } from './permit-grant';
+import { permitCount, permitNonce, permitSeq, spendGrantSchema } from './permit-grant';
 
 export { MAX_PERMITS_PER_REQUEST } from './permit-grant';
 
@@ -67,6 +67,7 @@ export type SpentByRole = z.infer<typeof SpentByRole>;
  * An epic's sub-run (which draws on its parent's permits, see workflows/tree-budget.ts) adds
  * `spentByRole`, its whole spending so far; the parent then books that, not `usage`. A batch that
  * covered a ticket's work and its review reports the review's calls apart, in `reviewUsage`.
+ * `nonce` echoes the grant's (see permit-grant.ts): a report of a grant with a nonce needs it.
  */
 export const SpendReport = z
   .object({
@@ -76,6 +77,7 @@ export const SpendReport = z
     seq: seq.optional(),
     reviewUsage: ReportedUsage.optional(),
     spentByRole: SpentByRole.optional(),
+    nonce: permitNonce().optional(),
   })
   .strict();
 /** A validated spend report. */

@@ -211,8 +211,9 @@ export interface TicketInput {
   /**
    * Permit batch 1 granted when the run started the child (calls it allows), so the child's first
    * LLM activity needs no request round trip; absent: the child asks as for every other batch.
+   * `nonce`: what the batch's report must echo (absent in runs recorded before grant nonces).
    */
-  firstGrant?: { calls: number };
+  firstGrant?: { calls: number; nonce?: string };
   /** The run's HTTP timeout of one LLM call (see RunInput). */
   llmTimeoutMs?: number;
   /** The run's wait for a worker on the role's own queue (see RunInput). */

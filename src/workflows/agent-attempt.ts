@@ -7,7 +7,7 @@ import { executeChild, workflowInfo } from '@temporalio/workflow';
 import { agentLoopWorkflowId } from '../shared/constants';
 import type { TicketInput } from '../shared/types';
 import type { Usage } from '../shared/usage';
-import type { agentLoopWorkflow, AgentLoopOutput } from './agent-loop';
+import type { agentLoopWorkflow, AgentLoopOutput, AgentLoopState } from './agent-loop';
 
 /** Runs one attempt of `input.ticket` as an agent loop (the role must have agent settings). */
 export async function runAgentAttempt(args: {
@@ -16,6 +16,10 @@ export async function runAgentAttempt(args: {
   attempt: number;
   /** What the ticket spent before this attempt (for its own budget). */
   spent: Usage;
+  /** Calls the run's permits allow this execution of the loop (absent: no limit). */
+  callPermits?: number;
+  /** The state of a loop that paused for permits, to resume. */
+  state?: AgentLoopState;
 }): Promise<AgentLoopOutput> {
   const { input, attempt } = args;
   const settings = input.role?.agent;
@@ -34,6 +38,8 @@ export async function runAgentAttempt(args: {
         ...(args.feedback !== undefined ? { feedback: args.feedback } : {}),
         attempt,
         ...(input.budget ? { budget: input.budget, spentBefore: args.spent } : {}),
+        ...(args.callPermits !== undefined ? { callPermits: args.callPermits } : {}),
+        ...(args.state ? { state: args.state } : {}),
       },
     ],
   });

@@ -5,7 +5,8 @@
  * only references (conversation, files) and records. Out of turns, it ends with the reason and
  * the ticket escalates.
  */
-import { ticketFailure } from './failures';
+import { failedCalls, rootCause, ticketFailure } from './failures';
+import { isPermitsUsedUp } from './permit-calls';
 import {
   condition,
   continueAsNew,
@@ -33,7 +34,7 @@ import {
   type ToolResultMessage,
 } from '../shared/tools';
 import type { ArtifactRef, Budget, LlmCallRecord, RoleInfo, TicketOutput } from '../shared/types';
-import { addUsage, emptyUsage, totalTokens, type Usage } from '../shared/usage';
+import { addUsage, emptyUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
 import { ToolApprovalDecisionPayload } from '../shared/tool-approval-payloads';
 import { LLM_ACTIVITY, roleActivityOptions, toolActivityOptions } from './activity-options';
 import { badInput, onQuery, onSignal, type IgnoredMessage } from './message-handlers';
@@ -69,7 +70,12 @@ export interface AgentLoopInput {
   /** The ticket's budget and what it spent before this attempt: the loop stops before a turn past it. */
   budget?: Budget;
   spentBefore?: Usage;
-  /** Set by continue-as-new. */
+  /**
+   * HTTP calls this execution may make under the run's budget permits (absent: no limit). Used
+   * up, the loop ends `paused` and the ticket resumes it under a new grant (ticket-spending.ts).
+   */
+  callPermits?: number;
+  /** Set by continue-as-new, and when the ticket resumes a paused loop. */
   state?: AgentLoopState;
   /** History events after which the loop continues as new (default AGENT_HISTORY_BOUND). */
   historyBound?: number;
@@ -86,6 +92,8 @@ export interface AgentLoopOutput {
   model?: string;
   escalation?: 'turns' | 'budget';
   reason?: string;
+  /** The loop used every call its permits allowed: its state, to resume under a new grant. */
+  paused?: AgentLoopState;
 }
 
 function overBudget(input: AgentLoopInput, usage: Usage): boolean {
@@ -144,6 +152,11 @@ async function runTurns(input: AgentLoopInput, s: AgentLoopState): Promise<Agent
     ...extra,
   });
 
+  // Calls this execution may still make under the run's permits (undefined: no limit).
+  const base = s.calls.length;
+  const permitsLeft = () => (input.callPermits === undefined ? undefined : input.callPermits - (s.calls.length - base));
+  const pause = () => end('paused: the calls the run granted are used up', { paused: s });
+
   const decisions = new Map<string, ToolApprovalDecision>();
   /** Requests sent to the run and not answered yet: only their decisions are taken. */
   const waiting = new Set<string>();
@@ -195,8 +208,16 @@ async function runTurns(input: AgentLoopInput, s: AgentLoopState): Promise<Agent
     if (
       workflowInfo().historyLength > (input.historyBound ?? AGENT_HISTORY_BOUND) ||
       workflowInfo().continueAsNewSuggested
-    )
-      return continueAsNew<typeof agentLoopWorkflow>({ ...input, state: s });
+    ) {
+      const left = permitsLeft();
+      return continueAsNew<typeof agentLoopWorkflow>({
+        ...input,
+        state: s,
+        ...(left !== undefined ? { callPermits: left } : {}),
+      });
+    }
+    const left = permitsLeft();
+    if (left !== undefined && left <= 0) return pause();
 
     if (input.settings.mcp?.length && !s.mcpTools)
       s.mcpTools = await agentListTools.executeWithOptions(
@@ -204,9 +225,8 @@ async function runTurns(input: AgentLoopInput, s: AgentLoopState): Promise<Agent
         [{ runId: input.runId, servers: input.settings.mcp }],
       );
     const turn = ++s.turn;
-    const out = await agentTurn.executeWithOptions(
-      { summary: `${ticket.role} ${ticket.id} turn ${turn}${model}`, ...roleOptions },
-      [
+    const out = await agentTurn
+      .executeWithOptions({ summary: `${ticket.role} ${ticket.id} turn ${turn}${model}`, ...roleOptions }, [
         {
           runId: input.runId,
           ticket,
@@ -220,9 +240,20 @@ async function runTurns(input: AgentLoopInput, s: AgentLoopState): Promise<Agent
           ...(s.problem ? { problem: s.problem } : {}),
           own: s.own,
           ...(s.mcpTools ? { mcpTools: s.mcpTools } : {}),
+          ...(left !== undefined ? { callPermits: left } : {}),
         },
-      ],
-    );
+      ])
+      .catch((err: unknown) => {
+        const cause = rootCause(err);
+        if (!isPermitsUsedUp(cause)) throw err;
+        // The grant ran out in this turn (its retries): keep its calls and redo it under a new one.
+        const calls = failedCalls(cause);
+        s.calls.push(...calls);
+        s.usage = calls.reduce((u, c) => addUsage(u, usageOfRecord(c)), s.usage);
+        s.turn--;
+        return undefined;
+      });
+    if (!out) return pause();
     s.calls.push(...out.calls);
     s.usage = addUsage(s.usage, out.usage);
     s.model = out.model;

@@ -9,17 +9,18 @@
  * Payloads are parsed (shared/permits.ts); what does not fit, or does not answer an open request
  * or grant, is audited and ignored. Nothing here throws.
  */
-import { getExternalWorkflowHandle, patched } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, patched, uuid4 } from '@temporalio/workflow';
 import type { Ticket } from '../shared/schemas';
 import { isAgent } from '../shared/tool-checks';
 import { spendGrantSignal } from '../shared/messages';
-import { SpendReport, SpendRequest } from '../shared/permits';
+import { SpendReport, SpendRequest, type SpentByRole } from '../shared/permits';
 import { roleRetryPolicy } from './activity-options';
 import { isEpic } from '../shared/epics';
 import { zodProblem } from './gate-payloads';
 import type { RunState } from './run-state';
-import { attemptPermitsWanted, permitsWanted } from './permit-calls';
-import { TICKET_GRANT_PATCH } from './patches';
+import { agentPermitsWanted, attemptPermitsWanted, permitsWanted } from './permit-calls';
+import { AGENT_PERMITS_PATCH, GRANT_NONCE_PATCH, TICKET_GRANT_PATCH } from './patches';
+import { cappedReport, reportProblem } from './report-checks';
 
 // In permit-calls.ts (what a ticket child needs without this module); exported here as before.
 export { callPermitsField, isPermitsUsedUp, permitsWanted } from './permit-calls';
@@ -32,6 +33,8 @@ interface Batch {
   want: number;
   /** Calls granted; 0 while queued. */
   calls: number;
+  /** What the batch's report must echo (report-checks.ts); absent in runs recorded before nonces. */
+  nonce?: string;
 }
 
 /** Patch id: a child's first permit batch travels in its input (runs recorded before asked for it). */
@@ -51,6 +54,8 @@ export class BudgetController {
   private readonly lastSeq = new Map<string, number>();
   /** Batch numbers an epic's sub-run asked for (see askedBefore). */
   private readonly epicSeqs = new Map<string, Set<number>>();
+  /** Calls granted to each epic with nonces (its cumulative reports may list no more). */
+  private readonly epicGranted = new Map<string, number>();
   private stopped = false;
 
   /**
@@ -86,23 +91,33 @@ export class BudgetController {
   firstGrant(ticket: Ticket): { firstGrant?: { calls: number } } {
     if (!this.perCall || this.queue.length > 0 || !this.state.budget || !patched(FIRST_GRANT_PATCH)) return {};
     const role = this.state.input.roles.find((r) => r.name === ticket.role);
-    // An agent attempt holds one permit (it meters its own calls); a call asks for its retries.
-    const work = isAgent(role?.agent) ? 1 : permitsWanted(roleRetryPolicy(role));
+    // An agent attempt asks for a call per turn (one permit for all, before AGENT_PERMITS_PATCH);
+    // a call asks for its retries.
+    const work = isAgent(role?.agent)
+      ? patched(AGENT_PERMITS_PATCH)
+        ? agentPermitsWanted(role.agent.maxTurns)
+        : 1
+      : permitsWanted(roleRetryPolicy(role));
     // Since TICKET_GRANT_PATCH the batch covers the review too, as the child asks (ticket-spending.ts).
     const want = patched(TICKET_GRANT_PATCH) ? attemptPermitsWanted(work) : work;
     const calls = this.grantable(want);
     if (calls === 0) return {};
-    const batch: Batch = { ticketId: ticket.id, childId: this.childIdOf(ticket.id), seq: 1, want, calls };
+    const nonce = this.nonce();
+    const batch: Batch = { ticketId: ticket.id, childId: this.childIdOf(ticket.id), seq: 1, want, calls, ...nonce };
     this.open.set(ticket.id, [...(this.open.get(ticket.id) ?? []), batch]);
     this.lastSeq.set(ticket.id, 1);
-    return { firstGrant: { calls } };
+    return { firstGrant: { calls, ...nonce } };
   }
 
-  /** A child's activity ended: book what its calls cost and free the rest of its grant. */
+  /**
+   * A child's activity ended: book what its calls cost and free the rest of its grant. A report
+   * must answer an open grant, echo its nonce and stay within it (report-checks.ts); a settled
+   * grant takes no second report.
+   */
   report(raw: unknown): void {
     const parsed = SpendReport.safeParse(raw);
     if (!parsed.success) return this.ignore('spendReport', `invalid payload: ${zodProblem(parsed.error)}`);
-    const { ticketId, kind, usage, seq, spentByRole, reviewUsage } = parsed.data;
+    const { ticketId, kind, seq, spentByRole } = parsed.data;
     const problem =
       this.unknownTicket(ticketId) ??
       (spentByRole && !isEpic({ role: this.state.roleOf(ticketId) ?? '' }) ? `${ticketId} is no epic` : undefined);
@@ -115,9 +130,17 @@ export class BudgetController {
         `${ticketId} holds no granted permit${seq ? ` ${seq}` : ''} to report on`,
         ticketId,
       );
+    const batch = batches[i];
+    const invalid =
+      reportProblem(batch, parsed.data) ?? (spentByRole ? this.epicProblem(ticketId, spentByRole) : undefined);
+    if (invalid) return this.ignore('spendReport', invalid, ticketId);
     batches.splice(i, 1);
     if (spentByRole) this.state.ledger.spendReportedByRole(this.state.ticketView(ticketId), spentByRole);
-    else bookReport(this.state, { ticketId, kind, usage, reviewUsage });
+    else {
+      const { usage, reviewUsage, capped } = cappedReport(batch, parsed.data, this.state.ledger.dearestCall);
+      if (capped) auditIgnoredSignal(this.state, { signal: 'spendReport', error: capped, ticketId }, 'capped');
+      bookReport(this.state, { ticketId, kind, usage, reviewUsage });
+    }
     this.pump();
   }
 
@@ -140,6 +163,7 @@ export class BudgetController {
     this.open.delete(ticketId);
     this.lastSeq.delete(ticketId);
     this.epicSeqs.delete(ticketId);
+    this.epicGranted.delete(ticketId);
     for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]!.ticketId === ticketId) this.queue.splice(i, 1);
   }
 
@@ -167,11 +191,17 @@ export class BudgetController {
       granted = true;
       this.queue.shift();
       b.calls = calls;
+      Object.assign(b, this.nonce());
       const open = this.open.get(b.ticketId) ?? [];
       open.push(b);
       this.open.set(b.ticketId, open);
+      if (isEpic({ role: this.state.roleOf(b.ticketId) ?? '' }))
+        this.epicGranted.set(b.ticketId, (this.epicGranted.get(b.ticketId) ?? 0) + calls);
       getExternalWorkflowHandle(b.childId)
-        .signal(spendGrantSignal, this.perCall ? { seq: b.seq, calls } : { seq: b.seq })
+        .signal(
+          spendGrantSignal,
+          this.perCall ? { seq: b.seq, calls, ...(b.nonce ? { nonce: b.nonce } : {}) } : { seq: b.seq },
+        )
         .catch(() => this.forget(b.ticketId)); // the child already ended
     }
     // A waiting child changes what the scheduler decides (a budget gate may be due) even when
@@ -218,6 +248,24 @@ export class BudgetController {
     return false;
   }
 
+  /** A fresh grant nonce (none in runs recorded before nonces, or before per-call permits). */
+  private nonce(): { nonce?: string } {
+    return this.perCall && patched(GRANT_NONCE_PATCH) ? { nonce: uuid4() } : {};
+  }
+
+  /**
+   * Why an epic's cumulative report is not credible: it lists more calls than the epic was ever
+   * granted (its sub-run makes every call under a grant of this run, tree-budget.ts).
+   */
+  private epicProblem(ticketId: string, spentByRole: SpentByRole): string | undefined {
+    const granted = this.epicGranted.get(ticketId);
+    if (granted === undefined) return undefined; // granted before nonces: nothing on record
+    const calls = Object.values(spentByRole).reduce((n, u) => n + u.calls, 0);
+    return calls > granted
+      ? `the report lists ${calls} calls, more calls than ${ticketId} was granted (${granted})`
+      : undefined;
+  }
+
   private unknownTicket(ticketId: string): string | undefined {
     if (this.state.hasTicket(ticketId)) return undefined;
     const known = this.state.ticketIds();
@@ -240,10 +288,14 @@ export function bookReport(state: RunState, r: Pick<SpendReport, 'ticketId' | 'k
  * Audits a malformed or misaddressed permit signal and drops it: a run never dies from a bad
  * signal, and the audit log says who sent what and why it was ignored.
  */
-export function auditIgnoredSignal(state: RunState, what: { signal: string; error: string; ticketId?: string }): void {
+export function auditIgnoredSignal(
+  state: RunState,
+  what: { signal: string; error: string; ticketId?: string },
+  verb: 'ignored' | 'capped' = 'ignored',
+): void {
   state.book.log({
     by: 'unknown sender',
-    action: `ignored-${what.signal}`,
+    action: `${verb}-${what.signal}`,
     ...(what.ticketId ? { ticketId: what.ticketId } : {}),
     error: what.error,
   });

@@ -36,7 +36,7 @@ import { planWithApproval } from './planning';
 import { keepsGatePromises } from './patches';
 import { offloadLargeParts } from './records';
 import { gatePolicy } from './policies';
-import { RunState } from './run-state';
+import { keepBillInMemo, RunState } from './run-state';
 import { executeTickets } from './scheduler';
 import { installToolApprovals } from './tool-approvals';
 
@@ -209,6 +209,7 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
     // A cancelled run reads as cancelled (its phase), not as an error ("Workflow canceled").
     state.phase = isCancellation(err) ? 'cancelled' : 'failed';
     if (!isCancellation(err)) state.error = err instanceof Error ? err.message : String(err);
+    keepBillInMemo(state);
     publish();
     const tickets = state.ticketViews();
     await notifier.runEnded({

@@ -47,3 +47,21 @@ export const TICKET_GRANT_PATCH = 'maestro-ticket-grant-1';
  * before used the guessable `<turn>:<call id>` as the request id.
  */
 export const TOOL_APPROVAL_NONCE_PATCH = 'maestro-tool-approval-nonce-1';
+
+/**
+ * Issue 19: each budget grant carries a nonce its report must echo, and a report may not exceed
+ * its grant (report-checks.ts). Histories recorded before granted without nonces.
+ */
+export const GRANT_NONCE_PATCH = 'maestro-grant-nonce-1';
+
+/** Issue 19: a failed or cancelled run keeps its bill in its memo (run-state.ts keepBillInMemo). */
+export const BILL_MEMO_PATCH = 'maestro-bill-memo-1';
+
+/** Issue 19: a cancelled ticket reports its batch in hand before it ends (ticket-spending.ts reportOnCancel). */
+export const CANCEL_REPORT_PATCH = 'maestro-cancel-report-1';
+
+/**
+ * Issue 19: an agent attempt's turns are metered through the run's permits (it asks for a call
+ * per turn and pauses when its grant is used up). Histories recorded before took one permit.
+ */
+export const AGENT_PERMITS_PATCH = 'maestro-agent-permits-1';

@@ -25,6 +25,17 @@ export function attemptPermitsWanted(workCalls: number): number {
   return Math.min(MAX_PERMITS_PER_REQUEST, workCalls + permitsWanted(roleRetryPolicy(undefined)));
 }
 
+/** Turns of an agent attempt when its role sets none (shared/tools.ts DEFAULT_MAX_TURNS, not imported: see above). */
+export const AGENT_DEFAULT_TURNS = 12;
+
+/**
+ * Calls an agent attempt asks for: one per turn (a turn's retries use calls of the same batch;
+ * the loop asks again when they run out), bounded like every request.
+ */
+export function agentPermitsWanted(maxTurns: number | undefined): number {
+  return Math.min(MAX_PERMITS_PER_REQUEST, maxTurns ?? AGENT_DEFAULT_TURNS);
+}
+
 /** The activity input field of a call allowance, when there is one. */
 export function callPermitsField(callPermits: number | undefined): { callPermits?: number } {
   return callPermits !== undefined ? { callPermits } : {};

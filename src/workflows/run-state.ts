@@ -3,7 +3,9 @@
  * deterministic, so the workflow files only wire handlers and await; everything the status
  * query shows comes from here.
  */
+import { patched, upsertMemo } from '@temporalio/workflow';
 import { ticketWorkflowId } from '../shared/constants';
+import type { RunBill } from '../shared/run-bill';
 import type { FinalReport, Plan } from '../shared/schemas';
 import type { ToolCallRecord } from '../shared/tools';
 import type {
@@ -26,6 +28,7 @@ import { acceptedOverFailureIds, runStatusOf } from '../shared/outcomes';
 import { runDetails, type EpicDetails } from './details';
 import { GateBook, type GateBookData } from './gates';
 import { RunLedger, type LedgerData } from './run-ledger';
+import { BILL_MEMO_PATCH } from './patches';
 
 export { BOSS_ROLE };
 
@@ -397,4 +400,14 @@ export class RunState {
     if (!t) throw new Error(`unknown ticket ${id}`);
     return t;
   }
+}
+
+/**
+ * Keeps a failed or cancelled run's bill in its memo (shared/run-bill.ts): a closed run that no
+ * worker replays still shows what it spent. Histories recorded before it wrote no memo.
+ */
+export function keepBillInMemo(state: RunState): void {
+  if (!patched(BILL_MEMO_PATCH)) return;
+  const bill: RunBill = { planAttempts: state.planAttempts, cost: state.cost() };
+  upsertMemo({ bill });
 }

@@ -14,6 +14,7 @@
  */
 import {
   ApplicationFailure,
+  CancellationScope,
   condition,
   getExternalWorkflowHandle,
   log,
@@ -28,7 +29,7 @@ import type { LlmCallRecord, TicketInput } from '../shared/types';
 import { addUsage, emptyUsage, hasUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
 import { attemptPermitsWanted, isPermitsUsedUp, permitsWanted } from './permit-calls';
 import { failedCalls, rootCause } from './failures';
-import { PIPELINED_PERMITS_PATCH, TICKET_GRANT_PATCH } from './patches';
+import { AGENT_PERMITS_PATCH, CANCEL_REPORT_PATCH, PIPELINED_PERMITS_PATCH, TICKET_GRANT_PATCH } from './patches';
 import { onSignal } from './message-handlers';
 
 /** What an LLM activity returns that spending control reads. */
@@ -54,11 +55,21 @@ interface HeldBatch {
   review: Usage;
 }
 
+/** What a child reports of one batch. */
+interface ReportOf {
+  kind: 'work' | 'review';
+  usage: Usage;
+  seq: number;
+  reviewUsage?: Usage;
+}
+
 /** Tracks and gates one child's LLM spending. */
 export class TicketSpending {
   private spent: Usage = emptyUsage();
   /** Grants received, by batch number: calls granted (undefined: the whole activity). */
   private readonly grants = new Map<number, number | undefined>();
+  /** Each grant's nonce, by batch number: its report echoes it (report-checks.ts). */
+  private readonly nonces = new Map<number, string>();
   private requested = 0;
   /** Signals to the run are not awaited one by one (false while replaying older histories). */
   private readonly pipelined: boolean = false;
@@ -73,7 +84,7 @@ export class TicketSpending {
       this.pipelined = patched(PIPELINED_PERMITS_PATCH);
       this.carry = this.pipelined && patched(TICKET_GRANT_PATCH);
       // Batch 1 granted at the start: the first activity goes without asking.
-      if (input.firstGrant) this.grants.set(1, input.firstGrant.calls);
+      if (input.firstGrant) this.granted(1, input.firstGrant);
       // The grant schema is built when the first grant arrives (see shared/permit-grant.ts).
       onSignal(spendGrantSignal, spendGrantSchema, (grant) => {
         // Only the batch this child waits for: a forged grant for a later one must not
@@ -82,9 +93,14 @@ export class TicketSpending {
           log.warn('ignored a budget grant that does not answer the pending request', { grant });
           return;
         }
-        this.grants.set(grant.seq, grant.calls);
+        this.granted(grant.seq, grant);
       });
     }
+  }
+
+  private granted(seq: number, grant: { calls?: number | undefined; nonce?: string | undefined }): void {
+    if (grant.nonce !== undefined) this.nonces.set(seq, grant.nonce);
+    this.grants.set(seq, grant.calls);
   }
 
   /** Every LLM call this ticket's activities made and booked so far. */
@@ -154,16 +170,44 @@ export class TicketSpending {
   }
 
   /**
-   * Runs work that meters its own calls (an agent attempt: many turns in a child workflow) under
-   * one permit of the run and books what it cost, so in a budgeted run an agent attempt passes
-   * the cap by at most one attempt (README: budgets and agents).
+   * Runs an agent attempt (many turns in a child workflow) under the run's permits. Since
+   * AGENT_PERMITS_PATCH every turn's HTTP call is metered: the attempt asks for `maxCalls` (its
+   * turns), gets what fits under the cap, and the loop makes no call beyond it; used up, the loop
+   * pauses, the batch is reported and the loop resumes under the next grant. So agent calls keep
+   * the cap's promise like every other call (README: budgets and agents). Runs recorded before
+   * took one permit for the whole attempt.
    */
-  async runAttempt<T extends Spent>(kind: 'work' | 'review', start: () => Promise<T>): Promise<T> {
-    const seq = await this.permit(this.wanted(kind, 1));
-    const res = await start();
-    this.made.push(...(res.calls ?? []));
-    await this.spend(kind, res.usage, seq, 1);
-    return res;
+  async runAttempt<T extends Spent & { paused?: { calls: LlmCallRecord[] } }>(
+    kind: 'work' | 'review',
+    maxCalls: number,
+    start: (opts: { callPermits?: number; state?: NonNullable<T['paused']> }) => Promise<T>,
+  ): Promise<T> {
+    if (!this.carry || !patched(AGENT_PERMITS_PATCH)) {
+      const seq = await this.permit(this.wanted(kind, 1));
+      const res = await start({});
+      this.made.push(...(res.calls ?? []));
+      await this.spend(kind, res.usage, seq, 1);
+      return res;
+    }
+    let state: NonNullable<T['paused']> | undefined;
+    for (;;) {
+      const seq = await this.permit(this.wanted(kind, maxCalls));
+      const callPermits = this.callPermits(seq);
+      const res = await start({ ...(callPermits !== undefined ? { callPermits } : {}), ...(state ? { state } : {}) });
+      // The loop's records are cumulative over its executions: book the new ones.
+      const fresh = (res.calls ?? []).slice(state?.calls.length ?? 0);
+      this.made.push(...fresh);
+      const usage = fresh.reduce((u, c) => addUsage(u, usageOfRecord(c)), emptyUsage());
+      await this.spend(kind, usage, seq, fresh.length);
+      if (!res.paused) return res;
+      if (fresh.length === 0)
+        throw ApplicationFailure.create({
+          type: FailureType.BadInput,
+          message: 'the agent loop paused for permits without making a call; this is a bug, please report it',
+          nonRetryable: true,
+        });
+      state = res.paused;
+    }
   }
 
   /** Calls to ask for before an activity: before the work, its review's too (when batches carry). */
@@ -222,26 +266,48 @@ export class TicketSpending {
     held.left = held.left === undefined ? 0 : Math.max(0, held.left - calls);
   }
 
+  /**
+   * The ticket is being cancelled (its run was): tells the run what the calls of the batch in hand
+   * cost, delivered before the child ends, so a cancelled run's bill has every call that was
+   * answered (the run books a cancelled child from nothing else). Histories recorded before it
+   * reported nothing.
+   */
+  async reportOnCancel(): Promise<void> {
+    const held = this.held;
+    if (!this.carry || !held || (!hasUsage(held.work) && !hasUsage(held.review))) return;
+    if (!patched(CANCEL_REPORT_PATCH)) return;
+    await CancellationScope.nonCancellable(() => this.sendReport(this.closeHeld()).catch(() => undefined));
+  }
+
   /** Closes the used-up batch in hand: tells the run what its calls cost, by kind. */
   private reportHeld(): void {
+    void this.report(this.closeHeld());
+  }
+
+  /** The report of the batch in hand, which is closed. */
+  private closeHeld(): ReportOf {
     const { seq, work, review } = this.held!;
     this.held = undefined;
     const reviewed = hasUsage(review);
-    void this.report(
-      hasUsage(work) || !reviewed
-        ? { kind: 'work', usage: work, seq, ...(reviewed ? { reviewUsage: review } : {}) }
-        : { kind: 'review', usage: review, seq },
-    );
+    return hasUsage(work) || !reviewed
+      ? { kind: 'work', usage: work, seq, ...(reviewed ? { reviewUsage: review } : {}) }
+      : { kind: 'review', usage: review, seq };
+  }
+
+  /** Tells the run what the calls of a batch cost (echoing the grant's nonce). */
+  private sendReport(what: ReportOf): Promise<void> {
+    const nonce = this.nonces.get(what.seq);
+    this.nonces.delete(what.seq);
+    return this.parent().signal(spendReportSignal, {
+      ticketId: this.input.ticket.id,
+      ...what,
+      ...(nonce !== undefined ? { nonce } : {}),
+    });
   }
 
   /** Tells the run what the calls of a batch cost. */
-  private async report(what: {
-    kind: 'work' | 'review';
-    usage: Usage;
-    seq: number;
-    reviewUsage?: Usage;
-  }): Promise<void> {
-    const sent = this.parent().signal(spendReportSignal, { ticketId: this.input.ticket.id, ...what });
+  private async report(what: ReportOf): Promise<void> {
+    const sent = this.sendReport(what);
     // Pipelined: the next request leaves in the same workflow task. The two may arrive in either
     // order; a request before its report only finds the run more careful (the batch still counts
     // as open). A child's last report may never arrive (signals of a closed workflow are dropped):

@@ -4,7 +4,7 @@
  * "escalated" for the orchestrator to decide on; children never wait for humans. The role's
  * work runs on the role's own task queue and retry policy when it has them.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { MaestroActivities } from '../activities';
 import { ticketStatusQuery, type TicketProgress } from '../shared/messages';
 import type { LlmCallRecord, TicketInput, TicketOutcome } from '../shared/types';
@@ -12,9 +12,10 @@ import { checksOf, isAgent } from '../shared/tool-checks';
 import type { ToolCallRecord } from '../shared/tools';
 import { addUsage, emptyUsage } from '../shared/usage';
 import { LLM_ACTIVITY, llmTimeouts, roleActivityOptions, roleRetryPolicy } from './activity-options';
-import { callPermitsField } from './permit-calls';
+import { agentPermitsWanted, callPermitsField } from './permit-calls';
 import { queueWaitOption, unpolledQueueFailure } from './role-queue';
 import { runAgentAttempt } from './agent-attempt';
+import type { AgentLoopOutput } from './agent-loop';
 import { reopenRequests } from './reopen';
 import { TicketSpending } from './ticket-spending';
 import { ticketFailure } from './failures';
@@ -67,7 +68,8 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketOutcome>
   try {
     return await runTicket(input, spending);
   } catch (err) {
-    // The run bills a failed ticket from its failure: every call it made goes with it.
+    // A cancelled ticket tells the run what its batch in hand cost; a failed one lists every call it made.
+    if (isCancellation(err)) await spending.reportOnCancel();
     throw ticketFailure(err, spending.callsMade());
   }
 }
@@ -112,8 +114,14 @@ async function runTicket(input: TicketInput, spending: TicketSpending): Promise<
     if (spending.exhausted()) return outOfBudget(attempt - 1);
     // A role with tools works as an agent loop (a child per attempt); others make one call.
     const work = isAgent(input.role?.agent)
-      ? await spending.runAttempt('work', () =>
-          runAgentAttempt({ input, feedback, attempt, spent: addUsage(progress.workUsage, progress.reviewUsage) }),
+      ? await spending.runAttempt<AgentLoopOutput>('work', agentPermitsWanted(input.role?.agent?.maxTurns), (permits) =>
+          runAgentAttempt({
+            input,
+            feedback,
+            attempt,
+            spent: addUsage(progress.workUsage, progress.reviewUsage),
+            ...permits,
+          }),
         )
       : await spending
           .run('work', workRetry, ({ callPermits, retry }) =>

@@ -20,6 +20,7 @@ import { SpendGrant, SpendReport, SpendRequest } from '../shared/permits';
 import type { Ticket } from '../shared/schemas';
 import type { EpicContext } from '../shared/types';
 import { auditIgnoredSignal, BOSS_CALLS, bookReport } from './budget';
+import { cappedReport, reportProblem } from './report-checks';
 import { zodProblem } from './gate-payloads';
 import { runAudit } from './handlers';
 import { onSignal } from './message-handlers';
@@ -50,6 +51,8 @@ interface Upstream {
   childSeq: number;
   /** The child ended before the grant came: hand the grant back at once. */
   orphan?: boolean;
+  /** Calls the parent granted (once granted). */
+  calls?: number;
 }
 
 /** The permit source of a sub-run whose budget is its parent's (see the file comment). */
@@ -66,6 +69,8 @@ export class UpstreamBudget implements RunPermits {
   private stopped = false;
   /** Signals to the parent not delivered yet. */
   private sending = 0;
+  /** The parent's nonce of each granted upstream batch: the sub-run's report of it echoes it. */
+  private readonly nonces = new Map<number, string>();
 
   constructor(
     private readonly state: RunState,
@@ -105,8 +110,14 @@ export class UpstreamBudget implements RunPermits {
         `${ticketId} holds no granted permit${seq ? ` ${seq}` : ''} to report on`,
         ticketId,
       );
+    // The child echoes the parent's nonce, passed down with the grant (report-checks.ts).
+    const grant = { seq: up[1].childSeq, calls: up[1].calls ?? 1, ...this.nonceOf(up[0]) };
+    const invalid = reportProblem(grant, parsed.data);
+    if (invalid) return this.ignore('spendReport', invalid, ticketId);
     this.open.delete(up[0]);
-    bookReport(this.state, parsed.data);
+    const { usage, reviewUsage, capped } = cappedReport(grant, parsed.data, this.state.ledger.dearestCall);
+    if (capped) auditIgnoredSignal(this.state, { signal: 'spendReport', error: capped, ticketId }, 'capped');
+    bookReport(this.state, { ...parsed.data, usage, reviewUsage });
     this.reportUp(up[0]);
   }
 
@@ -208,7 +219,8 @@ export class UpstreamBudget implements RunPermits {
   private granted(raw: unknown): void {
     const parsed = SpendGrant.safeParse(raw);
     if (!parsed.success) return this.ignore('spendGrant', `invalid payload: ${zodProblem(parsed.error)}`);
-    const { seq, calls } = parsed.data;
+    const { seq, calls, nonce } = parsed.data;
+    if (nonce !== undefined) this.nonces.set(seq, nonce);
     const u = this.asked.get(seq);
     if (!u) {
       // E.g. a request of this sub-run's previous execution (it continued as new): hand it back,
@@ -223,21 +235,25 @@ export class UpstreamBudget implements RunPermits {
       this.state.version++;
       return;
     }
+    u.calls = calls ?? 1;
     this.open.set(seq, u);
     void getExternalWorkflowHandle(this.childIdOf(u.ticketId))
-      .signal(spendGrantSignal, { seq: u.childSeq, ...(calls !== undefined ? { calls } : {}) })
+      .signal(spendGrantSignal, { seq: u.childSeq, ...(calls !== undefined ? { calls } : {}), ...this.nonceOf(seq) })
       .catch(() => undefined); // the child already ended: forget() closes the batch
   }
 
   /** Closes upstream batch `seq`, telling the parent the sub-run's whole spending so far. */
   private reportUp(seq: number): void {
     const cost = this.state.cost();
+    const nonce = this.nonceOf(seq);
+    this.nonces.delete(seq);
     const report = {
       ticketId: this.epic.ticketId,
       kind: 'work' as const,
       usage: cost.usage,
       seq,
       spentByRole: cost.byRole,
+      ...nonce,
     };
     this.toParent(spendReportSignal, report, () => undefined);
   }
@@ -249,6 +265,12 @@ export class UpstreamBudget implements RunPermits {
       .signal(signal, payload)
       .catch(gone)
       .finally(() => this.sending--);
+  }
+
+  /** The parent's nonce of upstream batch `seq`, as a payload field. */
+  private nonceOf(seq: number): { nonce?: string } {
+    const nonce = this.nonces.get(seq);
+    return nonce !== undefined ? { nonce } : {};
   }
 
   private ignore(signal: string, error: string, ticketId?: string): void {

@@ -4,7 +4,7 @@
  * or need repairs. What a person relying on "spending passes the cap by at most one call" would
  * notice: the recorded spend, the audit log, and whether the run still moves.
  */
-import { describeFailure, type StartRunOptions } from '../../src/client/api';
+import { describeFailure, MaestroClient, type StartRunOptions } from '../../src/client/api';
 import { SCHEMA_NAMES } from '../../src/shared/constants';
 import type { SimRequestRecord } from '../../src/dev/sim-llm';
 import {
@@ -14,9 +14,10 @@ import {
   spendReportSignal,
   spendRequestSignal,
 } from '../../src/shared/messages';
+import type { RunStatus } from '../../src/shared/types';
 import { waitForStatus } from '../helpers/runs';
 import { useRunWorker } from '../helpers/run-worker';
-import { TEST_ROLES, useSimAndTemporal } from '../helpers/temporal';
+import { testDeps, testWorker, TEST_ROLES, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
 
 const GOAL = 'Build a landing page for a coffee shop called Bean There';
 
@@ -319,5 +320,135 @@ describe('a ticket that fails after calls that succeeded', () => {
     expect(seen.filter((q) => q.fault === 'schema-invalid').length).toBeGreaterThan(2);
     expect(r.cost.tokens).toBe(seen.reduce((n, q) => n + billed(q), 0));
     expect(r.calls.length).toBe(seen.length);
+  });
+});
+
+describe('forged spend reports (issue 19, 4.1)', () => {
+  it("a forged report books nothing and frees no permit: it must echo its grant's nonce, stay within its grant, and a settled grant takes no second report", async () => {
+    harness.sim.clearFaults();
+    harness.sim.clearRequests();
+    // The work call answers late, so T1 holds its first grant (batch 1) while the forger acts.
+    harness.sim.injectFault({ kind: 'latency', latencyMs: 4000, times: 1, match: { schemaName: SCHEMA_NAMES.work } });
+    const runId = await env.api.start('Write a README for a bakery called Rise and Shine [sim:tickets=1]', {
+      runId: `permits-${Date.now()}-${++counter}`,
+      budget: { usd: 1 },
+    });
+    const s = await waitForStatus(harness.conn.client, runId, (st) => st.tickets.some((t) => t.state === 'running'));
+    const before = s.cost;
+    const h = handle(runId);
+    const usage = { promptTokens: 1e6, cachedTokens: 0, completionTokens: 1e6, usd: 999, calls: 1 };
+    // Blind forgeries: no nonce, and a made-up one, for the open batch 1 of T1.
+    await h.signal(spendReportSignal.name, { ticketId: 'T1', kind: 'work', usage, seq: 1 });
+    await h.signal(spendReportSignal.name, { ticketId: 'T1', kind: 'work', usage });
+    await h.signal(spendReportSignal.name, { ticketId: 'T1', kind: 'work', usage, seq: 1, nonce: 'guessed' });
+    // Identical entries are folded into one (`repeats`).
+    const ignored = (st: RunStatus) =>
+      st.audit.filter((a) => a.action === 'ignored-spendReport').reduce((n, a) => n + 1 + (a.repeats ?? 0), 0);
+    const blind = await waitForStatus(
+      harness.conn.client,
+      runId,
+      (st) => ignored(st) >= 3 || st.cost.usd !== before.usd,
+      15_000,
+      'the blind forgeries handled',
+    );
+    expect(blind.cost.usd).toBe(before.usd);
+    // A forger who read the grant's nonce in the history: still no more than the grant allowed.
+    const child = s.tickets.find((t) => t.id === 'T1')!.childId;
+    const started = (await handle(child).fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!;
+    const input = JSON.parse(Buffer.from(started.input!.payloads![0]!.data!).toString('utf8')) as {
+      firstGrant?: { calls: number; nonce?: string };
+    };
+    expect(input.firstGrant?.nonce).toEqual(expect.any(String));
+    await h.signal(spendReportSignal.name, {
+      ticketId: 'T1',
+      kind: 'work',
+      usage: { ...usage, calls: 1000 },
+      seq: 1,
+      nonce: input.firstGrant?.nonce,
+    });
+    const after = await waitForStatus(
+      harness.conn.client,
+      runId,
+      (st) => ignored(st) >= 4,
+      15_000,
+      'four audited, ignored spend reports',
+    );
+    expect(after.cost.usd).toBe(before.usd);
+    expect(after.audit.filter((a) => a.action === 'ignored-spendReport').map((a) => a.error)).toEqual([
+      'the report does not echo the nonce of grant 1 (none given)',
+      'the report does not echo the nonce of grant 1 (a different one)',
+      expect.stringMatching(/^the report lists 1000 calls, more calls than its grant 1 allowed \(\d+\)$/),
+    ]);
+    const r = await env.api.result(runId);
+    expect(r.status).toBe('completed');
+    expect(r.gates.filter((g) => g.kind === 'budget')).toEqual([]);
+    const seen = harness.sim.requests();
+    expect(r.cost.tokens).toBe(seen.reduce((n, q) => n + billed(q), 0));
+    expect(r.cost.usd).toBeLessThan(1);
+  });
+});
+
+describe('the bill of a run that did not complete (issue 19, 4.3)', () => {
+  /** Runs `goal` on a worker of its own until `until` holds; the worker is gone afterwards. */
+  async function runAlone(
+    goal: string,
+    opts: StartRunOptions,
+    until: (api: MaestroClient, runId: string) => Promise<void>,
+  ) {
+    const taskQueue = uniqueQueue('permits-alone');
+    const worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
+    const api = new MaestroClient(harness.conn.client, taskQueue);
+    const runId = `${taskQueue}-run`;
+    await worker.runUntil(async () => {
+      await api.start(goal, { runId, ...opts });
+      await until(api, runId);
+    });
+    return { api, runId };
+  }
+
+  it('a run whose planning failed shows its calls, tokens and plan attempts, also with no worker to ask', async () => {
+    harness.sim.clearFaults();
+    harness.sim.clearRequests();
+    harness.sim.injectFault({ kind: 'schema-invalid', times: 100, match: { schemaName: SCHEMA_NAMES.plan } });
+    const { api, runId } = await runAlone(GOAL, { maxReplans: 1 }, async (a, id) => {
+      await a.result(id).catch(() => undefined);
+    });
+    harness.sim.clearFaults();
+    const s = await api.status(runId);
+    const seen = harness.sim.requests();
+    expect(seen.length).toBeGreaterThanOrEqual(4);
+    expect({ phase: s.phase, planAttempts: s.planAttempts, calls: s.cost.usage.calls, tokens: s.cost.tokens }).toEqual({
+      phase: 'failed',
+      planAttempts: 2,
+      calls: seen.length,
+      tokens: seen.reduce((n, q) => n + billed(q), 0),
+    });
+  });
+
+  it('a cancelled run shows what it spent up to the cancel, also with no worker to ask', async () => {
+    harness.sim.clearFaults();
+    harness.sim.clearRequests();
+    // The work answers at once; the review answers late, so the cancel comes while T1 is reviewed.
+    harness.sim.injectFault({ kind: 'latency', latencyMs: 5000, match: { schemaName: SCHEMA_NAMES.review } });
+    const { api, runId } = await runAlone(
+      'Write a README for a bakery called Rise and Shine [sim:tickets=1]',
+      { budget: { usd: 1000 } },
+      async (a, id) => {
+        const deadline = Date.now() + 30_000;
+        while (!harness.sim.requests().some((q) => q.schemaName === SCHEMA_NAMES.review) && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 100));
+        await a.cancel(id);
+        await a.result(id).catch(() => undefined);
+      },
+    );
+    harness.sim.clearFaults();
+    const s = await api.status(runId);
+    const answered = harness.sim.requests().filter((q) => q.status === 200);
+    expect(answered.map((q) => q.schemaName)).toEqual([SCHEMA_NAMES.plan, SCHEMA_NAMES.work]);
+    expect({ phase: s.phase, calls: s.cost.usage.calls, tokens: s.cost.tokens }).toEqual({
+      phase: 'cancelled',
+      calls: answered.length,
+      tokens: answered.reduce((n, q) => n + billed(q), 0),
+    });
   });
 });

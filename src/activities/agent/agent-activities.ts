@@ -26,8 +26,8 @@ import {
   type ToolResultMessage,
 } from '../../shared/tools';
 import type { ArtifactRef, LlmCallRecord, TicketOutput } from '../../shared/types';
-import { usageOfRecord, type Usage } from '../../shared/usage';
-import { WORKER_IDENTITY, withActivityContext } from '../context';
+import { addUsage, emptyUsage, usageOfRecord, type Usage } from '../../shared/usage';
+import { checkPermits, earlierCalls, failureWithCalls, WORKER_IDENTITY, withActivityContext } from '../context';
 import type { ActivityDeps } from '../deps';
 import type { AgentMessage } from '../llm/tool-turn';
 import { dependencyViews, workerRole } from '../roles/worker';
@@ -62,6 +62,11 @@ export interface AgentTurnInput {
   own: ArtifactRef[];
   /** Tools of the role's MCP servers (listed once per loop, see `agentListTools`). */
   mcpTools?: FunctionTool[];
+  /**
+   * HTTP calls the run's budget permits allow this turn, over all its attempts (absent: no
+   * limit); past them the turn fails with `PermitsUsedUp` and the loop asks for more.
+   */
+  callPermits?: number;
 }
 
 /** Output of `agentTurn`. */
@@ -76,6 +81,7 @@ export interface AgentTurnOutput {
   problem?: string;
   usage: Usage;
   model: string;
+  /** Every call of this turn, its failed attempts' too (a failure lists them in `details[0].calls`). */
   calls: LlmCallRecord[];
 }
 
@@ -223,27 +229,40 @@ export function createAgentActivities(deps: ActivityDeps) {
       if (input.turn >= maxTurns) messages.push({ role: 'user', content: lastTurnNotice(input.turn, maxTurns) });
       const ctx = currentContext();
       const label = `${role.name} ${input.ticket.id} turn ${input.turn}`;
-      const res = await withActivityContext((signal) =>
-        agentLlm.turn({
-          model: role.model ?? deps.workerModel(role.name),
-          messages,
-          tools: input.turn >= maxTurns ? [] : [...toolSpecs(input.settings.tools), ...(input.mcpTools ?? [])],
-          schema: WorkResult,
-          schemaName: SCHEMA_NAMES.work,
-          label,
-          ...(role.temperature !== undefined ? { temperature: role.temperature } : {}),
-          ...(role.maxTokens !== undefined ? { maxTokens: role.maxTokens } : {}),
-          ...(signal ? { signal } : {}),
-          meta: {
-            kind: 'work',
-            role: role.name,
-            ticketId: input.ticket.id,
-            attempt: ctx?.info.attempt ?? 1,
-            ...(ctx ? { taskQueue: ctx.info.taskQueue } : {}),
-            workerIdentity: WORKER_IDENTITY,
-          },
-        }),
-      );
+      // Calls of earlier attempts (heartbeat details) stay on the bill, whatever happens next.
+      const calls = earlierCalls(ctx);
+      const res = await withActivityContext(
+        (signal) => {
+          checkPermits(calls.length, input, label);
+          return agentLlm.turn({
+            model: role.model ?? deps.workerModel(role.name),
+            messages,
+            tools: input.turn >= maxTurns ? [] : [...toolSpecs(input.settings.tools), ...(input.mcpTools ?? [])],
+            schema: WorkResult,
+            schemaName: SCHEMA_NAMES.work,
+            label,
+            ...(role.temperature !== undefined ? { temperature: role.temperature } : {}),
+            ...(role.maxTokens !== undefined ? { maxTokens: role.maxTokens } : {}),
+            ...(signal ? { signal } : {}),
+            meta: {
+              kind: 'work',
+              role: role.name,
+              ticketId: input.ticket.id,
+              attempt: ctx?.info.attempt ?? 1,
+              ...(ctx ? { taskQueue: ctx.info.taskQueue } : {}),
+              workerIdentity: WORKER_IDENTITY,
+            },
+            onCall: (r) => {
+              calls.push(r);
+              ctx?.heartbeat({ calls });
+            },
+          });
+        },
+        () => ({ calls }),
+      ).catch((err: unknown) => {
+        throw failureWithCalls(err, calls);
+      });
+      if (!calls.includes(res.record)) calls.push(res.record);
       const vetted = await vetTurnCalls(res.toolCalls, {
         ticketId: input.ticket.id,
         role: role.name,
@@ -270,9 +289,9 @@ export function createAgentActivities(deps: ActivityDeps) {
         ...(vetted.records.length > 0 ? { refusedCalls: vetted.records } : {}),
         ...(final ? { final } : {}),
         ...(res.problem ? { problem: cut(res.problem, MAX_PROBLEM_CHARS) } : {}),
-        usage: usageOfRecord(res.record),
+        usage: calls.reduce((u, c) => addUsage(u, usageOfRecord(c)), emptyUsage()),
         model: res.model,
-        calls: [res.record],
+        calls,
       };
     },
 
