@@ -162,8 +162,15 @@ async function pageTool(ctx: ToolContext, a: Record<string, unknown>): Promise<T
   try {
     let report: Awaited<ReturnType<typeof checkPage>>;
     try {
-      report = await checkPage({ dir: ws.dir, page: await resolveInside(ws.dir, rel) });
+      report = await checkPage({
+        dir: ws.dir,
+        page: await resolveInside(ws.dir, rel),
+        hide: ctx.hide,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
     } catch (err) {
+      // A cancelled activity ends as cancelled (its browser is already dead), not as a finding.
+      if (ctx.signal?.aborted) throw err;
       // No browser on this worker, or the page hung: the agent is told, the run goes on.
       return toolError(`check_page: ${(err as Error).message.split('\n')[0]}`);
     }
