@@ -28,7 +28,7 @@ import { WORKER_IDENTITY, withActivityContext } from '../context';
 import type { ActivityDeps } from '../deps';
 import type { AgentMessage } from '../llm/tool-turn';
 import { dependencyViews, workerRole } from '../roles/worker';
-import { bounded, runBuiltInTool, toolError, type ToolOutcome } from '../tools/builtin-tools';
+import { bounded, invalidCall, runBuiltInTool, toolError, type ToolOutcome } from '../tools/builtin-tools';
 import { callMcpTool, McpToolCache } from '../tools/mcp';
 import { toolSpecs, type FunctionTool } from '../tools/tool-specs';
 import { buildAgentPrompt, lastTurnNotice } from './agent-prompt';
@@ -104,10 +104,10 @@ async function mcpCall(input: AgentToolInput): Promise<ToolOutcome> {
   try {
     args = JSON.parse(input.call.arguments || '{}');
   } catch (err) {
-    return toolError(`${input.call.name}: the arguments are not valid JSON (${(err as Error).message})`);
+    return invalidCall(`${input.call.name}: the arguments are not valid JSON (${(err as Error).message})`);
   }
   if (typeof args !== 'object' || args === null || Array.isArray(args))
-    return toolError(`${input.call.name}: the arguments must be a JSON object`);
+    return invalidCall(`${input.call.name}: the arguments must be a JSON object`);
   try {
     const res = await callMcpTool(target.server, target.tool, args as Record<string, unknown>);
     return {
@@ -228,7 +228,7 @@ export function createAgentActivities(deps: ActivityDeps) {
       } else {
         const tool = BuiltInTool.safeParse(input.call.name);
         outcome = !tool.success
-          ? toolError(`unknown tool "${input.call.name}"; available: ${input.settings.tools.join(', ')}`)
+          ? invalidCall(`unknown tool "${input.call.name}"; available: ${input.settings.tools.join(', ')}`)
           : await withActivityContext((signal) =>
               runBuiltInTool(
                 {
@@ -255,6 +255,7 @@ export function createAgentActivities(deps: ActivityDeps) {
           startedAt: started.toISOString(),
           durationMs: Date.now() - started.getTime(),
           status: input.rejected !== undefined ? 'rejected' : outcome.isError ? 'error' : 'ok',
+          ...(input.rejected === undefined && outcome.notRun ? { notRun: outcome.notRun } : {}),
           ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}),
           bytes: outcome.bytes,
           attempt: ctx?.info.attempt ?? 1,

@@ -7,12 +7,12 @@ import { createHash } from 'node:crypto';
 import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ProducedFile } from '../../shared/schemas';
-import type { AgentSettings, BuiltInTool } from '../../shared/tools';
+import type { AgentSettings, BuiltInTool, ToolNotRun } from '../../shared/tools';
 import { TOOL_RESULT_CHARS } from '../../shared/tools';
 import type { ArtifactRef } from '../../shared/types';
 import type { ArtifactStore } from '../artifacts/store';
-import { checkPage } from './check-page';
-import { parseCommand, runSandboxed, SandboxRefusal, type Isolation } from './sandbox';
+import { BrowserUnavailable, checkPage } from './check-page';
+import { detectIsolation, parseCommand, runSandboxed, SandboxRefusal, type Isolation } from './sandbox';
 import {
   listFiles,
   materialise,
@@ -48,11 +48,32 @@ export interface ToolOutcome {
   written: ArtifactRef[];
   /** The full output, when it was stored (command output, screenshots). */
   outputRef?: ArtifactRef;
+  /** Set when the tool did not run: the caller's mistake or a tool this worker lacks, not a finding. */
+  notRun?: ToolNotRun;
 }
 
 /** A tool error the agent sees (not an activity failure). */
 export function toolError(message: string): ToolOutcome {
   return { content: `ERROR: ${message}`, isError: true, bytes: Buffer.byteLength(message), written: [] };
+}
+
+/**
+ * The agent's own mistake (bad arguments, a path not in the workspace, a refused command): the
+ * tool did not run, the agent is told so, and the call is never evidence against a dependency.
+ */
+export function invalidCall(message: string): ToolOutcome {
+  return {
+    ...toolError(`${message}\n(the tool did not run: fix this call; it says nothing about the work being checked)`),
+    notRun: 'invalid-call',
+  };
+}
+
+/** A tool this worker cannot run (no browser, no sandbox): a setup problem, not a finding about the work. */
+export function unavailableTool(message: string): ToolOutcome {
+  return {
+    ...toolError(`${message}\n(the tool did not run on this worker: a setup problem, not a finding about the work)`),
+    notRun: 'unavailable',
+  };
 }
 
 /** `text` bounded to what goes back into the conversation, saying how much was left out. */
@@ -77,7 +98,7 @@ function refsByPath(files: WorkspaceFiles): Map<string, ArtifactRef> {
 async function readTool(ctx: ToolContext, a: Record<string, unknown>): Promise<ToolOutcome> {
   const rel = workspacePath(a.path);
   const ref = refsByPath(ctx.files).get(rel);
-  if (!ref) return toolError(`no file "${rel}" in the workspace; call list_files to see what is there`);
+  if (!ref) return invalidCall(`no file "${rel}" in the workspace; call list_files to see what is there`);
   const text = (await ctx.store.read(ref)).toString('utf8');
   return { content: bounded(text), isError: false, bytes: ref.bytes, written: [] };
 }
@@ -96,7 +117,7 @@ function listTool(ctx: ToolContext, a: Record<string, unknown>): ToolOutcome {
 async function writeTool(ctx: ToolContext, a: Record<string, unknown>): Promise<ToolOutcome> {
   const file = ProducedFile.safeParse({ path: workspacePath(a.path), content: a.content });
   if (!file.success)
-    return toolError(`write_file: ${file.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    return invalidCall(`write_file: ${file.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const ref = await ctx.store.put(file.data);
   return { content: `wrote ${ref.path} (${ref.bytes} bytes)`, isError: false, bytes: ref.bytes, written: [ref] };
 }
@@ -124,7 +145,7 @@ async function changedFiles(ctx: ToolContext, dir: string): Promise<ArtifactRef[
 }
 
 async function commandTool(ctx: ToolContext, a: Record<string, unknown>): Promise<ToolOutcome> {
-  if (typeof a.command !== 'string') return toolError('run_command needs {"command": "<program and arguments>"}');
+  if (typeof a.command !== 'string') return invalidCall('run_command needs {"command": "<program and arguments>"}');
   const argv = parseCommand(a.command, ctx.settings.programs);
   const ws = await materialise(ctx.store, ctx.files, ctx.workspaceParent);
   try {
@@ -157,7 +178,7 @@ async function commandTool(ctx: ToolContext, a: Record<string, unknown>): Promis
 
 async function pageTool(ctx: ToolContext, a: Record<string, unknown>): Promise<ToolOutcome> {
   const rel = workspacePath(a.page);
-  if (!refsByPath(ctx.files).has(rel)) return toolError(`no page "${rel}" in the workspace; call list_files`);
+  if (!refsByPath(ctx.files).has(rel)) return invalidCall(`no page "${rel}" in the workspace; call list_files`);
   const ws = await materialise(ctx.store, ctx.files, ctx.workspaceParent);
   try {
     let report: Awaited<ReturnType<typeof checkPage>>;
@@ -171,7 +192,8 @@ async function pageTool(ctx: ToolContext, a: Record<string, unknown>): Promise<T
     } catch (err) {
       // A cancelled activity ends as cancelled (its browser is already dead), not as a finding.
       if (ctx.signal?.aborted) throw err;
-      // No browser on this worker, or the page hung: the agent is told, the run goes on.
+      if (err instanceof BrowserUnavailable) return unavailableTool(`check_page: ${err.message}`);
+      // The page hung or crashed the browser: a finding about the page; the agent is told.
       return toolError(`check_page: ${(err as Error).message.split('\n')[0]}`);
     }
     const shot = await ctx.store.put({
@@ -193,12 +215,12 @@ async function pageTool(ctx: ToolContext, a: Record<string, unknown>): Promise<T
 
 /** Runs one built-in tool call; tool-level problems come back as an error result for the agent. */
 export async function runBuiltInTool(ctx: ToolContext, name: BuiltInTool, rawArgs: string): Promise<ToolOutcome> {
-  if (!ctx.settings.tools.includes(name)) return toolError(`tool ${name} is not enabled for this role`);
+  if (!ctx.settings.tools.includes(name)) return invalidCall(`tool ${name} is not enabled for this role`);
   let a: Record<string, unknown>;
   try {
     a = args(rawArgs);
   } catch (err) {
-    return toolError(`${name}: the arguments are not valid JSON (${(err as Error).message})`);
+    return invalidCall(`${name}: the arguments are not valid JSON (${(err as Error).message})`);
   }
   try {
     switch (name) {
@@ -214,7 +236,12 @@ export async function runBuiltInTool(ctx: ToolContext, name: BuiltInTool, rawArg
         return await pageTool(ctx, a);
     }
   } catch (err) {
-    if (err instanceof WorkspacePathError || err instanceof SandboxRefusal) return toolError(`${name}: ${err.message}`);
+    if (err instanceof WorkspacePathError) return invalidCall(`${name}: ${err.message}`);
+    // The sandbox refuses a bad command line, or every command on a worker without isolation.
+    if (err instanceof SandboxRefusal)
+      return (ctx.isolation ?? detectIsolation()) === 'none'
+        ? unavailableTool(`${name}: ${err.message}`)
+        : invalidCall(`${name}: ${err.message}`);
     throw err;
   }
 }
