@@ -5,9 +5,18 @@
  * all. A check cancelled mid-way (through the activity's cancellation) and a check whose worker
  * is SIGKILLed leave no Chromium process behind.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -16,7 +25,11 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { FsArtifactStore } from '../../src/activities/artifacts/fs-store';
 import { createAgentActivities } from '../../src/activities/agent/agent-activities';
 import type { ActivityDeps } from '../../src/activities/deps';
-import { detectBrowserIsolation, type BrowserIsolation } from '../../src/activities/tools/browser-jail';
+import {
+  browserLauncher,
+  detectBrowserIsolation,
+  type BrowserIsolation,
+} from '../../src/activities/tools/browser-jail';
 import { runBuiltInTool, type ToolContext } from '../../src/activities/tools/builtin-tools';
 import { checkPage } from '../../src/activities/tools/check-page';
 import type { AgentSettings } from '../../src/shared/tools';
@@ -176,6 +189,35 @@ test('through the tool, with the folder that holds the workspace hidden, the rep
   expect(out.isError).toBe(true);
   expect(seen).toEqual([]);
 });
+
+(ISOLATIONS.includes('namespace') ? test : test.skip)(
+  'in its namespace the browser runs as nobody, sees the workspace but not hidden folders (spaces too), and has no network',
+  () => {
+    const secret = path.join(dir, 'home of maestro@x+y');
+    mkdirSync(secret, { recursive: true });
+    writeFileSync(path.join(secret, 'key'), 'secret');
+    const ws = mkdtempSync(path.join(secret, 'ws-'));
+    chmodSync(ws, 0o755);
+    writeFileSync(path.join(ws, 'index.html'), 'page', { mode: 0o644 });
+    // The launcher starts any program the way it starts Chromium: a shell stands in for it here.
+    const launcher = browserLauncher({ exe: '/bin/sh', workspace: ws, hide: [secret], isolation: 'namespace' });
+    try {
+      const probe = [
+        'id -u',
+        `cat ${JSON.stringify(path.join(ws, 'index.html'))}`,
+        `ls -A ${JSON.stringify(secret)} | grep -c key || true`,
+        'find /root /home -mindepth 1 | wc -l',
+        // The network namespace has its own loopback and no other interface.
+        "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '",
+      ].join('; echo; ');
+      const out = spawnSync(launcher.path, ['-c', probe], { encoding: 'utf8', timeout: 30_000 });
+      expect(out.stderr).toBe('');
+      expect(out.stdout.split('\n').filter((l) => l !== '')).toEqual(['65534', 'page', '0', '0', 'lo']);
+    } finally {
+      launcher.dispose();
+    }
+  },
+);
 
 describe('check_page leaves no browser behind', () => {
   const hanging = page(`<script>while (true) {}</script>`);

@@ -58,8 +58,8 @@ mount -t tmpfs -o size=1m tmpfs /mnt
 mkdir /mnt/ws /mnt/profile
 mount --bind "$ws" /mnt/ws
 if [ -n "$profile" ]; then chown -R ${BROWSER_UID}:${BROWSER_UID} "$profile"; mount --bind "$profile" /mnt/profile; fi
-for d in $covers; do
-  if [ -d "$d" ]; then
+printf '%s\n' "$covers" | while IFS= read -r d; do
+  if [ -n "$d" ] && [ -d "$d" ]; then
     case "$d" in /tmp|/var/tmp|/dev/shm) mount -t tmpfs -o size=512m,mode=1777 tmpfs "$d";; *) mount -t tmpfs -o size=1m,mode=0755 tmpfs "$d";; esac
   fi
 done
@@ -109,7 +109,8 @@ export function browserLauncher(args: {
     // missing: launching fails with Playwright's own message
   }
   const covers = ['/tmp', '/var/tmp', '/dev/shm', '/root', '/home', ...(args.hide ?? [])]
-    .filter((d) => /^\/[\w./@+-]+$/.test(d))
+    // One folder a line (spaces, @ and + are fine); a name with a newline cannot be covered safely.
+    .filter((d) => path.isAbsolute(d) && !d.includes('\n'))
     .map((d) => d.replace(/\/+$/, ''))
     .filter((d) => d !== '' && !holds(d, exeReal) && !holds(d, args.exe));
   // The launcher's folder is the marker that tells our browser's process from any other.
@@ -118,7 +119,7 @@ export function browserLauncher(args: {
     isolation === 'namespace'
       ? `#!/bin/sh
 echo $$ > ${quote(pidFile)}
-exec setpriv --pdeathsig KILL -- unshare --net --ipc --mount --pid --fork --kill-child --mount-proc -- sh -c ${quote(INNER)} ${quote(tag)} ${quote(args.workspace)} ${quote(args.exe)} ${quote(covers.join(' '))} "$@"
+exec setpriv --pdeathsig KILL -- unshare --net --ipc --mount --pid --fork --kill-child --mount-proc -- sh -c ${quote(INNER)} ${quote(tag)} ${quote(args.workspace)} ${quote(args.exe)} ${quote(covers.join('\n'))} "$@"
 `
       : `#!/bin/sh
 echo $$ > ${quote(pidFile)}
