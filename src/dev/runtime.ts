@@ -12,6 +12,7 @@ import { UnavailableError } from '../client/exit-codes';
 import { workflowPollers } from '../client/pollers';
 import { maestroDataConverter } from '../codec/data-converter';
 import { ConfigError, type MaestroConfig } from '../config';
+import { browserSetupProblem, pageCheckingRoles } from '../activities/tools/browser-check';
 import { activityDepsFromConfig } from '../workers/activity-deps';
 import { workerIdentity } from '../workers/llm-fingerprint';
 import { createMaestroWorker, createRoleWorker } from '../workers/create-worker';
@@ -74,6 +75,8 @@ export interface LocalRuntime {
   codecUrl?: string;
   /** Every worker started, with what it polls. */
   workers: { spec: WorkerSpec; worker: Worker }[];
+  /** Set when a started worker serves roles with `check_page` but cannot launch a browser: what to fix. */
+  browserProblem?: string;
   stop(): Promise<void>;
 }
 
@@ -124,6 +127,14 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
     if (wantWorker) {
       // What SIGKILLed workers of this host left behind (workspaces, cgroups) goes first.
       await prepareSandboxHost();
+      const served = workerConfig === config ? specs : planWorkers(workerConfig, 'all');
+      const pageRoles = [...new Set(pageCheckingRoles(served.flatMap((s) => s.roles)))];
+      // Said at start, loudly: a missing browser is a setup problem, not something a Tester should find.
+      const problem = pageRoles.length > 0 ? await browserSetupProblem(pageRoles) : undefined;
+      if (problem) {
+        rt.browserProblem = problem;
+        opts.log(`WARNING: ${problem} Until then this worker's page checks do not run (the agent is told).`);
+      }
       const tracing = startTracing();
       if (tracing) stops.push(() => tracing.shutdown());
       const connection: NativeConnection = await connectWorker(config, rt.address);

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { ArtifactRef } from './types';
 
 // Kept in tool-checks.ts (no schemas) for the ticket workflow; exported here with the rest.
-export { checksOf, DEFAULT_SANDBOX_TIMEOUT_MS, isAgent } from './tool-checks';
+export { checksOf, countsAsCheck, DEFAULT_SANDBOX_TIMEOUT_MS, failedCheck, isAgent } from './tool-checks';
 
 /** Built-in tools; a role enables the ones it needs in maestro.config.json. */
 export const BUILT_IN_TOOLS = ['read_file', 'list_files', 'write_file', 'run_command', 'check_page'] as const;
@@ -138,6 +138,9 @@ export function approvalOf(settings: AgentSettings, tool: string): ToolApproval 
 /** Programs `run_command` accepts by default. */
 export const SANDBOX_PROGRAMS = ['node', 'npm', 'ls', 'cat', 'echo', 'true', 'false', 'grep', 'wc', 'head', 'tail'];
 
+/** Why a tool call did not run (see ToolCallRecord.notRun). */
+export type ToolNotRun = 'invalid-call' | 'unavailable';
+
 /**
  * One tool call the model asked for (OpenAI `tool_calls` wire format, arguments as JSON text).
  * Calls a turn hands to the loop were read strictly first: `arguments` is then the canonical JSON
@@ -180,6 +183,13 @@ export interface ToolCallRecord {
   durationMs: number;
   /** 'ok', 'error' (the tool refused or failed; the agent was told why), 'rejected' (a person said no). */
   status: 'ok' | 'error' | 'rejected';
+  /**
+   * With status 'error': the tool did not run, so the call says nothing about the work it was
+   * to check. 'invalid-call': the calling agent's own mistake (bad arguments, a path not in the
+   * workspace, a refused command, an unknown or disabled tool); 'unavailable': this worker cannot
+   * run the tool (no browser, no sandbox). Never evidence against a dependency.
+   */
+  notRun?: ToolNotRun;
   /** Exit code of a command (absent for other tools and for killed commands). */
   exitCode?: number;
   /** Bytes of the tool's output (before truncation). */

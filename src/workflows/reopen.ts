@@ -8,6 +8,8 @@
  */
 import { patched } from '@temporalio/workflow';
 import type { Ticket } from '../shared/schemas';
+import { failedCheck } from '../shared/tool-checks';
+import type { ToolCallRecord } from '../shared/tools';
 import type { ReopenRequest, TicketInput } from '../shared/types';
 import type { RunState } from './run-state';
 
@@ -25,6 +27,23 @@ export function reopenRequests(
   const deps = new Set(input.dependencies.map((d) => d.ticketId));
   const seen = new Set<string>();
   return (requested ?? []).filter((r) => deps.has(r.ticketId) && !seen.has(r.ticketId) && seen.add(r.ticketId));
+}
+
+/** Patch id: only a check that ran and failed may re-open a dependency (issue 19, item 2.5). */
+export const REOPEN_NEEDS_FAILED_CHECK_PATCH = 'maestro-reopen-needs-failed-check-1';
+
+/**
+ * The re-opens an attempt may trigger: none unless one of its checks ran and failed on its merits.
+ * A call the checking agent got wrong (a garbage path, bad arguments) or a tool its worker lacks
+ * (no browser) is that agent's or that worker's problem, never evidence against a dependency,
+ * whatever the review says. Histories recorded before this rule keep their re-opens.
+ */
+export function reopenOnFailedCheck(
+  calls: readonly ToolCallRecord[],
+  requests: readonly ReopenRequest[],
+): ReopenRequest[] {
+  if (requests.length === 0 || calls.some(failedCheck)) return [...requests];
+  return patched(REOPEN_NEEDS_FAILED_CHECK_PATCH) ? [] : [...requests];
 }
 
 /** What the scheduler hands over to re-open a tested ticket. */

@@ -8,7 +8,7 @@ import { isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { MaestroActivities } from '../activities';
 import { ticketStatusQuery, type TicketProgress } from '../shared/messages';
 import type { LlmCallRecord, TicketInput, TicketOutcome } from '../shared/types';
-import { checksOf, isAgent } from '../shared/tool-checks';
+import { checksOf, countsAsCheck, isAgent } from '../shared/tool-checks';
 import type { ToolCallRecord } from '../shared/tools';
 import { addUsage, emptyUsage } from '../shared/usage';
 import { LLM_ACTIVITY, llmTimeouts, roleActivityOptions, roleRetryPolicy } from './activity-options';
@@ -16,7 +16,7 @@ import { agentPermitsWanted, callPermitsField } from './permit-calls';
 import { queueWaitOption, unpolledQueueFailure } from './role-queue';
 import { runAgentAttempt } from './agent-attempt';
 import type { AgentLoopOutput } from './agent-loop';
-import { reopenRequests } from './reopen';
+import { reopenOnFailedCheck, reopenRequests } from './reopen';
 import { TicketSpending } from './ticket-spending';
 import { ticketFailure } from './failures';
 import { onQuery } from './message-handlers';
@@ -37,7 +37,8 @@ function outcomeUsage(p: TicketProgress, calls: readonly LlmCallRecord[], toolCa
 /** What the review of an agent attempt sees of its checks, and the dependencies a failing one may send back. */
 function reviewChecks(input: TicketInput, calls: readonly ToolCallRecord[]) {
   const checks = checksOf(calls);
-  const deps = checks.length > 0 ? input.dependencies : [];
+  // A call that never ran (the agent's own mistake, a tool this worker lacks) is no evidence.
+  const deps = calls.some(countsAsCheck) ? input.dependencies : [];
   return {
     checks,
     ...(deps.length > 0
@@ -195,7 +196,9 @@ async function runTicket(input: TicketInput, spending: TicketSpending): Promise<
     progress.reviews.push({ attempt, verdict: review.verdict, feedback: review.feedback });
     // Only a review that was shown the dependencies (the ticket ran checks) may send them back.
     const reopen =
-      review.verdict === 'accept' || !('dependencies' in checked) ? [] : reopenRequests(input, review.reopen);
+      review.verdict === 'accept' || !('dependencies' in checked)
+        ? []
+        : reopenOnFailedCheck('toolCalls' in work ? work.toolCalls : [], reopenRequests(input, review.reopen));
     // The Boss found a dependency at fault: the run re-opens it, then runs this ticket again.
     if (reopen.length > 0)
       return escalated(attempt, { escalation: 'reopen', reopen, escalationReason: review.feedback });

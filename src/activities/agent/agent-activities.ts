@@ -31,7 +31,7 @@ import { checkPermits, earlierCalls, failureWithCalls, WORKER_IDENTITY, withActi
 import type { ActivityDeps } from '../deps';
 import type { AgentMessage } from '../llm/tool-turn';
 import { dependencyViews, workerRole } from '../roles/worker';
-import { bounded, runBuiltInTool, toolError, type ToolOutcome } from '../tools/builtin-tools';
+import { bounded, invalidCall, runBuiltInTool, toolError, type ToolOutcome } from '../tools/builtin-tools';
 import { callMcpTool, McpToolCache } from '../tools/mcp';
 import { toolSpecs, type FunctionTool } from '../tools/tool-specs';
 import { readToolArguments } from '../tools/tool-arguments';
@@ -151,10 +151,10 @@ async function mcpCall(deps: ActivityDeps, input: AgentToolInput, rawArgs: strin
   try {
     target = { server: workerMcpServers(deps, [named.server])[0]!, tool: named.tool };
   } catch (err) {
-    return toolError(`${input.call.name}: ${(err as Error).message}`);
+    return invalidCall(`${input.call.name}: ${(err as Error).message}`);
   }
   const read = readToolArguments(rawArgs);
-  if (!read.ok) return toolError(`${input.call.name}: ${read.error}`);
+  if (!read.ok) return invalidCall(`${input.call.name}: ${read.error}`);
   try {
     const res = await callMcpTool(target.server, target.tool, read.value);
     return {
@@ -309,7 +309,7 @@ export function createAgentActivities(deps: ActivityDeps) {
       } else {
         const tool = BuiltInTool.safeParse(input.call.name);
         outcome = !tool.success
-          ? toolError(`unknown tool "${input.call.name}"; available: ${input.settings.tools.join(', ')}`)
+          ? invalidCall(`unknown tool "${input.call.name}"; available: ${input.settings.tools.join(', ')}`)
           : await withActivityContext((signal) =>
               runBuiltInTool(
                 {
@@ -336,6 +336,7 @@ export function createAgentActivities(deps: ActivityDeps) {
           startedAt: started.toISOString(),
           durationMs: Date.now() - started.getTime(),
           status: input.rejected !== undefined ? 'rejected' : outcome.isError ? 'error' : 'ok',
+          ...(input.rejected === undefined && outcome.notRun ? { notRun: outcome.notRun } : {}),
           ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}),
           bytes: outcome.bytes,
           attempt: ctx?.info.attempt ?? 1,

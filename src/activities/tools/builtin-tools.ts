@@ -7,12 +7,19 @@ import { createHash } from 'node:crypto';
 import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ProducedFile } from '../../shared/schemas';
-import type { AgentSettings, BuiltInTool } from '../../shared/tools';
+import type { AgentSettings, BuiltInTool, ToolNotRun } from '../../shared/tools';
 import { TOOL_RESULT_CHARS } from '../../shared/tools';
 import type { ArtifactRef } from '../../shared/types';
 import type { ArtifactStore } from '../artifacts/store';
-import { checkPage } from './check-page';
-import { DEFAULT_SANDBOX_LIMITS, parseCommand, runSandboxed, SandboxRefusal, type Isolation } from './sandbox';
+import { BrowserUnavailable, checkPage } from './check-page';
+import {
+  DEFAULT_SANDBOX_LIMITS,
+  detectIsolation,
+  parseCommand,
+  runSandboxed,
+  SandboxRefusal,
+  type Isolation,
+} from './sandbox';
 import { readToolArguments } from './tool-arguments';
 import {
   listFiles,
@@ -50,6 +57,8 @@ export interface ToolOutcome {
   written: ArtifactRef[];
   /** The full output, when it was stored (command output, screenshots). */
   outputRef?: ArtifactRef;
+  /** Set when the tool did not run: the caller's mistake or a tool this worker lacks, not a finding. */
+  notRun?: ToolNotRun;
 }
 
 /** Longest tool error message the agent reads (a model-chosen path or name may be any size). */
@@ -59,6 +68,25 @@ const TOOL_ERROR_CHARS = 2000;
 export function toolError(message: string): ToolOutcome {
   const text = message.length > TOOL_ERROR_CHARS ? `${message.slice(0, TOOL_ERROR_CHARS)} [cut]` : message;
   return { content: `ERROR: ${text}`, isError: true, bytes: Buffer.byteLength(message), written: [] };
+}
+
+/**
+ * The agent's own mistake (bad arguments, a path not in the workspace, a refused command): the
+ * tool did not run, the agent is told so, and the call is never evidence against a dependency.
+ */
+export function invalidCall(message: string): ToolOutcome {
+  return {
+    ...toolError(`${message}\n(the tool did not run: fix this call; it says nothing about the work being checked)`),
+    notRun: 'invalid-call',
+  };
+}
+
+/** A tool this worker cannot run (no browser, no sandbox): a setup problem, not a finding about the work. */
+export function unavailableTool(message: string): ToolOutcome {
+  return {
+    ...toolError(`${message}\n(the tool did not run on this worker: a setup problem, not a finding about the work)`),
+    notRun: 'unavailable',
+  };
 }
 
 /** `text` bounded to what goes back into the conversation, saying how much was left out. */
@@ -76,7 +104,7 @@ function refsByPath(files: WorkspaceFiles): Map<string, ArtifactRef> {
 async function readTool(ctx: ToolContext, a: Record<string, unknown>): Promise<ToolOutcome> {
   const rel = workspacePath(a.path);
   const ref = refsByPath(ctx.files).get(rel);
-  if (!ref) return toolError(`no file "${rel}" in the workspace; call list_files to see what is there`);
+  if (!ref) return invalidCall(`no file "${rel}" in the workspace; call list_files to see what is there`);
   const text = (await ctx.store.read(ref)).toString('utf8');
   return { content: bounded(text), isError: false, bytes: ref.bytes, written: [] };
 }
@@ -95,7 +123,7 @@ function listTool(ctx: ToolContext, a: Record<string, unknown>): ToolOutcome {
 async function writeTool(ctx: ToolContext, a: Record<string, unknown>): Promise<ToolOutcome> {
   const file = ProducedFile.safeParse({ path: workspacePath(a.path), content: a.content });
   if (!file.success)
-    return toolError(`write_file: ${file.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    return invalidCall(`write_file: ${file.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const ref = await ctx.store.put(file.data);
   return { content: `wrote ${ref.path} (${ref.bytes} bytes)`, isError: false, bytes: ref.bytes, written: [ref] };
 }
@@ -149,7 +177,7 @@ function shortPath(p: string): string {
 }
 
 async function commandTool(ctx: ToolContext, a: Record<string, unknown>): Promise<ToolOutcome> {
-  if (typeof a.command !== 'string') return toolError('run_command needs {"command": "<program and arguments>"}');
+  if (typeof a.command !== 'string') return invalidCall('run_command needs {"command": "<program and arguments>"}');
   const argv = parseCommand(a.command, ctx.settings.programs);
   const limits = { ...DEFAULT_SANDBOX_LIMITS, ...ctx.settings.limits };
   const ws = await materialise(ctx.store, ctx.files, ctx.workspaceParent, {
@@ -201,14 +229,22 @@ async function commandTool(ctx: ToolContext, a: Record<string, unknown>): Promis
 
 async function pageTool(ctx: ToolContext, a: Record<string, unknown>): Promise<ToolOutcome> {
   const rel = workspacePath(a.page);
-  if (!refsByPath(ctx.files).has(rel)) return toolError(`no page "${rel}" in the workspace; call list_files`);
+  if (!refsByPath(ctx.files).has(rel)) return invalidCall(`no page "${rel}" in the workspace; call list_files`);
   const ws = await materialise(ctx.store, ctx.files, ctx.workspaceParent);
   try {
     let report: Awaited<ReturnType<typeof checkPage>>;
     try {
-      report = await checkPage({ dir: ws.dir, page: await resolveInside(ws.dir, rel) });
+      report = await checkPage({
+        dir: ws.dir,
+        page: await resolveInside(ws.dir, rel),
+        hide: ctx.hide,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
     } catch (err) {
-      // No browser on this worker, or the page hung: the agent is told, the run goes on.
+      // A cancelled activity ends as cancelled (its browser is already dead), not as a finding.
+      if (ctx.signal?.aborted) throw err;
+      if (err instanceof BrowserUnavailable) return unavailableTool(`check_page: ${err.message}`);
+      // The page hung or crashed the browser: a finding about the page; the agent is told.
       return toolError(`check_page: ${(err as Error).message.split('\n')[0]}`);
     }
     const shot = await ctx.store.put({
@@ -230,9 +266,9 @@ async function pageTool(ctx: ToolContext, a: Record<string, unknown>): Promise<T
 
 /** Runs one built-in tool call; tool-level problems come back as an error result for the agent. */
 export async function runBuiltInTool(ctx: ToolContext, name: BuiltInTool, rawArgs: string): Promise<ToolOutcome> {
-  if (!ctx.settings.tools.includes(name)) return toolError(`tool ${name} is not enabled for this role`);
+  if (!ctx.settings.tools.includes(name)) return invalidCall(`tool ${name} is not enabled for this role`);
   const read = readToolArguments(rawArgs);
-  if (!read.ok) return toolError(`${name}: ${read.error}`);
+  if (!read.ok) return invalidCall(`${name}: ${read.error}`);
   const a = read.value;
   try {
     switch (name) {
@@ -248,7 +284,12 @@ export async function runBuiltInTool(ctx: ToolContext, name: BuiltInTool, rawArg
         return await pageTool(ctx, a);
     }
   } catch (err) {
-    if (err instanceof WorkspacePathError || err instanceof SandboxRefusal) return toolError(`${name}: ${err.message}`);
+    if (err instanceof WorkspacePathError) return invalidCall(`${name}: ${err.message}`);
+    // The sandbox refuses a bad command line, or every command on a worker without isolation.
+    if (err instanceof SandboxRefusal)
+      return (ctx.isolation ?? detectIsolation()) === 'none'
+        ? unavailableTool(`${name}: ${err.message}`)
+        : invalidCall(`${name}: ${err.message}`);
     throw err;
   }
 }

@@ -18,7 +18,7 @@ import { workflowPollers } from '../pollers';
 import { unpolledRoleQueueWarnings } from '../role-queues';
 import { withSession } from '../session';
 import { resultExitCode } from './inspect';
-import { runRoles } from '../../config';
+import { ConfigError, runRoles } from '../../config';
 
 /** Most tickets a plan may have (the Plan schema's maximum). */
 const MAX_PLAN_TICKETS = 100;
@@ -74,6 +74,8 @@ export function registerRunCommands(program: Command): void {
           throw runIdInUse(plannedId, existing.status.name === 'RUNNING');
         await checkOutputDir(outputDir(config, plannedId, flags.out), { force: flags.force });
         if (config.llm.simulated) noteCappedDirectives(goal, log);
+        // This session's own worker cannot check pages: say so now, not after a Tester's turns.
+        if (runtime.browserProblem && runtime.workers.length > 0) throw new ConfigError(runtime.browserProblem);
         const runId = await api.start(goal, { ...startOptions(flags), runId: plannedId });
         follow(runId);
         log(`Run ${runId} started on ${runtime.address} (task queue ${config.temporal.taskQueue}).`);

@@ -14,6 +14,8 @@ import { priceTable } from '../../activities/llm/pricing';
 import { StructuredLlm } from '../../activities/llm/structured';
 import type { MaestroConfig } from '../../config';
 import { BOSS_ROLE } from '../../shared/roles';
+import { browserSetupProblem, pageCheckingRoles } from '../../activities/tools/browser-check';
+import { chromiumPath } from '../../activities/tools/check-page';
 
 /** How one check ended. */
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -182,15 +184,34 @@ async function probe(
   return result;
 }
 
+/** Whether the browser of `check_page` starts here, when a role uses it (undefined: no role does). */
+async function browserCheck(config: MaestroConfig): Promise<DoctorCheck | undefined> {
+  const roles = pageCheckingRoles(config.roles);
+  if (roles.length === 0) return undefined;
+  const problem = await browserSetupProblem(roles);
+  const name = 'browser for check_page';
+  if (!problem) return { name, status: 'ok', detail: `Chromium at ${chromiumPath()} starts (${roles.join(', ')})` };
+  const [detail, fix] = problem.split(/ (?=Install Chromium)/);
+  return { name, status: 'fail', detail: detail ?? problem, fix: fix ?? problem };
+}
+
 /**
- * Runs every check against the configured endpoint. Every URL in the report is redacted (errors
- * of the SDK and of fetch quote the request URL, credentials included).
+ * Runs every check against the configured endpoint, and the browser check when a role checks
+ * pages. Every URL in the report is redacted (errors of the SDK and of fetch quote the request
+ * URL, credentials included).
  */
 export async function runDoctor(config: MaestroConfig): Promise<DoctorReport> {
   return redactUrlsDeep(await doctorReport(config));
 }
 
 async function doctorReport(config: MaestroConfig): Promise<DoctorReport> {
+  const browser = await browserCheck(config);
+  const report = await runEndpointChecks(config);
+  if (!browser) return report;
+  return { ...report, ok: report.ok && browser.status !== 'fail', checks: [...report.checks, browser] };
+}
+
+async function runEndpointChecks(config: MaestroConfig): Promise<DoctorReport> {
   const settings: LlmSettings = {
     provider: config.llm.provider,
     baseUrl: config.llm.baseUrl,

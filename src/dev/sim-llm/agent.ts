@@ -8,7 +8,11 @@
 import { isObject } from './http-util';
 import { sampleFromSchema } from './json-schema-sample';
 import { flattenContent } from './openai-format';
+import { directivesOf } from './subject';
 import { roleOfSystem, workResultFor, type SimWorkResult } from './work';
+
+/** The page a Tester names under `[sim:bad-tool-call=1]`: a malformed call, not a page (issue 19, item 2.5). */
+export const GARBAGE_PAGE = `${'x/'.repeat(60)}${'@#%&'.repeat(25)}.html`;
 
 /** A tool call in OpenAI's response shape. */
 export interface SimToolCall {
@@ -140,7 +144,16 @@ export function agentStep(args: { system: string; user: string; messages: unknow
     if (has('run_command') && test && !runs.some((r) => r.turn > lastWrite))
       return { toolCalls: [call(id(0), 'run_command', { command: `node ${test}` })] };
     const page = [...known].find((p) => p.endsWith('.html'));
-    if (has('check_page') && page && !past.some((c) => c.name === 'check_page' && c.turn > lastWrite))
+    const garbage = (c: PastCall) => c.name === 'check_page' && c.args.page === GARBAGE_PAGE;
+    if (
+      has('check_page') &&
+      page &&
+      roleOfSystem(args.system) === 'tester' &&
+      directivesOf(args.user).badToolCall !== undefined &&
+      !past.some(garbage)
+    )
+      return { toolCalls: [call(id(0), 'check_page', { page: GARBAGE_PAGE })] };
+    if (has('check_page') && page && !past.some((c) => c.name === 'check_page' && !garbage(c) && c.turn > lastWrite))
       return { toolCalls: [call(id(0), 'check_page', { page })] };
   }
   const results = [

@@ -187,6 +187,9 @@ export function planFor(goal: string, schemaRoles: readonly string[], maxTickets
   if (directives.failingTest !== undefined) {
     for (const t of plan.tickets) t.spec = `${t.spec}\nTest directive: [sim:failing-test=${directives.failingTest}]`;
   }
+  if (directives.badToolCall !== undefined) {
+    for (const t of plan.tickets) t.spec = `${t.spec}\nTool directive: [sim:bad-tool-call=${directives.badToolCall}]`;
+  }
   if (directives.tickets === undefined && plan.tickets.length > maxTickets) {
     const kept = plan.tickets.slice(0, Math.max(1, maxTickets));
     const ids = new Set(kept.map((t) => t.id));

@@ -23,6 +23,8 @@ export interface Directives {
   invalidPlan?: number;
   revise?: number;
   failingTest?: number;
+  /** `[sim:bad-tool-call=1]`: the Tester's first page check names a 200+ character garbage path. */
+  badToolCall?: number;
   /** Epics of the top plan when the Boss may plan them (each gets the `tickets`/`width` directives). */
   epics?: number;
 }
@@ -37,6 +39,7 @@ export function directivesOf(text: string): Directives {
     else if (m[1] === 'invalid-plan') d.invalidPlan = n;
     else if (m[1] === 'revise') d.revise = n;
     else if (m[1] === 'failing-test') d.failingTest = n;
+    else if (m[1] === 'bad-tool-call') d.badToolCall = n;
     else if (m[1] === 'epics') d.epics = n;
   }
   return d;
