@@ -4,6 +4,7 @@
  * call leaves beside the LLM calls. Deterministic: no I/O here.
  */
 import { z } from 'zod';
+import { plainLine } from './model-text';
 
 // Kept in tool-checks.ts (no schemas) for the ticket workflow; exported here with the rest.
 export { checksOf, DEFAULT_SANDBOX_TIMEOUT_MS, isAgent } from './tool-checks';
@@ -147,7 +148,7 @@ export function toolCallLabel(call: ToolCallRequest): string {
   } catch {
     detail = '';
   }
-  const label = `${call.name}${detail}`;
+  const label = plainLine(`${call.name}${detail}`); // model text: one line, no bidi or control characters
   return label.length > 80 ? `${label.slice(0, 77)}...` : label;
 }
 
