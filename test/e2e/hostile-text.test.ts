@@ -32,7 +32,7 @@ import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-r
 
 const GOAL = `Write two short notes about green tea [sim:tickets=2] [sim:revise=1] ${HOSTILE_DIRECTIVE}`;
 
-jest.setTimeout(420_000);
+jest.setTimeout(600_000);
 
 let server: DevServer;
 let sim: SimLlm;
@@ -92,10 +92,6 @@ async function checkUiPage(workflowId: string, what: string): Promise<void> {
     fullPage: true,
   });
   problems.push(...(await pageProblems(page, `Web UI ${what} (timeline)`)));
-  if (process.env.HOSTILE_DEBUG)
-    console.log(
-      (await page.locator('body').innerText()).split('\n').filter((l) => /\[(writer|designer|epic)\]/.test(l)),
-    );
   const metadata = page.getByText('User Metadata', { exact: true }).first();
   if (await metadata.isVisible()) await metadata.click();
   await page.locator('iframe[id^="user-metadata"]').first().waitFor({ timeout: 15_000 });

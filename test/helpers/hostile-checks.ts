@@ -70,9 +70,9 @@ type Scope = Page | FrameLocator;
 /** The page's text as shown, without its CodeMirror payload viewers (a string: runs in the browser). */
 const TEXT_WITHOUT_PAYLOAD_VIEWERS = `(() => {
   const viewers = [...document.querySelectorAll('.cm-editor')];
-  for (const v of viewers) v.style.display = 'none';
+  for (const v of viewers) v.style.setProperty('display', 'none', 'important'); // CodeMirror sets display: flex !important
   const text = document.body.innerText;
-  for (const v of viewers) v.style.display = '';
+  for (const v of viewers) v.style.removeProperty('display');
   return text;
 })()`;
 
@@ -80,8 +80,13 @@ const TEXT_WITHOUT_PAYLOAD_VIEWERS = `(() => {
 async function scopeProblems(where: string, scope: Scope, isFrame: boolean): Promise<string[]> {
   const out: string[] = [];
   const count = async (selector: string) => scope.locator(selector).count();
-  const evil = await count(`a[href*="${EVIL_HOST}"], img[src="x"], [onerror*="__pwned"], iframe[src*="${EVIL_HOST}"]`);
-  if (evil > 0) out.push(`${where}: ${evil} link/image element(s) made from model text`);
+  const evil = await scope
+    .locator(`a[href*="${EVIL_HOST}"], img[src="x"], [onerror*="__pwned"], iframe[src*="://${EVIL_HOST}"]`)
+    .evaluateAll((els) =>
+      els.map((e) => `${e.outerHTML.slice(0, 160)} in ${e.parentElement?.outerHTML.slice(0, 160) ?? '?'}`),
+    );
+  if (evil.length > 0)
+    out.push(`${where}: ${evil.length} link/image element(s) made from model text: ${evil.join(' | ')}`);
   const scripts = await scope
     .locator('script')
     .evaluateAll((els) => els.filter((e) => (e.textContent ?? '').includes('__pwned')).length)
@@ -118,10 +123,6 @@ async function scopeProblems(where: string, scope: Scope, isFrame: boolean): Pro
 /** Problems of a Temporal Web UI page and its user-metadata frames, as the browser shows them. */
 export async function pageProblems(page: Page, where: string): Promise<string[]> {
   const out = await scopeProblems(where, page, false);
-  if (process.env.HOSTILE_DEBUG) {
-    const sel = `a[href*="${EVIL_HOST}"], img[src="x"], [onerror*="__pwned"]`;
-    console.log(await page.locator(sel).evaluateAll((els) => els.map((e) => e.outerHTML.slice(0, 400))));
-  }
   const pwned = await page.evaluate(() => (globalThis as unknown as { __pwned?: unknown }).__pwned);
   if (pwned !== undefined) out.push(`${where}: model script ran (window.__pwned = ${JSON.stringify(pwned)})`);
   const ids = await page.locator('iframe[id]').evaluateAll((els) => els.map((e) => e.id));

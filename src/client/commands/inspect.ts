@@ -170,7 +170,7 @@ export function registerInspectCommands(program: Command): void {
           // A sub-run records no goal of its own: name its epic (the id after its parent's).
           const epic = r.parentRunId !== undefined && r.runId.startsWith(`${r.parentRunId}/`);
           const text = r.goal || (epic ? `(epic ${r.runId.slice(r.parentRunId!.length + 1)})` : '');
-          const goal = printable(text.replace(/\s+/g, ' ')).slice(0, 80);
+          const goal = terminalLine(text.replace(/\s+/g, ' ')).slice(0, 80);
           console.log(
             `${printable(r.runId).padEnd(idW)}  ${(r.phase ?? r.status.toLowerCase()).padEnd(17)}  ${r.startTime.toISOString().slice(0, 19)}Z  ${took.padStart(7)}  ${cost.padStart(8)}  ${subRunsCell(r).padEnd(subW)}  ${goal}`,
           );
