@@ -70,7 +70,7 @@ export function runDetails(d: DetailsInput): string {
   ];
   const tools = toolCallCounts(d.toolCalls);
   const row = (t: TicketView) =>
-    `| ${t.id} | ${t.role} | ${t.state}${t.reopened ? ` (re-opened ${t.reopened}x)` : ''} | ${t.attempts} | ${toolCountText(tools.get(t.id))} | $${t.usage.usd.toFixed(4)} | ${markdownInline(epicTitle(t, d.epics))} |`;
+    `| ${t.id} | ${t.role} | ${t.state}${t.reopened ? ` (re-opened ${t.reopened}x)` : ''} | ${t.attempts} | ${toolCountText(tools.get(t.id))} | $${t.usage.usd.toFixed(4)} | ${epicTitle(t, d.epics)} |`;
   const header = ['| Ticket | Role | State | Attempts | Tool calls | Cost | Title |', '|---|---|---|---|---|---|---|'];
   const recent = recentToolCallsMarkdown(d.toolCalls);
   if (d.tickets.size <= DETAILS_ROWS)
@@ -87,8 +87,8 @@ export function runDetails(d: DetailsInput): string {
   ].join('\n');
 }
 
-/** A ticket's title, with its epic's progress when it is an epic that reported some. */
+/** A ticket's title (escaped), with its epic's progress when it is an epic that reported some. */
 function epicTitle(t: TicketView, epics?: EpicDetails): string {
   const note = epics?.note(t.id);
-  return note ? `${t.title} [${note}]` : t.title;
+  return note ? `${markdownInline(t.title)} [${markdownInline(note)}]` : markdownInline(t.title);
 }
