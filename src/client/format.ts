@@ -1,5 +1,7 @@
 /** Plain-text rendering of runs for the terminal (no colours needed to read it). */
 import { acceptedText, ticketStateLabel } from '../shared/outcomes';
+import { printableDeep } from '../shared/control-chars';
+import { terminalBlock } from '../shared/model-text';
 import type { RunResult, RunStatus, TicketView } from '../shared/types';
 import { countsText, treeCostUsd, treeCounts } from './sub-runs';
 import { toolCallLines } from './tool-calls-text';
@@ -75,7 +77,16 @@ export function statusText(s: RunStatus): string {
   return lines.join('\n');
 }
 
-/** Summary printed when a run has finished. */
+/**
+ * A result ready for the terminal: every string one line (printableDeep), except the report's
+ * summary, which keeps its lines (each escaped); resultText quotes them so none reads as Maestro's.
+ */
+export function printableResult(r: RunResult): RunResult {
+  const safe = printableDeep(r);
+  return { ...safe, report: { ...safe.report, summary: terminalBlock(r.report.summary) } };
+}
+
+/** Summary printed when a run has finished (give it `printableResult(result)`). */
 export function resultText(r: RunResult): string {
   const roles = Object.entries(r.cost.byRole)
     .map(([role, u]) => `${role} ${usd(u.usd)} (${u.promptTokens + u.completionTokens} tok)`)
@@ -83,7 +94,7 @@ export function resultText(r: RunResult): string {
   return [
     `Result: ${r.status} — ${acceptedText(r.tickets)}`,
     `Report: ${r.report.headline}`,
-    ...r.report.summary.split('\n').map((l) => `  ${l}`),
+    ...r.report.summary.split('\n').map((l) => `  │ ${l}`),
     ...(r.report.followUps.length > 0 ? ['Follow-ups:', ...r.report.followUps.map((f) => `  - ${f}`)] : []),
     'Tickets:',
     ...ticketLines(r.tickets),

@@ -6,7 +6,8 @@
 import os from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import type { Decision } from '../shared/messages';
-import { printable, printableDeep } from '../shared/control-chars';
+import { printableDeep } from '../shared/control-chars';
+import { terminalLine } from '../shared/model-text';
 import type { GateView, RunStatus } from '../shared/types';
 import { YES_DECIDER_SUFFIX } from '../shared/constants';
 import type { MaestroClient } from './api';
@@ -109,7 +110,7 @@ export async function answerGate(
   mode: GateMode,
   log: (line: string) => void,
 ): Promise<void> {
-  log(`Gate ${gate.id} is waiting: ${printable(gate.reason)}`);
+  log(`Gate ${gate.id} is waiting: ${terminalLine(gate.reason)}`);
   const status = await api.status(runId).then(printableDeep, () => undefined);
   if (status) for (const line of gateDetails(gate, status)) log(line);
   if (mode === 'yes' || mode === 'yes-accept-failing') {

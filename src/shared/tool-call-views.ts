@@ -4,6 +4,7 @@
  * `maestro watch` screen. Counts cover every call; only the last few are listed, so a long agent
  * never grows a screen or a details payload.
  */
+import { markdownInline } from './model-text';
 import type { ToolCallRecord } from './tools';
 
 /** How many of the latest tool calls the watch screen and the Web UI details list. */
@@ -48,6 +49,6 @@ export function recentToolCallsMarkdown(calls: readonly ToolCallRecord[]): strin
   return [
     '',
     `**Tool calls:** ${calls.length}${failed > 0 ? ` (${failed} failed)` : ''} · latest ${recent.length}:`,
-    ...recent.map((c) => `- ${toolCallBrief(c).replace(/[|`*_<>]/g, (ch) => `\\${ch}`)}`),
+    ...recent.map((c) => `- ${markdownInline(toolCallBrief(c))}`),
   ];
 }

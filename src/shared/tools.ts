@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { ArtifactRef } from './types';
+import { plainLine } from './model-text';
 
 // Kept in tool-checks.ts (no schemas) for the ticket workflow; exported here with the rest.
 export { checksOf, countsAsCheck, DEFAULT_SANDBOX_TIMEOUT_MS, failedCheck, isAgent } from './tool-checks';
@@ -239,7 +240,7 @@ export function toolCallLabel(call: ToolCallRequest): string {
     detail = '';
   }
   const name = call.name.length > 64 ? `${call.name.slice(0, 61)}...` : call.name;
-  const label = `${name}${detail}`;
+  const label = plainLine(`${name}${detail}`); // model text: one line, no bidi or control characters
   return label.length > 80 ? `${label.slice(0, 77)}...` : label;
 }
 

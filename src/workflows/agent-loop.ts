@@ -19,6 +19,7 @@ import {
 import type { MaestroActivities } from '../activities';
 import type { FunctionTool } from '../activities/tools/tool-specs';
 import { agentLoopStatusQuery, toolApprovalDecisionSignal, toolApprovalRequestSignal } from '../shared/messages';
+import { summaryText } from '../shared/model-text';
 import type { Ticket } from '../shared/schemas';
 import {
   AGENT_HISTORY_BOUND,
@@ -271,7 +272,7 @@ async function runTurns(input: AgentLoopInput, s: AgentLoopState): Promise<Agent
       const rejected = await approval(call, turn);
       const res = await agentTool.executeWithOptions(
         {
-          summary: `${ticket.role} ${ticket.id} turn ${turn}: ${toolCallLabel(call)}`,
+          summary: `${ticket.role} ${ticket.id} turn ${turn}: ${summaryText(toolCallLabel(call))}`,
           ...toolActivityOptions(input.role, input.settings),
         },
         [

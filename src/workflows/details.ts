@@ -4,6 +4,7 @@
  * the text stays readable and building it costs the same at 1,000 tickets as at 30 (it is
  * rebuilt on every change of the run).
  */
+import { markdownInline } from '../shared/model-text';
 import { recentToolCallsMarkdown, toolCallCounts, toolCountText } from '../shared/tool-call-views';
 import type { ToolCallRecord } from '../shared/tools';
 import type { GateView, TicketState, TicketView } from '../shared/types';
@@ -50,10 +51,15 @@ export interface EpicDetails {
   note: (ticketId: string) => string | undefined;
 }
 
-/** Markdown: pending gates first, then the tickets (rows, or counts and running tickets). */
+/**
+ * Markdown: pending gates first, then the tickets (rows, or counts and running tickets). Every
+ * text that may come from a model (gate reasons, titles, epic notes) goes through markdownInline.
+ */
 export function runDetails(d: DetailsInput): string {
   const gates = [
-    ...d.gates.map((g) => `> **Waiting for a person:** ${g.id} — ${g.reason} (signal \`approve\` or \`reject\`)`),
+    ...d.gates.map(
+      (g) => `> **Waiting for a person:** ${g.id} — ${markdownInline(g.reason)} (signal \`approve\` or \`reject\`)`,
+    ),
     ...(d.epics?.gateLines ?? []),
   ];
   const budget = d.budgetUsd !== undefined ? ` of $${d.budgetUsd.toFixed(2)}` : '';
@@ -65,7 +71,7 @@ export function runDetails(d: DetailsInput): string {
   ];
   const tools = toolCallCounts(d.toolCalls);
   const row = (t: TicketView) =>
-    `| ${t.id} | ${t.role} | ${ticketStateLabel(t)}${t.reopened ? ` (re-opened ${t.reopened}x)` : ''} | ${t.attempts} | ${toolCountText(tools.get(t.id))} | $${t.usage.usd.toFixed(4)} | ${epicTitle(t, d.epics).replace(/\|/g, '/')} |`;
+    `| ${t.id} | ${t.role} | ${ticketStateLabel(t)}${t.reopened ? ` (re-opened ${t.reopened}x)` : ''} | ${t.attempts} | ${toolCountText(tools.get(t.id))} | $${t.usage.usd.toFixed(4)} | ${epicTitle(t, d.epics)} |`;
   const header = ['| Ticket | Role | State | Attempts | Tool calls | Cost | Title |', '|---|---|---|---|---|---|---|'];
   const recent = recentToolCallsMarkdown(d.toolCalls);
   if (d.tickets.size <= DETAILS_ROWS)
@@ -82,8 +88,8 @@ export function runDetails(d: DetailsInput): string {
   ].join('\n');
 }
 
-/** A ticket's title, with its epic's progress when it is an epic that reported some. */
+/** A ticket's title (escaped), with its epic's progress when it is an epic that reported some. */
 function epicTitle(t: TicketView, epics?: EpicDetails): string {
   const note = epics?.note(t.id);
-  return note ? `${t.title} [${note}]` : t.title;
+  return note ? `${markdownInline(t.title)} [${markdownInline(note)}]` : markdownInline(t.title);
 }

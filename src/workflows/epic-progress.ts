@@ -7,7 +7,9 @@
  */
 import { getExternalWorkflowHandle } from '@temporalio/workflow';
 import { z } from 'zod';
+import { GATE_ID_PATTERN } from '../shared/gate-id';
 import { epicProgressSignal, type EpicProgress } from '../shared/messages';
+import { markdownInline } from '../shared/model-text';
 import { countsText } from '../shared/ticket-counts';
 import type { TicketState } from '../shared/types';
 import type { EpicDetails } from './details';
@@ -23,7 +25,7 @@ export const EpicProgressPayload = z.object({
   ticketId: z.string().max(16),
   phase: z.string().max(40),
   counts: z.record(z.string().max(20), z.number().int().min(0).max(1000)),
-  gates: z.array(z.object({ id: z.string().max(40), reason: z.string().max(4000) })).max(20),
+  gates: z.array(z.object({ id: z.string().max(40).regex(GATE_ID_PATTERN), reason: z.string().max(4000) })).max(20),
 });
 
 /** What the parent knows of its epics' sub-runs, by epic id (only reports of its own epics are kept). */
@@ -60,7 +62,7 @@ export class EpicBoard {
     return [...this.reports.values()].flatMap((r) =>
       r.gates.map(
         (g) =>
-          `> **Waiting for a person in epic ${r.ticketId}:** ${g.id} — ${g.reason} (\`maestro approve ${runId} --epic ${r.ticketId} --gate ${g.id}\`, or signal \`approve\` on ${runId}/${r.ticketId})`,
+          `> **Waiting for a person in epic ${r.ticketId}:** ${g.id} — ${markdownInline(g.reason)} (\`maestro approve ${runId} --epic ${r.ticketId} --gate ${g.id}\`, or signal \`approve\` on ${runId}/${r.ticketId})`,
       ),
     );
   }

@@ -9,6 +9,7 @@ import { executeChild, getExternalWorkflowHandle, patched, proxyActivities } fro
 import { epicStopSignal } from '../shared/messages';
 import type { MaestroActivities } from '../activities';
 import { ticketWorkflowId } from '../shared/constants';
+import { markdownInline, summaryText } from '../shared/model-text';
 import { restoreRecords } from '../shared/run-records';
 import { bossLevel, epicFilePath, epicGoal, isEpic } from '../shared/epics';
 import type { Ticket } from '../shared/schemas';
@@ -51,8 +52,8 @@ export async function runEpic(state: RunState, ticket: Ticket, feedback?: string
   // Its own plan, gates and audit stay in the sub-run; what the parent keeps comes from its result.
   const result = await executeChild<SubRunWorkflow>('orchestratorWorkflow', {
     workflowId: ticketWorkflowId(state.runId, ticket.id),
-    staticSummary: `[epic] ${ticket.id} ${ticket.title}`,
-    staticDetails: ticket.spec,
+    staticSummary: `[epic] ${ticket.id} ${summaryText(ticket.title)}`,
+    staticDetails: markdownInline(ticket.spec),
     args: [subRun],
   });
   // A large sub-run stored its manifest and call records: the parent needs them back (files, cost).

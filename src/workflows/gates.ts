@@ -14,6 +14,7 @@ import { keepsGatePromises } from './patches';
 import type { AuditEntry, GateKind, GateTimeoutPolicy, GateView } from '../shared/types';
 import { foldIgnored } from './audit-limit';
 import { recordGateWait } from './gate-metrics';
+import { plainLine } from '../shared/model-text';
 
 /** Decisions each gate kind accepts. */
 const ALLOWED: Record<GateKind, readonly Decision[]> = {
@@ -110,15 +111,16 @@ export class GateBook {
     this.seq = data.seq;
   }
 
-  /** Opens a gate and returns it (pending). */
+  /** Opens a gate and returns it (pending); its reason (often quoting model text) is kept on one line. */
   open(
     kind: GateKind,
-    reason: string,
+    text: string,
     policy: GatePolicy,
     ticketId?: string,
     decisions: readonly Decision[] = ALLOWED[kind],
   ): GateView {
     this.seq++;
+    const reason = plainLine(text);
     const openedAt = this.now();
     const gate: GateView = {
       id: `${kind}${ticketId ? `:${ticketId}` : ''}#${this.seq}`,

@@ -9,6 +9,7 @@ import { ApplicationFailure, CancellationScope, condition, executeChild, isCance
 import { DEFAULT_LIMITS, ticketWorkflowId } from '../shared/constants';
 import { FailureType } from '../shared/errors';
 import { DagTracker } from '../shared/dag-tracker';
+import { markdownInline, summaryText } from '../shared/model-text';
 import type { Plan, Ticket } from '../shared/schemas';
 import type { GateView, TicketOutcome } from '../shared/types';
 import { emptyUsage } from '../shared/usage';
@@ -91,7 +92,7 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
           ? runEpic(state, ticket, initialFeedback)
           : executeChild(ticketWorkflow, {
               workflowId: ticketWorkflowId(state.runId, ticket.id),
-              staticSummary: `[${ticket.role}] ${ticket.id} ${ticket.title}`,
+              staticSummary: `[${ticket.role}] ${ticket.id} ${summaryText(ticket.title)}`,
               staticDetails: ticketDetails(ticket),
               args: [
                 {
@@ -349,7 +350,8 @@ function hasResult(outcome: TicketOutcome): boolean {
   return outcome.summary.trim() !== '' || outcome.artifacts.length > 0;
 }
 
+/** The ticket page's details in the Web UI: the model's spec (one paragraph) and criteria as literal text. */
 function ticketDetails(ticket: Ticket): string {
   const deps = ticket.dependsOn.length > 0 ? ticket.dependsOn.join(', ') : 'none';
-  return `${ticket.spec}\n\n**Acceptance criteria**\n${ticket.acceptanceCriteria.map((c) => `- ${c}`).join('\n')}\n\n**Depends on:** ${deps}`;
+  return `${markdownInline(ticket.spec)}\n\n**Acceptance criteria**\n${ticket.acceptanceCriteria.map((c) => `- ${markdownInline(c)}`).join('\n')}\n\n**Depends on:** ${deps}`;
 }

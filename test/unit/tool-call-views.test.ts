@@ -148,7 +148,8 @@ describe('the Web UI details of a run and the progress lines', () => {
     expect(md).toContain('| T3 | coder | pending (re-opened 1x) | 1 | 5 (1 failed) | $0.0000 | Build the page |');
     expect(md).toContain('| T4 | tester | pending | 1 | 3 (1 failed) | $0.0000 | Test the page |');
     expect(md).toContain('**Tool calls:** 8 (2 failed) · latest 5:');
-    expect(md).toContain('- T4 tester turn 3: run\\_command node tests/check-page.mjs — failed, exit 1, 300 ms');
+    // Model text (the command) is escaped for markdown: it cannot start a link, a table or a heading.
+    expect(md).toContain('- T4 tester turn 3\\: run\\_command node tests/check\\-page\\.mjs — failed, exit 1, 300 ms');
     expect(md.split('\n').filter((l) => l.startsWith('- '))).toHaveLength(5);
     // `maestro run` and piped `maestro watch` print the re-open once.
     const lines = changes(before, state.status());

@@ -1,14 +1,18 @@
 /**
  * The body of a webhook post, from the facts the run sent: the gate with its reason, the cost so
  * far, the exact commands that settle it, the Web UI link and a Slack-compatible `text`. Pure, so
- * tests and the docs can show exactly what a receiver gets.
+ * tests and the docs can show exactly what a receiver gets. Every field is one line of plain text
+ * (no control, bidi or zero-width character) and every text in `text` is escaped for Slack (see
+ * shared/model-text.ts): a model cannot ping a channel, plant a link or fake a command there.
  */
 import { approveHints } from '../../client/watch/approve-hints';
 import { runUrl, usd } from '../../client/format';
+import { mapStrings, plainLine, slackText } from '../../shared/model-text';
 import type { MaestroNotification, NotificationFacts } from '../../shared/notifications';
 
 /** The JSON posted for `facts`. */
-export function notificationPayload(facts: NotificationFacts): MaestroNotification {
+export function notificationPayload(raw: NotificationFacts): MaestroNotification {
+  const facts = mapStrings(raw, plainLine);
   const { gate } = facts;
   const webUi = facts.webUiUrl ? runUrl(facts.webUiUrl, facts.namespace, facts.runId) : undefined;
   const cost = {
@@ -19,7 +23,7 @@ export function notificationPayload(facts: NotificationFacts): MaestroNotificati
   };
   const base = { event: facts.event, runId: facts.runId, goal: facts.goal, namespace: facts.namespace, at: facts.at };
   const costText = `${usd(cost.usd)}${cost.budgetUsd !== undefined ? ` of ${usd(cost.budgetUsd)}` : ''} · ${cost.tokens} tokens`;
-  const link = webUi ? `\n<${webUi}|Open the run in the Temporal Web UI>` : '';
+  const link = webUi ? `\n<${slackText(webUi)}|Open the run in the Temporal Web UI>` : '';
 
   if (facts.event === 'gate-opened' && gate) {
     const hints = approveHints(facts.runId, gate, facts.namespace);
@@ -29,10 +33,12 @@ export function notificationPayload(facts: NotificationFacts): MaestroNotificati
       temporalApprove: hints.temporal,
       temporalReject: hints.temporal.replace('--name approve', '--name reject'),
     };
-    const ticket = gate.ticketId ? ` for ${gate.ticketId}${facts.ticketTitle ? ` (${facts.ticketTitle})` : ''}` : '';
+    const ticket = gate.ticketId
+      ? ` for ${gate.ticketId}${facts.ticketTitle ? ` (${slackText(facts.ticketTitle)})` : ''}`
+      : '';
     const text = [
-      `:raised_hand: *Maestro run ${facts.runId} waits for a person*: ${gate.kind} gate${ticket} — ${gate.reason}`,
-      `Goal: ${facts.goal}`,
+      `:raised_hand: *Maestro run ${facts.runId} waits for a person*: ${gate.kind} gate${ticket} — ${slackText(gate.reason)}`,
+      `Goal: ${slackText(facts.goal)}`,
       `Cost so far: ${costText}${gate.deadline ? ` · deadline ${gate.deadline} (then ${gate.onTimeout})` : ''}`,
       `Approve: \`${commands.approve}\``,
       `Reject: \`${commands.reject}\``,
@@ -60,9 +66,9 @@ export function notificationPayload(facts: NotificationFacts): MaestroNotificati
   const how = end.outcome ?? end.phase;
   const text = [
     `${end.phase === 'failed' || end.phase === 'cancelled' ? ':x:' : ':white_check_mark:'} *Maestro run ${facts.runId} ended: ${how}* — ${end.accepted}/${end.tickets} tickets accepted`,
-    `Goal: ${facts.goal}`,
+    `Goal: ${slackText(facts.goal)}`,
     `Cost: ${costText}`,
-    ...(end.error ? [`Error: ${end.error}`] : []),
+    ...(end.error ? [`Error: ${slackText(end.error)}`] : []),
     `Result: \`maestro result ${facts.runId}\``,
   ].join('\n');
   return { ...base, cost, run: end, ...(webUi ? { webUi } : {}), text: text + link };

@@ -3,9 +3,10 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { ticketWorkflowId } from '../../shared/constants';
 import { printable, printableDeep } from '../../shared/control-chars';
+import { terminalJson, terminalLine } from '../../shared/model-text';
 import { describeFailure, InputError, type MaestroClient, type RunListItem } from '../api';
 import { EXIT, UnavailableError } from '../exit-codes';
-import { resultText, statusText, usd } from '../format';
+import { printableResult, resultText, statusText, usd } from '../format';
 import { LIST_PHASES, parsePhaseOption, parseSinceOption, type ListPhase } from '../list-filters';
 import { parseIntOption, parseOutOption, parseRunIdOption, parseTicketIdOption } from '../options';
 import { fetchMissingArtifacts } from '../fetch-artifacts';
@@ -48,15 +49,15 @@ async function resultCommand(
   if (desc.status.name === 'COMPLETED') {
     const result = await api.result(runId);
     const { outDir, files } = await assembleRunOutput(config, result, { ...flags, fetchMissing });
-    if (flags.json) console.log(JSON.stringify({ ...result, outputDir: outDir }, null, 2));
-    else console.log(`${printable(resultText(printableDeep(result)))}\nFiles (${files.length}) in: ${outDir}`);
+    if (flags.json) console.log(terminalJson({ ...result, outputDir: outDir }, 2));
+    else console.log(`${resultText(printableResult(result))}\nFiles (${files.length}) in: ${outDir}`);
     return resultExitCode(result.status);
   }
   // Failed or cancelled: no result, but the tickets accepted before are in the history.
   const why =
     desc.status.name === 'CANCELLED'
       ? 'was cancelled'
-      : `failed: ${printable(describeFailure(await api.result(runId).catch((e: unknown) => e)))}`;
+      : `failed: ${terminalLine(describeFailure(await api.result(runId).catch((e: unknown) => e)))}`;
   const accepted = await acceptedFromHistory(api.client, runId);
   console.error(`Run ${runId} ${why}`);
   if (accepted.manifest.length === 0) {
@@ -75,7 +76,7 @@ async function resultCommand(
             : 'Every ticket had been accepted; missing is only the final report.'),
     );
     if (flags.json)
-      console.log(JSON.stringify({ ...accepted, status: desc.status.name.toLowerCase(), outputDir: outDir }, null, 2));
+      console.log(terminalJson({ ...accepted, status: desc.status.name.toLowerCase(), outputDir: outDir }, 2));
   }
   return EXIT.failed;
 }
@@ -100,7 +101,7 @@ export function registerInspectCommands(program: Command): void {
       const runId = flags.epic ? ticketWorkflowId(topRunId, flags.epic) : topRunId;
       await withSession({ worker: 'never', server: 'start', command: 'status' }, async ({ api }) => {
         const status = await knownRun(runId, () => api.status(runId));
-        console.log(flags.json ? JSON.stringify(status, null, 2) : statusText(printableDeep(status)));
+        console.log(flags.json ? terminalJson(status, 2) : statusText(printableDeep(status)));
       });
     });
 
@@ -147,7 +148,7 @@ export function registerInspectCommands(program: Command): void {
         });
         if (note) log(`Note: ${note}`);
         if (flags.json) {
-          console.log(JSON.stringify(runs, null, 2));
+          console.log(terminalJson(runs, 2));
           return;
         }
         if (runs.length === 0) {
@@ -169,7 +170,7 @@ export function registerInspectCommands(program: Command): void {
           // A sub-run records no goal of its own: name its epic (the id after its parent's).
           const epic = r.parentRunId !== undefined && r.runId.startsWith(`${r.parentRunId}/`);
           const text = r.goal || (epic ? `(epic ${r.runId.slice(r.parentRunId!.length + 1)})` : '');
-          const goal = printable(text.replace(/\s+/g, ' ')).slice(0, 80);
+          const goal = terminalLine(text.replace(/\s+/g, ' ')).slice(0, 80);
           console.log(
             `${printable(r.runId).padEnd(idW)}  ${(r.phase ?? r.status.toLowerCase()).padEnd(17)}  ${r.startTime.toISOString().slice(0, 19)}Z  ${took.padStart(7)}  ${cost.padStart(8)}  ${subRunsCell(r).padEnd(subW)}  ${goal}`,
           );

@@ -2,14 +2,14 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { directivesOf } from '../../dev/sim-llm/subject';
-import { printable, printableDeep } from '../../shared/control-chars';
+import { terminalLine } from '../../shared/model-text';
 import { describeFailure, InputError, newRunId, runIdInUse, validateGoal } from '../api';
 import { isCancelledRun } from '../run-views';
 import { EXIT } from '../exit-codes';
 import { answerGate } from '../gate-prompt';
 import { addRunFlags, startOptions, type RunFlags } from '../run-flags';
 import { followRun } from '../follow';
-import { resultText, runUrl } from '../format';
+import { printableResult, resultText, runUrl } from '../format';
 import { startedRunNotice } from '../../dev/worker-choice';
 import { fetchMissingArtifacts } from '../fetch-artifacts';
 import { assembleRunOutput, checkOutputDir, outputDir } from '../output';
@@ -98,7 +98,7 @@ export function registerRunCommands(program: Command): void {
         try {
           result = await api.result(runId);
         } catch (err) {
-          log(`Run ${runId} ${isCancelledRun(err) ? 'was cancelled' : `failed: ${printable(describeFailure(err))}`}`);
+          log(`Run ${runId} ${isCancelledRun(err) ? 'was cancelled' : `failed: ${terminalLine(describeFailure(err))}`}`);
           log(
             `Inspect it with \`maestro status ${runId}\`${runtime.uiUrl ? ' or in the Web UI' : ''}; \`maestro result ${runId}\` assembles what was accepted.`,
           );
@@ -113,7 +113,7 @@ export function registerRunCommands(program: Command): void {
           },
         });
         console.log(`\nRun ${runId} finished.`);
-        console.log(resultText(printableDeep(result)));
+        console.log(resultText(printableResult(result)));
         if (config.llm.simulated && !runtime.otherWorkerSettings)
           console.log('(Simulated LLM: costs use simulated prices; no provider was called.)');
         console.log(`Files (${files.length}) assembled in: ${outDir}`);

@@ -8,6 +8,7 @@ import logUpdate from 'log-update';
 import { ticketWorkflowId } from '../../shared/constants';
 import { printableDeep } from '../../shared/control-chars';
 import { acceptedText, runStatusOf } from '../../shared/outcomes';
+import { terminalJson } from '../../shared/model-text';
 import { changes } from '../follow';
 import { runUrl, usd } from '../format';
 import { parseIntOption, parseRunIdOption, parseTicketIdOption } from '../options';
@@ -67,7 +68,7 @@ export function registerWatchCommand(program: Command): void {
             const seenToolCalls = new Set<string>();
             for await (const snap of snapshots) {
               for (const e of watchEvents(last, snap, new Date(), namespace, seenToolCalls))
-                process.stdout.write(`${JSON.stringify(e)}\n`);
+                process.stdout.write(`${terminalJson(e)}\n`);
               last = snap;
             }
           } else if (process.stdout.isTTY) {

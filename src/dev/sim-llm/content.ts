@@ -4,9 +4,11 @@
  * schemas. Holds the little per-server state answers depend on (the invalid-plan counters).
  */
 import { SCHEMA_NAMES } from '../../shared/constants';
+import { hostilePlan, hostileReport, hostileReview, hostileWork, wantsHostile } from './hostile';
 import { isObject } from './http-util';
 import { sampleFromSchema, resolveRef } from './json-schema-sample';
 import { planFor, withCycle } from './plan';
+import type { SimPlan } from './plan-types';
 import { goalOf, maxTicketsOf, rolesListed } from './prompt-parse';
 import { finalReportFor, reviewFor } from './review';
 import { directivesOf } from './subject';
@@ -43,21 +45,31 @@ export class SimContent {
 
   /** The answer value (to be sent as JSON) for a request. */
   answer(input: AnswerInput): unknown {
+    // `[sim:hostile=1]` in the prompt (the goal, or a spec of a hostile plan): hostile free text.
+    const hostile = wantsHostile(input.user);
     switch (input.schemaName) {
-      case SCHEMA_NAMES.plan:
-        return this.plan(input);
-      case SCHEMA_NAMES.work:
-        return workResultFor(input.system, input.user);
-      case SCHEMA_NAMES.review:
-        return reviewFor(input.user);
-      case SCHEMA_NAMES.final:
-        return finalReportFor(input.user);
+      case SCHEMA_NAMES.plan: {
+        const plan = this.plan(input);
+        return hostile ? hostilePlan(plan) : plan;
+      }
+      case SCHEMA_NAMES.work: {
+        const work = workResultFor(input.system, input.user);
+        return hostile ? hostileWork(work) : work;
+      }
+      case SCHEMA_NAMES.review: {
+        const review = reviewFor(input.user);
+        return hostile ? hostileReview(review) : review;
+      }
+      case SCHEMA_NAMES.final: {
+        const report = finalReportFor(input.user);
+        return hostile ? hostileReport(report) : report;
+      }
       default:
         return input.schema !== undefined ? sampleFromSchema(input.schema) : { answer: 'simulated answer' };
     }
   }
 
-  private plan(input: AnswerInput): unknown {
+  private plan(input: AnswerInput): SimPlan {
     const goal = goalOf(input.user);
     const fromSchema = rolesFromPlanSchema(input.schema);
     const roles = fromSchema.length > 0 ? fromSchema : rolesListed(input.user);

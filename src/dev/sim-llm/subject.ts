@@ -15,7 +15,8 @@ export interface Subject {
  * Test hooks written into a goal: `[sim:tickets=N]`, `[sim:width=W]` (tickets per layer of a
  * `tickets` plan; W >= N makes every ticket independent), `[sim:invalid-plan=K]`, `[sim:revise=N]`,
  * `[sim:failing-test=1]` (the Tester's check script has one more check no page passes, so its test keeps failing),
- * `[sim:epics=E]` (a plan of E epics for sub-Bosses when the schema offers the `boss` role).
+ * `[sim:epics=E]` (a plan of E epics for sub-Bosses when the schema offers the `boss` role),
+ * `[sim:hostile=1]` (hostile free text in every answer; see hostile.ts, matched there, not here).
  */
 export interface Directives {
   tickets?: number;
