@@ -98,7 +98,9 @@ export function registerRunCommands(program: Command): void {
         try {
           result = await api.result(runId);
         } catch (err) {
-          log(`Run ${runId} ${isCancelledRun(err) ? 'was cancelled' : `failed: ${terminalLine(describeFailure(err))}`}`);
+          log(
+            `Run ${runId} ${isCancelledRun(err) ? 'was cancelled' : `failed: ${terminalLine(describeFailure(err))}`}`,
+          );
           log(
             `Inspect it with \`maestro status ${runId}\`${runtime.uiUrl ? ' or in the Web UI' : ''}; \`maestro result ${runId}\` assembles what was accepted.`,
           );
