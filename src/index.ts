@@ -52,7 +52,7 @@ export { notificationPayload } from './activities/notify/payload';
 export type { RoleDefinition } from './shared/roles';
 export type { RecordPart, RunRecords } from './shared/run-records';
 export { RunTraceClientInterceptor } from './telemetry/client-tracing';
-export type { AgentSettings, ToolCallRecord } from './shared/tools';
+export type { AgentSettings, McpServerRef, ToolCallRecord, ToolNotRun } from './shared/tools';
 export type {
   AuditEntry,
   Budget,
