@@ -20,6 +20,7 @@ import {
   type AgentSettings,
   type McpServerConfig,
   type McpServerRef,
+  type SandboxLimits,
   type ToolCallRecord,
   type ToolCallRequest,
   type ToolResultMessage,
@@ -32,6 +33,7 @@ import type { AgentMessage } from '../llm/tool-turn';
 import { dependencyViews, workerRole } from '../roles/worker';
 import { bounded, runBuiltInTool, toolError, type ToolOutcome } from '../tools/builtin-tools';
 import { callMcpTool, McpToolCache } from '../tools/mcp';
+import { DEFAULT_SANDBOX_LIMITS } from '../tools/sandbox';
 import { toolSpecs, type FunctionTool } from '../tools/tool-specs';
 import { buildAgentPrompt, lastTurnNotice } from './agent-prompt';
 
@@ -126,6 +128,26 @@ export function workerMcpServers(
 export function workerPrograms(deps: Pick<ActivityDeps, 'allowedPrograms'>, settings: AgentSettings): string[] {
   const ceiling = new Set([...SANDBOX_PROGRAMS, ...(deps.allowedPrograms ?? [])]);
   return (settings.programs ?? SANDBOX_PROGRAMS).filter((p) => ceiling.has(p));
+}
+
+/**
+ * The limits of `run_command` for this call: what the run asks for, never more than this worker's
+ * own definition of the role allows (its configuration's `sandbox`, else the defaults). A run sent
+ * straight to Temporal cannot give its commands an hour, 64 GB or 4096 processes; it can lower them.
+ */
+export function workerLimits(
+  deps: Pick<ActivityDeps, 'roles'>,
+  role: string,
+  settings: AgentSettings,
+): Required<SandboxLimits> {
+  const ceiling = { ...DEFAULT_SANDBOX_LIMITS, ...deps.roles.find((r) => r.name === role)?.agent?.limits };
+  const asked = settings.limits ?? {};
+  const out = { ...ceiling };
+  for (const key of Object.keys(ceiling) as (keyof SandboxLimits)[]) {
+    const v = asked[key];
+    if (typeof v === 'number' && Number.isFinite(v) && v > 0) out[key] = Math.min(v, ceiling[key]);
+  }
+  return out;
 }
 
 /** One MCP `call_tool`; the server's errors and unreachable servers are tool errors the agent reads. */
@@ -272,7 +294,11 @@ export function createAgentActivities(deps: ActivityDeps) {
                 {
                   store: deps.store,
                   files: { dependencies: input.dependencies, own: input.own },
-                  settings: { ...input.settings, programs: workerPrograms(deps, input.settings) },
+                  settings: {
+                    ...input.settings,
+                    programs: workerPrograms(deps, input.settings),
+                    limits: workerLimits(deps, input.role, input.settings),
+                  },
                   hide: deps.sandboxHide ?? [],
                   ...(signal ? { signal } : {}),
                 },
