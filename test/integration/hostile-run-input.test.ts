@@ -89,3 +89,19 @@ describe.each(ISOLATIONS)('%s: a command cannot read the worker’s secret files
     }
   }, 30_000);
 });
+
+describe('a configuration file that widens what commands may do needs the person to trust it', () => {
+  it('programs beyond the defaults and limits above them are listed and refused, unless trusted', () => {
+    const file = path.join(tmp(), 'maestro.config.json');
+    const role = { name: 'tester', tools: ['run_command'], programs: ['node', 'sh'], sandbox: { maxProcesses: 4096 } };
+    writeFileSync(file, JSON.stringify({ roles: [role] }));
+    const load = (trust?: string) =>
+      loadConfig(
+        { MAESTRO_HOME: tmp(), MAESTRO_CONFIG: file, ...(trust ? { MAESTRO_TRUST_CONFIG: trust } : {}) },
+        tmp(),
+      );
+    expect(() => load()).toThrow(/run_command may start sh \(role tester\)/);
+    expect(() => load()).toThrow(/maxProcesses 4096 \(default 64\)/);
+    expect(load(file).roles[0]?.agent?.programs).toEqual(['node', 'sh']);
+  });
+});
