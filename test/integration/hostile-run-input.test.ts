@@ -10,8 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
+import { FsArtifactStore } from '../../src/activities/artifacts/fs-store';
 import { runBuiltInTool } from '../../src/activities/tools/builtin-tools';
 import { isolationAvailable } from '../../src/activities/tools/sandbox';
+import { materialise } from '../../src/activities/tools/workspace';
 import { loadConfig } from '../../src/config';
 import { activityDepsFromConfig } from '../../src/workers/activity-deps';
 
@@ -104,4 +106,33 @@ describe('a configuration file that widens what commands may do needs the person
     expect(() => load()).toThrow(/maxProcesses 4096 \(default 64\)/);
     expect(load(file).roles[0]?.agent?.programs).toEqual(['node', 'sh']);
   });
+});
+
+describe.each(ISOLATIONS)('%s: a command cannot read another ticket’s workspace', (isolation) => {
+  it('with workspaces outside /tmp (TMPDIR elsewhere), a neighbour’s workspace folder is covered', async () => {
+    const parent = mkdtempSync(path.join(secrets, 'ws-'));
+    chmodSync(parent, 0o1777); // as a TMPDIR is
+    const store = new FsArtifactStore(path.join(tmp(), 'artifacts'));
+    const mine = await store.put({ path: 'mine.txt', content: 'mine' });
+    const theirs = await store.put({ path: 'notes.txt', content: 'NEIGHBOUR-SECRET' });
+    const neighbour = await materialise(store, { dependencies: [], own: [theirs] }, parent);
+    try {
+      const out = await runBuiltInTool(
+        {
+          store,
+          files: { dependencies: [], own: [mine] },
+          settings: { tools: ['run_command'] },
+          hide: [],
+          workspaceParent: parent,
+          isolation,
+        },
+        'run_command',
+        JSON.stringify({ command: `cat mine.txt ${path.join(neighbour.dir, 'notes.txt')}` }),
+      );
+      expect(out.content).toContain('mine'); // its own workspace is still there
+      expect(out.content).not.toContain('NEIGHBOUR-SECRET');
+    } finally {
+      await neighbour.dispose();
+    }
+  }, 30_000);
 });

@@ -148,7 +148,12 @@ export function sandboxCommandLine(s: SandboxSpec): { cmd: string; args: string[
   const dirs = writableDirs();
   const covered = [...dirs.map(([d]) => d), ...s.hide];
   // A hidden path that is a link is covered where it leads (bwrap cannot mount over a link).
-  const hiddenReal = s.hide.filter((h) => h.startsWith('/') && existsSync(h)).map((h) => realpathSync(h));
+  // One under a folder that gets a fresh tmpfs anyway (/tmp...) needs nothing more.
+  const fresh = (p: string) => dirs.some(([d]) => p === d || p.startsWith(`${d}/`));
+  const hiddenReal = s.hide
+    .filter((h) => h.startsWith('/') && existsSync(h))
+    .map((h) => realpathSync(h))
+    .filter((h) => !fresh(h));
   const hidden = [...new Set([...hiddenReal, ...hostSocketPaths(covered)])];
   const drop = (uid: number) => ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups'];
   let ns: string[];
