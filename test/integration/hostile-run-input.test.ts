@@ -136,3 +136,36 @@ describe.each(ISOLATIONS)('%s: a command cannot read another ticket’s workspac
     }
   }, 30_000);
 });
+
+describe('a run cannot drop an approval the worker’s own configuration requires', () => {
+  it('a forged run without approvals gets a tool error for run_command the worker says needs one; nothing runs', async () => {
+    const file = path.join(tmp(), 'maestro.config.json');
+    const role = { name: 'tester', tools: ['run_command'], approvals: { run_command: 'always' } };
+    writeFileSync(file, JSON.stringify({ roles: [role] }));
+    const config = loadConfig({ MAESTRO_HOME: tmp(), MAESTRO_CONFIG: file, MAESTRO_TRUST_CONFIG: file }, tmp());
+    const acts = createActivities(activityDepsFromConfig(config, 'http://127.0.0.1:9/v1'));
+    const run = async (approvals?: Record<string, 'always' | 'never'>) => {
+      const input: Parameters<typeof acts.agentTool>[0] = {
+        runId: 'r1',
+        ticketId: 'T1',
+        role: 'tester',
+        turn: 1,
+        call: { id: 'c1', name: 'run_command', arguments: JSON.stringify({ command: 'echo ran-it' }) },
+        settings: { tools: ['run_command'], ...(approvals ? { approvals } : {}) },
+        dependencies: [],
+        own: [],
+      };
+      return new MockActivityEnvironment().run<
+        [typeof input],
+        Awaited<ReturnType<typeof acts.agentTool>>,
+        typeof acts.agentTool
+      >(acts.agentTool, input);
+    };
+    const forged = await run({ run_command: 'never' });
+    expect(forged.result.content).toMatch(/needs a person's approval \(always\) on this worker/);
+    expect(forged.result.content).not.toContain('ran-it');
+    expect((await run()).result.content).not.toContain('ran-it');
+    // A run whose gate asked a person (as the worker requires) runs the approved call.
+    expect((await run({ run_command: 'always' })).result.content).toContain('ran-it');
+  }, 30_000);
+});

@@ -11,6 +11,7 @@ import { SCHEMA_NAMES } from '../../shared/constants';
 import { FailureType } from '../../shared/errors';
 import { WorkResult, type Ticket } from '../../shared/schemas';
 import {
+  approvalOf,
   BuiltInTool,
   DEFAULT_MAX_TURNS,
   mcpToolOf,
@@ -21,6 +22,7 @@ import {
   type McpServerConfig,
   type McpServerRef,
   type SandboxLimits,
+  type ToolApproval,
   type ToolCallRecord,
   type ToolCallRequest,
   type ToolResultMessage,
@@ -148,6 +150,28 @@ export function workerLimits(
     if (typeof v === 'number' && Number.isFinite(v) && v > 0) out[key] = Math.min(v, ceiling[key]);
   }
   return out;
+}
+
+const APPROVAL_RANK: Record<ToolApproval, number> = { never: 0, 'first-use': 1, always: 2 };
+
+/**
+ * Why this call must not run, when the worker's own configuration wants a person to approve it
+ * (the role's `approvals`, else its MCP server's `approval`) more often than the run asked for:
+ * the run's gate then never asked anyone. A run can ask for more approvals, never fewer.
+ */
+export function approvalShortfall(
+  deps: Pick<ActivityDeps, 'roles' | 'mcpServers'>,
+  role: string,
+  settings: AgentSettings,
+  tool: string,
+): string | undefined {
+  const own = deps.roles.find((r) => r.name === role)?.agent;
+  const server = mcpToolOf(tool, settings.mcp)?.server.name;
+  const required: ToolApproval =
+    own?.approvals?.[tool] ?? (deps.mcpServers ?? []).find((s) => s.name === server)?.approval ?? 'never';
+  const asked = approvalOf(settings, tool);
+  if (APPROVAL_RANK[asked] >= APPROVAL_RANK[required]) return undefined;
+  return `${tool} needs a person's approval (${required}) on this worker, and this run asks for ${asked}: the call was not made; set "approvals" in the role as the worker's maestro.config.json does`;
 }
 
 /** One MCP `call_tool`; the server's errors and unreachable servers are tool errors the agent reads. */
@@ -281,8 +305,11 @@ export function createAgentActivities(deps: ActivityDeps) {
       const ctx = currentContext();
       const started = new Date();
       let outcome: ToolOutcome;
+      const shortfall = approvalShortfall(deps, input.role, input.settings, input.call.name);
       if (input.rejected !== undefined) {
         outcome = toolError(`a person rejected this call: ${input.rejected || 'no reason given'}`);
+      } else if (shortfall) {
+        outcome = toolError(shortfall);
       } else if (mcpToolOf(input.call.name, input.settings.mcp)) {
         outcome = await withActivityContext(() => mcpCall(deps, input));
       } else {
