@@ -1,12 +1,15 @@
 /**
  * A configuration file is somebody's code: `mcpServers` commands are programs the worker starts and
- * `notify` URLs receive every run's gates and results. A file found in the working directory may
+ * `notify` URLs receive every run's gates and results; extra `programs` and raised `sandbox` limits
+ * widen what a model's commands may do. A file found in the working directory may
  * have come with a cloned repository, so a file that defines any of these is used only when the
  * person trusts it: `--trust-config` or MAESTRO_TRUST_CONFIG. The refusal lists exactly what would
  * run and where data would go, so the person can decide.
  */
 import path from 'node:path';
+import { DEFAULT_SANDBOX_LIMITS } from './activities/tools/sandbox';
 import type { ConfigFile } from './config-file';
+import { SANDBOX_PROGRAMS } from './shared/tools';
 
 /** The environment variable (and what `--trust-config` sets) that trusts a configuration file. */
 export const TRUST_CONFIG_VARIABLE = 'MAESTRO_TRUST_CONFIG';
@@ -36,6 +39,23 @@ export function executablesOf(config: ConfigFile): string[] {
       } else if (server.url) lines.push(`MCP server "${server.name}" (role ${role.name}) is called at ${server.url}`);
     }
   for (const url of config.notify ?? []) lines.push(`webhook: every run's gates and results are POSTed to ${url}`);
+  return [...lines, ...sandboxWidenings(config)];
+}
+
+/**
+ * What the file lets `run_command` do beyond the defaults: more programs (`sh`, `python3`...) or
+ * higher limits (a 64 GB, 4096-process sandbox can take the host down).
+ */
+function sandboxWidenings(config: ConfigFile): string[] {
+  const lines: string[] = [];
+  for (const role of config.roles ?? []) {
+    const extra = (role.programs ?? []).filter((p) => !SANDBOX_PROGRAMS.includes(p));
+    if (extra.length > 0) lines.push(`run_command may start ${extra.join(', ')} (role ${role.name})`);
+    const raised = Object.entries(role.sandbox ?? {})
+      .filter(([k, v]) => v > DEFAULT_SANDBOX_LIMITS[k as keyof typeof DEFAULT_SANDBOX_LIMITS])
+      .map(([k, v]) => `${k} ${v} (default ${DEFAULT_SANDBOX_LIMITS[k as keyof typeof DEFAULT_SANDBOX_LIMITS]})`);
+    if (raised.length > 0) lines.push(`run_command's limits are raised (role ${role.name}): ${raised.join(', ')}`);
+  }
   return lines;
 }
 
@@ -57,7 +77,7 @@ export function requireTrustedConfig(file: string, config: ConfigFile, trust: st
     [
       `The configuration file ${file} defines what a worker would execute or send data to:`,
       ...lines.map((l) => `  - ${l}`),
-      `Nothing was started. If you wrote or checked this file, run again with --trust-config (or set ${TRUST_CONFIG_VARIABLE}=${file}); otherwise remove "mcpServers" and "notify" from it.`,
+      `Nothing was started. If you wrote or checked this file, run again with --trust-config (or set ${TRUST_CONFIG_VARIABLE}=${file}); otherwise remove "mcpServers", "notify", extra "programs" and raised "sandbox" limits from it.`,
     ].join('\n'),
   );
 }

@@ -77,6 +77,11 @@ export interface MaestroConfig {
   };
   /** Payload encryption keys (MAESTRO_ENCRYPTION_KEYS / _KEY_FILE); undefined: payloads stay plain. */
   encryption?: EncryptionKeys;
+  /**
+   * Files holding this process's secrets (MAESTRO_ENCRYPTION_KEY_FILE, TEMPORAL_TLS_KEY), absolute:
+   * `run_command`'s sandbox covers them (and what they link to), wherever they are.
+   */
+  secretFiles?: string[];
   uiPort: number;
   /** Log level of the Temporal worker runtime; unset: WARN, or ERROR for `maestro run` (it reports failures itself). */
   logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -174,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw err;
   }
   const boss = file?.config.boss;
+  const secrets = [e.MAESTRO_ENCRYPTION_KEY_FILE, e.TEMPORAL_TLS_KEY].flatMap((f) => (f ? [path.resolve(f)] : []));
   return {
     home: path.resolve(cwd, e.MAESTRO_HOME ?? '.maestro'),
     temporal: {
@@ -187,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       taskQueue,
     },
     ...(encryption ? { encryption } : {}),
+    ...(secrets.length > 0 ? { secretFiles: secrets } : {}),
     uiPort: e.MAESTRO_UI_PORT ?? 8233,
     ...(e.MAESTRO_LOG_LEVEL ? { logLevel: e.MAESTRO_LOG_LEVEL } : {}),
     simLatencyMs: e.MAESTRO_SIM_LATENCY_MS ?? 150,

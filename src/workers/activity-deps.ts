@@ -40,7 +40,7 @@ export function activityDepsFromConfig(
   return {
     llm: new StructuredLlm(settings),
     agentLlm: new ToolLlm(settings),
-    sandboxHide: [config.home],
+    sandboxHide: [config.home, ...(config.secretFiles ?? [])],
     mcpServers: config.mcpServers,
     allowedPrograms: [...new Set(config.roles.flatMap((r) => r.agent?.programs ?? []))],
     webhooks: { urls: [...config.notify, ...ownWebhooks], prefixes: config.notifyAllow },

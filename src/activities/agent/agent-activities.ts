@@ -11,6 +11,7 @@ import { SCHEMA_NAMES } from '../../shared/constants';
 import { FailureType } from '../../shared/errors';
 import { WorkResult, type Ticket } from '../../shared/schemas';
 import {
+  approvalOf,
   BuiltInTool,
   DEFAULT_MAX_TOOL_CALLS_PER_TURN,
   DEFAULT_MAX_TURNS,
@@ -21,6 +22,8 @@ import {
   type AgentSettings,
   type McpServerConfig,
   type McpServerRef,
+  type SandboxLimits,
+  type ToolApproval,
   type ToolCallRecord,
   type ToolCallRequest,
   type ToolResultMessage,
@@ -33,6 +36,7 @@ import type { AgentMessage } from '../llm/tool-turn';
 import { dependencyViews, workerRole } from '../roles/worker';
 import { bounded, invalidCall, runBuiltInTool, toolError, type ToolOutcome } from '../tools/builtin-tools';
 import { callMcpTool, McpToolCache } from '../tools/mcp';
+import { DEFAULT_SANDBOX_LIMITS } from '../tools/sandbox';
 import { toolSpecs, type FunctionTool } from '../tools/tool-specs';
 import { readToolArguments } from '../tools/tool-arguments';
 import { buildAgentPrompt, lastTurnNotice } from './agent-prompt';
@@ -142,6 +146,48 @@ export function workerMcpServers(
 export function workerPrograms(deps: Pick<ActivityDeps, 'allowedPrograms'>, settings: AgentSettings): string[] {
   const ceiling = new Set([...SANDBOX_PROGRAMS, ...(deps.allowedPrograms ?? [])]);
   return (settings.programs ?? SANDBOX_PROGRAMS).filter((p) => ceiling.has(p));
+}
+
+/**
+ * The limits of `run_command` for this call: what the run asks for, never more than this worker's
+ * own definition of the role allows (its configuration's `sandbox`, else the defaults). A run sent
+ * straight to Temporal cannot give its commands an hour, 64 GB or 4096 processes; it can lower them.
+ */
+export function workerLimits(
+  deps: Pick<ActivityDeps, 'roles'>,
+  role: string,
+  settings: AgentSettings,
+): Required<SandboxLimits> {
+  const ceiling = { ...DEFAULT_SANDBOX_LIMITS, ...deps.roles.find((r) => r.name === role)?.agent?.limits };
+  const asked = settings.limits ?? {};
+  const out = { ...ceiling };
+  for (const key of Object.keys(ceiling) as (keyof SandboxLimits)[]) {
+    const v = asked[key];
+    if (typeof v === 'number' && Number.isFinite(v) && v > 0) out[key] = Math.min(v, ceiling[key]);
+  }
+  return out;
+}
+
+const APPROVAL_RANK: Record<ToolApproval, number> = { never: 0, 'first-use': 1, always: 2 };
+
+/**
+ * Why this call must not run, when the worker's own configuration wants a person to approve it
+ * (the role's `approvals`, else its MCP server's `approval`) more often than the run asked for:
+ * the run's gate then never asked anyone. A run can ask for more approvals, never fewer.
+ */
+export function approvalShortfall(
+  deps: Pick<ActivityDeps, 'roles' | 'mcpServers'>,
+  role: string,
+  settings: AgentSettings,
+  tool: string,
+): string | undefined {
+  const own = deps.roles.find((r) => r.name === role)?.agent;
+  const server = mcpToolOf(tool, settings.mcp)?.server.name;
+  const required: ToolApproval =
+    own?.approvals?.[tool] ?? (deps.mcpServers ?? []).find((s) => s.name === server)?.approval ?? 'never';
+  const asked = approvalOf(settings, tool);
+  if (APPROVAL_RANK[asked] >= APPROVAL_RANK[required]) return undefined;
+  return `${tool} needs a person's approval (${required}) on this worker, and this run asks for ${asked}: the call was not made; set "approvals" in the role as the worker's maestro.config.json does`;
 }
 
 /** One MCP `call_tool`; the server's errors and unreachable servers are tool errors the agent reads. */
@@ -302,8 +348,11 @@ export function createAgentActivities(deps: ActivityDeps) {
         ? (await deps.store.read(input.call.argumentsRef)).toString('utf8')
         : input.call.arguments;
       let outcome: ToolOutcome;
+      const shortfall = approvalShortfall(deps, input.role, input.settings, input.call.name);
       if (input.rejected !== undefined) {
         outcome = toolError(`a person rejected this call: ${input.rejected || 'no reason given'}`);
+      } else if (shortfall) {
+        outcome = toolError(shortfall);
       } else if (mcpToolOf(input.call.name, input.settings.mcp)) {
         outcome = await withActivityContext(() => mcpCall(deps, input, rawArgs));
       } else {
@@ -315,7 +364,11 @@ export function createAgentActivities(deps: ActivityDeps) {
                 {
                   store: deps.store,
                   files: { dependencies: input.dependencies, own: input.own },
-                  settings: { ...input.settings, programs: workerPrograms(deps, input.settings) },
+                  settings: {
+                    ...input.settings,
+                    programs: workerPrograms(deps, input.settings),
+                    limits: workerLimits(deps, input.role, input.settings),
+                  },
                   hide: deps.sandboxHide ?? [],
                   ...(signal ? { signal } : {}),
                 },

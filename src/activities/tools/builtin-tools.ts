@@ -189,7 +189,8 @@ async function commandTool(ctx: ToolContext, a: Record<string, unknown>): Promis
       dir: ws.dir,
       argv,
       limits,
-      hide: ctx.hide,
+      // The folder of every ticket's workspace: this command sees its own at /tmp/ws, no other.
+      hide: [...ctx.hide, ...(path.dirname(ws.dir) === '/' ? [] : [path.dirname(ws.dir)])],
       ...(ctx.isolation ? { isolation: ctx.isolation } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });

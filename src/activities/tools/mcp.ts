@@ -39,17 +39,27 @@ export interface McpCallOptions {
 }
 
 /**
+ * The shell that leads a stdio server's process group: the parent-death signal is not inherited
+ * across fork, so it, not the server, receives it and kills the whole group (what `npx` started
+ * too); the server keeps the shell's stdin (fd 3 survives the /dev/null a background job gets).
+ */
+const GROUP_GUARD = 'trap "kill -KILL 0" TERM; exec 3<&0; "$@" <&3 3<&- & wait $!; kill -KILL 0';
+
+/**
  * On Linux a stdio server starts in a session and process group of its own (`setsid`) and dies
- * with the worker's thread that started it (`setpriv --pdeathsig`), so closing a connection can
- * kill everything the server started, and a SIGKILLed worker leaves no server behind.
+ * with the worker's thread that started it (`setpriv --pdeathsig` on GROUP_GUARD), so closing a
+ * connection can kill everything the server started, and a SIGKILLed worker leaves none of it.
  */
 function stdioLaunch(server: McpServerConfig): { command: string; args: string[] } {
   const args = server.args ?? [];
   if (!findProgram(server.command!))
     throw new Error(`cannot start MCP server "${server.name}": spawn ${server.command} ENOENT (no such program)`);
   if (process.platform !== 'linux' || !existsSync('/usr/bin/setsid')) return { command: server.command!, args };
-  const pdeath = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--'] : [];
-  return { command: '/usr/bin/setsid', args: [...pdeath, server.command!, ...args] };
+  const pdeath = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'TERM', '--'] : [];
+  return {
+    command: '/usr/bin/setsid',
+    args: [...pdeath, '/bin/sh', '-c', GROUP_GUARD, 'mcp-server', server.command!, ...args],
+  };
 }
 
 function transportOf(server: McpServerConfig): Transport {

@@ -12,7 +12,7 @@
  * Every path travels as its own argument, never inside script text.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
 import type { SandboxLimits } from '../../shared/tools';
 
 /** Where the workspace appears inside the sandbox. */
@@ -147,7 +147,14 @@ export function sandboxCommandLine(s: SandboxSpec): { cmd: string; args: string[
   const inner = ['env', '-i', ...ENV, ...prlimitArgs(s.limits, s.nproc), ...s.argv];
   const dirs = writableDirs();
   const covered = [...dirs.map(([d]) => d), ...s.hide];
-  const hidden = [...s.hide.filter((h) => h.startsWith('/') && existsSync(h)), ...hostSocketPaths(covered)];
+  // A hidden path that is a link is covered where it leads (bwrap cannot mount over a link).
+  // One under a folder that gets a fresh tmpfs anyway (/tmp...) needs nothing more.
+  const fresh = (p: string) => dirs.some(([d]) => p === d || p.startsWith(`${d}/`));
+  const hiddenReal = s.hide
+    .filter((h) => h.startsWith('/') && existsSync(h))
+    .map((h) => realpathSync(h))
+    .filter((h) => !fresh(h));
+  const hidden = [...new Set([...hiddenReal, ...hostSocketPaths(covered)])];
   const drop = (uid: number) => ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups'];
   let ns: string[];
   if (s.isolation === 'unshare') {
