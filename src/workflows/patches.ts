@@ -72,3 +72,6 @@ export const AGENT_PERMITS_PATCH = 'maestro-agent-permits-1';
  * the ticket's own look "already asked for".
  */
 export const NEXT_BATCH_PATCH = 'maestro-next-batch-1';
+
+/** Issue 19 (hostile review): one pending tool gate per agent loop, a few per ticket (tool-approvals.ts checkRoom). */
+export const TOOL_GATE_ROOM_PATCH = 'maestro-tool-gate-room-1';
