@@ -29,7 +29,8 @@ const WILDCARDS = new Set(['0.0.0.0', '::']);
 /** The host name of a `Host` header, lower-case, without port or IPv6 brackets. */
 export function hostName(header: string): string {
   const h = header.trim().toLowerCase();
-  if (h.startsWith('[')) return h.slice(1, h.indexOf(']') > 0 ? h.indexOf(']') : undefined);
+  // A bracketed IPv6 literal, with at most a port after it: anything else is kept whole (no match).
+  if (h.startsWith('[')) return /^\[([^\]]*)\](:\d*)?$/.exec(h)?.[1] ?? h;
   const colon = h.lastIndexOf(':');
   return colon >= 0 && h.indexOf(':') === colon ? h.slice(0, colon) : h;
 }

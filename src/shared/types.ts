@@ -328,9 +328,9 @@ export interface AuditEntry {
   comment?: string;
   /** For ignored input: why it was ignored. */
   error?: string;
-  /** For ignored input: how many more identical messages came after this one (see audit-limit.ts). */
+  /** For ignored input, and budget raises past the listed ones: how many more came after this one (see audit-limit.ts). */
   repeats?: number;
-  /** For ignored input: when the last repeat came. */
+  /** When the last of those came. */
   lastAt?: string;
 }
 

@@ -44,3 +44,22 @@ function more(audit: AuditEntry[], at: string): AuditEntry {
   }
   return entry;
 }
+
+/** Budget raises an audit log lists one by one; later ones are counted on the last of them. */
+export const MAX_RAISE_ENTRIES = 20;
+
+/**
+ * Folds a valid budget raise into the last listed one once MAX_RAISE_ENTRIES are listed (a raise
+ * is valid however often it is sent, so nothing else bounds them): that entry counts it and
+ * states the budget now in force. Returns false when the entry should be added as usual.
+ */
+export function foldRaise(audit: AuditEntry[], entry: Omit<AuditEntry, 'at'>, at: string): boolean {
+  if (entry.action !== 'raise-budget') return false;
+  const raises = audit.filter((e) => e.action === 'raise-budget');
+  const last = raises.at(-1);
+  if (!last || raises.length < MAX_RAISE_ENTRIES) return false;
+  last.repeats = (last.repeats ?? 0) + 1;
+  last.lastAt = at;
+  if (entry.comment !== undefined) last.comment = entry.comment;
+  return true;
+}

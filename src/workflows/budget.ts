@@ -19,7 +19,7 @@ import { isEpic } from '../shared/epics';
 import { zodProblem } from './gate-payloads';
 import type { RunState } from './run-state';
 import { agentPermitsWanted, attemptPermitsWanted, permitsWanted } from './permit-calls';
-import { AGENT_PERMITS_PATCH, GRANT_NONCE_PATCH, TICKET_GRANT_PATCH } from './patches';
+import { AGENT_PERMITS_PATCH, GRANT_NONCE_PATCH, NEXT_BATCH_PATCH, TICKET_GRANT_PATCH } from './patches';
 import { cappedReport, reportProblem } from './report-checks';
 
 // In permit-calls.ts (what a ticket child needs without this module); exported here as before.
@@ -75,8 +75,14 @@ export class BudgetController {
     const { ticketId, seq, calls } = parsed.data;
     const problem = this.unknownTicket(ticketId);
     if (problem) return this.ignore('spendRequest', problem, ticketId);
-    if (this.askedBefore(ticketId, seq))
+    const skipped = this.skipsAhead(ticketId, seq);
+    if (skipped) return this.ignore('spendRequest', skipped, ticketId);
+    if (this.askedBefore(ticketId, seq)) {
+      // The child's own request after a forged one for its batch: the forged grant did not
+      // answer a request of the child, so it was ignored there; it gets the grant now.
+      if (this.regrant(ticketId, seq)) return;
       return this.ignore('spendRequest', `permit ${seq} of ${ticketId} was already asked for`, ticketId);
+    }
     const want = this.perCall ? (calls ?? 1) : 1; // before per-call permits, a grant was one activity
     this.queue.push({ ticketId, childId: this.childIdOf(ticketId), seq, want, calls: 0 });
     this.pump();
@@ -246,6 +252,29 @@ export class BudgetController {
     if (seq <= (this.lastSeq.get(ticketId) ?? 0)) return true;
     this.lastSeq.set(ticketId, seq);
     return false;
+  }
+
+  /**
+   * Why a ticket's request cannot be its own: a ticket child asks for batch 1, 2, 3, ... in turn,
+   * so a request beyond the next one is forged (accepted, it would make the child's real next
+   * request look asked-for, and the child would wait for a grant forever). Epics are exempt
+   * (their sub-run's numbers are not consecutive); runs recorded before it accept any number.
+   */
+  private skipsAhead(ticketId: string, seq: number): string | undefined {
+    if (isEpic({ role: this.state.roleOf(ticketId) ?? '' })) return undefined;
+    const next = (this.lastSeq.get(ticketId) ?? 0) + 1;
+    if (seq <= next || !patched(NEXT_BATCH_PATCH)) return undefined;
+    return `permit ${seq} of ${ticketId} is not its next batch (${next})`;
+  }
+
+  /** Sends a granted batch's grant again (the child takes only the one it waits for); false if none. */
+  private regrant(ticketId: string, seq: number): boolean {
+    const b = (this.open.get(ticketId) ?? []).find((o) => o.seq === seq);
+    if (!b || !this.perCall || !patched(NEXT_BATCH_PATCH)) return false;
+    getExternalWorkflowHandle(b.childId)
+      .signal(spendGrantSignal, { seq: b.seq, calls: b.calls, ...(b.nonce ? { nonce: b.nonce } : {}) })
+      .catch(() => this.forget(b.ticketId));
+    return true;
   }
 
   /** A fresh grant nonce (none in runs recorded before nonces, or before per-call permits). */

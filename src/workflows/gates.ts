@@ -12,7 +12,7 @@ import { badInput } from './gate-payloads';
 import { timeoutDecision } from './gate-timeouts';
 import { keepsGatePromises } from './patches';
 import type { AuditEntry, GateKind, GateTimeoutPolicy, GateView } from '../shared/types';
-import { foldIgnored } from './audit-limit';
+import { foldIgnored, foldRaise } from './audit-limit';
 import { recordGateWait } from './gate-metrics';
 import { plainLine } from '../shared/model-text';
 
@@ -244,7 +244,7 @@ export class GateBook {
       AuditEntry,
       'at'
     >;
-    if (foldIgnored(this.audit, clean, this.now())) return;
+    if (foldIgnored(this.audit, clean, this.now()) || foldRaise(this.audit, clean, this.now())) return;
     this.audit.push({ at: this.now(), ...clean });
   }
 }

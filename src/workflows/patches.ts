@@ -65,3 +65,13 @@ export const CANCEL_REPORT_PATCH = 'maestro-cancel-report-1';
  * per turn and pauses when its grant is used up). Histories recorded before took one permit.
  */
 export const AGENT_PERMITS_PATCH = 'maestro-agent-permits-1';
+
+/**
+ * Issue 19 (hostile review): a ticket's permit request must be its next batch, and a repeated
+ * request for a granted batch gets the grant again (budget.ts), so a forged request cannot make
+ * the ticket's own look "already asked for".
+ */
+export const NEXT_BATCH_PATCH = 'maestro-next-batch-1';
+
+/** Issue 19 (hostile review): one pending tool gate per agent loop, a few per ticket (tool-approvals.ts checkRoom). */
+export const TOOL_GATE_ROOM_PATCH = 'maestro-tool-gate-room-1';

@@ -6,7 +6,7 @@
  * state keeps them, so that holds across continue-as-new too). Approve
  * runs the call; any other decision rejects it, and the person's comment is what the agent reads.
  */
-import { getExternalWorkflowHandle } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, patched } from '@temporalio/workflow';
 import { agentLoopWorkflowId, ticketWorkflowId } from '../shared/constants';
 import { toolApprovalDecisionSignal, toolApprovalRequestSignal } from '../shared/messages';
 import { ToolApprovalRequestPayload } from '../shared/tool-approval-payloads';
@@ -14,12 +14,18 @@ import { approvalOf, type ToolApprovalDecision, type ToolApprovalRequest } from 
 import { awaitGate } from './gates';
 import { runAudit } from './handlers';
 import { badInput, onSignal } from './message-handlers';
+import { TOOL_GATE_ROOM_PATCH } from './patches';
 import { gatePolicy } from './policies';
 import type { RunState } from './run-state';
+
+/** Pending tool-approval gates one ticket may have (its loops ask one call at a time, attempt after attempt). */
+export const MAX_TOOL_GATES_PER_TICKET = 4;
 
 /** Installs the run's handler for tool approval requests of its agent loops. */
 export function installToolApprovals(state: RunState, publish: () => void): void {
   const approvedOnce = state.toolsApprovedOnce;
+  /** Loops with a tool gate pending (a loop asks about one call at a time). */
+  const waiting = new Set<string>();
   const answer = (req: ToolApprovalRequest, d: Omit<ToolApprovalDecision, 'requestId'>) =>
     getExternalWorkflowHandle(req.loopWorkflowId).signal(toolApprovalDecisionSignal, {
       requestId: req.requestId,
@@ -31,6 +37,7 @@ export function installToolApprovals(state: RunState, publish: () => void): void
     ToolApprovalRequestPayload,
     async (req) => {
       checkSender(state, req);
+      checkRoom(state, req, waiting);
       if (req.approval === 'first-use' && approvedOnce.has(req.tool)) {
         state.book.log({ by: 'maestro', action: 'tool-approved-before', ticketId: req.ticketId, comment: req.call });
         return answer(req, { approved: true, by: 'maestro', comment: `${req.tool} was approved on first use` });
@@ -44,8 +51,9 @@ export function installToolApprovals(state: RunState, publish: () => void): void
       );
       // Marks it as a tool approval, which `--yes` approves, unlike a ticket's own gate.
       gate.tool = req.tool;
+      waiting.add(req.loopWorkflowId);
       publish();
-      const d = await awaitGate(state.book, gate, policy);
+      const d = await awaitGate(state.book, gate, policy).finally(() => waiting.delete(req.loopWorkflowId));
       publish();
       const approved = d.decision === 'approve';
       if (approved) approvedOnce.add(req.tool);
@@ -72,4 +80,20 @@ function checkSender(state: RunState, req: ToolApprovalRequest): void {
   const mode = approvalOf(role.agent, req.tool);
   if (mode !== req.approval)
     throw badInput(`${req.tool} needs approval "${mode}" in role ${role.name}, not "${req.approval}"`);
+}
+
+/**
+ * Refuses a request from a loop that already waits at a tool gate, or for a ticket that has
+ * MAX_TOOL_GATES_PER_TICKET pending: a loop asks about one call at a time, so more is forged, and
+ * each gate (its call up to 64 KB) grows the status until its query fails. Histories recorded
+ * before this check open every gate.
+ */
+function checkRoom(state: RunState, req: ToolApprovalRequest, waiting: ReadonlySet<string>): void {
+  const pending = state.book.pending().filter((g) => g.tool !== undefined && g.ticketId === req.ticketId).length;
+  const full = waiting.has(req.loopWorkflowId)
+    ? `${req.loopWorkflowId} already waits for a tool approval`
+    : pending >= MAX_TOOL_GATES_PER_TICKET
+      ? `${req.ticketId} already has ${pending} tool approvals pending`
+      : undefined;
+  if (full && patched(TOOL_GATE_ROOM_PATCH)) throw badInput(full);
 }

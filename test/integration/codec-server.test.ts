@@ -114,6 +114,10 @@ describe('what the codec server refuses', () => {
     const foreignHost = await rawPost(server.url, '/encode', body, { ...auth, host: 'rebind.attacker.example:8888' });
     expect(foreignHost.status).toBe(403);
     expect(foreignHost.body).toContain('Host');
+    // Look-alikes of loopback names: a bracketed literal followed by a domain, a trailing dot, a suffix.
+    for (const host of ['[::1].rebind.attacker.example', '[::1]x:8888', 'localhost.', 'localhost.attacker.example']) {
+      expect([host, (await rawPost(server.url, '/encode', body, { ...auth, host })).status]).toEqual([host, 403]);
+    }
     const foreignOrigin = await rawPost(server.url, '/encode', body, { ...auth, origin: 'http://evil.example' });
     expect(foreignOrigin.status).toBe(403);
     expect(foreignOrigin.body).toContain('Origin');

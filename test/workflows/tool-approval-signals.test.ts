@@ -11,6 +11,7 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { MaestroClient } from '../../src/client/api';
 import { agentLoopWorkflowId, ticketWorkflowId } from '../../src/shared/constants';
 import { agentLoopStatusQuery, toolApprovalDecisionSignal, toolApprovalRequestSignal } from '../../src/shared/messages';
+import { MAX_TOOL_GATES_PER_TICKET } from '../../src/workflows/tool-approvals';
 import { waitForStatus } from '../helpers/runs';
 import { testDeps, testWorker, uniqueQueue, TEST_ROLES, useSimAndTemporal } from '../helpers/temporal';
 
@@ -98,6 +99,43 @@ describe('tool approval signals', () => {
       expect(r.status).toBe('completed');
       expect(r.toolCalls!.map((c) => `${c.tool} ${c.status}`)).toEqual(['list_files ok', 'write_file ok']);
       expect(r.audit.filter((a) => a.action === 'approve').map((a) => a.by)).toEqual(['ana']);
+    });
+  });
+
+  it('forged requests with a real loop id cannot open gates without bound: one pending gate per loop, a few per ticket', async () => {
+    const taskQueue = uniqueQueue('approval-flood');
+    const worker = await testWorker(harness.conn.nativeConnection, taskQueue, testDeps(harness.sim.baseUrl));
+    const api = new MaestroClient(harness.conn.client, taskQueue);
+    await worker.runUntil(async () => {
+      const runId = await api.start('Write a short guide to pruning roses [sim:tickets=1]', {
+        runId: `${taskQueue}-run`,
+        roles: ROLES,
+      });
+      await waitForStatus(harness.conn.client, runId, (s) => s.pendingGates.length === 1);
+      const run = harness.conn.client.workflow.getHandle(runId);
+      const loopId = (attempt: number) => agentLoopWorkflowId(ticketWorkflowId(runId, 'T1'), attempt);
+      const forged = (attempt: number, i: number) =>
+        run.signal(toolApprovalRequestSignal, {
+          ticketId: 'T1',
+          loopWorkflowId: loopId(attempt),
+          requestId: `forged-${attempt}-${i}`,
+          tool: 'list_files',
+          call: `list_files ${'x'.repeat(60_000)}`,
+          approval: 'always',
+        });
+      // 20 more from the loop that already waits, and one from each of 20 attempts that never ran.
+      await Promise.all(Array.from({ length: 20 }, (_, i) => forged(1, i)));
+      await Promise.all(Array.from({ length: 20 }, (_, i) => forged(i + 2, 0)));
+      const s = await waitForStatus(
+        harness.conn.client,
+        runId,
+        (st) => st.audit.some((a) => a.action === 'ignored-toolApprovalRequest') || st.pendingGates.length >= 41,
+        15_000,
+        'the forged requests handled',
+      );
+      expect(s.pendingGates.length).toBeLessThanOrEqual(MAX_TOOL_GATES_PER_TICKET);
+      expect(Buffer.byteLength(JSON.stringify(s))).toBeLessThan(1024 * 1024);
+      await api.cancel(runId);
     });
   });
 });
