@@ -71,7 +71,10 @@ export function changes(
   const prev = new Map(before?.tickets.map((t) => [t.id, t]) ?? []);
   for (const t of now.tickets) {
     const p = prev.get(t.id);
-    if (p?.state === t.state) continue;
+    // The same state after more attempts is news too: a retried ticket may escalate again
+    // between two polls without ever being seen running.
+    const ended = t.state === 'accepted' || t.state === 'escalated';
+    if (p?.state === t.state && (!ended || p.attempts === t.attempts)) continue;
     // `in all`: every attempt of the ticket, across its rounds, as its gate counts them too.
     const extra =
       t.state === 'accepted' || t.state === 'escalated'

@@ -32,7 +32,7 @@ export const GATE_TIMEOUTS: Record<GateKind, Record<GateTimeoutPolicy, TimeoutMe
   ticket: {
     approve: {
       decision: 'approve',
-      meaning: "the ticket's last result is accepted; a ticket without a result is skipped",
+      meaning: "the ticket's last result is accepted over failing checks; one without a result is skipped",
     },
     reject: { decision: 'skip', meaning: 'the ticket is skipped (its dependents are blocked); it is never retried' },
     fail: FAIL,

@@ -77,6 +77,9 @@ function checkSender(state: RunState, req: ToolApprovalRequest): void {
   const attempt = req.loopWorkflowId.startsWith(loopPrefix) ? req.loopWorkflowId.slice(loopPrefix.length) : '';
   if (!/^[1-9]\d{0,5}$/.test(attempt))
     throw badInput(`${req.loopWorkflowId} is no agent loop of ticket ${req.ticketId}`);
+  // The gate shows `call` and an approval is booked to `tool`: they must name the same tool.
+  if (req.call !== req.tool && !req.call.startsWith(`${req.tool} `))
+    throw badInput(`the call shown (${req.call.slice(0, 80)}) is not a call of ${req.tool}`);
   const mode = approvalOf(role.agent, req.tool);
   if (mode !== req.approval)
     throw badInput(`${req.tool} needs approval "${mode}" in role ${role.name}, not "${req.approval}"`);

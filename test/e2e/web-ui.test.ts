@@ -87,7 +87,7 @@ async function sendSignalFromUi(input: string): Promise<void> {
   await picker.waitFor({ state: 'visible' });
   if ((await picker.getAttribute('data-testid')) === 'signal-select-button') {
     await picker.click();
-    await page.getByRole('option', { name: 'approve', exact: true }).click();
+    await page.getByRole('option', { name: /^approve(\s|$)/ }).click();
   } else {
     await picker.fill('approve');
   }

@@ -224,7 +224,7 @@ describe('check_page leaves no browser behind', () => {
 
   test('cancelling the activity mid-check ends it at once and kills every Chromium process', async () => {
     const ref = await store.put({ path: 'index.html', content: hanging });
-    const deps = { store, sandboxHide: [] } as unknown as ActivityDeps;
+    const deps = { store, sandboxHide: [], roles: [] } as unknown as ActivityDeps;
     const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 60_000 });
     const activities = createAgentActivities(deps);
     const started = Date.now();

@@ -194,11 +194,12 @@ describe('a real llama.cpp engine', () => {
         );
         return { ended: end, status: await handle.query(statusQuery) };
       });
-      // The tiny model's answer is often cut off at its token limit: the run then fails, and those
-      // calls are billed all the same. Either way the bill must be what the engine counted.
+      // The tiny model's answer is often cut off at its token limit, or a schema-invalid file list:
+      // the run then fails, and those calls are billed all the same. Either way the bill must be
+      // what the engine counted.
       if (ended !== 'completed') {
         expect(ended).toContain('the ticket gate (ticket:T1#1) timed out');
-        expect(status.tickets[0]?.error).toContain('cut off at the output-token limit');
+        expect(status.tickets[0]?.error).toMatch(/cut off at the output-token limit|does not match the schema/);
       }
       const r = status;
       const engineCalls = meter.calls();

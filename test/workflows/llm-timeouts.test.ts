@@ -75,7 +75,9 @@ describe('LLM timeouts from one setting', () => {
     expect(outcome.status).toBe('accepted');
     const work = harness.sim.requests().filter((r) => r.schemaName === SCHEMA_NAMES.work);
     expect(work.map((r) => r.status)).toEqual([499, 200]);
-    expect(work[0]!.durationMs).toBeLessThan(CALL_MS + 1500);
+    // Cut off at the run's timeout, not at the client's default (minutes); the margin is for a
+    // loaded machine, where the abort itself can take a second or two.
+    expect(work[0]!.durationMs).toBeLessThan(CALL_MS * 4);
 
     const [timedOut, answered] = outcome.calls!.filter((c) => c.kind === 'work');
     expect(timedOut).toMatchObject({ attempt: 1, error: FailureType.LlmUnavailable, estimated: true });
