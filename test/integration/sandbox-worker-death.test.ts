@@ -5,7 +5,7 @@
  * The workspace folder it leaves behind is removed at the next worker start, and only if its owner
  * is dead (several workers may share a host).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,6 +37,15 @@ async function waitFor(what: string, check: () => boolean, timeoutMs: number): P
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Mount points below `dir` (from /proc/self/mounts), outermost first. */
+function mountsUnder(dir: string): string[] {
+  if (!existsSync('/proc/self/mounts')) return [];
+  return readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m.startsWith(`${dir}/`));
 }
 
 test('this machine has a sandbox to test', () => expect(ISOLATIONS.length).toBeGreaterThan(0));
@@ -77,6 +86,9 @@ describe.each(ISOLATIONS)('a SIGKILLed worker (%s)', (isolation) => {
     } finally {
       holder.kill('SIGKILL');
       for (const pid of processesWith(token)) process.kill(pid, 'SIGKILL');
+      // A workspace tmpfs a killed worker left mounted (prepareSandboxHost unmounts those of dead
+      // workers): detach it, so the clean-up cannot hide the test's own failure behind an EBUSY.
+      for (const mount of mountsUnder(dir).reverse()) spawnSync('umount', ['-l', mount]);
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
