@@ -5,12 +5,18 @@
  */
 import { readFileSync } from 'node:fs';
 
-/** Start time of process `pid` in clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined. */
+/**
+ * Start time of process `pid` in clock ticks since boot (field 22 of /proc/<pid>/stat), or
+ * undefined when it has ended: a zombie (state Z or X) has ended too, though its parent has not
+ * reaped it yet (a SIGKILLed worker stays one until its parent waits for it).
+ */
 function startTime(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: count from its closing one.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+    return fields[19];
   } catch {
     return undefined;
   }
