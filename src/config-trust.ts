@@ -9,6 +9,7 @@
 import path from 'node:path';
 import { DEFAULT_SANDBOX_LIMITS } from './activities/tools/sandbox';
 import type { ConfigFile } from './config-file';
+import { shellQuote } from './shared/shell-quote';
 import { SANDBOX_PROGRAMS } from './shared/tools';
 
 /** The environment variable (and what `--trust-config` sets) that trusts a configuration file. */
@@ -17,10 +18,6 @@ export const TRUST_CONFIG_VARIABLE = 'MAESTRO_TRUST_CONFIG';
 /** Why a configuration file was not used; the message lists what it would execute or contact. */
 export class UntrustedConfigError extends Error {
   override name = 'UntrustedConfigError';
-}
-
-function quoted(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 /** One line per thing the file makes a worker execute or contact, in the file's order. */
@@ -34,7 +31,7 @@ export function executablesOf(config: ConfigFile): string[] {
       if (server.command) {
         const env = Object.keys(server.env ?? {});
         lines.push(
-          `MCP server "${server.name}" (role ${role.name}) runs: ${[server.command, ...(server.args ?? [])].map(quoted).join(' ')}${env.length ? ` (with ${env.join(', ')} set)` : ''}`,
+          `MCP server "${server.name}" (role ${role.name}) runs: ${[server.command, ...(server.args ?? [])].map(shellQuote).join(' ')}${env.length ? ` (with ${env.join(', ')} set)` : ''}`,
         );
       } else if (server.url) lines.push(`MCP server "${server.name}" (role ${role.name}) is called at ${server.url}`);
     }

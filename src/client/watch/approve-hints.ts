@@ -3,6 +3,7 @@
  * (`maestro watch`, `maestro run`), so nobody has to look up flag names or the signal payload.
  */
 import { ticketWorkflowId } from '../../shared/constants';
+import { shellQuote } from '../../shared/shell-quote';
 import type { GateView } from '../../shared/types';
 
 /** How to approve one gate, from Maestro's CLI and from the Temporal CLI. */
@@ -11,10 +12,7 @@ export interface ApproveHints {
   temporal: string;
 }
 
-/** Quotes a shell word only when it needs it (run ids usually do not). */
-export function shellQuote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
+export { shellQuote };
 
 /**
  * Commands that approve `gate` of `runId`, naming the gate by its id (so they cannot approve a
