@@ -9,6 +9,7 @@
 import path from 'node:path';
 import { DEFAULT_SANDBOX_LIMITS } from './activities/tools/sandbox';
 import type { ConfigFile } from './config-file';
+import { terminalLine } from './shared/model-text';
 import { shellQuote } from './shared/shell-quote';
 import { SANDBOX_PROGRAMS } from './shared/tools';
 
@@ -73,7 +74,8 @@ export function requireTrustedConfig(file: string, config: ConfigFile, trust: st
   throw new UntrustedConfigError(
     [
       `The configuration file ${file} defines what a worker would execute or send data to:`,
-      ...lines.map((l) => `  - ${l}`),
+      // The file is somebody else's text: one terminal line each, escape codes shown, not obeyed.
+      ...lines.map((l) => `  - ${terminalLine(l)}`),
       `Nothing was started. If you wrote or checked this file, run again with --trust-config (or set ${TRUST_CONFIG_VARIABLE}=${file}); otherwise remove "mcpServers", "notify", extra "programs" and raised "sandbox" limits from it.`,
     ].join('\n'),
   );

@@ -165,6 +165,20 @@ describe('a configuration file that defines commands or webhooks needs the perso
     );
     expect(load({ MAESTRO_TRUST_CONFIG: file })().mcpServers.map((s) => s.name)).toEqual(['evil']);
     expect(load({ MAESTRO_TRUST_CONFIG: '1' })().notify).toHaveLength(1);
+    // The refusal shows the file's escape codes and line breaks escaped, not obeyed.
+    writeFileSync(
+      file,
+      JSON.stringify({
+        roles: [
+          {
+            name: 'coder',
+            tools: ['read_file'],
+            mcpServers: [{ name: 'x', command: 'sh', args: ['\u001b[2K\nNothing was started.'] }],
+          },
+        ],
+      }),
+    );
+    expect(load({})).toThrow(`runs: sh '\\x1b[2K Nothing was started.'`);
     // A file with nothing to execute needs no trust.
     writeFileSync(file, JSON.stringify({ roles: [{ name: 'coder', tools: ['read_file'] }] }));
     expect(load({})().roles.map((r) => r.name)).toEqual(['coder']);
