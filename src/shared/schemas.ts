@@ -23,6 +23,10 @@ export const Ticket = z.object({
   spec: z.string().min(1).max(4000),
   acceptanceCriteria: z.array(z.string().min(1).max(500)).min(1).max(12),
   dependsOn: z.array(TicketId).max(50),
+  /** Repo runs: repository paths the ticket may change (the Boss keeps parallel tickets disjoint). */
+  changes: z.array(z.string().min(1).max(MAX_FILE_PATH_CHARS)).max(30).optional(),
+  /** Repo runs: repository paths the ticket's worker needs to read (shown to it with its ticket). */
+  reads: z.array(z.string().min(1).max(MAX_FILE_PATH_CHARS)).max(30).optional(),
 });
 export type Ticket = z.infer<typeof Ticket>;
 

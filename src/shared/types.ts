@@ -6,6 +6,7 @@ import type { FinalReport, Plan, Ticket } from './schemas';
 import type { AgentSettings, ToolCallRecord } from './tools';
 import type { Usage } from './usage';
 import type { RunRecords } from './run-records';
+import type { RepoCommit, RepoInput, RepoResult, RepoWork } from './repo';
 
 /** A file in the artifact store, addressed by content hash. */
 export interface ArtifactRef {
@@ -89,6 +90,8 @@ export interface TicketOutput {
   title: string;
   summary: string;
   artifacts: ArtifactRef[];
+  /** Repo runs: the ticket's commit on the run branch (its diff is what dependents see). */
+  commit?: RepoCommit;
 }
 
 /** Lifecycle of a ticket inside a run. */
@@ -164,6 +167,8 @@ export interface RunInput {
   epics?: boolean;
   /** Set on the sub-run of an epic: which epic of which run it is, and its Boss's level. */
   epic?: EpicContext;
+  /** Set by `--repo`: the run works on this git repository and delivers a branch (shared/repo.ts). */
+  repo?: RepoInput;
 }
 
 /** What a sub-run knows of its place in the tree (its workflow id is `<parentRunId>/<ticketId>`). */
@@ -218,6 +223,8 @@ export interface TicketInput {
   llmTimeoutMs?: number;
   /** The run's wait for a worker on the role's own queue (see RunInput). */
   queueWaitMs?: number;
+  /** Repo runs: the tree the ticket works on (base plus the tickets merged when it started). */
+  repo?: RepoWork;
 }
 
 /** How a ticket child ended. */
@@ -396,6 +403,8 @@ export interface RunResult {
   cost: CostView;
   /** Ids of the tickets accepted over failing checks (absent: none); such a run is `partial`. */
   acceptedOverFailures?: string[];
+  /** Repo runs: the delivered branch, one commit per accepted ticket, and the tests on it. */
+  repo?: RepoResult;
   /**
    * Set when the plan, manifest and call records were too large to return inline: they are in
    * the artifact store (these references) and empty here; `restoreRecords` brings them back.

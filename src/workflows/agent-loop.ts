@@ -35,6 +35,7 @@ import {
   type ToolResultMessage,
 } from '../shared/tools';
 import type { ArtifactRef, Budget, LlmCallRecord, RoleInfo, TicketOutput } from '../shared/types';
+import type { RepoWork } from '../shared/repo';
 import { addUsage, emptyUsage, totalTokens, usageOfRecord, type Usage } from '../shared/usage';
 import { ToolApprovalDecisionPayload } from '../shared/tool-approval-payloads';
 import { LLM_ACTIVITY, roleActivityOptions, toolActivityOptions } from './activity-options';
@@ -80,6 +81,8 @@ export interface AgentLoopInput {
   state?: AgentLoopState;
   /** History events after which the loop continues as new (default AGENT_HISTORY_BOUND). */
   historyBound?: number;
+  /** Repo runs: the tree the ticket works on (passed to every turn and tool call). */
+  repo?: RepoWork;
 }
 
 /** How the attempt ended: a final answer, or an escalation with its reason. */

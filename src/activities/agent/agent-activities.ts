@@ -29,6 +29,7 @@ import {
   type ToolResultMessage,
 } from '../../shared/tools';
 import type { ArtifactRef, LlmCallRecord, TicketOutput } from '../../shared/types';
+import type { RepoWork } from '../../shared/repo';
 import { addUsage, emptyUsage, usageOfRecord, type Usage } from '../../shared/usage';
 import { checkPermits, earlierCalls, failureWithCalls, WORKER_IDENTITY, withActivityContext } from '../context';
 import type { ActivityDeps } from '../deps';
@@ -71,6 +72,8 @@ export interface AgentTurnInput {
    * limit); past them the turn fails with `PermitsUsedUp` and the loop asks for more.
    */
   callPermits?: number;
+  /** Repo runs: the tree the ticket works on (its own files are laid over it). */
+  repo?: RepoWork;
 }
 
 /** Output of `agentTurn`. */
@@ -101,6 +104,8 @@ export interface AgentToolInput {
   own: ArtifactRef[];
   /** Set when a person rejected this call at its gate: the tool does not run, the agent reads why. */
   rejected?: string;
+  /** Repo runs: the tree the tool works in (`own` is laid over it; `dependencies` are in it already). */
+  repo?: RepoWork;
 }
 
 /** Output of `agentTool`. */

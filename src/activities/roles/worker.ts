@@ -8,6 +8,7 @@ import { SCHEMA_NAMES } from '../../shared/constants';
 import { FailureType } from '../../shared/errors';
 import { WorkResult, type Ticket } from '../../shared/schemas';
 import type { ArtifactRef, LlmCallRecord, TicketOutput } from '../../shared/types';
+import type { RepoWork } from '../../shared/repo';
 import type { Usage } from '../../shared/usage';
 import { excerptOf } from '../artifacts/excerpt';
 import type { ArtifactStore } from '../artifacts/store';
@@ -25,6 +26,8 @@ export interface PerformTicketInput {
   attempt: number;
   /** HTTP calls the run's budget permits allow (absent: no limit); see shared/permits.ts. */
   callPermits?: number;
+  /** Repo runs: the tree the ticket works on (its files are laid over it). */
+  repo?: RepoWork;
 }
 
 /** Output of `performTicket`: a summary and references to stored files. */
