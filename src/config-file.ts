@@ -98,6 +98,20 @@ const ConfigFileSchema = z
       .max(50)
       .optional(),
     webUiUrl: z.url({ protocol: /^https?$/, message: 'must be the http(s) URL of the Temporal Web UI' }).optional(),
+    /** Runs on a git repository (`--repo`): the test command (else detected) and the map's token cap. */
+    repo: z
+      .object({
+        testCommand: z
+          .string()
+          .trim()
+          .min(1)
+          .max(500)
+          .regex(/^[^\0-\x1f\x7f]*$/, 'must be one line')
+          .optional(),
+        mapTokens: z.number().int().min(500).max(100_000).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((file, ctx) => {

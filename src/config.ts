@@ -124,6 +124,8 @@ export interface MaestroConfig {
   notifyAllow: string[];
   /** Base URL of the Temporal Web UI for links in notifications (config file `webUiUrl`). */
   webUiUrl?: string;
+  /** Runs on a git repository: the file's `repo` (test command, map token cap). */
+  repo?: { testCommand?: string; mapTokens?: number };
   /** The Boss's model settings. */
   boss: {
     model: string;
@@ -219,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     mcpServers: mcpServersOf(file),
     notifyAllow: file?.config.notifyAllow ?? [],
     ...(file?.config.webUiUrl ? { webUiUrl: file.config.webUiUrl } : {}),
+    ...(file?.config.repo ? { repo: file.config.repo } : {}),
     boss: {
       model: boss?.model ?? e.MAESTRO_BOSS_MODEL ?? workerModel,
       systemPrompt: boss?.systemPrompt ?? BOSS_SYSTEM_PROMPT,

@@ -1,5 +1,5 @@
 /** Flags shared by `maestro run` and `maestro start`, and their mapping to run options. */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { StartRunOptions } from './api';
 import {
   collectGateTimeout,
@@ -29,6 +29,10 @@ export interface RunFlags {
   gateTimeout?: GateTimeoutFlag[];
   notify?: string[];
   epics?: boolean;
+  /** `--repo`: work on this git repository and deliver a branch (see repo-run.ts). */
+  repo?: string;
+  base?: string;
+  testCommand?: string;
 }
 
 /** Adds the run flags to a command. */
@@ -95,6 +99,21 @@ export function addRunFlags(cmd: Command): Command {
       '--epics',
       'let the Boss hand large parts of the goal to sub-Bosses as epics (each plans up to 100 tickets of its own; one level deep)',
     )
+    .option(
+      '--repo <path>',
+      'work on this git repository: the result is a branch maestro/<runId> in it, one commit per ticket (your checkout, index and stash are never touched)',
+      parseNonEmpty('--repo'),
+    )
+    .option(
+      '--base <ref>',
+      'with --repo: the commit the run starts from (branch, tag or commit id; default HEAD)',
+      parseNonEmpty('--base'),
+    )
+    .option(
+      '--test-command <cmd>',
+      "with --repo: the repository's test command (default: maestro.config.json repo.testCommand, else detected)",
+      parseNonEmpty('--test-command'),
+    )
     .option('--reuse-id', 'with --run-id: start even when a finished run has that id (never while it runs)')
     .option(
       '--notify <url>',
@@ -126,5 +145,13 @@ export function startOptions(flags: RunFlags): StartRunOptions {
     gatePolicies,
     notify: flags.notify,
     ...(flags.epics ? { epics: true } : {}),
+  };
+}
+
+/** A flag value that must not be empty. */
+function parseNonEmpty(flag: string): (value: string) => string {
+  return (value: string) => {
+    if (value.trim() === '') throw new InvalidArgumentError(`${flag} is empty: give a value.`);
+    return value;
   };
 }

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Goal } from '../shared/schemas';
+import type { RepoInput } from '../shared/repo';
 import type { Budget, NotifyInput, RoleInfo, RunInput } from '../shared/types';
 import { InputError } from './errors';
 
@@ -32,6 +33,8 @@ export interface StartRunOptions {
   queueWaitMs?: number;
   /** Let the Boss plan epics that sub-Bosses run (see RunInput.epics and shared/epics.ts). */
   epics?: boolean;
+  /** Work on a git repository (packed by `prepareRepoRun`, client/repo-run.ts); not with `epics`. */
+  repo?: RepoInput;
 }
 
 /** A fresh, sortable, readable run id such as `maestro-20261125-134501-3fa2`. */
@@ -84,6 +87,8 @@ export interface RunInputContext {
 /** The orchestrator's input for `goal` (validated) with `opts` over the context's defaults. */
 export function buildRunInput(goalText: string, opts: StartRunOptions, ctx: RunInputContext): RunInput {
   const goal = validateGoal(goalText);
+  if (opts.repo && opts.epics)
+    throw new InputError('--repo and --epics do not go together yet: a run on a repository plans its tickets itself.');
   const urls = [...new Set(validateNotifyUrls([...(ctx.notify ?? []), ...(opts.notify ?? [])]))];
   const notify: NotifyInput | undefined =
     urls.length > 0 ? { urls, ...(ctx.webUiUrl ? { webUiUrl: ctx.webUiUrl } : {}) } : undefined;
@@ -105,6 +110,7 @@ export function buildRunInput(goalText: string, opts: StartRunOptions, ctx: RunI
     ...((opts.llmTimeoutMs ?? ctx.llmTimeoutMs) ? { llmTimeoutMs: opts.llmTimeoutMs ?? ctx.llmTimeoutMs } : {}),
     ...(opts.queueWaitMs !== undefined ? { queueWaitMs: opts.queueWaitMs } : {}),
     ...(opts.epics ? { epics: true } : {}),
+    ...(opts.repo ? { repo: opts.repo } : {}),
   };
 }
 

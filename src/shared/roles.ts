@@ -71,6 +71,47 @@ export const DEFAULT_ROLES: readonly RoleDefinition[] = [
   },
 ];
 
+/** Programs the repo roles' `run_command` asks for (a worker allows only those its own configuration does). */
+const REPO_PROGRAMS = [
+  'node',
+  'npm',
+  'npx',
+  'go',
+  'python3',
+  'pytest',
+  'cargo',
+  'make',
+  'ls',
+  'cat',
+  'grep',
+  'head',
+  'tail',
+  'wc',
+  'true',
+  'false',
+  'echo',
+];
+
+/**
+ * Roles of a run on a git repository (`maestro run --repo`) when the configured roles have no
+ * tools: a Coder and a Tester working as agents inside the ticket's worktree, able to read the
+ * code, write files and run the repository's own tests.
+ */
+export const REPO_ROLES: readonly RoleDefinition[] = DEFAULT_ROLES.filter(
+  (r) => r.name === 'coder' || r.name === 'tester',
+).map((r) => ({
+  ...r,
+  description:
+    r.name === 'coder'
+      ? 'Implementation in the existing codebase: changes source files and adds the tests that prove the change.'
+      : "Verification in the existing codebase: writes and runs tests of other tickets' changes with the repository's own test command.",
+  systemPrompt:
+    r.name === 'coder'
+      ? "You are the Coder on a small team working in an existing git repository. Read the files your ticket names, change only the files it lets you change, follow the code's existing style, and run the repository's tests before you finish."
+      : "You are the Tester on a small team working in an existing git repository. Write tests for the change your ticket names in the repository's existing test style and run them with the repository's test command.",
+  agent: { tools: ['read_file', 'list_files', 'write_file', 'run_command'], programs: REPO_PROGRAMS },
+}));
+
 /** The Boss's own system prompt: it plans, reviews and reports, and never does the work. */
 export const BOSS_SYSTEM_PROMPT =
   'You are the Boss of a team of specialised agents. You break goals into small, atomic tickets, assign each to exactly one role, review results strictly against their acceptance criteria, and report. You never produce the deliverables yourself.';

@@ -13,7 +13,7 @@ let tokenizer: typeof GptTokenizer | undefined;
  * The tokenizer's BPE tables cost a worker ~60 MB of RSS, and they are needed only for providers
  * that send no usage: loaded on first use, not when the worker starts (`npm run bench -- --only rss`).
  */
-function countTokens(text: string): number {
+export function countTokens(text: string): number {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   tokenizer ??= require('gpt-tokenizer') as typeof GptTokenizer;
   return tokenizer.countTokens(text);

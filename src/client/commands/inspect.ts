@@ -12,6 +12,7 @@ import { parseIntOption, parseOutOption, parseRunIdOption, parseTicketIdOption }
 import { fetchMissingArtifacts } from '../fetch-artifacts';
 import { assembleRunOutput } from '../output';
 import { acceptedFromHistory } from '../partial-result';
+import { deliverRunBranch, seriesText } from '../repo-run';
 import { withSession } from '../session';
 import { duration } from '../watch/render';
 
@@ -34,7 +35,7 @@ export function resultExitCode(status: string): number {
 async function resultCommand(
   api: MaestroClient,
   runId: string,
-  flags: { out?: string; json?: boolean; force?: boolean },
+  flags: { out?: string; json?: boolean; force?: boolean; patch?: boolean; repo?: string },
   config: Parameters<typeof assembleRunOutput>[0],
   log: (line: string) => void,
 ): Promise<number> {
@@ -46,6 +47,17 @@ async function resultCommand(
   if (desc.status.name === 'RUNNING') {
     throw new UnavailableError(`Run ${runId} is still running; follow it with \`maestro watch ${runId}\`.`);
   }
+  if (desc.status.name === 'COMPLETED' && (flags.patch || flags.repo)) {
+    const result = await api.result(runId);
+    const repoOpts = { client: api.client, home: config.home, runId, repo: result.repo, log };
+    if (flags.patch) process.stdout.write(await seriesText({ ...repoOpts, tty: process.stdout.isTTY === true }));
+    if (flags.repo) await deliverRunBranch({ ...repoOpts, repoPath: flags.repo });
+    return resultExitCode(result.status);
+  }
+  if (flags.patch || flags.repo)
+    throw new UnavailableError(
+      `Run ${runId} ${desc.status.name === 'CANCELLED' ? 'was cancelled' : 'failed'}: it has no branch; \`maestro result ${runId}\` shows what was accepted.`,
+    );
   if (desc.status.name === 'COMPLETED') {
     const result = await api.result(runId);
     const { outDir, files } = await assembleRunOutput(config, result, { ...flags, fetchMissing });
@@ -118,12 +130,22 @@ export function registerInspectCommands(program: Command): void {
     )
     .option('--force', 'write into a folder that already has other files (files of the same name are replaced)')
     .option('--json', 'print the whole result as JSON')
-    .action(async (runId: string, flags: { out?: string; json?: boolean; force?: boolean }) => {
-      process.exitCode = await withSession(
-        { worker: 'never', server: 'start', command: 'result' },
-        ({ api, config, log }) => resultCommand(api, runId, flags, config, log),
-      );
-    });
+    .option(
+      '--patch',
+      'a run on a repository: print its commits as `git format-patch` text, in order (pipe to `git am`)',
+    )
+    .option('--repo <path>', 'a run on a repository: fetch its branch maestro/<runId> into this repository')
+    .action(
+      async (
+        runId: string,
+        flags: { out?: string; json?: boolean; force?: boolean; patch?: boolean; repo?: string },
+      ) => {
+        process.exitCode = await withSession(
+          { worker: 'never', server: 'start', command: 'result' },
+          ({ api, config, log }) => resultCommand(api, runId, flags, config, log),
+        );
+      },
+    );
 
   program
     .command('list')

@@ -19,6 +19,7 @@ import { unpolledRoleQueueWarnings } from '../role-queues';
 import { withSession } from '../session';
 import { resultExitCode } from './inspect';
 import { ConfigError, runRoles } from '../../config';
+import { deliverRunBranch, prepareRepoRun, type PreparedRepoRun } from '../repo-run';
 
 /** Most tickets a plan may have (the Plan schema's maximum). */
 const MAX_PLAN_TICKETS = 100;
@@ -32,6 +33,20 @@ function noteCappedDirectives(goal: string, log: (line: string) => void): void {
       `Note: [sim:tickets=${n}] is capped to ${planned}: a plan has 1 to ${MAX_PLAN_TICKETS} tickets, so the simulated Boss plans ${planned}.`,
     );
   }
+}
+
+/** Refuses the repo flags without `--repo`, and `--repo` with `--epics`. */
+function checkRepoFlags(flags: RunFlags): void {
+  if (!flags.repo && (flags.base !== undefined || flags.testCommand !== undefined))
+    throw new InputError('--base and --test-command only apply with --repo <path>.');
+  if (flags.repo && flags.epics)
+    throw new InputError('--repo and --epics do not go together yet: a run on a repository plans its tickets itself.');
+}
+
+/** The start options of a prepared repo run: its repository and, when needed, the repo roles. */
+function repoStartOptions(prepared: PreparedRepoRun | undefined) {
+  if (!prepared) return {};
+  return { repo: prepared.repo, ...(prepared.roles ? { roles: prepared.roles } : {}) };
 }
 
 /** Registers `run` and `start`. */
@@ -57,6 +72,11 @@ export function registerRunCommands(program: Command): void {
       ),
   ).action(async (goalArg: string, flags: RunFlags & { force?: boolean; acceptFailing?: boolean }) => {
     const goal = validateGoal(goalArg);
+    checkRepoFlags(flags);
+    if (flags.repo && (flags.out !== undefined || flags.force))
+      throw new InputError(
+        '--out and --force do not apply with --repo: a run on a repository delivers a branch in it, not a folder of files.',
+      );
     if (flags.acceptFailing && !flags.yes)
       throw new InputError(
         '--accept-failing only applies with --yes (it lets --yes accept tickets that failed); without --yes, decide each ticket gate yourself.',
@@ -72,11 +92,25 @@ export function registerRunCommands(program: Command): void {
           .catch(() => undefined);
         if (existing && !(flags.reuseId && existing.status.name !== 'RUNNING'))
           throw runIdInUse(plannedId, existing.status.name === 'RUNNING');
-        await checkOutputDir(outputDir(config, plannedId, flags.out), { force: flags.force });
+        if (!flags.repo) await checkOutputDir(outputDir(config, plannedId, flags.out), { force: flags.force });
         if (config.llm.simulated) noteCappedDirectives(goal, log);
         // This session's own worker cannot check pages: say so now, not after a Tester's turns.
         if (runtime.browserProblem && runtime.workers.length > 0) throw new ConfigError(runtime.browserProblem);
-        const runId = await api.start(goal, { ...startOptions(flags), runId: plannedId });
+        const prepared = flags.repo
+          ? await prepareRepoRun({
+              config,
+              runId: plannedId,
+              repoPath: flags.repo,
+              base: flags.base,
+              testCommand: flags.testCommand,
+              log,
+            })
+          : undefined;
+        const runId = await api.start(goal, {
+          ...startOptions(flags),
+          runId: plannedId,
+          ...repoStartOptions(prepared),
+        });
         follow(runId);
         log(`Run ${runId} started on ${runtime.address} (task queue ${config.temporal.taskQueue}).`);
         if (runtime.uiUrl) log(`Web UI: ${runUrl(runtime.uiUrl, config.temporal.namespace, runId)}`);
@@ -105,6 +139,24 @@ export function registerRunCommands(program: Command): void {
             `Inspect it with \`maestro status ${runId}\`${runtime.uiUrl ? ' or in the Web UI' : ''}; \`maestro result ${runId}\` assembles what was accepted.`,
           );
           return EXIT.failed;
+        }
+        if (prepared) {
+          console.log(`\nRun ${runId} finished.`);
+          console.log(resultText(printableResult(result)));
+          if (result.status === 'completed' || result.status === 'partial')
+            await deliverRunBranch({
+              client: api.client,
+              home: config.home,
+              runId,
+              repo: result.repo,
+              repoPath: prepared.top,
+              log,
+            });
+          else
+            log(
+              `The run ended ${result.status}: its branch was not fetched. To fetch it anyway: \`maestro result ${runId} --repo ${prepared.top}\`.`,
+            );
+          return resultExitCode(result.status);
         }
         const { outDir, files } = await assembleRunOutput(config, result, {
           out: flags.out,
@@ -137,10 +189,24 @@ export function registerRunCommands(program: Command): void {
       .argument('<goal>', 'what the agents should produce, in words'),
   ).action(async (goalArg: string, flags: RunFlags) => {
     const goal = validateGoal(goalArg);
+    checkRepoFlags(flags);
     await withSession({ worker: 'never', server: 'start', command: 'start' }, async ({ api, runtime, config, log }) => {
       noteCappedDirectives(goal, log);
-      const runId = await api.start(goal, startOptions(flags));
+      const plannedId = flags.runId ?? newRunId();
+      const prepared = flags.repo
+        ? await prepareRepoRun({
+            config,
+            runId: plannedId,
+            repoPath: flags.repo,
+            base: flags.base,
+            testCommand: flags.testCommand,
+            log,
+          })
+        : undefined;
+      const runId = await api.start(goal, { ...startOptions(flags), runId: plannedId, ...repoStartOptions(prepared) });
       console.log(runId);
+      if (prepared)
+        log(`When it has finished, fetch its branch with \`maestro result ${runId} --repo ${prepared.top}\`.`);
       if (runtime.devServer) {
         log(
           `Note: no Temporal server was running, so a temporary one was started and is now stopped again; the run waits there until you start \`maestro dev\` (then \`maestro watch ${runId}\`).`,
