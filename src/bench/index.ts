@@ -9,6 +9,7 @@ import { BenchArgsError, parseBenchArgs, usage } from './args';
 import { epicsSection } from './epics-bench';
 import { floorSection } from './floor-bench';
 import { planGraphSection } from './plan-graph-bench';
+import { repoMapSection } from './repo-map-bench';
 import { runSection } from './run-bench';
 import { simLlmSection } from './sim-llm-bench';
 import { tokensSection } from './tokens-bench';
@@ -19,6 +20,7 @@ import type { BenchContext, BenchSection } from './types';
 /** Every section, in the order they run. */
 export const SECTIONS: readonly BenchSection[] = [
   planGraphSection,
+  repoMapSection,
   simLlmSection,
   runSection,
   tokensSection,
