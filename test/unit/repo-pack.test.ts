@@ -11,6 +11,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { FsArtifactStore } from '../../src/activities/artifacts/fs-store';
+import { openSnapshot, storeSeries } from '../../src/activities/repo/cache';
 import { deliverSeries } from '../../src/activities/repo/deliver';
 import { git } from '../../src/activities/repo/git';
 import { dirtyNotice, packBase } from '../../src/activities/repo/pack';
@@ -254,3 +255,31 @@ test('a 10,000-file repository packs and maps in reasonable time', async () => {
   expect(map.tokens).toBeLessThanOrEqual(4000);
   expect(Date.now() - started).toBeLessThan(60_000);
 }, 120_000);
+
+test("the packed base opens on a worker (cache.ts), and the worker's series bundle is delivered as the branch", async () => {
+  const { dir, base } = await userRepo('round-trip');
+  const packed = await packBase(dir, 'HEAD', store);
+  const gitDir = await openSnapshot(store, packed.snapshot, path.join(tmp, 'worker-copies'));
+  // A ticket's commit on the worker: one new file on the base's tree.
+  const blob = (await git(['hash-object', '-w', '--stdin'], { gitDir, input: 'limit = 10\n' })).stdout
+    .toString()
+    .trim();
+  const tree = (
+    await git(['mktree'], {
+      gitDir,
+      input: `${(await git(['ls-tree', base], { gitDir })).stdout.toString()}100644 blob ${blob}\tlimits.txt\n`,
+    })
+  ).stdout
+    .toString()
+    .trim();
+  const head = (
+    await git(['commit-tree', tree, '-p', base, '-m', 'T1: limits\n\nMaestro-Ticket: T1'], { gitDir })
+  ).stdout
+    .toString()
+    .trim();
+  const series = await storeSeries(store, gitDir, base, head, 'maestro/round-trip-1');
+  const file = path.join(tmp, 'round-trip.bundle');
+  await writeFile(file, await store.read(series));
+  expect(await deliverSeries(dir, file, { branch: 'maestro/round-trip-1', base, head })).toBe('created');
+  expect(await text(['show', 'maestro/round-trip-1:limits.txt'], dir)).toBe('limit = 10');
+});
