@@ -10,10 +10,10 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { FsArtifactStore } from '../activities/artifacts/fs-store';
 import { deliverSeries } from '../activities/repo/deliver';
-import { dirtyNotice, packBase } from '../activities/repo/pack';
+import { dirtyNotice, packBase, resolveBase } from '../activities/repo/pack';
 import { buildRepoMap } from '../activities/repo/repo-map';
 import { chooseTestCommand } from '../activities/repo/test-command';
-import { RepoInputError, userGit } from '../activities/repo/user-repo';
+import { openUserRepo, RepoInputError, userGit } from '../activities/repo/user-repo';
 import type { MaestroConfig } from '../config';
 import { terminalBlock, terminalLine } from '../shared/model-text';
 import type { RepoInput, RepoResult } from '../shared/repo';
@@ -93,6 +93,19 @@ export async function prepareRepoRun(opts: {
   } catch (err) {
     if (err instanceof RepoInputError || (err instanceof Error && err.message.startsWith('--test-command')))
       throw new InputError(err.message);
+    throw err;
+  }
+}
+
+/**
+ * Checks `--repo`/`--base` before anything starts (no server, no worker): the repository exists,
+ * is a checkout with commits, and has the base. Throws InputError saying what to fix.
+ */
+export async function checkRepoArgs(repoPath: string, base = 'HEAD'): Promise<void> {
+  try {
+    await resolveBase(await openUserRepo(repoPath), base);
+  } catch (err) {
+    if (err instanceof RepoInputError) throw new InputError(err.message);
     throw err;
   }
 }

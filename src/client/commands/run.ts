@@ -19,7 +19,7 @@ import { unpolledRoleQueueWarnings } from '../role-queues';
 import { withSession } from '../session';
 import { resultExitCode } from './inspect';
 import { ConfigError, runRoles } from '../../config';
-import { deliverRunBranch, prepareRepoRun, type PreparedRepoRun } from '../repo-run';
+import { checkRepoArgs, deliverRunBranch, prepareRepoRun, type PreparedRepoRun } from '../repo-run';
 
 /** Most tickets a plan may have (the Plan schema's maximum). */
 const MAX_PLAN_TICKETS = 100;
@@ -73,6 +73,7 @@ export function registerRunCommands(program: Command): void {
   ).action(async (goalArg: string, flags: RunFlags & { force?: boolean; acceptFailing?: boolean }) => {
     const goal = validateGoal(goalArg);
     checkRepoFlags(flags);
+    if (flags.repo) await checkRepoArgs(flags.repo, flags.base);
     if (flags.repo && (flags.out !== undefined || flags.force))
       throw new InputError(
         '--out and --force do not apply with --repo: a run on a repository delivers a branch in it, not a folder of files.',
@@ -190,6 +191,7 @@ export function registerRunCommands(program: Command): void {
   ).action(async (goalArg: string, flags: RunFlags) => {
     const goal = validateGoal(goalArg);
     checkRepoFlags(flags);
+    if (flags.repo) await checkRepoArgs(flags.repo, flags.base);
     await withSession({ worker: 'never', server: 'start', command: 'start' }, async ({ api, runtime, config, log }) => {
       noteCappedDirectives(goal, log);
       const plannedId = flags.runId ?? newRunId();
