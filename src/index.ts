@@ -53,6 +53,7 @@ export type { RoleDefinition } from './shared/roles';
 export type { RecordPart, RunRecords } from './shared/run-records';
 export { RunTraceClientInterceptor } from './telemetry/client-tracing';
 export type { AgentSettings, McpServerRef, ToolCallRecord, ToolNotRun } from './shared/tools';
+export type { RepoCommit, RepoInput, RepoResult, RepoSnapshot, RepoTestResult, RepoWork } from './shared/repo';
 export type {
   AuditEntry,
   Budget,
