@@ -8,6 +8,7 @@ import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { countTokens } from '../../src/activities/llm/usage-of';
+import { parseConfigFile } from '../../src/config-file';
 import { git } from '../../src/activities/repo/git';
 import { buildRepoMap, type RepoMap } from '../../src/activities/repo/repo-map';
 import { symbolsOf } from '../../src/activities/repo/repo-map-symbols';
@@ -155,4 +156,16 @@ test('test and build commands are detected per ecosystem, and the flag beats the
   expect(chooseTestCommand(undefined, 'npm test', 'go test ./...')).toBe('npm test');
   expect(chooseTestCommand(undefined, undefined, 'go test ./...')).toBe('go test ./...');
   expect(() => chooseTestCommand('a\nb')).toThrow(/one line/);
+});
+
+test('maestro.config.json takes a repo section (test command, map cap) and refuses what is wrong in it', () => {
+  expect(parseConfigFile('{"repo":{"testCommand":"make check","mapTokens":2000}}', 'm.json').repo).toEqual({
+    testCommand: 'make check',
+    mapTokens: 2000,
+  });
+  expect(() => parseConfigFile('{"repo":{"testCommand":"a\\nb"}}', 'm.json')).toThrow(
+    /repo\.testCommand: must be one line/,
+  );
+  expect(() => parseConfigFile('{"repo":{"mapTokens":10}}', 'm.json')).toThrow(/repo\.mapTokens/);
+  expect(() => parseConfigFile('{"repo":{"testComand":"x"}}', 'm.json')).toThrow(/repo/);
 });
