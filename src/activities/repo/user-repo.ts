@@ -59,7 +59,16 @@ export async function openUserRepo(repoPath: string): Promise<UserRepo> {
     throw new RepoInputError(
       `--repo ${repoPath}: is a bare repository; give a checkout of it (e.g. \`git worktree add\` or \`git clone\`), so the branch lands where you review it.`,
     );
-  const [top, common] = (await gitText(['rev-parse', '--show-toplevel', '--git-common-dir'], { cwd: abs })).split('\n');
+  let found: string;
+  try {
+    found = await gitText(['rev-parse', '--show-toplevel', '--git-common-dir'], { cwd: abs });
+  } catch (err) {
+    if (!(err instanceof GitError)) throw err;
+    throw new RepoInputError(
+      `--repo ${repoPath}: is not inside a checkout (${err.message}); give the checkout's folder.`,
+    );
+  }
+  const [top, common] = found.split('\n');
   if (!top || !common) throw new RepoInputError(`--repo ${repoPath}: git could not tell its top folder.`);
   const commonDir = path.resolve(abs, common);
   const env = await driverOverrides(top);
