@@ -31,7 +31,8 @@ export interface Layout {
   shownFiles(): TreeEntry[];
 }
 
-function escapePath(p: string): string {
+/** `\\xNN`/`\\uNNNN` for characters that would break a map line or hide (controls, bidi, zero-width); `\\\\` for `\\`. */
+export function escapeMapText(p: string): string {
   return p.replace(
     /[\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u061c]/g,
     (c) =>
@@ -53,13 +54,13 @@ function langsOf(counts: ReadonlyMap<string, number>, max = 4): string {
 
 /** `- <path> (<bytes> B)`. */
 export function fileLine(f: TreeEntry): string {
-  return `- ${escapePath(f.path)} (${f.bytes} B)`;
+  return `- ${escapeMapText(f.path)} (${f.bytes} B)`;
 }
 
 /** `- <folder>/ (<n> files, <bytes> B; Go 30, Python 2)`. */
 export function summaryLine(label: string, files: number, bytes: number, langs: ReadonlyMap<string, number>): string {
   const l = langsOf(langs);
-  return `- ${escapePath(label)}/ (${files} files, ${bytes} B${l ? `; ${l}` : ''})`;
+  return `- ${escapeMapText(label)}/ (${files} files, ${bytes} B${l ? `; ${l}` : ''})`;
 }
 
 function buildFolders(files: readonly TreeEntry[]): Folder {

@@ -10,7 +10,9 @@ import { countTokens } from '../llm/usage-of';
 import { hasSymbols, languageOf, symbolsOf } from './repo-map-symbols';
 import { listTree, readBlobs, type GitRunner, type TreeEntry } from './repo-map-git';
 import { detectCommands, type DetectedCommands } from './test-command';
-import { layoutTree } from './repo-map-tree';
+import { escapeMapText, layoutTree } from './repo-map-tree';
+
+export { escapeMapText };
 
 /** Default cap of a map, in tokens (cl100k/o200k-style BPE count). */
 export const DEFAULT_MAP_TOKENS = 4000;
@@ -39,18 +41,6 @@ const README_CHARS = 1200;
 const SYMBOL_FILES = 400;
 const SYMBOL_FILE_BYTES = 512 * 1024;
 const SECTION_HEADS = new Set(['## README (opening)', '## Tree', '## Symbols']);
-
-/** `\xNN`/`\uNNNN` for characters that would break a line or hide (controls, bidi, zero-width); `\\` for `\`. */
-export function escapeMapText(text: string): string {
-  return text.replace(
-    /[\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u061c]/g,
-    (c) => {
-      if (c === '\\') return '\\\\';
-      const code = c.charCodeAt(0);
-      return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-    },
-  );
-}
 
 /** `Go 30, Python 2` for a language count, most files first, at most `max` named. */
 export function languagesText(counts: ReadonlyMap<string, number>, max = 12): string {
