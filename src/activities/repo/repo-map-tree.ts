@@ -31,7 +31,7 @@ export interface Layout {
   shownFiles(): TreeEntry[];
 }
 
-/** `\\xNN`/`\\uNNNN` for characters that would break a map line or hide (controls, bidi, zero-width); `\\\\` for `\\`. */
+/** `\xNN`/`\uNNNN` for characters that would break a map line or hide (controls, bidi, zero-width); `\\` for `\`. */
 export function escapeMapText(p: string): string {
   return p.replace(
     /[\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u061c]/g,
