@@ -21,6 +21,18 @@ import {
   type Isolation,
 } from './sandbox';
 import { readToolArguments } from './tool-arguments';
+import { defaultRepoParent } from '../repo/cache';
+import {
+  checkWritable,
+  listTree,
+  materialiseTree,
+  readTreePath,
+  repoPath,
+  treeChanges,
+  type RepoTree,
+  type TreeWorkspace,
+} from '../repo/tree';
+import { TOOLCHAIN_TMP_MB, workerToolchains } from './sandbox-toolchains';
 import {
   listFiles,
   materialise,
@@ -43,6 +55,11 @@ export interface ToolContext {
   /** Forces an isolation (tests); default: the strongest the machine offers. */
   isolation?: Isolation;
   signal?: AbortSignal;
+  /**
+   * Repo tickets: the tree the ticket works on (opened on first use). Its tools see that tree with
+   * the own files laid over it; `files.dependencies` are ignored (they are in the tree already).
+   */
+  repo?: { open: () => Promise<RepoTree> };
 }
 
 /** What a tool call produced. */
@@ -102,6 +119,7 @@ function refsByPath(files: WorkspaceFiles): Map<string, ArtifactRef> {
 }
 
 async function readTool(ctx: ToolContext, a: Record<string, unknown>): Promise<ToolOutcome> {
+  if (ctx.repo) return repoReadTool(ctx, ctx.repo, a);
   const rel = workspacePath(a.path);
   const ref = refsByPath(ctx.files).get(rel);
   if (!ref) return invalidCall(`no file "${rel}" in the workspace; call list_files to see what is there`);
@@ -109,7 +127,37 @@ async function readTool(ctx: ToolContext, a: Record<string, unknown>): Promise<T
   return { content: bounded(text), isError: false, bytes: ref.bytes, written: [] };
 }
 
-function listTool(ctx: ToolContext, a: Record<string, unknown>): ToolOutcome {
+async function repoReadTool(
+  ctx: ToolContext,
+  repo: NonNullable<ToolContext['repo']>,
+  a: Record<string, unknown>,
+): Promise<ToolOutcome> {
+  const rel = repoPath(a.path);
+  const got = await readTreePath(ctx.store, await repo.open(), ctx.files.own, rel);
+  if (got.kind === 'missing')
+    return invalidCall(`no file "${rel}" in the repository; call list_files to see what is there`);
+  if (got.kind === 'folder') return invalidCall(`"${rel}" is a folder; call list_files with it as the path`);
+  if (got.kind === 'link')
+    return invalidCall(`"${rel}" is a symbolic link (to "${got.target.slice(0, 200)}"); read the file it points to`);
+  return { content: bounded(got.content.toString('utf8')), isError: false, bytes: got.bytes, written: [] };
+}
+
+/** Most rows list_files shows for a repository (a 10,000-file tree is listed by folder). */
+const MAX_LISTED = 1000;
+
+async function repoListTool(repo: NonNullable<ToolContext['repo']>, ctx: ToolContext, a: Record<string, unknown>) {
+  const folder = typeof a.path === 'string' ? a.path : '';
+  const rows = await listTree(await repo.open(), ctx.files.own, folder);
+  const lines = rows
+    .slice(0, MAX_LISTED)
+    .map((r) => `${r.path} (${r.link ? 'symbolic link' : `${r.bytes} bytes`}${r.own ? ', yours' : ''})`);
+  if (rows.length > MAX_LISTED) lines.push(`[... ${rows.length - MAX_LISTED} more files: list a folder to see them]`);
+  const text = lines.length > 0 ? lines.join('\n') : `(no files${folder ? ` under ${folder}/` : ''})`;
+  return { content: bounded(text), isError: false, bytes: Buffer.byteLength(text), written: [] };
+}
+
+function listTool(ctx: ToolContext, a: Record<string, unknown>): ToolOutcome | Promise<ToolOutcome> {
+  if (ctx.repo) return repoListTool(ctx.repo, ctx, a);
   const folder =
     typeof a.path === 'string' && a.path.trim() !== '' && a.path.trim() !== '.' ? workspacePath(a.path) : '';
   const rows = [...refsByPath(ctx.files).entries()]
@@ -121,7 +169,9 @@ function listTool(ctx: ToolContext, a: Record<string, unknown>): ToolOutcome {
 }
 
 async function writeTool(ctx: ToolContext, a: Record<string, unknown>): Promise<ToolOutcome> {
-  const file = ProducedFile.safeParse({ path: workspacePath(a.path), content: a.content });
+  const rel = ctx.repo ? repoPath(a.path) : workspacePath(a.path);
+  if (ctx.repo) await checkWritable(await ctx.repo.open(), rel);
+  const file = ProducedFile.safeParse({ path: rel, content: a.content });
   if (!file.success)
     return invalidCall(`write_file: ${file.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const ref = await ctx.store.put(file.data);
@@ -180,17 +230,24 @@ async function commandTool(ctx: ToolContext, a: Record<string, unknown>): Promis
   if (typeof a.command !== 'string') return invalidCall('run_command needs {"command": "<program and arguments>"}');
   const argv = parseCommand(a.command, ctx.settings.programs);
   const limits = { ...DEFAULT_SANDBOX_LIMITS, ...ctx.settings.limits };
-  const ws = await materialise(ctx.store, ctx.files, ctx.workspaceParent, {
-    bytes: limits.diskMb * 1024 * 1024,
-    entries: limits.maxFiles,
-  });
+  const quota = { bytes: limits.diskMb * 1024 * 1024, entries: limits.maxFiles };
+  const tree = ctx.repo ? await ctx.repo.open() : undefined;
+  const ws = tree
+    ? await materialiseTree(ctx.store, tree, ctx.files.own, ctx.workspaceParent, quota)
+    : await materialise(ctx.store, ctx.files, ctx.workspaceParent, quota);
   try {
     const res = await runSandboxed({
       dir: ws.dir,
       argv,
       limits,
       // The folder of every ticket's workspace: this command sees its own at /tmp/ws, no other.
-      hide: [...ctx.hide, ...(path.dirname(ws.dir) === '/' ? [] : [path.dirname(ws.dir)])],
+      hide: [
+        ...ctx.hide,
+        ...(path.dirname(ws.dir) === '/' ? [] : [path.dirname(ws.dir)]),
+        ...(tree ? [defaultRepoParent()] : []),
+      ],
+      // Repo tickets run the repository's toolchains, offline, with a build cache in /tmp.
+      ...(tree ? { toolchains: workerToolchains(ctx.hide), tmpMb: TOOLCHAIN_TMP_MB } : {}),
       ...(ctx.isolation ? { isolation: ctx.isolation } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
@@ -204,7 +261,13 @@ async function commandTool(ctx: ToolContext, a: Record<string, unknown>): Promis
         ? [`file and folder limit of ${limits.maxFiles} for the workspace (further creates failed with ENOSPC)`]
         : []),
     ];
-    const { written, skipped } = await changedFiles(ctx, ws.dir);
+    const { written, skipped } =
+      'gitEnv' in ws
+        ? await treeChanges(ctx.store, ws as TreeWorkspace, ctx.files.own, {
+            maxFiles: MAX_KEPT_FILES,
+            maxBytes: MAX_KEPT_BYTES,
+          })
+        : await changedFiles(ctx, ws.dir);
     const outputRef = await ctx.store.put({ path: `tool-output/${argv[0] ?? 'command'}.log`, content: res.output });
     const status =
       res.stopped !== undefined ? `STOPPED by the sandbox: ${res.stopped}` : `exit code ${res.exitCode ?? '?'}`;
@@ -229,9 +292,15 @@ async function commandTool(ctx: ToolContext, a: Record<string, unknown>): Promis
 }
 
 async function pageTool(ctx: ToolContext, a: Record<string, unknown>): Promise<ToolOutcome> {
-  const rel = workspacePath(a.page);
-  if (!refsByPath(ctx.files).has(rel)) return invalidCall(`no page "${rel}" in the workspace; call list_files`);
-  const ws = await materialise(ctx.store, ctx.files, ctx.workspaceParent);
+  const rel = ctx.repo ? repoPath(a.page) : workspacePath(a.page);
+  const tree = ctx.repo ? await ctx.repo.open() : undefined;
+  const exists = tree
+    ? (await readTreePath(ctx.store, tree, ctx.files.own, rel)).kind === 'file'
+    : refsByPath(ctx.files).has(rel);
+  if (!exists) return invalidCall(`no page "${rel}" in the workspace; call list_files`);
+  const ws = tree
+    ? await materialiseTree(ctx.store, tree, ctx.files.own, ctx.workspaceParent)
+    : await materialise(ctx.store, ctx.files, ctx.workspaceParent);
   try {
     let report: Awaited<ReturnType<typeof checkPage>>;
     try {
@@ -276,7 +345,7 @@ export async function runBuiltInTool(ctx: ToolContext, name: BuiltInTool, rawArg
       case 'read_file':
         return await readTool(ctx, a);
       case 'list_files':
-        return listTool(ctx, a);
+        return await listTool(ctx, a);
       case 'write_file':
         return await writeTool(ctx, a);
       case 'run_command':

@@ -20,6 +20,9 @@ export interface Toolchains {
   env: string[];
 }
 
+/** MB of a toolchain sandbox's /tmp, where build caches go (Go's for a small module is ~70 MB). */
+export const TOOLCHAIN_TMP_MB = 1024;
+
 /** Folders every sandbox covers with an empty tmpfs (see sandbox-command.ts WRITABLE). */
 const COVERED = ['/tmp', '/var/tmp', '/dev/shm', '/run', '/root', '/home'];
 
