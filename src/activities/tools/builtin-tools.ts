@@ -7,8 +7,7 @@ import { createHash } from 'node:crypto';
 import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ProducedFile } from '../../shared/schemas';
-import type { AgentSettings, BuiltInTool, ToolNotRun } from '../../shared/tools';
-import { TOOL_RESULT_CHARS } from '../../shared/tools';
+import type { AgentSettings, BuiltInTool } from '../../shared/tools';
 import type { ArtifactRef } from '../../shared/types';
 import type { ArtifactStore } from '../artifacts/store';
 import { BrowserUnavailable, checkPage } from './check-page';
@@ -21,17 +20,12 @@ import {
   type Isolation,
 } from './sandbox';
 import { readToolArguments } from './tool-arguments';
+import { repoListTool, repoReadTool, type RepoOpener } from './repo-tools';
+import { bounded, invalidCall, toolError, unavailableTool, type ToolOutcome } from './tool-outcome';
+
+export { bounded, invalidCall, toolError, unavailableTool, type ToolOutcome } from './tool-outcome';
 import { defaultRepoParent } from '../repo/cache';
-import {
-  checkWritable,
-  listTree,
-  materialiseTree,
-  readTreePath,
-  repoPath,
-  treeChanges,
-  type RepoTree,
-  type TreeWorkspace,
-} from '../repo/tree';
+import { checkWritable, materialiseTree, readTreePath, repoPath, treeChanges, type TreeWorkspace } from '../repo/tree';
 import { TOOLCHAIN_TMP_MB, workerToolchains } from './sandbox-toolchains';
 import {
   listFiles,
@@ -59,57 +53,7 @@ export interface ToolContext {
    * Repo tickets: the tree the ticket works on (opened on first use). Its tools see that tree with
    * the own files laid over it; `files.dependencies` are ignored (they are in the tree already).
    */
-  repo?: { open: () => Promise<RepoTree> };
-}
-
-/** What a tool call produced. */
-export interface ToolOutcome {
-  /** What the model is told (already bounded). */
-  content: string;
-  isError: boolean;
-  /** Bytes of the full output. */
-  bytes: number;
-  exitCode?: number;
-  /** Files the call created or changed in the ticket's own files. */
-  written: ArtifactRef[];
-  /** The full output, when it was stored (command output, screenshots). */
-  outputRef?: ArtifactRef;
-  /** Set when the tool did not run: the caller's mistake or a tool this worker lacks, not a finding. */
-  notRun?: ToolNotRun;
-}
-
-/** Longest tool error message the agent reads (a model-chosen path or name may be any size). */
-const TOOL_ERROR_CHARS = 2000;
-
-/** A tool error the agent sees (not an activity failure). */
-export function toolError(message: string): ToolOutcome {
-  const text = message.length > TOOL_ERROR_CHARS ? `${message.slice(0, TOOL_ERROR_CHARS)} [cut]` : message;
-  return { content: `ERROR: ${text}`, isError: true, bytes: Buffer.byteLength(message), written: [] };
-}
-
-/**
- * The agent's own mistake (bad arguments, a path not in the workspace, a refused command): the
- * tool did not run, the agent is told so, and the call is never evidence against a dependency.
- */
-export function invalidCall(message: string): ToolOutcome {
-  return {
-    ...toolError(`${message}\n(the tool did not run: fix this call; it says nothing about the work being checked)`),
-    notRun: 'invalid-call',
-  };
-}
-
-/** A tool this worker cannot run (no browser, no sandbox): a setup problem, not a finding about the work. */
-export function unavailableTool(message: string): ToolOutcome {
-  return {
-    ...toolError(`${message}\n(the tool did not run on this worker: a setup problem, not a finding about the work)`),
-    notRun: 'unavailable',
-  };
-}
-
-/** `text` bounded to what goes back into the conversation, saying how much was left out. */
-export function bounded(text: string, max = TOOL_RESULT_CHARS): string {
-  if (text.length <= max) return text;
-  return `${text.slice(0, max)}\n[... ${text.length - max} more characters; the full output is stored as an artifact]`;
+  repo?: RepoOpener;
 }
 
 function refsByPath(files: WorkspaceFiles): Map<string, ArtifactRef> {
@@ -119,7 +63,7 @@ function refsByPath(files: WorkspaceFiles): Map<string, ArtifactRef> {
 }
 
 async function readTool(ctx: ToolContext, a: Record<string, unknown>): Promise<ToolOutcome> {
-  if (ctx.repo) return repoReadTool(ctx, ctx.repo, a);
+  if (ctx.repo) return repoReadTool(ctx.store, ctx.repo, ctx.files.own, a);
   const rel = workspacePath(a.path);
   const ref = refsByPath(ctx.files).get(rel);
   if (!ref) return invalidCall(`no file "${rel}" in the workspace; call list_files to see what is there`);
@@ -127,37 +71,8 @@ async function readTool(ctx: ToolContext, a: Record<string, unknown>): Promise<T
   return { content: bounded(text), isError: false, bytes: ref.bytes, written: [] };
 }
 
-async function repoReadTool(
-  ctx: ToolContext,
-  repo: NonNullable<ToolContext['repo']>,
-  a: Record<string, unknown>,
-): Promise<ToolOutcome> {
-  const rel = repoPath(a.path);
-  const got = await readTreePath(ctx.store, await repo.open(), ctx.files.own, rel);
-  if (got.kind === 'missing')
-    return invalidCall(`no file "${rel}" in the repository; call list_files to see what is there`);
-  if (got.kind === 'folder') return invalidCall(`"${rel}" is a folder; call list_files with it as the path`);
-  if (got.kind === 'link')
-    return invalidCall(`"${rel}" is a symbolic link (to "${got.target.slice(0, 200)}"); read the file it points to`);
-  return { content: bounded(got.content.toString('utf8')), isError: false, bytes: got.bytes, written: [] };
-}
-
-/** Most rows list_files shows for a repository (a 10,000-file tree is listed by folder). */
-const MAX_LISTED = 1000;
-
-async function repoListTool(repo: NonNullable<ToolContext['repo']>, ctx: ToolContext, a: Record<string, unknown>) {
-  const folder = typeof a.path === 'string' ? a.path : '';
-  const rows = await listTree(await repo.open(), ctx.files.own, folder);
-  const lines = rows
-    .slice(0, MAX_LISTED)
-    .map((r) => `${r.path} (${r.link ? 'symbolic link' : `${r.bytes} bytes`}${r.own ? ', yours' : ''})`);
-  if (rows.length > MAX_LISTED) lines.push(`[... ${rows.length - MAX_LISTED} more files: list a folder to see them]`);
-  const text = lines.length > 0 ? lines.join('\n') : `(no files${folder ? ` under ${folder}/` : ''})`;
-  return { content: bounded(text), isError: false, bytes: Buffer.byteLength(text), written: [] };
-}
-
 function listTool(ctx: ToolContext, a: Record<string, unknown>): ToolOutcome | Promise<ToolOutcome> {
-  if (ctx.repo) return repoListTool(ctx.repo, ctx, a);
+  if (ctx.repo) return repoListTool(ctx.repo, ctx.files.own, a);
   const folder =
     typeof a.path === 'string' && a.path.trim() !== '' && a.path.trim() !== '.' ? workspacePath(a.path) : '';
   const rows = [...refsByPath(ctx.files).entries()]
