@@ -72,6 +72,7 @@ function detectAll(): Toolchains {
     'XDG_CACHE_HOME=/tmp/.cache',
     'PYTHONDONTWRITEBYTECODE=1',
     'PIP_NO_INDEX=1',
+    'npm_config_logs_dir=/tmp/.npm-logs',
     'CARGO_NET_OFFLINE=true',
     'CARGO_TARGET_DIR=/tmp/.cache/cargo-target',
   ];
