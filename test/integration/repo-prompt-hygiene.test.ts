@@ -141,3 +141,40 @@ test('repo worker prompts and reviews carry only their ticket, its named files a
   expect(rtext).not.toContain(SECRET);
   expect(rtext).not.toContain(GOAL);
 });
+
+test("agentTool of a repo ticket reads the ticket's tree and may start the repository's test runners", async () => {
+  const deps = testDeps(sim.baseUrl);
+  const src = path.join(dir, 'tool-repo');
+  mkdirSync(src, { recursive: true });
+  writeFileSync(path.join(src, 'calc.py'), 'def add(a, b):\n    return a + b\n');
+  await gitText(['init', '-q', '-b', 'main'], { cwd: src });
+  await gitText(['add', '-A'], { cwd: src });
+  await gitText(['commit', '-q', '-m', 'start'], { cwd: src });
+  const repo: RepoWork = { start: await snapshotOf(deps.store, src), testCommand: 'python3 -m pytest', name: 'calc' };
+  const acts = createActivities(deps);
+  const base = {
+    runId: 'r2',
+    ticketId: 'T1',
+    role: 'coder',
+    turn: 1,
+    settings: { tools: ['read_file', 'run_command'] as ('read_file' | 'run_command')[] },
+    dependencies: [],
+    own: [],
+  };
+  const read = await acts.agentTool({
+    ...base,
+    call: { id: 'c1', name: 'read_file', arguments: '{"path":"calc.py"}' },
+    repo,
+  });
+  expect(read.result.content).toContain('return a + b');
+  const command = {
+    id: 'c2',
+    name: 'run_command',
+    arguments: '{"command":"python3 -c \\"import calc; print(calc.add(2, 3))\\""}',
+  };
+  const ran = await acts.agentTool({ ...base, call: command, repo });
+  expect(ran.result.content).toMatch(/exit code 0[\s\S]*\n5\n/);
+  // The same program is not allowed outside a repo ticket (the worker's ceiling holds).
+  const refused = await acts.agentTool({ ...base, call: command });
+  expect(refused.result.content).toMatch(/"python3" is not an allowed program/);
+});
