@@ -9,6 +9,7 @@ import { createNotifyActivities } from './notify/deliver';
 import { createRecordActivities } from './records';
 import { createBossActivities } from './roles/boss';
 import { createWorkerActivities } from './roles/worker';
+import { createRepoTestActivities } from './repo/repo-tests';
 
 /** Creates every Maestro activity over `deps`. */
 export function createActivities(deps: ActivityDeps) {
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRecordActivities(deps),
     ...createNotifyActivities(deps),
     ...createAgentActivities(deps),
+    ...createRepoTestActivities(deps),
   };
 }
 
@@ -28,5 +30,6 @@ export type MaestroActivities = ReturnType<typeof createActivities>;
 export type { ActivityDeps } from './deps';
 export type { PlanGoalInput, ReviewTicketInput, FinalizeRunInput } from './roles/boss';
 export type { PerformTicketInput, PerformTicketOutput } from './roles/worker';
+export type { RepoTestsInput } from './repo/repo-tests';
 export type { DeliverNotificationInput } from './notify/deliver';
 export type { AgentTurnInput, AgentTurnOutput, AgentToolInput, AgentToolOutput } from './agent/agent-activities';

@@ -45,6 +45,8 @@ export interface RepoWork {
   /** The run branch as it was when the ticket started: base plus every ticket merged by then. */
   start: RepoSnapshot;
   testCommand?: string;
+  /** The repository's name (RepoInput.name), for the worker prompt's Repository line. */
+  name?: string;
 }
 
 /** One ticket's commit on the run branch. */

@@ -139,6 +139,12 @@ export function approvalOf(settings: AgentSettings, tool: string): ToolApproval 
 /** Programs `run_command` accepts by default. */
 export const SANDBOX_PROGRAMS = ['node', 'npm', 'ls', 'cat', 'echo', 'true', 'false', 'grep', 'wc', 'head', 'tail'];
 
+/**
+ * Test runners and build tools a repo ticket's `run_command` and the repository's own tests may
+ * start, beyond SANDBOX_PROGRAMS (issue 20); other runs keep the worker's ceiling.
+ */
+export const REPO_PROGRAMS = ['go', 'python3', 'python', 'pytest', 'npm', 'npx', 'cargo', 'make'];
+
 /** Why a tool call did not run (see ToolCallRecord.notRun). */
 export type ToolNotRun = 'invalid-call' | 'unavailable';
 

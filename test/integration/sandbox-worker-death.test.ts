@@ -16,6 +16,8 @@ import { materialise } from '../../src/activities/tools/workspace';
 const ISOLATIONS = (['unshare', 'bubblewrap'] as const).filter((k) => isolationAvailable(k));
 const CGROUPS = '/sys/fs/cgroup/pids';
 const HOLDER = path.resolve(__dirname, '..', 'fixtures', 'sandbox', 'hold-command.ts');
+/** The same, in the middle of a repository's tests (issue 20: `repoTests` on a checked-out tree). */
+const REPO_HOLDER = path.resolve(__dirname, '..', 'fixtures', 'sandbox', 'hold-repo-tests.ts');
 
 /** Host pids of processes whose command line holds `token`. */
 function processesWith(token: string): number[] {
@@ -50,11 +52,17 @@ function mountsUnder(dir: string): string[] {
 
 test('this machine has a sandbox to test', () => expect(ISOLATIONS.length).toBeGreaterThan(0));
 
-describe.each(ISOLATIONS)('a SIGKILLed worker (%s)', (isolation) => {
+const CASES = ISOLATIONS.flatMap((isolation) => [
+  [isolation, 'run_command', HOLDER, 1] as const,
+  // A repo tree leaves its workspace and, beside it, its index and scratch objects.
+  [isolation, 'repository tests', REPO_HOLDER, 2] as const,
+]);
+
+describe.each(CASES)('a SIGKILLed worker (%s, %s)', (isolation, _what, holderScript, folders) => {
   test('takes its sandboxed command and all its children with it; its stale workspace is cleaned', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'maestro-sbx-death-'));
     const token = `maestro-hold-${process.pid}-${isolation}-${Date.now()}`;
-    const holder = spawn(process.execPath, ['--import', 'tsx', HOLDER, dir, isolation, token], {
+    const holder = spawn(process.execPath, ['--import', 'tsx', holderScript, dir, isolation, token], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -64,7 +72,7 @@ describe.each(ISOLATIONS)('a SIGKILLed worker (%s)', (isolation) => {
       // The command and its 3 children run (each names the token on its command line).
       await waitFor(`the command to start:\n${out}`, () => processesWith(token).length >= 4, 30_000);
       const wsParent = path.join(dir, 'ws');
-      expect(readdirSync(wsParent)).toHaveLength(1);
+      expect(readdirSync(wsParent)).toHaveLength(folders);
 
       holder.kill('SIGKILL');
       await waitFor(
@@ -77,7 +85,7 @@ describe.each(ISOLATIONS)('a SIGKILLed worker (%s)', (isolation) => {
       // live owner's.
       const store = new FsArtifactStore(path.join(dir, 'artifacts'));
       const live = await materialise(store, { dependencies: [], own: [] }, wsParent);
-      expect(readdirSync(wsParent)).toHaveLength(2);
+      expect(readdirSync(wsParent)).toHaveLength(folders + 1);
       await prepareSandboxHost(wsParent);
       expect(readdirSync(wsParent)).toEqual([path.basename(live.dir)]);
       expect(existsSync(CGROUPS) ? readdirSync(CGROUPS).filter((n) => n.includes(`-${holder.pid}.`)) : []).toEqual([]);

@@ -17,6 +17,7 @@ import {
   DEFAULT_MAX_TURNS,
   mcpToolOf,
   mergeFiles,
+  REPO_PROGRAMS,
   SANDBOX_PROGRAMS,
   toolCallLabel,
   type AgentSettings,
@@ -34,6 +35,9 @@ import { addUsage, emptyUsage, usageOfRecord, type Usage } from '../../shared/us
 import { checkPermits, earlierCalls, failureWithCalls, WORKER_IDENTITY, withActivityContext } from '../context';
 import type { ActivityDeps } from '../deps';
 import type { AgentMessage } from '../llm/tool-turn';
+import { openSnapshot } from '../repo/cache';
+import { repoPromptView } from '../repo/repo-view';
+import type { RepoTree } from '../repo/tree';
 import { dependencyViews, workerRole } from '../roles/worker';
 import { bounded, invalidCall, runBuiltInTool, toolError, type ToolOutcome } from '../tools/builtin-tools';
 import { callMcpTool, McpToolCache } from '../tools/mcp';
@@ -148,9 +152,15 @@ export function workerMcpServers(
  * The programs `run_command` may start for this call: what the run asks for, within what this
  * worker allows (its configuration's `programs` plus the defaults). A run cannot widen the list.
  */
-export function workerPrograms(deps: Pick<ActivityDeps, 'allowedPrograms'>, settings: AgentSettings): string[] {
+export function workerPrograms(
+  deps: Pick<ActivityDeps, 'allowedPrograms'>,
+  settings: AgentSettings,
+  repo = false,
+): string[] {
   const ceiling = new Set([...SANDBOX_PROGRAMS, ...(deps.allowedPrograms ?? [])]);
-  return (settings.programs ?? SANDBOX_PROGRAMS).filter((p) => ceiling.has(p));
+  const allowed = (settings.programs ?? SANDBOX_PROGRAMS).filter((p) => ceiling.has(p));
+  // A repo ticket runs its repository's test runners and build tools (issue 20).
+  return repo ? [...new Set([...allowed, ...REPO_PROGRAMS])] : allowed;
 }
 
 /**
@@ -219,6 +229,14 @@ async function mcpCall(deps: ActivityDeps, input: AgentToolInput, rawArgs: strin
   }
 }
 
+/** Opens a repo ticket's start tree on first use (once per tool call). */
+function repoOpener(deps: ActivityDeps, repo: RepoWork): { open: () => Promise<RepoTree> } {
+  let opened: Promise<RepoTree> | undefined;
+  return {
+    open: () => (opened ??= openSnapshot(deps.store, repo.start).then((gitDir) => ({ gitDir, head: repo.start.head }))),
+  };
+}
+
 /** Creates the agent-loop activities over `deps`. */
 export function createAgentActivities(deps: ActivityDeps) {
   const mcpTools = new McpToolCache();
@@ -253,7 +271,10 @@ export function createAgentActivities(deps: ActivityDeps) {
         const prompt = buildAgentPrompt({
           roleSystemPrompt: role.systemPrompt,
           ticket: input.ticket,
-          dependencies: await dependencyViews(deps.store, input.dependencies),
+          dependencies: input.repo ? [] : await dependencyViews(deps.store, input.dependencies),
+          ...(input.repo
+            ? { repo: await repoPromptView(deps.store, input.repo, input.ticket, input.own, input.dependencies) }
+            : {}),
           ...(input.feedback !== undefined ? { feedback: input.feedback } : {}),
           attempt: input.attempt,
           tools: [...input.settings.tools, ...(input.mcpTools ?? []).map((t) => t.function.name)],
@@ -371,10 +392,11 @@ export function createAgentActivities(deps: ActivityDeps) {
                   files: { dependencies: input.dependencies, own: input.own },
                   settings: {
                     ...input.settings,
-                    programs: workerPrograms(deps, input.settings),
+                    programs: workerPrograms(deps, input.settings, input.repo !== undefined),
                     limits: workerLimits(deps, input.role, input.settings),
                   },
                   hide: deps.sandboxHide ?? [],
+                  ...(input.repo ? { repo: repoOpener(deps, input.repo) } : {}),
                   ...(signal ? { signal } : {}),
                 },
                 tool.data,

@@ -10,6 +10,8 @@ import type { Usage } from '../../shared/usage';
 import { excerptOf } from '../artifacts/excerpt';
 import { callLlm } from '../context';
 import type { ActivityDeps } from '../deps';
+import type { RepoTestResult, RepoWork } from '../../shared/repo';
+import { repoReviewView } from '../repo/repo-view';
 import { buildFinalPrompt, buildPlanPrompt, buildReviewPrompt } from './prompts';
 
 /** Input of `planGoal`. */
@@ -44,6 +46,8 @@ export interface ReviewTicketInput {
   dependencies?: ReviewDependency[];
   /** The failing check of a ticket testing this one that re-opened it (absent otherwise). */
   testFailure?: string;
+  /** Repo tickets: the tree the ticket worked on and its repo test result; the review sees the diff. */
+  repo?: { work: RepoWork; tests?: RepoTestResult };
 }
 
 /** A dependency of a reviewed ticket as the review prompt names it (no contents: they are not under review). */
@@ -109,7 +113,9 @@ export function createBossActivities(deps: ActivityDeps) {
     },
 
     async reviewTicket(input: ReviewTicketInput): Promise<{ review: Review } & BossSpend> {
-      const files = await Promise.all(input.artifacts.map((a) => excerptOf(deps.store, a, deps.reviewExcerptChars)));
+      const files = input.repo
+        ? []
+        : await Promise.all(input.artifacts.map((a) => excerptOf(deps.store, a, deps.reviewExcerptChars)));
       const prompt = buildReviewPrompt({
         bossSystemPrompt: deps.bossSystemPrompt,
         ticket: input.ticket,
@@ -120,6 +126,9 @@ export function createBossActivities(deps: ActivityDeps) {
         ...(input.checks ? { checks: input.checks } : {}),
         ...(input.dependencies ? { dependencies: input.dependencies } : {}),
         ...(input.testFailure ? { testFailure: input.testFailure } : {}),
+        ...(input.repo
+          ? { repo: await repoReviewView(deps.store, input.repo.work, input.artifacts, input.repo.tests) }
+          : {}),
       });
       const res = await callLlm(
         deps.llm,

@@ -29,6 +29,65 @@ export interface DependencyView {
   files: FileExcerpt[];
 }
 
+/** A file of a repo ticket's tree as its prompt shows it (bounded; `exists` false for a new file). */
+export interface RepoFileView {
+  path: string;
+  exists: boolean;
+  text: string;
+  bytes: number;
+  truncated: boolean;
+  /** Why the path cannot be shown (e.g. a `.git` path or a symbolic link), when it cannot. */
+  refused?: string;
+}
+
+/** What a repo ticket's worker sees of its repository: named files and its dependencies' diffs. */
+export interface RepoPromptView {
+  name: string;
+  testCommand?: string;
+  changes: RepoFileView[];
+  reads: RepoFileView[];
+  dependencies: { ticketId: string; title: string; diff: string; truncated: boolean }[];
+}
+
+/** What a repo ticket's review sees instead of whole files: its diff and its repo test result. */
+export interface RepoReviewView {
+  name: string;
+  diff: string;
+  truncated: boolean;
+  tests?: { command: string; passed: boolean; exitCode?: number; stopped?: string; output: string };
+}
+
+function fenceOf(text: string, lang = ''): string {
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const ticks = '`'.repeat(Math.max(3, longest + 1));
+  return `${ticks}${lang}\n${text}\n${ticks}`;
+}
+
+function repoFile(f: RepoFileView): string {
+  if (f.refused) return `### ${f.path} (not shown: ${f.refused})`;
+  if (!f.exists) return `### ${f.path} (new file)\n${fenceOf('')}`;
+  const cut = f.truncated
+    ? `\n[cut: the first ${Buffer.byteLength(f.text, 'utf8')} of ${f.bytes} bytes are shown]`
+    : '';
+  return `### ${f.path}\n${fenceOf(f.text)}${cut}`;
+}
+
+/** The repo sections of a worker prompt (issue 20; the simulator parses them: keep the format). */
+function repoSections(r: RepoPromptView): string[] {
+  const parts = [
+    `## Repository\n${r.name}${r.testCommand ? `; test command: \`${r.testCommand}\`` : '; no test command'}`,
+    `## Files you may change\n${r.changes.map(repoFile).join('\n\n') || '(none named: add new files only where the specification says)'}`,
+    `## Files to read\n${r.reads.map(repoFile).join('\n\n') || '(none)'}`,
+  ];
+  if (r.dependencies.length > 0)
+    parts.push(
+      `## Changes of the tickets this one depends on\n${r.dependencies
+        .map((d) => `### ${d.ticketId} ${d.title}\n${fenceOf(d.diff, 'diff')}${d.truncated ? '\n[diff cut]' : ''}`)
+        .join('\n\n')}`,
+    );
+  return parts;
+}
+
 function bullets(items: readonly string[]): string {
   return items.map((i) => `- ${i}`).join('\n');
 }
@@ -82,10 +141,13 @@ export function buildWorkerPrompt(args: {
   dependencies: readonly DependencyView[];
   feedback?: string;
   attempt: number;
+  /** Repo tickets: the repository's files this ticket names and its dependencies' diffs. */
+  repo?: RepoPromptView;
 }): Prompt {
   const { ticket } = args;
   const parts = [`# Ticket ${ticket.id}: ${ticket.title}`, ticketBlock(ticket)];
-  if (args.dependencies.length > 0) {
+  if (args.repo) parts.push(...repoSections(args.repo));
+  else if (args.dependencies.length > 0) {
     const deps = args.dependencies.map((d) =>
       [`### ${d.ticketId} (${d.role}): ${d.title}`, `Summary: ${d.summary}`, ...d.files.map(fence)].join('\n'),
     );
@@ -94,7 +156,11 @@ export function buildWorkerPrompt(args: {
   if (args.feedback) {
     parts.push(`## Reviewer feedback on your previous attempt (attempt ${args.attempt - 1})\n${args.feedback}`);
   }
-  parts.push('## Answer\nReturn a short summary of what you did and the complete content of every file you produce.');
+  parts.push(
+    args.repo
+      ? '## Answer\nReturn a short summary of what you did and the complete new content of every file you change or add (whole files, paths relative to the repository root; never a diff).'
+      : '## Answer\nReturn a short summary of what you did and the complete content of every file you produce.',
+  );
   return { system: args.roleSystemPrompt, user: parts.join('\n\n') };
 }
 
@@ -112,13 +178,24 @@ export function buildReviewPrompt(args: {
   dependencies?: readonly { ticketId: string; role: string; title: string; files: readonly string[] }[];
   /** The failing check of a ticket testing this one, which re-opened it. */
   testFailure?: string;
+  /** Repo tickets: the diff against the ticket's start and its repo test result, instead of whole files. */
+  repo?: RepoReviewView;
 }): Prompt {
   const { ticket } = args;
   const deps = args.dependencies ?? [];
+  const result = args.repo
+    ? `Summary: ${args.summary}\n\n### Diff against the start of the ticket (repository ${args.repo.name})\n${args.repo.diff.trim() ? fenceOf(args.repo.diff, 'diff') : '(no change)'}${args.repo.truncated ? '\n[diff cut]' : ''}`
+    : `Summary: ${args.summary}\n\n${args.files.map(fence).join('\n\n') || '(no files)'}`;
+  const t = args.repo?.tests;
   const parts = [
     `# Review of ticket ${ticket.id} (${ticket.role}): ${ticket.title}`,
     ticketBlock(ticket),
-    `## Result of attempt ${args.attempt}\nSummary: ${args.summary}\n\n${args.files.map(fence).join('\n\n') || '(no files)'}`,
+    `## Result of attempt ${args.attempt}\n${result}`,
+    ...(t
+      ? [
+          `## The repository's tests on this result: ${t.passed ? 'PASSED' : 'FAILED'}\n$ ${t.command} (${t.stopped ? `stopped: ${t.stopped}` : `exit code ${t.exitCode ?? '?'}`})\n${fenceOf(t.output)}${t.passed ? '' : '\nDo not accept a result whose repository tests fail.'}`,
+        ]
+      : []),
     ...(args.checks && args.checks.length > 0
       ? [`## Checks the agent ran (oldest first; the last run of each counts)\n${bullets(args.checks)}`]
       : []),

@@ -15,6 +15,7 @@ import type { ArtifactStore } from '../artifacts/store';
 import type { RoleDefinition } from '../../shared/roles';
 import { callLlm } from '../context';
 import type { ActivityDeps } from '../deps';
+import { repoPromptView } from '../repo/repo-view';
 import { buildWorkerPrompt, type DependencyView } from './prompts';
 
 /** Input of `performTicket`. */
@@ -69,13 +70,16 @@ export function createWorkerActivities(deps: ActivityDeps) {
   return {
     async performTicket(input: PerformTicketInput): Promise<PerformTicketOutput> {
       const role = workerRole(deps, input.ticket);
-      const dependencies = await dependencyViews(deps.store, input.dependencies);
+      const dependencies = input.repo ? [] : await dependencyViews(deps.store, input.dependencies);
       const prompt = buildWorkerPrompt({
         roleSystemPrompt: role.systemPrompt,
         ticket: input.ticket,
         dependencies,
         feedback: input.feedback,
         attempt: input.attempt,
+        ...(input.repo
+          ? { repo: await repoPromptView(deps.store, input.repo, input.ticket, [], input.dependencies) }
+          : {}),
       });
       const res = await callLlm(
         deps.llm,

@@ -7,8 +7,7 @@ import { createHash } from 'node:crypto';
 import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ProducedFile } from '../../shared/schemas';
-import type { AgentSettings, BuiltInTool, ToolNotRun } from '../../shared/tools';
-import { TOOL_RESULT_CHARS } from '../../shared/tools';
+import type { AgentSettings, BuiltInTool } from '../../shared/tools';
 import type { ArtifactRef } from '../../shared/types';
 import type { ArtifactStore } from '../artifacts/store';
 import { BrowserUnavailable, checkPage } from './check-page';
@@ -21,6 +20,13 @@ import {
   type Isolation,
 } from './sandbox';
 import { readToolArguments } from './tool-arguments';
+import { repoListTool, repoReadTool, type RepoOpener } from './repo-tools';
+import { bounded, invalidCall, toolError, unavailableTool, type ToolOutcome } from './tool-outcome';
+
+export { bounded, invalidCall, toolError, unavailableTool, type ToolOutcome } from './tool-outcome';
+import { defaultRepoParent } from '../repo/cache';
+import { checkWritable, materialiseTree, readTreePath, repoPath, treeChanges, type TreeWorkspace } from '../repo/tree';
+import { TOOLCHAIN_TMP_MB, workerToolchains } from './sandbox-toolchains';
 import {
   listFiles,
   materialise,
@@ -43,56 +49,11 @@ export interface ToolContext {
   /** Forces an isolation (tests); default: the strongest the machine offers. */
   isolation?: Isolation;
   signal?: AbortSignal;
-}
-
-/** What a tool call produced. */
-export interface ToolOutcome {
-  /** What the model is told (already bounded). */
-  content: string;
-  isError: boolean;
-  /** Bytes of the full output. */
-  bytes: number;
-  exitCode?: number;
-  /** Files the call created or changed in the ticket's own files. */
-  written: ArtifactRef[];
-  /** The full output, when it was stored (command output, screenshots). */
-  outputRef?: ArtifactRef;
-  /** Set when the tool did not run: the caller's mistake or a tool this worker lacks, not a finding. */
-  notRun?: ToolNotRun;
-}
-
-/** Longest tool error message the agent reads (a model-chosen path or name may be any size). */
-const TOOL_ERROR_CHARS = 2000;
-
-/** A tool error the agent sees (not an activity failure). */
-export function toolError(message: string): ToolOutcome {
-  const text = message.length > TOOL_ERROR_CHARS ? `${message.slice(0, TOOL_ERROR_CHARS)} [cut]` : message;
-  return { content: `ERROR: ${text}`, isError: true, bytes: Buffer.byteLength(message), written: [] };
-}
-
-/**
- * The agent's own mistake (bad arguments, a path not in the workspace, a refused command): the
- * tool did not run, the agent is told so, and the call is never evidence against a dependency.
- */
-export function invalidCall(message: string): ToolOutcome {
-  return {
-    ...toolError(`${message}\n(the tool did not run: fix this call; it says nothing about the work being checked)`),
-    notRun: 'invalid-call',
-  };
-}
-
-/** A tool this worker cannot run (no browser, no sandbox): a setup problem, not a finding about the work. */
-export function unavailableTool(message: string): ToolOutcome {
-  return {
-    ...toolError(`${message}\n(the tool did not run on this worker: a setup problem, not a finding about the work)`),
-    notRun: 'unavailable',
-  };
-}
-
-/** `text` bounded to what goes back into the conversation, saying how much was left out. */
-export function bounded(text: string, max = TOOL_RESULT_CHARS): string {
-  if (text.length <= max) return text;
-  return `${text.slice(0, max)}\n[... ${text.length - max} more characters; the full output is stored as an artifact]`;
+  /**
+   * Repo tickets: the tree the ticket works on (opened on first use). Its tools see that tree with
+   * the own files laid over it; `files.dependencies` are ignored (they are in the tree already).
+   */
+  repo?: RepoOpener;
 }
 
 function refsByPath(files: WorkspaceFiles): Map<string, ArtifactRef> {
@@ -102,6 +63,7 @@ function refsByPath(files: WorkspaceFiles): Map<string, ArtifactRef> {
 }
 
 async function readTool(ctx: ToolContext, a: Record<string, unknown>): Promise<ToolOutcome> {
+  if (ctx.repo) return repoReadTool(ctx.store, ctx.repo, ctx.files.own, a);
   const rel = workspacePath(a.path);
   const ref = refsByPath(ctx.files).get(rel);
   if (!ref) return invalidCall(`no file "${rel}" in the workspace; call list_files to see what is there`);
@@ -109,7 +71,8 @@ async function readTool(ctx: ToolContext, a: Record<string, unknown>): Promise<T
   return { content: bounded(text), isError: false, bytes: ref.bytes, written: [] };
 }
 
-function listTool(ctx: ToolContext, a: Record<string, unknown>): ToolOutcome {
+function listTool(ctx: ToolContext, a: Record<string, unknown>): ToolOutcome | Promise<ToolOutcome> {
+  if (ctx.repo) return repoListTool(ctx.repo, ctx.files.own, a);
   const folder =
     typeof a.path === 'string' && a.path.trim() !== '' && a.path.trim() !== '.' ? workspacePath(a.path) : '';
   const rows = [...refsByPath(ctx.files).entries()]
@@ -121,7 +84,9 @@ function listTool(ctx: ToolContext, a: Record<string, unknown>): ToolOutcome {
 }
 
 async function writeTool(ctx: ToolContext, a: Record<string, unknown>): Promise<ToolOutcome> {
-  const file = ProducedFile.safeParse({ path: workspacePath(a.path), content: a.content });
+  const rel = ctx.repo ? repoPath(a.path) : workspacePath(a.path);
+  if (ctx.repo) await checkWritable(await ctx.repo.open(), rel);
+  const file = ProducedFile.safeParse({ path: rel, content: a.content });
   if (!file.success)
     return invalidCall(`write_file: ${file.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const ref = await ctx.store.put(file.data);
@@ -180,17 +145,24 @@ async function commandTool(ctx: ToolContext, a: Record<string, unknown>): Promis
   if (typeof a.command !== 'string') return invalidCall('run_command needs {"command": "<program and arguments>"}');
   const argv = parseCommand(a.command, ctx.settings.programs);
   const limits = { ...DEFAULT_SANDBOX_LIMITS, ...ctx.settings.limits };
-  const ws = await materialise(ctx.store, ctx.files, ctx.workspaceParent, {
-    bytes: limits.diskMb * 1024 * 1024,
-    entries: limits.maxFiles,
-  });
+  const quota = { bytes: limits.diskMb * 1024 * 1024, entries: limits.maxFiles };
+  const tree = ctx.repo ? await ctx.repo.open() : undefined;
+  const ws = tree
+    ? await materialiseTree(ctx.store, tree, ctx.files.own, ctx.workspaceParent, quota)
+    : await materialise(ctx.store, ctx.files, ctx.workspaceParent, quota);
   try {
     const res = await runSandboxed({
       dir: ws.dir,
       argv,
       limits,
       // The folder of every ticket's workspace: this command sees its own at /tmp/ws, no other.
-      hide: [...ctx.hide, ...(path.dirname(ws.dir) === '/' ? [] : [path.dirname(ws.dir)])],
+      hide: [
+        ...ctx.hide,
+        ...(path.dirname(ws.dir) === '/' ? [] : [path.dirname(ws.dir)]),
+        ...(tree ? [defaultRepoParent()] : []),
+      ],
+      // Repo tickets run the repository's toolchains, offline, with a build cache in /tmp.
+      ...(tree ? { toolchains: workerToolchains(ctx.hide), tmpMb: TOOLCHAIN_TMP_MB } : {}),
       ...(ctx.isolation ? { isolation: ctx.isolation } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
@@ -204,7 +176,13 @@ async function commandTool(ctx: ToolContext, a: Record<string, unknown>): Promis
         ? [`file and folder limit of ${limits.maxFiles} for the workspace (further creates failed with ENOSPC)`]
         : []),
     ];
-    const { written, skipped } = await changedFiles(ctx, ws.dir);
+    const { written, skipped } =
+      'gitEnv' in ws
+        ? await treeChanges(ctx.store, ws as TreeWorkspace, ctx.files.own, {
+            maxFiles: MAX_KEPT_FILES,
+            maxBytes: MAX_KEPT_BYTES,
+          })
+        : await changedFiles(ctx, ws.dir);
     const outputRef = await ctx.store.put({ path: `tool-output/${argv[0] ?? 'command'}.log`, content: res.output });
     const status =
       res.stopped !== undefined ? `STOPPED by the sandbox: ${res.stopped}` : `exit code ${res.exitCode ?? '?'}`;
@@ -229,9 +207,15 @@ async function commandTool(ctx: ToolContext, a: Record<string, unknown>): Promis
 }
 
 async function pageTool(ctx: ToolContext, a: Record<string, unknown>): Promise<ToolOutcome> {
-  const rel = workspacePath(a.page);
-  if (!refsByPath(ctx.files).has(rel)) return invalidCall(`no page "${rel}" in the workspace; call list_files`);
-  const ws = await materialise(ctx.store, ctx.files, ctx.workspaceParent);
+  const rel = ctx.repo ? repoPath(a.page) : workspacePath(a.page);
+  const tree = ctx.repo ? await ctx.repo.open() : undefined;
+  const exists = tree
+    ? (await readTreePath(ctx.store, tree, ctx.files.own, rel)).kind === 'file'
+    : refsByPath(ctx.files).has(rel);
+  if (!exists) return invalidCall(`no page "${rel}" in the workspace; call list_files`);
+  const ws = tree
+    ? await materialiseTree(ctx.store, tree, ctx.files.own, ctx.workspaceParent)
+    : await materialise(ctx.store, ctx.files, ctx.workspaceParent);
   try {
     let report: Awaited<ReturnType<typeof checkPage>>;
     try {
@@ -276,7 +260,7 @@ export async function runBuiltInTool(ctx: ToolContext, name: BuiltInTool, rawArg
       case 'read_file':
         return await readTool(ctx, a);
       case 'list_files':
-        return listTool(ctx, a);
+        return await listTool(ctx, a);
       case 'write_file':
         return await writeTool(ctx, a);
       case 'run_command':

@@ -14,6 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
 import type { SandboxLimits } from '../../shared/tools';
+import type { Toolchains } from './sandbox-toolchains';
 
 /** Where the workspace appears inside the sandbox. */
 export const SANDBOX_WORKDIR = '/tmp/ws';
@@ -82,7 +83,8 @@ export function hostSocketPaths(covered: readonly string[]): string[] {
  * another mount hides it), a minimal read-only /dev (null, zero, full, random, urandom, tty), tmpfs on the writable places and the hidden folders, /dev/null over
  * hidden files and sockets, the workspace (staged on /mnt before /tmp is covered) writable at /tmp/ws; then the command under `timeout`. The shell stays PID 1 (no
  * `exec`): it keeps `--kill-child`'s parent-death signal, which dropping privileges would clear.
- * Arguments: workspace, seconds, tmpfs specs (dir size mode)... `--`, hidden paths... `--`, command.
+ * Read-only binds (toolchains under /root...) are staged on /mnt too and moved into place last.
+ * Arguments: workspace, seconds, binds... `--`, tmpfs specs (dir size mode)... `--`, hidden paths... `--`, command.
  */
 const UNSHARE_SCRIPT = `set -e
 ws=$1; secs=$2; shift 2
@@ -90,7 +92,14 @@ mount --make-rprivate /
 while read -r _ _ _ _ mp _; do
   mp=$(printf '%b' "$mp"); mount -o remount,bind,ro "$mp" 2>/dev/null || [ ! -e "$mp" ] || { echo "sandbox: cannot make $mp read-only" >&2; exit 70; }
 done < /proc/self/mountinfo
-mount --bind "$ws" /mnt
+mount -t tmpfs -o size=1m,mode=0755 tmpfs /mnt
+mkdir /mnt/ws; mount --bind "$ws" /mnt/ws
+i=0; binds=''
+while [ "$1" != -- ]; do
+  i=$((i+1)); mkdir "/mnt/b$i"; mount --bind "$1" "/mnt/b$i"; mount -o remount,bind,ro "/mnt/b$i"
+  binds="$binds$1
+"; shift
+done; shift
 mount -t tmpfs -o size=1m,mode=0755,nosuid tmpfs /dev
 for n in null:3 zero:5 full:7 random:8 urandom:9; do mknod -m 666 "/dev/\${n%:*}" c 1 "\${n#*:}"; done
 mknod -m 666 /dev/tty c 5 0
@@ -102,8 +111,9 @@ while [ "$1" != -- ]; do
   if [ -d "$1" ]; then mount -t tmpfs -o size=1m,mode=0755 tmpfs "$1"; elif [ -e "$1" ]; then mount --bind /dev/null "$1"; fi
   shift
 done; shift
+i=0; printf '%s' "$binds" | while IFS= read -r b; do i=$((i+1)); mkdir -p "$b"; mount --move "/mnt/b$i" "$b"; done
 mkdir -p ${SANDBOX_WORKDIR}
-mount --move /mnt ${SANDBOX_WORKDIR}
+mount --move /mnt/ws ${SANDBOX_WORKDIR}
 mount -o remount,bind,rw ${SANDBOX_WORKDIR}
 cd ${SANDBOX_WORKDIR}
 timeout -s KILL "$secs" "$@"`;
@@ -127,6 +137,10 @@ export interface SandboxSpec {
   cgroupProcs: string[];
   /** Whether `setpriv` exists (for the parent-death signal). */
   setpriv: boolean;
+  /** Toolchains made visible read-only (repo tests; see sandbox-toolchains.ts). */
+  toolchains?: Toolchains;
+  /** Size of the sandbox's /tmp in MB (default 64; build caches live there). */
+  tmpMb?: number;
 }
 
 function prlimitArgs(l: Required<SandboxLimits>, nproc: number): string[] {
@@ -144,8 +158,15 @@ function prlimitArgs(l: Required<SandboxLimits>, nproc: number): string[] {
 /** The program and arguments the worker spawns for one sandboxed command. */
 export function sandboxCommandLine(s: SandboxSpec): { cmd: string; args: string[] } {
   const secs = String(Math.ceil(s.limits.timeoutMs / 1000) + BACKSTOP_SECONDS);
-  const inner = ['env', '-i', ...ENV, ...prlimitArgs(s.limits, s.nproc), ...s.argv];
-  const dirs = writableDirs();
+  const tc = s.toolchains;
+  const env = tc
+    ? [...ENV.map((e) => (e.startsWith('PATH=') ? `PATH=${[...tc.path, e.slice(5)].join(':')}` : e)), ...tc.env]
+    : ENV;
+  const inner = ['env', '-i', ...env, ...prlimitArgs(s.limits, s.nproc), ...s.argv];
+  const binds = tc?.binds ?? [];
+  const dirs = writableDirs().map(
+    ([d, size, mode]) => [d, d === '/tmp' && s.tmpMb ? `${s.tmpMb}m` : size, mode] as const,
+  );
   const covered = [...dirs.map(([d]) => d), ...s.hide];
   // A hidden path that is a link is covered where it leads (bwrap cannot mount over a link).
   // One under a folder that gets a fresh tmpfs anyway (/tmp...) needs nothing more.
@@ -163,6 +184,8 @@ export function sandboxCommandLine(s: SandboxSpec): { cmd: string; args: string[
       'unshare',
       ...['--net', '--pid', '--ipc', '--uts', '--fork', '--mount-proc', '--kill-child'],
       ...['sh', '-c', UNSHARE_SCRIPT, 'sandbox', s.dir, secs],
+      ...binds,
+      '--',
       ...dirs.flat(),
       '--',
       ...hidden,
@@ -191,6 +214,12 @@ export function sandboxCommandLine(s: SandboxSpec): { cmd: string; args: string[
         d,
       ]),
       ...cover,
+      // Folders leading to a bind are made 0755 (bwrap would make them 0700: closed to the sandbox's uid).
+      ...leadingDirs(
+        binds,
+        dirs.map(([d]) => d),
+      ).flatMap((d) => [...(bwrapSizes() ? ['--perms', '0755'] : []), '--dir', d]),
+      ...binds.flatMap((b) => ['--ro-bind', b, b]),
       ...['--bind', s.dir, SANDBOX_WORKDIR, '--chdir', SANDBOX_WORKDIR, '--'],
       ...['timeout', '-s', 'KILL', secs],
       ...(asRoot ? [...drop(s.uid ?? NOBODY), '--no-new-privs'] : []),
@@ -200,6 +229,21 @@ export function sandboxCommandLine(s: SandboxSpec): { cmd: string; args: string[
   const join = s.cgroupProcs.length > 0 ? ['sh', '-c', JOIN_SCRIPT, 'join', ...s.cgroupProcs, '--'] : [];
   const all = [...(s.setpriv ? ['setpriv', '--pdeathsig', 'KILL', '--'] : []), ...join, ...ns];
   return { cmd: all[0] ?? 'false', args: all.slice(1) };
+}
+
+/** The folders between a covered folder (e.g. /root) and each bind (e.g. /root/go, /root/go/pkg), outermost first. */
+function leadingDirs(binds: readonly string[], covered: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const b of binds) {
+    const base = covered.find((c) => b.startsWith(`${c}/`));
+    if (!base) continue;
+    const parts = b
+      .slice(base.length + 1)
+      .split('/')
+      .slice(0, -1);
+    parts.forEach((_, i) => out.push(`${base}/${parts.slice(0, i + 1).join('/')}`));
+  }
+  return [...new Set(out)];
 }
 
 let sizes: boolean | undefined;

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { DEFAULT_SANDBOX_TIMEOUT_MS, SANDBOX_PROGRAMS, type SandboxLimits } from '../../shared/tools';
 import { cgroupLayout, cleanStaleCgroups, createSandboxCgroup, type SandboxCgroup } from './sandbox-cgroup';
 import { sandboxCommandLine } from './sandbox-command';
+import type { Toolchains } from './sandbox-toolchains';
 import { allocateSandboxUid, SANDBOX_UIDS_ENV } from './sandbox-uids';
 import { cleanStaleWorkspaces } from './workspace';
 
@@ -193,6 +194,10 @@ export interface SandboxRun {
   hide?: string[];
   isolation?: Isolation;
   signal?: AbortSignal;
+  /** Toolchains bound read-only with their offline environment (repo runs; sandbox-toolchains.ts). */
+  toolchains?: Toolchains;
+  /** Size of the sandbox's /tmp in MB, where build caches go (default 64). */
+  tmpMb?: number;
 }
 
 /**
@@ -222,6 +227,8 @@ export function runSandboxed(run: SandboxRun): Promise<CommandResult> {
       nproc: processAllowance(own !== undefined, limits.maxProcesses),
       cgroupProcs: cgroup?.procs ?? [],
       setpriv: isRoot() || works('setpriv', ['--version']),
+      ...(run.toolchains ? { toolchains: run.toolchains } : {}),
+      ...(run.tmpMb ? { tmpMb: run.tmpMb } : {}),
     });
   } catch (err) {
     cgroup?.remove();

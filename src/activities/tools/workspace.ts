@@ -100,9 +100,44 @@ async function removeWorkspace(dir: string): Promise<void> {
 }
 
 /**
- * Writes the refs' contents into a fresh folder (0777, so the sandbox's unprivileged user can
- * write). With `quota` and a root worker the folder is a tmpfs sized to the files plus the quota's
- * bytes and entries, so the kernel refuses what a command writes beyond it (ENOSPC).
+ * A fresh, empty workspace folder (0777, so the sandbox's unprivileged user can write), named
+ * after its worker so a stale one can be cleaned. With `quota` and a root worker it is a tmpfs
+ * sized to `content` plus the quota's bytes and entries, so the kernel refuses what a command
+ * writes beyond it (ENOSPC).
+ */
+export async function createWorkspace(
+  parent: string,
+  content: { bytes: number; entries: number },
+  quota?: WorkspaceQuota,
+): Promise<Workspace> {
+  await mkdir(parent, { recursive: true });
+  const dir = await mkdtemp(path.join(parent, `${WS_PREFIX}${ownerTag()}-`));
+  let limited: WorkspaceQuota | undefined;
+  try {
+    if (quota && isRoot()) {
+      const bytes = content.bytes + quota.bytes;
+      const entries = content.entries + quota.entries;
+      await run('mount', ['-t', 'tmpfs', '-o', `size=${bytes},nr_inodes=${entries},mode=0777`, 'maestro-ws', dir]);
+      limited = quota;
+    }
+    await chmod(dir, 0o777);
+  } catch (err) {
+    await removeWorkspace(dir);
+    throw err;
+  }
+  return { dir, ...(limited ? { quota: limited } : {}), dispose: () => removeWorkspace(dir) };
+}
+
+/** A fresh folder of the worker's own (not a workspace: never shown to a sandbox), cleaned like one when stale. */
+export async function createScratch(parent: string): Promise<{ dir: string; dispose(): Promise<void> }> {
+  await mkdir(parent, { recursive: true });
+  const dir = await mkdtemp(path.join(parent, `${WS_PREFIX}${ownerTag()}-`));
+  return { dir, dispose: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Writes the refs' contents into a fresh workspace folder (see createWorkspace): dependency files
+ * first, then the ticket's own (own files win).
  */
 export async function materialise(
   store: ArtifactStore,
@@ -110,29 +145,27 @@ export async function materialise(
   parent = os.tmpdir(),
   quota?: WorkspaceQuota,
 ): Promise<Workspace> {
-  await mkdir(parent, { recursive: true });
-  const dir = await mkdtemp(path.join(parent, `${WS_PREFIX}${ownerTag()}-`));
   const byPath = new Map<string, ArtifactRef>();
   for (const ref of [...files.dependencies, ...files.own]) byPath.set(workspacePath(ref.path), ref);
-  let limited: WorkspaceQuota | undefined;
+  const ws = await createWorkspace(
+    parent,
+    {
+      bytes: [...byPath.values()].reduce((n, r) => n + r.bytes + 4096, 0),
+      entries: [...byPath.keys()].reduce((n, p) => n + p.split('/').length, 1),
+    },
+    quota,
+  );
   try {
-    if (quota && isRoot()) {
-      const bytes = [...byPath.values()].reduce((n, r) => n + r.bytes + 4096, 0) + quota.bytes;
-      const entries = [...byPath.keys()].reduce((n, p) => n + p.split('/').length, 1) + quota.entries;
-      await run('mount', ['-t', 'tmpfs', '-o', `size=${bytes},nr_inodes=${entries},mode=0777`, 'maestro-ws', dir]);
-      limited = quota;
-    }
-    await chmod(dir, 0o777);
     for (const [rel, ref] of byPath) {
-      const target = path.join(dir, rel);
-      await mkdirOpen(dir, path.dirname(target));
+      const target = path.join(ws.dir, rel);
+      await mkdirOpen(ws.dir, path.dirname(target));
       await writeFile(target, await store.read(ref), { mode: 0o666 });
     }
   } catch (err) {
-    await removeWorkspace(dir);
+    await ws.dispose();
     throw err;
   }
-  return { dir, ...(limited ? { quota: limited } : {}), dispose: () => removeWorkspace(dir) };
+  return ws;
 }
 
 /** Which of a workspace's quotas are used up (free bytes below 1 MiB, no free inodes). */
@@ -162,7 +195,7 @@ export async function cleanStaleWorkspaces(parent = os.tmpdir()): Promise<string
 }
 
 /** Creates the folders down to `target` (inside `root`), each writable by the sandbox user. */
-async function mkdirOpen(root: string, target: string): Promise<void> {
+export async function mkdirOpen(root: string, target: string): Promise<void> {
   const rel = path.relative(root, target);
   if (rel === '') return;
   let current = root;
