@@ -24,7 +24,8 @@ import { acceptedOnMerits, ticketStateLabel } from '../shared/outcomes';
 import type { FinalReport, Plan } from '../shared/schemas';
 import type { RunInput, RunPhase, RunResult } from '../shared/types';
 import { LLM_ACTIVITY, llmTimeouts } from './activity-options';
-import { historyFull, type ContinuedInput } from './continue-as-new';
+import { historyFull, type ContinuedInput, type SchedulerCarry } from './continue-as-new';
+import { branchSection, verifyBranch } from './repo-verify';
 import { BOSS_CALLS, BudgetController, callPermitsField, isPermitsUsedUp } from './budget';
 import { UpstreamBudget, type RunPermits } from './tree-budget';
 import { EpicBoard, EpicReporter } from './epic-progress';
@@ -139,23 +140,26 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
     const plan = carried ? carried.state.plan : await planWithApproval(state, limits.maxReplans, budgetGate, publish);
     state.phase = 'executing';
     publish();
-    const end = await executeTickets({
-      state,
-      plan,
-      maxParallel: limits.maxParallel,
-      maxRevisions: limits.maxRevisions,
-      ...(input.maxReopens !== undefined ? { maxReopens: input.maxReopens } : {}),
-      budgetGate,
-      budgeted: input.budget !== undefined || input.epic?.parentBudget === true,
-      waitingForPermit: () => budget.waiting(),
-      forget: (id) => budget.forget(id),
-      released: () => budget.released(),
-      publish,
-      historyFull: () => historyFull(input.maxHistoryEvents),
-      firstGrant: (ticket) => budget.firstGrant(ticket),
-      ...(carried ? { resume: carried.scheduler } : {}),
-    });
-    if (typeof end === 'object') {
+    const maxReopens = input.maxReopens ?? DEFAULT_LIMITS.maxReopens;
+    /** Runs the plan's tickets; continues as new past the history bound (then never returns). */
+    const runTickets = async (resume?: SchedulerCarry): Promise<'done' | 'stopped'> => {
+      const end = await executeTickets({
+        state,
+        plan,
+        maxParallel: limits.maxParallel,
+        maxRevisions: limits.maxRevisions,
+        ...(input.maxReopens !== undefined ? { maxReopens: input.maxReopens } : {}),
+        budgetGate,
+        budgeted: input.budget !== undefined || input.epic?.parentBudget === true,
+        waitingForPermit: () => budget.waiting(),
+        forget: (id) => budget.forget(id),
+        released: () => budget.released(),
+        publish,
+        historyFull: () => historyFull(input.maxHistoryEvents),
+        firstGrant: (ticket) => budget.firstGrant(ticket),
+        ...(resume ? { resume } : {}),
+      });
+      if (typeof end !== 'object') return end;
       // A quiet point past the history bound: no child in flight; everything else travels.
       await notifier.drain();
       await budget.drain?.();
@@ -171,6 +175,13 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
         },
       };
       return await continueAsNew<typeof orchestratorWorkflow>(next);
+    };
+    let end = await runTickets(carried?.scheduler);
+    // Repo runs: the repository's tests on the integrated branch; a failing commit's ticket is
+    // re-opened (bounded by --max-reopens) and the tickets run again, then the run goes on honestly.
+    for (let reopen = state.branch && end === 'done' ? await verifyBranch(state, maxReopens, publish) : undefined; reopen; ) {
+      end = await runTickets({ retryFeedback: [reopen], gateWaits: [] });
+      reopen = end === 'done' ? await verifyBranch(state, maxReopens, publish) : undefined;
     }
     if (end === 'stopped' || !(await budgetGate()))
       return await finish(state, stoppedReport(state), 'stopped', publish, notifier);
@@ -182,7 +193,11 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
     if (input.finalApproval === 'manual') {
       for (let round = 1; ; round++) {
         const policy = gatePolicy(input, 'final');
-        const gate = state.book.open('final', `approve the result: ${report.headline}`, policy);
+        const gate = state.book.open(
+          'final',
+          `approve the result: ${report.headline}${state.branch ? `\n${branchSection(state.branch)}` : ''}`,
+          policy,
+        );
         publish();
         const d = await awaitGate(state.book, gate, policy);
         if (d.decision === 'approve') break;
@@ -227,6 +242,17 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
  * ends with its work: a plain report made from the tickets, and the reason in the audit log.
  */
 async function writeReport(
+  state: RunState,
+  plan: Plan,
+  budgetGate: () => Promise<boolean>,
+  feedback?: string,
+): Promise<FinalReport> {
+  const report = await writeBossReport(state, plan, budgetGate, feedback);
+  // Repo runs: the report shows the branch, its diffstat and the tests on it, whatever the Boss wrote.
+  return state.branch ? { ...report, summary: `${report.summary}\n\n${branchSection(state.branch)}` } : report;
+}
+
+async function writeBossReport(
   state: RunState,
   plan: Plan,
   budgetGate: () => Promise<boolean>,

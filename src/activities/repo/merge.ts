@@ -10,10 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../shared/errors';
+import { unsafeRepoPath } from '../../shared/repo-paths';
 import { COMMIT_ID, type MergeTicketInput, type MergeTicketOutput, type RepoSnapshot } from '../../shared/repo';
 import type { ArtifactRef } from '../../shared/types';
 import type { ArtifactStore } from '../artifacts/store';
 import { git, gitText } from './git';
+
+export { unsafeRepoPath };
 
 /** Most characters of conflicting hunks returned to the workflow (they become the ticket's feedback). */
 export const MAX_HUNK_CHARS = 6000;
@@ -34,20 +37,6 @@ export interface MergeDeps {
 /** A bad merge input: never retried, the message says what is wrong. */
 function badInput(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: FailureType.BadInput, message, nonRetryable: true });
-}
-
-/**
- * Why a path a ticket wrote cannot go into a commit (undefined: it can): it must be relative,
- * normalised, and stay out of any `.git` folder (git would refuse it later with a worse message).
- */
-export function unsafeRepoPath(path: string): string | undefined {
-  if (path === '' || path.length > 4096) return 'is empty or too long';
-  if (path.includes('\0') || path.includes('\\')) return 'contains a NUL byte or a backslash';
-  if (path.startsWith('/')) return 'is absolute';
-  const parts = path.split('/');
-  if (parts.some((p) => p === '' || p === '.' || p === '..')) return 'has an empty, `.` or `..` part';
-  if (parts.some((p) => p.toLowerCase() === '.git')) return 'is inside a `.git` folder';
-  return undefined;
 }
 
 /** Checks the shape of a snapshot from a workflow input (a hostile run input may forge one). */
