@@ -9,6 +9,7 @@ import { createNotifyActivities } from './notify/deliver';
 import { createRecordActivities } from './records';
 import { createBossActivities } from './roles/boss';
 import { createWorkerActivities } from './roles/worker';
+import { createMergeActivities } from './repo/merge';
 
 /** Creates every Maestro activity over `deps`. */
 export function createActivities(deps: ActivityDeps) {
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRecordActivities(deps),
     ...createNotifyActivities(deps),
     ...createAgentActivities(deps),
+    ...createMergeActivities(deps),
   };
 }
 

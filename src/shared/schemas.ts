@@ -45,7 +45,13 @@ export function planSchemaForRoles(roles: readonly string[], opts: { repo?: bool
   if (roles.length === 0) throw new Error('at least one worker role must be configured');
   const role = z.enum(roles as [string, ...string[]]);
   // Runs without a repository are not asked about repository files (their wire schema is unchanged).
-  if (!opts.repo) return Plan.extend({ tickets: z.array(Ticket.omit({ changes: true, reads: true }).extend({ role })).min(1).max(100) });
+  if (!opts.repo)
+    return Plan.extend({
+      tickets: z
+        .array(Ticket.omit({ changes: true, reads: true }).extend({ role }))
+        .min(1)
+        .max(100),
+    });
   const paths = (what: string) =>
     z
       .array(z.string().min(1).max(MAX_FILE_PATH_CHARS))
@@ -59,7 +65,9 @@ export function planSchemaForRoles(roles: readonly string[], opts: { repo?: bool
       .array(
         Ticket.extend({
           role,
-          changes: paths('Repository files this ticket may create or change; tickets that run in parallel must not share one'),
+          changes: paths(
+            'Repository files this ticket may create or change; tickets that run in parallel must not share one',
+          ),
           reads: paths('Repository files the worker must read to do this ticket (it sees no others)'),
         }),
       )

@@ -179,7 +179,10 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
     let end = await runTickets(carried?.scheduler);
     // Repo runs: the repository's tests on the integrated branch; a failing commit's ticket is
     // re-opened (bounded by --max-reopens) and the tickets run again, then the run goes on honestly.
-    for (let reopen = state.branch && end === 'done' ? await verifyBranch(state, maxReopens, publish) : undefined; reopen; ) {
+    for (
+      let reopen = state.branch && end === 'done' ? await verifyBranch(state, maxReopens, publish) : undefined;
+      reopen;
+    ) {
       end = await runTickets({ retryFeedback: [reopen], gateWaits: [] });
       reopen = end === 'done' ? await verifyBranch(state, maxReopens, publish) : undefined;
     }

@@ -7,7 +7,15 @@
  * other runs replay unchanged.
  */
 import { condition, proxyActivities } from '@temporalio/workflow';
-import type { MergeTicketInput, MergeTicketOutput, RepoCommit, RepoInput, RepoSnapshot, RepoTestResult, RepoWork } from '../shared/repo';
+import type {
+  MergeTicketInput,
+  MergeTicketOutput,
+  RepoCommit,
+  RepoInput,
+  RepoSnapshot,
+  RepoTestResult,
+  RepoWork,
+} from '../shared/repo';
 import { NON_RETRYABLE_FAILURES } from '../shared/errors';
 import type { ArtifactRef } from '../shared/types';
 import { markdownInline, summaryText } from '../shared/model-text';
@@ -28,15 +36,23 @@ export interface RepoActivities {
   repoTests(input: RepoTestsInput): Promise<RepoTestResult>;
 }
 
-const RETRY = { initialInterval: 1_000, backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_FAILURES };
+const RETRY = {
+  initialInterval: 1_000,
+  backoffCoefficient: 2,
+  maximumAttempts: 5,
+  nonRetryableErrorTypes: NON_RETRYABLE_FAILURES,
+};
 
 /**
  * Repository activities: merges heartbeat (a killed worker's merge moves to another within 30 s,
  * and makes the same commit there); test runs are bounded by the sandbox's own limits.
  */
 export const repo = {
-  mergeTicket: proxyActivities<RepoActivities>({ startToCloseTimeout: '20 minutes', heartbeatTimeout: '30 seconds', retry: RETRY })
-    .mergeTicket,
+  mergeTicket: proxyActivities<RepoActivities>({
+    startToCloseTimeout: '20 minutes',
+    heartbeatTimeout: '30 seconds',
+    retry: RETRY,
+  }).mergeTicket,
   repoTests: proxyActivities<RepoActivities>({ startToCloseTimeout: '30 minutes', retry: RETRY }).repoTests,
 };
 
@@ -197,7 +213,6 @@ export class RepoBranch {
   }
 }
 
-
 /** Rows of the branch's commits shown in the Web UI's current details (the last 10). */
 const DETAILS_COMMITS = 10;
 
@@ -207,7 +222,9 @@ export function branchDetails(b: RepoBranch): string {
     .slice(-DETAILS_COMMITS)
     .map((c) => `- \`${c.commit.slice(0, 12)}\` ${c.ticketId} (${c.role}): ${markdownInline(firstLine(c.diffstat))}`);
   const more = b.commits.length > DETAILS_COMMITS ? `\n- … and ${b.commits.length - DETAILS_COMMITS} earlier` : '';
-  const tests = b.tests ? `\n\n**Tests on the branch:** ${b.tests.passed ? 'passed' : 'FAILED'} (\`${markdownInline(b.tests.command)}\`)` : '';
+  const tests = b.tests
+    ? `\n\n**Tests on the branch:** ${b.tests.passed ? 'passed' : 'FAILED'} (\`${markdownInline(b.tests.command)}\`)`
+    : '';
   return `**Branch** \`${markdownInline(b.input.branch)}\`: ${b.commits.length} commit(s) on \`${b.input.snapshot.base.slice(0, 12)}\`${rows.length ? `\n${rows.join('\n')}` : ''}${more}${tests}`;
 }
 

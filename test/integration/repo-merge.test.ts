@@ -10,40 +10,41 @@ import { FsArtifactStore } from '../../src/activities/artifacts/fs-store';
 import { git, gitText } from '../../src/activities/repo/git';
 import { mergeTicket, unsafeRepoPath, type MergeDeps } from '../../src/activities/repo/merge';
 import type { MergeTicketInput, RepoSnapshot } from '../../src/shared/repo';
-import { makeRepo, openFresh, packRepo, storeSeriesFor } from '../helpers/repo-git';
+import { openSnapshot, storeSeries } from '../../src/activities/repo/cache';
+import { makeRepo, packRepo } from '../helpers/repo-git';
 
 const store = new FsArtifactStore(mkdtempSync(path.join(os.tmpdir(), 'maestro-merge-store-')));
 const AT = '2026-12-07T01:00:00.000Z';
 
-/** Deps whose open() shares one git dir per bundle, as a worker's cache does. */
-function sharedDeps(): MergeDeps & { dirs: Map<string, string> } {
-  const dirs = new Map<string, string>();
+/** Deps over one worker's repository copies (cache.ts), as the activity uses them. */
+function sharedDeps(parent = mkdtempSync(path.join(os.tmpdir(), 'maestro-merge-copies-'))): MergeDeps {
   return {
     store,
-    dirs,
-    open: async (s) => {
-      const dir = dirs.get(s.bundle.sha256) ?? (await openFresh(store, s));
-      dirs.set(s.bundle.sha256, dir);
-      // A series not yet in this dir (another worker merged it): fetch it.
-      if (s.series) await git(['fetch', '-q', path.join(dir, 'x'), 'HEAD']).catch(() => undefined);
-      return dir;
-    },
-    storeSeries: (gitDir, base, head, branch) => storeSeriesFor(store, gitDir, base, head, branch),
+    open: (s) => openSnapshot(store, s, parent),
+    storeSeries: (gitDir, b, head, branch) => storeSeries(store, gitDir, b, head, branch),
   };
 }
 
 /** Deps that rebuild the repository from the store on every merge (another host, or after a crash). */
 const freshDeps: MergeDeps = {
   store,
-  open: (s) => openFresh(store, s),
-  storeSeries: (gitDir, base, head, branch) => storeSeriesFor(store, gitDir, base, head, branch),
+  open: (s) => openSnapshot(store, s, mkdtempSync(path.join(os.tmpdir(), 'maestro-merge-fresh-'))),
+  storeSeries: (gitDir, b, head, branch) => storeSeries(store, gitDir, b, head, branch),
 };
+
+/** A fresh copy holding a snapshot, to look at a result. */
+const openFresh = (_store: unknown, s: RepoSnapshot) => freshDeps.open(s);
 
 async function file(p: string, content: string) {
   return store.put({ path: p, content });
 }
 
-function input(start: RepoSnapshot, onto: RepoSnapshot, id: string, files: MergeTicketInput['files']): MergeTicketInput {
+function input(
+  start: RepoSnapshot,
+  onto: RepoSnapshot,
+  id: string,
+  files: MergeTicketInput['files'],
+): MergeTicketInput {
   return {
     runId: 'run-1',
     branch: 'maestro/run-1',
@@ -61,7 +62,11 @@ async function showFile(dir: string, commit: string, p: string) {
 
 let base: RepoSnapshot;
 beforeAll(async () => {
-  const repo = await makeRepo({ 'README.md': 'hello\n', 'src/a.txt': 'one\ntwo\nthree\n', 'run.sh': '#!/bin/sh\necho hi\n' });
+  const repo = await makeRepo({
+    'README.md': 'hello\n',
+    'src/a.txt': 'one\ntwo\nthree\n',
+    'run.sh': '#!/bin/sh\necho hi\n',
+  });
   chmodSync(path.join(repo.dir, 'run.sh'), 0o755);
   await git(['add', 'run.sh'], { cwd: repo.dir });
   await git(['commit', '-q', '-m', 'mode'], { cwd: repo.dir });
@@ -98,7 +103,10 @@ test('parallel tickets on disjoint files merge 3-way onto each other, linearly',
   const one = await mergeTicket(deps, input(base, base, 'T1', [await file('src/b.txt', 'b\n')]));
   if (one.status !== 'merged') throw new Error(one.status);
   // T2 started on the base too; the branch moved on since.
-  const two = await mergeTicket(freshDeps, input(base, one.snapshot, 'T2', [await file('src/a.txt', 'one\ntwo\nthree\nfour\n')]));
+  const two = await mergeTicket(
+    freshDeps,
+    input(base, one.snapshot, 'T2', [await file('src/a.txt', 'one\ntwo\nthree\nfour\n')]),
+  );
   if (two.status !== 'merged') throw new Error(two.status);
   const dir = await openFresh(store, two.snapshot);
   expect(await gitText(['rev-list', '--parents', `${base.head}..${two.snapshot.head}`], { gitDir: dir })).toBe(
@@ -107,13 +115,23 @@ test('parallel tickets on disjoint files merge 3-way onto each other, linearly',
   expect(await showFile(dir, two.snapshot.head, 'src/b.txt')).toBe('b');
   expect(await showFile(dir, two.snapshot.head, 'src/a.txt')).toBe('one\ntwo\nthree\nfour');
   expect(two.commit.diffstat).toMatch(/src\/a.txt \| 1 \+\n 1 file changed/);
-  expect(await gitText(['log', '-1', '--format=%(trailers:key=Maestro-Ticket,valueonly)', two.snapshot.head], { gitDir: dir })).toBe('T2');
+  expect(
+    await gitText(['log', '-1', '--format=%(trailers:key=Maestro-Ticket,valueonly)', two.snapshot.head], {
+      gitDir: dir,
+    }),
+  ).toBe('T2');
 });
 
 test('a conflict returns the files and the hunks with both sides, and commits nothing', async () => {
-  const one = await mergeTicket(freshDeps, input(base, base, 'T1', [await file('src/a.txt', 'one\nTWO from T1\nthree\n')]));
+  const one = await mergeTicket(
+    freshDeps,
+    input(base, base, 'T1', [await file('src/a.txt', 'one\nTWO from T1\nthree\n')]),
+  );
   if (one.status !== 'merged') throw new Error(one.status);
-  const two = await mergeTicket(freshDeps, input(base, one.snapshot, 'T2', [await file('src/a.txt', 'one\ntwo by T2\nthree\n')]));
+  const two = await mergeTicket(
+    freshDeps,
+    input(base, one.snapshot, 'T2', [await file('src/a.txt', 'one\ntwo by T2\nthree\n')]),
+  );
   expect(two.status).toBe('conflict');
   if (two.status !== 'conflict') return;
   expect(two.files).toEqual(['src/a.txt']);
@@ -125,22 +143,26 @@ test('a conflict returns the files and the hunks with both sides, and commits no
 
 test('a ticket that changes nothing (or what is already merged) is empty', async () => {
   expect(await mergeTicket(freshDeps, input(base, base, 'T1', []))).toEqual({ status: 'empty' });
-  expect(await mergeTicket(freshDeps, input(base, base, 'T1', [await file('README.md', 'hello\n')]))).toEqual({ status: 'empty' });
+  expect(await mergeTicket(freshDeps, input(base, base, 'T1', [await file('README.md', 'hello\n')]))).toEqual({
+    status: 'empty',
+  });
   const one = await mergeTicket(freshDeps, input(base, base, 'T1', [await file('x.txt', 'x\n')]));
   if (one.status !== 'merged') throw new Error(one.status);
-  expect(await mergeTicket(freshDeps, input(base, one.snapshot, 'T2', [await file('x.txt', 'x\n')]))).toEqual({ status: 'empty' });
+  expect(await mergeTicket(freshDeps, input(base, one.snapshot, 'T2', [await file('x.txt', 'x\n')]))).toEqual({
+    status: 'empty',
+  });
 });
 
-test('a retried merge (after a crash, on another host) makes the same commit and the same series', async () => {
+test('a retried merge (after a crash, on another host) makes the same commit and patch', async () => {
   const files = [await file('src/c.txt', 'c\n')];
   const first = await mergeTicket(freshDeps, input(base, base, 'T1', files));
   const again = await mergeTicket(freshDeps, input(base, base, 'T1', files));
   const shared = await mergeTicket(sharedDeps(), input(base, base, 'T1', files));
-  if (first.status !== 'merged' || again.status !== 'merged' || shared.status !== 'merged') throw new Error('not merged');
+  if (first.status !== 'merged' || again.status !== 'merged' || shared.status !== 'merged')
+    throw new Error('not merged');
   expect(again.snapshot.head).toBe(first.snapshot.head);
   expect(shared.snapshot.head).toBe(first.snapshot.head);
   expect(again.commit.patch.sha256).toBe(first.commit.patch.sha256);
-  expect(again.snapshot.series!.sha256).toBe(first.snapshot.series!.sha256);
   // Onto a moved branch too.
   const t2 = [await file('src/d.txt', 'd\n')];
   const a = await mergeTicket(freshDeps, input(base, first.snapshot, 'T2', t2));
@@ -185,17 +207,37 @@ test('paths that escape the repository or reach into .git are refused, with the 
 test('forged snapshots are refused before any commit is made', async () => {
   const forged = (s: Partial<RepoSnapshot>) => ({ ...base, ...s });
   const f = [await file('z.txt', 'z\n')];
-  await expect(mergeTicket(freshDeps, input(forged({ head: 'HEAD' }), base, 'T1', f))).rejects.toThrow(/start snapshot's head is not a 40-hex-digit commit id/);
-  await expect(mergeTicket(freshDeps, input(base, forged({ base: '--upload-pack=x' }), 'T1', f))).rejects.toThrow(/onto snapshot's base/);
-  const missing = 'a'.repeat(40);
-  await expect(mergeTicket(freshDeps, input(base, forged({ head: missing, series: base.bundle }), 'T1', f))).rejects.toThrow(
-    /onto commit a{40} is not in the run's repository bundles/,
+  await expect(mergeTicket(freshDeps, input(forged({ head: 'HEAD' }), base, 'T1', f))).rejects.toThrow(
+    /start snapshot's head is not a 40-hex-digit commit id/,
   );
-  await expect(mergeTicket(freshDeps, input(base, forged({ head: missing }), 'T1', f))).rejects.toThrow(/no series bundle/);
+  await expect(mergeTicket(freshDeps, input(base, forged({ base: '--upload-pack=x' }), 'T1', f))).rejects.toThrow(
+    /onto snapshot's base/,
+  );
+  const missing = 'a'.repeat(40);
+  await expect(
+    mergeTicket(freshDeps, input(base, forged({ head: missing, series: base.bundle }), 'T1', f)),
+  ).rejects.toThrow(/does not contain the commit a{12}|onto commit a{40} is not in the run's repository bundles/);
+  await expect(mergeTicket(freshDeps, input(base, forged({ head: missing }), 'T1', f))).rejects.toThrow(
+    /no series bundle/,
+  );
   // A start that is not on the branch (another line of history in the same bundle).
   const other = await mergeTicket(freshDeps, input(base, base, 'T9', [await file('o.txt', 'o\n')]));
   const mine = await mergeTicket(freshDeps, input(base, base, 'T8', [await file('m.txt', 'm\n')]));
   if (other.status !== 'merged' || mine.status !== 'merged') throw new Error('not merged');
-  await expect(mergeTicket(freshDeps, input(other.snapshot, mine.snapshot, 'T1', f))).rejects.toThrow(/is not on the run branch|start commit [0-9a-f]{40} is not in the run.s repository bundles/);
-  await expect(mergeTicket(freshDeps, { ...input(base, base, 'T1', f), at: 'yesterday' })).rejects.toThrow(/merge time is not a date/);
+  await expect(mergeTicket(freshDeps, input(other.snapshot, mine.snapshot, 'T1', f))).rejects.toThrow(
+    /is not on the run branch|start commit [0-9a-f]{40} is not in the run.s repository bundles/,
+  );
+  // One shared copy that holds both lines: the start is there, but not on the branch.
+  const deps = sharedDeps();
+  await deps.open(other.snapshot);
+  await expect(mergeTicket(deps, input(other.snapshot, mine.snapshot, 'T1', f))).rejects.toThrow(
+    /is not on the run branch/,
+  );
+  // A series bundle that names a head from another run's series.
+  await expect(
+    mergeTicket(freshDeps, input(base, { ...mine.snapshot, series: other.snapshot.series }, 'T1', f)),
+  ).rejects.toThrow(/does not contain the commit/);
+  await expect(mergeTicket(freshDeps, { ...input(base, base, 'T1', f), at: 'yesterday' })).rejects.toThrow(
+    /merge time is not a date/,
+  );
 });

@@ -14,6 +14,8 @@ import { unsafeRepoPath } from '../../shared/repo-paths';
 import { COMMIT_ID, type MergeTicketInput, type MergeTicketOutput, type RepoSnapshot } from '../../shared/repo';
 import type { ArtifactRef } from '../../shared/types';
 import type { ArtifactStore } from '../artifacts/store';
+import { withActivityContext } from '../context';
+import { openSnapshot, storeSeries } from './cache';
 import { git, gitText } from './git';
 
 export { unsafeRepoPath };
@@ -46,7 +48,8 @@ function checkSnapshot(what: string, s: RepoSnapshot): void {
       throw badInput(`the ${what} snapshot's ${k} is not a 40-hex-digit commit id: ${JSON.stringify(s?.[k])}`);
   }
   if (!s.bundle?.sha256) throw badInput(`the ${what} snapshot has no base bundle`);
-  if (s.head !== s.base && !s.series) throw badInput(`the ${what} snapshot's head is not its base but it has no series bundle`);
+  if (s.head !== s.base && !s.series)
+    throw badInput(`the ${what} snapshot's head is not its base but it has no series bundle`);
 }
 
 /** The ticket's commit message: title, summary, trailers (one line each, no stray trailer lines). */
@@ -89,8 +92,12 @@ export async function mergeTicket(deps: MergeDeps, input: MergeTicketInput): Pro
     const type = await gitText(['cat-file', '-t', sha], { ...g, okCodes: [128] }).catch(() => '');
     if (type !== 'commit') throw badInput(`the ${what} commit ${sha} is not in the run's repository bundles`);
   }
-  const ancestor = await git(['merge-base', '--is-ancestor', input.start.head, input.onto.head], { ...g, okCodes: [1] });
-  if (ancestor.code !== 0) throw badInput(`the ticket's start ${input.start.head} is not on the run branch ${input.onto.head}`);
+  const ancestor = await git(['merge-base', '--is-ancestor', input.start.head, input.onto.head], {
+    ...g,
+    okCodes: [1],
+  });
+  if (ancestor.code !== 0)
+    throw badInput(`the ticket's start ${input.start.head} is not on the run branch ${input.onto.head}`);
 
   const startTree = await gitText(['rev-parse', `${input.start.head}^{tree}`], g);
   const tree = await ticketTree(deps.store, gitDir, input.start.head, input.files);
@@ -136,7 +143,12 @@ export async function mergeTicket(deps: MergeDeps, input: MergeTicketInput): Pro
  * work tree). A file keeps its mode when it existed (an executable stays executable); a new one is
  * a plain file. `--replace` lets a file take the place of a folder and the other way round.
  */
-async function ticketTree(store: ArtifactStore, gitDir: string, start: string, files: readonly ArtifactRef[]): Promise<string> {
+async function ticketTree(
+  store: ArtifactStore,
+  gitDir: string,
+  start: string,
+  files: readonly ArtifactRef[],
+): Promise<string> {
   const index = join(tmpdir(), `maestro-merge-index-${process.pid}-${randomUUID()}`);
   const env = { GIT_INDEX_FILE: index };
   try {
@@ -197,7 +209,11 @@ async function conflictHunks(gitDir: string, tree: string, files: string[]): Pro
     if (COMMIT_ID.test(tree)) {
       const ls = await git(['ls-tree', '-z', tree, '--', file], { gitDir }).catch(() => undefined);
       const m = ls && /^\d+ blob ([0-9a-f]+)\t/.exec(ls.stdout.toString('utf8'));
-      if (m) text = (await git(['cat-file', 'blob', m[1]!], { gitDir, maxBuffer: 8 * 1024 * 1024 }).catch(() => undefined))?.stdout.toString('utf8') ?? '';
+      if (m)
+        text =
+          (
+            await git(['cat-file', 'blob', m[1]!], { gitDir, maxBuffer: 8 * 1024 * 1024 }).catch(() => undefined)
+          )?.stdout.toString('utf8') ?? '';
     }
     const regions = markerRegions(text);
     const part = `### ${file}\n${regions || '(a conflict on the whole file: it was changed, added or removed on both sides)'}\n`;
@@ -227,4 +243,22 @@ export function markerRegions(text: string): string {
 
 function bounded(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 40)}\n… (${text.length - max + 40} more characters)` : text;
+}
+
+/**
+ * The `mergeTicket` activity over this worker's repository copies (cache.ts). It heartbeats, so a
+ * merge on a killed worker moves to another within the heartbeat timeout; that retry rebuilds the
+ * copy from the store if needed and makes the same commit.
+ */
+export function createMergeActivities(deps: { store: ArtifactStore; repoParent?: string }) {
+  const merge: MergeDeps = {
+    store: deps.store,
+    open: (s) => openSnapshot(deps.store, s, deps.repoParent),
+    storeSeries: (gitDir, base, head, branch) => storeSeries(deps.store, gitDir, base, head, branch),
+  };
+  return {
+    async mergeTicket(input: MergeTicketInput): Promise<MergeTicketOutput> {
+      return withActivityContext(() => mergeTicket(merge, input));
+    },
+  };
 }

@@ -35,10 +35,10 @@ export function repoPlanSection(map: string): string {
     map.trim(),
     '# Rules for repository tickets',
     '- Give every ticket `changes`: the repository files it may create or change, by their path from the repository root as the map shows them.',
-    '- Give every ticket `reads`: the files its worker must read to do it (it sees those, the files it changes and its dependencies\' diffs, nothing else).',
+    "- Give every ticket `reads`: the files its worker must read to do it (it sees those, the files it changes and its dependencies' diffs, nothing else).",
     '- Tickets that do not depend on each other run in parallel: keep their `changes` on disjoint files. When two tickets must change the same file, make one depend on the other.',
     '- Paths are relative (no leading `/`, no `..`) and never inside `.git`.',
-    '- The repository\'s own tests run on every ticket\'s work: a ticket that changes behaviour changes or adds its tests too.',
+    "- The repository's own tests run on every ticket's work: a ticket that changes behaviour changes or adds its tests too.",
   ].join('\n');
 }
 
