@@ -154,6 +154,7 @@ async function runTicket(input: TicketInput, spending: TicketSpending): Promise<
                   feedback,
                   attempt,
                   ...callPermitsField(callPermits),
+                  ...(input.repo ? { repo: input.repo } : {}),
                 },
               ],
             ),
