@@ -9,10 +9,11 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import { FsArtifactStore } from '../../src/activities/artifacts/fs-store';
 import { openSnapshot } from '../../src/activities/repo/cache';
-import { git, gitText } from '../../src/activities/repo/git';
+import { gitText } from '../../src/activities/repo/git';
 import { createMergeActivities } from '../../src/activities/repo/merge';
 import type { PerformTicketInput } from '../../src/activities/roles/worker';
 import type { MergeTicketInput, RepoSnapshot, RepoTestResult } from '../../src/shared/repo';
@@ -20,6 +21,7 @@ import type { Plan, Ticket } from '../../src/shared/schemas';
 import type { RunInput, RunResult } from '../../src/shared/types';
 import { emptyUsage } from '../../src/shared/usage';
 import type { RepoTestsInput } from '../../src/workflows/repo-branch';
+import { repoPlanProblems } from '../../src/shared/repo-paths';
 import { makeRepo, packRepo } from '../helpers/repo-git';
 import { connectTest, TEST_ROLES, uniqueQueue, type TestConnection } from '../helpers/temporal';
 
@@ -87,7 +89,6 @@ async function runScenario(name: string, sc: Scenario) {
     reviewTicket: async () => ({ review: { verdict: 'accept' as const, feedback: 'ok', criteria: [] }, ...spend }),
     finalizeRun: async () => ({ report: { headline: 'done', summary: 'scripted report', followUps: [] }, ...spend }),
     mergeTicket: async (input: MergeTicketInput) => {
-      const { Context } = await import('@temporalio/activity');
       const attempt = Context.current().info.attempt;
       const rec: (typeof merges)[number] = { input, attempt, at: Date.now() };
       merges.push(rec);
@@ -311,7 +312,6 @@ test('past the bound, a branch whose tests fail ends partial and says so', async
 
 test('a plan naming paths outside the repository is re-planned with a clear problem', async () => {
   // Checked by the pure function the planning loop uses (the scripted Boss above cannot re-plan).
-  const { repoPlanProblems } = await import('../../src/shared/repo-paths');
   const problems = repoPlanProblems({
     tickets: [
       {
@@ -330,5 +330,4 @@ test('a plan naming paths outside the repository is re-planned with a clear prob
   expect(problems[0]).toMatch(/ticket T1 lists "..\/x" in `changes`, which has an empty, `.` or `..` part/);
   expect(problems[1]).toMatch(/inside a `.git` folder/);
   expect(problems[2]).toMatch(/`reads`, which is absolute/);
-  void git;
 });
