@@ -219,6 +219,11 @@ export class RunState {
     return this.tickets.has(id);
   }
 
+  /** Ids of the running tickets (kept as tickets move: constant time to get). */
+  runningIds(): ReadonlySet<string> {
+    return this.running;
+  }
+
   /** Current state of every ticket, for the scheduler. */
   states(): Map<string, TicketState> {
     return new Map([...this.tickets.values()].map((t) => [t.id, t.state]));

@@ -32,8 +32,8 @@ const REPO_LOOKAHEAD = 20;
 /** Whether a ticket names files that a running ticket (working or waiting to merge) also changes. */
 function overlapsRunning(state: RunState, byId: ReadonlyMap<string, Ticket>, ticket: Ticket): boolean {
   if (!ticket.changes?.length) return false;
-  for (const [id, s] of state.states())
-    if (s === 'running' && id !== ticket.id && pathsOverlap(ticket.changes, byId.get(id)?.changes)) return true;
+  for (const id of state.runningIds())
+    if (id !== ticket.id && pathsOverlap(ticket.changes, byId.get(id)?.changes)) return true;
   return false;
 }
 
