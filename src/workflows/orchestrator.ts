@@ -26,6 +26,7 @@ import type { RunInput, RunPhase, RunResult } from '../shared/types';
 import { LLM_ACTIVITY, llmTimeouts } from './activity-options';
 import { historyFull, type ContinuedInput, type SchedulerCarry } from './continue-as-new';
 import { branchSection, verifyBranch } from './repo-verify';
+import { repoInputProblem } from '../shared/repo-paths';
 import { BOSS_CALLS, BudgetController, callPermitsField, isPermitsUsedUp } from './budget';
 import { UpstreamBudget, type RunPermits } from './tree-budget';
 import { EpicBoard, EpicReporter } from './epic-progress';
@@ -137,6 +138,14 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
 
   try {
     publish();
+    // Repo runs: a forged repository input fails before anything is paid for.
+    const repoProblem = input.repo !== undefined ? repoInputProblem(input.repo) : undefined;
+    if (repoProblem)
+      throw ApplicationFailure.create({
+        type: FailureType.BadInput,
+        message: `the run's repository input is invalid: ${repoProblem}`,
+        nonRetryable: true,
+      });
     const plan = carried ? carried.state.plan : await planWithApproval(state, limits.maxReplans, budgetGate, publish);
     state.phase = 'executing';
     publish();

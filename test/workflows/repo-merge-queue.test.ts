@@ -331,3 +331,56 @@ test('a plan naming paths outside the repository is re-planned with a clear prob
   expect(problems[1]).toMatch(/inside a `.git` folder/);
   expect(problems[2]).toMatch(/`reads`, which is absolute/);
 });
+
+test('a forged repository input fails the run before the Boss is paid to plan', async () => {
+  let planned = 0;
+  const taskQueue = uniqueQueue('mq-forged');
+  const worker = await Worker.create({
+    connection: conn.nativeConnection,
+    taskQueue,
+    activities: {
+      planGoal: async () => {
+        planned++;
+        throw new Error('must not plan');
+      },
+    },
+    workflowBundle: { codePath: process.env.MAESTRO_TEST_WORKFLOW_BUNDLE! },
+  });
+  const ref = { path: 'b', sha256: 'a'.repeat(64), bytes: 1, uri: 'file:///x' };
+  const forged: unknown[] = [
+    { name: 'x', baseRef: 'HEAD', map: '', branch: 'maestro/x', snapshot: { bundle: ref, base: 'HEAD', head: 'HEAD' } },
+    {
+      name: 'x',
+      baseRef: 'HEAD',
+      map: '',
+      branch: 'maestro/../../x',
+      snapshot: { bundle: ref, base: 'b'.repeat(40), head: 'b'.repeat(40) },
+    },
+    {
+      name: 'x',
+      baseRef: 'HEAD',
+      map: '',
+      branch: 'maestro/x',
+      snapshot: { bundle: ref, base: 'b'.repeat(40), head: 'c'.repeat(40), series: ref },
+    },
+  ];
+  const messages = await worker.runUntil(async () =>
+    Promise.all(
+      forged.map(async (repo, i) => {
+        const handle = await conn.client.workflow.start('orchestratorWorkflow', {
+          taskQueue,
+          workflowId: `${taskQueue}-${i}`,
+          args: [{ goal: 'forged', roles: TEST_ROLES, repo }],
+        });
+        return handle.result().then(
+          () => 'completed',
+          (err: { cause?: { message?: string } }) => err.cause?.message ?? String(err),
+        );
+      }),
+    ),
+  );
+  expect(messages[0]).toMatch(/repository input is invalid: repo.snapshot.base is not a commit id/);
+  expect(messages[1]).toMatch(/repo.branch must be maestro\/<name>/);
+  expect(messages[2]).toMatch(/head must be its base/);
+  expect(planned).toBe(0);
+});
