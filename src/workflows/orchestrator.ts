@@ -149,10 +149,8 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
     const plan = carried ? carried.state.plan : await planWithApproval(state, limits.maxReplans, budgetGate, publish);
     state.phase = 'executing';
     publish();
-    const maxReopens = input.maxReopens ?? DEFAULT_LIMITS.maxReopens;
-    /** Runs the plan's tickets; continues as new past the history bound (then never returns). */
-    const runTickets = async (resume?: SchedulerCarry): Promise<'done' | 'stopped'> => {
-      const end = await executeTickets({
+    const execute = (resume?: SchedulerCarry) =>
+      executeTickets({
         state,
         plan,
         maxParallel: limits.maxParallel,
@@ -168,8 +166,8 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
         firstGrant: (ticket) => budget.firstGrant(ticket),
         ...(resume ? { resume } : {}),
       });
-      if (typeof end !== 'object') return end;
-      // A quiet point past the history bound: no child in flight; everything else travels.
+    /** A quiet point past the history bound: no child in flight; everything else travels. */
+    const carryOn = async (end: SchedulerCarry): Promise<never> => {
       await notifier.drain();
       await budget.drain?.();
       await condition(allHandlersFinished);
@@ -185,15 +183,18 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
       };
       return await continueAsNew<typeof orchestratorWorkflow>(next);
     };
-    let end = await runTickets(carried?.scheduler);
+    let end = await execute(carried?.scheduler);
+    if (typeof end === 'object') return await carryOn(end);
     // Repo runs: the repository's tests on the integrated branch; a failing commit's ticket is
     // re-opened (bounded by --max-reopens) and the tickets run again, then the run goes on honestly.
+    const maxReopens = input.maxReopens ?? DEFAULT_LIMITS.maxReopens;
     for (
-      let reopen = state.branch && end === 'done' ? await verifyBranch(state, maxReopens, publish) : undefined;
-      reopen;
+      let again = state.branch && end === 'done' ? await verifyBranch(state, maxReopens, publish) : undefined;
+      again;
     ) {
-      end = await runTickets({ retryFeedback: [reopen], gateWaits: [] });
-      reopen = end === 'done' ? await verifyBranch(state, maxReopens, publish) : undefined;
+      end = await execute({ retryFeedback: [again], gateWaits: [] });
+      if (typeof end === 'object') return await carryOn(end);
+      again = end === 'done' ? await verifyBranch(state, maxReopens, publish) : undefined;
     }
     if (end === 'stopped' || !(await budgetGate()))
       return await finish(state, stoppedReport(state), 'stopped', publish, notifier);

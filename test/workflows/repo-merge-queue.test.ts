@@ -374,7 +374,7 @@ test('a forged repository input fails the run before the Boss is paid to plan', 
         });
         return handle.result().then(
           () => 'completed',
-          (err: { cause?: { message?: string } }) => err.cause?.message ?? String(err),
+          (err: { cause?: { message?: string }; message?: string }) => err.cause?.message ?? err.message ?? 'failed',
         );
       }),
     ),
