@@ -10,6 +10,7 @@ import { createRecordActivities } from './records';
 import { createBossActivities } from './roles/boss';
 import { createWorkerActivities } from './roles/worker';
 import { createRepoTestActivities } from './repo/repo-tests';
+import { createMergeActivities } from './repo/merge';
 
 /** Creates every Maestro activity over `deps`. */
 export function createActivities(deps: ActivityDeps) {
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createNotifyActivities(deps),
     ...createAgentActivities(deps),
     ...createRepoTestActivities(deps),
+    ...createMergeActivities(deps),
   };
 }
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { BenchArgsError, parseBenchArgs, usage } from './args';
 import { epicsSection } from './epics-bench';
 import { floorSection } from './floor-bench';
+import { mergeQueueSection } from './merge-queue-bench';
 import { planGraphSection } from './plan-graph-bench';
 import { repoMapSection } from './repo-map-bench';
 import { runSection } from './run-bench';
@@ -27,6 +28,7 @@ export const SECTIONS: readonly BenchSection[] = [
   floorSection,
   workerRssSection,
   epicsSection,
+  mergeQueueSection,
 ];
 
 async function main(): Promise<number> {

@@ -41,10 +41,39 @@ export type Plan = z.infer<typeof Plan>;
  * The plan schema the Boss is asked to fill: the role field is an enum of the configured roles,
  * so the model cannot invent a role nobody can execute.
  */
-export function planSchemaForRoles(roles: readonly string[]) {
+export function planSchemaForRoles(roles: readonly string[], opts: { repo?: boolean } = {}) {
   if (roles.length === 0) throw new Error('at least one worker role must be configured');
   const role = z.enum(roles as [string, ...string[]]);
-  return Plan.extend({ tickets: z.array(Ticket.extend({ role })).min(1).max(100) });
+  // Runs without a repository are not asked about repository files (their wire schema is unchanged).
+  if (!opts.repo)
+    return Plan.extend({
+      tickets: z
+        .array(Ticket.omit({ changes: true, reads: true }).extend({ role }))
+        .min(1)
+        .max(100),
+    });
+  const paths = (what: string) =>
+    z
+      .array(z.string().min(1).max(MAX_FILE_PATH_CHARS))
+      .max(30)
+      .optional()
+      .describe(
+        `${what}, relative to the repository root as the repository map shows them (at most 30; null when none)`,
+      );
+  return Plan.extend({
+    tickets: z
+      .array(
+        Ticket.extend({
+          role,
+          changes: paths(
+            'Repository files this ticket may create or change; tickets that run in parallel must not share one',
+          ),
+          reads: paths('Repository files the worker must read to do this ticket (it sees no others)'),
+        }),
+      )
+      .min(1)
+      .max(100),
+  });
 }
 
 /** A file a worker produced. */

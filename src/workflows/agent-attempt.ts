@@ -40,6 +40,8 @@ export async function runAgentAttempt(args: {
         ...(input.budget ? { budget: input.budget, spentBefore: args.spent } : {}),
         ...(args.callPermits !== undefined ? { callPermits: args.callPermits } : {}),
         ...(args.state ? { state: args.state } : {}),
+        // Repo runs: the tree the agent works on (every turn and tool call gets it).
+        ...(input.repo ? { repo: input.repo } : {}),
       },
     ],
   });

@@ -245,6 +245,7 @@ async function runTurns(input: AgentLoopInput, s: AgentLoopState): Promise<Agent
           own: s.own,
           ...(s.mcpTools ? { mcpTools: s.mcpTools } : {}),
           ...(left !== undefined ? { callPermits: left } : {}),
+          ...(input.repo ? { repo: input.repo } : {}),
         },
       ])
       .catch((err: unknown) => {
@@ -289,6 +290,7 @@ async function runTurns(input: AgentLoopInput, s: AgentLoopState): Promise<Agent
             dependencies: depFiles,
             own: s.own,
             ...(rejected !== undefined ? { rejected } : {}),
+            ...(input.repo ? { repo: input.repo } : {}),
           },
         ],
       );

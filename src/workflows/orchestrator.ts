@@ -24,7 +24,9 @@ import { acceptedOnMerits, ticketStateLabel } from '../shared/outcomes';
 import type { FinalReport, Plan } from '../shared/schemas';
 import type { RunInput, RunPhase, RunResult } from '../shared/types';
 import { LLM_ACTIVITY, llmTimeouts } from './activity-options';
-import { historyFull, type ContinuedInput } from './continue-as-new';
+import { historyFull, type ContinuedInput, type SchedulerCarry } from './continue-as-new';
+import { branchSection, verifyBranch } from './repo-verify';
+import { repoInputProblem } from '../shared/repo-paths';
 import { BOSS_CALLS, BudgetController, callPermitsField, isPermitsUsedUp } from './budget';
 import { UpstreamBudget, type RunPermits } from './tree-budget';
 import { EpicBoard, EpicReporter } from './epic-progress';
@@ -136,27 +138,36 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
 
   try {
     publish();
+    // Repo runs: a forged repository input fails before anything is paid for.
+    const repoProblem = input.repo !== undefined ? repoInputProblem(input.repo) : undefined;
+    if (repoProblem)
+      throw ApplicationFailure.create({
+        type: FailureType.BadInput,
+        message: `the run's repository input is invalid: ${repoProblem}`,
+        nonRetryable: true,
+      });
     const plan = carried ? carried.state.plan : await planWithApproval(state, limits.maxReplans, budgetGate, publish);
     state.phase = 'executing';
     publish();
-    const end = await executeTickets({
-      state,
-      plan,
-      maxParallel: limits.maxParallel,
-      maxRevisions: limits.maxRevisions,
-      ...(input.maxReopens !== undefined ? { maxReopens: input.maxReopens } : {}),
-      budgetGate,
-      budgeted: input.budget !== undefined || input.epic?.parentBudget === true,
-      waitingForPermit: () => budget.waiting(),
-      forget: (id) => budget.forget(id),
-      released: () => budget.released(),
-      publish,
-      historyFull: () => historyFull(input.maxHistoryEvents),
-      firstGrant: (ticket) => budget.firstGrant(ticket),
-      ...(carried ? { resume: carried.scheduler } : {}),
-    });
-    if (typeof end === 'object') {
-      // A quiet point past the history bound: no child in flight; everything else travels.
+    const execute = (resume?: SchedulerCarry) =>
+      executeTickets({
+        state,
+        plan,
+        maxParallel: limits.maxParallel,
+        maxRevisions: limits.maxRevisions,
+        ...(input.maxReopens !== undefined ? { maxReopens: input.maxReopens } : {}),
+        budgetGate,
+        budgeted: input.budget !== undefined || input.epic?.parentBudget === true,
+        waitingForPermit: () => budget.waiting(),
+        forget: (id) => budget.forget(id),
+        released: () => budget.released(),
+        publish,
+        historyFull: () => historyFull(input.maxHistoryEvents),
+        firstGrant: (ticket) => budget.firstGrant(ticket),
+        ...(resume ? { resume } : {}),
+      });
+    /** A quiet point past the history bound: no child in flight; everything else travels. */
+    const carryOn = async (end: SchedulerCarry): Promise<never> => {
       await notifier.drain();
       await budget.drain?.();
       await condition(allHandlersFinished);
@@ -171,6 +182,19 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
         },
       };
       return await continueAsNew<typeof orchestratorWorkflow>(next);
+    };
+    let end = await execute(carried?.scheduler);
+    if (typeof end === 'object') return await carryOn(end);
+    // Repo runs: the repository's tests on the integrated branch; a failing commit's ticket is
+    // re-opened (bounded by --max-reopens) and the tickets run again, then the run goes on honestly.
+    const maxReopens = input.maxReopens ?? DEFAULT_LIMITS.maxReopens;
+    for (
+      let again = state.branch && end === 'done' ? await verifyBranch(state, maxReopens, publish) : undefined;
+      again;
+    ) {
+      end = await execute({ retryFeedback: [again], gateWaits: [] });
+      if (typeof end === 'object') return await carryOn(end);
+      again = end === 'done' ? await verifyBranch(state, maxReopens, publish) : undefined;
     }
     if (end === 'stopped' || !(await budgetGate()))
       return await finish(state, stoppedReport(state), 'stopped', publish, notifier);
@@ -182,7 +206,11 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
     if (input.finalApproval === 'manual') {
       for (let round = 1; ; round++) {
         const policy = gatePolicy(input, 'final');
-        const gate = state.book.open('final', `approve the result: ${report.headline}`, policy);
+        const gate = state.book.open(
+          'final',
+          `approve the result: ${report.headline}${state.branch ? `\n${branchSection(state.branch)}` : ''}`,
+          policy,
+        );
         publish();
         const d = await awaitGate(state.book, gate, policy);
         if (d.decision === 'approve') break;
@@ -227,6 +255,17 @@ export async function orchestratorWorkflow(input: RunInput): Promise<RunResult> 
  * ends with its work: a plain report made from the tickets, and the reason in the audit log.
  */
 async function writeReport(
+  state: RunState,
+  plan: Plan,
+  budgetGate: () => Promise<boolean>,
+  feedback?: string,
+): Promise<FinalReport> {
+  const report = await writeBossReport(state, plan, budgetGate, feedback);
+  // Repo runs: the report shows the branch, its diffstat and the tests on it, whatever the Boss wrote.
+  return state.branch ? { ...report, summary: `${report.summary}\n\n${branchSection(state.branch)}` } : report;
+}
+
+async function writeBossReport(
   state: RunState,
   plan: Plan,
   budgetGate: () => Promise<boolean>,

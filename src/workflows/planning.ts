@@ -9,6 +9,7 @@ import { DEFAULT_LIMITS } from '../shared/constants';
 import { EPIC_ROLE_INFO, mayPlanEpics } from '../shared/epics';
 import { FailureType } from '../shared/errors';
 import { validatePlan } from '../shared/plan-graph';
+import { repoPlanProblems } from '../shared/repo-paths';
 import type { Plan } from '../shared/schemas';
 import { LLM_ACTIVITY, llmTimeouts } from './activity-options';
 import { BOSS_CALLS, callPermitsField, isPermitsUsedUp } from './budget';
@@ -104,6 +105,8 @@ async function validPlan(
             problems,
             attempt: state.planAttempts,
             ...callPermitsField(state.bossCallPermits()),
+            // Repo runs only (older histories replay unchanged): the Boss plans from the map.
+            ...(state.input.repo ? { repoMap: state.input.repo.map } : {}),
           },
         ],
       );
@@ -137,6 +140,7 @@ async function validPlan(
       roles.map((r) => r.name),
       DEFAULT_LIMITS.maxTickets,
     );
+    if (state.input.repo) problems.push(...repoPlanProblems(res.plan));
     if (problems.length === 0) return res.plan;
     if (humanFeedback) problems.unshift(humanFeedback);
   }

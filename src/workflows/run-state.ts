@@ -29,6 +29,8 @@ import { runDetails, type EpicDetails } from './details';
 import { GateBook, type GateBookData } from './gates';
 import { RunLedger, type LedgerData } from './run-ledger';
 import { BILL_MEMO_PATCH } from './patches';
+import { branchDetails, RepoBranch, type RepoBranchData } from './repo-branch';
+import type { RepoCommit, RepoResult } from '../shared/repo';
 
 export { BOSS_ROLE };
 
@@ -48,6 +50,8 @@ export interface RunStateData extends LedgerData {
   toolsApprovedOnce?: string[];
   /** A sub-run told to stop spending (absent in carries of older code). */
   spendingStopped?: boolean;
+  /** Repo runs: the run branch (absent in other runs). */
+  repo?: RepoBranchData;
 }
 
 /** Mutable state of one run, owned by the orchestrator workflow. */
@@ -98,6 +102,8 @@ export class RunState {
   private readonly testFailures = new Map<string, string>();
   /** `first-use` tools a person approved in this run: not asked about again (tool-approvals.ts). */
   readonly toolsApprovedOnce = new Set<string>();
+  /** Repo runs: the run branch and its merge queue (repo-branch.ts); absent in other runs. */
+  readonly branch?: RepoBranch;
   /** The run's bill: spending, calls on record, what running children reported (run-ledger.ts). */
   readonly ledger = new RunLedger(
     (id) => this.tickets.get(id),
@@ -111,6 +117,7 @@ export class RunState {
   ) {
     this.book = new GateBook(now);
     this.budget = input.budget ? { ...input.budget } : undefined;
+    if (input.repo) this.branch = new RepoBranch(input.repo, runId);
   }
 
   /** Everything this state holds, as plain data (continue-as-new; the plan must be adopted). */
@@ -129,6 +136,7 @@ export class RunState {
       testFailures: [...this.testFailures],
       ...(this.toolsApprovedOnce.size > 0 ? { toolsApprovedOnce: [...this.toolsApprovedOnce] } : {}),
       ...(this.spendingStopped ? { spendingStopped: true } : {}),
+      ...(this.branch ? { repo: this.branch.snapshot() } : {}),
     };
   }
 
@@ -150,6 +158,7 @@ export class RunState {
     for (const [id, evidence] of data.testFailures ?? []) this.testFailures.set(id, evidence);
     for (const tool of data.toolsApprovedOnce ?? []) this.toolsApprovedOnce.add(tool);
     this.spendingStopped = data.spendingStopped === true;
+    if (data.repo) this.branch?.restore(data.repo);
   }
 
   /** The view of ticket `id` whose usage the ledger books (throws for an unknown ticket). */
@@ -210,6 +219,11 @@ export class RunState {
     return this.tickets.has(id);
   }
 
+  /** Ids of the running tickets (kept as tickets move: constant time to get). */
+  runningIds(): ReadonlySet<string> {
+    return this.running;
+  }
+
   /** Current state of every ticket, for the scheduler. */
   states(): Map<string, TicketState> {
     return new Map([...this.tickets.values()].map((t) => [t.id, t.state]));
@@ -254,7 +268,7 @@ export class RunState {
    * it anyway at its gate): the ticket is then flagged `acceptedOverFailures` with what it failed,
    * so no view and no run status can count it as a success (shared/outcomes.ts).
    */
-  accept(outcome: TicketOutcome, overruled?: string): void {
+  accept(outcome: TicketOutcome, overruled?: string, commit?: RepoCommit): void {
     const t = this.ticket(outcome.ticketId);
     const failed = t.error;
     t.summary = outcome.summary;
@@ -264,6 +278,8 @@ export class RunState {
       title: t.title,
       summary: outcome.summary,
       artifacts: outcome.artifacts,
+      // Repo runs: the ticket's commit on the branch (dependents see its diff).
+      ...(commit ? { commit } : {}),
     });
     for (const a of outcome.artifacts) this.manifest.push({ ...a, ticketId: t.id });
     this.mark(t.id, 'accepted');
@@ -352,7 +368,8 @@ export class RunState {
     return {
       runId: this.runId,
       goal: this.input.goal,
-      status: status ?? runStatusOf(views),
+      // A branch whose own tests fail is never a completed run, whatever its tickets' reviews said.
+      status: status ?? (this.branch?.tests?.passed === false ? 'partial' : runStatusOf(views)),
       plan: this.plan,
       planAttempts: this.planAttempts,
       report,
@@ -364,6 +381,19 @@ export class RunState {
       audit: [...this.book.audit],
       calls: [...this.ledger.calls],
       ...(this.toolCalls.length > 0 ? { toolCalls: [...this.toolCalls] } : {}),
+      ...(this.branch ? { repo: this.repoResult(this.branch) } : {}),
+    };
+  }
+
+  /** RunResult.repo: the branch delivered, its commits and the tests on its head. */
+  private repoResult(b: RepoBranch): RepoResult {
+    return {
+      branch: b.input.branch,
+      base: b.input.snapshot.base,
+      head: b.head.head,
+      ...(b.head.series ? { series: b.head.series } : {}),
+      commits: [...b.commits],
+      ...(b.tests ? { tests: b.tests } : {}),
     };
   }
 
@@ -373,7 +403,7 @@ export class RunState {
    * `epics` adds the sub-runs' pending gates and each epic's progress (see epic-progress.ts).
    */
   details(epics?: EpicDetails): string {
-    return runDetails({
+    const text = runDetails({
       ...(epics ? { epics } : {}),
       gates: this.book.pending(),
       phase: this.phase,
@@ -384,6 +414,7 @@ export class RunState {
       running: this.running,
       toolCalls: this.toolCalls,
     });
+    return this.branch ? `${text}\n\n${branchDetails(this.branch)}` : text;
   }
 
   /** Copies of the tickets as the status query shows them. */

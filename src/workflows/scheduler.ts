@@ -11,6 +11,8 @@ import { FailureType } from '../shared/errors';
 import { DagTracker } from '../shared/dag-tracker';
 import { markdownInline, summaryText } from '../shared/model-text';
 import type { Plan, Ticket } from '../shared/schemas';
+import type { MergeTicketOutput } from '../shared/repo';
+import { pathsOverlap } from '../shared/repo-paths';
 import type { GateView, TicketOutcome } from '../shared/types';
 import { emptyUsage } from '../shared/usage';
 import { failedCalls, isConfigError, rootCause, wholeTicketCalls } from './failures';
@@ -23,6 +25,17 @@ import { isEpic } from '../shared/epics';
 import { drawsOnRunBudget, keepStoppedEpic, runEpic, stopEpic } from './epics';
 import type { RunState } from './run-state';
 import { ticketWorkflow } from './ticket';
+
+/** Ready tickets a repo run looks at beyond its free slots (some may wait for a running one's files). */
+const REPO_LOOKAHEAD = 20;
+
+/** Whether a ticket names files that a running ticket (working or waiting to merge) also changes. */
+function overlapsRunning(state: RunState, byId: ReadonlyMap<string, Ticket>, ticket: Ticket): boolean {
+  if (!ticket.changes?.length) return false;
+  for (const id of state.runningIds())
+    if (id !== ticket.id && pathsOverlap(ticket.changes, byId.get(id)?.changes)) return true;
+  return false;
+}
 
 /** How long a cancelled run waits for its children to finish cancelling before it ends anyway. */
 const CHILD_CANCEL_WAIT = '30 seconds';
@@ -109,6 +122,8 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
                   ...ctx.firstGrant(ticket),
                   ...(state.input.llmTimeoutMs ? { llmTimeoutMs: state.input.llmTimeoutMs } : {}),
                   ...(state.input.queueWaitMs ? { queueWaitMs: state.input.queueWaitMs } : {}),
+                  // Repo runs: the branch as it is now is the tree the ticket works on.
+                  ...(state.branch ? { repo: state.branch.startTicket(ticket.id) } : {}),
                 },
               ],
             }),
@@ -144,7 +159,8 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
     if (stopped && drawsOnRunBudget(state, ticket)) return keepStoppedEpic(state, ticket, outcome);
     if (outcome) {
       // An epic whose sub-run did not accept everything is accepted over its shortfall.
-      if (outcome.status === 'accepted') return state.accept(outcome, outcome.shortfall);
+      if (outcome.status === 'accepted')
+        return state.branch ? integrate(ticket, outcome, outcome.shortfall) : state.accept(outcome, outcome.shortfall);
       if (outcome.reopen && outcome.reopen.length > 0) {
         const refused = reopenDependencies({
           state,
@@ -158,6 +174,44 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
       }
     }
     await escalate(ticket, outcome, failure);
+  };
+
+  /**
+   * Repo runs: an accepted ticket goes through the merge queue and is accepted (its dependents may
+   * start) only once its commit is on the branch. A conflict re-opens it on the new branch with
+   * the hunks, within the re-open bound; past it the ticket goes to its gate. `overruled`: a
+   * person approved it anyway (or an epic's shortfall), kept on the accepted ticket.
+   */
+  const integrate = async (ticket: Ticket, outcome: TicketOutcome, overruled?: string): Promise<void> => {
+    const branch = state.branch!;
+    const approved = overruled !== undefined && outcome.status !== 'accepted';
+    let merged: MergeTicketOutput;
+    try {
+      merged = await branch.merge(ticket, outcome.summary, outcome.artifacts);
+    } catch (err) {
+      if (isCancellation(err)) return state.mark(ticket.id, 'skipped', 'the run was cancelled before it was merged');
+      const why = `its merge onto ${branch.input.branch} failed: ${rootCause(err).message}`;
+      if (approved) return state.mark(ticket.id, 'failed', `${overruled}, but ${why}`);
+      return escalate(ticket, undefined, why);
+    }
+    if (merged.status === 'merged') return state.accept(outcome, overruled, merged.commit);
+    if (merged.status === 'empty') return state.accept(outcome, overruled);
+    const max = ctx.maxReopens ?? DEFAULT_LIMITS.maxReopens;
+    const n = state.reopenedCount(ticket.id);
+    const files = merged.files.join(', ');
+    if (n < max) {
+      retryFeedback.set(
+        ticket.id,
+        `Your change conflicts with work merged onto the branch since you started (re-open ${n + 1} of at most ${max}). You now work on the new branch: make your change again on it, keeping what the other tickets did. Conflicting files: ${files}\n${merged.hunks}`,
+      );
+      const note = `re-opened (${n + 1} of ${max}): its change conflicts with ${branch.input.branch} in ${files}`;
+      state.reopen(ticket.id, note);
+      state.book.log({ by: 'maestro', action: 'reopen', ticketId: ticket.id, comment: note });
+      return;
+    }
+    const reason = `its change still conflicts with ${branch.input.branch} in ${files} after ${n} re-open(s) (--max-reopens ${max})`;
+    if (approved) return state.mark(ticket.id, 'failed', `${overruled}, but ${reason}: it cannot be merged`);
+    await escalate(ticket, { ...outcome, status: 'escalated', escalation: 'reopen', escalationReason: reason });
   };
 
   const escalate = async (ticket: Ticket, outcome?: TicketOutcome, failure?: string): Promise<void> => {
@@ -198,6 +252,7 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
     switch (ticketDecision(d.decision, d.comment)) {
       case 'approve':
         // The gate refuses `approve` without a result; a gate recorded before that rule skips.
+        if (result && state.branch) return integrate(ticket, result, `accepted by ${d.by} at the ticket gate`);
         if (result) return state.accept(result, `accepted by ${d.by} at the ticket gate`);
         if (!promises) return state.accept(emptyOutcome(ticket.id), `accepted by ${d.by} without a result`);
         return state.mark(ticket.id, 'skipped', `${d.by} approved it, but it has no result to accept`);
@@ -270,7 +325,8 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
       for (const id of dag.blocked()) state.mark(id, 'blocked', 'a dependency was not accepted');
       const free = Math.max(0, ctx.maxParallel - children);
       // The first `free` ready tickets (at least one, to know whether any is ready).
-      const ready = stopped ? [] : dag.ready(Math.max(1, free));
+      // Repo runs look further: tickets held back by a running one's files leave room for others.
+      const ready = stopped ? [] : dag.ready(Math.max(1, free) + (state.branch ? REPO_LOOKAHEAD : 0));
       draining ||= !stopped && ctx.historyFull();
       if (!stopped && state.overBudget() && (ready.length > 0 || ctx.waitingForPermit())) {
         if (!(await ctx.budgetGate())) {
@@ -287,8 +343,12 @@ export async function executeTickets(ctx: SchedulerContext): Promise<ExecutionEn
         }
         continue;
       }
-      for (const id of draining ? [] : ready.slice(0, free)) {
+      let launched = 0;
+      for (const id of draining ? [] : state.branch ? ready : ready.slice(0, free)) {
         const ticket = byId.get(id)!;
+        // Repo runs: a ticket that would change files a running one changes waits for it.
+        if (state.branch && (launched >= free || overlapsRunning(state, byId, ticket))) continue;
+        launched++;
         const feedback = retryFeedback.get(id);
         retryFeedback.delete(id);
         launch(ticket, () => runChild(ticket, feedback));

@@ -7,7 +7,11 @@
 import { isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { MaestroActivities } from '../activities';
 import { ticketStatusQuery, type TicketProgress } from '../shared/messages';
-import type { LlmCallRecord, TicketInput, TicketOutcome } from '../shared/types';
+import type { ArtifactRef, LlmCallRecord, TicketInput, TicketOutcome } from '../shared/types';
+import type { RepoTestResult } from '../shared/repo';
+import type { ReviewDependency } from '../activities/roles/boss';
+import { summaryText } from '../shared/model-text';
+import { repo, repoTestCheck } from './repo-branch';
 import { checksOf, countsAsCheck, isAgent } from '../shared/tool-checks';
 import type { ToolCallRecord } from '../shared/tools';
 import { addUsage, emptyUsage } from '../shared/usage';
@@ -52,6 +56,14 @@ function reviewChecks(input: TicketInput, calls: readonly ToolCallRecord[]) {
         }
       : {}),
   };
+}
+
+/** Runs the repository's tests on the ticket's tree (its files over its start). */
+async function testTicket(input: TicketInput, files: ArtifactRef[], attempt: number): Promise<RepoTestResult> {
+  return repo.repoTests.executeWithOptions(
+    { summary: `repo tests on ${input.ticket.id} attempt ${attempt}: ${summaryText(input.repo!.testCommand!)}` },
+    [{ runId: input.runId, ticketId: input.ticket.id, repo: input.repo!, files }],
+  );
 }
 
 /** ` (model)` for activity summaries when the model is known. */
@@ -142,6 +154,7 @@ async function runTicket(input: TicketInput, spending: TicketSpending): Promise<
                   feedback,
                   attempt,
                   ...callPermitsField(callPermits),
+                  ...(input.repo ? { repo: input.repo } : {}),
                 },
               ],
             ),
@@ -168,7 +181,11 @@ async function runTicket(input: TicketInput, spending: TicketSpending): Promise<
     if (spending.exhausted()) return outOfBudget(attempt);
 
     progress.stage = 'reviewing';
-    const checked = 'toolCalls' in work ? reviewChecks(input, work.toolCalls) : {};
+    const checked: { checks?: string[]; dependencies?: ReviewDependency[] } =
+      'toolCalls' in work ? reviewChecks(input, work.toolCalls) : {};
+    // Repo runs: the repository's own tests on the ticket's tree; the review sees how they went.
+    const tested = input.repo?.testCommand ? await testTicket(input, work.artifacts, attempt) : undefined;
+    if (tested) checked.checks = [...(checked.checks ?? []), repoTestCheck(tested)];
     const reviewed = await spending.run('review', reviewRetry, ({ callPermits, retry }) =>
       reviewTicket.executeWithOptions(
         {
@@ -214,6 +231,8 @@ async function runTicket(input: TicketInput, spending: TicketSpending): Promise<
     }
     feedback =
       review.feedback || 'The reviewer asked for a revision without details: check every acceptance criterion again.';
+    // The worker sees the failing tests' output itself, not only the reviewer's words about it.
+    if (tested && !tested.passed) feedback = `${feedback}\n\n${repoTestCheck(tested)}`;
   }
   progress.stage = 'done';
   return {

@@ -9,6 +9,8 @@
  */
 import type { AgentSettings } from '../../src/shared/tools';
 import type { RoleInfo, RunInput, RunStatus } from '../../src/shared/types';
+import type { ArtifactStore } from '../../src/activities/artifacts/store';
+import { makeRepo, packRepo } from './repo-git';
 import { TEST_ROLES } from './temporal';
 
 /** A history event as the recorder reads it. */
@@ -31,6 +33,22 @@ export interface Scenario {
    * decisions, the rest of the run) and this file the one before it (ends in ContinuedAsNew).
    */
   previousExecution?: string;
+  /** Adds to the input what needs the worker's artifact store (a repo run's packed repository). */
+  prepare?: (store: ArtifactStore) => Promise<Partial<RunInput>>;
+}
+
+/** A repo run's input: a small repository packed into the recorder's store. */
+async function repoRunInput(store: ArtifactStore): Promise<Partial<RunInput>> {
+  const repo = await makeRepo({ 'README.md': '# Notes\n', 'notes/index.md': '- first\n' });
+  return {
+    repo: {
+      name: 'notes',
+      baseRef: 'HEAD',
+      snapshot: await packRepo(repo.dir, store),
+      map: '# Repository map: notes at 000000000000 (2 files, 20 B)\n## Tree\n- README.md (8 B)\n- notes/index.md (8 B)',
+      branch: 'maestro/recorded-repo-run',
+    },
+  };
 }
 
 const gate = (kind: string) => (s: RunStatus) => s.pendingGates.some((g) => g.kind === kind);
@@ -167,6 +185,13 @@ export const SCENARIOS: Scenario[] = [
     },
     until: 'closed',
     alsoChildren: [{ file: 'budget-one-grant-ticket.json', id: 'T1' }],
+  },
+  {
+    // A run on a git repository (issue 20): tickets' files merged one at a time onto the run branch.
+    file: 'repo-run.json',
+    input: { goal: 'Build a landing page for a bakery called Crumb [sim:tickets=3]' },
+    prepare: repoRunInput,
+    until: 'closed',
   },
   {
     file: 'ticket-mid-revision.json',

@@ -12,6 +12,7 @@ import { startSimLlm } from '../../src/dev/sim-llm';
 import { DEFAULT_ROLES } from '../../src/shared/roles';
 import { approveSignal, statusQuery } from '../../src/shared/messages';
 import type { ContinuedInput } from '../../src/workflows/continue-as-new';
+import type { ArtifactStore } from '../../src/activities/artifacts/store';
 import { SCENARIOS, type Events, type Scenario } from './history-scenarios';
 import { waitForStatus } from './runs';
 import { connectTest, testAddress, testDeps, testWorker, uniqueQueue } from './temporal';
@@ -69,12 +70,13 @@ async function waitForChild(client: Client, id: string, ready: (h: Events) => bo
   throw new Error(`child ${id} never reached the state to record`);
 }
 
-async function recordOne(client: Client, taskQueue: string, s: Scenario): Promise<string> {
+async function recordOne(client: Client, taskQueue: string, s: Scenario, store: ArtifactStore): Promise<string> {
   const runId = `${taskQueue}-${s.file.replace(/\.json$/, '')}`;
+  const prepared = s.prepare ? await s.prepare(store) : {};
   const handle: WorkflowHandle = await client.workflow.start('orchestratorWorkflow', {
     taskQueue,
     workflowId: runId,
-    args: [{ roles: DEFAULT_ROLES.map(({ name, description }) => ({ name, description })), ...s.input }],
+    args: [{ roles: DEFAULT_ROLES.map(({ name, description }) => ({ name, description })), ...s.input, ...prepared }],
   });
   if (s.until === 'closed') await handle.result().catch(() => undefined);
   else await waitForStatus(client, runId, s.until, 90_000, s.file);
@@ -99,10 +101,11 @@ export async function recordHistories(dir: string, all: boolean): Promise<void> 
   const conn = await connectTest();
   try {
     const taskQueue = uniqueQueue('record');
-    const worker = await testWorker(conn.nativeConnection, taskQueue, testDeps(sim.baseUrl));
+    const deps = testDeps(sim.baseUrl);
+    const worker = await testWorker(conn.nativeConnection, taskQueue, deps);
     await worker.runUntil(async () => {
       for (const s of todo) {
-        const workflowId = await recordOne(conn.client, taskQueue, s);
+        const workflowId = await recordOne(conn.client, taskQueue, s, deps.store);
         if (s.previousExecution) {
           const { previous, last } = await lastTwoExecutions(conn.client, workflowId);
           const handle = conn.client.workflow.getHandle(workflowId);

@@ -10,4 +10,12 @@ export const ALL_WIRE_SCHEMAS: readonly { name: string; schema: z.ZodType }[] = 
   { name: SCHEMA_NAMES.work, schema: WorkResult },
   { name: SCHEMA_NAMES.review, schema: Review },
   { name: SCHEMA_NAMES.final, schema: FinalReport },
+  // Repo runs' plan (issue 20): tickets name the files they change and read.
+  {
+    name: `${SCHEMA_NAMES.plan} (repo run)`,
+    schema: planSchemaForRoles(
+      DEFAULT_ROLES.map((r) => r.name),
+      { repo: true },
+    ),
+  },
 ];

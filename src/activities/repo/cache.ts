@@ -120,8 +120,11 @@ export async function openSnapshot(
     if (!(await hasCommit(dir, snapshot.head)))
       throw badSnapshot(`the series bundle does not contain the commit ${snapshot.head.slice(0, 12)}`);
   }
-  // Keep what a snapshot names reachable (gc.auto is off, but a person may run gc by hand).
-  await git(['update-ref', `refs/maestro/keep/${snapshot.head}`, snapshot.head], { gitDir: dir });
+  // Keep what a snapshot names reachable (gc.auto is off, but a person may run gc by hand). Only a
+  // protection: a lock file a killed worker left on this ref must not fail every later merge.
+  await git(['update-ref', `refs/maestro/keep/${snapshot.head}`, snapshot.head], { gitDir: dir }).catch(
+    () => undefined,
+  );
   if (snapshot.head !== snapshot.base) {
     const ancestor = await git(['merge-base', '--is-ancestor', snapshot.base, snapshot.head], {
       gitDir: dir,
@@ -150,14 +153,19 @@ export async function storeSeries(
     throw new Error(`storeSeries needs two different commit ids (got ${base} and ${head})`);
   const ref = `refs/heads/${branch}`;
   await git(['check-ref-format', ref]);
-  // A private namespace per branch: two runs on one copy never move each other's refs.
-  await git(['update-ref', ref, head], { gitDir });
-  const file = path.join(gitDir, `outgoing-${randomUUID()}.bundle`);
+  // The ref is set in a private repository that borrows the copy's objects (alternates): runs on
+  // one copy never move each other's refs, and a lock file a killed worker left on the copy's
+  // refs cannot fail a retried merge. `tmp-<pid>-` folders of dead workers are cleaned up.
+  const tmp = path.join(path.dirname(gitDir), `tmp-${process.pid}-${randomUUID()}.git`);
+  const file = path.join(tmp, 'outgoing.bundle');
   try {
-    await git(['bundle', 'create', '--quiet', file, ref, `^${base}`], { gitDir });
+    await git(['init', '--quiet', '--bare', tmp]);
+    await writeFile(path.join(tmp, 'objects', 'info', 'alternates'), `${path.resolve(gitDir, 'objects')}\n`);
+    await git(['update-ref', ref, head], { gitDir: tmp });
+    await git(['bundle', 'create', '--quiet', file, ref, `^${base}`], { gitDir: tmp });
     return await store.put({ path: `repo/series-${head.slice(0, 12)}.bundle`, content: await readFile(file) });
   } finally {
-    await rm(file, { force: true });
+    await rm(tmp, { recursive: true, force: true });
   }
 }
 

@@ -25,6 +25,23 @@ export interface PlanGoalInput {
   attempt: number;
   /** HTTP calls the run's budget allows (absent: no limit); see workflows/budget.ts. */
   callPermits?: number;
+  /** Repo runs: the repository's bounded map (RunInput.repo.map); the plan then names files. */
+  repoMap?: string;
+}
+
+/** The plan prompt's part for a run on a repository: its map and how tickets name files. */
+export function repoPlanSection(map: string): string {
+  return [
+    '# The repository you work on',
+    'The workers change this existing git repository; each accepted ticket becomes one commit on a branch. You see its map, not its code.',
+    map.trim(),
+    '# Rules for repository tickets',
+    '- Give every ticket `changes`: the repository files it may create or change, by their path from the repository root as the map shows them.',
+    "- Give every ticket `reads`: the files its worker must read to do it (it sees those, the files it changes and its dependencies' diffs, nothing else).",
+    '- Tickets that do not depend on each other run in parallel: keep their `changes` on disjoint files. When two tickets must change the same file, make one depend on the other.',
+    '- Paths are relative (no leading `/`, no `..`) and never inside `.git`.',
+    "- The repository's own tests run on every ticket's work: a ticket that changes behaviour changes or adds its tests too.",
+  ].join('\n');
 }
 
 /** Input of `reviewTicket`. */
@@ -97,12 +114,16 @@ export function createBossActivities(deps: ActivityDeps) {
         maxTickets: input.maxTickets,
         problems: input.problems,
       });
+      if (input.repoMap !== undefined) prompt.user = `${prompt.user}\n\n${repoPlanSection(input.repoMap)}`;
       const res = await callLlm(
         deps.llm,
         {
           ...settings,
           prompt,
-          schema: planSchemaForRoles(input.roles.map((r) => r.name)),
+          schema: planSchemaForRoles(
+            input.roles.map((r) => r.name),
+            { repo: input.repoMap !== undefined },
+          ),
           schemaName: SCHEMA_NAMES.plan,
           label: `boss plan (attempt ${input.attempt})`,
         },
