@@ -50,14 +50,14 @@ export function sectionOf(text: string, heading: string): string | undefined {
 }
 
 /** The `### <head>` entries of a section, each with the text of its fenced block. */
-function entries(block: string | undefined): { head: string; body?: string }[] {
+function entries(block: string | undefined): { head: string; body?: string; cut?: boolean }[] {
   if (!block) return [];
   const lines = block.split('\n');
-  const out: { head: string; body?: string }[] = [];
+  const out: { head: string; body?: string; cut?: boolean }[] = [];
   for (let i = 0; i < lines.length; i++) {
     const h = /^### (.+)$/.exec(lines[i] ?? '');
     if (!h?.[1]) continue;
-    const entry: { head: string; body?: string } = { head: h[1].trim() };
+    const entry: { head: string; body?: string; cut?: boolean } = { head: h[1].trim() };
     let j = i + 1;
     while (j < lines.length && (lines[j] ?? '').trim() === '') j++;
     const open = /^(`{3,}|~{3,})/.exec(lines[j] ?? '')?.[1];
@@ -66,6 +66,8 @@ function entries(block: string | undefined): { head: string; body?: string }[] {
       let k = j + 1;
       for (; k < lines.length && (lines[k] ?? '').trim() !== open; k++) body.push(lines[k] ?? '');
       entry.body = body.join('\n');
+      // `[cut: the first N of M bytes are shown]` or `[diff cut]` right after the block.
+      if (/^\[(cut\b|diff cut)/.test(lines[k + 1] ?? '')) entry.cut = true;
       i = k;
     }
     out.push(entry);
@@ -74,13 +76,17 @@ function entries(block: string | undefined): { head: string; body?: string }[] {
 }
 
 function shownFiles(block: string | undefined): RepoShownFile[] {
-  return entries(block).map(({ head, body }) => {
-    const isNew = /\s\(new file\)$/.test(head);
-    const path = head.replace(/\s\((?:new file|[^)]*bytes[^)]*)\)$/, '').trim();
-    const truncated = /\((?:first|[^)]*of \d+ bytes)[^)]*\)$/.test(head) || /\[\.\.\. \d+ more/.test(body ?? '');
-    // A file's text ends with a newline; the fenced block shows it without the last one.
-    return { path, isNew, truncated, ...(body !== undefined && !isNew ? { text: `${body}\n` } : {}) };
-  });
+  // `### path (not shown: why)`: a path the worker refused to show (a `.git` path, a symbolic link).
+  return entries(block)
+    .filter(({ head }) => !/\s\(not shown: [^)]*\)$/.test(head))
+    .map(({ head, body, cut }) => {
+      const isNew = /\s\(new file\)$/.test(head);
+      const path = head.replace(/\s\((?:new file|[^)]*bytes[^)]*)\)$/, '').trim();
+      const truncated = Boolean(cut) || /\((?:first|[^)]*of \d+ bytes)[^)]*\)$/.test(head);
+      // A file's text ends with a newline; the fenced block shows it without the last one.
+      const text = body === undefined || isNew ? undefined : body.endsWith('\n') ? body : `${body}\n`;
+      return { path, isNew, truncated, ...(text !== undefined ? { text } : {}) };
+    });
 }
 
 /** Reads a repo ticket's worker prompt. */

@@ -14,7 +14,11 @@ import { clip } from './subject';
 export function isRepoReview(user: string): boolean {
   if (!/^# Review of ticket /m.test(user)) return false;
   const spec = parseReviewPrompt(user).spec;
-  return /^Repository: .+\.$/m.test(spec) || /^## Repository\b/m.test(user);
+  return (
+    /^Repository: .+\.$/m.test(spec) ||
+    /^## Repository\b/m.test(user) ||
+    /^### Diff against the start of the ticket \(repository /m.test(user)
+  );
 }
 
 const FAILED =
@@ -27,7 +31,7 @@ function failingRepoTests(user: string): string | undefined {
   for (const heading of sectionHeadings(user)) {
     if (!/test/i.test(heading) || NOT_RESULTS.test(heading)) continue;
     const block = sectionOf(user, heading) ?? '';
-    if (!FAILED.test(block)) continue;
+    if (!/:\s*FAILED$/.test(heading) && !FAILED.test(block)) continue;
     const lines = block
       .split('\n')
       .filter((l) => FAILED.test(l) || /Error|expected|want|got/i.test(l))
