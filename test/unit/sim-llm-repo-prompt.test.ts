@@ -49,10 +49,11 @@ describe('repository map and plan', () => {
 
   it('[sim:repo-conflict] puts both parallel tickets on one file; the dependent one waits for both', () => {
     const plan = repoPlanFor('x [sim:repo-conflict] [sim:repo-fail=T2]', MAP, ['coder'])!;
-    expect(plan.tickets.map((t) => [t.changes?.[0], t.dependsOn])).toEqual([
-      ['a.go', []],
-      ['a.go', []],
-      ['a.go', ['T1', 'T2']],
+    // T2 adds to a.go too, though the plan names it only to read: the scheduler runs both at once.
+    expect(plan.tickets.map((t) => [t.changes, t.reads, t.dependsOn])).toEqual([
+      [['a.go', 'maestro_t1_test.go'], [], []],
+      [['maestro_t2_test.go'], ['a.go'], []],
+      [['a.go', 'maestro_t3_test.go'], [], ['T1', 'T2']],
     ]);
     expect(plan.tickets[1]!.spec).toContain('[sim:repo-fail=T2]');
     expect(plan.tickets[0]!.spec).not.toContain('repo-fail');

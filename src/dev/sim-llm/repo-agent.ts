@@ -18,7 +18,7 @@ import {
   type SimLang,
 } from './repo-lang';
 import { repoDirectivesOf } from './repo-plan';
-import { parseRepoPrompt, type RepoPromptInfo } from './repo-prompt';
+import { parseRepoPrompt, type RepoPromptInfo, type RepoShownFile } from './repo-prompt';
 import { clip } from './subject';
 import type { SimWorkResult } from './work';
 
@@ -49,7 +49,10 @@ const failedRun = (result: string) => /^ERROR|STOPPED|exit code [1-9]/m.test(res
 const cut = (text: string) => /\n\[\.\.\. \d+ more characters/.test(text);
 
 function editPlan(info: RepoPromptInfo, user: string): EditPlan | undefined {
-  const source = info.changes.find((f) => !f.isNew && langOf(f.path) && !isTestFile(f.path));
+  // The source file to add to: one it may change, else one its spec has it add to though the plan
+  // named it only to read (a plan mistake that `[sim:repo-conflict]` makes on purpose).
+  const isSource = (f: RepoShownFile) => !f.isNew && langOf(f.path) !== undefined && !isTestFile(f.path);
+  const source = info.changes.find(isSource) ?? info.reads.find(isSource);
   const lang = source ? langOf(source.path) : undefined;
   if (!source || !lang) return undefined;
   const testFile =
@@ -127,7 +130,7 @@ export function repoAgentStep(
   const lastWrite = writes.reduce((n, c) => Math.max(n, c.turn), 0);
   const runs = past.filter((c) => c.name === 'run_command');
   const toRead = plan
-    ? [plan.source, ...info.reads.filter((f) => !f.isNew).map((f) => f.path)]
+    ? [plan.source, ...info.reads.filter((f) => !f.isNew && f.path !== plan.source).map((f) => f.path)]
     : info.changes.filter((f) => !f.isNew).map((f) => f.path);
   if (has('read_file') && toRead.length > 0 && reads.length === 0)
     return { calls: toRead.slice(0, 5).map((path) => ({ name: 'read_file', args: { path } })) };
@@ -137,7 +140,7 @@ export function repoAgentStep(
   if (plan) {
     const read = reads.find((c) => c.args.path === plan.source);
     const fromTool = read && !/^ERROR/.test(read.result) && !cut(read.result) ? read.result : undefined;
-    const shown = info.changes.find((f) => f.path === plan.source);
+    const shown = [...info.changes, ...info.reads].find((f) => f.path === plan.source);
     const fromPrompt = shown?.text !== undefined && !shown.truncated ? shown.text : undefined;
     const text = fromTool ?? fromPrompt;
     if (text === undefined)

@@ -2,8 +2,9 @@
  * The simulated Boss's plan for a repo run (a plan prompt with a repository map): two parallel
  * coder tickets that each add a small function and its test to a real source file the map lists,
  * on disjoint files, then a ticket that depends on the first and builds on its function. The
- * goal's `[sim:repo-conflict]` puts the two parallel tickets on the same file (their merge
- * conflicts); `[sim:repo-fail=Tn]` is carried into Tn's spec (its first attempt fails its test).
+ * goal's `[sim:repo-conflict]` makes the two parallel tickets add to the same file, a plan mistake
+ * (the second names it under `reads` only, so the scheduler runs both at once) whose merge
+ * conflicts; `[sim:repo-fail=Tn]` is carried into Tn's spec (its first attempt fails its test).
  * Specs never quote the goal: workers must not see it.
  */
 import { mapRole, type SimPlan, type SimTicket } from './plan-types';
@@ -66,6 +67,8 @@ function ticket(args: {
   dependsOn: string[];
   uses?: { ticketId: string; name: string };
   fail: boolean;
+  /** `[sim:repo-conflict]`: the plan names the source as read-only, though the ticket adds to it. */
+  sourceAsRead?: boolean;
 }): SimTicket {
   const { id, lang, source, map } = args;
   const name = functionName(lang, id);
@@ -91,8 +94,8 @@ function ticket(args: {
       map.testCommand ? `\`${map.testCommand}\` passes` : 'the code builds',
     ],
     dependsOn: args.dependsOn,
-    changes: [source, testFile],
-    reads: args.existing && lang !== 'go' ? [args.existing] : [],
+    changes: args.sourceAsRead ? [testFile] : [source, testFile],
+    reads: [...(args.sourceAsRead ? [source] : []), ...(args.existing && lang !== 'go' ? [args.existing] : [])],
   };
 }
 
@@ -129,7 +132,18 @@ export function repoPlanFor(goal: string, prompt: string, roles: readonly string
     ticket({ ...base, id: 'T1', source: first, dependsOn: [], fail: d.fail.includes('T1') }),
   ];
   if (second !== first || d.conflict)
-    tickets.push(ticket({ ...base, id: 'T2', source: second, dependsOn: [], fail: d.fail.includes('T2') }));
+    tickets.push(
+      ticket({
+        ...base,
+        id: 'T2',
+        source: second,
+        dependsOn: [],
+        fail: d.fail.includes('T2'),
+        // The scheduler keeps tickets whose `changes` overlap apart; this plan's mistake (the shared
+        // file named only as read) lets both run at once, so their appends conflict at the merge.
+        sourceAsRead: d.conflict,
+      }),
+    );
   const t3 = `T${tickets.length + 1}`;
   // The dependent ticket edits T1's file after T1 (and, when T2 shares that file, after T2 too).
   tickets.push(
