@@ -15,7 +15,8 @@ import { buildPlanPrompt, buildReviewPrompt } from '../../src/activities/roles/p
 import { SCHEMA_NAMES } from '../../src/shared/constants';
 import { BOSS_SYSTEM_PROMPT, DEFAULT_ROLES } from '../../src/shared/roles';
 import { z } from 'zod';
-import { Plan, planSchemaForRoles, Review, Ticket, WorkResult } from '../../src/shared/schemas';
+import { validatePlan } from '../../src/shared/plan-graph';
+import { Plan, Review, Ticket, WorkResult } from '../../src/shared/schemas';
 import { SimContent } from '../../src/dev/sim-llm';
 import { agentStep } from '../../src/dev/sim-llm/agent';
 import { toolSpecs } from '../../src/activities/tools/tool-specs';
@@ -149,9 +150,8 @@ function review(sim: SimContent, t: Ticket, summary: string, checks: string[], a
   return Review.parse(sim.answer({ schemaName: SCHEMA_NAMES.review, system: rp.system, user: rp.user }));
 }
 
-function plan(sim: SimContent, goal: string, map: string) {
+function plan(sim: SimContent, goal: string, map: string): { summary: string; tickets: Ticket[] } {
   const names = ROLES.map((r) => r.name);
-  const schema = planSchemaForRoles(names);
   const pp = buildPlanPrompt({ bossSystemPrompt: BOSS_SYSTEM_PROMPT, goal, roles: ROLES, maxTickets: 10 });
   const user = pp.user.replace('\n\n# Roles you can assign', `\n\n# Repository\n${map}\n\n# Roles you can assign`);
   // The plan schema as the API gets it: `changes`/`reads` required and nullable (strict mode).
@@ -160,12 +160,11 @@ function plan(sim: SimContent, goal: string, map: string) {
   const strict = Plan.extend({ tickets: z.array(Ticket.extend({ role, changes: paths, reads: paths })) });
   const json = zodResponseFormat(strict, SCHEMA_NAMES.plan).json_schema.schema;
   const answer = strict.parse(sim.answer({ schemaName: SCHEMA_NAMES.plan, schema: json, system: pp.system, user }));
-  const tickets = answer.tickets.map(({ changes, reads, ...t }) => ({
-    ...t,
-    ...(changes ? { changes } : {}),
-    ...(reads ? { reads } : {}),
-  }));
-  return schema.parse({ ...answer, tickets });
+  const tickets = answer.tickets.map(({ changes, reads, ...t }) =>
+    Ticket.parse({ ...t, ...(changes ? { changes } : {}), ...(reads ? { reads } : {}) }),
+  );
+  expect(validatePlan({ tickets }, names, 10)).toEqual([]);
+  return { summary: answer.summary, tickets };
 }
 
 /**
