@@ -41,7 +41,7 @@ export interface RepoRunHarness {
   queue: string;
   /** Starts a worker (SIGKILLed after the file's tests at the latest). */
   worker: () => Promise<WorkerProcess>;
-  /** The environment of `maestro run` (a fresh MAESTRO_HOME each call). */
+  /** The environment of `maestro run` (the workers' MAESTRO_HOME: they share the artifact store). */
   clientEnv: () => NodeJS.ProcessEnv;
 }
 
@@ -51,6 +51,9 @@ export function useRepoRunHarness(name: string): RepoRunHarness {
   let connection: Connection | undefined;
   const base = mkdtempSync(path.join(os.tmpdir(), `maestro-${name}-`));
   const config = path.join(base, 'maestro.config.json');
+  // One MAESTRO_HOME for the client and its workers: the client packs the repository into the
+  // artifact store the workers read (workers elsewhere would share it through a volume).
+  const home = path.join(base, 'home');
   writeFileSync(config, JSON.stringify(REPO_TEAM, null, 2));
   const h = { queue: uniqueQueue(name) } as RepoRunHarness;
   const common = () => ({
@@ -65,14 +68,14 @@ export function useRepoRunHarness(name: string): RepoRunHarness {
       OPENAI_BASE_URL: h.sim.baseUrl,
       OPENAI_API_KEY: 'sim',
       MAESTRO_MODEL: 'maestro-sim',
-      MAESTRO_HOME: mkdtempSync(path.join(base, 'worker-')),
+      MAESTRO_HOME: home,
     });
     workers.push(w);
     for (let i = 0; i < 200 && (await workflowPollers(h.client, h.queue)).length === 0; i++)
       await new Promise((r) => setTimeout(r, 50));
     return w;
   };
-  h.clientEnv = () => cleanEnv({ ...common(), MAESTRO_HOME: mkdtempSync(path.join(base, 'client-')) });
+  h.clientEnv = () => cleanEnv({ ...common(), MAESTRO_HOME: home });
   beforeAll(async () => {
     h.sim = await startSimLlm({ port: 0 });
     connection = await Connection.connect({ address: testAddress() });
