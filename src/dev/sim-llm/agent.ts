@@ -8,6 +8,8 @@
 import { isObject } from './http-util';
 import { sampleFromSchema } from './json-schema-sample';
 import { flattenContent } from './openai-format';
+import { repoAgentStep } from './repo-agent';
+import { isRepoPrompt } from './repo-prompt';
 import { directivesOf } from './subject';
 import { roleOfSystem, workResultFor, type SimWorkResult } from './work';
 
@@ -110,6 +112,10 @@ export function agentStep(args: { system: string; user: string; messages: unknow
   const turn = past.reduce((n, c) => Math.max(n, c.turn), 0) + 1;
   const id = (i: number) => `call_sim_${turn}_${i}`;
   const has = (t: string) => tools.includes(t);
+  if (isRepoPrompt(args.user)) {
+    const step = repoAgentStep(args.user, tools, past);
+    return 'final' in step ? step : { toolCalls: step.calls.map((c, i) => call(id(i), c.name, c.args)) };
+  }
   const runs = past.filter((c) => c.name === 'run_command');
   const checks = past.filter((c) => c.name === 'run_command' || c.name === 'check_page');
   const lastCheck = checks[checks.length - 1];

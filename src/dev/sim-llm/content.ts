@@ -8,6 +8,10 @@ import { hostilePlan, hostileReport, hostileReview, hostileWork, wantsHostile } 
 import { isObject } from './http-util';
 import { sampleFromSchema, resolveRef } from './json-schema-sample';
 import { planFor, withCycle } from './plan';
+import { repoWorkResult } from './repo-agent';
+import { repoPlanFor } from './repo-plan';
+import { isRepoPrompt } from './repo-prompt';
+import { isRepoReview, repoReviewFor } from './repo-review';
 import type { SimPlan } from './plan-types';
 import { goalOf, maxTicketsOf, rolesListed } from './prompt-parse';
 import { finalReportFor, reviewFor } from './review';
@@ -53,11 +57,11 @@ export class SimContent {
         return hostile ? hostilePlan(plan) : plan;
       }
       case SCHEMA_NAMES.work: {
-        const work = workResultFor(input.system, input.user);
+        const work = isRepoPrompt(input.user) ? repoWorkResult(input.user) : workResultFor(input.system, input.user);
         return hostile ? hostileWork(work) : work;
       }
       case SCHEMA_NAMES.review: {
-        const review = reviewFor(input.user);
+        const review = isRepoReview(input.user) ? repoReviewFor(input.user) : reviewFor(input.user);
         return hostile ? hostileReview(review) : review;
       }
       case SCHEMA_NAMES.final: {
@@ -73,7 +77,10 @@ export class SimContent {
     const goal = goalOf(input.user);
     const fromSchema = rolesFromPlanSchema(input.schema);
     const roles = fromSchema.length > 0 ? fromSchema : rolesListed(input.user);
-    const plan = planFor(goal, roles, maxTicketsOf(input.user));
+    const plan = withRepoFields(
+      repoPlanFor(goal, input.user, roles) ?? planFor(goal, roles, maxTicketsOf(input.user)),
+      input.schema,
+    );
     const wantedInvalid = directivesOf(goal).invalidPlan ?? 0;
     const served = this.invalidPlans.get(goal) ?? 0;
     if (served < wantedInvalid) {
@@ -82,6 +89,38 @@ export class SimContent {
     }
     return plan;
   }
+}
+
+/** Whether a plan schema's tickets have a property that may be null (`changes`, `reads` of repo runs). */
+function ticketSchemaNullable(schema: unknown, name: string): boolean {
+  if (!isObject(schema)) return false;
+  const tickets = isObject(schema.properties) ? schema.properties.tickets : undefined;
+  const items = isObject(tickets) ? resolveRef(schema, tickets).items : undefined;
+  const props = isObject(items) ? resolveRef(schema, items).properties : undefined;
+  const prop = isObject(props) && isObject(props[name]) ? resolveRef(schema, props[name]) : undefined;
+  if (!prop) return false;
+  const isNull = (s: unknown) =>
+    isObject(s) && (s.type === 'null' || (Array.isArray(s.type) && s.type.includes('null')));
+  const list = (v: unknown): unknown[] => (Array.isArray(v) ? (v as unknown[]) : []);
+  const alts = [...list(prop.anyOf), ...list(prop.oneOf)];
+  return isNull(prop) || alts.some((a) => isNull(isObject(a) ? resolveRef(schema, a) : a));
+}
+
+/**
+ * A plan whose tickets without `changes`/`reads` carry them as null when the schema lets them be
+ * null (strict schemas make every property required), and leave them out otherwise.
+ */
+function withRepoFields(plan: SimPlan, schema: unknown): SimPlan {
+  const nullable = { changes: ticketSchemaNullable(schema, 'changes'), reads: ticketSchemaNullable(schema, 'reads') };
+  const tickets = plan.tickets.map((t) => {
+    const { changes, reads, ...rest } = t;
+    return {
+      ...rest,
+      ...(changes ? { changes } : nullable.changes ? { changes: null } : {}),
+      ...(reads ? { reads } : nullable.reads ? { reads: null } : {}),
+    };
+  });
+  return { ...plan, tickets };
 }
 
 /** The answer with its last required top-level field removed (the 'schema-invalid' fault). */

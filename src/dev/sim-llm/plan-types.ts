@@ -10,6 +10,10 @@ export interface SimTicket {
   spec: string;
   acceptanceCriteria: string[];
   dependsOn: string[];
+  /** Repo runs: the paths the ticket may change (null or absent otherwise). */
+  changes?: string[] | null;
+  /** Repo runs: the paths the ticket's worker must read. */
+  reads?: string[] | null;
 }
 
 /** A plan as the plan schema wants it. */

@@ -167,7 +167,9 @@ export function parseReviewPrompt(user: string): ReviewPromptInfo {
 
 /** The goal of a plan or final-report prompt. */
 export function goalOf(user: string): string {
-  return (between(user, '# Goal\n', ['\n\n# Roles you can assign\n', '\n\n# Plan\n']) ?? user).trim();
+  // A repo run's plan prompt shows the repository map after the goal: it is not part of the goal.
+  const ends = ['\n\n# Roles you can assign\n', '\n\n# Plan\n', '\n\n# Repository', '\n# Repository map: '];
+  return (between(user, '# Goal\n', ends) ?? user).trim();
 }
 
 /** Role names listed under `# Roles you can assign` (`- name: description`). */
@@ -213,4 +215,17 @@ export function parseFinalPrompt(user: string): {
     tickets,
     files: bulletItems(between(user, '# Files produced\n', ['\n\n# Report\n'])),
   };
+}
+
+/** The `## ` headings of a prompt outside fenced blocks, in order (without the `## `). */
+export function sectionHeadings(text: string): string[] {
+  const out: string[] = [];
+  let fence: string | undefined;
+  for (const l of text.split('\n')) {
+    const f = /^(`{3,}|~{3,})/.exec(l)?.[1];
+    if (fence === undefined && f) fence = f;
+    else if (fence !== undefined && l.trim() === fence) fence = undefined;
+    else if (fence === undefined && l.startsWith('## ')) out.push(l.slice(3).trim());
+  }
+  return out;
 }
