@@ -20,14 +20,15 @@ import { NON_RETRYABLE_FAILURES } from '../shared/errors';
 import type { ArtifactRef } from '../shared/types';
 import { markdownInline, summaryText } from '../shared/model-text';
 
-/** Input of the `repoTests` activity (written by the worker's side: activities/repo/repo-tests.ts). */
+/** Input of the `repoTests` activity (its worker side: activities/repo/repo-tests.ts). */
 export interface RepoTestsInput {
   runId: string;
-  /** The ticket whose tree is tested, or `branch` for the integrated branch. */
-  ticketId: string;
-  repo: RepoWork;
-  /** The ticket's files laid over `repo.start` (none for the branch itself). */
-  files: ArtifactRef[];
+  /** The ticket whose tree is tested (absent: the integrated branch at `snapshot.head`). */
+  ticketId?: string;
+  snapshot: RepoSnapshot;
+  /** The ticket's own files laid over the snapshot (empty for the integrated branch). */
+  own: ArtifactRef[];
+  testCommand: string;
 }
 
 /** The repository activities the workflows call (typed here so workflows need no activity code). */
@@ -53,7 +54,12 @@ export const repo = {
     heartbeatTimeout: '30 seconds',
     retry: RETRY,
   }).mergeTicket,
-  repoTests: proxyActivities<RepoActivities>({ startToCloseTimeout: '30 minutes', retry: RETRY }).repoTests,
+  // The sandbox stops a test command after its own limit (10 minutes); the activity heartbeats.
+  repoTests: proxyActivities<RepoActivities>({
+    startToCloseTimeout: '15 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: RETRY,
+  }).repoTests,
 };
 
 /**
@@ -101,7 +107,11 @@ export class RepoBranch {
   /** The tree a ticket starting now works on (remembered for its merge). */
   startTicket(ticketId: string): RepoWork {
     this.starts.set(ticketId, this.head);
-    return { start: this.head, ...(this.input.testCommand ? { testCommand: this.input.testCommand } : {}) };
+    return {
+      start: this.head,
+      name: this.input.name,
+      ...(this.input.testCommand ? { testCommand: this.input.testCommand } : {}),
+    };
   }
 
   /** The tree a ticket worked on (the branch's base when it never started in this run's memory). */
@@ -158,7 +168,7 @@ export class RepoBranch {
     if (!command) return undefined;
     const result = await repo.repoTests.executeWithOptions(
       { summary: `repo tests on ${what}: ${summaryText(command)}` },
-      [{ runId: this.runId, ticketId: 'branch', repo: { start: at, testCommand: command }, files: [] }],
+      [{ runId: this.runId, snapshot: at, own: [], testCommand: command }],
     );
     return { ...result, commit: at.head };
   }

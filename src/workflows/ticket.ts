@@ -62,7 +62,15 @@ function reviewChecks(input: TicketInput, calls: readonly ToolCallRecord[]) {
 async function testTicket(input: TicketInput, files: ArtifactRef[], attempt: number): Promise<RepoTestResult> {
   return repo.repoTests.executeWithOptions(
     { summary: `repo tests on ${input.ticket.id} attempt ${attempt}: ${summaryText(input.repo!.testCommand!)}` },
-    [{ runId: input.runId, ticketId: input.ticket.id, repo: input.repo!, files }],
+    [
+      {
+        runId: input.runId,
+        ticketId: input.ticket.id,
+        snapshot: input.repo!.start,
+        own: files,
+        testCommand: input.repo!.testCommand!,
+      },
+    ],
   );
 }
 
@@ -185,7 +193,6 @@ async function runTicket(input: TicketInput, spending: TicketSpending): Promise<
       'toolCalls' in work ? reviewChecks(input, work.toolCalls) : {};
     // Repo runs: the repository's own tests on the ticket's tree; the review sees how they went.
     const tested = input.repo?.testCommand ? await testTicket(input, work.artifacts, attempt) : undefined;
-    if (tested) checked.checks = [...(checked.checks ?? []), repoTestCheck(tested)];
     const reviewed = await spending.run('review', reviewRetry, ({ callPermits, retry }) =>
       reviewTicket.executeWithOptions(
         {
@@ -203,6 +210,8 @@ async function runTicket(input: TicketInput, spending: TicketSpending): Promise<
             revisionsLeft: maxAttempts - attempt,
             ...checked,
             ...(input.testFailure ? { testFailure: input.testFailure } : {}),
+            // Repo tickets: the review reads the diff against the start and the repository's tests.
+            ...(input.repo ? { repo: { work: input.repo, ...(tested ? { tests: tested } : {}) } } : {}),
             ...callPermitsField(callPermits),
           },
         ],
