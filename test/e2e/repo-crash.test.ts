@@ -10,7 +10,7 @@ import type { Client } from '@temporalio/client';
 import { SCHEMA_NAMES } from '../../src/shared/constants';
 import type { SimRequestRecord } from '../../src/dev/sim-llm';
 import { expectNoPaidCallRepeated, killAndSnapshot } from '../helpers/paid-calls';
-import { goFixture, runFixtureTests } from '../helpers/repo-fixtures';
+import { pythonFixture, runFixtureTests } from '../helpers/repo-fixtures';
 import { branchCommits, checkoutState, cloneBranch, startCli, useRepoRunHarness, waitFor } from '../helpers/repo-run';
 
 const h = useRepoRunHarness('repo-crash');
@@ -47,7 +47,7 @@ async function activities(client: Client, workflowId: string, type: string, dept
 
 describe('maestro run --repo with workers SIGKILLed mid-ticket and mid-merge', () => {
   it('finishes with one commit per ticket and no repeated paid call', async () => {
-    const fx = await goFixture();
+    const fx = await pythonFixture();
     const before = await checkoutState(fx.dir);
     h.sim.clearRequests();
     // T1's first two agent turns answer slowly, so the kill lands while one (after tool results) is in flight.
@@ -59,7 +59,7 @@ describe('maestro run --repo with workers SIGKILLed mid-ticket and mid-merge', (
     });
     let worker = await h.worker();
     const cli = startCli(
-      ['run', 'Add small tagged helpers to uuid, with tests', '--repo', fx.dir, '--yes'],
+      ['run', 'Add small tagged helpers to idna, with tests', '--repo', fx.dir, '--yes'],
       h.clientEnv(),
     );
     const runId = await cli.runId();

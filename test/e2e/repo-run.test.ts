@@ -115,29 +115,6 @@ describe('maestro run --repo on a Go module from the module proxy (google/uuid)'
       expect(deps).toEqual(id === 'T3' ? ['T1'] : []);
     }
   }, 900_000);
-
-  it('[sim:repo-conflict]: two tickets change the same lines; one is re-opened on the new base and the branch passes', async () => {
-    const fx = await goFixture();
-    const { runId, branch, commits, log } = await runOn(fx, 'Add tagged helpers in one file [sim:repo-conflict]');
-    const ids = expectTicketCommits(commits, runId);
-    expect([...ids].sort()).toEqual(['T1', 'T2', 'T3']);
-    const source = commits[0]!.files.find((f) => !f.startsWith('maestro_t'))!;
-    expect(commits.every((c) => c.files.includes(source))).toBe(true); // all three on one file
-    // The ticket merged second was re-opened: a later attempt was shown the first one's function.
-    const [first, second] = ids;
-    const reopened = workerRequests(log, second).filter(
-      (r) => r.messages.length === 2 && userText(r).includes(`func Maestro${first}() string`),
-    );
-    expect(reopened.length).toBeGreaterThan(0);
-    expect(userText(reopened[0]!)).toMatch(/conflict/i);
-
-    const checkout = await cloneBranch(fx.dir, branch);
-    const text = readFileSync(path.join(checkout, source), 'utf8');
-    for (const n of ['1', '2', '3']) expect(text.match(new RegExp(`^func MaestroT${n}\\(`, 'gm'))).toHaveLength(1);
-    expect(text).not.toMatch(/^(<<<<<<<|=======|>>>>>>>)/m);
-    const t = await runFixtureTests(fx, checkout);
-    expect(t.code).toBe(0);
-  }, 900_000);
 });
 
 describe('maestro run --repo on a Python project from PyPI (idna sdist)', () => {
@@ -172,5 +149,28 @@ describe('maestro run --repo on a Python project from PyPI (idna sdist)', () => 
         'utf8',
       ),
     ).not.toContain('wrong');
+  }, 900_000);
+
+  it('[sim:repo-conflict]: two tickets change the same lines; one is re-opened on the new base and the branch passes', async () => {
+    const fx = await pythonFixture();
+    const { runId, branch, commits, log } = await runOn(fx, 'Add tagged helpers in one file [sim:repo-conflict]');
+    const ids = expectTicketCommits(commits, runId);
+    expect([...ids].sort()).toEqual(['T1', 'T2', 'T3']);
+    const source = commits[0]!.files.find((f) => f.startsWith('idna/'))!;
+    expect(commits.every((c) => c.files.includes(source))).toBe(true); // all three on one file
+    // The ticket merged second was re-opened: a later attempt was shown the first one's function.
+    const [first, second] = ids;
+    const reopened = workerRequests(log, second).filter(
+      (r) => r.messages.length === 2 && userText(r).includes(`def maestro_${first!.toLowerCase()}():`),
+    );
+    expect(reopened.length).toBeGreaterThan(0);
+    expect(userText(reopened[0]!)).toMatch(/conflict/i);
+
+    const checkout = await cloneBranch(fx.dir, branch);
+    const text = readFileSync(path.join(checkout, source), 'utf8');
+    for (const n of ['1', '2', '3']) expect(text.match(new RegExp(`^def maestro_t${n}\\(`, 'gm'))).toHaveLength(1);
+    expect(text).not.toMatch(/^(<<<<<<<|=======|>>>>>>>)/m);
+    const t = await runFixtureTests(fx, checkout);
+    expect(t.code).toBe(0);
   }, 900_000);
 });

@@ -4,7 +4,7 @@
  * rustup usually live; this module finds them from the worker's own environment (`go env`,
  * Python's `sys.prefix`, npm's cache) and gives the sandbox read-only binds of them, the folders
  * of their programs on PATH, and an environment that writes build caches to the sandbox's own
- * /tmp and never tries the network (GOPROXY=off, GOFLAGS=-mod=mod, npm offline, cargo offline).
+ * /tmp and never tries the network (GOPROXY=off, GOFLAGS=-mod=readonly, npm offline, cargo offline).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
@@ -61,7 +61,8 @@ function detectAll(): Toolchains {
   const binds = new Set<string>();
   const bins: string[] = [];
   const env: string[] = [
-    'GOFLAGS=-mod=mod -buildvcs=false',
+    // readonly: a test run never rewrites go.mod/go.sum (they would land in the ticket's commit).
+    'GOFLAGS=-mod=readonly -buildvcs=false',
     'GOPROXY=off',
     'GONOSUMDB=*',
     'GOSUMDB=off',
