@@ -16,8 +16,17 @@ export function unsafeRepoPath(path: string): string | undefined {
   if (path.startsWith('/')) return 'is absolute';
   const parts = path.replace(/\/$/, '').split('/');
   if (parts.some((p) => p === '' || p === '.' || p === '..')) return 'has an empty, `.` or `..` part';
-  if (parts.some((p) => p.toLowerCase() === '.git')) return 'is inside a `.git` folder';
+  if (parts.some(isDotGit)) return 'is inside a `.git` folder';
   return undefined;
+}
+
+/**
+ * Whether a path part names git's folder on some file system: any case, trailing dots or spaces
+ * (Windows), code points macOS ignores (`.g\u200cit`), or the 8.3 short name `git~1`.
+ */
+function isDotGit(part: string): boolean {
+  const p = part.replace(/[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g, '').toLowerCase();
+  return p.replace(/[. ]+$/, '') === '.git' || p === 'git~1';
 }
 
 /**

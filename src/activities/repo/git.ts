@@ -92,6 +92,11 @@ const SAFE_CONFIG = [
   'advice.detachedHead=false',
   '-c',
   'gc.auto=0',
+  // Paths that macOS or Windows read as `.git` (`.g\u200cit`, `git~1`) are never written to an index.
+  '-c',
+  'core.protectHFS=true',
+  '-c',
+  'core.protectNTFS=true',
 ];
 
 /** Runs `git <args>`; fails with a GitError that quotes the command and its stderr. */

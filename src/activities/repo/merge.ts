@@ -17,6 +17,8 @@ import type { ArtifactStore } from '../artifacts/store';
 import { withActivityContext } from '../context';
 import { openSnapshot, storeSeries } from './cache';
 import { git, gitText } from './git';
+import { checkWritable } from './tree';
+import { WorkspacePathError } from '../tools/workspace';
 
 export { unsafeRepoPath };
 
@@ -99,6 +101,16 @@ export async function mergeTicket(deps: MergeDeps, input: MergeTicketInput): Pro
   if (ancestor.code !== 0)
     throw badInput(`the ticket's start ${input.start.head} is not on the run branch ${input.onto.head}`);
 
+  // A file laid over a folder, a link, a submodule or through a file of the start tree would make
+  // the commit delete what was tracked there (deletions are never carried): refused, as the tools do.
+  for (const f of input.files) {
+    try {
+      await checkWritable({ gitDir, head: input.start.head }, f.path);
+    } catch (err) {
+      if (err instanceof WorkspacePathError) throw badInput(`the ticket's file cannot be committed: ${err.message}`);
+      throw err;
+    }
+  }
   const startTree = await gitText(['rev-parse', `${input.start.head}^{tree}`], g);
   const tree = await ticketTree(deps.store, gitDir, input.start.head, input.files);
   if (tree === startTree) return { status: 'empty' };
