@@ -57,7 +57,11 @@ async function mergeFiles(files: Record<string, string>): Promise<string> {
 }
 
 test.each([
-  ['a file over a tracked folder (deletes every file under it)', { src: 'gone\n' }, /"src" is a folder of the repository/],
+  [
+    'a file over a tracked folder (deletes every file under it)',
+    { src: 'gone\n' },
+    /"src" is a folder of the repository/,
+  ],
   ['a file under a tracked file (deletes the file)', { 'run.sh/x': 'x\n' }, /goes through "run.sh"/],
   ['a file through a symbolic link (deletes the link)', { 'link/x': 'x\n' }, /goes through "link"/],
   ['a file over a symbolic link', { link: 'x\n' }, /"link" is a symbolic link/],

@@ -299,6 +299,14 @@ export async function treeChanges(
       skipped.push(`${short(rel)} (not a path the artifact store accepts)`);
       continue;
     }
+    try {
+      // A file in place of a folder, link or submodule, or under a file: it could never be merged.
+      await checkWritable(ws.tree, rel);
+    } catch (err) {
+      if (!(err instanceof WorkspacePathError)) throw err;
+      skipped.push(`${short(rel)} (${err.message}; deletions are not carried)`);
+      continue;
+    }
     let full: string;
     try {
       full = await resolveInside(ws.dir, rel);
