@@ -228,7 +228,7 @@ async function conflictHunks(gitDir: string, tree: string, files: string[]): Pro
           )?.stdout.toString('utf8') ?? '';
     }
     const regions = markerRegions(text);
-    const part = `### ${file}\n${regions || '(a conflict on the whole file: it was changed, added or removed on both sides)'}\n`;
+    const part = `### ${file}\n${regions ? fenced(regions) : '(a conflict on the whole file: it was changed, added or removed on both sides)'}\n`;
     parts.push(part);
     size += part.length;
     if (size > MAX_HUNK_CHARS) break;
@@ -251,6 +251,13 @@ export function markerRegions(text: string): string {
     i = end;
   }
   return out.join('\n');
+}
+
+/** Text in a fence longer than any run of backticks in it: a file's lines never pose as prompt sections. */
+function fenced(text: string): string {
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const ticks = '`'.repeat(Math.max(3, longest + 1));
+  return `${ticks}\n${text}\n${ticks}`;
 }
 
 function bounded(text: string, max: number): string {
