@@ -13,6 +13,8 @@ import type { Plan } from './schemas';
 export function unsafeRepoPath(path: string): string | undefined {
   if (path === '' || path.length > 4096) return 'is empty or too long';
   if (path.includes('\0') || path.includes('\\')) return 'contains a NUL byte or a backslash';
+  // A line break would let the path pose as a section of the prompts that show it (`### <path>`).
+  if (/[\u0001-\u001f\u007f]/.test(path)) return 'contains a control character (a line break, tab or escape)';
   if (path.startsWith('/')) return 'is absolute';
   const parts = path.replace(/\/$/, '').split('/');
   if (parts.some((p) => p === '' || p === '.' || p === '..')) return 'has an empty, `.` or `..` part';
