@@ -11,7 +11,7 @@ import { FsArtifactStore } from '../../src/activities/artifacts/fs-store';
 import { gitText } from '../../src/activities/repo/git';
 import { REPO_TEST_LIMITS, runRepoTests } from '../../src/activities/repo/repo-tests';
 import type { RepoTree } from '../../src/activities/repo/tree';
-import { isolationAvailable, type Isolation } from '../../src/activities/tools/sandbox';
+import { isolationAvailable } from '../../src/activities/tools/sandbox';
 import { openTree, snapshotOf } from '../helpers/repo-snapshot';
 
 const ISOLATIONS = (['unshare', 'bubblewrap'] as const).filter((k) => isolationAvailable(k));

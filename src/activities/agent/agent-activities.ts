@@ -37,7 +37,7 @@ import type { ActivityDeps } from '../deps';
 import type { AgentMessage } from '../llm/tool-turn';
 import { openSnapshot } from '../repo/cache';
 import { repoPromptView } from '../repo/repo-view';
-import type { RepoTree } from '../repo/tree';
+import { droppedNote, splitWritable, type RepoTree } from '../repo/tree';
 import { dependencyViews, workerRole } from '../roles/worker';
 import { bounded, invalidCall, runBuiltInTool, toolError, type ToolOutcome } from '../tools/builtin-tools';
 import { callMcpTool, McpToolCache } from '../tools/mcp';
@@ -352,8 +352,14 @@ export function createAgentActivities(deps: ActivityDeps) {
       });
       let final: AgentTurnOutput['final'];
       if (res.final) {
-        const produced = await Promise.all(res.final.files.map((f) => deps.store.put(f)));
-        final = { summary: res.final.summary, artifacts: mergeFiles(input.own, produced) };
+        const { kept, dropped } = input.repo
+          ? await splitWritable(
+              { gitDir: await openSnapshot(deps.store, input.repo.start), head: input.repo.start.head },
+              res.final.files,
+            )
+          : { kept: res.final.files, dropped: [] };
+        const produced = await Promise.all(kept.map((f) => deps.store.put(f)));
+        final = { summary: `${res.final.summary}${droppedNote(dropped)}`, artifacts: mergeFiles(input.own, produced) };
       }
       return {
         conversation,

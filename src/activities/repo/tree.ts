@@ -98,6 +98,33 @@ export async function checkWritable(tree: RepoTree, rel: string): Promise<void> 
   }
 }
 
+/**
+ * A model's answer files split into those that can be laid over the tree and the others, named
+ * with the reason (a file over a folder, link or submodule, or under a file, could never merge).
+ */
+export async function splitWritable<T extends { path: string }>(
+  tree: RepoTree,
+  files: readonly T[],
+): Promise<{ kept: T[]; dropped: string[] }> {
+  const kept: T[] = [];
+  const dropped: string[] = [];
+  for (const f of files) {
+    try {
+      await checkWritable(tree, repoPath(f.path));
+      kept.push(f);
+    } catch (err) {
+      if (!(err instanceof WorkspacePathError)) throw err;
+      dropped.push(`${short(f.path)} (${err.message})`);
+    }
+  }
+  return { kept, dropped };
+}
+
+/** The note a summary gets for answer files left out (empty when none). */
+export function droppedNote(dropped: readonly string[]): string {
+  return dropped.length > 0 ? `\n\n(not kept: ${dropped.join('; ')}; deletions are not carried)` : '';
+}
+
 /** What reading a path of a ticket's tree found. */
 export type TreeRead =
   | { kind: 'file'; content: Buffer; bytes: number }

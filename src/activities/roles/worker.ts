@@ -16,6 +16,8 @@ import type { RoleDefinition } from '../../shared/roles';
 import { callLlm } from '../context';
 import type { ActivityDeps } from '../deps';
 import { repoPromptView } from '../repo/repo-view';
+import { openSnapshot } from '../repo/cache';
+import { droppedNote, splitWritable } from '../repo/tree';
 import { buildWorkerPrompt, type DependencyView } from './prompts';
 
 /** Input of `performTicket`. */
@@ -97,8 +99,21 @@ export function createWorkerActivities(deps: ActivityDeps) {
         { kind: 'work', role: role.name, ticketId: input.ticket.id, callPermits: input.callPermits },
         deps.contentRetries,
       );
-      const artifacts = await Promise.all(res.data.files.map((f) => deps.store.put(f)));
-      return { summary: res.data.summary, artifacts, usage: res.usage, model: res.model, calls: res.calls };
+      // A repo ticket's answer file over a folder, link or submodule of its tree is left out, said in the summary.
+      const { kept, dropped } = input.repo
+        ? await splitWritable(
+            { gitDir: await openSnapshot(deps.store, input.repo.start), head: input.repo.start.head },
+            res.data.files,
+          )
+        : { kept: res.data.files, dropped: [] };
+      const artifacts = await Promise.all(kept.map((f) => deps.store.put(f)));
+      return {
+        summary: `${res.data.summary}${droppedNote(dropped)}`,
+        artifacts,
+        usage: res.usage,
+        model: res.model,
+        calls: res.calls,
+      };
     },
   };
 }
