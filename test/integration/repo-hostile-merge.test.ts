@@ -102,3 +102,18 @@ test('conflict hunks from a hostile file are fenced: its lines cannot pose as pr
   expect(body.lastIndexOf('````')).toBeGreaterThan(body.indexOf('## Answer'));
   expect(body.filter((l) => /^#+ /.test(l) && !l.startsWith('### doc.md'))).toEqual(['## Answer']);
 });
+
+test('a long conflict region is cut inside its fence: the fence is always closed', async () => {
+  const long = Array.from({ length: 400 }, (_, i) => `line ${i} of a long hostile region`).join('\n');
+  const repo = await makeRepo({ 'big.md': 'top\nmiddle\nend\n' });
+  const start = await packRepo(repo.dir, store);
+  const put = (c: string) => store.put({ path: 'big.md', content: c });
+  const one = await mergeTicket(deps, input(start, [await put(`top\n${long}\nend\n`)]));
+  if (one.status !== 'merged') throw new Error(one.status);
+  const two = await mergeTicket(deps, { ...input(start, [await put('top\nmine\nend\n')]), onto: one.snapshot });
+  if (two.status !== 'conflict') throw new Error(two.status);
+  expect(two.hunks.length).toBeLessThanOrEqual(6000);
+  const fences = two.hunks.split('\n').filter((l) => /^`{3,}$/.test(l));
+  expect(fences).toHaveLength(2);
+  expect(two.hunks.trimEnd().endsWith('```')).toBe(true);
+});

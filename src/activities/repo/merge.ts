@@ -227,11 +227,12 @@ async function conflictHunks(gitDir: string, tree: string, files: string[]): Pro
             await git(['cat-file', 'blob', m[1]!], { gitDir, maxBuffer: 8 * 1024 * 1024 }).catch(() => undefined)
           )?.stdout.toString('utf8') ?? '';
     }
-    const regions = markerRegions(text);
+    // Cut before fencing, so a long region never leaves its fence open (the rest of a prompt inside it).
+    const regions = bounded(markerRegions(text), Math.max(200, MAX_HUNK_CHARS - size - file.length - 200));
     const part = `### ${file}\n${regions ? fenced(regions) : '(a conflict on the whole file: it was changed, added or removed on both sides)'}\n`;
+    if (parts.length > 0 && size + part.length > MAX_HUNK_CHARS) break;
     parts.push(part);
     size += part.length;
-    if (size > MAX_HUNK_CHARS) break;
   }
   if (files.length > parts.length) parts.push(`(and ${files.length - parts.length} more conflicting files)`);
   return bounded(parts.join('\n'), MAX_HUNK_CHARS);
