@@ -1,0 +1,69 @@
+/**
+ * Hostile review (issue 20, hostile-b): the person's repository configuration must not run a
+ * command while `maestro result --repo` fetches the run's branch back. `git fetch` of a bundle
+ * path still applies `url.<x>.insteadOf` (rewriting the path to an `ext::` command transport the
+ * repository allows) and runs `core.alternateRefsCommand` when the repository borrows objects;
+ * neither is a driver user-repo.ts neutralises.
+ */
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { deliverSeries } from '../../src/activities/repo/deliver';
+import { git } from '../../src/activities/repo/git';
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'hostile-b-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+const text = async (args: string[], cwd: string) => (await git(args, { cwd })).stdout.toString('utf8').trim();
+
+async function repoWithBranch(name: string) {
+  const dir = path.join(tmp, name);
+  await git(['init', '--quiet', '--initial-branch=main', dir]);
+  await writeFile(path.join(dir, 'a.txt'), 'one\n');
+  await git(['add', '-A'], { cwd: dir });
+  await git(['commit', '--quiet', '-m', 'first'], { cwd: dir });
+  const base = await text(['rev-parse', 'HEAD'], dir);
+  const work = path.join(tmp, `${name}-worker`);
+  await git(['clone', '--quiet', '--no-checkout', dir, work]);
+  await git(['checkout', '--quiet', '-b', 'maestro/r1', base], { cwd: work });
+  await writeFile(path.join(work, 'f.txt'), 'feature\n');
+  await git(['add', 'f.txt'], { cwd: work });
+  await git(['commit', '--quiet', '-m', 'T1: feature'], { cwd: work });
+  const head = await text(['rev-parse', 'HEAD'], work);
+  const bundle = path.join(tmp, `${name}-series.bundle`);
+  await git(['bundle', 'create', '--quiet', bundle, `${base}..refs/heads/maestro/r1`], { cwd: work });
+  return { dir, base, head, bundle };
+}
+
+test('fetching the branch back runs no url.insteadOf ext:: transport from the repository config', async () => {
+  const { dir, base, head, bundle } = await repoWithBranch('insteadof');
+  const pwn = path.join(tmp, 'pwn-ext');
+  await mkdir(pwn);
+  await git(['config', 'protocol.ext.allow', 'always'], { cwd: dir });
+  await git(['config', `url.ext::sh -c touch% ${pwn}/ran.insteadOf`, `${tmp}/`], { cwd: dir });
+  // Whether or not the delivery succeeds, nothing may have run.
+  await deliverSeries(dir, bundle, { branch: 'maestro/r1', base, head }).catch(() => undefined);
+  expect(await readdir(pwn)).toEqual([]);
+  expect(await text(['rev-parse', 'refs/heads/maestro/r1'], dir)).toBe(head);
+});
+
+test('fetching the branch back runs no core.alternateRefsCommand of a repository that borrows objects', async () => {
+  const { dir, base, head, bundle } = await repoWithBranch('alternates');
+  const lender = path.join(tmp, 'lender');
+  await git(['init', '--quiet', '--bare', lender]);
+  await writeFile(path.join(dir, '.git', 'objects', 'info', 'alternates'), `${path.join(lender, 'objects')}\n`);
+  const pwn = path.join(tmp, 'pwn-alt');
+  await mkdir(pwn);
+  await git(['config', 'core.alternateRefsCommand', `touch ${pwn}/ran; true`], { cwd: dir });
+  expect(await deliverSeries(dir, bundle, { branch: 'maestro/r1', base, head })).toBe('created');
+  expect(await readdir(pwn)).toEqual([]);
+  // Only the branch: HEAD, main, no FETCH_HEAD.
+  expect(await text(['symbolic-ref', 'HEAD'], dir)).toBe('refs/heads/main');
+  expect(await text(['rev-parse', 'main'], dir)).toBe(base);
+  expect(await readdir(path.join(dir, '.git'))).not.toContain('FETCH_HEAD');
+});
