@@ -67,3 +67,25 @@ test('fetching the branch back runs no core.alternateRefsCommand of a repository
   expect(await text(['rev-parse', 'main'], dir)).toBe(base);
   expect(await readdir(path.join(dir, '.git'))).not.toContain('FETCH_HEAD');
 });
+
+test('a repository whose folder name ends in a space or holds a newline is the one packed, not a sibling', async () => {
+  const { FsArtifactStore } = await import('../../src/activities/artifacts/fs-store');
+  const { packBase } = await import('../../src/activities/repo/pack');
+  const { openUserRepo } = await import('../../src/activities/repo/user-repo');
+  const store = new FsArtifactStore(path.join(tmp, 'store'));
+  const parent = path.join(tmp, 'names');
+  const made: Record<string, string> = {};
+  for (const name of ['proj', 'proj ', 'a', 'a\nb', 'b\\s"q\tt']) {
+    const dir = path.join(parent, name);
+    await git(['init', '--quiet', dir]);
+    await writeFile(path.join(dir, 'who.txt'), `${JSON.stringify(name)}\n`);
+    await git(['add', '-A'], { cwd: dir });
+    await git(['commit', '--quiet', '-m', `repo ${JSON.stringify(name)}`], { cwd: dir });
+    made[name] = await text(['rev-parse', 'HEAD'], dir);
+  }
+  for (const name of ['proj ', 'a\nb', 'b\\s"q\tt']) {
+    const dir = path.join(parent, name);
+    expect((await openUserRepo(dir)).top).toBe(dir);
+    expect((await packBase(dir, 'HEAD', store)).snapshot.base).toBe(made[name]);
+  }
+});

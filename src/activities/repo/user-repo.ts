@@ -59,16 +59,21 @@ export async function openUserRepo(repoPath: string): Promise<UserRepo> {
     throw new RepoInputError(
       `--repo ${repoPath}: is a bare repository; give a checkout of it (e.g. \`git worktree add\` or \`git clone\`), so the branch lands where you review it.`,
     );
-  let found: string;
+  // One call per path, only the final newline cut: a folder name may hold newlines or end in
+  // spaces (splitting or trimming the answer named a sibling folder's repository).
+  const onePath = async (flag: string) =>
+    (await git(['rev-parse', flag], { cwd: abs })).stdout.toString('utf8').replace(/\n$/, '');
+  let top: string;
+  let common: string;
   try {
-    found = await gitText(['rev-parse', '--show-toplevel', '--git-common-dir'], { cwd: abs });
+    top = await onePath('--show-toplevel');
+    common = await onePath('--git-common-dir');
   } catch (err) {
     if (!(err instanceof GitError)) throw err;
     throw new RepoInputError(
       `--repo ${repoPath}: is not inside a checkout (${err.message}); give the checkout's folder.`,
     );
   }
-  const [top, common] = found.split('\n');
   if (!top || !common) throw new RepoInputError(`--repo ${repoPath}: git could not tell its top folder.`);
   const commonDir = path.resolve(abs, common);
   const env = await driverOverrides(top);
