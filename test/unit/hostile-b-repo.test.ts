@@ -5,11 +5,14 @@
  * repository allows) and runs `core.alternateRefsCommand` when the repository borrows objects;
  * neither is a driver user-repo.ts neutralises.
  */
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { FsArtifactStore } from '../../src/activities/artifacts/fs-store';
 import { deliverSeries } from '../../src/activities/repo/deliver';
 import { git } from '../../src/activities/repo/git';
+import { packBase } from '../../src/activities/repo/pack';
+import { openUserRepo, RepoInputError } from '../../src/activities/repo/user-repo';
 
 let tmp: string;
 beforeAll(async () => {
@@ -69,9 +72,6 @@ test('fetching the branch back runs no core.alternateRefsCommand of a repository
 });
 
 test('a repository whose folder name ends in a space or holds a newline is the one packed, not a sibling', async () => {
-  const { FsArtifactStore } = await import('../../src/activities/artifacts/fs-store');
-  const { packBase } = await import('../../src/activities/repo/pack');
-  const { openUserRepo } = await import('../../src/activities/repo/user-repo');
   const store = new FsArtifactStore(path.join(tmp, 'store'));
   const parent = path.join(tmp, 'names');
   const made: Record<string, string> = {};
@@ -88,4 +88,26 @@ test('a repository whose folder name ends in a space or holds a newline is the o
     expect((await openUserRepo(dir)).top).toBe(dir);
     expect((await packBase(dir, 'HEAD', store)).snapshot.base).toBe(made[name]);
   }
+});
+
+const asRoot = process.getuid?.() === 0 ? test : test.skip;
+asRoot('a repository planted by another user above --repo is refused, as git itself refuses it', async () => {
+  const shared = path.join(tmp, 'shared');
+  await git(['init', '--quiet', shared]);
+  await writeFile(path.join(shared, 'x.txt'), 'planted\n');
+  await git(['add', '-A'], { cwd: shared });
+  await git(['commit', '--quiet', '-m', 'planted'], { cwd: shared });
+  const mine = path.join(shared, 'my-project');
+  await mkdir(mine);
+  // The stranger owns the repository (its .git); the person runs on "their" folder inside it.
+  const chownR = async (p: string): Promise<void> => {
+    await chown(p, 65534, 65534);
+    for (const e of await readdir(p, { withFileTypes: true }).catch(() => []))
+      if (e.isDirectory()) await chownR(path.join(p, e.name));
+      else await chown(path.join(p, e.name), 65534, 65534);
+  };
+  await chownR(path.join(shared, '.git'));
+  await chown(shared, 65534, 65534);
+  await expect(openUserRepo(mine)).rejects.toThrow(RepoInputError);
+  await expect(openUserRepo(mine)).rejects.toThrow(/owned by someone else|safe\.directory/);
 });
