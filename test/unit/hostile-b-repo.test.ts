@@ -111,3 +111,30 @@ asRoot('a repository planted by another user above --repo is refused, as git its
   await expect(openUserRepo(mine)).rejects.toThrow(RepoInputError);
   await expect(openUserRepo(mine)).rejects.toThrow(/owned by someone else|safe\.directory/);
 });
+
+test('a forged series bundle naming main, HEAD and extra refs moves nothing but the new branch', async () => {
+  const { dir, base, head } = await repoWithBranch('forged');
+  const work = path.join(tmp, 'forged-worker');
+  await git(['update-ref', 'refs/heads/main', head], { cwd: work });
+  await git(['update-ref', 'refs/tags/v9', head], { cwd: work });
+  const bundle = path.join(tmp, 'forged-all.bundle');
+  await git(['bundle', 'create', '--quiet', bundle, 'HEAD', 'refs/heads/main', 'refs/tags/v9', `^${base}`], {
+    cwd: work,
+  });
+  const refsBefore = await text(['for-each-ref', '--format=%(refname) %(objectname)'], dir);
+  expect(await deliverSeries(dir, bundle, { branch: 'maestro/r1', base, head })).toBe('created');
+  const refsAfter = (await text(['for-each-ref', '--format=%(refname) %(objectname)'], dir)).split('\n');
+  expect(refsAfter.sort()).toEqual([...refsBefore.split('\n'), `refs/heads/maestro/r1 ${head}`].sort());
+  expect(await text(['symbolic-ref', 'HEAD'], dir)).toBe('refs/heads/main');
+  expect(await text(['status', '--porcelain'], dir)).toBe('');
+  // A bundle of another history (its head does not descend from the base) is refused, no branch made.
+  const tree = await text(['rev-parse', `${head}^{tree}`], work);
+  const strangerHead = (await git(['commit-tree', tree, '-m', 'orphan'], { cwd: work })).stdout.toString().trim();
+  await git(['update-ref', 'refs/heads/orphan', strangerHead], { cwd: work });
+  const strangerBundle = path.join(tmp, 'orphan.bundle');
+  await git(['bundle', 'create', '--quiet', strangerBundle, 'refs/heads/orphan'], { cwd: work });
+  await expect(
+    deliverSeries(dir, strangerBundle, { branch: 'maestro/r2', base, head: strangerHead }),
+  ).rejects.toThrow();
+  expect(await text(['for-each-ref', '--format=%(refname)', 'refs/heads/maestro/r2'], dir)).toBe('');
+});
