@@ -13,6 +13,7 @@ import { deliverSeries } from '../../src/activities/repo/deliver';
 import { git } from '../../src/activities/repo/git';
 import { packBase } from '../../src/activities/repo/pack';
 import { openUserRepo, RepoInputError } from '../../src/activities/repo/user-repo';
+import { prepareRepoRun } from '../../src/client/repo-run';
 
 let tmp: string;
 beforeAll(async () => {
@@ -137,4 +138,24 @@ test('a forged series bundle naming main, HEAD and extra refs moves nothing but 
     deliverSeries(dir, strangerBundle, { branch: 'maestro/r2', base, head: strangerHead }),
   ).rejects.toThrow();
   expect(await text(['for-each-ref', '--format=%(refname)', 'refs/heads/maestro/r2'], dir)).toBe('');
+});
+
+test('a run whose branch maestro/<runId> cannot be created (a branch named "maestro" exists) is refused before it starts', async () => {
+  const { dir } = await repoWithBranch('dfconflict');
+  await git(['branch', 'maestro'], { cwd: dir });
+  const home = path.join(tmp, 'home-df');
+  await mkdir(home, { recursive: true });
+  const config = {
+    home,
+    roles: [],
+    llm: { workerModel: 'm' },
+  } as unknown as Parameters<typeof prepareRepoRun>[0]['config'];
+  await expect(prepareRepoRun({ config, runId: 'run-1', repoPath: dir, log: () => undefined })).rejects.toThrow(
+    /branch maestro is in its way/,
+  );
+  // The same repository without that branch prepares.
+  await git(['branch', '-m', 'maestro', 'mine'], { cwd: dir });
+  expect((await prepareRepoRun({ config, runId: 'run-1', repoPath: dir, log: () => undefined })).repo.branch).toBe(
+    'maestro/run-1',
+  );
 });
