@@ -56,11 +56,20 @@ export async function prepareRepoRun(opts: {
   try {
     const packed = await packBase(opts.repoPath, baseRef, store);
     const branch = runBranch(runId);
-    const taken = await userGit(packed.repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], {
-      okCodes: [1, 128],
-    });
-    if (taken.code === 0)
-      throw new RepoInputError(`branch ${branch} already exists in ${packed.top}; choose another --run-id.`);
+    // The branch must be creatable at the end: not there, and no ref in its way (a branch
+    // `maestro` makes `maestro/<runId>` impossible, as does a `maestro/<runId>/x`).
+    const ref = `refs/heads/${branch}`;
+    const near = await userGit(packed.repo, ['for-each-ref', '--format=%(refname)', 'refs/heads/maestro']);
+    const clash = near.stdout
+      .toString('utf8')
+      .split('\n')
+      .find((r) => r !== '' && (r === ref || ref.startsWith(`${r}/`) || r.startsWith(`${ref}/`)));
+    if (clash)
+      throw new RepoInputError(
+        clash === ref
+          ? `branch ${branch} already exists in ${packed.top}; choose another --run-id.`
+          : `branch ${branch} cannot be made in ${packed.top}: ${clash.replace('refs/heads/', 'branch ')} is in its way; rename it or choose another --run-id.`,
+      );
     const testCommand = chooseTestCommand(opts.testCommand, config.repo?.testCommand);
     const map = await buildRepoMap((a, o) => userGit(packed.repo, a, o), packed.snapshot.base, packed.name, {
       ...(testCommand ? { testCommand } : {}),

@@ -23,7 +23,7 @@ async function fixture(name: string) {
   const repo = path.join(tmp, name);
   mkdirSync(repo);
   sh(repo, 'init', '-q', '-b', 'main');
-  writeFileSync(path.join(repo, 'a.txt'), 'one\n');
+  writeFileSync(path.join(repo, 'a.txt'), `one ${name}\n`);
   sh(repo, 'add', '.');
   sh(repo, 'commit', '-qm', 'first');
   const base = sh(repo, 'rev-parse', 'HEAD');

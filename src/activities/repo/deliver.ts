@@ -69,26 +69,19 @@ export async function deliverSeries(
     .filter(([sha, name]) => sha === series.head && name);
   const source = heads[0]?.[1];
   if (!source) throw new Error(`the run's series bundle does not hold its head ${series.head.slice(0, 12)}`);
+  // `bundle unbundle`, not `fetch`: a fetch of the bundle's path still goes through the
+  // repository's `url.<x>.insteadOf` (which can turn the path into an `ext::` command or ssh
+  // transport the repository allows) and runs its `core.alternateRefsCommand` when it borrows
+  // objects. Unbundling only indexes the pack (after checking the prerequisites are present) and
+  // writes no ref, FETCH_HEAD or tag.
   try {
-    await userGit(repo, [
-      '-c',
-      'maintenance.auto=false',
-      '-c',
-      'fetch.writeCommitGraph=false',
-      'fetch',
-      '--quiet',
-      '--no-tags',
-      '--no-write-fetch-head',
-      '--no-recurse-submodules',
-      '--no-auto-maintenance',
-      '--no-prune',
-      bundleFile,
-      source,
-    ]);
+    await userGit(repo, ['bundle', 'unbundle', bundleFile]);
   } catch (err) {
     if (err instanceof GitError) throw new Error(`could not fetch the run's commits into ${repo.top}: ${err.message}`);
     throw err;
   }
+  if (!(await commitOf(repo, series.head)))
+    throw new Error(`the run's series bundle did not give its head ${series.head.slice(0, 12)}`);
   const ancestor = await userGit(repo, ['merge-base', '--is-ancestor', series.base, series.head], { okCodes: [1] });
   if (ancestor.code !== 0)
     throw new Error(`the run's head ${series.head.slice(0, 12)} does not descend from its base; nothing was changed.`);

@@ -37,6 +37,12 @@ export interface GitOptions {
   /** Exit codes that are answers, not failures (e.g. 1 for `merge-tree` with conflicts). */
   okCodes?: number[];
   signal?: AbortSignal;
+  /**
+   * Repositories git may use although someone else owns them (`safe.directory` values). Default
+   * `*` (Maestro's own copies); a person's repository gets their own configured list, so one a
+   * stranger planted (a `.git` above the folder asked for) is refused as git refuses it.
+   */
+  safeDirectories?: readonly string[];
 }
 
 /** What a git invocation printed. */
@@ -87,8 +93,6 @@ const SAFE_CONFIG = [
   '-c',
   'protocol.file.allow=user',
   '-c',
-  'safe.directory=*',
-  '-c',
   'advice.detachedHead=false',
   '-c',
   'gc.auto=0',
@@ -103,6 +107,7 @@ const SAFE_CONFIG = [
 export function git(args: readonly string[], opts: GitOptions = {}): Promise<GitOutput> {
   const full = [
     ...SAFE_CONFIG,
+    ...(opts.safeDirectories ?? ['*']).flatMap((d) => ['-c', `safe.directory=${d}`]),
     ...(opts.gitDir ? ['--git-dir', opts.gitDir] : []),
     ...(opts.workTree ? ['--work-tree', opts.workTree] : []),
     ...args,

@@ -27,6 +27,22 @@ export interface PackedBase {
   repo: UserRepo;
 }
 
+/**
+ * A path as one line of `objects/info/alternates`: C-quoted when it holds a newline, a quote or a
+ * backslash (git unquotes a line that starts with `"`), so a folder name cannot split it in two.
+ */
+export function alternatesLine(p: string): string {
+  if (!/[\0-\x1f\x7f"\\]/.test(p)) return p;
+  const body = [...p]
+    .map((c) => {
+      const n = c.charCodeAt(0);
+      if (c === '"' || c === '\\') return `\\${c}`;
+      return n < 0x20 || n === 0x7f ? `\\${n.toString(8).padStart(3, '0')}` : c;
+    })
+    .join('');
+  return `"${body}"`;
+}
+
 /** The ref the base bundle names its commit by (a worker fetches every ref of it). */
 export const BASE_BUNDLE_REF = 'refs/heads/base';
 
@@ -90,7 +106,10 @@ export async function packRepo(repo: UserRepo, baseRef: string, store: ArtifactS
     await mkdir(path.join(gitDir, 'refs'), { recursive: true });
     await writeFile(path.join(gitDir, 'HEAD'), `ref: ${BASE_BUNDLE_REF}\n`);
     await writeFile(path.join(gitDir, 'config'), '[core]\n\trepositoryformatversion = 0\n\tbare = true\n');
-    await writeFile(path.join(gitDir, 'objects', 'info', 'alternates'), `${path.join(repo.commonDir, 'objects')}\n`);
+    await writeFile(
+      path.join(gitDir, 'objects', 'info', 'alternates'),
+      `${alternatesLine(path.join(repo.commonDir, 'objects'))}\n`,
+    );
     await git(['update-ref', BASE_BUNDLE_REF, base], { gitDir });
     const file = path.join(tmp, 'base.bundle');
     try {
