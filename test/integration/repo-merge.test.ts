@@ -241,3 +241,15 @@ test('forged snapshots are refused before any commit is made', async () => {
     /merge time is not a date/,
   );
 });
+
+test('a commit of many files keeps a bounded diffstat that still ends with its totals', async () => {
+  const files = await Promise.all(
+    Array.from({ length: 150 }, (_, i) => file(`gen/a-rather-long-folder-name/file-${i}.txt`, `${i}\n`)),
+  );
+  const out = await mergeTicket(freshDeps, input(base, base, 'T9', files));
+  if (out.status !== 'merged') throw new Error(out.status);
+  // The run carries every commit's diffstat: it stays small; the whole diff is in the patch.
+  expect(out.commit.diffstat.length).toBeLessThanOrEqual(1500);
+  expect(out.commit.diffstat).toMatch(/more files\)\n 150 files changed, 150 insertions\(\+\)$/);
+  expect((await store.read(out.commit.patch)).toString()).toContain('gen/a-rather-long-folder-name/file-149.txt');
+});

@@ -24,8 +24,12 @@ export { unsafeRepoPath };
 
 /** Most characters of conflicting hunks returned to the workflow (they become the ticket's feedback). */
 export const MAX_HUNK_CHARS = 6000;
-/** Most characters of a commit's diffstat kept in its RepoCommit. */
-export const MAX_DIFFSTAT_CHARS = 4000;
+/**
+ * Most characters of a commit's diffstat kept in its RepoCommit. The run carries every commit
+ * across continue-as-new (300 commits of a 100-ticket run stay far below the 2 MB payload limit);
+ * the whole diff is in the commit's patch in the store.
+ */
+export const MAX_DIFFSTAT_CHARS = 1500;
 /** Lines of context kept around each conflict region. */
 const HUNK_CONTEXT = 3;
 
@@ -145,7 +149,7 @@ export async function mergeTicket(deps: MergeDeps, input: MergeTicketInput): Pro
       role: input.ticket.role,
       commit: head,
       patch,
-      diffstat: bounded(stat, MAX_DIFFSTAT_CHARS),
+      diffstat: boundedStat(stat),
     },
   };
 }
@@ -259,6 +263,21 @@ function fenced(text: string): string {
   const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
   const ticks = '`'.repeat(Math.max(3, longest + 1));
   return `${ticks}\n${text}\n${ticks}`;
+}
+
+/** A diffstat cut to MAX_DIFFSTAT_CHARS that always keeps its last line (`N files changed, ...`). */
+function boundedStat(stat: string): string {
+  if (stat.length <= MAX_DIFFSTAT_CHARS) return stat;
+  const lines = stat.split('\n');
+  const total = lines.pop() ?? '';
+  const kept: string[] = [];
+  let size = total.length + 60;
+  for (const l of lines) {
+    if (size + l.length + 1 > MAX_DIFFSTAT_CHARS) break;
+    kept.push(l);
+    size += l.length + 1;
+  }
+  return [...kept, ` … (${lines.length - kept.length} more files)`, total].join('\n');
 }
 
 function bounded(text: string, max: number): string {
