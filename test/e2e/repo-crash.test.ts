@@ -81,7 +81,8 @@ describe('maestro run --repo with workers SIGKILLed mid-ticket and mid-merge', (
         return target !== undefined || cli.child.exitCode !== null;
       });
       if (!target) break; // the run ended first
-      inFlight.push(...(await killAndSnapshot(h.sim, worker)));
+      // Other tickets' agents may be between an answer and their activity's report right now.
+      inFlight.push(...(await killAndSnapshot(h.sim, worker, { recentMs: 3000 })));
       const after = await activities(h.client, target.workflowId, 'mergeTicket', 0);
       hit = after.some((a) => a.scheduledId === target!.scheduledId && !a.completed);
       worker = await h.worker();
