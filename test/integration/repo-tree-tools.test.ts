@@ -139,3 +139,13 @@ try { fs.writeFileSync('passwd', 'x'); console.log('passwd: written'); } catch (
     expect(readdirSync(path.join(dir, 'ws'))).toEqual([]);
   });
 });
+
+test.each(ISOLATIONS)('a command that changes nothing keeps no file of the tree (%s)', async (isolation) => {
+  const mine = await store.put({ path: 'lib/util.js', content: 'module.exports = (a, b) => a - b;\n' });
+  const res = await call(ctx([mine], isolation), 'run_command', { command: 'cat README.md' });
+  expect(res.isError).toBe(false);
+  // Only what the command created or changed becomes the ticket's: a whole tree would land in the
+  // run's manifest and payloads (and a 10,000-file repository would not fit).
+  expect(res.written.map((w) => w.path)).toEqual([]);
+  expect(res.content).not.toMatch(/files kept/);
+});

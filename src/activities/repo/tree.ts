@@ -310,6 +310,9 @@ export async function treeChanges(
   for (const rec of records) {
     const status = rec.slice(0, 2);
     const raw = rec.slice(3);
+    // Only the second column says what the command did (work tree against the scratch index); the
+    // first compares that index with the copy's HEAD, which is not the start: every file is "A" there.
+    if (status[1] === ' ') continue;
     if (status.includes('D')) continue; // deletions are not carried
     if (written.length >= bounds.maxFiles) {
       skipped.push(`files beyond the first ${bounds.maxFiles} changed ones`);
