@@ -19,10 +19,12 @@ function blocksOf(content: unknown): unknown[] {
 
 /** The chat messages of one Anthropic message, or a problem. */
 function translate(m: unknown, i: number): OpenAI.ChatCompletionMessageParam[] | string {
-  if (!isObject(m) || (m.role !== 'user' && m.role !== 'assistant'))
-    return `messages[${i}] must be {role: "user" | "assistant", content}`;
+  if (!isObject(m) || (m.role !== 'user' && m.role !== 'assistant' && m.role !== 'system'))
+    return `messages[${i}] must be {role: "user" | "assistant" | "system", content}`;
   if (typeof m.content !== 'string' && !Array.isArray(m.content))
     return `messages[${i}].content must be a string or an array of content blocks`;
+  // Newer models take system messages between the turns (Claude Code sends its environment so).
+  if (m.role === 'system') return [{ role: 'system', content: textOfParts(m.content, TEXT) }];
   const blocks = blocksOf(m.content);
   if (m.role === 'assistant') {
     const calls: OpenAI.ChatCompletionMessageFunctionToolCall[] = [];

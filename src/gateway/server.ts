@@ -19,6 +19,7 @@ import { readBody } from './http-body';
 import type { Ledger } from './ledger';
 import type { RequestLog } from './request-log';
 import { callUpstream } from './upstream';
+import { leadingSystem } from './wire';
 import { estimatePromptTokens } from '../activities/llm/usage-of';
 
 /** Something the gateway did that an operator may want to see (unauthorized, refused, failed). */
@@ -154,6 +155,7 @@ export function createHandler(cfg: ServerConfig, closing: AbortSignal) {
       cfg.ledger.requests.invalid++;
       return fail('invalid', parsed.message, 'invalid');
     }
+    parsed.chat.messages = leadingSystem(parsed.chat.messages);
     const refused = cfg.ledger.refusal();
     if (refused) {
       cfg.ledger.requests.refused++;

@@ -104,3 +104,19 @@ export function deltasOf(text: string, size = 256): string[] {
   for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
   return out;
 }
+
+/**
+ * The messages with every system (and developer) message merged into one at the start: Claude
+ * Code puts system messages between turns and Codex sends several, and many providers' chat
+ * templates (llama.cpp, vLLM with Qwen or Llama) accept one system message, first, only.
+ */
+export function leadingSystem(messages: OpenAI.ChatCompletionMessageParam[]): OpenAI.ChatCompletionMessageParam[] {
+  const isSystem = (m: OpenAI.ChatCompletionMessageParam) => m.role === 'system' || m.role === 'developer';
+  const system = messages.filter(isSystem);
+  if (system.length === 0) return messages;
+  const text = system
+    .map((m) => textOfParts(m.content, ['text']))
+    .filter((t) => t !== '')
+    .join('\n\n');
+  return [{ role: 'system', content: text }, ...messages.filter((m) => !isSystem(m))];
+}
