@@ -40,16 +40,8 @@ import type { CallMeta } from '../activities/llm/structured';
 import type { LlmCallRecord } from '../shared/types';
 import { Ledger, type GatewayLedger } from './ledger';
 import { RequestLog } from './request-log';
-import {
-  createHandler,
-  LIMITS,
-  limitedServer,
-  listenSocket,
-  listenTcp,
-  newGatewayToken,
-  type GatewayEvent,
-  type GatewayLimits,
-} from './server';
+import { limitedServer, listenSocket, listenTcp } from './listen';
+import { createHandler, LIMITS, newGatewayToken, type GatewayEvent, type GatewayLimits } from './server';
 
 export type { GatewayLedger, StopReason } from './ledger';
 export type { GatewayEvent, GatewayLimits } from './server';

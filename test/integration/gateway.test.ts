@@ -5,6 +5,7 @@
  * wall clock stop calls with an error no client retries, and the request log holds exactly what
  * the provider was sent.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -433,6 +434,34 @@ test('a sandbox reaches the gateway through its Unix socket and a forwarder on i
     expect(g.ledger().calls).toHaveLength(1);
   } finally {
     await fwd.close();
+  }
+});
+
+test('the forwarder runs on its own as the sandbox starts it: prints its port, pipes to the socket', async () => {
+  const socketPath = join(dir, 'gw2.sock');
+  const g = await gateway({ tcp: false, socketPath });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, '../../src/gateway/forwarder.ts'), socketPath, '0'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      child.stdout.once('data', (c: Buffer) => resolve(c.toString()));
+      child.once('exit', (code) => reject(new Error(`forwarder exited ${code}`)));
+    });
+    const { port } = JSON.parse(line) as { port: number };
+    const res = await postMessages(`http://127.0.0.1:${port}`, g.token, {
+      model: 'c',
+      max_tokens: 5,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(res.status).toBe(200);
+    expect(g.ledger().calls).toHaveLength(1);
+  } finally {
+    child.kill('SIGKILL');
   }
 });
 

@@ -5,8 +5,11 @@
  * are gone, and a gateway closed under a hung call. Each must end in a clear answer, never a hang,
  * and never in a call the budget did not allow.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
 import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway';
@@ -266,4 +269,15 @@ test('keys: a lower-case bearer and x-api-key are accepted; a longer, shorter or
   expect(await call({ authorization: g.token })).toBe(401);
   expect(await call({ authorization: `Basic ${g.token}` })).toBe(401);
   expect(g.ledger().requests.unauthorized).toBe(4);
+});
+
+test('a request that cannot be logged is not sent: no permit taken, the provider sees nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'maestro-gw-log-'));
+  const g = await gateway({ permits: 3, requestLog: join(dir, 'requests.jsonl') });
+  rmSync(dir, { recursive: true, force: true });
+  const r = await post(g, '/v1/chat/completions', chatBody('unlogged'));
+  expect(r.status).toBe(502);
+  expect(r.json).toMatchObject({ error: { message: expect.stringContaining('could not write the request log') } });
+  expect(sim.requests()).toHaveLength(0);
+  expect(g.ledger().permitsUsed).toBe(0);
 });
