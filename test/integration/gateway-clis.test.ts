@@ -6,7 +6,7 @@
  * sent, and a budget of one call stops each CLI at once. The CLIs are installed (from their
  * registries) under .maestro/agent-clis; without them these tests are skipped and say so.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -46,8 +46,16 @@ interface Ran {
   logFile: string;
 }
 
-/** Runs one CLI headless in a fresh space with a clean environment, pointed at a fresh gateway. */
-async function run(cli: 'codex' | 'claude', permits: number): Promise<Ran> {
+/** Whether this machine can make a network namespace (root, or user namespaces allowed). */
+const netns = spawnSync('unshare', ['-n', '--fork', 'true']).status === 0;
+const REPO = resolve(__dirname, '../..');
+
+/**
+ * Runs one CLI headless in a fresh space with a clean environment, pointed at a fresh gateway.
+ * `isolated`: the CLI runs in a network namespace with only loopback, and reaches the gateway
+ * through its Unix socket and the forwarder started inside, as in the sandbox.
+ */
+async function run(cli: 'codex' | 'claude', permits: number, isolated = false): Promise<Ran> {
   const space = mkdtempSync(join(root, `${cli}-`));
   const ws = join(space, 'ws');
   const home = join(space, 'home');
@@ -61,7 +69,9 @@ async function run(cli: 'codex' | 'claude', permits: number): Promise<Ran> {
     permits,
     wallMs: 120_000,
     requestLog: logFile,
+    ...(isolated ? { tcp: false, socketPath: join(space, 'gateway.sock') } : {}),
   });
+  const url = isolated ? 'http://127.0.0.1:8765' : gw.url!;
   const base = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' };
   const [args, env] =
     cli === 'codex'
@@ -72,12 +82,7 @@ async function run(cli: 'codex' | 'claude', permits: number): Promise<Ran> {
             '--skip-git-repo-check',
             '--dangerously-bypass-approvals-and-sandbox',
             ...['-c', 'model_provider=maestro', '-c', 'model_providers.maestro.name=maestro'],
-            ...[
-              '-c',
-              `model_providers.maestro.base_url=${gw.url}/v1`,
-              '-c',
-              'model_providers.maestro.wire_api=responses',
-            ],
+            ...['-c', `model_providers.maestro.base_url=${url}/v1`, '-c', 'model_providers.maestro.wire_api=responses'],
             ...['-c', 'model_providers.maestro.env_key=MAESTRO_GATEWAY_KEY', '-m', 'gpt-5-codex'],
             'Write hello.txt',
           ],
@@ -88,7 +93,7 @@ async function run(cli: 'codex' | 'claude', permits: number): Promise<Ran> {
           {
             ...base,
             IS_SANDBOX: '1',
-            ANTHROPIC_BASE_URL: gw.url!,
+            ANTHROPIC_BASE_URL: url,
             ANTHROPIC_API_KEY: gw.token,
             DISABLE_TELEMETRY: '1',
             CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
@@ -98,12 +103,34 @@ async function run(cli: 'codex' | 'claude', permits: number): Promise<Ran> {
           },
         ];
   const t0 = Date.now();
-  const child = spawn(join(BIN, cli), args, { cwd: ws, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // Inside the namespace: loopback up, the forwarder on 8765 (it prints its port when ready), then the CLI.
+  const inside = [
+    'ip link set lo up 2>/dev/null || true',
+    `(cd "$REPO" && exec "$NODE" --import tsx src/gateway/forwarder.ts "$SOCK" 8765) > "$SPACE/fwd.out" 2>&1 &`,
+    'for i in $(seq 80); do [ -s "$SPACE/fwd.out" ] && break; sleep 0.25; done',
+    'exec "$@"',
+  ].join('\n');
+  const [cmd, argv] = isolated
+    ? ['unshare', ['-n', '--fork', '--kill-child', 'bash', '-c', inside, 'inside', join(BIN, cli), ...args]]
+    : [join(BIN, cli), args];
+  const child = spawn(cmd, argv, {
+    cwd: ws,
+    env: { ...env, ...(isolated ? { REPO, NODE: process.execPath, SOCK: gw.socketPath!, SPACE: space } : {}) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let stdout = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.resume();
   const killer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 90_000);
-  const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+  const closed = new Promise((done) => child.on('close', done));
+  const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+  try {
+    process.kill(-child.pid!, 'SIGKILL'); // what is left of its group (the forwarder)
+  } catch {
+    // the group is gone already
+  }
+  await closed; // all of its output read
   clearTimeout(killer);
   await gw.close();
   return { code, stdout, ms: Date.now() - t0, ws, gw, logFile };
@@ -169,3 +196,23 @@ describe.each(cases)('$cli through the gateway', ({ cli, tool, args, format }) =
     120_000,
   );
 });
+
+const isolatedTest = has('claude') && netns ? test : test.skip;
+isolatedTest(
+  'claude in a network namespace with only loopback reaches the gateway through its socket and the forwarder, and nothing else',
+  async () => {
+    sim.injectFault({
+      kind: 'tool-calls',
+      toolCalls: [
+        { id: 'call_write_1', name: 'Write', arguments: JSON.stringify({ file_path: 'hello.txt', content: 'hi' }) },
+      ],
+    });
+    const r = await run('claude', 10, true);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(r.ws, 'hello.txt'), 'utf8')).toBe('hi');
+    expect(r.gw.url).toBeUndefined();
+    expect(r.gw.ledger().calls.length).toBe(simTotals(sim.requests()).calls);
+    expect(r.gw.ledger().calls.length).toBeGreaterThanOrEqual(2);
+  },
+  120_000,
+);
