@@ -101,6 +101,12 @@ function messagesOf(input: unknown, instructions: unknown): OpenAI.ChatCompletio
 export function parseResponses(body: unknown): Parsed {
   if (!isObject(body)) return { ok: false, message: 'The request body must be a JSON object.' };
   if (body.input === undefined) return { ok: false, message: '"input" is required (a string or an array of items).' };
+  if (typeof body.previous_response_id === 'string')
+    return {
+      ok: false,
+      message:
+        'previous_response_id is not supported: the gateway stores no responses; send the whole conversation as input (store: false)',
+    };
   const messages = messagesOf(body.input, body.instructions);
   if (typeof messages === 'string') return { ok: false, message: messages };
   if (messages.length === 0) return { ok: false, message: '"input" has no message to answer.' };

@@ -95,6 +95,7 @@ test('wrong shapes get a 400 that names the problem, in each format’s own erro
     ['/v1/responses', '{"input":42}', '"input" must be a string or an array'],
     ['/v1/responses', '{"input":[{"type":"computer_call"}]}', 'is not supported'],
     ['/v1/responses', '{"input":[{"type":"function_call","name":"x"}]}', 'call_id'],
+    ['/v1/responses', '{"input":"x","previous_response_id":"resp_1"}', 'send the whole conversation'],
     ['/v1/messages', '{"messages":[{"role":"user","content":42}]}', 'content must be a string or an array'],
     ['/v1/messages', '{"messages":[{"role":"assistant","content":[{"type":"tool_use","name":"x"}]}]}', 'tool_use'],
     ['/v1/messages', '{"messages":[{"role":"user","content":"x"}],"tools":[{}]}', 'tools[0] needs a "name"'],
