@@ -148,7 +148,17 @@ export function createHandler(cfg: ServerConfig, closing: AbortSignal) {
       cfg.ledger.requests.invalid++;
       return fail('invalid', `the body is not JSON (${(err as Error).message})`, 'invalid');
     }
-    const parsed = target.parse(json);
+    let parsed: ReturnType<WireFormat['parse']>;
+    try {
+      parsed = target.parse(json);
+      if (parsed.ok) JSON.stringify(parsed.chat); // what the provider is sent must serialise (tool schemas too)
+    } catch (err) {
+      // JSON.parse takes any depth; re-serialising a thousands-deep value overflows the stack.
+      parsed = {
+        ok: false,
+        message: `the request could not be read (${(err as Error).message}); nest values less deeply`,
+      };
+    }
     if (!parsed.ok) {
       cfg.ledger.requests.invalid++;
       return fail('invalid', parsed.message, 'invalid');

@@ -109,6 +109,30 @@ test('wrong shapes get a 400 that names the problem, in each format’s own erro
     expect(message).toContain(says);
     if (path.startsWith('/v1/messages')) expect(r.json.type).toBe('error');
   }
+  const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+  const nested: [string, string][] = [
+    [
+      '/v1/messages',
+      `{"messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"x","input":${deep}}]}]}`,
+    ],
+    [
+      '/v1/chat/completions',
+      `{"messages":[{"role":"assistant","tool_calls":[{"id":"t","function":{"name":"x","arguments":${deep}}}]}]}`,
+    ],
+    ['/v1/responses', `{"input":[{"type":"function_call","call_id":"t","name":"x","arguments":${deep}}]}`],
+    [
+      '/v1/messages',
+      `{"messages":[{"role":"user","content":"x"}],"tools":[{"name":"x","input_schema":{"a":${deep}}}]}`,
+    ],
+  ];
+  for (const [path, body] of nested) {
+    const r = await post(g, path, body);
+    expect([path, r.status, JSON.stringify(r.json)]).toEqual([
+      path,
+      400,
+      expect.stringContaining('nest values less deeply'),
+    ]);
+  }
   const get = await fetch(`${g.url}/v1/chat/completions`, { headers: { authorization: `Bearer ${g.token}` } });
   expect(get.status).toBe(404);
   expect(sim.requests()).toHaveLength(0);
