@@ -85,6 +85,10 @@ export interface Gateway {
 
 /** Starts a gateway for one ticket attempt. */
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  if (!Number.isFinite(opts.wallMs) || opts.wallMs <= 0)
+    throw new Error(`startGateway: wallMs must be a finite number of milliseconds above 0 (got ${opts.wallMs})`);
+  if (opts.permits !== undefined && (!Number.isInteger(opts.permits) || opts.permits < 0))
+    throw new Error(`startGateway: permits must be a whole number of calls, 0 or more (got ${opts.permits})`);
   const limits = { ...LIMITS, ...opts.limits };
   const ledger = new Ledger(opts.permits, Date.now() + opts.wallMs);
   const requestLog = new RequestLog(opts.requestLog, limits.requestLogBytes);

@@ -306,3 +306,11 @@ test('a request that cannot be logged is not sent: no permit taken, the provider
   expect(sim.requests()).toHaveLength(0);
   expect(g.ledger().permitsUsed).toBe(0);
 });
+
+test('a gateway without finite bounds is not started', async () => {
+  await expect(gateway({ wallMs: Infinity })).rejects.toThrow('wallMs must be a finite number');
+  await expect(gateway({ permits: -1 })).rejects.toThrow('permits must be a whole number');
+  const none = await gateway({ permits: 0 });
+  expect((await post(none, '/v1/chat/completions', chatBody('x'))).status).toBe(400);
+  expect(sim.requests()).toHaveLength(0);
+});
