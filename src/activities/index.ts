@@ -5,6 +5,7 @@
 import { createArtifactExportActivities } from './artifacts/export';
 import { createAgentActivities } from './agent/agent-activities';
 import type { ActivityDeps } from './deps';
+import { createExecutorActivities } from './executor/executor-activity';
 import { createNotifyActivities } from './notify/deliver';
 import { createRecordActivities } from './records';
 import { createBossActivities } from './roles/boss';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRecordActivities(deps),
     ...createNotifyActivities(deps),
     ...createAgentActivities(deps),
+    ...createExecutorActivities(deps),
   };
 }
 
@@ -29,4 +31,5 @@ export type { ActivityDeps } from './deps';
 export type { PlanGoalInput, ReviewTicketInput, FinalizeRunInput } from './roles/boss';
 export type { PerformTicketInput, PerformTicketOutput } from './roles/worker';
 export type { DeliverNotificationInput } from './notify/deliver';
+export type { RunExecutorInput, RunExecutorOutput } from './executor/executor-activity';
 export type { AgentTurnInput, AgentTurnOutput, AgentToolInput, AgentToolOutput } from './agent/agent-activities';
