@@ -1,10 +1,11 @@
 /**
  * A chat-completions-only stand-in for src/gateway (built in parallel on s21-gateway) with the
- * same contract (gateway-port.ts): bearer token, permits, a ledger of LlmCallRecords, and every
+ * same contract (gateway-port.ts): bearer token, permits, a ledger of LlmCallRecords, a Unix socket, and every
  * request body kept for hygiene checks. It forwards to `upstream.baseUrl` (the simulator) without
  * streaming. The executor's own tests use it; the real CLIs need the real gateway.
  */
 import { randomBytes } from 'node:crypto';
+import { chmodSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Gateway, GatewayOptions } from '../../src/activities/executor/gateway-port';
@@ -15,6 +16,8 @@ export interface StubGatewayLog {
   requests: string[];
   started: GatewayOptions[];
   refused: number;
+  /** Listen on TCP even when asked for a socket (exercises the executor's bridge). */
+  tcpOnly?: boolean;
 }
 
 /** A `startGateway` over the stub, logging into `log`. */
@@ -23,7 +26,7 @@ export function stubGateway(log: StubGatewayLog) {
     log.started.push(o);
     const token = randomBytes(16).toString('hex');
     const ledger: LlmCallRecord[] = [];
-    let usedUp = false;
+    let stopped: { reason: string; message: string } | undefined;
     const server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -34,7 +37,7 @@ export function stubGateway(log: StubGatewayLog) {
             return;
           }
           if (o.permits !== undefined && ledger.length >= o.permits) {
-            usedUp = true;
+            stopped ??= { reason: 'permits', message: 'permits used up' };
             log.refused++;
             res.writeHead(429, { 'content-type': 'application/json' }).end('{"error":{"message":"permits used up"}}');
             return;
@@ -43,9 +46,9 @@ export function stubGateway(log: StubGatewayLog) {
           log.requests.push(body);
           const started = Date.now();
           const parsed = JSON.parse(body) as Record<string, unknown>;
-          const up = await fetch(`${o.upstream.baseUrl}/chat/completions`, {
+          const up = await fetch(`${o.llm.baseUrl}/chat/completions`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${o.upstream.apiKey ?? 'x'}` },
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${o.llm.apiKey ?? 'x'}` },
             body: JSON.stringify({ ...parsed, model: o.model, stream: false }),
           });
           const text = await up.text();
@@ -56,7 +59,7 @@ export function stubGateway(log: StubGatewayLog) {
             // not JSON: booked with no tokens
           }
           ledger.push({
-            ...o.record,
+            ...o.meta,
             model: o.model,
             promptTokens: usage.prompt_tokens,
             cachedTokens: 0,
@@ -71,13 +74,17 @@ export function stubGateway(log: StubGatewayLog) {
         })().catch((err: unknown) => res.writeHead(502).end(String(err)));
       });
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const { port } = server.address() as AddressInfo;
+    // Like the real gateway: on the attempt folder's socket when asked to (the executor's path),
+    // else on TCP (the executor then bridges).
+    const onSocket = o.socketPath !== undefined && log.tcpOnly !== true;
+    await new Promise<void>((r) => (onSocket ? server.listen(o.socketPath, r) : server.listen(0, '127.0.0.1', r)));
+    if (onSocket) chmodSync(o.socketPath!, 0o777);
+    const port = onSocket ? 0 : (server.address() as AddressInfo).port;
     return {
-      url: `http://127.0.0.1:${port}`,
+      ...(onSocket ? { socketPath: o.socketPath! } : { url: `http://127.0.0.1:${port}` }),
       token,
-      ledger: () => [...ledger],
-      permitsUsedUp: () => usedUp,
+      ledger: () => ({ calls: [...ledger], ...(stopped ? { stopped } : {}) }),
+      requestLogText: () => log.requests.map((r) => `${r}\n`).join(''),
       close: () =>
         new Promise<void>((r) => {
           server.closeAllConnections();

@@ -44,8 +44,8 @@ const ticket: Ticket = {
   dependsOn: [],
 };
 
-function setup(mode: string, executor: Partial<ExecutorSettings> = {}) {
-  const log: StubGatewayLog = { requests: [], started: [], refused: 0 };
+function setup(mode: string, executor: Partial<ExecutorSettings> = {}, tcpOnly = false) {
+  const log: StubGatewayLog = { requests: [], started: [], refused: 0, tcpOnly };
   const store = new FsArtifactStore(path.join(dir, 'artifacts'));
   const role: RoleDefinition = {
     name: 'coder',
@@ -66,7 +66,7 @@ function setup(mode: string, executor: Partial<ExecutorSettings> = {}) {
     sandboxHide: [path.join(dir, 'artifacts')],
     executor: {
       startGateway: stubGateway(log),
-      upstream: { baseUrl: sim.baseUrl },
+      llm: { baseUrl: sim.baseUrl, timeoutMs: 30_000 },
       workspaceParent: path.join(dir, 'ws'),
     },
   } satisfies ActivityDeps;
@@ -106,6 +106,13 @@ test('the CLI writes a file in the space through the gateway; result, bill and p
   expect(log.requests).toHaveLength(1);
   expect(log.started[0]).toMatchObject({ model: 'sim-model', permits: 40, wallMs: 20_000 });
   for (const r of log.requests) expect(r).not.toContain('GOAL-TEXT');
+}, 60_000);
+
+test('a gateway that listens only on TCP is reached through the bridge', async () => {
+  const { log, runExecutor } = setup('work', {}, true);
+  const out = await runExecutor(input);
+  expect(out.artifacts.map((a) => a.path)).toEqual(['out.txt']);
+  expect(log.requests).toHaveLength(1);
 }, 60_000);
 
 test('exit 0 with an [API Error: result is a failed attempt with the reason, its calls billed', async () => {
@@ -155,7 +162,7 @@ test('a custom command that is not installed is refused clearly before anything 
       },
     ],
     workerModel: () => 'm',
-    executor: { startGateway: stubGateway(log), upstream: {} },
+    executor: { startGateway: stubGateway(log), llm: { timeoutMs: 1000 } },
   });
   const f = await failureOf(missing(input));
   expect(f.type).toBe(FailureType.BadInput);

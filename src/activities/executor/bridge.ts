@@ -16,15 +16,13 @@ export interface Bridge {
 
 /**
  * Listens on `socketPath` (made connectable by the sandbox's own uid) and pipes every connection to
- * the gateway at `target` (its Unix socket when it has one, else its TCP address).
+ * the gateway's TCP address (for a gateway that cannot listen in the attempt folder itself).
  */
-export async function startBridge(socketPath: string, target: { url: string; socketPath?: string }): Promise<Bridge> {
+export async function startBridge(socketPath: string, target: { url: string }): Promise<Bridge> {
   const u = new URL(target.url);
   const sockets = new Set<net.Socket>();
   const server = net.createServer((inside) => {
-    const out = target.socketPath
-      ? net.connect(target.socketPath)
-      : net.connect(Number(u.port || 80), u.hostname === 'localhost' ? '127.0.0.1' : u.hostname);
+    const out = net.connect(Number(u.port || 80), u.hostname === 'localhost' ? '127.0.0.1' : u.hostname);
     sockets.add(inside).add(out);
     const end = () => {
       inside.destroy();

@@ -157,11 +157,11 @@ export function createExecutorActivities(deps: ActivityDeps) {
         await writeCtl(folder, 'prompt.md', prompt);
         const model = settings.model ?? role.model ?? deps.workerModel(role.name);
         const gateway = await ex.startGateway({
-          upstream: ex.upstream,
+          llm: ex.llm,
           model,
           permits,
           wallMs,
-          record: {
+          meta: {
             kind: 'work',
             role: role.name,
             ticketId: input.ticket.id,
@@ -169,7 +169,11 @@ export function createExecutorActivities(deps: ActivityDeps) {
             ...(ctx ? { taskQueue: ctx.info.taskQueue } : {}),
             workerIdentity: WORKER_IDENTITY,
           },
+          // The gateway listens inside the attempt folder: the sandbox reaches it there, nothing else.
+          socketPath: folder.host.socket,
+          tcp: false,
         });
+        const billed = () => [...earlier, ...gateway.ledger().calls];
         let run: CliRun;
         try {
           const launch = cliLaunch({
@@ -185,7 +189,7 @@ export function createExecutorActivities(deps: ActivityDeps) {
           });
           await writeHomeFiles(folder, launch.homeFiles);
           const beat = (p: CliProgress) => {
-            calls = [...earlier, ...gateway.ledger()];
+            calls = billed();
             ctx?.heartbeat({ calls, executor: progressView(settings.agent, p) });
           };
           run = await runCli({
@@ -200,12 +204,18 @@ export function createExecutorActivities(deps: ActivityDeps) {
             ],
             ...(ctx ? { signal: ctx.cancellationSignal } : {}),
             onProgress: beat,
-            shouldStop: () => (gateway.permitsUsedUp?.() ? 'permits' : undefined),
+            shouldStop: () => gateway.ledger().stopped?.reason,
           });
         } finally {
-          calls = [...earlier, ...gateway.ledger()];
+          calls = billed();
           await gateway.close();
         }
+        const requestLog = gateway.requestLogText?.();
+        if (requestLog !== undefined)
+          await deps.store.put({
+            path: `executor/${input.ticket.id}-attempt-${input.attempt}-${activityAttempt}-requests.jsonl`,
+            content: requestLog,
+          });
         const transcript = await deps.store.put({
           path: `executor/${input.ticket.id}-attempt-${input.attempt}-${activityAttempt}.jsonl`,
           content: run.transcript,

@@ -37,7 +37,8 @@ export interface CliRun {
 export interface CliRunOptions {
   folder: AttemptFolder;
   launch: CliLaunch;
-  gateway: { url: string; socketPath?: string };
+  /** The gateway: its Unix socket when it listens in the attempt folder, else its URL (bridged). */
+  gateway: { url?: string; socketPath?: string };
   limits: Required<Pick<SandboxLimits, 'timeoutMs'>> & SandboxLimits;
   hide: string[];
   signal?: AbortSignal;
@@ -63,7 +64,10 @@ export async function runCli(o: CliRunOptions): Promise<CliRun> {
       stderr: `${folder.inside.ctl}/stderr.log`,
     }),
   );
-  const bridge = await startBridge(folder.host.socket, o.gateway);
+  // A gateway listening on the folder's socket is reached directly; another one through a bridge.
+  const direct = o.gateway.socketPath === folder.host.socket;
+  if (!direct && !o.gateway.url) throw new Error('the gateway listens neither in the attempt folder nor on TCP');
+  const bridge = direct ? undefined : await startBridge(folder.host.socket, { url: o.gateway.url ?? '' });
   const progress = emptyProgress();
   const lines = new LineSplitter();
   let offset = 0;
@@ -113,7 +117,7 @@ export async function runCli(o: CliRunOptions): Promise<CliRun> {
     polling = false;
     await poll;
     o.signal?.removeEventListener('abort', onAbort);
-    await bridge.close();
+    await bridge?.close();
   }
   await read().catch(() => undefined);
   if (launch.jsonEvents) for (const l of lines.end()) readEventLine(progress, l);

@@ -12,6 +12,8 @@ export type AttemptVerdict =
 /** The verdict on one CLI run that changed `changed` files. */
 export function judgeAttempt(run: CliRun, changed: number, label: string): AttemptVerdict {
   const { sandbox, progress, exit } = run;
+  if (run.stoppedBy === 'wall-clock')
+    return { ok: false, kind: 'failed', reason: `${label}: the attempt's wall time ran out; the CLI was stopped` };
   if (run.stoppedBy === 'permits')
     return {
       ok: false,
