@@ -21,6 +21,8 @@ export interface CliProgress {
   result?: string;
   /** Whether the CLI's result or an error event said the work failed, and why. */
   error?: string;
+  /** The last warning or retry the CLI reported (not a failure by itself). */
+  warning?: string;
   /** Events read. */
   events: number;
 }
@@ -100,9 +102,14 @@ function codex(p: CliProgress, e: Json): boolean {
     usage(p, e.usage, false);
     return true;
   }
-  if (type === 'turn.failed' || type === 'error') {
+  if (type === 'turn.failed') {
     const err = isObj(e.error) ? str(e.error.message) : str(e.message);
     p.error = clip(err ?? 'the CLI reported an error');
+    return true;
+  }
+  // Codex reports warnings and retries ("reconnecting 1/5") as `error`: a failure only if the turn fails.
+  if (type === 'error') {
+    p.warning = clip(str(e.message) ?? 'error');
     return true;
   }
   if (type.startsWith('item.') && isObj(e.item)) {
@@ -115,7 +122,7 @@ function codex(p: CliProgress, e: Json): boolean {
         const text = str(item.text);
         if (text !== undefined) p.result = clip(text);
       }
-      if (item.type === 'error') p.error = clip(str(item.message) ?? 'the CLI reported an error');
+      if (item.type === 'error') p.warning = clip(str(item.message) ?? 'the CLI reported an error');
     }
     return true;
   }

@@ -40,7 +40,7 @@ export function judgeAttempt(run: CliRun, changed: number, label: string): Attem
     return {
       ok: false,
       kind: 'failed',
-      reason: `${label}: the CLI exited with ${exit.code ?? exit.signal ?? '?'}${tail ? `: ${tail}` : ''}`,
+      reason: `${label}: the CLI exited with ${exit.code ?? exit.signal ?? '?'}${progress.warning ? `; it reported: ${progress.warning}` : ''}${tail ? `; stderr: ${tail}` : ''}`,
     };
   if (changed === 0)
     return {
