@@ -7,28 +7,28 @@
  */
 import { z } from 'zod';
 import type { SandboxLimits } from './tools';
+import {
+  EXECUTOR_AGENTS,
+  MAX_EXECUTOR_MAX_CALLS,
+  MAX_EXECUTOR_WALL_MS,
+  type ExecutorAgent as ExecutorAgentName,
+  type ExecutorSettings,
+} from './executor-settings';
 
-/** The coding-agent CLIs Maestro knows how to drive headless, plus `custom` (command/args of the config). */
-export const EXECUTOR_AGENTS = ['codex', 'claude-code', 'opencode', 'qwen-code', 'aider', 'custom'] as const;
+export {
+  DEFAULT_EXECUTOR_MAX_CALLS,
+  DEFAULT_EXECUTOR_RETRIES,
+  DEFAULT_EXECUTOR_WALL_MS,
+  EXECUTOR_AGENTS,
+  hasExecutor,
+  MAX_EXECUTOR_MAX_CALLS,
+  MAX_EXECUTOR_WALL_MS,
+  type ExecutorSettings,
+} from './executor-settings';
 
 /** An executor's name. */
 export const ExecutorAgent = z.enum(EXECUTOR_AGENTS);
-export type ExecutorAgent = z.infer<typeof ExecutorAgent>;
-
-/** Wall time of one CLI attempt when the role sets none: 10 minutes. */
-export const DEFAULT_EXECUTOR_WALL_MS = 600_000;
-
-/** Highest wall time a role may give one CLI attempt: 2 hours (always finite). */
-export const MAX_EXECUTOR_WALL_MS = 7_200_000;
-
-/** Model calls one CLI attempt may make when the role sets none (the gateway refuses past it). */
-export const DEFAULT_EXECUTOR_MAX_CALLS = 40;
-
-/** Highest `maxCalls` a role may set. */
-export const MAX_EXECUTOR_MAX_CALLS = 500;
-
-/** Times one CLI attempt is started again after an infrastructure failure (worker death...) by default. */
-export const DEFAULT_EXECUTOR_RETRIES = 2;
+export type ExecutorAgent = ExecutorAgentName;
 
 /**
  * The `executor` key of a role in maestro.config.json. `custom` needs `command` (a program the
@@ -69,20 +69,6 @@ export const ExecutorConfig = z
   });
 export type ExecutorConfig = z.infer<typeof ExecutorConfig>;
 
-/**
- * What a run carries of a role's executor: its name and bounds, never a command. The worker looks
- * up what to run in its own configuration.
- */
-export interface ExecutorSettings {
-  agent: ExecutorAgent;
-  model?: string;
-  wallMs?: number;
-  maxCalls?: number;
-  maxRetries?: number;
-  /** The sandbox limits of the role (`sandbox` in the config), applied to the CLI's process tree. */
-  limits?: SandboxLimits;
-}
-
 /** The run's view of an executor configuration: the command and arguments stay on the worker. */
 export function executorSettingsOf(config: ExecutorConfig, limits?: SandboxLimits): ExecutorSettings {
   return {
@@ -93,9 +79,4 @@ export function executorSettingsOf(config: ExecutorConfig, limits?: SandboxLimit
     ...(config.maxRetries !== undefined ? { maxRetries: config.maxRetries } : {}),
     ...(limits ? { limits: { ...limits } } : {}),
   };
-}
-
-/** Whether a role's tickets are worked by a coding-agent CLI. */
-export function hasExecutor(role: { executor?: ExecutorSettings } | undefined): boolean {
-  return role?.executor !== undefined;
 }

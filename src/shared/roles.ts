@@ -2,7 +2,7 @@
  * The worker roles Maestro ships with. The Boss sees each role's name and description when it
  * assigns tickets; the system prompt is what the worker is told about itself.
  */
-import type { ExecutorSettings } from './executor';
+import type { ExecutorSettings } from './executor-settings';
 import { mcpServerRef, type AgentSettings } from './tools';
 import type { RoleInfo } from './types';
 

@@ -4,7 +4,7 @@
  */
 import type { FinalReport, Plan, Ticket } from './schemas';
 import type { AgentSettings, ToolCallRecord } from './tools';
-import type { ExecutorSettings } from './executor';
+import type { ExecutorSettings } from './executor-settings';
 import type { Usage } from './usage';
 import type { RunRecords } from './run-records';
 import type { RepoCommit, RepoInput, RepoResult, RepoWork } from './repo';

@@ -169,3 +169,40 @@ test('a custom command that is not installed is refused clearly before anything 
   expect(f.message).toMatch(/no-such-agent-cli.*not installed/);
   expect(runExecutor).toBeDefined();
 });
+
+test("the simulator answers a CLI's Write tool with the ticket's deliverables, then a summary", async () => {
+  const { log, store, runExecutor } = setup('agent');
+  const out = await runExecutor({
+    ...input,
+    ticket: { ...ticket, spec: 'Write the opening hours. Deliver these files: `hours.md`, `data/hours.json`.' },
+  });
+  expect(out.artifacts.map((a) => a.path).sort()).toEqual(['data/hours.json', 'hours.md']);
+  expect((await store.read(out.artifacts[0]!)).length).toBeGreaterThan(20);
+  expect(out.summary).toMatch(/^T1 \(coder\): delivered/);
+  expect(out.calls).toHaveLength(2);
+  expect(log.requests).toHaveLength(2);
+  expect(
+    sim
+      .requests()
+      .slice(-2)
+      .map((r) => r.ticketId),
+  ).toEqual(['T1', 'T1']);
+}, 60_000);
+
+test("a revision edits the previous attempt's files in place and keeps the ones it did not touch", async () => {
+  const { store, runExecutor } = setup('agent');
+  const spec = 'Write the opening hours. Deliver these files: `hours.md`.';
+  const kept = await store.put({ path: 'notes/kept.md', content: 'from attempt 1\n' });
+  const old = await store.put({ path: 'hours.md', content: 'old hours\n' });
+  const out = await runExecutor({
+    ...input,
+    attempt: 2,
+    previous: [old, kept],
+    feedback: 'Give the hours per weekday.',
+    ticket: { ...ticket, spec },
+  });
+  const byPath = new Map(out.artifacts.map((a) => [a.path, a]));
+  expect([...byPath.keys()].sort()).toEqual(['hours.md', 'notes/kept.md']);
+  expect(byPath.get('hours.md')!.sha256).not.toBe(old.sha256);
+  expect(byPath.get('notes/kept.md')).toEqual(kept);
+}, 60_000);

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { ExecutorAgent } from '../../shared/executor';
+import type { ExecutorAgent } from '../../shared/executor-settings';
 
 /** The gateway's base URL inside the sandbox; the forwarder fills in its loopback port. */
 export const SANDBOX_GATEWAY_URL = 'http://127.0.0.1:{{PORT}}';

@@ -237,9 +237,12 @@ export function createExecutorActivities(deps: ActivityDeps) {
           );
         }
         const notKept = skipped.length > 0 ? `\n(not kept: ${skipped.slice(0, 5).join('; ')})` : '';
+        // The ticket's output is its whole own set: the previous attempt's files, changed ones replaced.
+        const own = new Map((input.previous ?? []).map((r) => [r.path, r]));
+        for (const w of written) own.set(w.path, w);
         return {
           summary: `${verdict.summary}${notKept}`,
-          artifacts: written,
+          artifacts: [...own.values()],
           usage: calls.reduce((u, c) => addUsage(u, usageOfRecord(c)), emptyUsage()),
           model,
           calls,

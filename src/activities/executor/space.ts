@@ -7,7 +7,7 @@
  * in `space/`, read back like run_command's changed files.
  */
 import { createHash } from 'node:crypto';
-import { chmod, lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ProducedFile } from '../../shared/schemas';
 import type { ArtifactRef } from '../../shared/types';
@@ -74,6 +74,9 @@ export async function prepareAttemptFolder(
       await chmod(d, 0o777);
     }
     for (const f of [host.events, host.stderr]) await writeFile(f, '', { mode: 0o666 }).then(() => chmod(f, 0o666));
+    // The CLI runs as the sandbox's own user and edits the space's files in place (a revision
+    // continues on its own files): every file and folder there is writable by it.
+    await openUp(host.space);
   } catch (err) {
     await ws.dispose();
     throw err;
@@ -93,6 +96,17 @@ export async function prepareAttemptFolder(
     },
     before,
   };
+}
+
+/** Makes every file and folder under `dir` writable by the sandbox's user (no links followed). */
+async function openUp(dir: string): Promise<void> {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      await chmod(full, 0o777);
+      await openUp(full);
+    } else if (e.isFile()) await chmod(full, 0o666);
+  }
 }
 
 /** Writes a file of the control folder (readable by the sandbox's user). */
