@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { TokenLimitParam } from './activities/llm/adaptations';
 import { OutputMode, ReasoningEffort } from './activities/llm/output-modes';
 import { BOSS_ROLE, DEFAULT_ROLES } from './shared/roles';
+import { ExecutorConfig } from './shared/executor';
 import { RoleName } from './shared/schemas';
 import { BuiltInTool, MAX_TOOL_CALLS_PER_TURN, McpServerConfig, SandboxLimits, ToolApproval } from './shared/tools';
 
@@ -70,6 +71,8 @@ const FileRole = z
     approvals: z.record(z.string().min(1).max(100), ToolApproval).optional(),
     /** MCP servers (stdio command or streamable HTTP URL) whose tools the role's agent may call. */
     mcpServers: z.array(McpServerConfig).max(10).optional(),
+    /** A coding-agent CLI works this role's tickets (`custom` commands need --trust-config). */
+    executor: ExecutorConfig.optional(),
   })
   .strict();
 
@@ -140,7 +143,15 @@ const ConfigFileSchema = z
       if (seen.has(role.name))
         ctx.addIssue({ code: 'custom', path: ['roles', i, 'name'], message: `role "${role.name}" is listed twice` });
       seen.add(role.name);
+      if (role.executor && (role.tools?.length || role.mcpServers?.length))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['roles', i, 'executor'],
+          message:
+            'a role works either with Maestro\'s tools ("tools", "mcpServers") or with a coding-agent CLI ("executor"), not both',
+        });
       for (const key of ['maxTurns', 'maxToolCallsPerTurn', 'programs', 'sandbox', 'approvals'] as const) {
+        if (key === 'sandbox' && role.executor) continue; // the CLI's sandbox limits
         if (role[key] !== undefined && !role.tools?.length && !role.mcpServers?.length)
           ctx.addIssue({
             code: 'custom',

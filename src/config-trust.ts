@@ -36,6 +36,11 @@ export function executablesOf(config: ConfigFile): string[] {
         );
       } else if (server.url) lines.push(`MCP server "${server.name}" (role ${role.name}) is called at ${server.url}`);
     }
+  for (const role of config.roles ?? [])
+    if (role.executor?.command !== undefined)
+      lines.push(
+        `custom executor (role ${role.name}) runs: ${[role.executor.command, ...(role.executor.args ?? [])].map(shellQuote).join(' ')}`,
+      );
   for (const url of config.notify ?? []) lines.push(`webhook: every run's gates and results are POSTed to ${url}`);
   return [...lines, ...sandboxWidenings(config)];
 }
@@ -76,7 +81,7 @@ export function requireTrustedConfig(file: string, config: ConfigFile, trust: st
       `The configuration file ${file} defines what a worker would execute or send data to:`,
       // The file is somebody else's text: one terminal line each, escape codes shown, not obeyed.
       ...lines.map((l) => `  - ${terminalLine(l)}`),
-      `Nothing was started. If you wrote or checked this file, run again with --trust-config (or set ${TRUST_CONFIG_VARIABLE}=${file}); otherwise remove "mcpServers", "notify", extra "programs" and raised "sandbox" limits from it.`,
+      `Nothing was started. If you wrote or checked this file, run again with --trust-config (or set ${TRUST_CONFIG_VARIABLE}=${file}); otherwise remove "mcpServers", custom "executor" commands, "notify", extra "programs" and raised "sandbox" limits from it.`,
     ].join('\n'),
   );
 }

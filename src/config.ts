@@ -13,6 +13,7 @@ import { requireTrustedConfig, UntrustedConfigError } from './config-trust';
 import { tlsSettingsFromEnv, type TlsSettings } from './config-tls';
 import { DEFAULT_TASK_QUEUE, roleTaskQueue } from './shared/constants';
 import { DEFAULT_LLM_TIMEOUT_MS } from './shared/llm-timeouts';
+import { executorSettingsOf } from './shared/executor';
 import { BOSS_SYSTEM_PROMPT, DEFAULT_ROLES, roleInfoOf, type RoleDefinition } from './shared/roles';
 import { mcpServerRef, type AgentSettings, type McpServerConfig } from './shared/tools';
 import type { RoleInfo } from './shared/types';
@@ -272,7 +273,18 @@ function resolveRoles(fileRoles: ConfigFile['roles'], defaultModel: string, main
   if (!fileRoles) return DEFAULT_ROLES.map((r) => ({ ...r, model: defaultModel }));
   return fileRoles.map((r) => {
     const base = DEFAULT_ROLES.find((d) => d.name === r.name);
-    const { taskQueue, tools, maxTurns, maxToolCallsPerTurn, programs, sandbox, approvals, mcpServers, ...rest } = r;
+    const {
+      taskQueue,
+      tools,
+      maxTurns,
+      maxToolCallsPerTurn,
+      programs,
+      sandbox,
+      approvals,
+      mcpServers,
+      executor,
+      ...rest
+    } = r;
     const queue = taskQueue === true ? roleTaskQueue(r.name, mainQueue) : taskQueue || undefined;
     const agent: AgentSettings | undefined =
       (tools?.length ?? 0) + (mcpServers?.length ?? 0) > 0
@@ -290,6 +302,10 @@ function resolveRoles(fileRoles: ConfigFile['roles'], defaultModel: string, main
       ...base,
       ...rest,
       ...(agent ? { agent } : {}),
+      ...(executor ? { executor: executorSettingsOf(executor, sandbox) } : {}),
+      ...(executor?.command !== undefined
+        ? { executorCommand: { command: executor.command, args: executor.args ?? [] } }
+        : {}),
       description: r.description ?? base?.description ?? '',
       systemPrompt: r.systemPrompt ?? base?.systemPrompt ?? '',
       model: r.model ?? defaultModel,

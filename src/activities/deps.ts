@@ -6,6 +6,7 @@ import type { RunArtifactsLookup } from './artifacts/export';
 import type { ArtifactStore } from './artifacts/store';
 import type { StructuredLlm } from './llm/structured';
 import type { ToolLlm } from './llm/tool-turn';
+import type { ExecutorDeps } from './executor/executor-deps';
 
 /** Dependencies of all activities (built once per worker process). */
 export interface ActivityDeps {
@@ -27,6 +28,8 @@ export interface ActivityDeps {
   /** Folders `run_command`'s sandbox hides (MAESTRO_HOME, the artifact store). */
   sandboxHide?: string[];
   store: ArtifactStore;
+  /** What coding-agent CLI executors need (the LLM gateway...); absent: executor roles fail clearly. */
+  executor?: ExecutorDeps;
   /** Which blobs a run recorded, for file exports (default: read from the run's history, run-artifacts.ts). */
   runArtifacts?: RunArtifactsLookup;
   /** Roles this worker can execute, with their prompts and model settings. */

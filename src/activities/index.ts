@@ -5,6 +5,7 @@
 import { createArtifactExportActivities } from './artifacts/export';
 import { createAgentActivities } from './agent/agent-activities';
 import type { ActivityDeps } from './deps';
+import { createExecutorActivities } from './executor/executor-activity';
 import { createNotifyActivities } from './notify/deliver';
 import { createRecordActivities } from './records';
 import { createBossActivities } from './roles/boss';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAgentActivities(deps),
     ...createRepoTestActivities(deps),
     ...createMergeActivities(deps),
+    ...createExecutorActivities(deps),
   };
 }
 
@@ -34,4 +36,5 @@ export type { PlanGoalInput, ReviewTicketInput, FinalizeRunInput } from './roles
 export type { PerformTicketInput, PerformTicketOutput } from './roles/worker';
 export type { RepoTestsInput } from './repo/repo-tests';
 export type { DeliverNotificationInput } from './notify/deliver';
+export type { RunExecutorInput, RunExecutorOutput } from './executor/executor-activity';
 export type { AgentTurnInput, AgentTurnOutput, AgentToolInput, AgentToolOutput } from './agent/agent-activities';

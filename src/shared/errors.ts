@@ -47,6 +47,11 @@ export const FailureType = {
   NotifyFailed: 'MaestroNotifyFailed',
   /** A tool source (an MCP server) could not be reached or listed; retried, then the ticket fails. */
   ToolUnavailable: 'MaestroToolUnavailable',
+  /**
+   * A coding-agent CLI's attempt failed (API errors, wall time, changed nothing, could not start):
+   * retried within the role's executor bounds, then the ticket fails with the reason.
+   */
+  ExecutorFailed: 'MaestroExecutorFailed',
 } as const;
 
 /** Union of the failure type strings. */

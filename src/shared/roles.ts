@@ -2,6 +2,7 @@
  * The worker roles Maestro ships with. The Boss sees each role's name and description when it
  * assigns tickets; the system prompt is what the worker is told about itself.
  */
+import type { ExecutorSettings } from './executor-settings';
 import { mcpServerRef, type AgentSettings } from './tools';
 import type { RoleInfo } from './types';
 
@@ -17,6 +18,11 @@ export interface RoleDefinition extends RoleInfo {
   outputMode?: 'json_schema' | 'json_object' | 'tool' | 'text';
   /** `reasoning_effort` for reasoning models. */
   reasoningEffort?: 'minimal' | 'low' | 'medium' | 'high';
+  /**
+   * A `custom` executor's program and arguments, from this worker's own (trusted) configuration:
+   * never in RoleInfo, so no run can define what a worker executes.
+   */
+  executorCommand?: { command: string; args: string[] };
 }
 
 /**
@@ -31,12 +37,18 @@ export function roleInfoOf(role: RoleDefinition): RoleInfo {
     ...(role.retry !== undefined ? { retry: { ...role.retry } } : {}),
     ...(role.model !== undefined ? { model: role.model } : {}),
     ...(role.agent !== undefined ? { agent: agentInfoOf(role.agent) } : {}),
+    ...(role.executor !== undefined ? { executor: executorInfoOf(role.executor) } : {}),
   };
 }
 
 /** A role's agent settings as a run carries them: MCP servers by name only (see McpServerRef). */
 function agentInfoOf(agent: AgentSettings): AgentSettings {
   return { ...agent, tools: [...agent.tools], ...(agent.mcp ? { mcp: agent.mcp.map(mcpServerRef) } : {}) };
+}
+
+/** A role's executor as a run carries it: a copy of its name and bounds (the command never travels). */
+function executorInfoOf(e: ExecutorSettings): ExecutorSettings {
+  return { ...e, ...(e.limits ? { limits: { ...e.limits } } : {}) };
 }
 
 /** The Boss's name in cost-by-role tables and call records; no worker role may take it. */

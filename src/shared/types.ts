@@ -4,6 +4,7 @@
  */
 import type { FinalReport, Plan, Ticket } from './schemas';
 import type { AgentSettings, ToolCallRecord } from './tools';
+import type { ExecutorSettings } from './executor-settings';
 import type { Usage } from './usage';
 import type { RunRecords } from './run-records';
 import type { RepoCommit, RepoInput, RepoResult, RepoWork } from './repo';
@@ -42,6 +43,8 @@ export interface RoleInfo {
   model?: string;
   /** Tools of the role: when set, its tickets run as agent loops instead of one LLM call. */
   agent?: AgentSettings;
+  /** A coding-agent CLI works the role's tickets (one `runExecutor` activity per attempt). */
+  executor?: ExecutorSettings;
 }
 
 /** What an LLM call was for: planning, a worker's ticket, a review, the final report. */

@@ -121,15 +121,17 @@ export class TicketSpending {
   /**
    * Runs one LLM activity under the run's permits and books what it cost (every call, also of
    * executions that stopped at their grant). `policy` is the activity's retry policy; `start`
-   * starts the activity with the options given.
+   * starts the activity with the options given; `calls` overrides the calls asked for.
    */
   async run<T extends Spent>(
     kind: 'work' | 'review',
     policy: RetryPolicy,
     start: (opts: PermitOptions) => Promise<T>,
+    /** Calls to ask for (default: the policy's attempts times a call and a repair; a CLI asks for its maxCalls). */
+    calls?: number,
   ): Promise<T> {
     const maxAttempts = policy.maximumAttempts ?? 0; // 0: unlimited
-    const want = this.wanted(kind, permitsWanted(policy));
+    const want = this.wanted(kind, calls ?? permitsWanted(policy));
     const earlier: LlmCallRecord[] = [];
     let attemptsUsed = 0;
     for (;;) {

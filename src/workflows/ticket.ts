@@ -19,6 +19,8 @@ import { LLM_ACTIVITY, llmTimeouts, roleActivityOptions, roleRetryPolicy } from 
 import { agentPermitsWanted, callPermitsField } from './permit-calls';
 import { queueWaitOption, unpolledQueueFailure } from './role-queue';
 import { runAgentAttempt } from './agent-attempt';
+import { executorPermitsWanted, executorRetry, runExecutorAttempt } from './executor-attempt';
+import { hasExecutor } from '../shared/executor-settings';
 import type { AgentLoopOutput } from './agent-loop';
 import { reopenOnFailedCheck, reopenRequests } from './reopen';
 import { TicketSpending } from './ticket-spending';
@@ -133,43 +135,62 @@ async function runTicket(input: TicketInput, spending: TicketSpending): Promise<
     progress.attempt = attempt;
     progress.stage = 'working';
     if (spending.exhausted()) return outOfBudget(attempt - 1);
-    // A role with tools works as an agent loop (a child per attempt); others make one call.
-    const work = isAgent(input.role?.agent)
-      ? await spending.runAttempt<AgentLoopOutput>('work', agentPermitsWanted(input.role?.agent?.maxTurns), (permits) =>
-          runAgentAttempt({
-            input,
-            feedback,
-            attempt,
-            spent: addUsage(progress.workUsage, progress.reviewUsage),
-            ...permits,
-          }),
+    // A role with a coding-agent CLI runs it (one activity per attempt); a role with tools works
+    // as an agent loop (a child per attempt); others make one call.
+    const work = hasExecutor(input.role)
+      ? await spending.run(
+          'work',
+          executorRetry(input),
+          ({ callPermits, retry }) =>
+            runExecutorAttempt({
+              input,
+              feedback,
+              attempt,
+              previous: last.artifacts,
+              ...(callPermits !== undefined ? { callPermits } : {}),
+              ...(retry ? { retry } : {}),
+            }),
+          executorPermitsWanted(input),
         )
-      : await spending
-          .run('work', workRetry, ({ callPermits, retry }) =>
-            performTicket.executeWithOptions(
-              {
-                summary: `${ticket.role} ${ticket.id} attempt ${attempt}${modelLabel(input.role?.model)}`,
-                ...workOptions,
-                ...llmTimeouts(input.llmTimeoutMs, workRetry),
-                ...queueWaitOption(input.role, input.queueWaitMs),
-                ...(retry ? { retry } : {}),
-              },
-              [
-                {
-                  runId: input.runId,
-                  ticket,
-                  dependencies: input.dependencies,
-                  feedback,
-                  attempt,
-                  ...callPermitsField(callPermits),
-                  ...(input.repo ? { repo: input.repo } : {}),
-                },
-              ],
-            ),
+      : isAgent(input.role?.agent)
+        ? await spending.runAttempt<AgentLoopOutput>(
+            'work',
+            agentPermitsWanted(input.role?.agent?.maxTurns),
+            (permits) =>
+              runAgentAttempt({
+                input,
+                feedback,
+                attempt,
+                spent: addUsage(progress.workUsage, progress.reviewUsage),
+                ...permits,
+              }),
           )
-          .catch((err: unknown) => {
-            throw unpolledQueueFailure(err, input.role, input.queueWaitMs) ?? err;
-          });
+        : await spending
+            .run('work', workRetry, ({ callPermits, retry }) =>
+              performTicket.executeWithOptions(
+                {
+                  summary: `${ticket.role} ${ticket.id} attempt ${attempt}${modelLabel(input.role?.model)}`,
+                  ...workOptions,
+                  ...llmTimeouts(input.llmTimeoutMs, workRetry),
+                  ...queueWaitOption(input.role, input.queueWaitMs),
+                  ...(retry ? { retry } : {}),
+                },
+                [
+                  {
+                    runId: input.runId,
+                    ticket,
+                    dependencies: input.dependencies,
+                    feedback,
+                    attempt,
+                    ...callPermitsField(callPermits),
+                    ...(input.repo ? { repo: input.repo } : {}),
+                  },
+                ],
+              ),
+            )
+            .catch((err: unknown) => {
+              throw unpolledQueueFailure(err, input.role, input.queueWaitMs) ?? err;
+            });
     progress.workUsage = addUsage(progress.workUsage, work.usage);
     if ('toolCalls' in work) toolCalls.push(...work.toolCalls);
     last = { summary: work.summary, artifacts: work.artifacts };

@@ -79,7 +79,8 @@ export function hostSocketPaths(covered: readonly string[]): string[] {
 }
 
 /**
- * Runs as root in the new namespaces: every mount read-only (one that cannot be is refused, unless
+ * Runs as root in the new namespaces: the namespace's own loopback up (as bwrap does: a coding-agent
+ * CLI reaches the gateway through a forwarder on it; nothing leaves the namespace), every mount read-only (one that cannot be is refused, unless
  * another mount hides it), a minimal read-only /dev (null, zero, full, random, urandom, tty), tmpfs on the writable places and the hidden folders, /dev/null over
  * hidden files and sockets, the workspace (staged on /mnt before /tmp is covered) writable at /tmp/ws; then the command under `timeout`. The shell stays PID 1 (no
  * `exec`): it keeps `--kill-child`'s parent-death signal, which dropping privileges would clear.
@@ -88,6 +89,7 @@ export function hostSocketPaths(covered: readonly string[]): string[] {
  */
 const UNSHARE_SCRIPT = `set -e
 ws=$1; secs=$2; shift 2
+ip link set lo up 2>/dev/null || true
 mount --make-rprivate /
 while read -r _ _ _ _ mp _; do
   mp=$(printf '%b' "$mp"); mount -o remount,bind,ro "$mp" 2>/dev/null || [ ! -e "$mp" ] || { echo "sandbox: cannot make $mp read-only" >&2; exit 70; }

@@ -9,6 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { agentStep, isAgentRequest, scriptedToolCalls, type SimToolCall } from './agent';
 import { breakAgainstSchema, SimContent } from './content';
+import { cliAgentStep } from './cli-agent';
 import { chatRefusal, isAuthorized, unauthorizedBody } from './access';
 import { handleAdmin } from './admin-routes';
 import { FaultQueue } from './faults';
@@ -172,10 +173,13 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
 
     let answer: unknown;
     let toolCalls: SimToolCall[] | undefined;
+    // A coding-agent CLI's request (through Maestro's gateway) is answered by cli-agent.ts.
+    const cli = cliAgentStep({ messages: Array.isArray(b.messages) ? b.messages : [], tools: b.tools, system });
+    if (cli && 'toolCalls' in cli) toolCalls = cli.toolCalls;
     try {
       // A forced tool call is a structured answer in `tool` mode; other tools make an agent turn.
       const step =
-        isAgentRequest(b) && format.mode !== 'tool'
+        !cli && isAgentRequest(b) && format.mode !== 'tool'
           ? agentStep({ system, user, messages: Array.isArray(b.messages) ? b.messages : [], tools: b.tools })
           : undefined;
       if (step && 'toolCalls' in step) toolCalls = step.toolCalls;
@@ -184,14 +188,16 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
         ? 'final' in step
           ? step.final
           : null
-        : content.answer({ schemaName: rec.schemaName, schema: format.schema, system, user });
+        : cli
+          ? null
+          : content.answer({ schemaName: rec.schemaName, schema: format.schema, system, user });
     } catch (err) {
       return reply(
         500,
         errorBody(`The simulated model failed: ${(err as Error).message}`, 'server_error', 'sim_failure'),
       );
     }
-    let text: string | null = toolCalls ? null : JSON.stringify(answer);
+    let text: string | null = toolCalls ? null : cli && 'text' in cli ? cli.text : JSON.stringify(answer);
     let refusal: string | null = null;
     let finishReason: 'stop' | 'length' = 'stop';
     if (fault?.kind === 'malformed-json')
@@ -209,7 +215,7 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
     const promptTokens = tokensOf(rec.messages.map((m) => m.content).join(''));
     const cachedTokens = system && seenSystems.has(system) ? tokensOf(system) : 0;
     if (system) seenSystems.add(system);
-    const shaped = text === null ? { content: null } : shapeAnswer(text, format, quirks);
+    const shaped = text === null ? { content: null } : cli ? { content: text } : shapeAnswer(text, format, quirks);
     const reasoningTokens = tokensOf(shaped.reasoning ?? '');
     const completionTokens =
       tokensOf(shaped.content ?? shaped.toolCall?.arguments ?? refusal ?? JSON.stringify(toolCalls ?? '')) +

@@ -1,0 +1,243 @@
+/**
+ * How each coding-agent CLI is started headless inside the sandbox: its program, flags, the
+ * environment that points it at the gateway (and turns off its telemetry, update checks and
+ * retries without end), and the files its empty HOME needs. The facts behind each choice are in
+ * docs/coding-agent-clis.md (measured on real installs): codex speaks only the Responses API,
+ * claude the Anthropic Messages API, the others chat completions.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { ExecutorAgent } from '../../shared/executor-settings';
+
+/** The gateway's base URL inside the sandbox; the forwarder fills in its loopback port. */
+export const SANDBOX_GATEWAY_URL = 'http://127.0.0.1:{{PORT}}';
+
+/** What the launch of one CLI attempt is built from. */
+export interface CliLaunchArgs {
+  agent: ExecutorAgent;
+  /** Absolute path of the program (resolved on the worker; visible read-only in the sandbox). */
+  program: string;
+  /** A custom executor's arguments (placeholders filled in here). */
+  customArgs?: readonly string[];
+  /** The prompt text (ticket brief and inputs); also written to `promptFile`. */
+  prompt: string;
+  promptFile: string;
+  /** The CLI's empty HOME for this attempt (inside the sandbox). */
+  home: string;
+  model: string;
+  token: string;
+  /** Seconds one model call may take before the CLI gives it up (bounds hung calls). */
+  callTimeoutSec: number;
+}
+
+/** The command line, environment and HOME files of one CLI attempt. */
+export interface CliLaunch {
+  argv: string[];
+  env: Record<string, string>;
+  /** Files to create under HOME (relative path, content). */
+  homeFiles: { path: string; content: string }[];
+  /** Whether the CLI prints a JSON event stream on stdout (aider prints text). */
+  jsonEvents: boolean;
+}
+
+/** Program names and the package that installs each, for finding and for error messages. */
+export const CLI_PROGRAMS: Record<Exclude<ExecutorAgent, 'custom'>, { bin: string; install: string }> = {
+  codex: { bin: 'codex', install: 'npm install --prefix .maestro/agent-clis @openai/codex' },
+  'claude-code': { bin: 'claude', install: 'npm install --prefix .maestro/agent-clis @anthropic-ai/claude-code' },
+  opencode: { bin: 'opencode', install: 'npm install --prefix .maestro/agent-clis opencode-ai' },
+  'qwen-code': { bin: 'qwen', install: 'npm install --prefix .maestro/agent-clis @qwen-code/qwen-code' },
+  aider: { bin: 'aider', install: 'pipx install aider-chat (or pip install aider-chat)' },
+};
+
+/**
+ * The absolute path of a CLI's program: `<maestroHome>/agent-clis/node_modules/.bin/<bin>` when
+ * installed there, else the first match on PATH; undefined when it is nowhere.
+ */
+export function findCliProgram(
+  bin: string,
+  maestroHome: string | undefined,
+  envPath = process.env.PATH ?? '',
+): string | undefined {
+  if (path.isAbsolute(bin)) return existsSync(bin) ? bin : undefined;
+  const dirs = [
+    ...(maestroHome ? [path.join(maestroHome, 'agent-clis', 'node_modules', '.bin')] : []),
+    ...envPath.split(':').filter((d) => d !== ''),
+  ];
+  for (const d of dirs) {
+    const full = path.join(d, bin);
+    if (existsSync(full)) return full;
+  }
+  return undefined;
+}
+
+/** Environment every CLI gets: a clean HOME, no colours, no telemetry, no update checks. */
+function baseEnv(home: string): Record<string, string> {
+  return {
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    HOME: home,
+    XDG_CONFIG_HOME: `${home}/.config`,
+    XDG_CACHE_HOME: `${home}/.cache`,
+    XDG_DATA_HOME: `${home}/.local/share`,
+    TMPDIR: '/tmp',
+    LANG: 'C.UTF-8',
+    TERM: 'dumb',
+    NO_COLOR: '1',
+    CI: 'true',
+    DO_NOT_TRACK: '1',
+    npm_config_offline: 'true',
+    npm_config_update_notifier: 'false',
+  };
+}
+
+/** Fills a custom executor's placeholders. */
+function fillCustom(arg: string, a: CliLaunchArgs): string {
+  return arg
+    .split('{prompt}')
+    .join(a.prompt)
+    .split('{promptFile}')
+    .join(a.promptFile)
+    .split('{baseUrl}')
+    .join(SANDBOX_GATEWAY_URL)
+    .split('{model}')
+    .join(a.model);
+}
+
+/** The launch of one attempt of `a.agent`. */
+export function cliLaunch(a: CliLaunchArgs): CliLaunch {
+  const env = baseEnv(a.home);
+  const v1 = `${SANDBOX_GATEWAY_URL}/v1`;
+  switch (a.agent) {
+    case 'codex':
+      return {
+        // Maestro's sandbox is the isolation: codex's own did not work with its home under /tmp.
+        argv: [
+          a.program,
+          'exec',
+          '--json',
+          '--skip-git-repo-check',
+          '--dangerously-bypass-approvals-and-sandbox',
+          ...['-c', 'model_provider="maestro"'],
+          ...['-c', 'model_providers.maestro.name="maestro"'],
+          ...['-c', `model_providers.maestro.base_url="${v1}"`],
+          ...['-c', 'model_providers.maestro.wire_api="responses"'],
+          ...['-c', 'model_providers.maestro.env_key="MAESTRO_GATEWAY_TOKEN"'],
+          ...['-c', 'model_providers.maestro.request_max_retries=2'],
+          ...['-c', 'model_providers.maestro.stream_max_retries=2'],
+          ...['-c', `model_providers.maestro.stream_idle_timeout_ms=${a.callTimeoutSec * 1000}`],
+          ...['-m', a.model],
+          a.prompt,
+        ],
+        env: { ...env, CODEX_HOME: `${a.home}/.codex`, MAESTRO_GATEWAY_TOKEN: a.token },
+        homeFiles: [{ path: '.codex/.keep', content: '' }],
+        jsonEvents: true,
+      };
+    case 'claude-code':
+      return {
+        argv: [
+          a.program,
+          '-p',
+          a.prompt,
+          ...['--output-format', 'stream-json', '--verbose'],
+          '--dangerously-skip-permissions',
+          ...['--model', a.model],
+        ],
+        env: {
+          ...env,
+          ANTHROPIC_BASE_URL: SANDBOX_GATEWAY_URL,
+          ANTHROPIC_API_KEY: a.token,
+          IS_SANDBOX: '1',
+          DISABLE_TELEMETRY: '1',
+          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+          DISABLE_AUTOUPDATER: '1',
+          DISABLE_ERROR_REPORTING: '1',
+          CLAUDE_CODE_MAX_RETRIES: '2',
+          API_TIMEOUT_MS: String(a.callTimeoutSec * 1000),
+        },
+        homeFiles: [],
+        jsonEvents: true,
+      };
+    case 'qwen-code':
+      return {
+        argv: [a.program, '-p', a.prompt, '--yolo', ...['--output-format', 'stream-json'], ...['--model', a.model]],
+        env: {
+          ...env,
+          OPENAI_BASE_URL: v1,
+          OPENAI_API_KEY: a.token,
+          OPENAI_MODEL: a.model,
+          QWEN_CODE_API_TIMEOUT_MS: String(a.callTimeoutSec * 1000),
+        },
+        // Usage statistics would go to an outside host (and add seconds at exit).
+        homeFiles: [
+          {
+            path: '.qwen/settings.json',
+            content: JSON.stringify({ usageStatisticsEnabled: false, privacy: { usageStatisticsEnabled: false } }),
+          },
+        ],
+        jsonEvents: true,
+      };
+    case 'opencode':
+      return {
+        argv: [a.program, 'run', ...['--format', 'json'], ...['--model', `maestro/${a.model}`], a.prompt],
+        env: {
+          ...env,
+          OPENCODE_CONFIG: `${a.home}/opencode.json`,
+          OPENCODE_DISABLE_MODELS_FETCH: '1',
+          OPENCODE_DISABLE_AUTOUPDATE: '1',
+          OPENCODE_DISABLE_DEFAULT_PLUGINS: '1',
+        },
+        homeFiles: [
+          {
+            path: 'opencode.json',
+            content: JSON.stringify({
+              $schema: 'https://opencode.ai/config.json',
+              autoupdate: false,
+              share: 'disabled',
+              permission: { edit: 'allow', bash: 'allow' },
+              provider: {
+                maestro: {
+                  npm: '@ai-sdk/openai-compatible',
+                  options: { baseURL: v1, apiKey: a.token },
+                  models: { [a.model]: {} },
+                },
+              },
+            }),
+          },
+        ],
+        jsonEvents: true,
+      };
+    case 'aider':
+      return {
+        argv: [
+          a.program,
+          ...['--openai-api-base', v1],
+          ...['--openai-api-key', a.token],
+          ...['--model', `openai/${a.model}`],
+          ...['--message', a.prompt],
+          '--yes-always',
+          ...['--no-git', '--no-auto-commits', '--no-check-update', '--no-show-model-warnings', '--no-pretty'],
+          ...['--analytics-disable', '--no-stream'],
+        ],
+        // aider fetches a price list at start unless a non-empty cache exists.
+        env: { ...env },
+        homeFiles: [{ path: '.aider/caches/model_prices_and_context_window.json', content: '{"maestro":{}}' }],
+        jsonEvents: false,
+      };
+    case 'custom':
+      return {
+        argv: [a.program, ...(a.customArgs ?? []).map((x) => fillCustom(x, a))],
+        env: {
+          ...env,
+          MAESTRO_GATEWAY_URL: SANDBOX_GATEWAY_URL,
+          MAESTRO_GATEWAY_TOKEN: a.token,
+          MAESTRO_PROMPT_FILE: a.promptFile,
+          MAESTRO_MODEL: a.model,
+          OPENAI_BASE_URL: v1,
+          OPENAI_API_KEY: a.token,
+          ANTHROPIC_BASE_URL: SANDBOX_GATEWAY_URL,
+          ANTHROPIC_API_KEY: a.token,
+        },
+        homeFiles: [],
+        jsonEvents: true,
+      };
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Runs one CLI attempt inside run_command's sandbox (same isolation, limits and death guarantees:
+ * a PID namespace that dies with the worker, `timeout -s KILL` as a backstop) and follows its event
+ * stream while it runs. The wall clock is ours: at `wallMs`, on cancellation (the abort signal of
+ * a cancelled activity) or on a permit refusal the whole sandbox is killed, the CLI and every
+ * child with it.
+ */
+import { open, readFile } from 'node:fs/promises';
+import type { SandboxLimits } from '../../shared/tools';
+import { runSandboxed, type CommandResult } from '../tools/sandbox';
+import { FORWARDER_SOURCE, startBridge } from './bridge';
+import type { CliLaunch } from './cli-specs';
+import { emptyProgress, LineSplitter, readEventLine, type CliProgress } from './events';
+import { writeCtl, type AttemptFolder } from './space';
+
+/** How often the event stream is read (and progress reported). */
+const POLL_MS = 500;
+
+/** Bytes of the event stream kept as the attempt's transcript (its end when longer). */
+export const TRANSCRIPT_BYTES = 512 * 1024;
+
+/** How one CLI run ended. */
+export interface CliRun {
+  sandbox: CommandResult;
+  progress: CliProgress;
+  /** The CLI's own exit, when it exited (absent: killed with its sandbox, or never started). */
+  exit?: { code: number | null; signal: string | null };
+  /** The end of the CLI's stderr (for failure reasons). */
+  stderrTail: string;
+  /** The event stream, bounded to TRANSCRIPT_BYTES. */
+  transcript: string;
+  /** Why Maestro stopped the CLI early (shouldStop's reason), when it did. */
+  stoppedBy?: string;
+}
+
+/** Options of one CLI run. */
+export interface CliRunOptions {
+  folder: AttemptFolder;
+  launch: CliLaunch;
+  /** The gateway: its Unix socket when it listens in the attempt folder, else its URL (bridged). */
+  gateway: { url?: string; socketPath?: string };
+  limits: Required<Pick<SandboxLimits, 'timeoutMs'>> & SandboxLimits;
+  hide: string[];
+  signal?: AbortSignal;
+  /** Called with the progress whenever new events arrived (and at least every poll). */
+  onProgress?: (p: CliProgress) => void;
+  /** Stops the CLI when it returns a reason (e.g. the gateway refused for permits). */
+  shouldStop?: () => string | undefined;
+}
+
+/** Runs the CLI of `launch` in the sandbox over the attempt folder; never rejects for the CLI's own failures. */
+export async function runCli(o: CliRunOptions): Promise<CliRun> {
+  const { folder, launch } = o;
+  await writeCtl(folder, 'forwarder.cjs', FORWARDER_SOURCE);
+  await writeCtl(
+    folder,
+    'launch.json',
+    JSON.stringify({
+      socket: `${folder.inside.ctl}/gateway.sock`,
+      cwd: folder.inside.space,
+      argv: launch.argv,
+      env: launch.env,
+      events: `${folder.inside.ctl}/events.jsonl`,
+      stderr: `${folder.inside.ctl}/stderr.log`,
+    }),
+  );
+  // A gateway listening on the folder's socket is reached directly; another one through a bridge.
+  const direct = o.gateway.socketPath === folder.host.socket;
+  if (!direct && !o.gateway.url) throw new Error('the gateway listens neither in the attempt folder nor on TCP');
+  const bridge = direct ? undefined : await startBridge(folder.host.socket, { url: o.gateway.url ?? '' });
+  const progress = emptyProgress();
+  const lines = new LineSplitter();
+  let offset = 0;
+  const read = async () => {
+    const fh = await open(folder.host.events, 'r').catch(() => undefined);
+    if (!fh) return;
+    try {
+      for (;;) {
+        const buf = Buffer.alloc(256 * 1024);
+        const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+        if (bytesRead === 0) break;
+        offset += bytesRead;
+        for (const l of lines.push(buf.subarray(0, bytesRead).toString('utf8'))) readEventLine(progress, l);
+      }
+    } finally {
+      await fh.close();
+    }
+  };
+  const stopper = new AbortController();
+  const onAbort = () => stopper.abort();
+  o.signal?.addEventListener('abort', onAbort);
+  if (o.signal?.aborted) stopper.abort();
+  let stoppedBy: string | undefined;
+  let polling = true;
+  const poll = (async () => {
+    while (polling) {
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      await read().catch(() => undefined);
+      o.onProgress?.(progress);
+      const why = o.shouldStop?.();
+      if (why !== undefined && !stopper.signal.aborted) {
+        stoppedBy = why;
+        stopper.abort();
+      }
+    }
+  })();
+  let sandbox: CommandResult;
+  try {
+    sandbox = await runSandboxed({
+      dir: folder.host.root,
+      argv: ['node', folder.inside.forwarder],
+      limits: o.limits,
+      hide: o.hide,
+      signal: stopper.signal,
+    });
+  } finally {
+    polling = false;
+    await poll;
+    o.signal?.removeEventListener('abort', onAbort);
+    await bridge?.close();
+  }
+  await read().catch(() => undefined);
+  if (launch.jsonEvents) for (const l of lines.end()) readEventLine(progress, l);
+  o.onProgress?.(progress);
+  const exit = await readFile(`${folder.host.ctl}/exit.json`, 'utf8')
+    .then((t) => JSON.parse(t) as { code: number | null; signal: string | null })
+    .catch(() => undefined);
+  const stderr = await readFile(folder.host.stderr, 'utf8').catch(() => '');
+  const events = await readFile(folder.host.events).catch(() => Buffer.alloc(0));
+  return {
+    sandbox,
+    progress,
+    ...(exit ? { exit } : {}),
+    stderrTail: stderr.slice(-2000),
+    transcript: events.subarray(Math.max(0, events.length - TRANSCRIPT_BYTES)).toString('utf8'),
+    ...(stoppedBy !== undefined ? { stoppedBy } : {}),
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Real coding-agent CLIs nobody here wrote, as workers of one run: the Coder is Codex and the
+ * Writer is Claude Code (installed by .ci/run under .maestro/agent-clis from their registries).
+ * Each runs headless in run_command's sandbox, reaches the simulated model only through Maestro's
+ * LLM gateway (src/gateway), edits files in its ticket's space with its own file tool and passes
+ * the Boss's review. The run's bill equals the gateways' ledgers and the simulator's own count,
+ * and no request a CLI made carries the goal. Nothing is skipped: a missing CLI or gateway fails
+ * with the reason.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Gateway, StartGateway } from '../../src/activities/executor/gateway-port';
+import { findCliProgram } from '../../src/activities/executor/cli-specs';
+import { DEFAULT_ROLES, roleInfoOf, type RoleDefinition } from '../../src/shared/roles';
+import type { RunResult } from '../../src/shared/types';
+import { testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
+
+const harness = useSimAndTemporal({ port: 0 });
+const MAESTRO_HOME = path.resolve(__dirname, '../../.maestro');
+const GATEWAY = path.resolve(__dirname, '../../src/gateway/index.ts');
+
+/** The real gateway (s21-gateway); a clear failure while it is not there. */
+function realGateway(): StartGateway {
+  if (!existsSync(GATEWAY))
+    throw new Error(
+      `src/gateway is missing (${GATEWAY}): the executor needs the LLM gateway of issue 21 (branch s21-gateway)`,
+    );
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved at run time (see above)
+  return (require(GATEWAY) as { startGateway: StartGateway }).startGateway;
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'maestro-executor-clis-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test('one run, two real CLIs: Codex codes and Claude Code writes; both pass review, billed exactly, hygienic', async () => {
+  for (const bin of ['codex', 'claude'])
+    if (!findCliProgram(bin, MAESTRO_HOME, ''))
+      throw new Error(
+        `${bin} is not installed under ${MAESTRO_HOME}/agent-clis: run .ci/run, or npm install --prefix .maestro/agent-clis @openai/codex@0.171.0 @anthropic-ai/claude-code@2.1.332`,
+      );
+  const startGateway = realGateway();
+  const gateways: Gateway[] = [];
+  const cliOf: Record<string, 'codex' | 'claude-code'> = { coder: 'codex', writer: 'claude-code' };
+  const roles: RoleDefinition[] = DEFAULT_ROLES.map((r) =>
+    cliOf[r.name] ? { ...r, executor: { agent: cliOf[r.name]!, wallMs: 180_000, maxRetries: 0 } } : r,
+  );
+  const taskQueue = uniqueQueue('executor-clis');
+  const base = testDeps(harness.sim.baseUrl);
+  const deps = testDeps(harness.sim.baseUrl, {
+    roles,
+    // As a real worker does: MAESTRO_HOME is hidden from the sandbox, all but the CLIs' install.
+    sandboxHide: [...(base.sandboxHide ?? []), MAESTRO_HOME],
+    executor: {
+      startGateway: async (o) => {
+        const g = await startGateway(o);
+        gateways.push(g);
+        return g;
+      },
+      llm: { baseUrl: harness.sim.baseUrl, apiKey: 'test-key', timeoutMs: 60_000 },
+      maestroHome: MAESTRO_HOME,
+      workspaceParent: path.join(dir, 'ws'),
+    },
+  });
+  const goal = 'Build a landing page for a tea room called Leaf Lounge';
+  harness.sim.clearRequests();
+  const worker = await testWorker(harness.conn.nativeConnection, taskQueue, deps);
+  const result = await worker.runUntil(async () => {
+    const handle = await harness.conn.client.workflow.start('orchestratorWorkflow', {
+      taskQueue,
+      workflowId: `${taskQueue}-run`,
+      args: [{ goal, roles: roles.map(roleInfoOf) }],
+    });
+    return (await handle.result()) as RunResult;
+  });
+  expect(result.status).toBe('completed');
+  for (const role of ['coder', 'writer']) {
+    const tickets = result.tickets.filter((t) => t.role === role);
+    expect(tickets.length).toBeGreaterThan(0);
+    for (const t of tickets) {
+      expect(t.state).toBe('accepted');
+      expect(result.manifest.filter((m) => m.ticketId === t.id).length).toBeGreaterThan(0);
+    }
+  }
+  // The bill: the run booked exactly the calls the gateways made, and the simulator answered them.
+  const ledgers = gateways.flatMap((g) => g.ledger().calls);
+  const cliCalls = result.calls.filter((c) => (c.role === 'coder' || c.role === 'writer') && c.kind === 'work');
+  expect(cliCalls.length).toBe(ledgers.length);
+  expect(cliCalls.map((c) => c.startedAt).sort()).toEqual(ledgers.map((c) => c.startedAt).sort());
+  const simCli = harness.sim.requests().filter((r) => r.messages.some((m) => m.content.includes('## How to deliver')));
+  expect(simCli.length).toBe(ledgers.length);
+  expect(ledgers.length).toBeGreaterThanOrEqual(4);
+  // Hygiene of every request: no goal, and only the ticket of the CLI's own attempt.
+  for (const g of gateways) expect(g.requestLogText?.() ?? '').not.toContain(goal);
+  for (const r of simCli) {
+    expect(r.messages.map((m) => m.content).join('\n')).not.toContain(goal);
+    expect(result.tickets.find((t) => t.id === r.ticketId)?.role).toMatch(/^(coder|writer)$/);
+  }
+}, 600_000);
