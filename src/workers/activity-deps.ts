@@ -1,4 +1,5 @@
 /** Builds the activities' dependencies from configuration, for worker processes. */
+import { startGateway } from '../gateway';
 import path from 'node:path';
 import type { ActivityDeps } from '../activities';
 import { FsArtifactStore } from '../activities/artifacts/fs-store';
@@ -54,6 +55,8 @@ export function activityDepsFromConfig(
     ...(config.boss.reasoningEffort ? { bossReasoningEffort: config.boss.reasoningEffort } : {}),
     workerModel: (name) => roles.find((r) => r.name === name)?.model ?? config.llm.workerModel,
     reviewExcerptChars: REVIEW_EXCERPT_CHARS,
+    // Coding-agent CLIs reach the role's provider only through a gateway started per attempt.
+    executor: { startGateway, llm: settings, maestroHome: config.home },
     ...(config.llm.contentRetries !== undefined ? { contentRetries: config.llm.contentRetries } : {}),
   };
 }
