@@ -34,7 +34,7 @@ export type MaestroActivities = ReturnType<typeof createActivities>;
 export type { ActivityDeps } from './deps';
 export type { PlanGoalInput, ReviewTicketInput, FinalizeRunInput } from './roles/boss';
 export type { PerformTicketInput, PerformTicketOutput } from './roles/worker';
-export type { RepoTestsInput } from './repo/repo-tests';
+export type { RepoTestsInput } from '../shared/repo';
 export type { DeliverNotificationInput } from './notify/deliver';
 export type { RunExecutorInput, RunExecutorOutput } from './executor/executor-activity';
 export type { AgentTurnInput, AgentTurnOutput, AgentToolInput, AgentToolOutput } from './agent/agent-activities';

@@ -158,6 +158,11 @@ export async function deliverRunBranch(opts: {
       `${outcome === 'created' ? 'Branch' : 'Branch (already there)'} ${repo.branch}: ${repo.commits.length} commit(s) on ${repo.base.slice(0, 12)}, head ${repo.head.slice(0, 12)}. Review it with:`,
     );
     for (const l of reviewLines(repo.base, repo.branch)) console.log(l);
+    // A delivered branch is not a passing one: say so beside the review commands.
+    if (repo.tests && !repo.tests.passed)
+      console.log(
+        `Its tests FAILED on ${repo.head.slice(0, 12)}: ${terminalLine(repo.tests.command)} ${repo.tests.stopped ? `(stopped: ${terminalLine(repo.tests.stopped)})` : `(exit code ${repo.tests.exitCode ?? 'none'})`}; fix them before merging it.`,
+      );
     return true;
   } catch (err) {
     if (err instanceof RepoInputError) throw new InputError(err.message);

@@ -83,6 +83,17 @@ export type MergeTicketOutput =
   /** The ticket's change does not apply on `onto`: the files and the conflicting hunks (bounded). */
   | { status: 'conflict'; files: string[]; hunks: string };
 
+/** Input of the `repoTests` activity: a ticket's tree (snapshot plus its files) or the integrated branch. */
+export interface RepoTestsInput {
+  runId: string;
+  /** The ticket whose tree is tested (absent: the integrated branch at `snapshot.head`). */
+  ticketId?: string;
+  snapshot: RepoSnapshot;
+  /** The ticket's own files laid over the snapshot (empty for the integrated branch). */
+  own: ArtifactRef[];
+  testCommand: string;
+}
+
 /** The repository's own tests on one tree (a ticket's, or the integrated branch's). */
 export interface RepoTestResult {
   command: string;

@@ -7,35 +7,11 @@
  * other runs replay unchanged.
  */
 import { condition, proxyActivities } from '@temporalio/workflow';
-import type {
-  MergeTicketInput,
-  MergeTicketOutput,
-  RepoCommit,
-  RepoInput,
-  RepoSnapshot,
-  RepoTestResult,
-  RepoWork,
-} from '../shared/repo';
+import type { MaestroActivities } from '../activities';
+import type { MergeTicketOutput, RepoCommit, RepoInput, RepoSnapshot, RepoTestResult, RepoWork } from '../shared/repo';
 import { NON_RETRYABLE_FAILURES } from '../shared/errors';
 import type { ArtifactRef } from '../shared/types';
 import { markdownInline, summaryText } from '../shared/model-text';
-
-/** Input of the `repoTests` activity (its worker side: activities/repo/repo-tests.ts). */
-export interface RepoTestsInput {
-  runId: string;
-  /** The ticket whose tree is tested (absent: the integrated branch at `snapshot.head`). */
-  ticketId?: string;
-  snapshot: RepoSnapshot;
-  /** The ticket's own files laid over the snapshot (empty for the integrated branch). */
-  own: ArtifactRef[];
-  testCommand: string;
-}
-
-/** The repository activities the workflows call (typed here so workflows need no activity code). */
-export interface RepoActivities {
-  mergeTicket(input: MergeTicketInput): Promise<MergeTicketOutput>;
-  repoTests(input: RepoTestsInput): Promise<RepoTestResult>;
-}
 
 const RETRY = {
   initialInterval: 1_000,
@@ -49,13 +25,13 @@ const RETRY = {
  * and makes the same commit there); test runs are bounded by the sandbox's own limits.
  */
 export const repo = {
-  mergeTicket: proxyActivities<RepoActivities>({
+  mergeTicket: proxyActivities<MaestroActivities>({
     startToCloseTimeout: '20 minutes',
     heartbeatTimeout: '30 seconds',
     retry: RETRY,
   }).mergeTicket,
   // The sandbox stops a test command after its own limit (10 minutes); the activity heartbeats.
-  repoTests: proxyActivities<RepoActivities>({
+  repoTests: proxyActivities<MaestroActivities>({
     startToCloseTimeout: '15 minutes',
     heartbeatTimeout: '1 minute',
     retry: RETRY,

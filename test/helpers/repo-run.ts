@@ -10,13 +10,14 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { workflowPollers } from '../../src/client/pollers';
 import { gitText } from '../../src/activities/repo/git';
-import { startSimLlm, type SimLlm, type SimRequestRecord } from '../../src/dev/sim-llm';
+import type { SimLlm, SimRequestRecord } from '../../src/dev/sim-llm';
 import { CLI, cleanEnv, type CliResult } from './cli';
 import { testAddress, uniqueQueue } from './temporal';
-import { spawnWorker, type WorkerProcess } from './worker-process';
+import type { WorkerProcess } from './worker-process';
+import { useCrashHarness } from './paid-calls';
 
 /** The team of the repo runs: the coder works as an agent with tools and may run the fixtures' toolchains. */
 export const REPO_TEAM = {
@@ -47,46 +48,43 @@ export interface RepoRunHarness {
 
 /** Sets the harness up before the file's tests (with one worker running) and tears it down after. */
 export function useRepoRunHarness(name: string): RepoRunHarness {
-  const workers: WorkerProcess[] = [];
-  let connection: Connection | undefined;
+  // The crash tests' harness: simulated LLM, client, workers killed after the file's tests.
+  const crash = useCrashHarness();
   const base = mkdtempSync(path.join(os.tmpdir(), `maestro-${name}-`));
   const config = path.join(base, 'maestro.config.json');
   // One MAESTRO_HOME for the client and its workers: the client packs the repository into the
   // artifact store the workers read (workers elsewhere would share it through a volume).
   const home = path.join(base, 'home');
   writeFileSync(config, JSON.stringify(REPO_TEAM, null, 2));
-  const h = { queue: uniqueQueue(name) } as RepoRunHarness;
+  const queue = uniqueQueue(name);
   const common = () => ({
     TEMPORAL_ADDRESS: testAddress(),
-    MAESTRO_TASK_QUEUE: h.queue,
+    MAESTRO_TASK_QUEUE: queue,
     MAESTRO_CONFIG: config,
     MAESTRO_TRUST_CONFIG: config,
   });
-  h.worker = async () => {
-    const w = await spawnWorker({
-      ...common(),
-      OPENAI_BASE_URL: h.sim.baseUrl,
-      OPENAI_API_KEY: 'sim',
-      MAESTRO_MODEL: 'maestro-sim',
-      MAESTRO_HOME: home,
-    });
-    workers.push(w);
-    for (let i = 0; i < 200 && (await workflowPollers(h.client, h.queue)).length === 0; i++)
-      await new Promise((r) => setTimeout(r, 50));
-    return w;
+  return {
+    get sim() {
+      return crash.sim;
+    },
+    get client() {
+      return crash.client;
+    },
+    queue,
+    worker: async () => {
+      const w = await crash.worker({
+        ...common(),
+        OPENAI_BASE_URL: crash.sim.baseUrl,
+        OPENAI_API_KEY: 'sim',
+        MAESTRO_MODEL: 'maestro-sim',
+        MAESTRO_HOME: home,
+      });
+      for (let i = 0; i < 200 && (await workflowPollers(crash.client, queue)).length === 0; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      return w;
+    },
+    clientEnv: () => cleanEnv({ ...common(), MAESTRO_HOME: home }),
   };
-  h.clientEnv = () => cleanEnv({ ...common(), MAESTRO_HOME: home });
-  beforeAll(async () => {
-    h.sim = await startSimLlm({ port: 0 });
-    connection = await Connection.connect({ address: testAddress() });
-    h.client = new Client({ connection });
-  });
-  afterAll(async () => {
-    for (const w of workers) await w.kill();
-    await connection?.close();
-    await h.sim?.close();
-  });
-  return h;
 }
 
 /** A `maestro` CLI process still running: its output so far, its run id once printed, its end. */

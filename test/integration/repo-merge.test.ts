@@ -253,3 +253,20 @@ test('a commit of many files keeps a bounded diffstat that still ends with its t
   expect(out.commit.diffstat).toMatch(/more files\)\n 150 files changed, 150 insertions\(\+\)$/);
   expect((await store.read(out.commit.patch)).toString()).toContain('gen/a-rather-long-folder-name/file-149.txt');
 });
+
+test("a model's title and summary reach the user's git log with escape codes and bidi characters shown, not acted on", async () => {
+  const hostile = input(base, base, 'T8', [await file('src/h.txt', 'h\n')]);
+  hostile.ticket = {
+    ...hostile.ticket,
+    title: 'Fix \x1b[2J\x1b]0;pwned\x07 the \u202egpj.exe title',
+    summary: 'Line one \x1b[31mred\x1b[0m\nline two\u200b',
+  };
+  const out = await mergeTicket(freshDeps, hostile);
+  if (out.status !== 'merged') throw new Error(out.status);
+  const dir = await openFresh(store, out.snapshot);
+  const message = await gitText(['log', '-1', '--format=%B', out.snapshot.head], { gitDir: dir });
+  expect(message).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200b]/);
+  expect(message.split('\n')[0]).toBe('Fix \\x1b[2J\\x1b]0;pwned\\x07 the \\u202egpj.exe title');
+  expect(message).toContain('Line one \\x1b[31mred\\x1b[0m\nline two\\u200b');
+  expect(message).toMatch(/\nMaestro-Ticket: T8\nMaestro-Role: coder$/);
+});

@@ -8,7 +8,8 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { FsArtifactStore } from '../../src/activities/artifacts/fs-store';
-import { openSnapshot, storeSeries } from '../../src/activities/repo/cache';
+import { cleanStaleCopies, openSnapshot, storeSeries } from '../../src/activities/repo/cache';
+import { ownerTag } from '../../src/activities/tools/process-owner';
 import { gitText } from '../../src/activities/repo/git';
 import type { RepoSnapshot } from '../../src/shared/repo';
 
@@ -90,4 +91,14 @@ test('concurrent opens of one repository share one copy; a half-made copy is reb
   writeFileSync(path.join(dirs[0]!, 'HEAD'), 'garbage');
   const again = await openSnapshot(store, snapshot, parent);
   expect(await gitText(['rev-parse', `${base}^{commit}`], { gitDir: again })).toBe(base);
+});
+
+test("at worker start, temp copies of dead workers are removed and a live worker's are kept", async () => {
+  const parent = path.join(tmp, 'worker-stale');
+  const dead = path.join(parent, 'tmp-999999.1-abc.git'); // a pid with another start time: gone
+  const live = path.join(parent, `tmp-${ownerTag()}-def.git`);
+  const copy = path.join(parent, `${'0'.repeat(32)}.git`);
+  for (const d of [dead, live, copy]) mkdirSync(d, { recursive: true });
+  await cleanStaleCopies(parent);
+  expect(readdirSync(parent).sort()).toEqual([path.basename(copy), path.basename(live)].sort());
 });

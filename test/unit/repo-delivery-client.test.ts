@@ -122,3 +122,14 @@ test('a run without a repository or without commits says so and makes no branch'
     /did not work on a repository/,
   );
 });
+
+test('a branch whose tests failed is delivered with that said beside the review commands', async () => {
+  const { dir, repo } = await finishedRun('run-f');
+  const tests = { command: 'go test ./...', passed: false, exitCode: 1, durationMs: 5, output: 'FAIL' };
+  expect(
+    await deliverRunBranch({ client, home, runId: 'run-f', repo: { ...repo, tests }, repoPath: dir, log: jest.fn() }),
+  ).toBe(true);
+  expect(printed.at(-1)).toBe(
+    `Its tests FAILED on ${repo.head.slice(0, 12)}: go test ./... (exit code 1); fix them before merging it.`,
+  );
+});

@@ -20,7 +20,7 @@ import type { MergeTicketInput, RepoSnapshot, RepoTestResult } from '../../src/s
 import type { Plan, Ticket } from '../../src/shared/schemas';
 import type { RunInput, RunResult } from '../../src/shared/types';
 import { emptyUsage } from '../../src/shared/usage';
-import type { RepoTestsInput } from '../../src/workflows/repo-branch';
+import type { RepoTestsInput } from '../../src/shared/repo';
 import { repoPlanProblems } from '../../src/shared/repo-paths';
 import { makeRepo, packRepo } from '../helpers/repo-git';
 import { connectTest, TEST_ROLES, uniqueQueue, type TestConnection } from '../helpers/temporal';

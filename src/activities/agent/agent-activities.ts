@@ -37,7 +37,7 @@ import type { ActivityDeps } from '../deps';
 import type { AgentMessage } from '../llm/tool-turn';
 import { openSnapshot } from '../repo/cache';
 import { repoPromptView } from '../repo/repo-view';
-import { droppedNote, splitWritable, type RepoTree } from '../repo/tree';
+import { answerFiles, droppedNote, type RepoTree } from '../repo/tree';
 import { dependencyViews, workerRole } from '../roles/worker';
 import { bounded, invalidCall, runBuiltInTool, toolError, type ToolOutcome } from '../tools/builtin-tools';
 import { callMcpTool, McpToolCache } from '../tools/mcp';
@@ -352,12 +352,7 @@ export function createAgentActivities(deps: ActivityDeps) {
       });
       let final: AgentTurnOutput['final'];
       if (res.final) {
-        const { kept, dropped } = input.repo
-          ? await splitWritable(
-              { gitDir: await openSnapshot(deps.store, input.repo.start), head: input.repo.start.head },
-              res.final.files,
-            )
-          : { kept: res.final.files, dropped: [] };
+        const { kept, dropped } = await answerFiles(deps.store, input.repo, res.final.files);
         const produced = await Promise.all(kept.map((f) => deps.store.put(f)));
         final = { summary: `${res.final.summary}${droppedNote(dropped)}`, artifacts: mergeFiles(input.own, produced) };
       }

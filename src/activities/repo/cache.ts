@@ -17,11 +17,22 @@ import { COMMIT_ID, type RepoSnapshot } from '../../shared/repo';
 import type { ArtifactRef } from '../../shared/types';
 import type { ArtifactStore } from '../artifacts/store';
 import { git, GitError } from './git';
+import { ownerAlive, ownerOf, ownerTag } from '../tools/process-owner';
 
 /** Where a worker keeps its repository copies unless told otherwise. */
 export function defaultRepoParent(): string {
   return path.join(os.tmpdir(), 'maestro-repos');
 }
+
+/** Prefix of copies and private repositories being made; the maker's owner tag follows (process-owner.ts). */
+const TMP_PREFIX = 'tmp-';
+
+/**
+ * Snapshots this process verified (its copy holds the head, which descends from the base): a
+ * copy's commits never change, so only the copy's removal makes one stale (checked by its marker).
+ */
+const verified = new Map<string, string>();
+const MAX_VERIFIED = 10_000;
 
 /** Marker written last into a finished copy: a folder without it is not trusted. */
 const READY = 'maestro-ready';
@@ -82,7 +93,7 @@ async function baseCopy(store: ArtifactStore, s: RepoSnapshot, parent: string): 
   const dir = path.join(parent, `${s.bundle.sha256.slice(0, 32)}.git`);
   if (await exists(path.join(dir, READY))) return dir;
   await mkdir(parent, { recursive: true });
-  const tmp = path.join(parent, `tmp-${process.pid}-${randomUUID()}.git`);
+  const tmp = path.join(parent, `${TMP_PREFIX}${ownerTag()}-${randomUUID()}.git`);
   try {
     await git(['init', '--quiet', '--bare', tmp]);
     await fetchBundle(store, tmp, s.bundle, 'base');
@@ -114,6 +125,10 @@ export async function openSnapshot(
   parent = defaultRepoParent(),
 ): Promise<string> {
   checkSnapshot(snapshot);
+  // Every tool call of a repo ticket opens its snapshot: once verified here, a stat is enough.
+  const key = [parent, snapshot.bundle.sha256, snapshot.base, snapshot.head, snapshot.series?.sha256].join('\0');
+  const known = verified.get(key);
+  if (known && (await exists(path.join(known, READY)))) return known;
   const dir = await baseCopy(store, snapshot, parent);
   if (snapshot.head !== snapshot.base && !(await hasCommit(dir, snapshot.head))) {
     await fetchBundle(store, dir, snapshot.series!, `series/${snapshot.head}`);
@@ -135,6 +150,8 @@ export async function openSnapshot(
         `the snapshot's head ${snapshot.head.slice(0, 12)} does not descend from its base ${snapshot.base.slice(0, 12)}`,
       );
   }
+  if (verified.size >= MAX_VERIFIED) verified.clear();
+  verified.set(key, dir);
   return dir;
 }
 
@@ -155,8 +172,8 @@ export async function storeSeries(
   await git(['check-ref-format', ref]);
   // The ref is set in a private repository that borrows the copy's objects (alternates): runs on
   // one copy never move each other's refs, and a lock file a killed worker left on the copy's
-  // refs cannot fail a retried merge. `tmp-<pid>-` folders of dead workers are cleaned up.
-  const tmp = path.join(path.dirname(gitDir), `tmp-${process.pid}-${randomUUID()}.git`);
+  // refs cannot fail a retried merge. Temp folders of dead workers are removed at worker start (cleanStaleCopies).
+  const tmp = path.join(path.dirname(gitDir), `${TMP_PREFIX}${ownerTag()}-${randomUUID()}.git`);
   const file = path.join(tmp, 'outgoing.bundle');
   try {
     await git(['init', '--quiet', '--bare', tmp]);
@@ -169,19 +186,14 @@ export async function storeSeries(
   }
 }
 
-/** Removes copies' temp folders left by workers killed while making them. */
+/**
+ * Removes the temp folders (copies being made, private repositories of a merge) that workers
+ * killed meanwhile left under `parent`; a live worker's are kept. Run at worker start.
+ */
 export async function cleanStaleCopies(parent = defaultRepoParent()): Promise<void> {
   const names = await readdir(parent).catch(() => [] as string[]);
   for (const n of names) {
-    const m = /^tmp-(\d+)-/.exec(n);
-    if (!m) continue;
-    const pid = Number(m[1]);
-    let alive = true;
-    try {
-      process.kill(pid, 0);
-    } catch {
-      alive = false;
-    }
-    if (!alive) await rm(path.join(parent, n), { recursive: true, force: true });
+    const owner = ownerOf(n, TMP_PREFIX);
+    if (owner !== undefined && !ownerAlive(owner)) await rm(path.join(parent, n), { recursive: true, force: true });
   }
 }

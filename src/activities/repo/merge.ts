@@ -4,6 +4,7 @@
  * (no checkout, no work tree), with commit dates fixed by the workflow, so a merge retried after a
  * crash makes the very same commit ids: no duplicated commit, whatever happened before.
  */
+import { terminalBlock, terminalLine } from '../../shared/model-text';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -58,10 +59,14 @@ function checkSnapshot(what: string, s: RepoSnapshot): void {
     throw badInput(`the ${what} snapshot's head is not its base but it has no series bundle`);
 }
 
-/** The ticket's commit message: title, summary, trailers (one line each, no stray trailer lines). */
+/**
+ * The ticket's commit message: title, summary, trailers (one line each, no stray trailer lines).
+ * Title and summary are the model's text and land in the user's `git log`: escape sequences,
+ * bidi and zero-width characters are written escaped (`\x1b`, `\u202e`), as on Maestro's terminal.
+ */
 export function commitMessage(input: Pick<MergeTicketInput, 'runId' | 'ticket'>): string {
-  const title = input.ticket.title.replace(/\s+/g, ' ').trim().slice(0, 200) || input.ticket.id;
-  const summary = input.ticket.summary.replace(/\r/g, '').trim().slice(0, 8000);
+  const title = terminalLine(input.ticket.title).replace(/\s+/g, ' ').trim().slice(0, 200) || input.ticket.id;
+  const summary = terminalBlock(input.ticket.summary.replace(/\r/g, '')).trim().slice(0, 8000);
   const trailer = (v: string) => v.replace(/\s+/g, ' ').trim();
   return (
     `${title}\n\n${summary ? `${summary}\n\n` : ''}` +

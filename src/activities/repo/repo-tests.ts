@@ -6,7 +6,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import os from 'node:os';
-import type { RepoSnapshot, RepoTestResult } from '../../shared/repo';
+import type { RepoTestResult, RepoTestsInput } from '../../shared/repo';
 import { REPO_PROGRAMS, SANDBOX_PROGRAMS, type SandboxLimits } from '../../shared/tools';
 import { FailureType } from '../../shared/errors';
 import type { ArtifactRef } from '../../shared/types';
@@ -106,17 +106,6 @@ export async function runRepoTests(r: RepoTestRun): Promise<RepoTestResult> {
   } finally {
     await ws.dispose();
   }
-}
-
-/** Input of the `repoTests` activity. */
-export interface RepoTestsInput {
-  runId: string;
-  /** The ticket whose tree is tested (absent: the integrated branch at `snapshot.head`). */
-  ticketId?: string;
-  snapshot: RepoSnapshot;
-  /** The ticket's own files laid over the snapshot (empty for the integrated branch). */
-  own: ArtifactRef[];
-  testCommand: string;
 }
 
 /** Creates the `repoTests` activity over `deps`. */

@@ -24,6 +24,8 @@ import {
   type WorkspaceQuota,
 } from '../tools/workspace';
 import { git, gitText } from './git';
+import { openSnapshot } from './cache';
+import type { RepoWork } from '../../shared/repo';
 
 /** A commit to work on: the git dir that holds it (see cache.ts `openSnapshot`) and its id. */
 export interface RepoTree {
@@ -118,6 +120,19 @@ export async function splitWritable<T extends { path: string }>(
     }
   }
   return { kept, dropped };
+}
+
+/**
+ * A model's answer files for its ticket: in a repo ticket, those that can be laid over its start
+ * tree (the others are named in `dropped`); outside one, all of them.
+ */
+export async function answerFiles<T extends { path: string }>(
+  store: ArtifactStore,
+  repo: RepoWork | undefined,
+  files: readonly T[],
+): Promise<{ kept: T[]; dropped: string[] }> {
+  if (!repo) return { kept: [...files], dropped: [] };
+  return splitWritable({ gitDir: await openSnapshot(store, repo.start), head: repo.start.head }, files);
 }
 
 /** The note a summary gets for answer files left out (empty when none). */

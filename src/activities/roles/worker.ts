@@ -16,8 +16,7 @@ import type { RoleDefinition } from '../../shared/roles';
 import { callLlm } from '../context';
 import type { ActivityDeps } from '../deps';
 import { repoPromptView } from '../repo/repo-view';
-import { openSnapshot } from '../repo/cache';
-import { droppedNote, splitWritable } from '../repo/tree';
+import { answerFiles, droppedNote } from '../repo/tree';
 import { buildWorkerPrompt, type DependencyView } from './prompts';
 
 /** Input of `performTicket`. */
@@ -100,12 +99,7 @@ export function createWorkerActivities(deps: ActivityDeps) {
         deps.contentRetries,
       );
       // A repo ticket's answer file over a folder, link or submodule of its tree is left out, said in the summary.
-      const { kept, dropped } = input.repo
-        ? await splitWritable(
-            { gitDir: await openSnapshot(deps.store, input.repo.start), head: input.repo.start.head },
-            res.data.files,
-          )
-        : { kept: res.data.files, dropped: [] };
+      const { kept, dropped } = await answerFiles(deps.store, input.repo, res.data.files);
       const artifacts = await Promise.all(kept.map((f) => deps.store.put(f)));
       return {
         summary: `${res.data.summary}${droppedNote(dropped)}`,

@@ -6,6 +6,7 @@
  * bubblewrap (`bwrap`); with neither, commands are refused, never run unsandboxed. What each
  * sandbox gets is built in sandbox-command.ts; the per-sandbox cgroups in sandbox-cgroup.ts.
  */
+import { cleanStaleCopies } from '../repo/cache';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -116,10 +117,11 @@ export function sandboxLimitMechanisms(): SandboxLimitMechanisms {
 
 /**
  * Readies this host for sandboxes at worker start: removes what SIGKILLed workers left behind
- * (workspace folders under `workspaceParent`, cgroups); returns the limit mechanisms in force.
+ * (workspace folders under `workspaceParent`, half-made repository copies, cgroups); returns the limit mechanisms in force.
  */
 export async function prepareSandboxHost(workspaceParent = os.tmpdir()): Promise<SandboxLimitMechanisms> {
   await cleanStaleWorkspaces(workspaceParent);
+  await cleanStaleCopies();
   cleanStaleCgroups();
   return sandboxLimitMechanisms();
 }

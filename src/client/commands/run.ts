@@ -49,6 +49,24 @@ function repoStartOptions(prepared: PreparedRepoRun | undefined) {
   return { repo: prepared.repo, ...(prepared.roles ? { roles: prepared.roles } : {}) };
 }
 
+/** Packs the repository `--repo` names for run `runId` (undefined without `--repo`). */
+function prepareRepoFlags(
+  flags: RunFlags,
+  config: Parameters<typeof prepareRepoRun>[0]['config'],
+  runId: string,
+  log: (line: string) => void,
+): Promise<PreparedRepoRun | undefined> {
+  if (!flags.repo) return Promise.resolve(undefined);
+  return prepareRepoRun({
+    config,
+    runId,
+    repoPath: flags.repo,
+    base: flags.base,
+    testCommand: flags.testCommand,
+    log,
+  });
+}
+
 /** Registers `run` and `start`. */
 export function registerRunCommands(program: Command): void {
   addRunFlags(
@@ -97,16 +115,7 @@ export function registerRunCommands(program: Command): void {
         if (config.llm.simulated) noteCappedDirectives(goal, log);
         // This session's own worker cannot check pages: say so now, not after a Tester's turns.
         if (runtime.browserProblem && runtime.workers.length > 0) throw new ConfigError(runtime.browserProblem);
-        const prepared = flags.repo
-          ? await prepareRepoRun({
-              config,
-              runId: plannedId,
-              repoPath: flags.repo,
-              base: flags.base,
-              testCommand: flags.testCommand,
-              log,
-            })
-          : undefined;
+        const prepared = await prepareRepoFlags(flags, config, plannedId, log);
         const runId = await api.start(goal, {
           ...startOptions(flags),
           runId: plannedId,
@@ -195,16 +204,7 @@ export function registerRunCommands(program: Command): void {
     await withSession({ worker: 'never', server: 'start', command: 'start' }, async ({ api, runtime, config, log }) => {
       noteCappedDirectives(goal, log);
       const plannedId = flags.runId ?? newRunId();
-      const prepared = flags.repo
-        ? await prepareRepoRun({
-            config,
-            runId: plannedId,
-            repoPath: flags.repo,
-            base: flags.base,
-            testCommand: flags.testCommand,
-            log,
-          })
-        : undefined;
+      const prepared = await prepareRepoFlags(flags, config, plannedId, log);
       const runId = await api.start(goal, { ...startOptions(flags), runId: plannedId, ...repoStartOptions(prepared) });
       console.log(runId);
       if (prepared)
