@@ -5,7 +5,7 @@
  * docs/coding-agent-clis.md (measured on real installs): codex speaks only the Responses API,
  * claude the Anthropic Messages API, the others chat completions.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { ExecutorAgent } from '../../shared/executor-settings';
 
@@ -58,16 +58,29 @@ export function findCliProgram(
   maestroHome: string | undefined,
   envPath = process.env.PATH ?? '',
 ): string | undefined {
-  if (path.isAbsolute(bin)) return existsSync(bin) ? bin : undefined;
+  if (path.isAbsolute(bin)) return existsSync(bin) ? realProgram(bin) : undefined;
   const dirs = [
     ...(maestroHome ? [path.join(maestroHome, 'agent-clis', 'node_modules', '.bin')] : []),
     ...envPath.split(':').filter((d) => d !== ''),
   ];
   for (const d of dirs) {
     const full = path.join(d, bin);
-    if (existsSync(full)) return full;
+    if (existsSync(full)) return realProgram(full);
   }
   return undefined;
+}
+
+/**
+ * The program's real path: the sandbox hides MAESTRO_HOME, so a CLI reached through a link there
+ * (`agent-clis` linked to a shared install, npm's `.bin` links) must be started by the path its
+ * install really has, which stays visible.
+ */
+function realProgram(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
 }
 
 /** Environment every CLI gets: a clean HOME, no colours, no telemetry, no update checks. */
