@@ -1,4 +1,5 @@
 /** Plain-text rendering of runs for the terminal (no colours needed to read it). */
+import { codingAgentLines } from './coding-agents-text';
 import { acceptedText, ticketStateLabel } from '../shared/outcomes';
 import { printableDeep } from '../shared/control-chars';
 import { terminalBlock } from '../shared/model-text';
@@ -99,6 +100,7 @@ export function resultText(r: RunResult): string {
     'Tickets:',
     ...ticketLines(r.tickets),
     `Cost: ${usd(r.cost.usd)} total, ${r.cost.tokens} tokens, ${r.cost.usage.calls} LLM calls — by role: ${roles}`,
+    ...codingAgentLines(r.calls),
     ...toolCallLines(r.toolCalls),
   ].join('\n');
 }

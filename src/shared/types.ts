@@ -84,6 +84,8 @@ export interface LlmCallRecord {
   taskQueue?: string;
   /** Identity of the worker process (`pid@host`) that made the call. */
   workerIdentity?: string;
+  /** The coding-agent CLI (e.g. `codex`) that made the call through Maestro's LLM gateway. */
+  executor?: string;
 }
 
 /** What an accepted ticket hands to the tickets that depend on it. */

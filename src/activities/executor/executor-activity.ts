@@ -168,6 +168,7 @@ export function createExecutorActivities(deps: ActivityDeps) {
             attempt: activityAttempt,
             ...(ctx ? { taskQueue: ctx.info.taskQueue } : {}),
             workerIdentity: WORKER_IDENTITY,
+            executor: settings.agent,
           },
           // The gateway listens inside the attempt folder: the sandbox reaches it there, nothing else.
           socketPath: folder.host.socket,

@@ -34,6 +34,8 @@ export interface CallMeta {
   attempt: number;
   taskQueue?: string;
   workerIdentity?: string;
+  /** The coding-agent CLI whose request this was (calls through the LLM gateway). */
+  executor?: string;
 }
 
 /** What one structured call asks for. */
