@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Gateway, StartGateway } from '../../src/activities/executor/gateway-port';
+import { codingAgentLines } from '../../src/client/coding-agents-text';
 import { findCliProgram } from '../../src/activities/executor/cli-specs';
 import { DEFAULT_ROLES, roleInfoOf, type RoleDefinition } from '../../src/shared/roles';
 import type { RunResult } from '../../src/shared/types';
@@ -93,6 +94,11 @@ test('one run, two real CLIs: Codex codes and Claude Code writes; both pass revi
   const simCli = harness.sim.requests().filter((r) => r.messages.some((m) => m.content.includes('## How to deliver')));
   expect(simCli.length).toBe(ledgers.length);
   expect(ledgers.length).toBeGreaterThanOrEqual(4);
+  // Each call names the CLI that made it, and the result shows both on the bill.
+  for (const c of cliCalls) expect(c.executor).toBe(cliOf[c.role]);
+  const lines = codingAgentLines(result.calls);
+  expect(lines.some((l) => l.startsWith('  codex: T'))).toBe(true);
+  expect(lines.some((l) => l.startsWith('  claude-code: T'))).toBe(true);
   // Hygiene of every request: no goal, and only the ticket of the CLI's own attempt.
   for (const g of gateways) expect(g.requestLogText?.() ?? '').not.toContain(goal);
   for (const r of simCli) {
