@@ -50,6 +50,7 @@ export type { ApproveHints } from './client/watch/approve-hints';
 export type { TicketLine } from './client/watch/render';
 export { notificationPayload } from './activities/notify/payload';
 export type { RoleDefinition } from './shared/roles';
+export { EXECUTOR_AGENTS, type ExecutorAgent, type ExecutorSettings } from './shared/executor-settings';
 export type { RecordPart, RunRecords } from './shared/run-records';
 export { RunTraceClientInterceptor } from './telemetry/client-tracing';
 export type { AgentSettings, McpServerRef, ToolCallRecord, ToolNotRun } from './shared/tools';
