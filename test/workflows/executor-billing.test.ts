@@ -1,9 +1,11 @@
 /**
  * Every call a coding-agent CLI made through the real gateway is on the run's bill exactly once,
  * whatever ends its attempt: the run is cancelled while the CLI works (the bill a cancelled run
- * keeps in its memo), or the attempt times out (the calls of its last heartbeat). Real Temporal
+ * keeps in its memo), or the attempt times out after its worker died (the calls of its last
+ * heartbeat). Real Temporal
  * dev server, real gateway, real sandbox, the stand-in CLI of test/fixtures/executor.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,8 +13,9 @@ import { startGateway } from '../../src/gateway';
 import type { Gateway, GatewayOptions } from '../../src/activities/executor/gateway-port';
 import { billOfMemo } from '../../src/shared/run-bill';
 import { BOSS_ROLE, DEFAULT_ROLES, roleInfoOf, type RoleDefinition } from '../../src/shared/roles';
-import type { LlmCallRecord, RunResult } from '../../src/shared/types';
-import { testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
+import type { LlmCallRecord } from '../../src/shared/types';
+import { ticketWorkflowId } from '../../src/shared/constants';
+import { testAddress, testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
 
 const harness = useSimAndTemporal({ port: 0 });
 const FAKE_CLI = path.resolve(__dirname, '../fixtures/executor/fake-cli.mjs');
@@ -63,9 +66,12 @@ async function startWorker(name: string, defs: RoleDefinition[]) {
 /** Requests the simulator got from the stand-in CLI (its prompts are `call <i>`). */
 const cliRequests = () => harness.sim.requests().filter((r) => r.messages.some((m) => /^call \d+$/.test(m.content)));
 
-const waitFor = async (ok: () => boolean, ms: number) => {
+const waitFor = async (ok: () => boolean, ms: number, poll?: () => Promise<void>) => {
   const deadline = Date.now() + ms;
-  while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  while (!ok() && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    await poll?.();
+  }
 };
 
 test("a run cancelled while its CLI works: the CLI's calls are on the cancelled run's bill, once", async () => {
@@ -97,27 +103,83 @@ test("a run cancelled while its CLI works: the CLI's calls are on the cancelled 
   expect(workerCalls(bill?.cost.byRole)).toBe(3);
 }, 180_000);
 
-test("an attempt that times out: the calls of its last heartbeat are on the failed run's bill, once", async () => {
-  harness.sim.clearRequests();
-  // A wall time of 3 s: the attempt's start-to-close (wall time + set-up margin) is what ends it.
-  const defs = roles(['calls-then-hang', '2'], { wallMs: 3_000 });
-  const { worker, taskQueue, gatewayCalls } = await startWorker('exec-bill-timeout', defs);
-  const runId = `${taskQueue}-run`;
-  const result = await worker.runUntil(async () => {
-    const handle = await harness.conn.client.workflow.start('orchestratorWorkflow', {
-      taskQueue,
-      workflowId: runId,
-      args: [
-        {
-          goal: 'Write a README for a bakery called Rise and Shine [sim:tickets=1]',
-          roles: defs.map(roleInfoOf),
-        },
-      ],
-    });
-    return (await handle.result().catch((e: unknown) => e)) as RunResult;
+/** Starts the fixture worker process with every worker role a stand-in CLI run with `args`. */
+async function workerProcess(taskQueue: string, work: string, args: string[]): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.resolve(__dirname, '../fixtures/executor/worker.ts')],
+    {
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: testAddress(),
+        TASK_QUEUE: taskQueue,
+        SIM_URL: harness.sim.baseUrl,
+        WORKFLOW_BUNDLE: process.env.MAESTRO_TEST_WORKFLOW_BUNDLE ?? '',
+        WORK_DIR: work,
+        FAKE_CLI_ARGS: JSON.stringify(args),
+        FAKE_CLI_ALL_ROLES: '1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`the worker process did not start: ${out}`)), 60_000);
+    const take = (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('ready')) {
+        clearTimeout(t);
+        resolve();
+      }
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.once('exit', (code) => reject(new Error(`the worker process exited with ${code}: ${out}`)));
   });
-  expect(cliRequests().length).toBe(2);
-  expect(gatewayCalls().length).toBe(2);
-  const coder = result.calls.filter((c) => c.role !== BOSS_ROLE);
-  expect(coder.length).toBe(2);
-}, 300_000);
+  return child;
+}
+
+test("an attempt that times out (its worker died, no retry left): its last heartbeat's calls are on the bill, once", async () => {
+  harness.sim.clearRequests();
+  const taskQueue = uniqueQueue('exec-bill-timeout');
+  const work = path.join(dir, 'timeout');
+  const args = ['calls-then-hang', '2'];
+  const first = await workerProcess(taskQueue, work, args);
+  const handle = await harness.conn.client.workflow.start('orchestratorWorkflow', {
+    taskQueue,
+    workflowId: `${taskQueue}-run`,
+    // No retry: the heartbeat timeout after the worker's death ends the attempt for good.
+    args: [
+      { goal: 'Write a README for a bakery called Rise and Shine [sim:tickets=1]', roles: roles(args).map(roleInfoOf) },
+    ],
+  });
+  let second: ChildProcess | undefined;
+  let closed = false;
+  try {
+    await waitFor(() => cliRequests().length >= 2, 90_000);
+    expect(cliRequests().length).toBe(2);
+    await new Promise((r) => setTimeout(r, 2500)); // the calls are heartbeated
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+    second = await workerProcess(taskQueue, work, args);
+    // The ticket fails once its heartbeat times out; the run then waits for a person, so the
+    // test cancels it and reads the bill it keeps.
+    const ticket = harness.conn.client.workflow.getHandle(ticketWorkflowId(`${taskQueue}-run`, 'T1'));
+    await waitFor(
+      () => closed,
+      120_000,
+      async () => {
+        closed = (await ticket.describe()).status.name !== 'RUNNING';
+      },
+    );
+    expect(closed).toBe(true);
+    await handle.cancel();
+    await handle.result().catch(() => undefined);
+    const billed = workerCalls(billOfMemo((await handle.describe()).memo)?.cost.byRole);
+    expect(cliRequests().length).toBe(2);
+    expect(billed).toBe(2);
+  } finally {
+    first.kill('SIGKILL');
+    second?.kill('SIGKILL');
+  }
+}, 240_000);
