@@ -183,3 +183,47 @@ test("an attempt that times out (its worker died, no retry left): its last heart
     second?.kill('SIGKILL');
   }
 }, 240_000);
+
+test('a CLI whose permits run out mid-work: exactly the permitted calls are booked, over every grant', async () => {
+  harness.sim.clearRequests();
+  // The stand-in calls until the gateway refuses; each execution is allowed 3 calls (maxCalls).
+  const defs = roles(['loop'], { maxCalls: 3 });
+  const { worker, taskQueue, gatewayCalls } = await startWorker('exec-bill-permits', defs);
+  const runId = `${taskQueue}-run`;
+  await worker.runUntil(async () => {
+    const handle = await harness.conn.client.workflow.start('orchestratorWorkflow', {
+      taskQueue,
+      workflowId: runId,
+      args: [
+        {
+          goal: 'Write a README for a bakery called Rise and Shine [sim:tickets=1]',
+          roles: defs.map(roleInfoOf),
+          budget: { usd: 1000 },
+        },
+      ],
+    });
+    // The ticket stops at its permits (asks again once: maxRetries 0 allows one more execution), then fails.
+    const ticket = harness.conn.client.workflow.getHandle(ticketWorkflowId(runId, 'T1'));
+    let closed = false;
+    await waitFor(
+      () => closed,
+      120_000,
+      async () => {
+        closed = await ticket.describe().then(
+          (d) => d.status.name !== 'RUNNING',
+          () => false,
+        );
+      },
+    );
+    expect(closed).toBe(true);
+    await handle.cancel();
+    await handle.result().catch(() => undefined);
+  });
+  const bill = billOfMemo((await harness.conn.client.workflow.getHandle(runId).describe()).memo);
+  const made = gatewayCalls();
+  expect(made.every((c) => c.error === undefined)).toBe(true);
+  expect(made.length % 3).toBe(0);
+  expect(made.length).toBeGreaterThanOrEqual(3);
+  expect(cliRequests().length).toBe(made.length);
+  expect(workerCalls(bill?.cost.byRole)).toBe(made.length);
+}, 240_000);
