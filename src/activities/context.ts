@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { z } from 'zod';
 import { FailureType } from '../shared/errors';
 import { CALLS_PER_ATTEMPT, callTimeoutOf } from '../shared/llm-timeouts';
@@ -77,10 +77,13 @@ export interface CallOwner {
 /**
  * The failure an LLM activity ends with: `err`'s type, message and retry settings with every call
  * this activity made (earlier attempts included) in `details[0].calls`, so the workflow bills them
- * whatever happened after (workflows/failures.ts failedCalls). Anything but an ApplicationFailure
- * (a cancellation, a bug) stays as it is.
+ * whatever happened after (workflows/failures.ts failedCalls). A cancellation stays one, with the
+ * calls in its details; anything else (a bug) stays as it is.
  */
 export function failureWithCalls(err: unknown, calls: readonly LlmCallRecord[]): unknown {
+  // A cancellation keeps its kind and carries the calls too: a workflow that waits for the
+  // activity's cancellation to complete reads them from CancelledFailure.details (issue 21).
+  if (err instanceof CancelledFailure) return new CancelledFailure(err.message, [{ calls: [...calls] }]);
   if (!(err instanceof ApplicationFailure)) return err;
   return ApplicationFailure.create({
     type: err.type ?? undefined,

@@ -29,8 +29,8 @@
  *   call gets a 400 in the CLI's own error shape (a status no CLI retries) and `ledger().stopped`
  *   says why. Busy (more than `maxConcurrent` calls at once) is a 429 with retry-after.
  * - Sandbox: with `socketPath` the gateway also listens on that Unix socket (mode 0666; the key
- *   guards it); bind-mount it into the sandbox and start `dist/gateway/forwarder.js <socket> <port>`
- *   inside, so the CLI reaches `http://127.0.0.1:<port>` on the sandbox's own loopback.
+ *   guards it); the executor's forwarder (activities/executor/bridge.ts FORWARDER_SOURCE) runs
+ *   inside the sandbox and pipes the sandbox's own loopback to it.
  * - Request log: JSON lines of what the model was given per call (deltas; `readRequestLog`
  *   rebuilds each request), bounded by `limits.requestLogBytes`.
  */
@@ -47,7 +47,6 @@ export type { GatewayLedger, StopReason } from './ledger';
 export type { GatewayEvent, GatewayLimits } from './server';
 export { LIMITS as GATEWAY_LIMITS } from './server';
 export { readRequestLog, parseRequestLog, type LoggedMessage, type LoggedRequest } from './request-log';
-export { startForwarder, type Forwarder } from './forwarder';
 
 /** How a gateway is started (see the module comment). */
 export interface GatewayOptions {

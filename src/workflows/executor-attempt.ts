@@ -5,7 +5,12 @@
  * time plus set-up, and a finite number of starts. Roles without an executor never get here, so
  * histories recorded before replay unchanged.
  */
-import { proxyActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  proxyActivities,
+  type ActivityOptions,
+  type RetryPolicy,
+} from '@temporalio/workflow';
 import type { MaestroActivities, RunExecutorOutput } from '../activities';
 import { NON_RETRYABLE_FAILURES } from '../shared/errors';
 import {
@@ -59,6 +64,9 @@ export function runExecutorAttempt(args: {
     summary: `${input.ticket.role} ${input.ticket.id} attempt ${attempt} (${input.role?.executor?.agent ?? 'cli'})`,
     startToCloseTimeout: wallMs + SETUP_MARGIN_MS,
     heartbeatTimeout: '30 seconds',
+    // A cancelled attempt answers with the calls its CLI made (CancelledFailure.details), which
+    // the ticket books before it ends: waiting for that answer is what puts them on the bill.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry,
     ...(input.role?.taskQueue ? { taskQueue: input.role.taskQueue } : {}),
     ...queueWaitOption(input.role, input.queueWaitMs),

@@ -2,9 +2,11 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancelledFailure,
   ChildWorkflowFailure,
   isCancellation,
   TemporalFailure,
+  TimeoutFailure,
 } from '@temporalio/workflow';
 import { FailureType } from '../shared/errors';
 import type { LlmCallRecord } from '../shared/types';
@@ -31,9 +33,19 @@ export function isBadOutput(err: Error): err is ApplicationFailure {
   return err instanceof ApplicationFailure && err.type === FailureType.LlmBadOutput;
 }
 
-/** What a failure carries in `details[0]` (an LLM activity's calls, a ticket's `wholeTicket` mark). */
+/**
+ * What a failure carries in `details[0]` (an LLM activity's calls, a ticket's `wholeTicket` mark):
+ * an ApplicationFailure's or a CancelledFailure's details (an executor attempt cancelled while its
+ * CLI worked), or a TimeoutFailure's last heartbeat (an attempt that timed out: its calls as of
+ * its last heartbeat, earlier attempts' included).
+ */
 function firstDetail(err: Error): { calls?: unknown; wholeTicket?: unknown } {
-  const first: unknown = err instanceof ApplicationFailure ? err.details?.[0] : undefined;
+  const first: unknown =
+    err instanceof ApplicationFailure || err instanceof CancelledFailure
+      ? err.details?.[0]
+      : err instanceof TimeoutFailure
+        ? err.lastHeartbeatDetails
+        : undefined;
   return typeof first === 'object' && first !== null ? first : {};
 }
 

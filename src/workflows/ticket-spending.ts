@@ -17,6 +17,7 @@ import {
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
+  isCancellation,
   log,
   patched,
   workflowInfo,
@@ -148,6 +149,12 @@ export class TicketSpending {
         res = await start(opts);
       } catch (err) {
         const cause = rootCause(err);
+        if (isCancellation(err)) {
+          // An activity that answered its cancellation with its calls (an executor attempt): they
+          // go into the batch in hand, which reportOnCancel tells the run about.
+          this.bookCancelled(kind, failedCalls(cause), seq);
+          throw err;
+        }
         if (!isPermitsUsedUp(cause)) throw err;
         // The grant ran out before the activity was done: book its calls, then ask again.
         // Every execution makes at least one call (a grant is at least one), so this terminates.
@@ -169,6 +176,18 @@ export class TicketSpending {
         calls: [...earlier, ...(res.calls ?? [])],
       };
     }
+  }
+
+  /** Books the calls of an activity that was cancelled (absent from its failure: none). */
+  private bookCancelled(kind: 'work' | 'review', calls: readonly LlmCallRecord[], seq: number | undefined): void {
+    const fresh = calls.filter((c) => !this.made.includes(c));
+    if (fresh.length === 0) return;
+    this.made.push(...fresh);
+    const usage = fresh.reduce((u, c) => addUsage(u, usageOfRecord(c)), emptyUsage());
+    this.spent = addUsage(this.spent, usage);
+    if (seq === undefined || !this.carry || !this.held) return;
+    this.held[kind] = addUsage(this.held[kind], usage);
+    this.held.left = this.held.left === undefined ? 0 : Math.max(0, this.held.left - fresh.length);
   }
 
   /**

@@ -7,11 +7,12 @@
  * registries) under .maestro/agent-clis; without them these tests are skipped and say so.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
 import { readRequestLog, startGateway, type Gateway } from '../../src/gateway';
+import { FORWARDER_SOURCE, type ForwarderLaunch } from '../../src/activities/executor/bridge';
 import { simTotals } from '../helpers/gateway-client';
 
 const BIN = resolve(
@@ -48,12 +49,11 @@ interface Ran {
 
 /** Whether this machine can make a network namespace (root, or user namespaces allowed). */
 const netns = spawnSync('unshare', ['-n', '--fork', 'true']).status === 0;
-const REPO = resolve(__dirname, '../..');
 
 /**
  * Runs one CLI headless in a fresh space with a clean environment, pointed at a fresh gateway.
  * `isolated`: the CLI runs in a network namespace with only loopback, and reaches the gateway
- * through its Unix socket and the forwarder started inside, as in the sandbox.
+ * through its Unix socket and the executor's forwarder started inside, as in the sandbox.
  */
 async function run(cli: 'codex' | 'claude', permits: number, isolated = false): Promise<Ran> {
   const space = mkdtempSync(join(root, `${cli}-`));
@@ -71,7 +71,8 @@ async function run(cli: 'codex' | 'claude', permits: number, isolated = false): 
     requestLog: logFile,
     ...(isolated ? { tcp: false, socketPath: join(space, 'gateway.sock') } : {}),
   });
-  const url = isolated ? 'http://127.0.0.1:8765' : gw.url!;
+  // Isolated: the executor's forwarder fills in the loopback port it listens on.
+  const url = isolated ? 'http://127.0.0.1:{{PORT}}' : gw.url!;
   const base = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' };
   const [args, env] =
     cli === 'codex'
@@ -103,19 +104,28 @@ async function run(cli: 'codex' | 'claude', permits: number, isolated = false): 
           },
         ];
   const t0 = Date.now();
-  // Inside the namespace: loopback up, the forwarder on 8765 (it prints its port when ready), then the CLI.
-  const inside = [
-    'ip link set lo up 2>/dev/null || true',
-    `(cd "$REPO" && exec "$NODE" --import tsx src/gateway/forwarder.ts "$SOCK" 8765) > "$SPACE/fwd.out" 2>&1 &`,
-    'for i in $(seq 80); do [ -s "$SPACE/fwd.out" ] && break; sleep 0.25; done',
-    'exec "$@"',
-  ].join('\n');
+  // Inside the namespace: loopback up, then the executor's forwarder (run-cli.ts), which listens
+  // there and starts the CLI with its port filled in; the CLI's stdout goes to `events`.
+  const events = join(space, 'events.jsonl');
+  if (isolated) {
+    const launch: ForwarderLaunch = {
+      socket: gw.socketPath!,
+      cwd: ws,
+      argv: [join(BIN, cli), ...args],
+      env,
+      events,
+      stderr: join(space, 'stderr.log'),
+    };
+    writeFileSync(join(space, 'forwarder.cjs'), FORWARDER_SOURCE);
+    writeFileSync(join(space, 'launch.json'), JSON.stringify(launch));
+  }
+  const inside = ['ip link set lo up 2>/dev/null || true', 'exec "$NODE" "$SPACE/forwarder.cjs"'].join('\n');
   const [cmd, argv] = isolated
-    ? ['unshare', ['-n', '--fork', '--kill-child', 'bash', '-c', inside, 'inside', join(BIN, cli), ...args]]
+    ? ['unshare', ['-n', '--fork', '--kill-child', 'bash', '-c', inside]]
     : [join(BIN, cli), args];
   const child = spawn(cmd, argv, {
     cwd: ws,
-    env: { ...env, ...(isolated ? { REPO, NODE: process.execPath, SOCK: gw.socketPath!, SPACE: space } : {}) },
+    env: isolated ? { PATH: base.PATH, NODE: process.execPath, SPACE: space } : env,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -131,6 +141,7 @@ async function run(cli: 'codex' | 'claude', permits: number, isolated = false): 
     // the group is gone already
   }
   await closed; // all of its output read
+  if (isolated) stdout = readFileSync(events, 'utf8');
   clearTimeout(killer);
   await gw.close();
   return { code, stdout, ms: Date.now() - t0, ws, gw, logFile };

@@ -6,20 +6,14 @@
  * the provider was sent.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
 import { costOf } from '../../src/activities/llm/pricing';
-import {
-  readRequestLog,
-  startForwarder,
-  startGateway,
-  type Gateway,
-  type GatewayEvent,
-  type GatewayOptions,
-} from '../../src/gateway';
+import { readRequestLog, startGateway, type Gateway, type GatewayEvent, type GatewayOptions } from '../../src/gateway';
+import { FORWARDER_SOURCE, type ForwarderLaunch } from '../../src/activities/executor/bridge';
 import { parseSse, postMessages, simTotals } from '../helpers/gateway-client';
 
 let sim: SimLlm;
@@ -413,56 +407,44 @@ test('a forged, missing or misplaced key gets a 401 that is logged, and never re
   ]);
 });
 
-test('a sandbox reaches the gateway through its Unix socket and a forwarder on its own loopback', async () => {
+test("a sandbox reaches the gateway through its Unix socket and the executor's forwarder on its own loopback", async () => {
   const socketPath = join(dir, 'gw.sock');
   const g = await gateway({ tcp: false, socketPath });
   expect(g.url).toBeUndefined();
   expect(statSync(socketPath).mode & 0o777).toBe(0o666);
-  const fwd = await startForwarder({ socketPath });
-  try {
-    const client = new OpenAI({ baseURL: `http://127.0.0.1:${fwd.port}/v1`, apiKey: g.token, maxRetries: 0 });
-    const stream = await client.responses.create({ model: 'x', input: 'through the socket', stream: true });
-    const types: string[] = [];
-    for await (const e of stream) types.push(e.type);
-    expect(types[types.length - 1]).toBe('response.completed');
-    const bad = await postMessages(`http://127.0.0.1:${fwd.port}`, 'nope', {
-      model: 'c',
-      max_tokens: 5,
-      messages: [{ role: 'user', content: 'y' }],
-    });
-    expect(bad.status).toBe(401);
-    expect(g.ledger().calls).toHaveLength(1);
-  } finally {
-    await fwd.close();
-  }
-});
-
-test('the forwarder runs on its own as the sandbox starts it: prints its port, pipes to the socket', async () => {
-  const socketPath = join(dir, 'gw2.sock');
-  const g = await gateway({ tcp: false, socketPath });
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(__dirname, '../../src/gateway/forwarder.ts'), socketPath, '0'],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  try {
-    const line = await new Promise<string>((resolve, reject) => {
-      child.stdout.once('data', (c: Buffer) => resolve(c.toString()));
-      child.once('exit', (code) => reject(new Error(`forwarder exited ${code}`)));
-    });
-    const { port } = JSON.parse(line) as { port: number };
-    const res = await postMessages(`http://127.0.0.1:${port}`, g.token, {
-      model: 'c',
-      max_tokens: 5,
-      messages: [{ role: 'user', content: 'hi' }],
-    });
-    expect(res.status).toBe(200);
-    expect(g.ledger().calls).toHaveLength(1);
-  } finally {
-    child.kill('SIGKILL');
-  }
+  // As run-cli.ts starts it in the sandbox: forwarder.cjs beside its launch.json, which names the
+  // program it starts with {{PORT}} filled in (here a node script that calls the gateway).
+  const ctl = mkdtempSync(join(dir, 'ctl-'));
+  const script = `
+    const base = process.env.GW;
+    const post = (key, stream) => fetch(base + '/v1/responses', {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + key },
+      body: JSON.stringify({ model: 'x', input: 'through the socket', stream }),
+    }).then(async (r) => [r.status, (await r.text()).includes('response.completed')]);
+    (async () => console.log(JSON.stringify([base, await post(process.env.KEY, true), await post('nope', false)])))();
+  `;
+  const launch: ForwarderLaunch = {
+    socket: socketPath,
+    cwd: ctl,
+    argv: [process.execPath, '-e', script],
+    env: { GW: 'http://127.0.0.1:{{PORT}}', KEY: g.token },
+    events: join(ctl, 'events.jsonl'),
+    stderr: join(ctl, 'stderr.log'),
+  };
+  writeFileSync(join(ctl, 'forwarder.cjs'), FORWARDER_SOURCE);
+  writeFileSync(join(ctl, 'launch.json'), JSON.stringify(launch));
+  const child = spawn(process.execPath, [join(ctl, 'forwarder.cjs')], { stdio: 'ignore' });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const [base, ok, bad] = JSON.parse(readFileSync(launch.events, 'utf8')) as [string, unknown, unknown];
+  expect({ code, ok, bad, stderr: readFileSync(launch.stderr, 'utf8') }).toEqual({
+    code: 0,
+    ok: [200, true],
+    bad: [401, false],
+    stderr: '',
+  });
+  expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  expect(JSON.parse(readFileSync(join(ctl, 'exit.json'), 'utf8'))).toEqual({ code: 0, signal: null });
+  expect(g.ledger().calls).toHaveLength(1);
 });
 
 test('an SSE body parses as the events the clients read', () => {

@@ -48,12 +48,26 @@ export async function startBridge(socketPath: string, target: { url: string }): 
   };
 }
 
+/** What `launch.json` beside the forwarder says (paths as the sandbox sees them). */
+export interface ForwarderLaunch {
+  /** The socket every connection is piped to (the bridge's, or the gateway's own). */
+  socket: string;
+  cwd: string;
+  /** The CLI and its arguments; `{{PORT}}` is replaced by the loopback port (also in `env`). */
+  argv: string[];
+  env: Record<string, string>;
+  /** Files the CLI's stdout (its event stream) and stderr are appended to. */
+  events: string;
+  stderr: string;
+}
+
 /**
  * The sandbox's first process (CommonJS, run by the system's node): reads `launch.json` beside it
  * ({ socket, cwd, argv, env, events, stderr }), listens on 127.0.0.1 (a free port), pipes each
  * connection to the bridge's socket, starts the CLI with stdin from /dev/null and its stdout
  * (the event stream) and stderr into files the worker reads, and exits with the CLI's status.
- * When the sandbox is killed, its PID namespace takes the CLI and every child with it.
+ * When the sandbox is killed, its PID namespace takes the CLI and every child with it. This is the
+ * only forwarder (the gateway's tests run it too).
  */
 export const FORWARDER_SOURCE = String.raw`'use strict';
 const fs = require('fs');

@@ -8,7 +8,7 @@
  * booked twice).
  */
 import path from 'node:path';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { DEFAULT_EXECUTOR_MAX_CALLS, DEFAULT_EXECUTOR_WALL_MS } from '../../shared/executor';
 import { FailureType } from '../../shared/errors';
 import type { Ticket } from '../../shared/schemas';
@@ -78,6 +78,16 @@ function currentContext(): Context | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The cancellation an attempt ends with, carrying its calls (CancelledFailure.details[0].calls):
+ * the ticket workflow waits for it (WAIT_CANCELLATION_COMPLETED) and books them, so a cancelled
+ * run's bill has the calls its CLIs made.
+ */
+function cancelledWithCalls(reason: unknown, calls: readonly LlmCallRecord[]): CancelledFailure {
+  const message = reason instanceof Error ? reason.message : `cancelled (${String(reason)})`;
+  return new CancelledFailure(message, [{ calls: [...calls] }]);
 }
 
 const badInput = (message: string) =>
@@ -227,7 +237,8 @@ export function createExecutorActivities(deps: ActivityDeps) {
         // The next attempt (a retry of this activity) keeps these calls on the bill.
         ctx?.heartbeat({ calls, executor: view });
         if (!verdict.ok) {
-          if (verdict.kind === 'cancelled' && ctx?.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+          if (verdict.kind === 'cancelled' && ctx?.cancellationSignal.aborted)
+            throw cancelledWithCalls(ctx.cancellationSignal.reason, calls);
           throw failureWithCalls(
             ApplicationFailure.create({
               type: verdict.kind === 'permits' ? FailureType.PermitsUsedUp : FailureType.ExecutorFailed,
@@ -254,7 +265,7 @@ export function createExecutorActivities(deps: ActivityDeps) {
           },
         };
       } catch (err) {
-        throw failureWithCalls(err, calls);
+        throw failureWithCalls(ctx?.cancellationSignal.aborted ? cancelledWithCalls(err, calls) : err, calls);
       } finally {
         await folder.ws.dispose();
       }

@@ -8,7 +8,7 @@
 import { open, readFile } from 'node:fs/promises';
 import type { SandboxLimits } from '../../shared/tools';
 import { runSandboxed, type CommandResult } from '../tools/sandbox';
-import { FORWARDER_SOURCE, startBridge } from './bridge';
+import { FORWARDER_SOURCE, startBridge, type ForwarderLaunch } from './bridge';
 import type { CliLaunch } from './cli-specs';
 import { emptyProgress, LineSplitter, readEventLine, type CliProgress } from './events';
 import { writeCtl, type AttemptFolder } from './space';
@@ -62,7 +62,7 @@ export async function runCli(o: CliRunOptions): Promise<CliRun> {
       env: launch.env,
       events: `${folder.inside.ctl}/events.jsonl`,
       stderr: `${folder.inside.ctl}/stderr.log`,
-    }),
+    } satisfies ForwarderLaunch),
   );
   // A gateway listening on the folder's socket is reached directly; another one through a bridge.
   const direct = o.gateway.socketPath === folder.host.socket;
