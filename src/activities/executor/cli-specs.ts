@@ -40,18 +40,25 @@ export interface CliLaunch {
   jsonEvents: boolean;
 }
 
+/** The Python virtual environment under `<maestroHome>/agent-clis` that aider (PyPI) is installed in. */
+export const AIDER_VENV = 'aider-venv';
+
 /** Program names and the package that installs each, for finding and for error messages. */
 export const CLI_PROGRAMS: Record<Exclude<ExecutorAgent, 'custom'>, { bin: string; install: string }> = {
   codex: { bin: 'codex', install: 'npm install --prefix .maestro/agent-clis @openai/codex' },
   'claude-code': { bin: 'claude', install: 'npm install --prefix .maestro/agent-clis @anthropic-ai/claude-code' },
   opencode: { bin: 'opencode', install: 'npm install --prefix .maestro/agent-clis opencode-ai' },
   'qwen-code': { bin: 'qwen', install: 'npm install --prefix .maestro/agent-clis @qwen-code/qwen-code' },
-  aider: { bin: 'aider', install: 'pipx install aider-chat (or pip install aider-chat)' },
+  aider: {
+    bin: 'aider',
+    install: `python3 -m venv .maestro/agent-clis/${AIDER_VENV} && .maestro/agent-clis/${AIDER_VENV}/bin/pip install aider-chat`,
+  },
 };
 
 /**
- * The absolute path of a CLI's program: `<maestroHome>/agent-clis/node_modules/.bin/<bin>` when
- * installed there, else the first match on PATH; undefined when it is nowhere.
+ * The absolute path of a CLI's program: `<maestroHome>/agent-clis/node_modules/.bin/<bin>` (npm)
+ * or `<maestroHome>/agent-clis/aider-venv/bin/<bin>` (PyPI) when installed there, else the first
+ * match on PATH; undefined when it is nowhere.
  */
 export function findCliProgram(
   bin: string,
@@ -60,7 +67,12 @@ export function findCliProgram(
 ): string | undefined {
   if (path.isAbsolute(bin)) return existsSync(bin) ? bin : undefined;
   const dirs = [
-    ...(maestroHome ? [path.join(maestroHome, 'agent-clis', 'node_modules', '.bin')] : []),
+    ...(maestroHome
+      ? [
+          path.join(maestroHome, 'agent-clis', 'node_modules', '.bin'),
+          path.join(maestroHome, 'agent-clis', AIDER_VENV, 'bin'),
+        ]
+      : []),
     ...envPath.split(':').filter((d) => d !== ''),
   ];
   for (const d of dirs) {
@@ -88,6 +100,20 @@ function baseEnv(home: string): Record<string, string> {
     npm_config_update_notifier: 'false',
   };
 }
+
+/**
+ * A preload for Node CLIs that call `os.userInfo()` at start (Qwen Code does, through the
+ * `atomically` package): the sandbox's uid has no passwd entry, so the real call throws ENOENT and
+ * the CLI dies before its first request. Only a failing call is answered, from the process itself.
+ */
+const USERINFO_PRELOAD = `const os = require('node:os');
+const real = os.userInfo;
+os.userInfo = function userInfo(options) {
+  try { return real.call(os, options); } catch {
+    return { uid: process.getuid(), gid: process.getgid(), username: 'maestro', homedir: process.env.HOME || '/tmp', shell: null };
+  }
+};
+`;
 
 /** Fills a custom executor's placeholders. */
 function fillCustom(arg: string, a: CliLaunchArgs): string {
@@ -165,9 +191,11 @@ export function cliLaunch(a: CliLaunchArgs): CliLaunch {
           OPENAI_API_KEY: a.token,
           OPENAI_MODEL: a.model,
           QWEN_CODE_API_TIMEOUT_MS: String(a.callTimeoutSec * 1000),
+          NODE_OPTIONS: `--require ${a.home}/.maestro-userinfo.cjs`,
         },
         // Usage statistics would go to an outside host (and add seconds at exit).
         homeFiles: [
+          { path: '.maestro-userinfo.cjs', content: USERINFO_PRELOAD },
           {
             path: '.qwen/settings.json',
             content: JSON.stringify({ usageStatisticsEnabled: false, privacy: { usageStatisticsEnabled: false } }),
@@ -181,6 +209,9 @@ export function cliLaunch(a: CliLaunchArgs): CliLaunch {
         env: {
           ...env,
           OPENCODE_CONFIG: `${a.home}/opencode.json`,
+          // opencode.json reads these ({env:…}): only argv and env get the forwarder's port filled in.
+          MAESTRO_GATEWAY_URL: v1,
+          MAESTRO_GATEWAY_TOKEN: a.token,
           OPENCODE_DISABLE_MODELS_FETCH: '1',
           OPENCODE_DISABLE_AUTOUPDATE: '1',
           OPENCODE_DISABLE_DEFAULT_PLUGINS: '1',
@@ -196,7 +227,7 @@ export function cliLaunch(a: CliLaunchArgs): CliLaunch {
               provider: {
                 maestro: {
                   npm: '@ai-sdk/openai-compatible',
-                  options: { baseURL: v1, apiKey: a.token },
+                  options: { baseURL: '{env:MAESTRO_GATEWAY_URL}', apiKey: '{env:MAESTRO_GATEWAY_TOKEN}' },
                   models: { [a.model]: {} },
                 },
               },
@@ -216,6 +247,8 @@ export function cliLaunch(a: CliLaunchArgs): CliLaunch {
           '--yes-always',
           ...['--no-git', '--no-auto-commits', '--no-check-update', '--no-show-model-warnings', '--no-pretty'],
           ...['--analytics-disable', '--no-stream'],
+          // One message, then exit: summarising the chat history would only be extra billed calls.
+          ...['--max-chat-history-tokens', '1000000'],
         ],
         // aider fetches a price list at start unless a non-empty cache exists.
         env: { ...env },
