@@ -1,6 +1,6 @@
 /**
  * Real coding-agent CLIs nobody here wrote, as workers of a run: the Coder is Codex and the Writer
- * Claude Code; in a second run the Designer is aider, the Writer Qwen Code and the Coder OpenCode
+ * Claude Code; in a second run the Designer is OpenCode, the Writer Qwen Code and the Coder aider
  * (installed by .ci/run under .maestro/agent-clis from their registries, pinned).
  * Each runs headless in run_command's sandbox, reaches the simulated model only through Maestro's
  * LLM gateway (src/gateway), edits files in its ticket's space with its own file tool and passes
@@ -104,6 +104,16 @@ async function runWithClis(cliOf: Partial<Record<string, Exclude<ExecutorAgent, 
   expect(ledgers.length).toBeGreaterThanOrEqual(2 * cliRoles.length);
   // Hygiene of every request: no goal, and only the ticket of the CLI's own attempt.
   for (const g of gateways) expect(g.requestLogText?.() ?? '').not.toContain(goal);
+  // aider has no tool to read files: it is given its dependencies' outputs on its command line.
+  for (const [role, agent] of Object.entries(cliOf)) {
+    if (agent !== 'aider') continue;
+    for (const t of result.tickets.filter((x) => x.role === role && x.dependsOn.length > 0)) {
+      const depFiles = result.manifest.filter((m) => t.dependsOn.includes(m.ticketId)).map((m) => m.path);
+      expect(depFiles.length).toBeGreaterThan(0);
+      const sent = simCli.filter((r) => r.ticketId === t.id).map((r) => r.messages.map((m) => m.content).join('\n'));
+      expect(sent.some((x) => x.includes('READ ONLY files') && depFiles.every((f) => x.includes(f)))).toBe(true);
+    }
+  }
   for (const r of simCli) {
     expect(r.messages.map((m) => m.content).join('\n')).not.toContain(goal);
     expect(cliRoles).toContain(result.tickets.find((t) => t.id === r.ticketId)?.role);
@@ -114,6 +124,6 @@ test('one run, two real CLIs: Codex codes and Claude Code writes; both pass revi
   await runWithClis({ coder: 'codex', writer: 'claude-code' });
 }, 600_000);
 
-test('one run, three more real CLIs: aider designs, Qwen Code writes, OpenCode codes; all pass review, billed exactly, hygienic', async () => {
-  await runWithClis({ designer: 'aider', writer: 'qwen-code', coder: 'opencode' });
+test('one run, three more real CLIs: OpenCode designs, Qwen Code writes, aider codes on their files; all pass review, billed exactly, hygienic', async () => {
+  await runWithClis({ designer: 'opencode', writer: 'qwen-code', coder: 'aider' });
 }, 600_000);

@@ -9,7 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cliLaunch, findCliProgram, type CliLaunchArgs } from '../../src/activities/executor/cli-specs';
+import {
+  AIDER_MAX_FILES,
+  cliLaunch,
+  findCliProgram,
+  type CliLaunchArgs,
+} from '../../src/activities/executor/cli-specs';
 import { installRoot } from '../../src/activities/executor/hide';
 import { aiderFormatOf, aiderReply } from '../../src/dev/sim-llm/aider-edits';
 import { cliAgentStep } from '../../src/dev/sim-llm/cli-agent';
@@ -81,6 +86,16 @@ test('aider in .maestro/agent-clis/aider-venv is found, and its whole venv is it
   expect(findCliProgram('aider', home, '')).toBe(path.join(bin, 'aider'));
   expect(installRoot(path.join(bin, 'aider'))).toBe(path.join(home, 'agent-clis', 'aider-venv'));
   expect(installRoot('/usr/bin/true')).toBe('/usr/bin');
+});
+
+test('aider is given its own files to edit and the others read-only (it has no tool to read them), bounded', () => {
+  const many = Array.from({ length: 80 }, (_, i) => `d${i}.css`);
+  const l = cliLaunch({ ...args('aider'), spaceFiles: { own: ['index.html', '-x.js'], others: many } });
+  expect(l.argv).toContain('--file=index.html');
+  expect(l.argv).toContain('--file=-x.js');
+  expect(l.argv).toContain('--read=d0.css');
+  expect(l.argv.filter((a) => a.startsWith('--read=')).length).toBe(AIDER_MAX_FILES);
+  expect(cliLaunch(args('aider')).argv.some((a) => a.startsWith('--file') || a.startsWith('--read'))).toBe(false);
 });
 
 const TICKET =

@@ -28,7 +28,16 @@ export interface CliLaunchArgs {
   token: string;
   /** Seconds one model call may take before the CLI gives it up (bounds hung calls). */
   callTimeoutSec: number;
+  /**
+   * The space's files (relative paths): the ticket's own from its previous attempt, and the rest
+   * (dependencies' outputs). Only aider needs them: it has no tool to read files, so it is given
+   * its own to edit and the others read-only.
+   */
+  spaceFiles?: { own: readonly string[]; others: readonly string[] };
 }
+
+/** Files named on aider's command line, at most, per kind (the rest it does not see). */
+export const AIDER_MAX_FILES = 50;
 
 /** The command line, environment and HOME files of one CLI attempt. */
 export interface CliLaunch {
@@ -249,6 +258,9 @@ export function cliLaunch(a: CliLaunchArgs): CliLaunch {
           ...['--analytics-disable', '--no-stream'],
           // One message, then exit: summarising the chat history would only be extra billed calls.
           ...['--max-chat-history-tokens', '1000000'],
+          // `--opt=value`: a file named like an option stays a file.
+          ...(a.spaceFiles?.own ?? []).slice(0, AIDER_MAX_FILES).map((f) => `--file=${f}`),
+          ...(a.spaceFiles?.others ?? []).slice(0, AIDER_MAX_FILES).map((f) => `--read=${f}`),
         ],
         // aider fetches a price list at start unless a non-empty cache exists.
         env: { ...env },
