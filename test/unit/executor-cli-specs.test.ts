@@ -32,7 +32,7 @@ const args = (agent: CliLaunchArgs['agent']): CliLaunchArgs => ({
   promptFile: '/tmp/ws/ctl/prompt.md',
   home: '/tmp/ws/ctl/home',
   model: 'm',
-  token: 'tok',
+  token: 'gw-secret-42',
   callTimeoutSec: 30,
 });
 
@@ -42,6 +42,8 @@ test.each(['codex', 'claude-code', 'opencode', 'qwen-code', 'aider'] as const)(
     const l = cliLaunch(args(agent));
     for (const f of l.homeFiles) expect(f.content).not.toContain('{{PORT}}');
     expect(JSON.stringify([l.argv, l.env])).toContain('{{PORT}}');
+    // A token on the command line shows in every `ps` of the worker.
+    expect(l.argv.join(' ')).not.toContain('gw-secret-42');
   },
 );
 
@@ -52,7 +54,7 @@ test('opencode.json reads the gateway URL and token from its environment', () =>
   };
   const { baseURL, apiKey } = cfg.provider.maestro.options;
   expect(l.env[/^\{env:(\w+)\}$/.exec(baseURL)![1]!]).toBe('http://127.0.0.1:{{PORT}}/v1');
-  expect(l.env[/^\{env:(\w+)\}$/.exec(apiKey)![1]!]).toBe('tok');
+  expect(l.env[/^\{env:(\w+)\}$/.exec(apiKey)![1]!]).toBe('gw-secret-42');
 });
 
 const asRoot = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;

@@ -249,8 +249,6 @@ export function cliLaunch(a: CliLaunchArgs): CliLaunch {
       return {
         argv: [
           a.program,
-          ...['--openai-api-base', v1],
-          ...['--openai-api-key', a.token],
           ...['--model', `openai/${a.model}`],
           ...['--message', a.prompt],
           '--yes-always',
@@ -263,7 +261,9 @@ export function cliLaunch(a: CliLaunchArgs): CliLaunch {
           ...(a.spaceFiles?.others ?? []).slice(0, AIDER_MAX_FILES).map((f) => `--read=${f}`),
         ],
         // aider fetches a price list at start unless a non-empty cache exists.
-        env: { ...env },
+        // The gateway and its token through the environment: on the command line the token would
+        // show in every `ps` of the worker.
+        env: { ...env, AIDER_OPENAI_API_BASE: v1, AIDER_OPENAI_API_KEY: a.token },
         homeFiles: [{ path: '.aider/caches/model_prices_and_context_window.json', content: '{"maestro":{}}' }],
         jsonEvents: false,
       };
