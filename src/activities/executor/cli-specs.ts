@@ -52,15 +52,18 @@ export interface CliLaunch {
 /** The Python virtual environment under `<maestroHome>/agent-clis` that aider (PyPI) is installed in. */
 export const AIDER_VENV = 'aider-venv';
 
-/** Program names and the package that installs each, for finding and for error messages. */
+/** Program names and the package that installs each (the versions .ci/run pins and tests), for finding and for error messages. */
 export const CLI_PROGRAMS: Record<Exclude<ExecutorAgent, 'custom'>, { bin: string; install: string }> = {
-  codex: { bin: 'codex', install: 'npm install --prefix .maestro/agent-clis @openai/codex' },
-  'claude-code': { bin: 'claude', install: 'npm install --prefix .maestro/agent-clis @anthropic-ai/claude-code' },
-  opencode: { bin: 'opencode', install: 'npm install --prefix .maestro/agent-clis opencode-ai' },
-  'qwen-code': { bin: 'qwen', install: 'npm install --prefix .maestro/agent-clis @qwen-code/qwen-code' },
+  codex: { bin: 'codex', install: 'npm install --prefix .maestro/agent-clis @openai/codex@0.171.0' },
+  'claude-code': {
+    bin: 'claude',
+    install: 'npm install --prefix .maestro/agent-clis @anthropic-ai/claude-code@2.1.332',
+  },
+  opencode: { bin: 'opencode', install: 'npm install --prefix .maestro/agent-clis opencode-ai@1.18.33' },
+  'qwen-code': { bin: 'qwen', install: 'npm install --prefix .maestro/agent-clis @qwen-code/qwen-code@0.15.10' },
   aider: {
     bin: 'aider',
-    install: `python3 -m venv .maestro/agent-clis/${AIDER_VENV} && .maestro/agent-clis/${AIDER_VENV}/bin/pip install aider-chat`,
+    install: `/usr/bin/python3 -m venv .maestro/agent-clis/${AIDER_VENV} && .maestro/agent-clis/${AIDER_VENV}/bin/pip install aider-chat==0.86.2`,
   },
 };
 
