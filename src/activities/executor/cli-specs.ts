@@ -28,7 +28,16 @@ export interface CliLaunchArgs {
   token: string;
   /** Seconds one model call may take before the CLI gives it up (bounds hung calls). */
   callTimeoutSec: number;
+  /**
+   * The space's files (relative paths): the ticket's own from its previous attempt, and the rest
+   * (dependencies' outputs). Only aider needs them: it has no tool to read files, so it is given
+   * its own to edit and the others read-only.
+   */
+  spaceFiles?: { own: readonly string[]; others: readonly string[] };
 }
+
+/** Files named on aider's command line, at most, per kind (the rest it does not see). */
+export const AIDER_MAX_FILES = 50;
 
 /** The command line, environment and HOME files of one CLI attempt. */
 export interface CliLaunch {
@@ -40,18 +49,28 @@ export interface CliLaunch {
   jsonEvents: boolean;
 }
 
-/** Program names and the package that installs each, for finding and for error messages. */
+/** The Python virtual environment under `<maestroHome>/agent-clis` that aider (PyPI) is installed in. */
+export const AIDER_VENV = 'aider-venv';
+
+/** Program names and the package that installs each (the versions .ci/run pins and tests), for finding and for error messages. */
 export const CLI_PROGRAMS: Record<Exclude<ExecutorAgent, 'custom'>, { bin: string; install: string }> = {
-  codex: { bin: 'codex', install: 'npm install --prefix .maestro/agent-clis @openai/codex' },
-  'claude-code': { bin: 'claude', install: 'npm install --prefix .maestro/agent-clis @anthropic-ai/claude-code' },
-  opencode: { bin: 'opencode', install: 'npm install --prefix .maestro/agent-clis opencode-ai' },
-  'qwen-code': { bin: 'qwen', install: 'npm install --prefix .maestro/agent-clis @qwen-code/qwen-code' },
-  aider: { bin: 'aider', install: 'pipx install aider-chat (or pip install aider-chat)' },
+  codex: { bin: 'codex', install: 'npm install --prefix .maestro/agent-clis @openai/codex@0.171.0' },
+  'claude-code': {
+    bin: 'claude',
+    install: 'npm install --prefix .maestro/agent-clis @anthropic-ai/claude-code@2.1.332',
+  },
+  opencode: { bin: 'opencode', install: 'npm install --prefix .maestro/agent-clis opencode-ai@1.18.33' },
+  'qwen-code': { bin: 'qwen', install: 'npm install --prefix .maestro/agent-clis @qwen-code/qwen-code@0.15.10' },
+  aider: {
+    bin: 'aider',
+    install: `/usr/bin/python3 -m venv .maestro/agent-clis/${AIDER_VENV} && .maestro/agent-clis/${AIDER_VENV}/bin/pip install aider-chat==0.86.2`,
+  },
 };
 
 /**
- * The absolute path of a CLI's program: `<maestroHome>/agent-clis/node_modules/.bin/<bin>` when
- * installed there, else the first match on PATH; undefined when it is nowhere.
+ * The absolute path of a CLI's program: `<maestroHome>/agent-clis/node_modules/.bin/<bin>` (npm)
+ * or `<maestroHome>/agent-clis/aider-venv/bin/<bin>` (PyPI) when installed there, else the first
+ * match on PATH; undefined when it is nowhere.
  */
 export function findCliProgram(
   bin: string,
@@ -60,7 +79,12 @@ export function findCliProgram(
 ): string | undefined {
   if (path.isAbsolute(bin)) return existsSync(bin) ? realProgram(bin) : undefined;
   const dirs = [
-    ...(maestroHome ? [path.join(maestroHome, 'agent-clis', 'node_modules', '.bin')] : []),
+    ...(maestroHome
+      ? [
+          path.join(maestroHome, 'agent-clis', 'node_modules', '.bin'),
+          path.join(maestroHome, 'agent-clis', AIDER_VENV, 'bin'),
+        ]
+      : []),
     ...envPath.split(':').filter((d) => d !== ''),
   ];
   for (const d of dirs) {
@@ -101,6 +125,20 @@ function baseEnv(home: string): Record<string, string> {
     npm_config_update_notifier: 'false',
   };
 }
+
+/**
+ * A preload for Node CLIs that call `os.userInfo()` at start (Qwen Code does, through the
+ * `atomically` package): the sandbox's uid has no passwd entry, so the real call throws ENOENT and
+ * the CLI dies before its first request. Only a failing call is answered, from the process itself.
+ */
+const USERINFO_PRELOAD = `const os = require('node:os');
+const real = os.userInfo;
+os.userInfo = function userInfo(options) {
+  try { return real.call(os, options); } catch {
+    return { uid: process.getuid(), gid: process.getgid(), username: 'maestro', homedir: process.env.HOME || '/tmp', shell: null };
+  }
+};
+`;
 
 /** Fills a custom executor's placeholders. */
 function fillCustom(arg: string, a: CliLaunchArgs): string {
@@ -178,9 +216,11 @@ export function cliLaunch(a: CliLaunchArgs): CliLaunch {
           OPENAI_API_KEY: a.token,
           OPENAI_MODEL: a.model,
           QWEN_CODE_API_TIMEOUT_MS: String(a.callTimeoutSec * 1000),
+          NODE_OPTIONS: `--require ${a.home}/.maestro-userinfo.cjs`,
         },
         // Usage statistics would go to an outside host (and add seconds at exit).
         homeFiles: [
+          { path: '.maestro-userinfo.cjs', content: USERINFO_PRELOAD },
           {
             path: '.qwen/settings.json',
             content: JSON.stringify({ usageStatisticsEnabled: false, privacy: { usageStatisticsEnabled: false } }),
@@ -194,6 +234,9 @@ export function cliLaunch(a: CliLaunchArgs): CliLaunch {
         env: {
           ...env,
           OPENCODE_CONFIG: `${a.home}/opencode.json`,
+          // opencode.json reads these ({env:…}): only argv and env get the forwarder's port filled in.
+          MAESTRO_GATEWAY_URL: v1,
+          MAESTRO_GATEWAY_TOKEN: a.token,
           OPENCODE_DISABLE_MODELS_FETCH: '1',
           OPENCODE_DISABLE_AUTOUPDATE: '1',
           OPENCODE_DISABLE_DEFAULT_PLUGINS: '1',
@@ -209,7 +252,7 @@ export function cliLaunch(a: CliLaunchArgs): CliLaunch {
               provider: {
                 maestro: {
                   npm: '@ai-sdk/openai-compatible',
-                  options: { baseURL: v1, apiKey: a.token },
+                  options: { baseURL: '{env:MAESTRO_GATEWAY_URL}', apiKey: '{env:MAESTRO_GATEWAY_TOKEN}' },
                   models: { [a.model]: {} },
                 },
               },
@@ -222,16 +265,21 @@ export function cliLaunch(a: CliLaunchArgs): CliLaunch {
       return {
         argv: [
           a.program,
-          ...['--openai-api-base', v1],
-          ...['--openai-api-key', a.token],
           ...['--model', `openai/${a.model}`],
           ...['--message', a.prompt],
           '--yes-always',
           ...['--no-git', '--no-auto-commits', '--no-check-update', '--no-show-model-warnings', '--no-pretty'],
           ...['--analytics-disable', '--no-stream'],
+          // One message, then exit: summarising the chat history would only be extra billed calls.
+          ...['--max-chat-history-tokens', '1000000'],
+          // `--opt=value`: a file named like an option stays a file.
+          ...(a.spaceFiles?.own ?? []).slice(0, AIDER_MAX_FILES).map((f) => `--file=${f}`),
+          ...(a.spaceFiles?.others ?? []).slice(0, AIDER_MAX_FILES).map((f) => `--read=${f}`),
         ],
         // aider fetches a price list at start unless a non-empty cache exists.
-        env: { ...env },
+        // The gateway and its token through the environment: on the command line the token would
+        // show in every `ps` of the worker.
+        env: { ...env, AIDER_OPENAI_API_BASE: v1, AIDER_OPENAI_API_KEY: a.token },
         homeFiles: [{ path: '.aider/caches/model_prices_and_context_window.json', content: '{"maestro":{}}' }],
         jsonEvents: false,
       };

@@ -19,6 +19,7 @@ import { earlierCalls, failureWithCalls, WORKER_IDENTITY } from '../context';
 import type { ActivityDeps } from '../deps';
 import { dependencyViews, workerRole } from '../roles/worker';
 import { DEFAULT_SANDBOX_LIMITS } from '../tools/sandbox';
+import { workspacePath } from '../tools/workspace';
 import { CLI_PROGRAMS, cliLaunch, findCliProgram } from './cli-specs';
 import type { CliProgress } from './events';
 import { hideAllBut, installRoot } from './hide';
@@ -88,6 +89,13 @@ function currentContext(): Context | undefined {
 function cancelledWithCalls(reason: unknown, calls: readonly LlmCallRecord[]): CancelledFailure {
   const message = reason instanceof Error ? reason.message : `cancelled (${String(reason)})`;
   return new CancelledFailure(message, [{ calls: [...calls] }]);
+}
+
+/** The space's files split into the ticket's own (its previous attempt's) and the others. */
+function spaceFilesOf(before: ReadonlyMap<string, ArtifactRef>, previous: readonly ArtifactRef[] | undefined) {
+  const own = new Set((previous ?? []).map((r) => workspacePath(r.path)));
+  const all = [...before.keys()];
+  return { own: all.filter((p) => own.has(p)), others: all.filter((p) => !own.has(p)) };
 }
 
 const badInput = (message: string) =>
@@ -197,6 +205,7 @@ export function createExecutorActivities(deps: ActivityDeps) {
             model,
             token: gateway.token,
             callTimeoutSec: Math.max(10, Math.min(600, Math.floor(wallMs / 2000))),
+            spaceFiles: spaceFilesOf(folder.before, input.previous),
           });
           await writeHomeFiles(folder, launch.homeFiles);
           const beat = (p: CliProgress) => {

@@ -3,10 +3,14 @@
  * `<home>/agent-clis` must still be readable there. So a hidden folder that holds the CLI's install
  * is replaced by every entry beside the path to it, down to the install: the rest stays hidden.
  */
-import { readdirSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 
-/** The folder a CLI program is installed in: the folder holding its first `node_modules`, else its own folder. */
+/**
+ * The folder a CLI program is installed in: the folder holding its first `node_modules`, the
+ * Python virtual environment its `bin/` belongs to (aider: its packages are in the venv's `lib/`),
+ * else its own folder.
+ */
 export function installRoot(program: string): string {
   let real = program;
   try {
@@ -15,7 +19,10 @@ export function installRoot(program: string): string {
     // not there: the run fails later with a clear message
   }
   const at = real.indexOf(`${path.sep}node_modules${path.sep}`);
-  return at > 0 ? real.slice(0, at) : path.dirname(real);
+  if (at > 0) return real.slice(0, at);
+  const dir = path.dirname(real);
+  if (path.basename(dir) === 'bin' && existsSync(path.join(dir, '..', 'pyvenv.cfg'))) return path.dirname(dir);
+  return dir;
 }
 
 /** `hide` with `keep` (and everything under it) left visible: its hidden ancestors become their other entries. */

@@ -5,7 +5,9 @@
  * ticket's deliverables with whichever file tool the CLI offers (Claude Code `Write`, OpenCode
  * `write`, Qwen Code `write_file`, or a shell heredoc through Codex's `exec_command`/`shell`),
  * reads an existing file first where the CLI insists, and then answers with a plain-text summary.
+ * aider, which offers no tools, gets the files as text in its edit format (aider-edits.ts).
  */
+import { aiderFormatOf, aiderReply } from './aider-edits';
 import { isObject } from './http-util';
 import { flattenContent } from './openai-format';
 import { workResultFor } from './work';
@@ -84,6 +86,14 @@ function pastToolNames(messages: unknown[]): string[] {
   return names;
 }
 
+/** A working directory a CLI names ("Working directory: /x", "working in the directory: /x"), first found. */
+function cwdOf(texts: readonly string[]): string | undefined {
+  const re =
+    /(?:working directory|cwd|working in the directory)\b[^/\n]{0,40}?(\/[\w.@+/-]*)(?=[\s`'",;)]|\.?$|\.\s)/gim;
+  for (const t of texts) for (const m of t.matchAll(re)) if (m[1] && m[1] !== '/') return m[1].replace(/\.$/, '');
+  return undefined;
+}
+
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** A shell script that writes each file (folders made first). */
@@ -103,8 +113,10 @@ function shellScript(files: readonly { path: string; content: string }[]): strin
  */
 export function cliAgentStep(args: { messages: unknown[]; tools: unknown; system: string }): CliAgentStep | undefined {
   const writer = writerOf(toolDefs(args.tools));
-  if (!writer) return undefined;
   const texts = userTexts(args.messages);
+  // aider offers no tools; it asks for its edits as text in a format its system prompt names.
+  const textFormat = writer || args.tools !== undefined ? undefined : aiderFormatOf([args.system, ...texts]);
+  if (!writer && !textFormat) return undefined;
   const withTicket = [...texts].reverse().find((t) => /^# Ticket T\d+: /m.test(t));
   if (!withTicket) return { text: 'There is no ticket in this conversation, so there is nothing to do.' };
   const at = withTicket.search(/^# Ticket T\d+: /m);
@@ -112,6 +124,7 @@ export function cliAgentStep(args: { messages: unknown[]; tools: unknown; system
   // The CLI's prompt ends with "## How to deliver"; the simulator's parser knows "## Answer".
   const ticket = withTicket.slice(at).replace(/\n\n## How to deliver\n[\s\S]*$/, '\n\n## Answer\nWrite the files.');
   const work = workResultFor(roleText, ticket, true);
+  if (!writer) return { text: aiderReply(textFormat!, work.files, work.summary) };
   const past = pastToolNames(args.messages);
   const id = (i: number) => `call_cli_${past.length}_${i}`;
   const call = (i: number, name: string, a: Record<string, unknown>): SimToolCall => ({
@@ -125,8 +138,9 @@ export function cliAgentStep(args: { messages: unknown[]; tools: unknown; system
     const value = writer.array ? ['bash', '-lc', script] : script;
     return { toolCalls: [call(0, writer.tool, { [writer.arg]: value })] };
   }
-  // File tools want absolute paths: the CLI names its working directory in its system prompt.
-  const cwd = /(?:Working directory|cwd|current working directory)[^/\n]*(\/[^\s`'"]+)/i.exec(args.system)?.[1];
+  // File tools want absolute paths: the CLI names its working directory in its system prompt
+  // (Claude Code, OpenCode) or in a first context message (Qwen Code).
+  const cwd = cwdOf([args.system, ...texts]);
   const abs = (p: string) => (cwd ? `${cwd.replace(/\/$/, '')}/${p}` : p);
   // A CLI that refuses to overwrite unread files gets the existing ones read first.
   const existing = /The current directory already holds: ([^\n]*)\./.exec(withTicket)?.[1]?.split(', ') ?? [];
