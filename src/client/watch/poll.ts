@@ -14,6 +14,7 @@ import { emptyUsage } from '../../shared/usage';
 import type { MaestroClient } from '../api';
 import { RunNotFoundError } from '../errors';
 import { subRunViews } from '../sub-runs';
+import { fetchExecutorProgress, type ExecutorProgressView } from './executor-progress';
 import type { WatchSnapshot } from './render';
 
 /** How often and how patiently to poll. */
@@ -56,8 +57,11 @@ export async function* watchSnapshots(
       const status = await withSubRuns(api, own, deadline, endedSubRuns);
       last = status;
       const progress = await ticketProgress(api, status, deadline);
-      const liveToolCalls = await agentToolCalls(api, status, progress, deadline);
-      yield { status, progress, liveToolCalls, execution: 'RUNNING', ...times };
+      const [liveToolCalls, executors] = await Promise.all([
+        agentToolCalls(api, status, progress, deadline),
+        executorProgress(api, status, progress, deadline),
+      ]);
+      yield { status, progress, liveToolCalls, executors, execution: 'RUNNING', ...times };
     } catch {
       // No worker has picked the run up yet (or it is briefly away): show what is known.
       const goal = typeof desc.memo?.goal === 'string' ? desc.memo.goal : '';
@@ -116,6 +120,23 @@ async function agentToolCalls(
     }),
   );
   return Object.fromEntries(answers.filter((a) => a !== undefined && a[1].length > 0) as [string, ToolCallRecord[]][]);
+}
+
+/**
+ * Heartbeated progress of the coding-agent CLIs working running tickets (their child says so in
+ * its status query), at most MAX_DESCRIBES describes per poll; others are left out.
+ */
+async function executorProgress(
+  api: MaestroClient,
+  status: RunStatus,
+  progress: Record<string, TicketProgress>,
+  deadline: () => number,
+): Promise<Record<string, ExecutorProgressView>> {
+  const executing = status.tickets.filter(
+    (t) => t.state === 'running' && progress[t.id]?.stage === 'working' && progress[t.id]?.executor !== undefined,
+  );
+  if (executing.length === 0) return {};
+  return fetchExecutorProgress(api.client, executing, deadline);
 }
 
 const ENDED_PHASES: ReadonlySet<string> = new Set(['completed', 'stopped', 'failed', 'cancelled']);
