@@ -5,7 +5,7 @@
  * docs/coding-agent-clis.md (measured on real installs): codex speaks only the Responses API,
  * claude the Anthropic Messages API, the others chat completions.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { ExecutorAgent } from '../../shared/executor-settings';
 
@@ -51,7 +51,7 @@ export const CLI_PROGRAMS: Record<Exclude<ExecutorAgent, 'custom'>, { bin: strin
 
 /**
  * The absolute path of a CLI's program: `<maestroHome>/agent-clis/node_modules/.bin/<bin>` when
- * installed there, else the first match on PATH; undefined when it is nowhere.
+ * installed there, else the first match on PATH (its folder as a real path); undefined when it is nowhere.
  */
 export function findCliProgram(
   bin: string,
@@ -65,7 +65,14 @@ export function findCliProgram(
   ];
   for (const d of dirs) {
     const full = path.join(d, bin);
-    if (existsSync(full)) return full;
+    if (!existsSync(full)) continue;
+    // Its folder's real path: the sandbox hides MAESTRO_HOME but the install, so a path through a
+    // symlinked `agent-clis` (or any hidden link) would not resolve inside it.
+    try {
+      return path.join(realpathSync(d), bin);
+    } catch {
+      return full;
+    }
   }
   return undefined;
 }
