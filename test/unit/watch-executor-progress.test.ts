@@ -3,7 +3,12 @@
  * model-driven stream, so the watcher shows what is sound in them as one bounded terminal line and
  * nothing at all for details of the wrong shape.
  */
+import type { Client } from '@temporalio/client';
+import { encodeToPayloads, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
+import { AesGcmCodec } from '../../src/codec/aes-gcm-codec';
 import {
+  MAX_DESCRIBES,
+  fetchExecutorProgress,
   executorLines,
   executorProgressLine,
   parseExecutorProgress,
@@ -123,5 +128,76 @@ describe('the watch screen', () => {
     expect(ended.join('\n')).not.toContain('[writer] codex');
     // A ticket the run does not know (forged or stale) gets no line.
     expect(executorLines([{ id: 'T1', role: 'coder' }], { T9: good.executor })).toEqual([]);
+  });
+});
+
+describe('fetchExecutorProgress', () => {
+  const codec = new AesGcmCodec({ currentKeyId: 'k1', keys: { k1: Buffer.alloc(32, 7) } });
+  const encrypted = loadDataConverter({ payloadCodecs: [codec] });
+
+  /** A client whose describes answer with `details(i)` as the pending runExecutor's heartbeat. */
+  function fakeClient(details: (childId: string) => unknown, converter = encrypted) {
+    const described: string[] = [];
+    const client = {
+      options: { loadedDataConverter: converter },
+      connection: { withDeadline: (_d: number, fn: () => Promise<unknown>) => fn() },
+      workflow: {
+        getHandle: (id: string) => ({
+          describe: async () => {
+            described.push(id);
+            const d = await details(id);
+            if (d instanceof Error) throw d;
+            return { raw: { pendingActivities: d === undefined ? [] : [d] } };
+          },
+        }),
+      },
+    } as unknown as Client;
+    return { client, described };
+  }
+  const pending = async (value: unknown, attempt = 1) => ({
+    activityType: { name: 'runExecutor' },
+    attempt,
+    heartbeatDetails: { payloads: await encodeToPayloads(encrypted, value) },
+  });
+  const tickets = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `T${i + 1}`, childId: `run/T${i + 1}` }));
+
+  it('decodes encrypted heartbeat details with the client converter, and counts the activity attempt', async () => {
+    const { client } = fakeClient(() => pending(good, 2));
+    expect(await fetchExecutorProgress(client, tickets(1), () => 0)).toEqual({
+      T1: { ...parseExecutorProgress(good), activityAttempt: 2 },
+    });
+    // The payload really is encrypted: without the codec it cannot be read, and nothing shows.
+    const { client: noKey } = fakeClient(() => pending(good), loadDataConverter());
+    expect(await fetchExecutorProgress(noKey, tickets(1), () => 0)).toEqual({});
+  });
+
+  it('describes at most MAX_DESCRIBES children per poll, going round the list', async () => {
+    const { client, described } = fakeClient(() => pending(good));
+    const got = await fetchExecutorProgress(client, tickets(30), () => 0);
+    expect(described).toHaveLength(MAX_DESCRIBES);
+    expect(Object.keys(got)).toHaveLength(MAX_DESCRIBES);
+    // The next poll goes on round the list (28, 29, 30, then 1...).
+    described.length = 0;
+    await fetchExecutorProgress(client, tickets(30), () => 0, MAX_DESCRIBES, 27);
+    expect(described.slice(0, 4)).toEqual(['run/T28', 'run/T29', 'run/T30', 'run/T1']);
+    expect(described).toHaveLength(MAX_DESCRIBES);
+  });
+
+  it('leaves out a child that fails, has no CLI activity, another activity, garbage bytes or a wrong shape', async () => {
+    const answers: Record<string, () => unknown> = {
+      'run/T1': () => new Error('deadline exceeded'),
+      'run/T2': () => undefined,
+      'run/T3': async () => ({ ...(await pending(good)), activityType: { name: 'performTicket' } }),
+      'run/T4': () => ({
+        activityType: { name: 'runExecutor' },
+        heartbeatDetails: {
+          payloads: [{ metadata: { encoding: Buffer.from('binary/encrypted') }, data: Buffer.from('junk') }],
+        },
+      }),
+      'run/T5': () => pending({ executor: 'codex' }),
+      'run/T6': () => pending(good),
+    };
+    const { client } = fakeClient((id) => answers[id]!());
+    expect(Object.keys(await fetchExecutorProgress(client, tickets(6), () => 0))).toEqual(['T6']);
   });
 });

@@ -102,7 +102,7 @@ export interface ExecutingTicket {
 
 /**
  * The heartbeated progress of the `runExecutor` activity pending in each ticket's child workflow
- * (the first `max` tickets; a describe that fails or is late, a ticket with no such activity or
+ * (`max` tickets from `start`, round the list; a describe that fails or is late, a ticket with no such activity or
  * with details of the wrong shape is left out).
  */
 export async function fetchExecutorProgress(
@@ -110,10 +110,14 @@ export async function fetchExecutorProgress(
   tickets: readonly ExecutingTicket[],
   deadline: () => number,
   max = MAX_DESCRIBES,
+  /** Index of the first ticket to describe (the watcher moves it on each poll, round the list). */
+  start = 0,
 ): Promise<Record<string, ExecutorProgressView>> {
   const converter = client.options.loadedDataConverter;
+  const n = Math.min(max, tickets.length);
+  const picked = Array.from({ length: n }, (_, i) => tickets[(start + i) % tickets.length]!);
   const answers = await Promise.all(
-    tickets.slice(0, max).map(async (t) => {
+    picked.map(async (t) => {
       try {
         const desc = await client.connection.withDeadline(deadline(), () =>
           client.workflow.getHandle(t.childId).describe(),

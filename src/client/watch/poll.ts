@@ -14,7 +14,7 @@ import { emptyUsage } from '../../shared/usage';
 import type { MaestroClient } from '../api';
 import { RunNotFoundError } from '../errors';
 import { subRunViews } from '../sub-runs';
-import { fetchExecutorProgress, type ExecutorProgressView } from './executor-progress';
+import { fetchExecutorProgress, MAX_DESCRIBES, type ExecutorProgressView } from './executor-progress';
 import type { WatchSnapshot } from './render';
 
 /** How often and how patiently to poll. */
@@ -34,6 +34,8 @@ export async function* watchSnapshots(
   const deadline = () => Date.now() + (opts.queryTimeoutMs ?? 3000);
   let last: RunStatus | undefined;
   const endedSubRuns = new Map<string, RunStatus>();
+  const executorsSeen = new Map<string, ExecutorProgressView>();
+  let polls = 0;
   for (;;) {
     let desc;
     try {
@@ -59,7 +61,7 @@ export async function* watchSnapshots(
       const progress = await ticketProgress(api, status, deadline);
       const [liveToolCalls, executors] = await Promise.all([
         agentToolCalls(api, status, progress, deadline),
-        executorProgress(api, status, progress, deadline),
+        executorProgress(api, status, progress, deadline, executorsSeen, polls++),
       ]);
       yield { status, progress, liveToolCalls, executors, execution: 'RUNNING', ...times };
     } catch {
@@ -124,19 +126,26 @@ async function agentToolCalls(
 
 /**
  * Heartbeated progress of the coding-agent CLIs working running tickets (their child says so in
- * its status query), at most MAX_DESCRIBES describes per poll; others are left out.
+ * its status query): MAX_DESCRIBES describes per poll, moving round the list when more execute,
+ * each ticket showing its last view meanwhile.
  */
 async function executorProgress(
   api: MaestroClient,
   status: RunStatus,
   progress: Record<string, TicketProgress>,
   deadline: () => number,
+  seen: Map<string, ExecutorProgressView>,
+  poll: number,
 ): Promise<Record<string, ExecutorProgressView>> {
   const executing = status.tickets.filter(
     (t) => t.state === 'running' && progress[t.id]?.stage === 'working' && progress[t.id]?.executor !== undefined,
   );
+  // Tickets no longer executing are forgotten; the others keep their last view until described again.
+  for (const id of [...seen.keys()]) if (!executing.some((t) => t.id === id)) seen.delete(id);
   if (executing.length === 0) return {};
-  return fetchExecutorProgress(api.client, executing, deadline);
+  const fresh = await fetchExecutorProgress(api.client, executing, deadline, MAX_DESCRIBES, poll * MAX_DESCRIBES);
+  for (const [id, view] of Object.entries(fresh)) seen.set(id, view);
+  return Object.fromEntries(seen);
 }
 
 const ENDED_PHASES: ReadonlySet<string> = new Set(['completed', 'stopped', 'failed', 'cancelled']);
