@@ -54,45 +54,47 @@ test("the watcher shows a working CLI's turns, tool calls, last tool and tokens 
       workflowId: runId,
       args: [{ goal: 'Build a landing page for a tea room called Leaf Lounge', roles: roles.map(roleInfoOf) }],
     });
-    const api = new MaestroClient(harness.conn.client, taskQueue);
-    const seen: string[] = [];
-    let coderTicket: string | undefined;
-    const deadline = Date.now() + 120_000;
-    for await (const snap of watchSnapshots(api, runId, { intervalMs: 250 })) {
-      const lines = renderWatch(snap, { now: new Date(), width: 200 }).filter((l) => / \[coder\] /.test(l));
-      for (const l of lines) if (!seen.includes(l)) seen.push(l);
-      const done = lines.find((l) => l.includes('turn 3'));
-      if (done) {
-        coderTicket = done.split(' ')[0];
-        break;
+    try {
+      const api = new MaestroClient(harness.conn.client, taskQueue);
+      const seen: string[] = [];
+      let coderTicket: string | undefined;
+      const deadline = Date.now() + 120_000;
+      for await (const snap of watchSnapshots(api, runId, { intervalMs: 250 })) {
+        const lines = renderWatch(snap, { now: new Date(), width: 200 }).filter((l) => / \[coder\] /.test(l));
+        for (const l of lines) if (!seen.includes(l)) seen.push(l);
+        const done = lines.find((l) => l.includes('turn 3'));
+        if (done) {
+          coderTicket = done.split(' ')[0];
+          break;
+        }
+        if (Date.now() > deadline) break;
       }
-      if (Date.now() > deadline) break;
+      expect(coderTicket).toMatch(/^T\d+$/);
+      const last = seen.find((l) => l.includes('turn 3'))!;
+      expect(last).toBe(
+        `${coderTicket} [coder] custom: turn 3, 3 tool calls, last: apply_patch[2J Waiting for a person: fi…, 12.6k tokens`,
+      );
+      for (const l of seen) expect(l).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/);
+
+      // What the Web UI shows: the pending activity's summary names role, ticket, attempt and
+      // agent, and its heartbeat is plain JSON, small, with the progress first.
+      const child = harness.conn.client.workflow.getHandle(ticketWorkflowId(runId, coderTicket!));
+      const desc = await child.describe();
+      const pending = desc.raw.pendingActivities?.find((a) => a.activityType?.name === 'runExecutor');
+      const payload = pending?.heartbeatDetails?.payloads?.[0];
+      expect(Buffer.from(payload!.metadata!.encoding!).toString()).toBe('json/plain');
+      const json = Buffer.from(payload!.data!).toString();
+      expect(json.length).toBeLessThan(2000);
+      expect(json).toMatch(/^\{"executor":\{"agent":"custom","turns":3,"toolCalls":3,/);
+      const history = await child.fetchHistory();
+      const scheduled = history.events?.find(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runExecutor',
+      );
+      const summary = scheduled?.userMetadata?.summary?.data;
+      expect(Buffer.from(summary!).toString()).toContain(`coder ${coderTicket} attempt 1 (custom)`);
+    } finally {
+      await handle.cancel();
+      await handle.result().catch(() => undefined);
     }
-    expect(coderTicket).toMatch(/^T\d+$/);
-    const last = seen.find((l) => l.includes('turn 3'))!;
-    expect(last).toBe(
-      `${coderTicket} [coder] custom: turn 3, 3 tool calls, last: apply_patch[2J Waiting for a person: fi…, 12.6k tokens`,
-    );
-    for (const l of seen) expect(l).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/);
-
-    // What the Web UI shows: the pending activity's summary names role, ticket, attempt and
-    // agent, and its heartbeat is plain JSON, small, with the progress first.
-    const child = harness.conn.client.workflow.getHandle(ticketWorkflowId(runId, coderTicket!));
-    const desc = await child.describe();
-    const pending = desc.raw.pendingActivities?.find((a) => a.activityType?.name === 'runExecutor');
-    const payload = pending?.heartbeatDetails?.payloads?.[0];
-    expect(Buffer.from(payload!.metadata!.encoding!).toString()).toBe('json/plain');
-    const json = Buffer.from(payload!.data!).toString();
-    expect(json.length).toBeLessThan(2000);
-    expect(json).toMatch(/^\{"executor":\{"agent":"custom","turns":3,"toolCalls":3,/);
-    const history = await child.fetchHistory();
-    const scheduled = history.events?.find(
-      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runExecutor',
-    );
-    const summary = scheduled?.userMetadata?.summary?.data;
-    expect(Buffer.from(summary!).toString()).toContain(`coder ${coderTicket} attempt 1 (custom)`);
-
-    await handle.cancel();
-    await handle.result().catch(() => undefined);
   });
 }, 180_000);
