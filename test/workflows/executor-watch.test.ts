@@ -5,6 +5,7 @@
  * with the client's converter) and its screen show the CLI's progress as one clean line, and the
  * heartbeat itself is small plain JSON that the Web UI shows as it is, progress first.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,8 @@ import { renderWatch } from '../../src/client/watch/render';
 import { ticketWorkflowId } from '../../src/shared/constants';
 import { DEFAULT_ROLES, roleInfoOf, type RoleDefinition } from '../../src/shared/roles';
 import { stubGateway, type StubGatewayLog } from '../helpers/stub-gateway';
-import { testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
+import { CLI, cleanEnv } from '../helpers/cli';
+import { testAddress, testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
 
 const harness = useSimAndTemporal({ port: 0 });
 const FAKE_CLI = path.resolve(__dirname, '../fixtures/executor/fake-cli.mjs');
@@ -86,6 +88,25 @@ test("the watcher shows a working CLI's turns, tool calls, last tool and tokens 
       const json = Buffer.from(payload!.data!).toString();
       expect(json.length).toBeLessThan(2000);
       expect(json).toMatch(/^\{"executor":\{"agent":"custom","turns":3,"toolCalls":3,/);
+      // `maestro watch` itself (piped: one line per change) prints the same line.
+      const watch = spawn(process.execPath, [CLI, 'watch', runId, '--interval', '200'], {
+        env: cleanEnv({
+          TEMPORAL_ADDRESS: testAddress(),
+          MAESTRO_TASK_QUEUE: taskQueue,
+          OPENAI_BASE_URL: harness.sim.baseUrl,
+          OPENAI_API_KEY: 'sim',
+          MAESTRO_HOME: path.join(dir, 'home'),
+        }),
+      });
+      let watched = '';
+      watch.stdout.on('data', (d: Buffer) => (watched += d.toString()));
+      watch.stderr.on('data', (d: Buffer) => (watched += d.toString()));
+      const until = Date.now() + 60_000;
+      while (!watched.includes(`  ${last}\n`) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+      watch.kill('SIGKILL');
+      expect(watched).toContain(`  ${last}\n`);
+      expect(watched).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202a-\u202e]/);
+
       const history = await child.fetchHistory();
       const scheduled = history.events?.find(
         (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runExecutor',
