@@ -71,6 +71,8 @@ export interface TicketProgress {
   reviews: TicketOutcome['reviews'];
   workUsage: TicketOutcome['workUsage'];
   reviewUsage: TicketOutcome['reviewUsage'];
+  /** The coding-agent CLI working this ticket (roles with an `executor`): the watcher reads its heartbeats. */
+  executor?: string;
 }
 
 /** Query of a ticket child workflow. */

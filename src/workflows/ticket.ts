@@ -107,6 +107,7 @@ async function runTicket(input: TicketInput, spending: TicketSpending): Promise<
     reviews: [],
     workUsage: emptyUsage(),
     reviewUsage: emptyUsage(),
+    ...(input.role?.executor ? { executor: input.role.executor.agent } : {}),
   };
   onQuery(ticketStatusQuery, () => progress);
   const toolCalls: ToolCallRecord[] = [];

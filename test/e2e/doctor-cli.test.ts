@@ -1,9 +1,12 @@
 /**
  * `maestro doctor` as a user runs it before a long run, against the simulated LLM: with provider
  * quirks on it finds the structured-output mode that works and prices its probe; with a wrong
- * key or an unknown model it fails with exit code 1 and says what to fix.
+ * key or an unknown model it fails with exit code 1 and says what to fix. Roles worked by a
+ * coding-agent CLI: the real Codex and Claude Code (installed under .maestro/agent-clis) are found,
+ * say their version and answer a tiny prompt through Maestro's gateway; a missing CLI fails with
+ * the install command; without such roles the report has no CLI lines.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
@@ -74,5 +77,79 @@ describe('maestro doctor', () => {
     expect(down.code).toBe(1);
     expect(down.stdout).toContain('✗ endpoint reachable');
     expect(down.stdout).toContain('fix OPENAI_BASE_URL');
+  });
+});
+
+/** A MAESTRO_HOME whose agent-clis are the real installs, and a config giving roles these CLIs. */
+function cliEnv(roles: unknown[]): NodeJS.ProcessEnv {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'maestro-doctor-clis-'));
+  symlinkSync(path.resolve(__dirname, '../../.maestro/agent-clis'), path.join(home, 'agent-clis'));
+  const config = path.join(home, 'maestro.config.json');
+  writeFileSync(config, JSON.stringify({ roles }));
+  return env({ MAESTRO_HOME: home, MAESTRO_CONFIG: config });
+}
+
+describe('maestro doctor with coding-agent CLIs', () => {
+  it('finds Codex and Claude Code, says their versions, and has each answer through the gateway', async () => {
+    const res = await runCli(
+      ['doctor', '--json'],
+      cliEnv([
+        { name: 'coder', executor: { agent: 'codex' } },
+        { name: 'writer', executor: { agent: 'claude-code' } },
+        { name: 'tester' },
+      ]),
+      400_000,
+    );
+    const report = JSON.parse(res.stdout) as DoctorReport;
+    const check = (name: string) => report.checks.find((c) => c.name === name);
+    expect(check('codex CLI (coder)')).toMatchObject({ status: 'ok' });
+    expect(check('codex CLI (coder)')?.detail).toMatch(
+      /^found at \S+\/agent-clis\/node_modules\/\.bin\/codex, version codex-cli \d+\.\d+/,
+    );
+    expect(check('claude-code CLI (writer)')?.detail).toMatch(
+      /^found at \S+\/claude, version \d+\.\d+\.\d+ \(Claude Code\)/,
+    );
+    for (const name of [
+      'codex reaches maestro-sim through Maestro (coder)',
+      'claude-code reaches maestro-sim through Maestro (writer)',
+    ]) {
+      expect(check(name)).toMatchObject({ status: 'ok' });
+      expect(check(name)?.detail).toMatch(/^[1-8] model call\(s\) through the gateway, \d+ tokens/);
+    }
+    expect(res.code).toBe(0);
+    expect(report.ok).toBe(true);
+  }, 420_000);
+
+  it('a CLI whose provider refuses its call through the gateway fails with the reason', async () => {
+    const res = await runCli(
+      ['doctor', '--json'],
+      { ...cliEnv([{ name: 'writer', executor: { agent: 'claude-code' } }]), OPENAI_API_KEY: 'a-wrong-key' },
+      200_000,
+    );
+    expect(res.code).toBe(1);
+    const report = JSON.parse(res.stdout) as DoctorReport;
+    expect(report.checks.find((c) => c.name === 'claude-code CLI (writer)')?.status).toBe('ok');
+    expect(
+      report.checks.find((c) => c.name === 'claude-code reaches maestro-sim through Maestro (writer)'),
+    ).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/^the provider refused the CLI's call through Maestro's gateway: .*401/) as string,
+      fix: expect.stringContaining('check the provider, key') as string,
+    });
+  }, 220_000);
+
+  it('a CLI that is not installed fails with the command that installs it; a role without one adds nothing', async () => {
+    const res = await runCli(
+      ['doctor'],
+      cliEnv([{ name: 'coder', executor: { agent: 'aider' } }, { name: 'writer' }]),
+      60_000,
+    );
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/✗ aider CLI \(coder\): not installed \(looked in \S+\/agent-clis and PATH\)/);
+    expect(res.stdout).toContain('aider CLI (coder): pipx install aider-chat');
+    expect(res.stdout).not.toContain('reaches');
+    const none = await runCli(['doctor', '--json'], cliEnv([{ name: 'coder' }, { name: 'writer' }]), 60_000);
+    const report = JSON.parse(none.stdout) as DoctorReport;
+    expect(report.checks.map((c) => c.name).filter((n) => /CLI|reaches/.test(n))).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@
  * Claude Code's stream-json, Codex's `exec --json`, and the common shapes of the others; any line
  * that is not JSON or not understood is ignored, never trusted.
  */
+import { plainLine } from '../../shared/model-text';
 
 /** What the stream told so far. */
 export interface CliProgress {
@@ -51,9 +52,10 @@ export function isApiErrorText(text: string): boolean {
 }
 
 function tool(p: CliProgress, name: unknown): void {
-  const n = str(name);
+  // One plain line: it is heartbeated, and the Web UI and `maestro watch` show it.
+  const n = plainLine(str(name)?.slice(0, 400) ?? '').slice(0, 100);
   if (!n) return;
-  p.lastTool = n.slice(0, 100);
+  p.lastTool = n;
   p.toolCalls++;
 }
 

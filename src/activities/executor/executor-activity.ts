@@ -210,7 +210,8 @@ export function createExecutorActivities(deps: ActivityDeps) {
           await writeHomeFiles(folder, launch.homeFiles);
           const beat = (p: CliProgress) => {
             calls = billed();
-            ctx?.heartbeat({ calls, executor: progressView(settings.agent, p) });
+            // Progress first: the Web UI shows heartbeat details as JSON, `maestro watch` reads them.
+            ctx?.heartbeat({ executor: progressView(settings.agent, p), calls });
           };
           run = await runCli({
             folder,
@@ -244,7 +245,7 @@ export function createExecutorActivities(deps: ActivityDeps) {
         const verdict = judgeAttempt(run, written.length, label);
         const view = progressView(settings.agent, run.progress);
         // The next attempt (a retry of this activity) keeps these calls on the bill.
-        ctx?.heartbeat({ calls, executor: view });
+        ctx?.heartbeat({ executor: view, calls });
         if (!verdict.ok) {
           if (verdict.kind === 'cancelled' && ctx?.cancellationSignal.aborted)
             throw cancelledWithCalls(ctx.cancellationSignal.reason, calls);

@@ -18,6 +18,7 @@ import { runRoles } from '../../config';
 import { watchEvents } from '../watch/events';
 import { newToolCallLines, watchedToolCalls } from '../watch/tool-block';
 import { watchSnapshots } from '../watch/poll';
+import { executorLines } from '../watch/executor-progress';
 import { renderWatch, type WatchSnapshot } from '../watch/render';
 
 interface WatchFlags {
@@ -92,12 +93,14 @@ export function registerWatchCommand(program: Command): void {
           } else {
             if (uiUrl) log(`Web UI: ${uiUrl}`);
             const printedCalls = new Set<string>();
+            const printedClis = new Map<string, string>();
             for await (const snap of snapshots) {
               if (!last) console.log(`Run ${runId}: ${snap.status.goal}`);
               if (snap.note && !last?.note) console.log(snap.note);
               for (const line of changes(last?.status, snap.status, { gates: true, namespace })) console.log(line);
               const calls = watchedToolCalls(snap.status.toolCalls, snap.liveToolCalls);
               for (const line of newToolCallLines(printedCalls, calls)) console.log(line);
+              for (const line of newExecutorLines(printedClis, snap)) console.log(`  ${line}`);
               if (snap.execution !== 'RUNNING') console.log(endLine(snap));
               last = snap;
             }
@@ -116,7 +119,19 @@ async function* printableSnapshots(source: AsyncIterable<WatchSnapshot>): AsyncG
       status: printableDeep(snap.status),
       progress: printableDeep(snap.progress),
       ...(snap.liveToolCalls ? { liveToolCalls: printableDeep(snap.liveToolCalls) } : {}),
+      ...(snap.executors ? { executors: printableDeep(snap.executors) } : {}),
     };
+}
+
+/** For the piped watch: each CLI's progress line when it differs from the one printed last for its ticket. */
+function newExecutorLines(printed: Map<string, string>, snap: WatchSnapshot): string[] {
+  if (snap.execution !== 'RUNNING') return [];
+  return executorLines(snap.status.tickets, snap.executors).filter((line) => {
+    const id = line.slice(0, line.indexOf(' '));
+    if (printed.get(id) === line) return false;
+    printed.set(id, line);
+    return true;
+  });
 }
 
 function endLine(snap: WatchSnapshot): string {

@@ -16,6 +16,7 @@ import type { MaestroConfig } from '../../config';
 import { BOSS_ROLE } from '../../shared/roles';
 import { browserSetupProblem, pageCheckingRoles } from '../../activities/tools/browser-check';
 import { chromiumPath } from '../../activities/tools/check-page';
+import { runCliChecks, type CliCheckOptions } from './cli-checks';
 
 /** How one check ended. */
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -196,19 +197,21 @@ async function browserCheck(config: MaestroConfig): Promise<DoctorCheck | undefi
 }
 
 /**
- * Runs every check against the configured endpoint, and the browser check when a role checks
- * pages. Every URL in the report is redacted (errors of the SDK and of fetch quote the request
+ * Runs every check against the configured endpoint, the browser check when a role checks
+ * pages, and the coding-agent CLI checks of roles with an `executor`. Every URL in the report is redacted (errors of the SDK and of fetch quote the request
  * URL, credentials included).
  */
-export async function runDoctor(config: MaestroConfig): Promise<DoctorReport> {
-  return redactUrlsDeep(await doctorReport(config));
+export async function runDoctor(config: MaestroConfig, opts: CliCheckOptions = {}): Promise<DoctorReport> {
+  return redactUrlsDeep(await doctorReport(config, opts));
 }
 
-async function doctorReport(config: MaestroConfig): Promise<DoctorReport> {
+async function doctorReport(config: MaestroConfig, opts: CliCheckOptions): Promise<DoctorReport> {
   const browser = await browserCheck(config);
   const report = await runEndpointChecks(config);
-  if (!browser) return report;
-  return { ...report, ok: report.ok && browser.status !== 'fail', checks: [...report.checks, browser] };
+  // Roles worked by a coding-agent CLI: found, version, and a tiny prompt through the gateway.
+  const extra = [...(browser ? [browser] : []), ...(await runCliChecks(config, opts))];
+  if (extra.length === 0) return report;
+  return { ...report, ok: report.ok && extra.every((c) => c.status !== 'fail'), checks: [...report.checks, ...extra] };
 }
 
 async function runEndpointChecks(config: MaestroConfig): Promise<DoctorReport> {

@@ -14,6 +14,7 @@ import { emptyUsage } from '../../shared/usage';
 import type { MaestroClient } from '../api';
 import { RunNotFoundError } from '../errors';
 import { subRunViews } from '../sub-runs';
+import { fetchExecutorProgress, MAX_DESCRIBES, type ExecutorProgressView } from './executor-progress';
 import type { WatchSnapshot } from './render';
 
 /** How often and how patiently to poll. */
@@ -33,6 +34,8 @@ export async function* watchSnapshots(
   const deadline = () => Date.now() + (opts.queryTimeoutMs ?? 3000);
   let last: RunStatus | undefined;
   const endedSubRuns = new Map<string, RunStatus>();
+  const executorsSeen = new Map<string, ExecutorProgressView>();
+  let polls = 0;
   for (;;) {
     let desc;
     try {
@@ -56,8 +59,11 @@ export async function* watchSnapshots(
       const status = await withSubRuns(api, own, deadline, endedSubRuns);
       last = status;
       const progress = await ticketProgress(api, status, deadline);
-      const liveToolCalls = await agentToolCalls(api, status, progress, deadline);
-      yield { status, progress, liveToolCalls, execution: 'RUNNING', ...times };
+      const [liveToolCalls, executors] = await Promise.all([
+        agentToolCalls(api, status, progress, deadline),
+        executorProgress(api, status, progress, deadline, executorsSeen, polls++),
+      ]);
+      yield { status, progress, liveToolCalls, executors, execution: 'RUNNING', ...times };
     } catch {
       // No worker has picked the run up yet (or it is briefly away): show what is known.
       const goal = typeof desc.memo?.goal === 'string' ? desc.memo.goal : '';
@@ -116,6 +122,30 @@ async function agentToolCalls(
     }),
   );
   return Object.fromEntries(answers.filter((a) => a !== undefined && a[1].length > 0) as [string, ToolCallRecord[]][]);
+}
+
+/**
+ * Heartbeated progress of the coding-agent CLIs working running tickets (their child says so in
+ * its status query): MAX_DESCRIBES describes per poll, moving round the list when more execute,
+ * each ticket showing its last view meanwhile.
+ */
+async function executorProgress(
+  api: MaestroClient,
+  status: RunStatus,
+  progress: Record<string, TicketProgress>,
+  deadline: () => number,
+  seen: Map<string, ExecutorProgressView>,
+  poll: number,
+): Promise<Record<string, ExecutorProgressView>> {
+  const executing = status.tickets.filter(
+    (t) => t.state === 'running' && progress[t.id]?.stage === 'working' && progress[t.id]?.executor !== undefined,
+  );
+  // Tickets no longer executing are forgotten; the others keep their last view until described again.
+  for (const id of [...seen.keys()]) if (!executing.some((t) => t.id === id)) seen.delete(id);
+  if (executing.length === 0) return {};
+  const fresh = await fetchExecutorProgress(api.client, executing, deadline, MAX_DESCRIBES, poll * MAX_DESCRIBES);
+  for (const [id, view] of Object.entries(fresh)) seen.set(id, view);
+  return Object.fromEntries(seen);
 }
 
 const ENDED_PHASES: ReadonlySet<string> = new Set(['completed', 'stopped', 'failed', 'cancelled']);

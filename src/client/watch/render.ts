@@ -13,6 +13,7 @@ import type { ToolCallRecord } from '../../shared/tools';
 import { approveHints } from './approve-hints';
 import { toolBlockLines, watchedToolCalls } from './tool-block';
 import { epicsLine, waitingGates, withEpicCounts } from './epic-rows';
+import { executorLines, type ExecutorProgressView } from './executor-progress';
 
 /** What the watcher knows about a run at one moment. */
 export interface WatchSnapshot {
@@ -27,6 +28,8 @@ export interface WatchSnapshot {
   note?: string;
   /** Tool calls of the running agent loops so far (their own status query), by ticket id. */
   liveToolCalls?: Readonly<Record<string, readonly ToolCallRecord[]>>;
+  /** Heartbeated progress of the coding-agent CLIs working tickets, by ticket id. */
+  executors?: Readonly<Record<string, ExecutorProgressView>>;
 }
 
 /** How to draw. */
@@ -152,6 +155,9 @@ export function renderWatch(snap: WatchSnapshot, opts: RenderOptions): string[] 
 
   const tools = toolBlockLines(watchedToolCalls(s.toolCalls, snap.liveToolCalls));
   const toolLines = tools.length > 0 ? ['', ...tools.map((l, i) => fit([l, i === 0 ? undefined : c.dim]))] : [];
+
+  const clis = live ? executorLines(s.tickets, snap.executors) : [];
+  if (clis.length > 0) toolLines.unshift('', ...clis.map((l) => fit([l, c.cyan])));
 
   const foot: string[] = [''];
   if (live) {
