@@ -81,9 +81,10 @@ describe('maestro doctor', () => {
 });
 
 /** A MAESTRO_HOME whose agent-clis are the real installs, and a config giving roles these CLIs. */
-function cliEnv(roles: unknown[]): NodeJS.ProcessEnv {
+/** A MAESTRO_HOME with the roles in its config and (unless `noClis`) the installed CLIs linked in. */
+function cliEnv(roles: unknown[], noClis = false): NodeJS.ProcessEnv {
   const home = mkdtempSync(path.join(os.tmpdir(), 'maestro-doctor-clis-'));
-  symlinkSync(path.resolve(__dirname, '../../.maestro/agent-clis'), path.join(home, 'agent-clis'));
+  if (!noClis) symlinkSync(path.resolve(__dirname, '../../.maestro/agent-clis'), path.join(home, 'agent-clis'));
   const config = path.join(home, 'maestro.config.json');
   writeFileSync(config, JSON.stringify({ roles }));
   return env({ MAESTRO_HOME: home, MAESTRO_CONFIG: config });
@@ -141,12 +142,12 @@ describe('maestro doctor with coding-agent CLIs', () => {
   it('a CLI that is not installed fails with the command that installs it; a role without one adds nothing', async () => {
     const res = await runCli(
       ['doctor'],
-      cliEnv([{ name: 'coder', executor: { agent: 'aider' } }, { name: 'writer' }]),
+      cliEnv([{ name: 'coder', executor: { agent: 'aider' } }, { name: 'writer' }], true),
       60_000,
     );
     expect(res.code).toBe(1);
     expect(res.stdout).toMatch(/✗ aider CLI \(coder\): not installed \(looked in \S+\/agent-clis and PATH\)/);
-    expect(res.stdout).toContain('aider CLI (coder): pipx install aider-chat');
+    expect(res.stdout).toContain('pip install aider-chat==0.86.2');
     expect(res.stdout).not.toContain('reaches');
     const none = await runCli(['doctor', '--json'], cliEnv([{ name: 'coder' }, { name: 'writer' }]), 60_000);
     const report = JSON.parse(none.stdout) as DoctorReport;

@@ -28,7 +28,7 @@ test('a CLI under a symlinked agent-clis is launched by its real path, outside t
   symlinkSync(shared, path.join(home, 'agent-clis'));
 
   const program = findCliProgram('tool', home, '');
-  expect(program).toBe(path.join(shared, 'node_modules', 'tool', 'bin', 'tool.js'));
+  expect(program).toBe(path.join(shared, 'node_modules', '.bin', 'tool'));
   const hidden = hideAllBut([home], installRoot(program!));
   expect(hidden.some((h) => under(program!, h))).toBe(false);
   expect(hidden).toContain(home);

@@ -95,13 +95,13 @@ export function findCliProgram(
 }
 
 /**
- * The program's real path: the sandbox hides MAESTRO_HOME, so a CLI reached through a link there
- * (`agent-clis` linked to a shared install, npm's `.bin` links) must be started by the path its
- * install really has, which stays visible.
+ * The program's path through the real path of its folder: the sandbox hides MAESTRO_HOME but the
+ * CLI's install, so a path through a linked `agent-clis` (a shared install) would not resolve
+ * inside it. npm's `.bin` link itself stays (it points within the install, which stays visible).
  */
 function realProgram(file: string): string {
   try {
-    return realpathSync(file);
+    return path.join(realpathSync(path.dirname(file)), path.basename(file));
   } catch {
     return file;
   }
