@@ -6,7 +6,7 @@
  * with every child at the wall clock or on cancellation), a budget that runs out mid-CLI.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
@@ -53,7 +53,7 @@ function setup(mode: string, executor: Partial<ExecutorSettings> = {}, tcpOnly =
     systemPrompt: 'You are the Coder on a small team.',
     model: 'sim-model',
     executor: { agent: 'custom', wallMs: 20_000, ...executor },
-    executorCommand: { command: 'node', args: [FAKE_CLI, mode] },
+    executorCommand: { command: 'node', args: [FAKE_CLI, ...mode.split(' ')] },
   };
   const deps = {
     llm: { call: () => Promise.reject(new Error('unused')) },
@@ -206,3 +206,24 @@ test("a revision edits the previous attempt's files in place and keeps the ones 
   expect(byPath.get('hours.md')!.sha256).not.toBe(old.sha256);
   expect(byPath.get('notes/kept.md')).toEqual(kept);
 }, 60_000);
+
+test("a CLI that links the control folder's files to a host file reads back nothing of it", async () => {
+  const secret = path.join(dir, 'host-secret.txt');
+  writeFileSync(secret, '{"code":0,"signal":null}\nHOST-SECRET-LINE\n');
+  for (const code of [0, 3]) {
+    const { store, runExecutor } = setup(`link-ctl ${secret} ${code}`);
+    const got = await runExecutor(input).then(
+      async (out) => [out.summary, (await store.read(out.executor.transcript!)).toString()].join('\n'),
+      (e: Error) => e.message,
+    );
+    expect(got).not.toContain('HOST-SECRET');
+  }
+}, 60_000);
+
+test('a CLI that turns the control files into fifos does not block the worker', async () => {
+  // The forwarder blocks on the fifo it writes the exit status to: the wall clock ends the sandbox,
+  // and the worker, which never opens a fifo, fails the attempt.
+  const { runExecutor } = setup('fifo-ctl', { wallMs: 3000 });
+  const f = await failureOf(runExecutor(input));
+  expect(f.type).toBe(FailureType.ExecutorFailed);
+}, 30_000);

@@ -5,7 +5,8 @@
  * a cancelled activity) or on a permit refusal the whole sandbox is killed, the CLI and every
  * child with it.
  */
-import { open, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { SandboxLimits } from '../../shared/tools';
 import { runSandboxed, type CommandResult } from '../tools/sandbox';
 import { FORWARDER_SOURCE, startBridge, type ForwarderLaunch } from './bridge';
@@ -18,6 +19,34 @@ const POLL_MS = 500;
 
 /** Bytes of the event stream kept as the attempt's transcript (its end when longer). */
 export const TRANSCRIPT_BYTES = 512 * 1024;
+
+/**
+ * Opens a file of the control folder for reading, or undefined. The CLI can replace any of them
+ * (the folder is writable by it): a symbolic link is not followed (it would read a host file into
+ * the transcript or a failure reason) and only a regular file is read (a fifo would block).
+ */
+async function openCtl(file: string): Promise<FileHandle | undefined> {
+  const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+  if (!fh) return undefined;
+  if ((await fh.stat().catch(() => undefined))?.isFile()) return fh;
+  await fh.close();
+  return undefined;
+}
+
+/** The last `max` bytes of a control file (empty when it is missing or not a regular file). */
+async function readCtlTail(file: string, max: number): Promise<Buffer> {
+  const fh = await openCtl(file);
+  if (!fh) return Buffer.alloc(0);
+  try {
+    const size = (await fh.stat()).size;
+    const len = Math.min(size, max);
+    const buf = Buffer.alloc(len);
+    const { bytesRead } = await fh.read(buf, 0, len, size - len);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
 
 /** How one CLI run ended. */
 export interface CliRun {
@@ -72,7 +101,7 @@ export async function runCli(o: CliRunOptions): Promise<CliRun> {
   const lines = new LineSplitter();
   let offset = 0;
   const read = async () => {
-    const fh = await open(folder.host.events, 'r').catch(() => undefined);
+    const fh = await openCtl(folder.host.events);
     if (!fh) return;
     try {
       for (;;) {
@@ -122,17 +151,17 @@ export async function runCli(o: CliRunOptions): Promise<CliRun> {
   await read().catch(() => undefined);
   if (launch.jsonEvents) for (const l of lines.end()) readEventLine(progress, l);
   o.onProgress?.(progress);
-  const exit = await readFile(`${folder.host.ctl}/exit.json`, 'utf8')
-    .then((t) => JSON.parse(t) as { code: number | null; signal: string | null })
+  const exit = await readCtlTail(`${folder.host.ctl}/exit.json`, 4096)
+    .then((t) => JSON.parse(t.toString('utf8')) as { code: number | null; signal: string | null })
     .catch(() => undefined);
-  const stderr = await readFile(folder.host.stderr, 'utf8').catch(() => '');
-  const events = await readFile(folder.host.events).catch(() => Buffer.alloc(0));
+  const stderr = (await readCtlTail(folder.host.stderr, 8000)).toString('utf8');
+  const events = await readCtlTail(folder.host.events, TRANSCRIPT_BYTES);
   return {
     sandbox,
     progress,
     ...(exit ? { exit } : {}),
     stderrTail: stderr.slice(-2000),
-    transcript: events.subarray(Math.max(0, events.length - TRANSCRIPT_BYTES)).toString('utf8'),
+    transcript: events.toString('utf8'),
     ...(stoppedBy !== undefined ? { stoppedBy } : {}),
   };
 }
