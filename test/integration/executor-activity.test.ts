@@ -227,3 +227,9 @@ test('a CLI that turns the control files into fifos does not block the worker', 
   const f = await failureOf(runExecutor(input));
   expect(f.type).toBe(FailureType.ExecutorFailed);
 }, 30_000);
+
+test('files whose names are not workspace paths are skipped, the rest kept', async () => {
+  const { runExecutor } = setup('odd-names');
+  const out = await runExecutor(input);
+  expect(out.artifacts.map((a) => a.path)).toEqual(['out.txt']);
+}, 30_000);

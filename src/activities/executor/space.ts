@@ -163,12 +163,17 @@ export async function changedFiles(
       skipped.push(`${f.path.slice(0, 120)} (${(err as Error).message})`);
       continue;
     }
+    // A name with a backslash is one file on Linux but a folder path to the store: not kept.
+    if (rel !== f.path) {
+      skipped.push(`${JSON.stringify(f.path.slice(0, 120))} (not a plain relative path)`);
+      continue;
+    }
     if (!ProducedFile.safeParse({ path: rel, content: '' }).success) {
       skipped.push(`${rel.slice(0, 120)} (not a path the artifact store accepts)`);
       continue;
     }
     const full = await resolveInside(folder.host.space, rel);
-    if (!(await lstat(full)).isFile()) continue;
+    if (!(await lstat(full).catch(() => undefined))?.isFile()) continue;
     const bytes = await readFile(full);
     const sha = createHash('sha256').update(bytes).digest('hex');
     if (folder.before.get(rel)?.sha256 === sha) continue;
