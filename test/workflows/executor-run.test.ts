@@ -177,6 +177,7 @@ test('a worker SIGKILLed mid-CLI: the CLI dies with it, the attempt runs again e
   // The CLI thinks for 8 s after its first answer; its call is heartbeated meanwhile.
   await new Promise((r) => setTimeout(r, 4000));
   expect(processesWith('slow-agent').length).toBeGreaterThan(0);
+  expect(processesWith('slow-agent-daemon').length).toBeGreaterThan(0);
   first.kill('SIGKILL');
   await new Promise((r) => first.once('exit', r));
   const gone = Date.now() + 10_000;
