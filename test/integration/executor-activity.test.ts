@@ -233,3 +233,12 @@ test('files whose names are not workspace paths are skipped, the rest kept', asy
   const out = await runExecutor(input);
   expect(out.artifacts.map((a) => a.path)).toEqual(['out.txt']);
 }, 30_000);
+
+test('a flooding, malformed event stream is read in bounded time and memory, never trusted beyond its own lines', async () => {
+  const { runExecutor } = setup('flood');
+  const started = Date.now();
+  const out = await runExecutor(input);
+  expect(Date.now() - started).toBeLessThan(20_000);
+  expect(out.summary).toBe('Wrote out.txt');
+  expect(out.executor).toMatchObject({ turns: 500_001, toolCalls: 501_000, lastTool: 'Bash' });
+}, 30_000);
