@@ -242,3 +242,10 @@ test('a flooding, malformed event stream is read in bounded time and memory, nev
   expect(out.summary).toBe('Wrote out.txt');
   expect(out.executor).toMatchObject({ turns: 500_001, toolCalls: 501_000, lastTool: 'Bash' });
 }, 30_000);
+
+test('a CLI that forges its exit status and kills the forwarder failed: the sandbox saw the forwarder die', async () => {
+  const { runExecutor } = setup('forge-exit');
+  const f = await failureOf(runExecutor(input));
+  expect(f.type).toBe(FailureType.ExecutorFailed);
+  expect(f.message).toMatch(/stopped by the sandbox/);
+}, 30_000);
