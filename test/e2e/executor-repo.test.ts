@@ -11,7 +11,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { findCliProgram } from '../../src/activities/executor/cli-specs';
+import type { SimRequestRecord } from '../../src/dev/sim-llm';
 import { pythonFixture, runFixtureTests } from '../helpers/repo-fixtures';
+import type { WorkerProcess } from '../helpers/worker-process';
 import {
   branchCommits,
   checkoutState,
@@ -19,6 +21,7 @@ import {
   startCli,
   userText,
   useRepoRunHarness,
+  waitFor,
   workerRequests,
 } from '../helpers/repo-run';
 
@@ -38,13 +41,17 @@ const h = useRepoRunHarness('executor-repo', {
   workerEnv: { PATH: `${CODEX ? path.dirname(CODEX) : ''}:${process.env.PATH ?? ''}` },
 });
 
+let worker: WorkerProcess;
 beforeAll(async () => {
   if (!CODEX)
     throw new Error(
       `codex is not installed under ${MAESTRO_HOME}/agent-clis: run .ci/run, or npm install --prefix .maestro/agent-clis @openai/codex@0.171.0`,
     );
-  await h.worker();
+  worker = await h.worker();
 });
+
+/** Whether a logged request is one a CLI made (its prompt ends with the executor's instructions). */
+const fromCli = (r: SimRequestRecord) => userText(r).includes('## How to deliver');
 
 test('Codex codes the tickets of a --repo run on idna: reviewed, merged, its commits on the branch, tests pass', async () => {
   const fx = await pythonFixture();
@@ -87,4 +94,34 @@ test('Codex codes the tickets of a --repo run on idna: reviewed, merged, its com
     const id = c.trailers['Maestro-Ticket']![0]!.toLowerCase();
     expect(readFileSync(path.join(checkout, source), 'utf8')).toMatch(new RegExp(`^def maestro_${id}\\(`, 'm'));
   }
+}, 900_000);
+
+test('a worker SIGKILLed mid-Codex: the attempt runs again on another worker in a tree rebuilt from the store', async () => {
+  const fx = await pythonFixture();
+  h.sim.clearRequests();
+  // T1's first model call answers slowly, so the kill lands while Codex waits for it.
+  h.sim.injectFault({ kind: 'latency', latencyMs: 8000, times: 1, match: { ticketId: 'T1' } });
+  const cli = startCli(
+    ['run', 'Add small tagged helpers to idna, with tests', '--repo', fx.dir, '--yes'],
+    h.clientEnv(),
+  );
+  const runId = await cli.runId();
+  await waitFor('a model call of Codex on T1 in flight', () =>
+    h.sim.requests().some((q) => q.status === 0 && q.ticketId === 'T1' && fromCli(q)),
+  );
+  await worker.kill();
+  worker = await h.worker();
+  const res = await cli.done;
+  if (res.code !== 0) throw new Error(`maestro run failed (${res.code}):\n${res.stdout}\n${res.stderr}`);
+
+  const commits = await branchCommits(fx.dir, fx.head, `maestro/${runId}`);
+  expect(commits.map((c) => c.trailers['Maestro-Ticket']?.[0]).sort()).toEqual(['T1', 'T2', 'T3']);
+  const t1 = commits.find((c) => c.trailers['Maestro-Ticket']?.[0] === 'T1')!;
+  expect(t1.files).toHaveLength(2);
+  // T1 ran twice: the killed attempt's call, then a whole attempt (first call again) on the new worker.
+  const t1Calls = workerRequests(h.sim.requests(), 'T1').filter(fromCli);
+  expect(t1Calls.filter((r) => !r.messages.some((m) => m.role === 'tool')).length).toBeGreaterThanOrEqual(2);
+  const t = await runFixtureTests(fx, await cloneBranch(fx.dir, `maestro/${runId}`));
+  expect(t.output).toMatch(/\b35 passed\b/);
+  expect(t.code).toBe(0);
 }, 900_000);
