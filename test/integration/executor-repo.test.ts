@@ -151,3 +151,12 @@ test('what a repo ticket never carries is left out and named; the CLI has a real
   expect(out.summary).toMatch(/\.GIT\/config \(.*git's own folder/);
   expect(existsSync('/tmp/pwned')).toBe(false);
 }, 60_000);
+
+test('a CLI that swaps its space for a link to / fails its attempt; nothing outside is read', async () => {
+  const { runExecutor } = setup('space-swap');
+  const err = await runExecutor({ ...input, repo }).then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  expect(err?.message).toMatch(/replaced its space/);
+}, 60_000);

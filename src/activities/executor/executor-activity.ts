@@ -24,7 +24,7 @@ import type { CliProgress } from './events';
 import { hideAllBut, installRoot } from './hide';
 import { buildExecutorPrompt, promptArgument } from './prompt';
 import { runCli, type CliRun } from './run-cli';
-import { changedFiles, prepareAttemptFolder, writeCtl, writeHomeFiles } from './space';
+import { changedFiles, prepareAttemptFolder, spaceReplaced, writeCtl, writeHomeFiles } from './space';
 import { judgeAttempt } from './verdict';
 import { prepareRepoAttemptFolder } from './repo-space';
 import { defaultRepoParent } from '../repo/cache';
@@ -248,6 +248,12 @@ export function createExecutorActivities(deps: ActivityDeps) {
           path: `executor/${input.ticket.id}-attempt-${input.attempt}-${activityAttempt}.jsonl`,
           content: run.transcript,
         });
+        const replaced = await spaceReplaced(folder);
+        if (replaced)
+          throw failureWithCalls(
+            ApplicationFailure.create({ type: FailureType.ExecutorFailed, message: `${label}: ${replaced}` }),
+            calls,
+          );
         const { written, skipped } = space ? await space.changes() : await changedFiles(deps.store, folder);
         const verdict = judgeAttempt(run, written.length, label);
         const view = progressView(settings.agent, run.progress);
