@@ -206,3 +206,11 @@ test("a revision edits the previous attempt's files in place and keeps the ones 
   expect(byPath.get('hours.md')!.sha256).not.toBe(old.sha256);
   expect(byPath.get('notes/kept.md')).toEqual(kept);
 }, 60_000);
+
+test('a CLI that swaps its space for a link to / fails its attempt; no file of the worker is read back', async () => {
+  const { runExecutor } = setup('space-swap');
+  const f = await failureOf(runExecutor(input));
+  expect(f.type).toBe(FailureType.ExecutorFailed);
+  expect(f.message).toMatch(/replaced its space/);
+  expect(callsOf(f)).toEqual([]);
+}, 60_000);
