@@ -152,6 +152,16 @@ test('what a repo ticket never carries is left out and named; the CLI has a real
   expect(existsSync('/tmp/pwned')).toBe(false);
 }, 60_000);
 
+test("on a repo ticket the CLI has the worker's toolchains, as the repository's tests do", async () => {
+  const { runExecutor } = setup('toolchain');
+  const out = await runExecutor({ ...input, repo });
+  const file = out.artifacts.find((a) => a.path === 'toolchains.txt');
+  expect(file).toBeDefined();
+  const text = (await store.read(file!)).toString();
+  expect(text).toMatch(/^go: go version go\d/m);
+  expect(text).toMatch(/^python: Python 3\./m);
+}, 60_000);
+
 test('a CLI that swaps its space for a link to / fails its attempt; nothing outside is read', async () => {
   const { runExecutor } = setup('space-swap');
   const err = await runExecutor({ ...input, repo }).then(

@@ -19,6 +19,7 @@ import { earlierCalls, failureWithCalls, WORKER_IDENTITY } from '../context';
 import type { ActivityDeps } from '../deps';
 import { dependencyViews, workerRole } from '../roles/worker';
 import { DEFAULT_SANDBOX_LIMITS } from '../tools/sandbox';
+import { TOOLCHAIN_TMP_MB, workerToolchains } from '../tools/sandbox-toolchains';
 import { workspacePath } from '../tools/workspace';
 import { CLI_PROGRAMS, cliLaunch, findCliProgram } from './cli-specs';
 import type { CliProgress } from './events';
@@ -239,18 +240,21 @@ export function createExecutorActivities(deps: ActivityDeps) {
             // Progress first: the Web UI shows heartbeat details as JSON, `maestro watch` reads them.
             ctx?.heartbeat({ executor: progressView(settings.agent, p), calls });
           };
+          const hide = [
+            ...hideAllBut(deps.sandboxHide ?? [], installRoot(program)),
+            // Every other attempt's and ticket's folder: this CLI sees its own at /tmp/ws, no other.
+            ...(path.dirname(folder.host.root) === '/' ? [] : [path.dirname(folder.host.root)]),
+            // The snapshot cache's git dirs: the CLI's repository is its own copy.
+            ...(space ? [defaultRepoParent()] : []),
+          ];
           run = await runCli({
             folder,
             launch,
             gateway,
             limits,
-            hide: [
-              ...hideAllBut(deps.sandboxHide ?? [], installRoot(program)),
-              // Every other attempt's and ticket's folder: this CLI sees its own at /tmp/ws, no other.
-              ...(path.dirname(folder.host.root) === '/' ? [] : [path.dirname(folder.host.root)]),
-              // The snapshot cache's git dirs: the CLI's repository is its own copy.
-              ...(space ? [defaultRepoParent()] : []),
-            ],
+            hide,
+            // A repo ticket's CLI runs the repository's tests as run_command does: same toolchains.
+            ...(space ? { toolchains: workerToolchains(hide), tmpMb: TOOLCHAIN_TMP_MB } : {}),
             ...(ctx ? { signal: ctx.cancellationSignal } : {}),
             onProgress: beat,
             shouldStop: () => gateway.ledger().stopped?.reason,
