@@ -86,7 +86,7 @@ export async function prepareRepoRun(opts: {
         ? `Test command: ${terminalLine(test)}${testCommand ? '' : ' (detected; override with --test-command)'}.`
         : 'Test command: none detected; give one with --test-command or repo.testCommand in maestro.config.json.',
     );
-    const hasTools = config.roles.some((r) => (r.agent?.tools.length ?? 0) > 0);
+    const roles = repoRunRoles(config);
     return {
       repo: {
         name: packed.name,
@@ -96,7 +96,7 @@ export async function prepareRepoRun(opts: {
         ...(test ? { testCommand: test } : {}),
         branch,
       },
-      ...(hasTools ? {} : { roles: REPO_ROLES.map((r) => roleInfoOf({ ...r, model: config.llm.workerModel })) }),
+      ...(roles ? { roles } : {}),
       top: packed.top,
     };
   } catch (err) {
@@ -104,6 +104,16 @@ export async function prepareRepoRun(opts: {
       throw new InputError(err.message);
     throw err;
   }
+}
+
+/**
+ * The team a repo run is given instead of the configured one (undefined: the configured team).
+ * A configured team whose roles work on files themselves, with tools or with a coding-agent CLI
+ * ("executor"), is kept; otherwise REPO_ROLES, whose Coder and Tester work with tools.
+ */
+export function repoRunRoles(config: Pick<MaestroConfig, 'roles' | 'llm'>): RoleInfo[] | undefined {
+  const ownTeam = config.roles.some((r) => (r.agent?.tools.length ?? 0) > 0 || r.executor !== undefined);
+  return ownTeam ? undefined : REPO_ROLES.map((r) => roleInfoOf({ ...r, model: config.llm.workerModel }));
 }
 
 /**

@@ -46,8 +46,14 @@ export interface RepoRunHarness {
   clientEnv: () => NodeJS.ProcessEnv;
 }
 
-/** Sets the harness up before the file's tests (with one worker running) and tears it down after. */
-export function useRepoRunHarness(name: string): RepoRunHarness {
+/**
+ * Sets the harness up before the file's tests (with one worker running) and tears it down after;
+ * `team` replaces REPO_TEAM as the config, `workerEnv` adds to the workers' environment.
+ */
+export function useRepoRunHarness(
+  name: string,
+  opts: { team?: object; workerEnv?: NodeJS.ProcessEnv } = {},
+): RepoRunHarness {
   // The crash tests' harness: simulated LLM, client, workers killed after the file's tests.
   const crash = useCrashHarness();
   const base = mkdtempSync(path.join(os.tmpdir(), `maestro-${name}-`));
@@ -55,7 +61,7 @@ export function useRepoRunHarness(name: string): RepoRunHarness {
   // One MAESTRO_HOME for the client and its workers: the client packs the repository into the
   // artifact store the workers read (workers elsewhere would share it through a volume).
   const home = path.join(base, 'home');
-  writeFileSync(config, JSON.stringify(REPO_TEAM, null, 2));
+  writeFileSync(config, JSON.stringify(opts.team ?? REPO_TEAM, null, 2));
   const queue = uniqueQueue(name);
   const common = () => ({
     TEMPORAL_ADDRESS: testAddress(),
@@ -78,6 +84,7 @@ export function useRepoRunHarness(name: string): RepoRunHarness {
         OPENAI_API_KEY: 'sim',
         MAESTRO_MODEL: 'maestro-sim',
         MAESTRO_HOME: home,
+        ...opts.workerEnv,
       });
       for (let i = 0; i < 200 && (await workflowPollers(crash.client, queue)).length === 0; i++)
         await new Promise((r) => setTimeout(r, 50));

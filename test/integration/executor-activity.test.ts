@@ -249,3 +249,11 @@ test('a CLI that forges its exit status and kills the forwarder failed: the sand
   expect(f.type).toBe(FailureType.ExecutorFailed);
   expect(f.message).toMatch(/stopped by the sandbox/);
 }, 30_000);
+
+test('a CLI that swaps its space for a link to / fails its attempt; no file of the worker is read back', async () => {
+  const { runExecutor } = setup('space-swap');
+  const f = await failureOf(runExecutor(input));
+  expect(f.type).toBe(FailureType.ExecutorFailed);
+  expect(f.message).toMatch(/replaced its space/);
+  expect(callsOf(f)).toEqual([]);
+}, 60_000);

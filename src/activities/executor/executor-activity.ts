@@ -19,14 +19,34 @@ import { earlierCalls, failureWithCalls, WORKER_IDENTITY } from '../context';
 import type { ActivityDeps } from '../deps';
 import { dependencyViews, workerRole } from '../roles/worker';
 import { DEFAULT_SANDBOX_LIMITS } from '../tools/sandbox';
+import { TOOLCHAIN_TMP_MB, workerToolchains } from '../tools/sandbox-toolchains';
 import { workspacePath } from '../tools/workspace';
 import { CLI_PROGRAMS, cliLaunch, findCliProgram } from './cli-specs';
 import type { CliProgress } from './events';
 import { hideAllBut, installRoot } from './hide';
 import { buildExecutorPrompt, promptArgument } from './prompt';
 import { runCli, type CliRun } from './run-cli';
-import { changedFiles, prepareAttemptFolder, writeCtl, writeHomeFiles } from './space';
+import { changedFiles, prepareAttemptFolder, spaceReplaced, writeCtl, writeHomeFiles } from './space';
 import { judgeAttempt } from './verdict';
+import { prepareRepoAttemptFolder } from './repo-space';
+import { defaultRepoParent } from '../repo/cache';
+import { repoPromptView } from '../repo/repo-view';
+import type { RepoPromptView } from '../roles/prompts';
+
+/**
+ * The git configuration of a CLI's HOME on a repo ticket: its repository is owned by the worker's
+ * user, not the sandbox's (git would refuse it), and a commit it makes needs an identity.
+ */
+const CLI_GITCONFIG = {
+  path: '.gitconfig',
+  content: '[safe]\n\tdirectory = *\n[user]\n\tname = Maestro CLI\n\temail = maestro-cli@localhost\n',
+};
+
+/** The files a repo ticket's prompt says the space holds: the named ones that exist, and its own. */
+function repoSpaceFiles(view: RepoPromptView, own: readonly ArtifactRef[]): string[] {
+  const named = [...view.changes, ...view.reads].filter((f) => f.exists).map((f) => f.path);
+  return [...new Set([...named, ...own.map((r) => r.path)])];
+}
 
 /** Input of `runExecutor`. */
 export interface RunExecutorInput {
@@ -39,7 +59,7 @@ export interface RunExecutorInput {
   attempt: number;
   /** Model calls the run's budget permits allow this activity over all its attempts (absent: no limit). */
   callPermits?: number;
-  /** Repo runs: the ticket's tree (not supported yet by executors: see the seam in prepareSpace). */
+  /** Repo runs: the ticket's tree is its space (see repo-space.ts). */
   repo?: RepoWork;
 }
 
@@ -116,11 +136,6 @@ export function createExecutorActivities(deps: ActivityDeps) {
         throw badInput(
           `this worker has no LLM gateway for coding-agent CLIs, so role "${role.name}" (${settings.agent}) cannot run here`,
         );
-      // Seam for repository runs (issue 20): the space would be the ticket's tree (repo/tree.ts).
-      if (input.repo)
-        throw badInput(
-          `role "${role.name}" uses a coding-agent CLI, which does not work on repository runs yet; use a role without "executor" for --repo runs`,
-        );
       const bin = settings.agent === 'custom' ? role.executorCommand?.command : CLI_PROGRAMS[settings.agent].bin;
       const program = bin ? findCliProgram(bin, ex.maestroHome) : undefined;
       if (!program)
@@ -156,21 +171,33 @@ export function createExecutorActivities(deps: ActivityDeps) {
         ...settings.limits,
         timeoutMs: wallMs,
       };
-      const folder = await prepareAttemptFolder(
-        deps.store,
-        { dependencies: input.dependencies.flatMap((d) => d.artifacts), own: input.previous ?? [] },
-        ex.workspaceParent,
-        { bytes: limits.diskMb * 1024 * 1024, entries: limits.maxFiles },
-      );
+      const quota = { bytes: limits.diskMb * 1024 * 1024, entries: limits.maxFiles };
+      const own = input.previous ?? [];
+      // A repo ticket's space is its git tree (start snapshot plus own files); another's, its files.
+      const space = input.repo
+        ? await prepareRepoAttemptFolder(deps.store, input.repo, own, ex.workspaceParent, quota, input.ticket.id)
+        : undefined;
+      const folder =
+        space?.folder ??
+        (await prepareAttemptFolder(
+          deps.store,
+          { dependencies: input.dependencies.flatMap((d) => d.artifacts), own },
+          ex.workspaceParent,
+          quota,
+        ));
       let calls: LlmCallRecord[] = [...earlier];
       try {
+        const repoView = input.repo
+          ? await repoPromptView(deps.store, input.repo, input.ticket, own, input.dependencies)
+          : undefined;
         const prompt = buildExecutorPrompt({
           roleSystemPrompt: role.systemPrompt,
           ticket: input.ticket,
-          dependencies: await dependencyViews(deps.store, input.dependencies),
+          dependencies: input.repo ? [] : await dependencyViews(deps.store, input.dependencies),
           ...(input.feedback !== undefined ? { feedback: input.feedback } : {}),
           attempt: input.attempt,
-          spaceFiles: [...folder.before.keys()],
+          spaceFiles: repoView ? repoSpaceFiles(repoView, own) : [...folder.before.keys()],
+          ...(repoView ? { repo: repoView } : {}),
         });
         await writeCtl(folder, 'prompt.md', prompt);
         const model = settings.model ?? role.model ?? deps.workerModel(role.name);
@@ -207,22 +234,27 @@ export function createExecutorActivities(deps: ActivityDeps) {
             callTimeoutSec: Math.max(10, Math.min(600, Math.floor(wallMs / 2000))),
             spaceFiles: spaceFilesOf(folder.before, input.previous),
           });
-          await writeHomeFiles(folder, launch.homeFiles);
+          await writeHomeFiles(folder, [...launch.homeFiles, ...(space ? [CLI_GITCONFIG] : [])]);
           const beat = (p: CliProgress) => {
             calls = billed();
             // Progress first: the Web UI shows heartbeat details as JSON, `maestro watch` reads them.
             ctx?.heartbeat({ executor: progressView(settings.agent, p), calls });
           };
+          const hide = [
+            ...hideAllBut(deps.sandboxHide ?? [], installRoot(program)),
+            // Every other attempt's and ticket's folder: this CLI sees its own at /tmp/ws, no other.
+            ...(path.dirname(folder.host.root) === '/' ? [] : [path.dirname(folder.host.root)]),
+            // The snapshot cache's git dirs: the CLI's repository is its own copy.
+            ...(space ? [defaultRepoParent()] : []),
+          ];
           run = await runCli({
             folder,
             launch,
             gateway,
             limits,
-            hide: [
-              ...hideAllBut(deps.sandboxHide ?? [], installRoot(program)),
-              // Every other attempt's and ticket's folder: this CLI sees its own at /tmp/ws, no other.
-              ...(path.dirname(folder.host.root) === '/' ? [] : [path.dirname(folder.host.root)]),
-            ],
+            hide,
+            // A repo ticket's CLI runs the repository's tests as run_command does: same toolchains.
+            ...(space ? { toolchains: workerToolchains(hide), tmpMb: TOOLCHAIN_TMP_MB } : {}),
             ...(ctx ? { signal: ctx.cancellationSignal } : {}),
             onProgress: beat,
             shouldStop: () => gateway.ledger().stopped?.reason,
@@ -241,7 +273,13 @@ export function createExecutorActivities(deps: ActivityDeps) {
           path: `executor/${input.ticket.id}-attempt-${input.attempt}-${activityAttempt}.jsonl`,
           content: run.transcript,
         });
-        const { written, skipped } = await changedFiles(deps.store, folder);
+        const replaced = await spaceReplaced(folder);
+        if (replaced)
+          throw failureWithCalls(
+            ApplicationFailure.create({ type: FailureType.ExecutorFailed, message: `${label}: ${replaced}` }),
+            calls,
+          );
+        const { written, skipped } = space ? await space.changes() : await changedFiles(deps.store, folder);
         const verdict = judgeAttempt(run, written.length, label);
         const view = progressView(settings.agent, run.progress);
         // The next attempt (a retry of this activity) keeps these calls on the bill.
@@ -260,11 +298,11 @@ export function createExecutorActivities(deps: ActivityDeps) {
         }
         const notKept = skipped.length > 0 ? `\n(not kept: ${skipped.slice(0, 5).join('; ')})` : '';
         // The ticket's output is its whole own set: the previous attempt's files, changed ones replaced.
-        const own = new Map((input.previous ?? []).map((r) => [r.path, r]));
-        for (const w of written) own.set(w.path, w);
+        const result = new Map(own.map((r) => [r.path, r]));
+        for (const w of written) result.set(w.path, w);
         return {
           summary: `${verdict.summary}${notKept}`,
-          artifacts: [...own.values()],
+          artifacts: [...result.values()],
           usage: calls.reduce((u, c) => addUsage(u, usageOfRecord(c)), emptyUsage()),
           model,
           calls,
@@ -277,7 +315,7 @@ export function createExecutorActivities(deps: ActivityDeps) {
       } catch (err) {
         throw failureWithCalls(ctx?.cancellationSignal.aborted ? cancelledWithCalls(err, calls) : err, calls);
       } finally {
-        await folder.ws.dispose();
+        await (space ? space.dispose() : folder.ws.dispose());
       }
     },
   };

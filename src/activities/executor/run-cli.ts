@@ -9,6 +9,7 @@ import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { SandboxLimits } from '../../shared/tools';
 import { runSandboxed, type CommandResult } from '../tools/sandbox';
+import type { Toolchains } from '../tools/sandbox-toolchains';
 import { FORWARDER_SOURCE, startBridge, type ForwarderLaunch } from './bridge';
 import type { CliLaunch } from './cli-specs';
 import { emptyProgress, LineSplitter, readEventLine, type CliProgress } from './events';
@@ -70,6 +71,10 @@ export interface CliRunOptions {
   gateway: { url?: string; socketPath?: string };
   limits: Required<Pick<SandboxLimits, 'timeoutMs'>> & SandboxLimits;
   hide: string[];
+  /** Repo tickets: the worker's toolchains, bound read-only as for the repository's tests. */
+  toolchains?: Toolchains;
+  /** MB of the sandbox's /tmp (build caches of the toolchains). */
+  tmpMb?: number;
   signal?: AbortSignal;
   /** Called with the progress whenever new events arrived (and at least every poll). */
   onProgress?: (p: CliProgress) => void;
@@ -88,7 +93,7 @@ export async function runCli(o: CliRunOptions): Promise<CliRun> {
       socket: `${folder.inside.ctl}/gateway.sock`,
       cwd: folder.inside.space,
       argv: launch.argv,
-      env: launch.env,
+      env: withToolchainEnv(launch.env, o.toolchains),
       events: `${folder.inside.ctl}/events.jsonl`,
       stderr: `${folder.inside.ctl}/stderr.log`,
     } satisfies ForwarderLaunch),
@@ -140,6 +145,8 @@ export async function runCli(o: CliRunOptions): Promise<CliRun> {
       argv: ['node', folder.inside.forwarder],
       limits: o.limits,
       hide: o.hide,
+      ...(o.toolchains ? { toolchains: o.toolchains } : {}),
+      ...(o.tmpMb ? { tmpMb: o.tmpMb } : {}),
       signal: stopper.signal,
     });
   } finally {
@@ -164,4 +171,19 @@ export async function runCli(o: CliRunOptions): Promise<CliRun> {
     transcript: events.toString('utf8'),
     ...(stoppedBy !== undefined ? { stoppedBy } : {}),
   };
+}
+
+/**
+ * The CLI's environment with the toolchains' programs first on PATH and their offline settings
+ * (GOFLAGS, GOCACHE...): the forwarder starts the CLI with this environment, not the sandbox's.
+ */
+export function withToolchainEnv(env: Record<string, string>, tc: Toolchains | undefined): Record<string, string> {
+  if (!tc) return env;
+  const out = { ...env };
+  if (tc.path.length > 0) out.PATH = [...tc.path, env.PATH ?? '/usr/bin:/bin'].join(':');
+  for (const entry of tc.env) {
+    const at = entry.indexOf('=');
+    if (at > 0) out[entry.slice(0, at)] = entry.slice(at + 1);
+  }
+  return out;
 }

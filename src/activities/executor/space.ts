@@ -137,6 +137,18 @@ export async function writeHomeFiles(
   }
 }
 
+/**
+ * Whether the space is still the folder Maestro made: the sandbox's user may write the attempt
+ * folder, so a CLI could replace `space/` with a link (to `/`, say); read back through it, the
+ * worker's own files would become the ticket's result. Undefined when intact, else why not.
+ */
+export async function spaceReplaced(folder: AttemptFolder): Promise<string | undefined> {
+  const st = await lstat(folder.host.space).catch(() => undefined);
+  if (!st) return 'the CLI removed its space (the folder it was started in)';
+  if (!st.isDirectory()) return 'the CLI replaced its space (the folder it was started in) with a link or a file';
+  return undefined;
+}
+
 /** What the CLI changed in the space, stored; and what was not kept, with why. */
 export async function changedFiles(
   store: ArtifactStore,

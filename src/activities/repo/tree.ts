@@ -210,37 +210,71 @@ export async function materialiseTree(
   parent = os.tmpdir(),
   quota?: WorkspaceQuota,
 ): Promise<TreeWorkspace> {
-  const files = await treeFiles(tree);
-  const scratch = await createScratch(parent);
-  let ws: Workspace | undefined;
+  const size = await treeSize(tree, own);
+  const ws = await createWorkspace(parent, size, quota);
   try {
-    const dirs = new Set(
-      files.flatMap((f) =>
-        f.path
-          .split('/')
-          .slice(0, -1)
-          .map((_, i, a) => a.slice(0, i + 1).join('/')),
-      ),
-    );
-    ws = await createWorkspace(
-      parent,
-      {
-        bytes: files.reduce((n, f) => n + f.bytes + 4096, 0) + own.reduce((n, r) => n + r.bytes + 4096, 0),
-        entries: files.length + dirs.size + own.length * 4 + 1,
+    const out = await checkoutTree(store, tree, own, ws.dir, parent);
+    return {
+      dir: ws.dir,
+      ...(ws.quota ? { quota: ws.quota } : {}),
+      gitEnv: out.gitEnv,
+      tree,
+      dispose: async () => {
+        await ws.dispose();
+        await out.dispose();
       },
-      quota,
-    );
+    };
+  } catch (err) {
+    await ws.dispose();
+    throw err;
+  }
+}
+
+/** Bytes and entries a checkout of the tree with the own files over it takes (for a workspace's size). */
+export async function treeSize(
+  tree: RepoTree,
+  own: readonly ArtifactRef[],
+): Promise<{ bytes: number; entries: number }> {
+  const files = await treeFiles(tree);
+  const dirs = new Set(
+    files.flatMap((f) =>
+      f.path
+        .split('/')
+        .slice(0, -1)
+        .map((_, i, a) => a.slice(0, i + 1).join('/')),
+    ),
+  );
+  return {
+    bytes: files.reduce((n, f) => n + f.bytes + 4096, 0) + own.reduce((n, r) => n + r.bytes + 4096, 0),
+    entries: files.length + dirs.size + own.length * 4 + 1,
+  };
+}
+
+/**
+ * Checks the start tree out into the existing folder `dir` with the own files laid over it (see
+ * materialiseTree); its index and scratch objects live in a folder under `scratchParent`, which
+ * must be outside `dir` (and hidden from any sandbox that sees `dir`). `dispose` removes them.
+ */
+export async function checkoutTree(
+  store: ArtifactStore,
+  tree: RepoTree,
+  own: readonly ArtifactRef[],
+  dir: string,
+  scratchParent: string,
+): Promise<{ gitEnv: Record<string, string>; dispose: () => Promise<void> }> {
+  const scratch = await createScratch(scratchParent);
+  try {
     const env = await scratchEnv(scratch.dir, tree);
-    const opts = { gitDir: tree.gitDir, workTree: ws.dir, env };
+    const opts = { gitDir: tree.gitDir, workTree: dir, env };
     await git(['read-tree', tree.head], opts);
     await git(['checkout-index', '-a', '-f'], opts);
-    await openUp(ws.dir);
+    await openUp(dir);
     const paths: string[] = [];
     for (const ref of own) {
       const rel = repoPath(ref.path);
       await checkWritable(tree, rel);
-      const target = await resolveInside(ws.dir, rel);
-      await mkdirOpen(ws.dir, path.dirname(target));
+      const target = await resolveInside(dir, rel);
+      await mkdirOpen(dir, path.dirname(target));
       await writeFile(target, await store.read(ref), { mode: 0o666 });
       await chmod(target, 0o666);
       paths.push(rel);
@@ -248,19 +282,8 @@ export async function materialiseTree(
     if (paths.length > 0)
       await git(['update-index', '--add', '-z', '--stdin'], { ...opts, input: `${paths.join('\0')}\0` });
     await git(['update-index', '-q', '--refresh'], { ...opts, okCodes: [1] });
-    const made = ws;
-    return {
-      dir: made.dir,
-      ...(made.quota ? { quota: made.quota } : {}),
-      gitEnv: env,
-      tree,
-      dispose: async () => {
-        await made.dispose();
-        await scratch.dispose();
-      },
-    };
+    return { gitEnv: env, dispose: () => scratch.dispose() };
   } catch (err) {
-    await ws?.dispose();
     await scratch.dispose();
     throw err;
   }

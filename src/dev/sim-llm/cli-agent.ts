@@ -2,7 +2,7 @@
  * The simulated model as the brain of a real coding-agent CLI (Claude Code, Codex, Qwen Code,
  * OpenCode), reached through Maestro's gateway as non-streamed chat completions that carry the
  * CLI's own tools. It finds the ticket Maestro gave the CLI in the conversation, writes the
- * ticket's deliverables with whichever file tool the CLI offers (Claude Code `Write`, OpenCode
+ * ticket's deliverables (on a repo ticket, the repo worker's edit) with whichever file tool the CLI offers (Claude Code `Write`, OpenCode
  * `write`, Qwen Code `write_file`, or a shell heredoc through Codex's `exec_command`/`shell`),
  * reads an existing file first where the CLI insists, and then answers with a plain-text summary.
  * aider, which offers no tools, gets the files as text in its edit format (aider-edits.ts).
@@ -10,6 +10,8 @@
 import { aiderFormatOf, aiderReply } from './aider-edits';
 import { isObject } from './http-util';
 import { flattenContent } from './openai-format';
+import { repoWorkResult } from './repo-agent';
+import { isRepoPrompt } from './repo-prompt';
 import { workResultFor } from './work';
 import type { SimToolCall } from './agent';
 
@@ -123,7 +125,8 @@ export function cliAgentStep(args: { messages: unknown[]; tools: unknown; system
   const roleText = withTicket.slice(Math.max(0, at - 2000), at);
   // The CLI's prompt ends with "## How to deliver"; the simulator's parser knows "## Answer".
   const ticket = withTicket.slice(at).replace(/\n\n## How to deliver\n[\s\S]*$/, '\n\n## Answer\nWrite the files.');
-  const work = workResultFor(roleText, ticket, true);
+  // A repo ticket's CLI edits the repository's files as the single-call repo worker would.
+  const work = isRepoPrompt(ticket) ? repoWorkResult(ticket) : workResultFor(roleText, ticket, true);
   if (!writer) return { text: aiderReply(textFormat!, work.files, work.summary) };
   const past = pastToolNames(args.messages);
   const id = (i: number) => `call_cli_${past.length}_${i}`;
