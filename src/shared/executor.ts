@@ -10,6 +10,7 @@ import type { SandboxLimits } from './tools';
 import {
   EXECUTOR_AGENTS,
   MAX_EXECUTOR_MAX_CALLS,
+  MAX_EXECUTOR_RETRIES,
   MAX_EXECUTOR_WALL_MS,
   type ExecutorAgent as ExecutorAgentName,
   type ExecutorSettings,
@@ -48,7 +49,7 @@ export const ExecutorConfig = z
     /** Model calls one attempt may make (default 40): the gateway refuses the next one. */
     maxCalls: z.number().int().min(1).max(MAX_EXECUTOR_MAX_CALLS).optional(),
     /** Starts of one attempt after infrastructure failures (default 2, at most 10). */
-    maxRetries: z.number().int().min(0).max(10).optional(),
+    maxRetries: z.number().int().min(0).max(MAX_EXECUTOR_RETRIES).optional(),
   })
   .strict()
   .superRefine((e, ctx) => {
