@@ -40,6 +40,32 @@ export interface ExecutorSettings {
   limits?: SandboxLimits;
 }
 
+/** Highest `maxRetries` a role may set. */
+export const MAX_EXECUTOR_RETRIES = 10;
+
+/** `v` as a whole number within [min, max] when it is a finite number; else `fallback`. */
+function bounded(v: unknown, min: number, max: number, fallback: number): number {
+  return typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, Math.round(v))) : fallback;
+}
+
+/**
+ * The bounds a ticket workflow uses for a role's CLI attempts. A run's input comes from any
+ * Temporal client, so its settings are not trusted to be what the config schema allows: a value
+ * out of bounds is brought within them, one that is not a number is the default (never a string
+ * concatenated, a NaN timeout or an unbounded retry policy).
+ */
+export function executorBounds(settings: ExecutorSettings | undefined): {
+  wallMs: number;
+  maxCalls: number;
+  maxRetries: number;
+} {
+  return {
+    wallMs: bounded(settings?.wallMs, 1000, MAX_EXECUTOR_WALL_MS, DEFAULT_EXECUTOR_WALL_MS),
+    maxCalls: bounded(settings?.maxCalls, 1, MAX_EXECUTOR_MAX_CALLS, DEFAULT_EXECUTOR_MAX_CALLS),
+    maxRetries: bounded(settings?.maxRetries, 0, MAX_EXECUTOR_RETRIES, DEFAULT_EXECUTOR_RETRIES),
+  };
+}
+
 /** Whether a role's tickets are worked by a coding-agent CLI. */
 export function hasExecutor(role: { executor?: ExecutorSettings } | undefined): boolean {
   return role?.executor !== undefined;

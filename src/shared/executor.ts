@@ -10,6 +10,7 @@ import type { SandboxLimits } from './tools';
 import {
   EXECUTOR_AGENTS,
   MAX_EXECUTOR_MAX_CALLS,
+  MAX_EXECUTOR_RETRIES,
   MAX_EXECUTOR_WALL_MS,
   type ExecutorAgent as ExecutorAgentName,
   type ExecutorSettings,
@@ -26,6 +27,17 @@ export {
   type ExecutorSettings,
 } from './executor-settings';
 
+/** Control, bidi and zero-width characters: no program name or model has them, terminals obey them. */
+const UNSHOWN = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
+/** One name (program, model): no control or invisible character. */
+const name = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((s) => !UNSHOWN.test(s), 'has a control or invisible character (NUL, escape, bidi...): remove it');
+
 /** An executor's name. */
 export const ExecutorAgent = z.enum(EXECUTOR_AGENTS);
 export type ExecutorAgent = ExecutorAgentName;
@@ -38,17 +50,25 @@ export const ExecutorConfig = z
   .object({
     agent: ExecutorAgent,
     /** The model the CLI asks for (the gateway forwards to the role's provider); unset: the role's model. */
-    model: z.string().trim().min(1).max(200).optional(),
+    model: name(200).optional(),
     /** `custom` only: the program to run (a name on PATH or an absolute path) and its arguments. */
-    command: z.string().trim().min(1).max(500).optional(),
+    command: name(500).optional(),
     /** `custom` only. `{prompt}`, `{promptFile}`, `{baseUrl}` and `{model}` are replaced. */
-    args: z.array(z.string().max(2000)).max(50).optional(),
+    args: z
+      .array(
+        z
+          .string()
+          .max(2000)
+          .refine((s) => !s.includes('\0'), 'has a NUL character, which no program argument can hold: remove it'),
+      )
+      .max(50)
+      .optional(),
     /** Wall time of one attempt in ms (default 10 minutes): the CLI's whole process tree is killed then. */
     wallMs: z.number().int().min(1000).max(MAX_EXECUTOR_WALL_MS).optional(),
     /** Model calls one attempt may make (default 40): the gateway refuses the next one. */
     maxCalls: z.number().int().min(1).max(MAX_EXECUTOR_MAX_CALLS).optional(),
     /** Starts of one attempt after infrastructure failures (default 2, at most 10). */
-    maxRetries: z.number().int().min(0).max(10).optional(),
+    maxRetries: z.number().int().min(0).max(MAX_EXECUTOR_RETRIES).optional(),
   })
   .strict()
   .superRefine((e, ctx) => {

@@ -13,11 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { MaestroActivities, RunExecutorOutput } from '../activities';
 import { NON_RETRYABLE_FAILURES } from '../shared/errors';
-import {
-  DEFAULT_EXECUTOR_MAX_CALLS,
-  DEFAULT_EXECUTOR_RETRIES,
-  DEFAULT_EXECUTOR_WALL_MS,
-} from '../shared/executor-settings';
+import { DEFAULT_EXECUTOR_WALL_MS, executorBounds } from '../shared/executor-settings';
 import { MAX_PERMITS_PER_REQUEST } from '../shared/permit-grant';
 import type { ArtifactRef, TicketInput } from '../shared/types';
 import { callPermitsField } from './permit-calls';
@@ -33,7 +29,7 @@ const { runExecutor } = proxyActivities<MaestroActivities>({
 
 /** The retry policy of a role's CLI attempts: `maxRetries` more starts after a failure (always finite). */
 export function executorRetry(input: TicketInput): RetryPolicy {
-  const retries = input.role?.executor?.maxRetries ?? DEFAULT_EXECUTOR_RETRIES;
+  const retries = executorBounds(input.role?.executor).maxRetries;
   return {
     initialInterval: 2_000,
     backoffCoefficient: 2,
@@ -45,7 +41,12 @@ export function executorRetry(input: TicketInput): RetryPolicy {
 
 /** Calls an attempt asks the run's budget for: the role's maxCalls (bounded like every request). */
 export function executorPermitsWanted(input: TicketInput): number {
-  return Math.min(MAX_PERMITS_PER_REQUEST, input.role?.executor?.maxCalls ?? DEFAULT_EXECUTOR_MAX_CALLS);
+  return Math.min(MAX_PERMITS_PER_REQUEST, executorBounds(input.role?.executor).maxCalls);
+}
+
+/** The CLI wall time of an attempt (its start-to-close is this plus set-up). */
+export function executorWallMs(input: TicketInput): number {
+  return executorBounds(input.role?.executor).wallMs;
 }
 
 /** Runs attempt `attempt` of `input.ticket` with its role's CLI, in the space left by `previous`. */
@@ -58,7 +59,7 @@ export function runExecutorAttempt(args: {
   retry?: RetryPolicy;
 }): Promise<RunExecutorOutput> {
   const { input, attempt } = args;
-  const wallMs = input.role?.executor?.wallMs ?? DEFAULT_EXECUTOR_WALL_MS;
+  const wallMs = executorWallMs(input);
   const retry = args.retry ?? executorRetry(input);
   const options: ActivityOptions = {
     summary: `${input.ticket.role} ${input.ticket.id} attempt ${attempt} (${input.role?.executor?.agent ?? 'cli'})`,

@@ -140,17 +140,15 @@ os.userInfo = function userInfo(options) {
 };
 `;
 
-/** Fills a custom executor's placeholders. */
+/** Fills a custom executor's placeholders, in one pass: a value (the prompt) is never searched again. */
 function fillCustom(arg: string, a: CliLaunchArgs): string {
-  return arg
-    .split('{prompt}')
-    .join(a.prompt)
-    .split('{promptFile}')
-    .join(a.promptFile)
-    .split('{baseUrl}')
-    .join(SANDBOX_GATEWAY_URL)
-    .split('{model}')
-    .join(a.model);
+  const values: Record<string, string> = {
+    prompt: a.prompt,
+    promptFile: a.promptFile,
+    baseUrl: SANDBOX_GATEWAY_URL,
+    model: a.model,
+  };
+  return arg.replace(/\{(prompt|promptFile|baseUrl|model)\}/g, (_m, key: string) => values[key] ?? '');
 }
 
 /** The launch of one attempt of `a.agent`. */

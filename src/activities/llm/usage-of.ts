@@ -52,23 +52,40 @@ export function estimatePromptTokens(messages: readonly OpenAI.ChatCompletionMes
   return countTokens(text) + PER_MESSAGE_TOKENS * messages.length + 3;
 }
 
+/** Highest token count one call is billed with: a provider's larger (or infinite) count is capped here. */
+export const MAX_CALL_TOKENS = 1_000_000_000;
+
+/** A provider's token count if it is one (a finite number >= 0), whole and capped; else undefined. */
+function tokenCount(n: unknown): number | undefined {
+  return typeof n === 'number' && n >= 0 && !Number.isNaN(n) ? Math.min(Math.round(n), MAX_CALL_TOKENS) : undefined;
+}
+
 /** The billed tokens of a completion; estimated from `prompt` and the answer when usage is absent. */
 export function callTokensOf(completion: OpenAI.ChatCompletion, estimatePrompt: () => number): CallTokens {
-  const u = completion.usage;
-  const reported = u !== undefined && u !== null && (u.prompt_tokens > 0 || u.completion_tokens > 0);
-  if (reported) {
+  const u = completion.usage as unknown as Record<string, unknown> | null | undefined;
+  // A usage block that is not counts (negative, strings, NaN: a broken or hostile provider) is not
+  // trusted: the call is estimated as if the provider had sent none, so its bill is never below zero.
+  const prompt = tokenCount(u?.prompt_tokens);
+  const done = tokenCount(u?.completion_tokens);
+  if (prompt !== undefined && done !== undefined && (prompt > 0 || done > 0)) {
+    const details = (v: unknown) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {});
     return {
-      promptTokens: u.prompt_tokens,
-      cachedTokens: u.prompt_tokens_details?.cached_tokens ?? 0,
-      completionTokens: u.completion_tokens,
-      reasoningTokens: u.completion_tokens_details?.reasoning_tokens ?? 0,
+      promptTokens: prompt,
+      cachedTokens: Math.min(prompt, tokenCount(details(u?.prompt_tokens_details).cached_tokens) ?? 0),
+      completionTokens: done,
+      reasoningTokens: Math.min(done, tokenCount(details(u?.completion_tokens_details).reasoning_tokens) ?? 0),
       estimated: false,
     };
   }
-  const message = completion.choices[0]?.message;
+  const message = Array.isArray(completion.choices) ? completion.choices[0]?.message : undefined;
   const reasoning = reasoningTextOf(message);
   const reasoningTokens = reasoning ? countTokens(reasoning) : 0;
-  const answer = [message?.content ?? '', ...(message?.tool_calls ?? []).map((c) => JSON.stringify(c))].join('');
+  const content: unknown = message?.content;
+  const toolCalls: unknown = message?.tool_calls;
+  const answer = [
+    typeof content === 'string' ? content : JSON.stringify(content ?? ''),
+    ...(Array.isArray(toolCalls) ? toolCalls.map((c) => JSON.stringify(c)) : []),
+  ].join('');
   return {
     promptTokens: estimatePrompt(),
     cachedTokens: 0,

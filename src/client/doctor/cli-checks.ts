@@ -6,7 +6,7 @@
  * attempt folder, launched exactly as the executor launches it (cli-specs.ts, the sandbox, the
  * gateway's socket). Everything a CLI prints is untrusted: one plain line, clipped.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,31 +55,66 @@ function executorRoles(config: MaestroConfig): RoleDefinition[] {
   return config.roles.filter((r) => r.executor !== undefined);
 }
 
-/** The program's `--version`, first line, sanitised; undefined when it does not answer in time. */
+/** SIGKILL to a process group (its leader's pid), whatever is left of it. */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Nothing left of it.
+  }
+}
+
+/**
+ * The program's `--version`, first line, sanitised; undefined when it does not answer in time. It
+ * runs in a process group of its own, killed whole when the time is up and once it answered: a CLI
+ * that forks children (which may hold its output open) neither hangs the doctor nor leaves them running.
+ */
 export function cliVersion(program: string, timeoutMs: number): Promise<{ version?: string; error?: string }> {
   return new Promise((resolve) => {
-    execFile(
-      program,
-      ['--version'],
-      {
-        timeout: timeoutMs,
-        killSignal: 'SIGKILL',
-        maxBuffer: 64 * 1024,
-        env: { ...process.env, NO_COLOR: '1', CI: 'true', TERM: 'dumb' },
-      },
-      (err, stdout, stderr) => {
-        const first = `${stdout}`.split('\n').find((l) => l.trim() !== '') ?? '';
-        if (err && !first)
-          resolve({
-            error: cliText(
-              (err as { killed?: boolean }).killed
-                ? `no answer to --version within ${Math.round(timeoutMs / 1000)} s`
-                : `${err.message} ${stderr}`,
-              200,
-            ),
-          });
-        else resolve({ version: cliText(first, 100) });
-      },
+    // spawn, not execFile: execFile does not pass `detached` on (no process group of its own).
+    const child = spawn(program, ['--version'], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1', CI: 'true', TERM: 'dumb' },
+    });
+    const max = 64 * 1024;
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      if (stdout.length < max) stdout += d.toString('utf8');
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      if (stderr.length < max) stderr += d.toString('utf8');
+    });
+    let timedOut = false;
+    let done = false;
+    const finish = (err: Error | undefined) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      killGroup(child.pid);
+      const first = stdout.split('\n').find((l) => l.trim() !== '') ?? '';
+      if ((err || timedOut) && !first)
+        resolve({
+          error: cliText(
+            timedOut
+              ? `no answer to --version within ${Math.round(timeoutMs / 1000)} s`
+              : `${err?.message ?? ''} ${stderr}`,
+            200,
+          ),
+        });
+      else resolve({ version: cliText(first, 100) });
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid);
+      // Output held open by a child that left the group: answer anyway.
+      setTimeout(() => finish(undefined), 500).unref();
+    }, timeoutMs);
+    child.on('error', (err) => finish(err));
+    child.on('close', (code, signal) =>
+      finish(code === 0 ? undefined : new Error(`--version exited with ${code ?? signal ?? '?'}`)),
     );
   });
 }
