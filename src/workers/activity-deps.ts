@@ -3,8 +3,8 @@ import { startGateway } from '../gateway';
 import path from 'node:path';
 import type { ActivityDeps } from '../activities';
 import { FsArtifactStore } from '../activities/artifacts/fs-store';
-import { priceTable } from '../activities/llm/pricing';
-import { StructuredLlm, type LlmSettings } from '../activities/llm/structured';
+import { llmSettingsOf } from '../activities/llm/settings-of';
+import { StructuredLlm } from '../activities/llm/structured';
 import { ToolLlm } from '../activities/llm/tool-turn';
 import type { MaestroConfig } from '../config';
 import type { RoleDefinition } from '../shared/roles';
@@ -27,17 +27,7 @@ export function activityDepsFromConfig(
   /** Webhook URLs the person gave this process's command (`maestro run --notify`), allowed too. */
   ownWebhooks: readonly string[] = [],
 ): ActivityDeps {
-  const simulated = llmBaseUrl !== undefined;
-  const settings: LlmSettings = {
-    provider: simulated ? 'openai' : config.llm.provider,
-    baseUrl: llmBaseUrl ?? config.llm.baseUrl,
-    apiKey: config.llm.apiKey,
-    ...(!simulated && config.llm.azure ? { azure: config.llm.azure } : {}),
-    timeoutMs: config.llm.timeoutMs,
-    prices: priceTable(config.llm.prices),
-    ...(config.llm.outputMode ? { outputMode: config.llm.outputMode } : {}),
-    ...(config.llm.tokenParam ? { tokenParam: config.llm.tokenParam } : {}),
-  };
+  const settings = llmSettingsOf(config, llmBaseUrl);
   return {
     llm: new StructuredLlm(settings),
     agentLlm: new ToolLlm(settings),

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { ProviderMemory, type Adaptation } from '../../activities/llm/adaptations';
 import { createOpenAiClient, endpointOf, keyVariableOf, type LlmSettings } from '../../activities/llm/client';
 import { redactUrlsDeep } from '../../shared/redact-url';
-import { priceTable } from '../../activities/llm/pricing';
+import { llmSettingsOf } from '../../activities/llm/settings-of';
 import { StructuredLlm } from '../../activities/llm/structured';
 import type { MaestroConfig } from '../../config';
 import { BOSS_ROLE } from '../../shared/roles';
@@ -215,16 +215,7 @@ async function doctorReport(config: MaestroConfig, opts: CliCheckOptions): Promi
 }
 
 async function runEndpointChecks(config: MaestroConfig): Promise<DoctorReport> {
-  const settings: LlmSettings = {
-    provider: config.llm.provider,
-    baseUrl: config.llm.baseUrl,
-    apiKey: config.llm.apiKey,
-    ...(config.llm.azure ? { azure: config.llm.azure } : {}),
-    timeoutMs: config.llm.timeoutMs,
-    prices: priceTable(config.llm.prices),
-    ...(config.llm.outputMode ? { outputMode: config.llm.outputMode } : {}),
-    ...(config.llm.tokenParam ? { tokenParam: config.llm.tokenParam } : {}),
-  };
+  const settings = llmSettingsOf(config);
   const endpoint = endpointOf(settings);
   if (config.llm.simulated)
     return {

@@ -17,7 +17,7 @@ import { promptArgument } from '../../activities/executor/prompt';
 import { runCli, type CliRun } from '../../activities/executor/run-cli';
 import { prepareAttemptFolder, writeCtl, writeHomeFiles } from '../../activities/executor/space';
 import type { LlmSettings } from '../../activities/llm/client';
-import { priceTable } from '../../activities/llm/pricing';
+import { llmSettingsOf } from '../../activities/llm/settings-of';
 import { DEFAULT_SANDBOX_LIMITS } from '../../activities/tools/sandbox';
 import type { MaestroConfig } from '../../config';
 import { startSimLlm } from '../../dev/sim-llm';
@@ -255,16 +255,7 @@ async function probeCli(
 
 /** The provider the CLIs' gateway forwards to: the configured one (undefined when simulated). */
 function providerSettings(config: MaestroConfig): LlmSettings {
-  return {
-    provider: config.llm.provider,
-    baseUrl: config.llm.baseUrl,
-    apiKey: config.llm.apiKey,
-    ...(config.llm.azure ? { azure: config.llm.azure } : {}),
-    timeoutMs: config.llm.timeoutMs,
-    prices: priceTable(config.llm.prices),
-    ...(config.llm.outputMode ? { outputMode: config.llm.outputMode } : {}),
-    ...(config.llm.tokenParam ? { tokenParam: config.llm.tokenParam } : {}),
-  };
+  return llmSettingsOf(config);
 }
 
 /**
