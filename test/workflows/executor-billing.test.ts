@@ -5,7 +5,7 @@
  * heartbeat). Real Temporal
  * dev server, real gateway, real sandbox, the stand-in CLI of test/fixtures/executor.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +15,8 @@ import { billOfMemo } from '../../src/shared/run-bill';
 import { BOSS_ROLE, DEFAULT_ROLES, roleInfoOf, type RoleDefinition } from '../../src/shared/roles';
 import type { LlmCallRecord } from '../../src/shared/types';
 import { ticketWorkflowId } from '../../src/shared/constants';
-import { testAddress, testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
+import { testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
+import { startExecutorWorker } from '../helpers/executor-worker';
 
 const harness = useSimAndTemporal({ port: 0 });
 const FAKE_CLI = path.resolve(__dirname, '../fixtures/executor/fake-cli.mjs');
@@ -104,39 +105,8 @@ test("a run cancelled while its CLI works: the CLI's calls are on the cancelled 
 }, 180_000);
 
 /** Starts the fixture worker process with every worker role a stand-in CLI run with `args`. */
-async function workerProcess(taskQueue: string, work: string, args: string[]): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.resolve(__dirname, '../fixtures/executor/worker.ts')],
-    {
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: testAddress(),
-        TASK_QUEUE: taskQueue,
-        SIM_URL: harness.sim.baseUrl,
-        WORKFLOW_BUNDLE: process.env.MAESTRO_TEST_WORKFLOW_BUNDLE ?? '',
-        WORK_DIR: work,
-        FAKE_CLI_ARGS: JSON.stringify(args),
-        FAKE_CLI_ALL_ROLES: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`the worker process did not start: ${out}`)), 60_000);
-    const take = (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('ready')) {
-        clearTimeout(t);
-        resolve();
-      }
-    };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
-    child.once('exit', (code) => reject(new Error(`the worker process exited with ${code}: ${out}`)));
-  });
-  return child;
+function workerProcess(taskQueue: string, work: string, args: string[]): Promise<ChildProcess> {
+  return startExecutorWorker({ taskQueue, work, simUrl: harness.sim.baseUrl, args });
 }
 
 test("an attempt that times out (its worker died, no retry left): its last heartbeat's calls are on the bill, once", async () => {

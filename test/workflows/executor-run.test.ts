@@ -5,14 +5,15 @@
  * bill has exactly the calls the gateway made (and the simulator answered), no request carries
  * the goal; cancelling the run kills the CLI and its children.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_ROLES, roleInfoOf, type RoleDefinition } from '../../src/shared/roles';
 import type { RunResult } from '../../src/shared/types';
 import { stubGateway, type StubGatewayLog } from '../helpers/stub-gateway';
-import { testAddress, testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
+import { testDeps, testWorker, uniqueQueue, useSimAndTemporal } from '../helpers/temporal';
+import { startExecutorWorker } from '../helpers/executor-worker';
 
 const harness = useSimAndTemporal({ port: 0 });
 const FAKE_CLI = path.resolve(__dirname, '../fixtures/executor/fake-cli.mjs');
@@ -120,39 +121,8 @@ test('cancelling the run kills the CLI and every child it started', async () => 
 }, 180_000);
 
 /** Starts the fixture worker process (its Coder is the slow stand-in CLI) and waits until it polls. */
-async function workerProcess(taskQueue: string, work: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.resolve(__dirname, '../fixtures/executor/worker.ts')],
-    {
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: testAddress(),
-        TASK_QUEUE: taskQueue,
-        SIM_URL: harness.sim.baseUrl,
-        WORKFLOW_BUNDLE: process.env.MAESTRO_TEST_WORKFLOW_BUNDLE ?? '',
-        WORK_DIR: work,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`the worker process did not start: ${out}`)), 60_000);
-    const take = (b: Buffer) => {
-      out += b.toString();
-      if (process.env.EXECUTOR_TEST_DEBUG) process.stderr.write(b);
-      if (out.includes('ready')) {
-        clearTimeout(t);
-        resolve();
-      }
-    };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
-    child.once('exit', (code) => reject(new Error(`the worker process exited with ${code}: ${out}`)));
-    if (process.env.EXECUTOR_TEST_DEBUG) child.stdout.on('data', () => undefined);
-  });
-  return child;
+function workerProcess(taskQueue: string, work: string): Promise<ChildProcess> {
+  return startExecutorWorker({ taskQueue, work, simUrl: harness.sim.baseUrl });
 }
 
 test('a worker SIGKILLed mid-CLI: the CLI dies with it, the attempt runs again elsewhere, no call is lost or booked twice', async () => {
