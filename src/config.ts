@@ -139,6 +139,27 @@ export interface MaestroConfig {
 }
 
 /** Thrown for invalid configuration; the message lists every bad variable. */
+/** Port of the embedded dev server: MAESTRO_TEMPORAL_PORT, default 7233. */
+export function embeddedPort(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.MAESTRO_TEMPORAL_PORT;
+  if (raw === undefined || raw === '') return 7233;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > 65535) {
+    throw new ConfigError(`MAESTRO_TEMPORAL_PORT: must be a port number from 1 to 65535; got "${raw}".`);
+  }
+  return n;
+}
+
+/**
+ * The embedded dev server's Web UI port when MAESTRO_UI_PORT is unset: its gRPC port + 1000 (the
+ * Temporal CLI's own rule, 7233 → 8233), so two side-by-side setups that set only
+ * MAESTRO_TEMPORAL_PORT do not both want 8233.
+ */
+export function defaultUiPort(env: NodeJS.ProcessEnv = process.env): number {
+  const port = embeddedPort(env) + 1000;
+  return port <= 65535 ? port : 8233;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -197,7 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     ...(encryption ? { encryption } : {}),
     ...(secrets.length > 0 ? { secretFiles: secrets } : {}),
-    uiPort: e.MAESTRO_UI_PORT ?? 8233,
+    uiPort: e.MAESTRO_UI_PORT ?? defaultUiPort(env),
     ...(e.MAESTRO_LOG_LEVEL ? { logLevel: e.MAESTRO_LOG_LEVEL } : {}),
     simLatencyMs: e.MAESTRO_SIM_LATENCY_MS ?? 150,
     llm: {

@@ -4,13 +4,13 @@
  * `maestro status` always look at the same runs. Unlike the CLI it never starts a server: start
  * `maestro dev` (or point TEMPORAL_ADDRESS at a cluster) first.
  */
-import { loadConfig, runRoles } from '../config';
+import { embeddedPort, loadConfig, runRoles } from '../config';
 import { MaestroClient } from './api';
-import { connectClient, LOCAL_ADDRESS } from './connection';
+import { connectClient } from './connection';
 
 /** Overrides of what the environment configures; everything is optional. */
 export interface ConnectMaestroOptions {
-  /** `host:port` of Temporal (default TEMPORAL_ADDRESS, else localhost:7233). */
+  /** `host:port` of Temporal (default TEMPORAL_ADDRESS, else localhost:MAESTRO_TEMPORAL_PORT, else localhost:7233). */
   address?: string;
   /** Temporal namespace (default TEMPORAL_NAMESPACE, else `default`). */
   namespace?: string;
@@ -29,7 +29,8 @@ export interface ConnectMaestroOptions {
  */
 export async function connectMaestro(opts: ConnectMaestroOptions = {}): Promise<MaestroClient> {
   const config = loadConfig(opts.env ?? process.env, opts.cwd ?? process.cwd());
-  const address = opts.address ?? config.temporal.address ?? LOCAL_ADDRESS;
+  // As the CLI: without TEMPORAL_ADDRESS, `maestro dev`'s server on MAESTRO_TEMPORAL_PORT.
+  const address = opts.address ?? config.temporal.address ?? `localhost:${embeddedPort(opts.env ?? process.env)}`;
   const namespace = opts.namespace ?? config.temporal.namespace;
   const client = await connectClient({ ...config, temporal: { ...config.temporal, namespace } }, address);
   // As the CLI: without TEMPORAL_ADDRESS the server is `maestro dev`'s, whose Web UI is on MAESTRO_UI_PORT.

@@ -11,7 +11,9 @@ import { connectClient, connectWorker } from '../client/connection';
 import { UnavailableError } from '../client/exit-codes';
 import { workflowPollers } from '../client/pollers';
 import { maestroDataConverter } from '../codec/data-converter';
-import { ConfigError, type MaestroConfig } from '../config';
+import { embeddedPort, type MaestroConfig } from '../config';
+
+export { embeddedPort } from '../config';
 import { browserSetupProblem, pageCheckingRoles } from '../activities/tools/browser-check';
 import { activityDepsFromConfig } from '../workers/activity-deps';
 import { workerIdentity } from '../workers/llm-fingerprint';
@@ -163,17 +165,6 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
     await stop();
     throw err;
   }
-}
-
-/** Port of the embedded dev server: MAESTRO_TEMPORAL_PORT, default 7233. */
-export function embeddedPort(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.MAESTRO_TEMPORAL_PORT;
-  if (raw === undefined || raw === '') return 7233;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > 65535) {
-    throw new ConfigError(`MAESTRO_TEMPORAL_PORT: must be a port number from 1 to 65535; got "${raw}".`);
-  }
-  return n;
 }
 
 const NO_SERVER_HINT =
