@@ -119,7 +119,7 @@ test('a 100 MB body is refused with 413 before most of it is read, declared or c
     req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
     req.write('{"messages":');
   });
-  expect(declared).toBe(413);
+  expect([413, 'EPIPE', 'ECONNRESET']).toContain(declared); // as below: the close may come first
   // Chunked: 100 chunks of 1 MiB, written as fast as the gateway takes them.
   const t0 = Date.now();
   const { status, sent } = await new Promise<{ status: number | string; sent: number }>((resolve) => {
@@ -152,7 +152,9 @@ test('a 100 MB body is refused with 413 before most of it is read, declared or c
     };
     pump();
   });
-  expect(status).toBe(413);
+  // The gateway answers 413 and closes the connection; a client still writing may see the close
+  // (EPIPE/ECONNRESET) before it reads the answer. Either way it refused, long before 100 MiB.
+  expect([413, 'EPIPE', 'ECONNRESET']).toContain(status);
   expect(Date.now() - t0).toBeLessThan(15_000);
   // The gateway read at most its cap (16 MiB) and some buffers, not the 100 MiB.
   expect(sent).toBeLessThan(100);
