@@ -8,7 +8,7 @@
  * message_stop).
  */
 import type OpenAI from 'openai';
-import { samplingOf } from './chat-format';
+import { samplingOf, toolFieldsOf } from './chat-format';
 import { argumentObject, deltasOf, isObject, parametersOf, textOfParts, type Answer, type Parsed } from './wire';
 
 const TEXT = ['text'];
@@ -104,9 +104,8 @@ export function parseAnthropic(body: unknown): Parsed {
     stream: body.stream === true,
     chat: {
       messages,
-      ...(tools.length > 0 ? { tools } : {}),
-      ...(tools.length > 0 && choice ? { tool_choice: choice } : {}),
-      ...(tools.length > 0 && parallel ? { parallel_tool_calls: false } : {}),
+      // Anthropic's disable_parallel_tool_use only ever turns parallel calls off.
+      ...toolFieldsOf(tools, choice, parallel ? false : undefined),
       ...samplingOf(body, body.stop_sequences),
     },
   };

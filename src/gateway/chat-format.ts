@@ -81,6 +81,23 @@ export function samplingOf(
   };
 }
 
+/**
+ * The tool fields of a translated request: the tools, and the choice and parallel setting only
+ * when there are tools (providers refuse a tool_choice without tools). One place for all formats.
+ */
+export function toolFieldsOf(
+  tools: NonNullable<ChatRequest['tools']>,
+  choice: ChatRequest['tool_choice'] | undefined,
+  parallel: unknown,
+): Pick<ChatRequest, 'tools' | 'tool_choice' | 'parallel_tool_calls'> {
+  if (tools.length === 0) return {};
+  return {
+    tools,
+    ...(choice ? { tool_choice: choice } : {}),
+    ...(typeof parallel === 'boolean' ? { parallel_tool_calls: parallel } : {}),
+  };
+}
+
 /** Reads a chat-completions request body. */
 export function parseChat(body: unknown): Parsed {
   if (!isObject(body)) return { ok: false, message: 'The request body must be a JSON object.' };
@@ -109,11 +126,7 @@ export function parseChat(body: unknown): Parsed {
     includeUsage: opts.include_usage === true,
     chat: {
       messages,
-      ...(tools.length > 0 ? { tools } : {}),
-      ...(tools.length > 0 && toolChoice ? { tool_choice: toolChoice } : {}),
-      ...(tools.length > 0 && typeof body.parallel_tool_calls === 'boolean'
-        ? { parallel_tool_calls: body.parallel_tool_calls }
-        : {}),
+      ...toolFieldsOf(tools, toolChoice, body.parallel_tool_calls),
       ...samplingOf(body, body.stop),
     },
   };

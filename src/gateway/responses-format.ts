@@ -8,7 +8,7 @@
  * response.completed with usage).
  */
 import type OpenAI from 'openai';
-import { samplingOf } from './chat-format';
+import { samplingOf, toolFieldsOf } from './chat-format';
 import { argumentText, deltasOf, isObject, parametersOf, textOfParts, type Answer, type Parsed } from './wire';
 
 const TEXT_PARTS = ['input_text', 'output_text', 'text'];
@@ -125,11 +125,7 @@ export function parseResponses(body: unknown): Parsed {
     stream: body.stream === true,
     chat: {
       messages,
-      ...(tools.length > 0 ? { tools } : {}),
-      ...(tools.length > 0 && toolChoice ? { tool_choice: toolChoice } : {}),
-      ...(tools.length > 0 && typeof body.parallel_tool_calls === 'boolean'
-        ? { parallel_tool_calls: body.parallel_tool_calls }
-        : {}),
+      ...toolFieldsOf(tools, toolChoice, body.parallel_tool_calls),
       ...samplingOf(body, undefined),
     },
   };
