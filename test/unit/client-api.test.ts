@@ -73,9 +73,13 @@ describe('package entry points', () => {
     expect(names.trim()).toBe('orchestratorWorkflow approve reject raiseBudget decide status');
   });
 
-  it('the README shows examples/quickstart.ts as it is', () => {
-    const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## From your own code'));
+  it.each([
+    ['README.md', '### A client script'],
+    ['docs/client-api.md', '## From your own code'],
+  ])('%s shows examples/quickstart.ts as it is', (file, heading) => {
+    const text = readFileSync(path.join(REPO, file), 'utf8');
+    expect(text).toContain(heading);
+    const section = text.slice(text.indexOf(heading));
     expect(section).toContain(`\`\`\`ts\n${readFileSync(path.join(REPO, 'examples', 'quickstart.ts'), 'utf8')}\`\`\``);
   });
 

@@ -1,18 +1,18 @@
 /**
- * The README's gate-timeout table is the code's table (gate-timeouts.ts), and no timeout policy
- * of any gate kind sends work back: a timed-out gate cannot start a loop.
+ * The docs' gate-timeout table (docs/gates-and-budgets.md) is the code's table (gate-timeouts.ts),
+ * and no timeout policy of any gate kind sends work back: a timed-out gate cannot start a loop.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GATE_TIMEOUTS, timeoutDecision } from '../../src/workflows/gate-timeouts';
 
-const README = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
-/** The README as one line of text, so wrapped sentences still match. */
-const PROSE = README.replace(/\s+/g, ' ');
+const PAGE = readFileSync(path.join(__dirname, '..', '..', 'docs', 'gates-and-budgets.md'), 'utf8');
+/** The page as one line of text, so wrapped sentences still match. */
+const PROSE = PAGE.replace(/\s+/g, ' ');
 
 describe('gate timeout policies', () => {
-  it.each(Object.entries(GATE_TIMEOUTS))('the README states what each policy means at a %s gate', (kind, policies) => {
-    const row = README.split('\n').find(
+  it.each(Object.entries(GATE_TIMEOUTS))('the docs state what each policy means at a %s gate', (kind, policies) => {
+    const row = PAGE.split('\n').find(
       (l) => l.trim().startsWith(`| \`${kind}\``) && l.includes(policies.approve.meaning),
     );
     expect(row).toBeDefined();
