@@ -41,7 +41,15 @@ const EnvSchema = z.object({
   MAESTRO_ENCRYPTION_KEYS: optionalText,
   MAESTRO_ENCRYPTION_KEY_FILE: optionalText,
   MAESTRO_TASK_QUEUE: optionalText,
-  MAESTRO_UI_PORT: optionalText.pipe(z.coerce.number<string | undefined>().int().min(1).max(65535).optional()),
+  // Digits only (no '0x10', '1e3', '-1'); 0 asks the embedded server to pick a free port.
+  MAESTRO_UI_PORT: optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d{1,5}$/, 'must be a port number from 1 to 65535, or 0 to pick a free port')
+      .transform(Number)
+      .refine((n) => n <= 65535, 'must be a port number from 1 to 65535, or 0 to pick a free port')
+      .optional(),
+  ),
   OPENAI_API_KEY: optionalText,
   OPENAI_BASE_URL: optionalText.pipe(z.url({ message: 'must be a URL such as https://api.openai.com/v1' }).optional()),
   AZURE_OPENAI_ENDPOINT: optionalText.pipe(
@@ -83,6 +91,7 @@ export interface MaestroConfig {
    * `run_command`'s sandbox covers them (and what they link to), wherever they are.
    */
   secretFiles?: string[];
+  /** Web UI port of the embedded dev server (MAESTRO_UI_PORT; 0: a free port, picked when it starts). */
   uiPort: number;
   /** Log level of the Temporal worker runtime; unset: WARN, or ERROR for `maestro run` (it reports failures itself). */
   logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';

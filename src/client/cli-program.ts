@@ -12,6 +12,7 @@ import { TemporalCliNotFoundError } from '../dev/temporal-cli';
 import { DevServerStartError } from '../dev/dev-server';
 import { explainPayloadError } from '../codec/aes-gcm-codec';
 import { InputError } from './api';
+import { NoWorkerError } from './errors';
 import { registerCodecServerCommand } from './commands/codec-server';
 import { registerDoctorCommand } from './commands/doctor';
 import { EXIT, UnavailableError } from './exit-codes';
@@ -66,13 +67,14 @@ const USER_ERRORS = [InputError, ConfigError, TemporalCliNotFoundError, DevServe
 
 function fail(err: unknown): never {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.badInput);
+  // Nothing to fix in the command: a worker must run (the README's table: "no worker ..." is 1).
+  if (err instanceof UnavailableError || err instanceof NoWorkerError) {
+    console.error(`maestro: ${err.message}`);
+    process.exit(EXIT.failed);
+  }
   if (USER_ERRORS.some((E) => err instanceof E)) {
     console.error(`maestro: ${(err as Error).message}`);
     process.exit(EXIT.badInput);
-  }
-  if (err instanceof UnavailableError) {
-    console.error(`maestro: ${err.message}`);
-    process.exit(EXIT.failed);
   }
   const payloadProblem = explainPayloadError(err);
   if (payloadProblem) {

@@ -7,6 +7,7 @@
 import { embeddedPort, loadConfig, runRoles } from '../config';
 import { MaestroClient } from './api';
 import { connectClient } from './connection';
+import { recordedUiUrl } from '../dev/server-owner';
 
 /** Overrides of what the environment configures; everything is optional. */
 export interface ConnectMaestroOptions {
@@ -22,6 +23,10 @@ export interface ConnectMaestroOptions {
   cwd?: string;
 }
 
+function localUiUrl(env: NodeJS.ProcessEnv, uiPort: number): string | undefined {
+  return recordedUiUrl(embeddedPort(env)) ?? (uiPort !== 0 ? `http://localhost:${uiPort}` : undefined);
+}
+
 /**
  * Connects to Temporal as configured and returns a client for Maestro runs; close it with
  * `client.close()`. Throws ConfigError for invalid settings, TemporalUnreachableError when no
@@ -34,8 +39,10 @@ export async function connectMaestro(opts: ConnectMaestroOptions = {}): Promise<
   const namespace = opts.namespace ?? config.temporal.namespace;
   const client = await connectClient({ ...config, temporal: { ...config.temporal, namespace } }, address);
   // As the CLI: without TEMPORAL_ADDRESS the server is `maestro dev`'s, whose Web UI is on MAESTRO_UI_PORT.
-  const webUiUrl =
-    config.webUiUrl ?? (opts.address || config.temporal.address ? undefined : `http://localhost:${config.uiPort}`);
+  // Its real port as `maestro dev` recorded it (MAESTRO_UI_PORT=0 lets the server pick one).
+  const local =
+    opts.address || config.temporal.address ? undefined : localUiUrl(opts.env ?? process.env, config.uiPort);
+  const webUiUrl = config.webUiUrl ?? local;
   return new MaestroClient(client, opts.taskQueue ?? config.temporal.taskQueue, {
     roles: runRoles(config),
     bossModel: config.boss.model,

@@ -5,13 +5,18 @@
 import { InvalidArgumentError } from 'commander';
 import { SEARCH_ATTRIBUTES } from '../shared/constants';
 import type { RunStatus } from '../shared/types';
+import { InputError } from './errors';
 import { parseDuration } from './options';
 
 /** Phases a run reports while its workflow is open (recorded in the MaestroPhase search attribute). */
 export const LIVE_PHASES = ['planning', 'awaiting-approval', 'executing', 'finalizing'] as const;
 
-/** Phases of closed runs; they follow from the workflow's execution status alone. */
-export const CLOSED_PHASES = ['completed', 'failed', 'cancelled'] as const;
+/**
+ * Phases of closed runs. `completed` and `stopped` (a person ended the run at its budget gate) both
+ * close the workflow as Completed and differ only in the phase the run recorded (MaestroPhase);
+ * `failed` and `cancelled` follow from the execution status alone.
+ */
+export const CLOSED_PHASES = ['completed', 'stopped', 'failed', 'cancelled'] as const;
 
 /** Everything `--phase` accepts; `running` means any open run. */
 export const LIST_PHASES = [...LIVE_PHASES, 'running', ...CLOSED_PHASES] as const;
@@ -40,10 +45,25 @@ export interface ListPlan {
 }
 
 const CLOSED_STATUS_CLAUSE: Record<(typeof CLOSED_PHASES)[number], string> = {
-  completed: `ExecutionStatus = 'Completed'`,
+  completed: `ExecutionStatus = 'Completed' AND (${SEARCH_ATTRIBUTES.phase} IS NULL OR ${SEARCH_ATTRIBUTES.phase} != 'stopped')`,
+  stopped: `ExecutionStatus = 'Completed' AND ${SEARCH_ATTRIBUTES.phase} = 'stopped'`,
   failed: `ExecutionStatus IN ('Failed', 'Terminated', 'TimedOut')`,
   cancelled: `ExecutionStatus = 'Canceled'`,
 };
+
+/**
+ * Whether listing by `phase` reads the MaestroPhase search attribute, so the caller must first
+ * check that it is registered (else the visibility query itself would be refused).
+ */
+export function phaseNeedsSearchAttribute(phase: ListPhase | undefined): boolean {
+  return (
+    phase !== undefined &&
+    phase !== 'running' &&
+    phase !== 'awaiting-approval' &&
+    phase !== 'failed' &&
+    phase !== 'cancelled'
+  );
+}
 
 /** Builds the visibility query; `phaseRegistered` says whether MaestroPhase can be queried. */
 export function buildListPlan(opts: ListRunsOptions, phaseRegistered: boolean): ListPlan {
@@ -54,7 +74,18 @@ export function buildListPlan(opts: ListRunsOptions, phaseRegistered: boolean): 
   let note: string | undefined;
   const phase = opts.phase;
   if (phase === 'running') clauses.push(`ExecutionStatus = 'Running'`);
-  else if (phase !== undefined && isClosedPhase(phase)) clauses.push(CLOSED_STATUS_CLAUSE[phase]);
+  else if ((phase === 'completed' || phase === 'stopped') && !phaseRegistered) {
+    // Without MaestroPhase no run recorded `stopped`: every Completed run reads as completed.
+    if (phase === 'stopped')
+      throw new InputError(
+        `--phase stopped needs the search attribute ${SEARCH_ATTRIBUTES.phase}, which is not registered on this namespace: ` +
+          'run `maestro setup` once (runs started after it record their phase).',
+      );
+    clauses.push(`ExecutionStatus = 'Completed'`);
+    note =
+      `The search attribute ${SEARCH_ATTRIBUTES.phase} is not registered on this namespace, so runs stopped at their budget ` +
+      'cannot be told apart and are listed as completed. Run `maestro setup` once to register it.';
+  } else if (phase !== undefined && isClosedPhase(phase)) clauses.push(CLOSED_STATUS_CLAUSE[phase]);
   else if (phase !== undefined) {
     clauses.push(`ExecutionStatus = 'Running'`);
     // Waiting for a person is not a phase a run records: ask each open run for its pending gates.
@@ -89,11 +120,17 @@ function isClosedPhase(p: ListPhase): p is (typeof CLOSED_PHASES)[number] {
   return (CLOSED_PHASES as readonly string[]).includes(p);
 }
 
+/** A refused value as the message shows it: quoted, control characters escaped, at most 60 characters. */
+function shownValue(value: string): string {
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+}
+
 /** Parser of `--phase`: one of {@link LIST_PHASES}, case-insensitive. */
 export function parsePhaseOption(value: string): ListPhase {
   const v = value.trim().toLowerCase();
   const found = LIST_PHASES.find((p) => p === v);
-  if (!found) throw new InvalidArgumentError(`--phase takes one of ${LIST_PHASES.join(', ')}; got "${value}".`);
+  if (!found)
+    throw new InvalidArgumentError(`--phase takes one of ${LIST_PHASES.join(', ')}; got ${shownValue(value)}.`);
   return found;
 }
 

@@ -25,6 +25,8 @@ export interface DevServerOptions {
   port?: number;
   /** Web UI port; default 8233; 0 picks a free port; false runs headless. */
   uiPort?: number | false;
+  /** The setting that chose `uiPort` (e.g. `MAESTRO_UI_PORT`): a taken UI port's error names it. */
+  uiPortSetting?: string;
   /** SQLite file for persistent state; undefined keeps everything in memory. */
   dbFile?: string;
   /**
@@ -124,10 +126,13 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     ['Web UI', uiPort],
   ] as const) {
     if (p !== undefined && (await isListening(connectHost, p))) {
+      const setting = what === 'Web UI' ? opts.uiPortSetting : undefined;
       throw new DevServerStartError(
         `Cannot start the Temporal dev server: ${what} port ${p} on ${connectHost} is already in use. ` +
-          `Stop whatever listens there, choose another port (0 picks a free one)` +
-          (what === 'gRPC' ? `, or point TEMPORAL_ADDRESS at the server already running on ${address}.` : '.'),
+          (setting
+            ? `Stop whatever listens there, or pick another port with ${setting} (${setting}=0 picks a free one).`
+            : `Stop whatever listens there, choose another port (0 picks a free one)` +
+              (what === 'gRPC' ? `, or point TEMPORAL_ADDRESS at the server already running on ${address}.` : '.')),
       );
     }
   }

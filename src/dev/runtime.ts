@@ -21,13 +21,14 @@ import { createMaestroWorker, createRoleWorker } from '../workers/create-worker'
 import { planWorkers, type QueueSelection, type WorkerSpec } from '../workers/role-queues';
 import {
   DevServerStartError,
+  freePort,
   isListening,
   MAESTRO_SEARCH_ATTRIBUTES,
   startDevServer,
   type DevServer,
 } from './dev-server';
 import { portHolder } from './port-holder';
-import { claimServer, describeOwner, readOwner, type ServerOwner } from './server-owner';
+import { claimServer, describeOwner, readOwner, recordedUiUrl, recordUiUrl, type ServerOwner } from './server-owner';
 import { startSimLlm, type SimLlm } from './sim-llm';
 import { startTracing } from '../telemetry/tracing';
 import type { CodecServer } from '../codec/codec-server';
@@ -104,7 +105,10 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
         rt.uiUrl = started.server.uiUrl;
         if (started.codecUrl) rt.codecUrl = started.codecUrl;
       } else {
-        rt.uiUrl = `http://localhost:${config.uiPort}`;
+        // The URL its owner recorded (the real port, also when MAESTRO_UI_PORT=0 picked it).
+        const recorded = recordedUiUrl(port);
+        if (recorded) rt.uiUrl = recorded;
+        else if (config.uiPort !== 0) rt.uiUrl = `http://localhost:${config.uiPort}`;
       }
     }
 
@@ -205,20 +209,24 @@ async function ensureEmbeddedServer(
   if ('owner' in claim) throw busy(port, claim.owner, mode);
   let codec: CodecServer | undefined;
   try {
-    if (opts.codecPort !== undefined) codec = await startDevCodecServer(config, opts.codecPort);
+    // MAESTRO_UI_PORT=0: pick the port now, so the codec server allows the UI's real origin.
+    const uiPort = config.uiPort === 0 ? await freePort('127.0.0.1') : config.uiPort;
+    if (opts.codecPort !== undefined) codec = await startDevCodecServer({ ...config, uiPort }, opts.codecPort);
     const cli = await resolveTemporalCli({ maestroHome: config.home, log: opts.log });
     await mkdir(path.join(config.home, 'logs'), { recursive: true });
     opts.log(`Starting the embedded Temporal dev server (data: ${path.join(config.home, 'temporal.db')})...`);
     const server = await startDevServer({
       cliPath: cli.path,
       port,
-      uiPort: config.uiPort,
+      uiPort,
+      uiPortSetting: 'MAESTRO_UI_PORT',
       dbFile: path.join(config.home, 'temporal.db'),
       namespace: config.temporal.namespace,
       searchAttributes: { ...MAESTRO_SEARCH_ATTRIBUTES },
       logFile: path.join(config.home, 'logs', 'temporal-server.log'),
       ...(codec ? { uiCodecEndpoint: codec.endpoint } : {}),
     });
+    if (server.uiUrl) recordUiUrl(port, server.uiUrl);
     return {
       server,
       ...(codec ? { codecUrl: codec.endpoint } : {}),

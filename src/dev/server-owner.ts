@@ -5,7 +5,7 @@
  * when a short-lived command ends (`maestro run`), and can name that process instead of
  * attaching to a server that is about to go away.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -16,6 +16,8 @@ export interface ServerOwner {
   command: string;
   home: string;
   startedAt: string;
+  /** The Web UI's URL once the server is up (its real port, also when MAESTRO_UI_PORT=0 picked it). */
+  uiUrl?: string;
 }
 
 /** The owner file of the server on `port`. */
@@ -79,6 +81,22 @@ export function claimServer(
     }
   }
   throw new Error(`could not record the owner of the Temporal server in ${file}`);
+}
+
+/**
+ * Adds the started server's Web UI URL to this process's owner record, so commands that use the
+ * server (`maestro run`, `watch`, scripts) print the URL it really has, not MAESTRO_UI_PORT's 0.
+ */
+export function recordUiUrl(port: number, uiUrl: string): void {
+  const owner = readOwner(port);
+  if (owner?.pid !== process.pid) return;
+  writeFileSync(ownerFile(port), JSON.stringify({ ...owner, uiUrl }));
+}
+
+/** The Web UI URL the owner of the server on `port` recorded, if it is a URL on this machine. */
+export function recordedUiUrl(port: number): string | undefined {
+  const url = readOwner(port)?.uiUrl;
+  return typeof url === 'string' && /^http:\/\/(localhost|127\.0\.0\.1|\[::1\]):\d{1,5}$/.test(url) ? url : undefined;
 }
 
 /** `pid 123 (maestro run, MAESTRO_HOME /x/.maestro, since 10:02:03)`. */

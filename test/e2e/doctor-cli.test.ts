@@ -65,6 +65,19 @@ describe('maestro doctor', () => {
     expect(res.stdout).toContain('Not ready');
   });
 
+  it("the README's example without MAESTRO_MODEL: says the default model is not listed and which MAESTRO_MODEL to set", async () => {
+    const noModel = env({});
+    delete noModel.MAESTRO_MODEL;
+    const res = await runCli(['doctor'], noModel, 60_000);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toContain(
+      "MAESTRO_MODEL is not set, so boss, designer, writer, coder, tester use Maestro's default model gpt-4.1-mini, which this endpoint does not list: set MAESTRO_MODEL=maestro-sim (or another listed model) and run `maestro doctor` again",
+    );
+    const fixed = await runCli(['doctor'], { ...noModel, MAESTRO_MODEL: 'maestro-sim' }, 60_000);
+    expect(fixed.stdout).toContain('Ready to run.');
+    expect(fixed.code).toBe(0);
+  });
+
   it('with a model the endpoint does not list, or nothing listening: fails with the fix', async () => {
     const missing = await runCli(['doctor', '--json'], env({ MAESTRO_MODEL: 'gpt-nope' }), 60_000);
     expect(missing.code).toBe(1);

@@ -5,6 +5,7 @@ import {
   parsePhaseOption,
   parseSinceOption,
   phaseMatches,
+  phaseNeedsSearchAttribute,
   subRunCountQuery,
 } from '../../src/client/list-filters';
 
@@ -44,9 +45,28 @@ describe('parsePhaseOption', () => {
 
   it('lists the phases when the value is unknown', () => {
     expect(() => parsePhaseOption('done')).toThrow(
-      '--phase takes one of planning, awaiting-approval, executing, finalizing, running, completed, failed, cancelled; got "done".',
+      '--phase takes one of planning, awaiting-approval, executing, finalizing, running, completed, stopped, failed, cancelled; got "done".',
     );
   });
+
+  it('accepts stopped, the phase `maestro list` shows for runs ended at their budget gate', () => {
+    expect(parsePhaseOption(' STOPPED ')).toBe('stopped');
+  });
+
+  it.each(['', ' ', 'stopped;drop', 'completed OR 1=1', "completed' OR '1'='1", 'x'.repeat(100_000), '\u001b[31mred'])(
+    'refuses hostile %#, escaping control characters and cutting long values',
+    (v) => {
+      let message = '';
+      try {
+        parsePhaseOption(v);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^--phase takes one of .*; got ".*"\.$/);
+      expect(message).not.toContain('\u001b');
+      expect(message.length).toBeLessThan(250);
+    },
+  );
 });
 
 describe('buildListPlan', () => {
@@ -57,7 +77,7 @@ describe('buildListPlan', () => {
       query: `WorkflowType = 'orchestratorWorkflow' AND ParentWorkflowId IS NULL`,
     });
     expect(buildListPlan({ subRuns: true, phase: 'completed' }, true)).toEqual({
-      query: `WorkflowType = 'orchestratorWorkflow' AND ExecutionStatus = 'Completed'`,
+      query: `WorkflowType = 'orchestratorWorkflow' AND ExecutionStatus = 'Completed' AND (MaestroPhase IS NULL OR MaestroPhase != 'stopped')`,
     });
   });
 
@@ -92,8 +112,34 @@ describe('buildListPlan', () => {
     }
   });
 
-  it('maps closed phases to execution statuses, which need no search attribute', () => {
-    expect(buildListPlan({ phase: 'completed' }, false).query).toContain(`ExecutionStatus = 'Completed'`);
+  it('tells completed from stopped runs by MaestroPhase: completed means completed only', () => {
+    expect(buildListPlan({ phase: 'stopped' }, true).query).toBe(
+      `WorkflowType = 'orchestratorWorkflow' AND ParentWorkflowId IS NULL AND ExecutionStatus = 'Completed' AND MaestroPhase = 'stopped'`,
+    );
+    expect(buildListPlan({ phase: 'completed' }, true).query).toContain(`MaestroPhase != 'stopped'`);
+  });
+
+  it('without MaestroPhase: completed lists every Completed run and says stopped ones are among them; stopped is refused saying what to run', () => {
+    const plan = buildListPlan({ phase: 'completed' }, false);
+    expect(plan.query).toBe(
+      `WorkflowType = 'orchestratorWorkflow' AND ParentWorkflowId IS NULL AND ExecutionStatus = 'Completed'`,
+    );
+    expect(plan.note).toMatch(/stopped at their budget cannot be told apart.*maestro setup/);
+    expect(() => buildListPlan({ phase: 'stopped' }, false)).toThrow(
+      /--phase stopped needs the search attribute MaestroPhase.*maestro setup/,
+    );
+  });
+
+  it.each(['completed', 'stopped', 'planning', 'executing', 'finalizing'] as const)(
+    '%s needs the MaestroPhase search attribute',
+    (p) => expect(phaseNeedsSearchAttribute(p)).toBe(true),
+  );
+  it.each(['running', 'awaiting-approval', 'failed', 'cancelled', undefined] as const)(
+    '%s does not need the MaestroPhase search attribute',
+    (p) => expect(phaseNeedsSearchAttribute(p)).toBe(false),
+  );
+
+  it('maps failed, cancelled and running to execution statuses, which need no search attribute', () => {
     expect(buildListPlan({ phase: 'failed' }, false).query).toContain(
       `ExecutionStatus IN ('Failed', 'Terminated', 'TimedOut')`,
     );

@@ -12,11 +12,33 @@ import { createOpenAiClient, endpointOf, keyVariableOf, type LlmSettings } from 
 import { redactUrlsDeep } from '../../shared/redact-url';
 import { llmSettingsOf } from '../../activities/llm/settings-of';
 import { StructuredLlm } from '../../activities/llm/structured';
-import type { MaestroConfig } from '../../config';
+import { DEFAULT_MODEL, type MaestroConfig } from '../../config';
 import { BOSS_ROLE } from '../../shared/roles';
 import { browserSetupProblem, pageCheckingRoles } from '../../activities/tools/browser-check';
 import { chromiumPath } from '../../activities/tools/check-page';
 import { runCliChecks, type CliCheckOptions } from './cli-checks';
+
+/**
+ * What to do about a model the endpoint does not list. When it is Maestro's built-in default
+ * because MAESTRO_MODEL is unset (the usual first try against a local or other-vendor endpoint),
+ * it says so and gives the variable to set with a model the endpoint lists.
+ */
+export function unlistedModelFix(
+  model: string,
+  roles: string[],
+  listed: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const example = listed[0];
+  if (model === DEFAULT_MODEL && !env.MAESTRO_MODEL?.trim())
+    return (
+      `MAESTRO_MODEL is not set, so ${roles.join(', ')} use Maestro's default model ${DEFAULT_MODEL}, which this endpoint does not list: ` +
+      (example
+        ? `set MAESTRO_MODEL=${example} (or another listed model) and run \`maestro doctor\` again`
+        : 'set MAESTRO_MODEL to a model the endpoint serves')
+    );
+  return `set "model" of ${roles.join(', ')} in maestro.config.json (or MAESTRO_MODEL) to a listed model`;
+}
 
 /** How one check ended. */
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -243,7 +265,7 @@ async function runEndpointChecks(config: MaestroConfig): Promise<DoctorReport> {
           name: `model ${model}`,
           status: 'fail',
           detail: `not listed by ${endpoint} (used by ${roles.join(', ')}); listed: ${listed.models.slice(0, 10).join(', ')}`,
-          fix: `set "model" of ${roles.join(', ')} in maestro.config.json (or MAESTRO_MODEL) to a listed model`,
+          fix: unlistedModelFix(model, roles, listed.models),
         });
       else if (listed.models)
         checks.push({ name: `model ${model}`, status: 'ok', detail: `listed (${roles.join(', ')})` });

@@ -9,10 +9,11 @@ import { agentLoopStatusQuery, statusQuery, ticketStatusQuery, type TicketProgre
 import type { ToolCallRecord } from '../../shared/tools';
 import { agentLoopWorkflowId } from '../../shared/constants';
 import { isEpic } from '../../shared/epics';
-import type { RunStatus } from '../../shared/types';
+import type { RunPhase, RunStatus } from '../../shared/types';
 import { emptyUsage } from '../../shared/usage';
 import type { MaestroClient } from '../api';
 import { RunNotFoundError } from '../errors';
+import { visibilityPhase } from '../run-phase';
 import { subRunViews } from '../sub-runs';
 import { fetchExecutorProgress, MAX_DESCRIBES, type ExecutorProgressView } from './executor-progress';
 import type { WatchSnapshot } from './render';
@@ -68,7 +69,8 @@ export async function* watchSnapshots(
       // No worker has picked the run up yet (or it is briefly away): show what is known.
       const goal = typeof desc.memo?.goal === 'string' ? desc.memo.goal : '';
       yield {
-        status: last ?? placeholderStatus(runId, goal),
+        // The phase `maestro list` shows (recorded by the run), not a guess: the run may be well past planning.
+        status: last ?? placeholderStatus(runId, goal, visibilityPhase(desc) ?? 'planning'),
         progress: {},
         execution: 'RUNNING',
         ...times,
@@ -173,11 +175,11 @@ async function withSubRuns(
   return { ...status, subRuns };
 }
 
-function placeholderStatus(runId: string, goal: string): RunStatus {
+function placeholderStatus(runId: string, goal: string, phase: RunPhase): RunStatus {
   return {
     runId,
     goal,
-    phase: 'planning',
+    phase,
     planAttempts: 0,
     tickets: [],
     pendingGates: [],
