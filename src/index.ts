@@ -28,6 +28,7 @@ export {
   type StartRunOptions,
 } from './client/run-input';
 export { describeFailure } from './client/run-views';
+export type { CancelledRunResult, MaestroRunResult } from './client/cancelled-result';
 export {
   decisionRefused,
   DecisionRefusedError,
@@ -45,7 +46,8 @@ export type { ModelPrice } from './activities/llm/pricing';
 export type { EncryptionKeys } from './codec/keys';
 export type { TlsSettings } from './config-tls';
 export type { RunEventsOptions } from './client/watch/events-stream';
-export type { WatchEvent } from './client/watch/events';
+export type { GateClosedEvent, GateOpenedEvent, WatchEvent } from './client/watch/events';
+export type { Usage } from './shared/usage';
 export type { ApproveHints } from './client/watch/approve-hints';
 export type { TicketLine } from './client/watch/render';
 export { notificationPayload } from './activities/notify/payload';

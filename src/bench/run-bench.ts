@@ -86,6 +86,7 @@ async function runOnce(env: RunEnv, goal: string, tag: string): Promise<RunSampl
     roles: DEFAULT_ROLES.map(roleInfoOf),
   });
   const result = await env.maestro.result(runId);
+  if (result.status === 'cancelled') throw new Error(`bench run ${runId} was cancelled`);
   const wallMs = performance.now() - t0;
   env.sim.clearRequests(); // the request log holds every prompt: keep it out of the memory numbers
   const after = memorySnapshot();

@@ -25,16 +25,26 @@ import {
   type RaiseBudgetSignal,
 } from '../shared/messages';
 import { runIdProblem } from '../shared/run-id';
-import type { ArtifactRef, RoleInfo, RunResult, RunStatus } from '../shared/types';
+import type { ArtifactRef, RoleInfo, RunStatus } from '../shared/types';
 import { loadConfig, runRoles } from '../config';
 import type { orchestratorWorkflow } from '../workflows';
-import { decisionRefused, InputError, NoWorkerError, RunEndedError, RunNotFoundError } from './errors';
+import {
+  decisionLostToEnd,
+  decisionRefused,
+  InputError,
+  isLostToClosingRun,
+  MaestroError,
+  NoWorkerError,
+  RunEndedError,
+  RunNotFoundError,
+} from './errors';
+import { cancelledRunResult, type MaestroRunResult } from './cancelled-result';
 import { assembleRunOutput } from './output';
 import { buildListPlan, LIVE_PHASES, phaseMatches, subRunCountQuery, type ListRunsOptions } from './list-filters';
 import { buildRunInput, newRunId, runStartMetadata, type StartRunOptions } from './run-input';
 import { completedRunStatus } from './completed-status';
 import { fetchMissingArtifacts } from './fetch-artifacts';
-import { closedOutcome, closedStatus, describeFailure } from './run-views';
+import { closedOutcome, closedStatus, describeFailure, isCancelledRun } from './run-views';
 import { searchAttributesUsable } from './search-attributes';
 import { subRunViews } from './sub-runs';
 import type { WatchEvent } from './watch/events';
@@ -171,6 +181,12 @@ export class MaestroClient {
       return await handle.executeUpdate(decideUpdate, { args: [req] });
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) throw decisionRefused(runId, err.cause?.message ?? err.message);
+      // The run ended while the decision was on its way (another decision settled its last gate):
+      // Temporal says "aborted by closing workflow" or "not found"; say it in Maestro's words.
+      if (isLostToClosingRun(err)) {
+        const now = await this.describe(runId);
+        if (now.status.name !== 'RUNNING') throw decisionLostToEnd(runId, now.status.name);
+      }
       throw err;
     }
   }
@@ -267,21 +283,38 @@ export class MaestroClient {
   /**
    * Waits for and returns a run's result; throws RunNotFoundError for an unknown id, and
    * Temporal's WorkflowFailedError when the run failed (describeFailure gives its one-line reason).
+   * A cancelled run gives what it had accepted, with `status: 'cancelled'` (see CancelledRunResult),
+   * as `maestro result` does.
    */
-  async result(runId: string): Promise<RunResult> {
+  async result(runId: string): Promise<MaestroRunResult> {
     await this.describe(runId);
-    return this.client.workflow.getHandle<typeof orchestratorWorkflow>(runId).result();
+    try {
+      return await this.client.workflow.getHandle<typeof orchestratorWorkflow>(runId).result();
+    } catch (err) {
+      if (!isCancelledRun(err)) throw err;
+      return cancelledRunResult(this.client, runId, await this.describe(runId));
+    }
   }
 
   /**
    * Writes a finished run's files into `out` (default `<MAESTRO_HOME>/output/<runId>`) and
-   * returns the folder and the files. Reads the artifact store the workers wrote to; refuses a
-   * non-empty folder holding other files unless `force` (the CLI's `--force`).
+   * returns the folder and the files; of a cancelled run, the files of the tickets it accepted.
+   * Reads the artifact store the workers wrote to, fetching what this machine lacks from the
+   * run's worker; refuses a non-empty folder holding other files unless `force` (the CLI's `--force`).
    */
   async saveFiles(runId: string, out?: string, force = false): Promise<{ outDir: string; files: string[] }> {
     const result = await this.result(runId);
+    if (result.status === 'cancelled' && result.manifest.length === 0)
+      throw new MaestroError(`Run ${runId} was cancelled before any ticket was accepted, so it has no files to save.`);
     const config = loadConfig();
-    return assembleRunOutput({ ...config, home: this.defaults.home ?? config.home }, result, { out, force });
+    const home = this.defaults.home ?? config.home;
+    return assembleRunOutput({ ...config, home }, result, {
+      out,
+      force,
+      fetchMissing: async (artifacts) => {
+        await fetchMissingArtifacts({ client: this.client, home, runId, artifacts });
+      },
+    });
   }
 
   /** Closes the connection to Temporal; the client is unusable afterwards (runs go on). */

@@ -80,10 +80,39 @@ export class TemporalUnreachableError extends MaestroError {
 
 /**
  * The refusal of a `decide` update as a typed error: the run's messages for "nothing pending"
- * (`no gate is pending ...`, `no pending plan gate ...`) become GateNotPendingError.
+ * (`no gate is pending ...`, `no pending plan gate ...`, `gate plan#1 is no longer pending ...`,
+ * see workflows/gates.ts) become GateNotPendingError; the others (an unknown gate id or ticket, a
+ * decision the gate does not take, a malformed payload) stay DecisionRefusedError.
  */
 export function decisionRefused(runId: string, reason: string): DecisionRefusedError {
-  return /^no (gate is pending|pending )/.test(reason)
+  return /^(no (gate is pending|pending )|gate \S+ is no longer pending)/.test(reason)
     ? new GateNotPendingError(runId, reason)
     : new DecisionRefusedError(runId, reason);
+}
+
+/**
+ * Whether a failed `decide` call lost a race with the end of its run: the server aborts an update
+ * still in flight when the workflow closes ("workflow update was aborted by closing workflow"),
+ * and answers one that arrives just after with "workflow execution already completed" (a
+ * WorkflowNotFoundError). The caller checks that the run really ended before saying so.
+ */
+export function isLostToClosingRun(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e.name === 'WorkflowNotFoundError') return true;
+    const details = (e as { details?: unknown }).details;
+    const text = `${e.message} ${typeof details === 'string' ? details : ''}`;
+    if (/aborted by closing workflow|workflow execution already completed/i.test(text)) return true;
+  }
+  return false;
+}
+
+/**
+ * A decision that reached its run only after the run ended (two people approving the last gate
+ * at once: one of them wins): the gate is no longer pending, and nothing changed.
+ */
+export function decisionLostToEnd(runId: string, execution: string): GateNotPendingError {
+  return new GateNotPendingError(
+    runId,
+    `no gate is pending: the run ended (${execution}) while this decision was on its way, so it changed nothing; another decision probably settled its last gate first (see \`maestro status ${runId}\`)`,
+  );
 }

@@ -283,6 +283,10 @@ export interface TicketView {
   childId: string;
   summary?: string;
   error?: string;
+  /**
+   * What this ticket spent: work and Boss reviews, every attempt. Its cost in dollars is
+   * `ticket.usage.usd` (tokens: `promptTokens + completionTokens`); the run's total is `cost.usd`.
+   */
   usage: Usage;
   /** Times a failing check of a ticket testing it sent this ticket back (absent: never). */
   reopened?: number;

@@ -6,10 +6,15 @@ import type { LlmCallRecord } from './types';
 
 /** Tokens and dollars of one or more LLM calls. */
 export interface Usage {
+  /** Tokens sent to the model (cached ones included). */
   promptTokens: number;
+  /** Of `promptTokens`, those the provider served from its prompt cache (billed cheaper). */
   cachedTokens: number;
+  /** Tokens the model wrote. */
   completionTokens: number;
+  /** Cost in US dollars at the configured prices, rounded to a millionth (e.g. `ticket.usage.usd`). */
   usd: number;
+  /** LLM calls made. */
   calls: number;
 }
 

@@ -22,7 +22,11 @@ let counter = 0;
 async function start(goal: string, opts: StartRunOptions): Promise<string> {
   return api.start(goal, { runId: `gates-${Date.now()}-${++counter}`, ...opts });
 }
-const result = (runId: string) => api.result(runId);
+const result = async (runId: string): Promise<RunResult> => {
+  const r = await api.result(runId);
+  if (r.status === 'cancelled') throw new Error(`run ${runId} was cancelled`);
+  return r;
+};
 const handle = (runId: string) => harness.conn.client.workflow.getHandle(runId);
 
 describe('plan gate', () => {

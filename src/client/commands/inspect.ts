@@ -14,6 +14,8 @@ import { assembleRunOutput } from '../output';
 import { acceptedFromHistory } from '../partial-result';
 import { deliverRunBranch, seriesText } from '../repo-run';
 import { withSession } from '../session';
+import type { RunResult } from '../../shared/types';
+import type { orchestratorWorkflow } from '../../workflows';
 import { duration } from '../watch/render';
 
 /** Runs `fn`, turning "workflow not found" into a message that says what to do. */
@@ -25,6 +27,11 @@ export async function knownRun<T>(runId: string, fn: () => Promise<T>): Promise<
       throw new InputError(`There is no run with id ${runId}; see \`maestro list\`.`);
     throw err;
   }
+}
+
+/** The result of a run Temporal reports COMPLETED (a cancelled run is read from its history instead). */
+async function completedResult(api: MaestroClient, runId: string): Promise<RunResult> {
+  return api.client.workflow.getHandle<typeof orchestratorWorkflow>(runId).result();
 }
 
 /** Exit code of a finished run's result status: completed 0, partial/stopped/rejected 3. */
@@ -48,7 +55,7 @@ async function resultCommand(
     throw new UnavailableError(`Run ${runId} is still running; follow it with \`maestro watch ${runId}\`.`);
   }
   if (desc.status.name === 'COMPLETED' && (flags.patch || flags.repo)) {
-    const result = await api.result(runId);
+    const result = await completedResult(api, runId);
     const repoOpts = { client: api.client, home: config.home, runId, repo: result.repo, log };
     if (flags.patch) process.stdout.write(await seriesText({ ...repoOpts, tty: process.stdout.isTTY === true }));
     if (flags.repo) await deliverRunBranch({ ...repoOpts, repoPath: flags.repo });
@@ -59,7 +66,7 @@ async function resultCommand(
       `Run ${runId} ${desc.status.name === 'CANCELLED' ? 'was cancelled' : 'failed'}: it has no branch; \`maestro result ${runId}\` shows what was accepted.`,
     );
   if (desc.status.name === 'COMPLETED') {
-    const result = await api.result(runId);
+    const result = await completedResult(api, runId);
     const { outDir, files } = await assembleRunOutput(config, result, { ...flags, fetchMissing });
     if (flags.json) console.log(terminalJson({ ...result, outputDir: outDir }, 2));
     else console.log(`${resultText(printableResult(result))}\nFiles (${files.length}) in: ${outDir}`);

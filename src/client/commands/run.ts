@@ -5,6 +5,7 @@ import { directivesOf } from '../../dev/sim-llm/subject';
 import { terminalLine } from '../../shared/model-text';
 import { describeFailure, InputError, newRunId, runIdInUse, validateGoal } from '../api';
 import { isCancelledRun } from '../run-views';
+import type { MaestroRunResult } from '../cancelled-result';
 import { EXIT } from '../exit-codes';
 import { answerGate } from '../gate-prompt';
 import { addRunFlags, startOptions, type RunFlags } from '../run-flags';
@@ -138,12 +139,17 @@ export function registerRunCommands(program: Command): void {
             ? 'ask'
             : 'print';
         await followRun(api, runId, log, 250, (gate) => answerGate(api, runId, gate, mode, log));
-        let result;
+        let result: MaestroRunResult | undefined;
+        let failure: unknown;
         try {
           result = await api.result(runId);
         } catch (err) {
+          failure = err;
+        }
+        // A cancelled run's result is what it had accepted: `maestro result` assembles it.
+        if (result === undefined || result.status === 'cancelled') {
           log(
-            `Run ${runId} ${isCancelledRun(err) ? 'was cancelled' : `failed: ${terminalLine(describeFailure(err))}`}`,
+            `Run ${runId} ${result || isCancelledRun(failure) ? 'was cancelled' : `failed: ${terminalLine(describeFailure(failure))}`}`,
           );
           log(
             `Inspect it with \`maestro status ${runId}\`${runtime.uiUrl ? ' or in the Web UI' : ''}; \`maestro result ${runId}\` assembles what was accepted.`,

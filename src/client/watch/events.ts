@@ -10,21 +10,40 @@ import { approveHints, type ApproveHints } from './approve-hints';
 import { ticketLine, type TicketLine, type WatchSnapshot } from './render';
 import { toolCallKey, watchedToolCalls } from './tool-block';
 
-/** One change of a run. Every event carries `type`, `at` (ISO time seen) and `runId`. */
+/**
+ * A gate started waiting for a person. `approve` is always there: the commands that settle
+ * exactly this gate (by its id), so a script can print or run them without looking up flags.
+ */
+export interface GateOpenedEvent {
+  type: 'gate';
+  at: string;
+  runId: string;
+  event: 'opened';
+  gate: GateView;
+  /** How to approve this gate: `maestro approve …` and `temporal workflow signal …`. */
+  approve: ApproveHints;
+}
+
+/** A gate stopped waiting (decided, timed out, or its run moved on); narrow with `e.event === 'closed'`. */
+export interface GateClosedEvent {
+  type: 'gate';
+  at: string;
+  runId: string;
+  event: 'closed';
+  gate: GateView;
+  /** The audit entry that closed it, when the run recorded one. */
+  decision?: AuditEntry;
+}
+
+/**
+ * One change of a run. Every event carries `type`, `at` (ISO time seen) and `runId`; narrow on
+ * `type` (and, for gates, on `event`: an opened gate has `approve`, a closed one `decision`).
+ */
 export type WatchEvent =
   | { type: 'phase'; at: string; runId: string; phase: string; previous?: string }
   | ({ type: 'ticket'; at: string; runId: string; previous?: string } & TicketLine)
-  | {
-      type: 'gate';
-      at: string;
-      runId: string;
-      event: 'opened' | 'closed';
-      gate: GateView;
-      /** How to approve it (opened gates). */
-      approve?: ApproveHints;
-      /** The audit entry that closed it, when the run recorded one. */
-      decision?: AuditEntry;
-    }
+  | GateOpenedEvent
+  | GateClosedEvent
   | { type: 'cost'; at: string; runId: string; usd: number; tokens: number }
   /** A tool call of an agent loop, once, whether first seen running or in a finished attempt. */
   | { type: 'tool'; at: string; runId: string; call: ToolCallRecord }
