@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config';
 import { EnvSchema, INTERNAL_ENV_VARIABLES, OTHER_ENV_VARIABLES } from '../../src/config-env';
 import { DEFAULT_CONTENT_RETRIES } from '../../src/activities/context';
 import { DEFAULT_MAP_TOKENS } from '../../src/activities/repo/repo-map';
+import { DEFAULT_SANDBOX_LIMITS } from '../../src/activities/tools/sandbox';
 import { LLM_ACTIVITY } from '../../src/workflows/activity-options';
 import { configJsonSchema } from '../../src/dev/docs-reference/configuration';
 import { envRows } from '../../src/dev/docs-reference/environment';
@@ -65,6 +66,8 @@ describe('docs/reference', () => {
     expect(retry.backoffCoefficient!.default).toBe(LLM_ACTIVITY.retry!.backoffCoefficient);
     expect(retry.maximumIntervalMs!.default).toBe(LLM_ACTIVITY.retry!.maximumInterval);
     expect(retry.maximumAttempts!.default).toBe(LLM_ACTIVITY.retry!.maximumAttempts);
+    const sandbox = Object.fromEntries(Object.entries(role.sandbox!.properties!).map(([k, v]) => [k, v.default]));
+    expect(sandbox).toEqual(DEFAULT_SANDBOX_LIMITS);
     const repo = configJsonSchema().properties!.repo!.properties!;
     expect(repo.mapTokens!.default).toBe(DEFAULT_MAP_TOKENS);
   });

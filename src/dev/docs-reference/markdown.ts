@@ -17,7 +17,8 @@ function escape(text: string): string {
     .replace(/>/g, '&gt;')
     .replace(/\{/g, '&#123;')
     .replace(/\}/g, '&#125;')
-    .replace(/\|/g, '\\|');
+    .replace(/\|/g, '\\|')
+    .replace(/:\/\//g, ':&#47;/'); // no automatic links: VitePress refuses links to localhost as dead
 }
 
 /** Text in which `backtick spans` become code() and the rest is escaped as in cell(). */
