@@ -11,7 +11,14 @@ import { OutputMode, ReasoningEffort } from './activities/llm/output-modes';
 import { BOSS_ROLE, DEFAULT_ROLES } from './shared/roles';
 import { ExecutorConfig } from './shared/executor';
 import { RoleName } from './shared/schemas';
-import { BuiltInTool, MAX_TOOL_CALLS_PER_TURN, McpServerConfig, SandboxLimits, ToolApproval } from './shared/tools';
+import {
+  BuiltInTool,
+  DEFAULT_MAX_TURNS,
+  MAX_TOOL_CALLS_PER_TURN,
+  McpServerConfig,
+  SandboxLimits,
+  ToolApproval,
+} from './shared/tools';
 
 /** File name looked for in the working directory when MAESTRO_CONFIG is not set. */
 export const CONFIG_FILE_NAME = 'maestro.config.json';
@@ -20,87 +27,177 @@ const BUILT_IN = DEFAULT_ROLES.map((r) => r.name);
 
 const Retry = z
   .object({
-    initialIntervalMs: z.number().int().min(1).max(3_600_000).optional(),
-    backoffCoefficient: z.number().min(1).max(10).optional(),
-    maximumIntervalMs: z.number().int().min(1).max(86_400_000).optional(),
-    maximumAttempts: z.number().int().min(1).max(100).optional(),
+    initialIntervalMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(3_600_000)
+      .optional()
+      .meta({ description: 'wait before the first retry', default: 2000 }),
+    backoffCoefficient: z
+      .number()
+      .min(1)
+      .max(10)
+      .optional()
+      .meta({ description: 'factor the wait grows by per retry', default: 2 }),
+    maximumIntervalMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(86_400_000)
+      .optional()
+      .meta({ description: 'longest wait between retries', default: 60000 }),
+    maximumAttempts: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .meta({ description: 'attempts in all, the first included', default: 5 }),
   })
-  .strict();
+  .strict()
+  .describe("retry policy of the role's work activity");
 
 const ModelSettings = {
-  model: z.string().trim().min(1).max(200).optional(),
-  systemPrompt: z.string().trim().min(1).max(20_000).optional(),
-  temperature: z.number().min(0).max(2).optional(),
-  maxTokens: z.number().int().min(1).max(1_000_000).optional(),
-  outputMode: OutputMode.optional(),
-  reasoningEffort: ReasoningEffort.optional(),
+  model: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('the model (default: `MAESTRO_MODEL`; the Boss: `MAESTRO_BOSS_MODEL`)'),
+  systemPrompt: z.string().trim().min(1).max(20_000).optional().describe('what the model is told about itself'),
+  temperature: z.number().min(0).max(2).optional().describe("sampling temperature (default: the provider's)"),
+  maxTokens: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .optional()
+    .describe('output-token limit of one answer (sent as `max_completion_tokens` or `max_tokens`)'),
+  outputMode: OutputMode.optional().describe("structured-output mode (default: `llm.outputMode`, else the provider's)"),
+  reasoningEffort: ReasoningEffort.optional().describe('sent as `reasoning_effort` (reasoning models only)'),
 };
 
 /** Provider-wide settings: the default structured-output mode and the output-token parameter. */
 const LlmFileSettings = z
   .object({
-    outputMode: OutputMode.optional(),
-    maxTokensParam: TokenLimitParam.optional(),
+    outputMode: OutputMode.optional().describe('default structured-output mode of every role and the Boss'),
+    maxTokensParam: TokenLimitParam.optional().describe('the output-token parameter (default: chosen by endpoint)'),
   })
-  .strict();
+  .strict()
+  .describe('provider-wide settings');
 
 const FileRole = z
   .object({
-    name: RoleName,
-    description: z.string().trim().min(1).max(500).optional(),
+    name: RoleName.describe(
+      'lower-case and unique (`boss` is reserved); a built-in name inherits its description and prompt',
+    ),
+    description: z
+      .string()
+      .trim()
+      .min(1)
+      .max(500)
+      .optional()
+      .describe('what the Boss reads when it assigns tickets (required for a new role)'),
     ...ModelSettings,
     taskQueue: z
       .union([
         z.boolean(),
         z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'must be a queue name of letters, digits, . _ - (or true)'),
       ])
-      .optional(),
+      .optional()
+      .describe(
+        '`true` for `<MAESTRO_TASK_QUEUE>-role-<name>`, or a queue name: served by `maestro worker --roles <name>`',
+      ),
     retry: Retry.optional(),
     /** Built-in tools: a role with tools works as an agent loop. */
-    tools: z.array(BuiltInTool).max(20).optional(),
-    maxTurns: z.number().int().min(1).max(200).optional(),
+    tools: z
+      .array(BuiltInTool)
+      .max(20)
+      .optional()
+      .describe('built-in tools; any tool or MCP server makes the role an agent'),
+    maxTurns: z
+      .number()
+      .int()
+      .min(1)
+      .max(200)
+      .optional()
+      .meta({ description: 'LLM turns per attempt of an agent', default: DEFAULT_MAX_TURNS }),
     /** Tool calls one turn may make; the calls past it are each answered with a tool error. */
-    maxToolCallsPerTurn: z.number().int().min(1).max(MAX_TOOL_CALLS_PER_TURN).optional(),
+    maxToolCallsPerTurn: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_TOOL_CALLS_PER_TURN)
+      .optional()
+      .describe('tool calls one turn may make; calls past it get a tool error'),
     /** Programs `run_command` may start. */
     programs: z
       .array(z.string().regex(/^[A-Za-z0-9._+-]{1,64}$/, 'must be a program name such as "node" (no paths)'))
       .max(50)
-      .optional(),
-    sandbox: SandboxLimits.optional(),
+      .optional()
+      .describe('programs `run_command` may start (names, no paths)'),
+    sandbox: SandboxLimits.optional().describe(
+      'limits of one `run_command` (or of the coding-agent CLI with `executor`)',
+    ),
     /** Per tool: `always`, `first-use` or `never` (default) wait for a person's approval. */
-    approvals: z.record(z.string().min(1).max(100), ToolApproval).optional(),
+    approvals: z
+      .record(z.string().min(1).max(100), ToolApproval)
+      .optional()
+      .describe('per tool (`run_command`, or `<server>__<tool>`): which calls wait for a person (default `never`)'),
     /** MCP servers (stdio command or streamable HTTP URL) whose tools the role's agent may call. */
-    mcpServers: z.array(McpServerConfig).max(10).optional(),
+    mcpServers: z
+      .array(McpServerConfig)
+      .max(10)
+      .optional()
+      .describe('MCP servers (stdio `command` or streamable HTTP `url`) whose tools the agent may call'),
     /** A coding-agent CLI works this role's tickets (`custom` commands need --trust-config). */
-    executor: ExecutorConfig.optional(),
+    executor: ExecutorConfig.optional().describe(
+      "a coding-agent CLI works the role's tickets (`custom` needs --trust-config)",
+    ),
   })
   .strict();
 
 const Price = z
   .object({
-    input: z.number().min(0),
-    cachedInput: z.number().min(0).optional(),
-    output: z.number().min(0),
+    input: z.number().min(0).describe('USD per million input tokens'),
+    cachedInput: z.number().min(0).optional().describe('USD per million cached input tokens (default: `input`)'),
+    output: z.number().min(0).describe('USD per million output tokens'),
   })
   .strict();
 
-const ConfigFileSchema = z
+/** The schema of maestro.config.json (exported for the generated reference, docs/reference/configuration.md). */
+export const ConfigFileSchema = z
   .object({
-    $schema: z.string().optional(),
-    roles: z.array(FileRole).min(1, 'must list at least one role').max(50).optional(),
-    boss: z.object(ModelSettings).strict().optional(),
+    $schema: z.string().optional().describe('ignored (for editors)'),
+    roles: z
+      .array(FileRole)
+      .min(1, 'must list at least one role')
+      .max(50)
+      .optional()
+      .describe('the team, replacing the built-in roles; the Boss assigns only these'),
+    boss: z.object(ModelSettings).strict().optional().describe("the Boss's model settings"),
     llm: LlmFileSettings.optional(),
-    prices: z.record(z.string().min(1), Price).optional(),
+    prices: z
+      .record(z.string().min(1), Price)
+      .optional()
+      .describe('per model name, over the built-in price table (unknown models cost 0)'),
     notify: z
       .array(z.url({ protocol: /^https?$/, message: 'must be an http(s) webhook URL' }))
       .max(20)
-      .optional(),
+      .optional()
+      .describe('webhooks every run started with this file notifies when a gate opens and when it ends'),
     /** URL prefixes of webhooks that runs may name with `--notify` (checked by this file's workers). */
     notifyAllow: z
       .array(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL prefix such as https://hooks.slack.com/' }))
       .max(50)
-      .optional(),
-    webUiUrl: z.url({ protocol: /^https?$/, message: 'must be the http(s) URL of the Temporal Web UI' }).optional(),
+      .optional()
+      .describe('URL prefixes of webhooks that runs may name with `--notify`'),
+    webUiUrl: z
+      .url({ protocol: /^https?$/, message: 'must be the http(s) URL of the Temporal Web UI' })
+      .optional()
+      .describe('base URL of the Temporal Web UI, for links in notifications'),
     /** Runs on a git repository (`--repo`): the test command (else detected) and the map's token cap. */
     repo: z
       .object({
@@ -110,11 +207,19 @@ const ConfigFileSchema = z
           .min(1)
           .max(500)
           .regex(/^[^\0-\x1f\x7f]*$/, 'must be one line')
-          .optional(),
-        mapTokens: z.number().int().min(500).max(100_000).optional(),
+          .optional()
+          .describe("the repository's test command (default: detected)"),
+        mapTokens: z
+          .number()
+          .int()
+          .min(500)
+          .max(100_000)
+          .optional()
+          .meta({ description: 'token cap of the repository map', default: 4000 }),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe('runs on a git repository (`--repo`)'),
   })
   .strict()
   .superRefine((file, ctx) => {

@@ -1,13 +1,14 @@
 /**
- * Process configuration from environment variables, validated with zod. Every error names the
+ * Process configuration from environment variables (declared in config-env.ts), validated with zod. Every error names the
  * variable and says what a valid value looks like, so a typo fails at start-up, not mid-run.
  */
 import path from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { TokenLimitParam } from './activities/llm/adaptations';
-import { OutputMode, type ReasoningEffort } from './activities/llm/output-modes';
+import type { OutputMode, ReasoningEffort } from './activities/llm/output-modes';
 import type { ModelPrice } from './activities/llm/pricing';
 import { encryptionKeysFromEnv, type EncryptionKeys } from './codec/keys';
+import { DEFAULT_MODEL, DEFAULT_SIM_LATENCY_MS, EnvSchema } from './config-env';
 import { ConfigFileError, readConfigFile, type ConfigFile } from './config-file';
 import { requireTrustedConfig, UntrustedConfigError } from './config-trust';
 import { tlsSettingsFromEnv, type TlsSettings } from './config-tls';
@@ -17,58 +18,6 @@ import { executorSettingsOf } from './shared/executor';
 import { BOSS_SYSTEM_PROMPT, DEFAULT_ROLES, roleInfoOf, type RoleDefinition } from './shared/roles';
 import { mcpServerRef, type AgentSettings, type McpServerConfig } from './shared/tools';
 import type { RoleInfo } from './shared/types';
-
-const optionalText = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
-
-const EnvSchema = z.object({
-  MAESTRO_HOME: optionalText,
-  TEMPORAL_ADDRESS: optionalText.pipe(
-    z
-      .string()
-      .regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port, e.g. localhost:7233')
-      .optional(),
-  ),
-  TEMPORAL_NAMESPACE: optionalText,
-  TEMPORAL_API_KEY: optionalText,
-  TEMPORAL_TLS: optionalText.pipe(z.enum(['true', 'false']).optional()),
-  TEMPORAL_TLS_CERT: optionalText,
-  TEMPORAL_TLS_KEY: optionalText,
-  TEMPORAL_TLS_CA: optionalText,
-  TEMPORAL_TLS_SERVER_NAME: optionalText,
-  MAESTRO_ENCRYPTION_KEYS: optionalText,
-  MAESTRO_ENCRYPTION_KEY_FILE: optionalText,
-  MAESTRO_TASK_QUEUE: optionalText,
-  // Digits only (no '0x10', '1e3', '-1'); 0 asks the embedded server to pick a free port.
-  MAESTRO_UI_PORT: optionalText.pipe(
-    z
-      .string()
-      .regex(/^\d{1,5}$/, 'must be a port number from 1 to 65535, or 0 to pick a free port')
-      .transform(Number)
-      .refine((n) => n <= 65535, 'must be a port number from 1 to 65535, or 0 to pick a free port')
-      .optional(),
-  ),
-  OPENAI_API_KEY: optionalText,
-  OPENAI_BASE_URL: optionalText.pipe(z.url({ message: 'must be a URL such as https://api.openai.com/v1' }).optional()),
-  AZURE_OPENAI_ENDPOINT: optionalText.pipe(
-    z.url({ message: 'must be a URL such as https://my-resource.openai.azure.com' }).optional(),
-  ),
-  AZURE_OPENAI_API_KEY: optionalText,
-  OPENAI_API_VERSION: optionalText,
-  MAESTRO_CONFIG: optionalText,
-  MAESTRO_TRUST_CONFIG: optionalText,
-  MAESTRO_MODEL: optionalText,
-  MAESTRO_BOSS_MODEL: optionalText,
-  MAESTRO_OUTPUT_MODE: optionalText.pipe(OutputMode.optional()),
-  MAESTRO_LOG_LEVEL: optionalText.pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).optional()),
-  MAESTRO_SIM_LATENCY_MS: optionalText.pipe(z.coerce.number<string | undefined>().int().min(0).max(600_000).optional()),
-  MAESTRO_LLM_TIMEOUT_MS: optionalText.pipe(
-    z.coerce.number<string | undefined>().int().min(1000).max(3_600_000).optional(),
-  ),
-  MAESTRO_LLM_CONTENT_RETRIES: optionalText.pipe(z.coerce.number<string | undefined>().int().min(0).max(5).optional()),
-});
 
 /** Validated settings shared by the CLI, workers and the dev runtime. */
 export interface MaestroConfig {
@@ -173,8 +122,8 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Default model when a real provider is configured. */
-export const DEFAULT_MODEL = 'gpt-4.1-mini';
+/** Default model when a real provider is configured (declared with the variables, config-env.ts). */
+export { DEFAULT_MODEL };
 
 /** Reads and validates configuration from an environment (process.env by default). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): MaestroConfig {
@@ -229,7 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     ...(secrets.length > 0 ? { secretFiles: secrets } : {}),
     uiPort: e.MAESTRO_UI_PORT ?? defaultUiPort(env),
     ...(e.MAESTRO_LOG_LEVEL ? { logLevel: e.MAESTRO_LOG_LEVEL } : {}),
-    simLatencyMs: e.MAESTRO_SIM_LATENCY_MS ?? 150,
+    simLatencyMs: e.MAESTRO_SIM_LATENCY_MS ?? DEFAULT_SIM_LATENCY_MS,
     llm: {
       apiKey: azure ? (e.AZURE_OPENAI_API_KEY ?? e.OPENAI_API_KEY) : e.OPENAI_API_KEY,
       baseUrl: e.OPENAI_BASE_URL,

@@ -8,6 +8,9 @@
 import { z } from 'zod';
 import type { SandboxLimits } from './tools';
 import {
+  DEFAULT_EXECUTOR_MAX_CALLS,
+  DEFAULT_EXECUTOR_RETRIES,
+  DEFAULT_EXECUTOR_WALL_MS,
   EXECUTOR_AGENTS,
   MAX_EXECUTOR_MAX_CALLS,
   MAX_EXECUTOR_RETRIES,
@@ -48,11 +51,11 @@ export type ExecutorAgent = ExecutorAgentName;
  */
 export const ExecutorConfig = z
   .object({
-    agent: ExecutorAgent,
+    agent: ExecutorAgent.describe('which coding-agent CLI works the tickets'),
     /** The model the CLI asks for (the gateway forwards to the role's provider); unset: the role's model. */
-    model: name(200).optional(),
+    model: name(200).optional().describe("the model the CLI asks for (default: the role's model)"),
     /** `custom` only: the program to run (a name on PATH or an absolute path) and its arguments. */
-    command: name(500).optional(),
+    command: name(500).optional().describe('`custom` only: the program to run (a name on PATH or an absolute path)'),
     /** `custom` only. `{prompt}`, `{promptFile}`, `{baseUrl}` and `{model}` are replaced. */
     args: z
       .array(
@@ -62,13 +65,35 @@ export const ExecutorConfig = z
           .refine((s) => !s.includes('\0'), 'has a NUL character, which no program argument can hold: remove it'),
       )
       .max(50)
-      .optional(),
+      .optional()
+      .describe('`custom` only: its arguments; `{prompt}`, `{promptFile}`, `{baseUrl}` and `{model}` are replaced'),
     /** Wall time of one attempt in ms (default 10 minutes): the CLI's whole process tree is killed then. */
-    wallMs: z.number().int().min(1000).max(MAX_EXECUTOR_WALL_MS).optional(),
+    wallMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(MAX_EXECUTOR_WALL_MS)
+      .optional()
+      .meta({
+        description: 'wall time of one attempt, ms; the whole process tree is killed then',
+        default: DEFAULT_EXECUTOR_WALL_MS,
+      }),
     /** Model calls one attempt may make (default 40): the gateway refuses the next one. */
-    maxCalls: z.number().int().min(1).max(MAX_EXECUTOR_MAX_CALLS).optional(),
+    maxCalls: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_EXECUTOR_MAX_CALLS)
+      .optional()
+      .meta({ description: 'model calls one attempt may make', default: DEFAULT_EXECUTOR_MAX_CALLS }),
     /** Starts of one attempt after infrastructure failures (default 2, at most 10). */
-    maxRetries: z.number().int().min(0).max(MAX_EXECUTOR_RETRIES).optional(),
+    maxRetries: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_EXECUTOR_RETRIES)
+      .optional()
+      .meta({ description: 'starts of one attempt after infrastructure failures', default: DEFAULT_EXECUTOR_RETRIES }),
   })
   .strict()
   .superRefine((e, ctx) => {

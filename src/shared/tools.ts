@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { ArtifactRef } from './types';
 import { plainLine } from './model-text';
+import { DEFAULT_SANDBOX_TIMEOUT_MS } from './tool-checks';
 
 // Kept in tool-checks.ts (no schemas) for the ticket workflow; exported here with the rest.
 export { checksOf, countsAsCheck, DEFAULT_SANDBOX_TIMEOUT_MS, failedCheck, isAgent } from './tool-checks';
@@ -52,15 +53,57 @@ export const AGENT_HISTORY_BOUND = 4000;
 /** Limits of one `run_command`, as configured per role (defaults in the sandbox). */
 export const SandboxLimits = z
   .object({
-    timeoutMs: z.number().int().min(100).max(3_600_000).optional(),
-    cpuSeconds: z.number().int().min(1).max(3600).optional(),
-    memoryMb: z.number().int().min(16).max(65_536).optional(),
-    maxProcesses: z.number().int().min(1).max(4096).optional(),
-    outputBytes: z.number().int().min(1024).max(16_777_216).optional(),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(3_600_000)
+      .optional()
+      .meta({ description: 'wall time of one command, ms', default: DEFAULT_SANDBOX_TIMEOUT_MS }),
+    cpuSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(3600)
+      .optional()
+      .meta({ description: 'CPU time of one command, s', default: 30 }),
+    memoryMb: z
+      .number()
+      .int()
+      .min(16)
+      .max(65_536)
+      .optional()
+      .meta({ description: 'memory of one command, MB', default: 1024 }),
+    maxProcesses: z
+      .number()
+      .int()
+      .min(1)
+      .max(4096)
+      .optional()
+      .meta({ description: 'processes one command may run at once', default: 64 }),
+    outputBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(16_777_216)
+      .optional()
+      .meta({ description: 'output of one command kept for the model, bytes', default: 1_048_576 }),
     /** Bytes a command may add to its workspace, in MB (a tmpfs quota where the worker is root). */
-    diskMb: z.number().int().min(1).max(65_536).optional(),
+    diskMb: z
+      .number()
+      .int()
+      .min(1)
+      .max(65_536)
+      .optional()
+      .meta({ description: 'bytes a command may add to its workspace, MB', default: 256 }),
     /** Files and folders a command may create in its workspace. */
-    maxFiles: z.number().int().min(10).max(10_000_000).optional(),
+    maxFiles: z
+      .number()
+      .int()
+      .min(10)
+      .max(10_000_000)
+      .optional()
+      .meta({ description: 'files and folders a command may create', default: 20_000 }),
   })
   .strict();
 export type SandboxLimits = z.infer<typeof SandboxLimits>;
@@ -71,12 +114,18 @@ export type SandboxLimits = z.infer<typeof SandboxLimits>;
  */
 export const McpServerConfig = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9-]{1,24}$/, 'letters, digits and - (at most 24), e.g. "files"'),
-    command: z.string().min(1).max(500).optional(),
-    args: z.array(z.string().max(2000)).max(50).optional(),
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().max(4000)).optional(),
-    url: z.url().optional(),
-    approval: ToolApproval.optional(),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,24}$/, 'letters, digits and - (at most 24), e.g. "files"')
+      .describe('the server name; its tools reach the model as `<name>__<tool>`'),
+    command: z.string().min(1).max(500).optional().describe('stdio server: the program the worker starts'),
+    args: z.array(z.string().max(2000)).max(50).optional().describe('stdio server: its arguments'),
+    env: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().max(4000))
+      .optional()
+      .describe('stdio server: its environment variables'),
+    url: z.url().optional().describe('streamable HTTP server: its URL (instead of `command`)'),
+    approval: ToolApproval.optional().describe("approval of all the server's tools"),
   })
   .strict()
   .refine(

@@ -1,0 +1,124 @@
+/**
+ * Every relative link in README.md and docs/**\/*.md leads to a file, and a `#anchor` into a
+ * markdown file to one of its headings. VitePress checks the site's own links when it builds;
+ * README.md is outside its source folder, and this also covers the sidebar (sidebar.json).
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.join(__dirname, '..', '..');
+const DOCS = path.join(ROOT, 'docs');
+const SKIP_DIRS = new Set(['.vitepress', 'public', 'node_modules']);
+
+function markdownFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) return SKIP_DIRS.has(name) ? [] : markdownFiles(full);
+    return name.endsWith('.md') ? [full] : [];
+  });
+}
+
+/** The text without fenced code blocks and inline code (links there are not links). */
+function withoutCode(text: string): string {
+  return withoutFences(text).replace(/`[^`\n]*`/g, '');
+}
+
+function withoutFences(text: string): string {
+  return text.replace(/^([ \t]*)(`{3,}|~{3,})[^\n]*\n[\s\S]*?^\1\2[ \t]*$/gm, '');
+}
+
+/** Anchors of a markdown file's headings, as GitHub (README) and VitePress (docs) make them. */
+function anchorsOf(file: string): Set<string> {
+  const anchors = new Set<string>();
+  const seen = new Map<string, number>();
+  for (const m of withoutFences(readFileSync(file, 'utf8')).matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
+    let title = m[1]!;
+    const explicit = /\{#([^}]+)\}\s*$/.exec(title);
+    if (explicit) {
+      anchors.add(explicit[1]!);
+      title = title.slice(0, explicit.index).trim();
+    }
+    const plain = title
+      .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+      .replace(/<[^>]+>/g, '')
+      .replace(/`/g, '');
+    const github = plain
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
+    const n = seen.get(github) ?? 0;
+    seen.set(github, n + 1);
+    anchors.add(n === 0 ? github : `${github}-${n}`);
+    anchors.add(
+      plain
+        .normalize('NFKD')
+        .replace(/[\u0300-\u036F]/g, '')
+        .replace(/[\s~`!@#$%^&*()\-_+=[\]{}|\\;:"'“”‘’<>,.?/]+/g, '-')
+        .replace(/-{2,}/g, '-')
+        .replace(/^-+|-+$/g, '')
+        .replace(/^(\d)/, '_$1')
+        .toLowerCase(),
+    );
+  }
+  return anchors;
+}
+
+/** The file a link leads to: docs links may leave out `.md` (clean URLs) or point at a folder. */
+function resolveTarget(from: string, target: string): string | undefined {
+  const base = target.startsWith('/') ? path.join(DOCS, target) : path.resolve(path.dirname(from), target);
+  const candidates = [base, `${base}.md`, path.join(base, 'index.md'), path.join(DOCS, 'public', target)];
+  return candidates.find((c) => existsSync(c) && (statSync(c).isFile() || existsSync(path.join(c, 'index.md'))));
+}
+
+/** Problems of one markdown file's relative links. */
+function brokenLinks(file: string): string[] {
+  const text = withoutCode(readFileSync(file, 'utf8'));
+  const links = [
+    ...[...text.matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((m) => m[1]!),
+    ...[...text.matchAll(/^\s*\[[^\]]+\]:\s*(\S+)/gm)].map((m) => m[1]!),
+    ...[...text.matchAll(/<a\s[^>]*href="([^"]+)"/g)].map((m) => m[1]!),
+  ];
+  const problems: string[] = [];
+  for (const link of links) {
+    if (/^[a-z][a-z0-9+.-]*:/i.test(link)) continue; // https:, mailto:, pathname:
+    const [target = '', anchor] = link.split('#');
+    // TypeDoc's HTML (npm run docs:api) is checked by the VitePress build, which fails on a dead /api/ link.
+    if (/^(\.\.\/)*\/?api(\/|$)/.test(target) && path.dirname(file).startsWith(DOCS)) continue;
+    const dest = target === '' ? file : resolveTarget(file, decodeURIComponent(target));
+    const where = `${path.relative(ROOT, file)}: ${link}`;
+    if (!dest) {
+      problems.push(`${where} (no such file)`);
+      continue;
+    }
+    const md = statSync(dest).isDirectory() ? path.join(dest, 'index.md') : dest;
+    if (anchor && md.endsWith('.md') && !anchorsOf(md).has(decodeURIComponent(anchor)))
+      problems.push(`${where} (no heading #${anchor} in ${path.relative(ROOT, md)})`);
+  }
+  return problems;
+}
+
+describe('docs links', () => {
+  const files = [path.join(ROOT, 'README.md'), ...(existsSync(DOCS) ? markdownFiles(DOCS) : [])];
+
+  it.each(files.map((f) => path.relative(ROOT, f)))('%s: every relative link resolves', (rel) => {
+    expect(brokenLinks(path.join(ROOT, rel))).toEqual([]);
+  });
+
+  it('every sidebar entry of the site is a page', () => {
+    const sidebar = JSON.parse(readFileSync(path.join(DOCS, '.vitepress', 'sidebar.json'), 'utf8')) as {
+      items: { link: string }[];
+    }[];
+    const links = sidebar.flatMap((g) => g.items.map((i) => i.link)).filter((l) => !l.startsWith('/api/'));
+    expect(links.length).toBeGreaterThan(20);
+    const missing = links.filter((l) => !resolveTarget(path.join(DOCS, 'index.md'), l === '/' ? '/index' : l));
+    expect(missing).toEqual([]);
+  });
+
+  it('finds a broken link and a broken anchor', () => {
+    const file = path.join(DOCS, 'reference', 'cli.md');
+    expect(resolveTarget(file, './no-such-page')).toBeUndefined();
+    expect(resolveTarget(file, '../reference/environment')).toBe(path.join(DOCS, 'reference', 'environment.md'));
+    expect(anchorsOf(file).has('maestro-run')).toBe(true);
+    expect(anchorsOf(file).has('maestro-nope')).toBe(false);
+  });
+});
