@@ -68,16 +68,10 @@ export const ExecutorConfig = z
       .optional()
       .describe('`custom` only: its arguments; `{prompt}`, `{promptFile}`, `{baseUrl}` and `{model}` are replaced'),
     /** Wall time of one attempt in ms (default 10 minutes): the CLI's whole process tree is killed then. */
-    wallMs: z
-      .number()
-      .int()
-      .min(1000)
-      .max(MAX_EXECUTOR_WALL_MS)
-      .optional()
-      .meta({
-        description: 'wall time of one attempt, ms; the whole process tree is killed then',
-        default: DEFAULT_EXECUTOR_WALL_MS,
-      }),
+    wallMs: z.number().int().min(1000).max(MAX_EXECUTOR_WALL_MS).optional().meta({
+      description: 'wall time of one attempt, ms; the whole process tree is killed then',
+      default: DEFAULT_EXECUTOR_WALL_MS,
+    }),
     /** Model calls one attempt may make (default 40): the gateway refuses the next one. */
     maxCalls: z
       .number()

@@ -50,6 +50,15 @@ describe('maestro commands in the docs', () => {
     expect(docCommands('x.md', md).map((c) => c.args)).toEqual([['run', 'x', '--yes']]);
   });
 
+  it('copes with hostile lines: unterminated quotes, maestro as a word, a huge line', () => {
+    expect(shellWords('maestro run "unterminated')).toEqual(['maestro', 'run', 'unterminated']);
+    expect(maestroCalls(shellWords('echo maestro run x; git commit -m "maestro nope"'))).toEqual([]);
+    const huge = `maestro list ${'--json '.repeat(100_000)}`;
+    const started = Date.now();
+    expect(problemsOf(maestroCalls(shellWords(huge))[0]!)).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it('refuses an unknown command, an unknown flag, a flag without its value and a missing argument', () => {
     expect(problemsOf(['nope'])).toEqual(['no command "maestro nope"']);
     expect(problemsOf(['list', '--phase', 'executing', '--colour'])).toEqual([

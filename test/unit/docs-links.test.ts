@@ -3,7 +3,16 @@
  * markdown file to one of its headings. VitePress checks the site's own links when it builds;
  * README.md is outside its source folder, and this also covers the sidebar (sidebar.json).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -90,6 +99,10 @@ function brokenLinks(file: string): string[] {
       problems.push(`${where} (no such file)`);
       continue;
     }
+    if (path.relative(ROOT, dest).startsWith('..')) {
+      problems.push(`${where} (leaves the repository)`);
+      continue;
+    }
     const md = statSync(dest).isDirectory() ? path.join(dest, 'index.md') : dest;
     if (anchor && md.endsWith('.md') && !anchorsOf(md).has(decodeURIComponent(anchor)))
       problems.push(`${where} (no heading #${anchor} in ${path.relative(ROOT, md)})`);
@@ -120,5 +133,22 @@ describe('docs links', () => {
     expect(resolveTarget(file, '../reference/environment')).toBe(path.join(DOCS, 'reference', 'environment.md'));
     expect(anchorsOf(file).has('maestro-run')).toBe(true);
     expect(anchorsOf(file).has('maestro-nope')).toBe(false);
+    expect(resolveTarget(path.join(ROOT, 'README.md'), '../../../../../../etc/hostname')).toBeDefined();
+  });
+
+  it('refuses a link out of the repository, to a missing file or to a missing heading', () => {
+    mkdirSync(path.join(ROOT, 'test-artifacts'), { recursive: true });
+    const dir = mkdtempSync(path.join(ROOT, 'test-artifacts', 'docs-links-'));
+    try {
+      const page = path.join(dir, 'page.md');
+      writeFileSync(page, '# Title\n\n[a](../../../../../../../etc/hostname) [b](./nope.md) [c](#title) [d](#nope)\n');
+      expect(brokenLinks(page).map((p) => p.replace(/^.*?: /, ''))).toEqual([
+        '../../../../../../../etc/hostname (leaves the repository)',
+        './nope.md (no such file)',
+        '#nope (no heading #nope in ' + path.relative(ROOT, page) + ')',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -16,6 +16,7 @@ import { configJsonSchema } from '../../src/dev/docs-reference/configuration';
 import { envRows } from '../../src/dev/docs-reference/environment';
 import { referencePages } from '../../src/dev/docs-reference/pages';
 import { stalePages } from '../../src/dev/docs-reference/main';
+import { cell, code, prose } from '../../src/dev/docs-reference/markdown';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -24,6 +25,14 @@ describe('docs/reference', () => {
 
   it.each(Object.keys(pages))('%s is current (else run `npm run docs:reference`)', (file) => {
     expect(readFileSync(path.join(ROOT, file), 'utf8')).toBe(pages[file]);
+  });
+
+  it('generated text cannot break a table, inject HTML or Vue, or make a localhost link', () => {
+    expect(cell('a | b\n c')).toBe('a \\| b c');
+    expect(code('--x <a|b>')).toBe('<code>--x &lt;a&#124;b&gt;</code>');
+    const text = prose('see `{{ x }}` and <script>alert(1)</script> at http://localhost:8233 {{ y }}');
+    expect(text).not.toMatch(/\{\{|<script|:\/\//);
+    expect(text).toContain('<code>&#123;&#123; x &#125;&#125;</code>');
   });
 
   it('--check names a page that differs', () => {
