@@ -10,6 +10,7 @@ import { statusQuery } from '../shared/messages';
 import type { GateView, RunStatus } from '../shared/types';
 import { usd } from './format';
 import { approveHints } from './watch/approve-hints';
+import { wrapCommand } from './watch/wrap-command';
 import { waitingGates, type WaitingGate } from './watch/epic-rows';
 
 /** Prints changes of a run's status until it is no longer running. */
@@ -56,7 +57,7 @@ export async function followRun(
 export function changes(
   before: RunStatus | undefined,
   now: RunStatus,
-  opts: { gates?: boolean; namespace?: string } = {},
+  opts: { gates?: boolean; namespace?: string; width?: number } = {},
 ): string[] {
   const out: string[] = [];
   if (now.tickets.length > 0 && !before?.tickets.length) {
@@ -84,7 +85,7 @@ export function changes(
           : '';
     if (t.state !== 'pending' || p) out.push(`  ${t.id} [${t.role}] ${t.title}: ${ticketStateLabel(t)}${extra}`);
   }
-  if (opts.gates) out.push(...gateChanges(before, now, opts.namespace));
+  if (opts.gates) out.push(...gateChanges(before, now, opts.namespace, opts.width));
   return out;
 }
 
@@ -109,7 +110,7 @@ function replanReason(now: RunStatus): string {
  * A gate that opened, with the commands that approve it; a gate that closed, with its decision.
  * Gates of epics' sub-runs count too (named with their epic, decided through `--epic`).
  */
-function gateChanges(before: RunStatus | undefined, now: RunStatus, namespace?: string): string[] {
+function gateChanges(before: RunStatus | undefined, now: RunStatus, namespace?: string, width?: number): string[] {
   const out: string[] = [];
   const key = (w: WaitingGate) => `${w.epic ?? ''}/${w.gate.id}`;
   const was = new Map((before ? waitingGates(before) : []).map((w) => [key(w), w]));
@@ -122,8 +123,10 @@ function gateChanges(before: RunStatus | undefined, now: RunStatus, namespace?: 
     out.push(
       `Waiting for approval: ${g.kind} gate${w.epic ? ` of epic ${w.epic}` : ''}${g.ticketId ? ` (${g.ticketId})` : ''} — ${g.reason}`,
     );
-    out.push(`  approve: ${hints.maestro}`);
-    out.push(`       or: ${hints.temporal}`);
+    // Wrapped between words (never mid-flag) when the caller knows the width.
+    const wrap = (label: string, command: string) =>
+      width === undefined ? [label + command] : wrapCommand(label, command, width);
+    out.push(...wrap('  approve: ', hints.maestro), ...wrap('       or: ', hints.temporal));
   }
   for (const [k, w] of was) {
     if (is.has(k)) continue;

@@ -6,7 +6,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { DefaultLogger, Runtime, type NativeConnection, type Worker } from '@temporalio/worker';
+import { Runtime, type NativeConnection, type Worker } from '@temporalio/worker';
+import { maestroSdkLogger } from '../workers/sdk-logger';
 import { connectClient, connectWorker } from '../client/connection';
 import { UnavailableError } from '../client/exit-codes';
 import { workflowPollers } from '../client/pollers';
@@ -279,7 +280,8 @@ function installRuntime(level: NonNullable<MaestroConfig['logLevel']>, metricsAd
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({
-    logger: new DefaultLogger(level),
+    // The SDK's DefaultLogger without the "No workflows registered" warning of role workers (sdk-logger.ts).
+    logger: maestroSdkLogger(level),
     // No SDK shutdown on signals: the CLI stops its workers itself, before the server they talk to.
     shutdownSignals: [],
     ...(metricsAddress

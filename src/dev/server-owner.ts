@@ -5,7 +5,7 @@
  * when a short-lived command ends (`maestro run`), and can name that process instead of
  * attaching to a server that is about to go away.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -90,7 +90,11 @@ export function claimServer(
 export function recordUiUrl(port: number, uiUrl: string): void {
   const owner = readOwner(port);
   if (owner?.pid !== process.pid) return;
-  writeFileSync(ownerFile(port), JSON.stringify({ ...owner, uiUrl }));
+  // Written aside and renamed over the record, so a reader never sees half a file.
+  const file = ownerFile(port);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ ...owner, uiUrl }), { mode: 0o644 });
+  renameSync(tmp, file);
 }
 
 /** The Web UI URL the owner of the server on `port` recorded, if it is a URL on this machine. */

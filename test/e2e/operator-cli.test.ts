@@ -100,7 +100,7 @@ describe('maestro watch and maestro list on a gated run', () => {
   it('follows the run through its plan gate and ends with the outcome', async () => {
     const api = new MaestroClient(harness.conn.client, taskQueue);
     const runId = await api.start(GOAL, { runId: `${taskQueue}-run`, planApproval: 'manual' });
-    const e = env({ MAESTRO_TASK_QUEUE: taskQueue });
+    const e = env({ MAESTRO_TASK_QUEUE: taskQueue, COLUMNS: '80' });
 
     const events: WatchEvent[] = [];
     const json = streamCli(['watch', runId, '--json', '--interval', '200'], e, (l) => events.push(JSON.parse(l)));
@@ -138,8 +138,12 @@ describe('maestro watch and maestro list on a gated run', () => {
 
     // Piped stdout is not a terminal: one plain line per change, with the approve commands.
     expect(plainDone.stdout).toContain('Waiting for approval: plan gate');
-    expect(plainDone.stdout).toContain(`  approve: maestro approve ${runId} --gate 'plan#1'`);
-    expect(plainDone.stdout).toContain(`temporal workflow signal --workflow-id ${runId} --name approve`);
+    // Commands are wrapped between words at COLUMNS (stdout is not a terminal), continued with ` \`.
+    const unwrapped = plainDone.stdout.replace(/ \\\n +/g, ' ');
+    expect(unwrapped).toContain(`  approve: maestro approve ${runId} --gate 'plan#1'`);
+    expect(unwrapped).toContain(`temporal workflow signal --workflow-id ${runId} --name approve`);
+    for (const line of plainDone.stdout.split('\n').filter((l) => l.startsWith('       or: ')))
+      expect(line.length).toBeLessThanOrEqual(80);
     expect(plainDone.stdout).toMatch(/Gate plan closed: \w+ by watch-test/);
     expect(plainDone.stdout).toContain(`Run ${runId} ended: completed (completed) — 4/4 tickets accepted`);
     expect(plainDone.stdout).not.toContain('\u001b[');

@@ -72,11 +72,17 @@ describe('renderWatch', () => {
     );
   });
 
-  it('never cuts the approve commands, however narrow the terminal', () => {
+  it('never cuts the approve commands, however narrow the terminal: wraps them between words, within the width', () => {
     const s = status({ phase: 'planning', pendingGates: [planGate()] });
     const lines = renderWatch(snap({ status: s }), { now: NOW, width: 60 });
-    expect(lines).toContain(
-      `       or: temporal workflow signal --workflow-id run-1 --name approve --input '{"gate":"plan#1","by":"<you>"}'`,
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(60);
+    const at = lines.findIndex((l) => l.startsWith('       or: '));
+    const command = lines
+      .slice(at, at + 3)
+      .map((l) => l.slice(11).replace(/ \\$/, ''))
+      .join(' ');
+    expect(command).toBe(
+      `temporal workflow signal --workflow-id run-1 --name approve --input '{"gate":"plan#1","by":"<you>"}'`,
     );
     expect(lines.find((l) => l.includes('WAITING FOR YOU'))!.length).toBeLessThanOrEqual(60);
   });

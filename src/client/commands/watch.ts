@@ -20,6 +20,7 @@ import { newToolCallLines, watchedToolCalls } from '../watch/tool-block';
 import { watchSnapshots } from '../watch/poll';
 import { executorLines } from '../watch/executor-progress';
 import { renderWatch, type WatchSnapshot } from '../watch/render';
+import { terminalWidth } from '../watch/wrap-command';
 
 interface WatchFlags {
   json?: boolean;
@@ -78,7 +79,7 @@ export function registerWatchCommand(program: Command): void {
               for await (const snap of snapshots) {
                 const lines = renderWatch(snap, {
                   now: new Date(),
-                  width: process.stdout.columns,
+                  width: terminalWidth(),
                   height: process.stdout.rows,
                   color: flags.color !== false,
                   namespace,
@@ -97,7 +98,8 @@ export function registerWatchCommand(program: Command): void {
             for await (const snap of snapshots) {
               if (!last) console.log(`Run ${runId}: ${snap.status.goal}`);
               if (snap.note && !last?.note) console.log(snap.note);
-              for (const line of changes(last?.status, snap.status, { gates: true, namespace })) console.log(line);
+              for (const line of changes(last?.status, snap.status, { gates: true, namespace, width: terminalWidth() }))
+                console.log(line);
               const calls = watchedToolCalls(snap.status.toolCalls, snap.liveToolCalls);
               for (const line of newToolCallLines(printedCalls, calls)) console.log(line);
               for (const line of newExecutorLines(printedClis, snap)) console.log(`  ${line}`);

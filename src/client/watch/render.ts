@@ -11,6 +11,7 @@ import { usd } from '../format';
 import { ACCEPTED_OVER_FAILURES, acceptedText, runStatusOf, ticketStateLabel } from '../../shared/outcomes';
 import type { ToolCallRecord } from '../../shared/tools';
 import { approveHints } from './approve-hints';
+import { wrapCommand } from './wrap-command';
 import { toolBlockLines, watchedToolCalls } from './tool-block';
 import { epicsLine, waitingGates, withEpicCounts } from './epic-rows';
 import { executorLines, type ExecutorProgressView } from './executor-progress';
@@ -140,17 +141,9 @@ export function renderWatch(snap: WatchSnapshot, opts: RenderOptions): string[] 
         [` — ${g.reason.replace(/\s+/g, ' ')}`],
       ),
     );
-    // Never cut a command a person will copy: the terminal wraps it instead.
-    gateLines.push(
-      fitLine(
-        [
-          ['  approve: ', c.dim],
-          [hints.maestro, c.bold],
-        ],
-        Number.POSITIVE_INFINITY,
-      ),
-    );
-    gateLines.push(fitLine([['       or: ', c.dim], [hints.temporal]], Number.POSITIVE_INFINITY));
+    // Never cut a command a person will copy: wrapped between words at the screen's width instead.
+    gateLines.push(...styledCommand('  approve: ', hints.maestro, width, c.dim, c.bold));
+    gateLines.push(...styledCommand('       or: ', hints.temporal, width, c.dim));
   }
 
   const tools = toolBlockLines(watchedToolCalls(s.toolCalls, snap.liveToolCalls));
@@ -299,6 +292,21 @@ function finalSegs(snap: WatchSnapshot, rows: TicketLine[], c: chalk.Chalk): Seg
     [`Run ${s.outcome ?? s.phase}${took}`, ok ? c.bold.green : c.bold.yellow],
     [` — ${acceptedText(s.tickets)}, ${usd(s.cost.usd)}, ${s.cost.tokens.toLocaleString('en-US')} tokens`],
   ];
+}
+
+/** A command wrapped between words at `width` (wrap-command.ts), its label styled apart. */
+function styledCommand(
+  label: string,
+  command: string,
+  width: number,
+  labelStyle: chalk.Chalk,
+  style?: chalk.Chalk,
+): string[] {
+  return wrapCommand(label, command, width).map((line, i) => {
+    const head = i === 0 ? labelStyle(label) : ' '.repeat(label.length);
+    const rest = line.slice(label.length);
+    return head + (style ? style(rest) : rest);
+  });
 }
 
 /** How many terminal rows `line` takes at `width` columns (a long line wraps). */
