@@ -6,7 +6,7 @@
  *   npx tsx examples/batch.ts [goals.txt] [--budget-usd 0.50]
  */
 import { readFileSync } from 'node:fs';
-import { connectMaestro, describeFailure, newRunId, type RunResult } from 'maestro-agents';
+import { connectMaestro, describeFailure, newRunId, type MaestroRunResult } from 'maestro-agents';
 
 const DEFAULT_GOALS = [
   'Build a landing page for a coffee shop called Bean There',
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
       cells.map((cell, c) => (c >= 2 && c <= 4 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ');
     console.log(line(header).trimEnd());
     for (const r of rows) console.log(line(r).trimEnd());
-    const ok = results.filter((r): r is PromiseFulfilledResult<RunResult> => r.status === 'fulfilled');
+    const ok = results.filter((r): r is PromiseFulfilledResult<MaestroRunResult> => r.status === 'fulfilled');
     const total = ok.reduce((sum, r) => sum + r.value.cost.usd, 0);
     console.log(`Total: $${total.toFixed(4)} for ${ok.length}/${runIds.length} finished runs`);
     if (ok.length < runIds.length) process.exitCode = 1;
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   }
 }
 
-function row(runId: string, goal: string, r: PromiseSettledResult<RunResult>): string[] {
+function row(runId: string, goal: string, r: PromiseSettledResult<MaestroRunResult>): string[] {
   if (r.status === 'rejected')
     return [runId, 'failed', '-', '-', '-', `${goal.slice(0, 40)} (${describeFailure(r.reason)})`];
   const res = r.value;

@@ -40,7 +40,14 @@ import {
 } from './errors';
 import { cancelledRunResult, type MaestroRunResult } from './cancelled-result';
 import { assembleRunOutput } from './output';
-import { buildListPlan, LIVE_PHASES, phaseMatches, subRunCountQuery, type ListRunsOptions } from './list-filters';
+import {
+  buildListPlan,
+  phaseMatches,
+  phaseNeedsSearchAttribute,
+  subRunCountQuery,
+  type ListRunsOptions,
+} from './list-filters';
+import { visibilityPhase } from './run-phase';
 import { buildRunInput, newRunId, runStartMetadata, type StartRunOptions } from './run-input';
 import { completedRunStatus } from './completed-status';
 import { fetchMissingArtifacts } from './fetch-artifacts';
@@ -350,8 +357,7 @@ export class MaestroClient {
   async listRuns(opts: ListRunsOptions = {}): Promise<RunList> {
     const limit = opts.limit ?? 20;
     const namespace = this.client.options.namespace;
-    const live = opts.phase !== 'awaiting-approval' && (LIVE_PHASES as readonly string[]).includes(opts.phase ?? '');
-    const phaseRegistered = live
+    const phaseRegistered = phaseNeedsSearchAttribute(opts.phase)
       ? await searchAttributesUsable(this.client, namespace, [SEARCH_ATTRIBUTES.phase])
       : true;
     const plan = buildListPlan(opts, phaseRegistered);
@@ -359,8 +365,7 @@ export class MaestroClient {
     let unreadable: string | undefined;
     let unreadableCount = 0;
     for await (const { info: wf, memoProblem } of listExecutions(this.client, plan.query)) {
-      const recorded = wf.typedSearchAttributes.get(PHASE_KEY);
-      let phase = recorded ?? CLOSED_PHASE[wf.status.name];
+      let phase: string | undefined = visibilityPhase(wf);
       if (plan.postFilterPhase) {
         const live = await this.liveStatus(wf.workflowId);
         if (!live || !phaseMatches(live, plan.postFilterPhase)) continue;
@@ -421,14 +426,4 @@ export class MaestroClient {
 /** The goal column of a run whose memo this client cannot decode (e.g. encrypted with a key it lacks). */
 const UNREADABLE_GOAL = '(goal unreadable here)';
 
-const PHASE_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.phase, SearchAttributeType.KEYWORD);
 const COST_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.costUsd, SearchAttributeType.DOUBLE);
-
-/** Maestro phase of a closed workflow when the run did not record one. */
-const CLOSED_PHASE: Partial<Record<string, string>> = {
-  COMPLETED: 'completed',
-  FAILED: 'failed',
-  TERMINATED: 'failed',
-  TIMED_OUT: 'failed',
-  CANCELLED: 'cancelled',
-};

@@ -49,6 +49,7 @@ export async function cancelledRunResult(
   const n = accepted.ticketIds.length;
   const total = last.tickets.length;
   const acceptedOverFailures = last.tickets.filter((t) => t.acceptedOverFailures).map((t) => t.id);
+  const ids = [...accepted.ticketIds].sort((x, y) => Number(x.slice(1)) - Number(y.slice(1)) || x.localeCompare(y));
   const missing = last.tickets.filter((t) => !accepted.ticketIds.includes(t.id)).map((t) => `${t.id} (${t.state})`);
   const result: CancelledRunResult = {
     runId,
@@ -65,7 +66,7 @@ export async function cancelledRunResult(
       summary:
         n === 0
           ? 'No ticket was accepted before the run was cancelled, so it has no files.'
-          : `The files of tickets ${accepted.ticketIds.join(', ')} are in the manifest.` +
+          : `The files of tickets ${ids.join(', ')} are in the manifest.` +
             (missing.length > 0 ? ` Missing: the files of ${missing.join(', ')}.` : ''),
       followUps: [],
     },

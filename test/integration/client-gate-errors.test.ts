@@ -24,6 +24,7 @@ const runner = {} as { api: MaestroClient; start: (goal: string, opts: StartRunO
 let worker: Worker | undefined;
 let running: Promise<void> | undefined;
 let counter = 0;
+let cancelledRun: string | undefined;
 beforeAll(async () => {
   const taskQueue = uniqueQueue('gate-errors');
   const store = new FsArtifactStore(path.join(home, 'artifacts'));
@@ -90,6 +91,7 @@ it('result() and saveFiles() of a cancelled run give what it had accepted, statu
   const runId = await runner.start('Build a landing page for a coffee shop called Bean There', {
     finalApproval: 'manual',
   });
+  cancelledRun = runId;
   await pendingGate(runner.api, runId, 'final');
   await runner.api.cancel(runId);
   const result = await runner.api.result(runId);
@@ -124,4 +126,21 @@ it('result() of a run cancelled before anything was accepted: status cancelled, 
   expect((err as Error).message).toBe(
     `Run ${runId} was cancelled before any ticket was accepted, so it has no files to save.`,
   );
+}, 120_000);
+
+it('with no worker left, a cancelled run still reads back: its files from the history, its cost from the memo', async () => {
+  expect(cancelledRun).toBeDefined();
+  worker?.shutdown();
+  await running;
+  worker = undefined;
+  const result = await runner.api.result(cancelledRun!);
+  expect(result.status).toBe('cancelled');
+  // No worker answers the status query, so the tickets are unknown; the accepted ones are not.
+  expect(result.tickets).toEqual([]);
+  expect(result.status === 'cancelled' && [...result.acceptedTicketIds].sort()).toEqual(['T1', 'T2', 'T3', 'T4']);
+  expect(result.report.headline).toBe('Cancelled: 4 tickets accepted before the run was cancelled');
+  expect(result.manifest.map((m) => m.path)).toContain('index.html');
+  expect(result.cost.usd).toBeGreaterThan(0);
+  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'maestro-cancelled-')), 'out');
+  expect((await runner.api.saveFiles(cancelledRun!, out)).files.length).toBeGreaterThan(1);
 }, 120_000);
