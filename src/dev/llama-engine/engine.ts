@@ -197,6 +197,15 @@ export class LlamaEngine {
     return { rules: g.grammar.split('\n').filter((l) => l.includes('::=')).length };
   }
 
+  /** Caches a grammar; the oldest go past 64, so requests with ever-new tools cannot grow memory. */
+  private remember(key: string, grammar: Promise<Grammar>): void {
+    this.grammars.set(key, grammar);
+    for (const old of this.grammars.keys()) {
+      if (this.grammars.size <= 64) break;
+      this.grammars.delete(old);
+    }
+  }
+
   private jsonSchemaGrammar(schema: unknown): Promise<Grammar> {
     const key = JSON.stringify(schema);
     let g = this.grammars.get(key);
@@ -207,7 +216,7 @@ export class LlamaEngine {
         const why = this.lastErrors.slice(before).join(' ').trim();
         throw new GrammarError(`${(err as Error).message}${why ? `: ${why}` : ''}`);
       });
-      this.grammars.set(key, g);
+      this.remember(key, g);
     }
     return g;
   }
@@ -225,7 +234,7 @@ export class LlamaEngine {
         const why = this.lastErrors.slice(before).join(' ').trim();
         throw new GrammarError(`${(err as Error).message}${why ? `: ${why}` : ''}`);
       });
-      this.grammars.set(key, grammar);
+      this.remember(key, grammar);
     }
     return grammar;
   }
