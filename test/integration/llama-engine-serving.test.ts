@@ -239,6 +239,19 @@ describe('the llama.cpp engine serves agents', () => {
     for (const a of answers.filter((x) => x.status === 200)) expect(a.json.usage.completion_tokens).toBeGreaterThan(0);
   });
 
+  it('a request whose client went away frees its sequence for the next ones', async () => {
+    const gone = fetch(`${engine.baseUrl}/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'Write a long story.' }], max_tokens: 400 }),
+      signal: AbortSignal.timeout(1500),
+    });
+    await expect(gone).rejects.toThrow();
+    const after = await Promise.all(
+      [0, 1].map(() => chat({ messages: [{ role: 'user', content: 'Hi' }], max_tokens: 8 })),
+    );
+    expect(after.map((a) => a.status)).toEqual([200, 200]);
+  });
+
   it('caps an answer that asks for no limit at the default, reports "length", and logs each request', async () => {
     const { status, json } = await chat({
       messages: [{ role: 'user', content: 'Write a long story about a dragon who bakes bread, in ten chapters.' }],
