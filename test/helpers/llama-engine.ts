@@ -18,11 +18,21 @@ export interface EngineProcess {
 
 const MAIN = path.resolve(__dirname, '..', '..', 'dist', 'dev', 'llama-engine', 'main.js');
 
+/** How to start an engine beyond the defaults (one thread, a free port, the cached model). */
+export interface EngineProcessOptions {
+  timeoutMs?: number;
+  /** More command-line flags, e.g. `['--parallel', '2']`. */
+  args?: string[];
+  /** More environment, e.g. MAESTRO_LLAMA_MODEL. */
+  env?: Record<string, string>;
+}
+
 /** Spawns the engine on a free port and waits for its URL (model install included, if needed). */
-export function startEngineProcess(timeoutMs = 300_000): Promise<EngineProcess> {
+export function startEngineProcess(opts: EngineProcessOptions = {}): Promise<EngineProcess> {
+  const timeoutMs = opts.timeoutMs ?? 300_000;
   const started = Date.now();
-  const child: ChildProcess = spawn(process.execPath, [MAIN, '--port', '0', '--threads', '1'], {
-    env: { ...process.env, MAESTRO_HOME: path.resolve(__dirname, '..', '..', '.maestro') },
+  const child: ChildProcess = spawn(process.execPath, [MAIN, '--port', '0', '--threads', '1', ...(opts.args ?? [])], {
+    env: { ...process.env, MAESTRO_HOME: path.resolve(__dirname, '..', '..', '.maestro'), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

