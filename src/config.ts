@@ -60,6 +60,7 @@ const EnvSchema = z.object({
     z.coerce.number<string | undefined>().int().min(1000).max(3_600_000).optional(),
   ),
   MAESTRO_LLM_CONTENT_RETRIES: optionalText.pipe(z.coerce.number<string | undefined>().int().min(0).max(5).optional()),
+  MAESTRO_REQUIRE_LLM: optionalText.pipe(z.enum(['0', '1', 'true', 'false']).optional()),
 });
 
 /** Validated settings shared by the CLI, workers and the dev runtime. */
@@ -93,6 +94,8 @@ export interface MaestroConfig {
     baseUrl?: string;
     /** True when neither key nor base URL is set: the simulated LLM is used. */
     simulated: boolean;
+    /** MAESTRO_REQUIRE_LLM=1: a worker refuses to start on the simulated LLM (deployments). */
+    required: boolean;
     /** Which client talks to the provider: any OpenAI-compatible server, or Azure OpenAI. */
     provider: 'openai' | 'azure';
     /** Azure OpenAI settings (provider 'azure'); the model names are deployment names there. */
@@ -225,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       apiKey: azure ? (e.AZURE_OPENAI_API_KEY ?? e.OPENAI_API_KEY) : e.OPENAI_API_KEY,
       baseUrl: e.OPENAI_BASE_URL,
       simulated,
+      required: e.MAESTRO_REQUIRE_LLM === '1' || e.MAESTRO_REQUIRE_LLM === 'true',
       provider: azure ? 'azure' : 'openai',
       ...(azure ? { azure } : {}),
       workerModel,

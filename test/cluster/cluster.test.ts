@@ -77,7 +77,7 @@ async function status(runId: string): Promise<RunStatus> {
 
 beforeAll(async () => {
   let t = Date.now();
-  const build = await ensureTemporalServer(REPO, log);
+  const build = await ensureTemporalServer(log);
   timings.buildSeconds = build.buildSeconds;
   t = Date.now();
   pg = await startPostgres({ port: BASE_PORT + 32 });
