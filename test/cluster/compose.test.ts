@@ -251,4 +251,18 @@ describe('docker-compose.yml, each service run natively from the parsed file', (
     const decoded = (await res.json()) as { payloads: { data: string }[] };
     expect(Buffer.from(decoded.payloads[0]!.data, 'base64').toString()).toContain(GOAL);
   }, 120_000);
+
+  it('a TLS client of the plain-text temporal service is told the server does not use TLS, within seconds', async () => {
+    const t = Date.now();
+    const res = await runCli(
+      ['list', '--json'],
+      cleanEnv({ TEMPORAL_ADDRESS: ADDRESS, TEMPORAL_TLS: 'true', MAESTRO_HOME: path.join(tmp, 'tls-client') }),
+      60_000,
+    );
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(
+      /TLS error connecting to Temporal at [^\n]*: the server does not use TLS[\s\S]*TEMPORAL_TLS=true/,
+    );
+    expect((Date.now() - t) / 1000).toBeLessThan(6);
+  });
 });
