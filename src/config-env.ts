@@ -162,6 +162,15 @@ export const EnvSchema = z.object({
   MAESTRO_LLM_CONTENT_RETRIES: optionalText
     .pipe(z.coerce.number<string | undefined>().int().min(0).max(5).optional())
     .meta(doc('Model provider', 'fresh attempts after an answer that fails validation even after its repair call', 1)),
+  MAESTRO_REQUIRE_LLM: optionalText
+    .pipe(z.enum(['0', '1', 'true', 'false']).optional())
+    .meta(
+      doc(
+        'Model provider',
+        'a worker refuses to start on the simulated LLM (set to 1 by docker-compose.yml, so a deployment without a provider fails loudly)',
+        '0',
+      ),
+    ),
 });
 
 /** Variables read outside loadConfig(), each by the module named in `readBy`. */

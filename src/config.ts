@@ -51,6 +51,8 @@ export interface MaestroConfig {
     baseUrl?: string;
     /** True when neither key nor base URL is set: the simulated LLM is used. */
     simulated: boolean;
+    /** MAESTRO_REQUIRE_LLM=1: a worker refuses to start on the simulated LLM (deployments). */
+    required: boolean;
     /** Which client talks to the provider: any OpenAI-compatible server, or Azure OpenAI. */
     provider: 'openai' | 'azure';
     /** Azure OpenAI settings (provider 'azure'); the model names are deployment names there. */
@@ -183,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       apiKey: azure ? (e.AZURE_OPENAI_API_KEY ?? e.OPENAI_API_KEY) : e.OPENAI_API_KEY,
       baseUrl: e.OPENAI_BASE_URL,
       simulated,
+      required: e.MAESTRO_REQUIRE_LLM === '1' || e.MAESTRO_REQUIRE_LLM === 'true',
       provider: azure ? 'azure' : 'openai',
       ...(azure ? { azure } : {}),
       workerModel,

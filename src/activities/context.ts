@@ -89,8 +89,7 @@ export function failureWithCalls(err: unknown, calls: readonly LlmCallRecord[]):
     type: err.type ?? undefined,
     message: err.message,
     nonRetryable: err.nonRetryable ?? undefined,
-    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- Duration's `ms` types resolve as error types here
-    ...(err.nextRetryDelay !== undefined ? { nextRetryDelay: err.nextRetryDelay } : {}),
+    ...(err.nextRetryDelay != null ? { nextRetryDelay: err.nextRetryDelay } : {}),
     details: [{ calls: [...calls] }],
   });
 }
@@ -191,8 +190,7 @@ export async function callLlm<T extends z.ZodType>(
         ? `${err.message}; gave up after ${failures} attempt(s) with a repair each (content retries: ${contentRetries})`
         : err.message,
       nonRetryable: final || (err.nonRetryable ?? undefined),
-      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- Duration's `ms` types resolve as error types here
-      ...(err.nextRetryDelay !== undefined ? { nextRetryDelay: err.nextRetryDelay } : {}),
+      ...(err.nextRetryDelay != null ? { nextRetryDelay: err.nextRetryDelay } : {}),
       details: [{ calls }],
     });
   }

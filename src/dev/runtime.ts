@@ -17,6 +17,7 @@ import { embeddedPort, type MaestroConfig } from '../config';
 export { embeddedPort } from '../config';
 import { browserSetupProblem, pageCheckingRoles } from '../activities/tools/browser-check';
 import { activityDepsFromConfig } from '../workers/activity-deps';
+import { requireLlmProvider } from '../workers/llm-requirement';
 import { workerIdentity } from '../workers/llm-fingerprint';
 import { createMaestroWorker, createRoleWorker } from '../workers/create-worker';
 import { planWorkers, type QueueSelection, type WorkerSpec } from '../workers/role-queues';
@@ -122,6 +123,7 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
       if (choice.kind === 'use' && choice.theirs) rt.otherWorkerSettings = true;
       if (choice.kind === 'private') rt.config = workerConfig = choice.config;
     }
+    if (wantWorker) requireLlmProvider(config);
     if (wantWorker && config.llm.simulated) {
       const sim = await startSimLlm({ port: opts.simPort ?? 0, maxRecords: 1000, latencyMs: config.simLatencyMs });
       stops.push(() => sim.close());

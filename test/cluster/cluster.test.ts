@@ -77,7 +77,7 @@ async function status(runId: string): Promise<RunStatus> {
 
 beforeAll(async () => {
   let t = Date.now();
-  const build = await ensureTemporalServer(REPO, log);
+  const build = await ensureTemporalServer(log);
   timings.buildSeconds = build.buildSeconds;
   t = Date.now();
   pg = await startPostgres({ port: BASE_PORT + 32 });
@@ -127,14 +127,71 @@ describe('Maestro on the Go-built Temporal server with PostgreSQL, mTLS and encr
     );
   });
 
-  it('refuses a client certificate from another CA with a clear error', async () => {
+  // Each TLS mistake fails fast (not after the 10 s connect timeout) with a message naming the fix.
+  const tlsCases: [string, () => NodeJS.ProcessEnv, RegExp][] = [
+    [
+      'a client certificate from another CA',
+      () => ({ TEMPORAL_TLS_CERT: certs.otherClientCert, TEMPORAL_TLS_KEY: certs.otherClientKey }),
+      /refused this client certificate[\s\S]*CN=other-ca[\s\S]*TEMPORAL_TLS_CERT/,
+    ],
+    [
+      'no client certificate',
+      () => ({ TEMPORAL_TLS_CERT: '', TEMPORAL_TLS_KEY: '' }),
+      /requires a client certificate \(mTLS\)[\s\S]*TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY/,
+    ],
+    [
+      'a wrong server name',
+      () => ({ TEMPORAL_TLS_SERVER_NAME: 'wrong.maestro.test' }),
+      /not valid for the name "wrong\.maestro\.test"[\s\S]*DNS:temporal\.maestro\.test[\s\S]*TEMPORAL_TLS_SERVER_NAME/,
+    ],
+    [
+      'no CA for the private server certificate',
+      () => ({ TEMPORAL_TLS_CA: '' }),
+      /not signed by a CA this client trusts[\s\S]*CN=maestro-test-ca[\s\S]*Set TEMPORAL_TLS_CA/,
+    ],
+    [
+      'another CA as TEMPORAL_TLS_CA',
+      () => ({ TEMPORAL_TLS_CA: certs.otherCaCert }),
+      /not signed by the CA in TEMPORAL_TLS_CA \(CN=other-ca\)/,
+    ],
+  ];
+  it.each(tlsCases)('with %s the CLI says what is wrong with TLS, within seconds', async (_what, extra, expected) => {
+    const t = Date.now();
+    const res = await runCli(['list', '--json'], env(clientHome, extra()), 60_000);
+    const seconds = (Date.now() - t) / 1000;
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain(`TLS error connecting to Temporal at ${server!.address}`);
+    expect(res.stderr).toMatch(expected);
+    expect(res.stderr).not.toContain('maestro dev');
+    expect(seconds).toBeLessThan(6);
+  });
+
+  it('a worker with a client certificate from another CA stops within seconds, saying so', async () => {
+    const t = Date.now();
     const res = await runCli(
-      ['list', '--json'],
-      env(clientHome, { TEMPORAL_TLS_CERT: certs.otherClientCert, TEMPORAL_TLS_KEY: certs.otherClientKey }),
+      ['worker'],
+      env(workerHome, { TEMPORAL_TLS_CERT: certs.otherClientCert, TEMPORAL_TLS_KEY: certs.otherClientKey }),
       60_000,
     );
     expect(res.code).not.toBe(0);
-    expect(res.stderr).toContain(`Cannot reach Temporal at ${server!.address}`);
+    expect(res.stderr).toMatch(/TLS error connecting to Temporal[\s\S]*refused this client certificate/);
+    expect((Date.now() - t) / 1000).toBeLessThan(8);
+  });
+
+  it('a plain-text client of the TLS server is told the server requires TLS', async () => {
+    const res = await runCli(
+      ['list', '--json'],
+      env(clientHome, {
+        TEMPORAL_TLS: 'false',
+        TEMPORAL_TLS_CERT: '',
+        TEMPORAL_TLS_KEY: '',
+        TEMPORAL_TLS_CA: '',
+        TEMPORAL_TLS_SERVER_NAME: '',
+      }),
+      60_000,
+    );
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/TLS error connecting to Temporal[\s\S]*requires TLS[\s\S]*TEMPORAL_TLS=true/);
   });
 
   it('two worker processes and a client in separate homes complete a run; the server is SIGKILLed mid-run and restarted', async () => {

@@ -224,7 +224,8 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   };
 }
 
-async function waitUntilServing(
+/** Resolves once the frontend at `address` answers; throws with the log's tail when the process dies or 120 s pass. */
+export async function waitUntilServing(
   address: string,
   tls: ServerTls | undefined,
   dead: () => boolean,
