@@ -107,20 +107,33 @@ function speaksPlainHttp2(address: string, timeoutMs: number): Promise<boolean> 
   });
 }
 
+/**
+ * Certificate text comes from the peer: control characters (terminal escape sequences, newlines)
+ * are shown as \xNN and a long name is cut, so a hostile server cannot write to the terminal.
+ */
+function peerText(text: string, max = 200): string {
+  // eslint-disable-next-line no-control-regex
+  const safe = text.replace(
+    /[\u0000-\u001f\u007f-\u009f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+  return safe.length > max ? `${safe.slice(0, max)}... (${safe.length} characters)` : safe;
+}
+
 function describeCert(cert: tls.PeerCertificate | undefined): string {
   if (!cert) return 'its certificate';
   const names = cert.subjectaltname
-    ? ` for ${cert.subjectaltname}`
+    ? ` for ${peerText(cert.subjectaltname)}`
     : cert.subject?.CN
-      ? ` for CN=${String(cert.subject.CN)}`
+      ? ` for CN=${peerText(String(cert.subject.CN))}`
       : '';
-  const issuer = cert.issuer?.CN ? `, issued by CN=${String(cert.issuer.CN)}` : '';
+  const issuer = cert.issuer?.CN ? `, issued by CN=${peerText(String(cert.issuer.CN))}` : '';
   return `its certificate${names}${issuer}`;
 }
 
 function subjectOf(pem: Buffer | undefined): string {
   try {
-    return pem ? new X509Certificate(pem).subject.replace(/\n/g, ', ') : '';
+    return pem ? peerText(new X509Certificate(pem).subject.replace(/\n/g, ', ')) : '';
   } catch {
     return '';
   }
@@ -162,13 +175,15 @@ export async function diagnoseTls(address: string, side: TlsClientSide, timeoutM
     return 'the server refused this client certificate as expired. Renew the certificate in TEMPORAL_TLS_CERT.';
   if (r.stage === 'handshake' && (await speaksPlainHttp2(address, timeoutMs)))
     return `the server does not use TLS (it answers in plain text), but this client connects with TLS (${tlsReason(side)}). Remove the TLS settings, or turn TLS on at the server.`;
-  if (r.stage === 'handshake') return `the TLS handshake failed (${r.code || r.message}).`;
+  // A reset or close without a TLS alert is the network's (a restarting server, a proxy): the SDK
+  // retries those, so only a failure TLS itself reports is named here.
+  if (r.stage === 'handshake' && /^ERR_(SSL|TLS)_/.test(r.code)) return `the TLS handshake failed (${r.code}).`;
   return undefined;
 }
 
 function issuerOf(pem: Buffer | undefined): string {
   try {
-    return pem ? new X509Certificate(pem).issuer.replace(/\n/g, ', ') : 'unknown';
+    return pem ? peerText(new X509Certificate(pem).issuer.replace(/\n/g, ', ')) : 'unknown';
   } catch {
     return 'unknown';
   }
