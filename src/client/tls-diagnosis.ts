@@ -112,7 +112,6 @@ function speaksPlainHttp2(address: string, timeoutMs: number): Promise<boolean> 
  * are shown as \xNN and a long name is cut, so a hostile server cannot write to the terminal.
  */
 function peerText(text: string, max = 200): string {
-  // eslint-disable-next-line no-control-regex
   const safe = text.replace(
     /[\u0000-\u001f\u007f-\u009f]/g,
     (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
