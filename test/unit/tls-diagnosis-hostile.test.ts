@@ -61,10 +61,11 @@ async function hostileCert(cn: string, san: string): Promise<{ cert: Buffer; key
     '-subj', `/CN=${cnMark}`, '-addext', `subjectAltName=DNS:${sanMark}`, '-keyout', key, '-out', pem,
   ]); // prettier-ignore
   let der = new X509Certificate(readFileSync(pem)).raw;
-  for (const [mark, text] of [
+  const swaps: [string, string][] = [
     [cnMark, cn],
     [sanMark, san],
-  ]) {
+  ];
+  for (const [mark, text] of swaps) {
     const at = der.indexOf(mark);
     expect(at).toBeGreaterThan(0);
     der = Buffer.concat([der.subarray(0, at), Buffer.from(text), der.subarray(at + Buffer.byteLength(mark))]);

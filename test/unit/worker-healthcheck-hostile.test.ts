@@ -10,7 +10,12 @@ import type { AddressInfo } from 'node:net';
 import { checkWorkerHealth, pollerCount } from '../../src/workers/worker-healthcheck';
 
 const servers: http.Server[] = [];
-afterAll(() => servers.forEach((s) => s.closeAllConnections() || s.close()));
+afterAll(() =>
+  servers.forEach((s) => {
+    s.closeAllConnections();
+    s.close();
+  }),
+);
 
 function serve(handler: http.RequestListener): Promise<string> {
   const server = http.createServer(handler);
