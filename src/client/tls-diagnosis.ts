@@ -10,6 +10,7 @@ import { X509Certificate } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { TlsSettings } from '../config-tls';
+import { terminalLine } from '../shared/model-text';
 
 /** HTTP/2 connection preface and an empty SETTINGS frame: any gRPC server answers with its SETTINGS. */
 const H2_HELLO = Buffer.concat([
@@ -108,14 +109,12 @@ function speaksPlainHttp2(address: string, timeoutMs: number): Promise<boolean> 
 }
 
 /**
- * Certificate text comes from the peer: control characters (terminal escape sequences, newlines)
- * are shown as \xNN and a long name is cut, so a hostile server cannot write to the terminal.
+ * Certificate text comes from the peer: escape sequences, bidi and zero-width characters are shown
+ * escaped, line breaks as spaces (terminalLine), and a long name is cut, so a hostile server
+ * cannot write to the terminal or disguise a name.
  */
 function peerText(text: string, max = 200): string {
-  const safe = text.replace(
-    /[\u0000-\u001f\u007f-\u009f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
+  const safe = terminalLine(text);
   return safe.length > max ? `${safe.slice(0, max)}... (${safe.length} characters)` : safe;
 }
 

@@ -76,13 +76,14 @@ async function hostileCert(cn: string, san: string): Promise<{ cert: Buffer; key
 }
 
 it('never echoes terminal escape sequences or newlines from the server certificate', async () => {
-  const evil = '\u001b[2J\u001b]0;pwned\u0007\r\nX';
+  const evil = '\u001b[2J\u001b]0;pwned\u0007\r\n\u202eX';
   const { cert, key } = await hostileCert(`${evil}cn`, `${evil}san`);
   const address = await h2Tls({ cert, key });
   const problem = await diagnoseTls(address, { tls: true }, 3000);
   expect(problem).toMatch(/not signed by a CA this client trusts/);
   expect(problem).toContain('CN=\\x1b[2J');
   expect(problem).not.toMatch(CONTROL);
+  expect(problem).not.toContain('\u202e');
 });
 
 it('keeps the message short when the certificate names are 100 KB long', async () => {
