@@ -10,6 +10,7 @@ import { X509Certificate } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { TlsSettings } from '../config-tls';
+import { terminalLine } from '../shared/model-text';
 
 /** HTTP/2 connection preface and an empty SETTINGS frame: any gRPC server answers with its SETTINGS. */
 const H2_HELLO = Buffer.concat([
@@ -107,20 +108,30 @@ function speaksPlainHttp2(address: string, timeoutMs: number): Promise<boolean> 
   });
 }
 
+/**
+ * Certificate text comes from the peer: escape sequences, bidi and zero-width characters are shown
+ * escaped, line breaks as spaces (terminalLine), and a long name is cut, so a hostile server
+ * cannot write to the terminal or disguise a name.
+ */
+function peerText(text: string, max = 200): string {
+  const safe = terminalLine(text);
+  return safe.length > max ? `${safe.slice(0, max)}... (${safe.length} characters)` : safe;
+}
+
 function describeCert(cert: tls.PeerCertificate | undefined): string {
   if (!cert) return 'its certificate';
   const names = cert.subjectaltname
-    ? ` for ${cert.subjectaltname}`
+    ? ` for ${peerText(cert.subjectaltname)}`
     : cert.subject?.CN
-      ? ` for CN=${String(cert.subject.CN)}`
+      ? ` for CN=${peerText(String(cert.subject.CN))}`
       : '';
-  const issuer = cert.issuer?.CN ? `, issued by CN=${String(cert.issuer.CN)}` : '';
+  const issuer = cert.issuer?.CN ? `, issued by CN=${peerText(String(cert.issuer.CN))}` : '';
   return `its certificate${names}${issuer}`;
 }
 
 function subjectOf(pem: Buffer | undefined): string {
   try {
-    return pem ? new X509Certificate(pem).subject.replace(/\n/g, ', ') : '';
+    return pem ? peerText(new X509Certificate(pem).subject.replace(/\n/g, ', ')) : '';
   } catch {
     return '';
   }
@@ -162,13 +173,15 @@ export async function diagnoseTls(address: string, side: TlsClientSide, timeoutM
     return 'the server refused this client certificate as expired. Renew the certificate in TEMPORAL_TLS_CERT.';
   if (r.stage === 'handshake' && (await speaksPlainHttp2(address, timeoutMs)))
     return `the server does not use TLS (it answers in plain text), but this client connects with TLS (${tlsReason(side)}). Remove the TLS settings, or turn TLS on at the server.`;
-  if (r.stage === 'handshake') return `the TLS handshake failed (${r.code || r.message}).`;
+  // A reset or close without a TLS alert is the network's (a restarting server, a proxy): the SDK
+  // retries those, so only a failure TLS itself reports is named here.
+  if (r.stage === 'handshake' && /^ERR_(SSL|TLS)_/.test(r.code)) return `the TLS handshake failed (${r.code}).`;
   return undefined;
 }
 
 function issuerOf(pem: Buffer | undefined): string {
   try {
-    return pem ? new X509Certificate(pem).issuer.replace(/\n/g, ', ') : 'unknown';
+    return pem ? peerText(new X509Certificate(pem).issuer.replace(/\n/g, ', ')) : 'unknown';
   } catch {
     return 'unknown';
   }

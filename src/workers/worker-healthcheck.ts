@@ -19,19 +19,41 @@ export const DEFAULT_METRICS_URL = 'http://127.0.0.1:9464/metrics';
 export function pollerCount(metrics: string): number | undefined {
   let total: number | undefined;
   for (const line of metrics.split('\n')) {
-    const m = /^temporal_num_pollers(?:\{[^}]*\})?\s+([0-9.eE+-]+)/.exec(line);
-    if (m) total = (total ?? 0) + Number(m[1]);
+    // Label values are quoted and may hold } or spaces (a task queue name): skip them whole.
+    const m = /^temporal_num_pollers(?:\{(?:[^"}]|"(?:[^"\\]|\\.)*")*\})?[ \t]+(\S+)/.exec(line);
+    if (!m) continue;
+    const n = /^[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/.test(m[1]!) ? Number(m[1]) : NaN;
+    total = (total ?? 0) + (Number.isFinite(n) ? n : 0);
   }
   return total;
+}
+
+/** The most of the body read: a real exposition is tens of KB; the check runs in the worker's container. */
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+async function readCapped(res: Response): Promise<string> {
+  const reader = (res.body as ReadableStream<Uint8Array> | null)?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (size < MAX_BODY_BYTES) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.length;
+  }
+  await reader.cancel().catch(() => undefined);
+  return Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString('utf8');
 }
 
 /** Fetches the endpoint (bounded by `timeoutMs`) and judges it. */
 export async function checkWorkerHealth(url = DEFAULT_METRICS_URL, timeoutMs = 4000): Promise<WorkerHealth> {
   let text: string;
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) return { ok: false, detail: `${url} answered HTTP ${res.status}` };
-    text = (await res.text()).slice(0, 8 * 1024 * 1024);
+    // A redirect would check some other endpoint: this worker's is the one named.
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+    if (res.status !== 200) return { ok: false, detail: `${url} answered HTTP ${res.status}` };
+    text = await readCapped(res);
   } catch (err) {
     return {
       ok: false,

@@ -19,6 +19,19 @@ describe('withoutSourcesContent', () => {
     expect(mapOf(out)).toEqual({ version: 3, sources: ['a.ts'], mappings: 'AAAA', file: 'b.js' });
   });
 
+  it("names the sources relative to the bundle's folder, not by the build machine's absolute paths", () => {
+    const map = {
+      version: 3,
+      sources: ['/home/ci/maestro/src/workflows/run.ts', 'webpack/bootstrap'],
+      mappings: 'AAAA',
+    };
+    const code = `var a = 1;\n${PREFIX}${Buffer.from(JSON.stringify(map)).toString('base64')}`;
+    expect(mapOf(withoutSourcesContent(code, '/home/ci/maestro/dist')).sources).toEqual([
+      '../src/workflows/run.ts',
+      'webpack/bootstrap',
+    ]);
+  });
+
   it('leaves code without an inline map as it is', () => {
     expect(withoutSourcesContent('var a = 1;')).toBe('var a = 1;');
   });
@@ -28,5 +41,7 @@ describe('withoutSourcesContent', () => {
     const map = mapOf(readFileSync(prebuilt, 'utf8'));
     expect(map.sourcesContent).toBeUndefined();
     expect(String(map.mappings).length).toBeGreaterThan(1000);
+    // The package ships this file: no path of the machine that built it.
+    expect((map.sources as string[]).filter((s) => path.isAbsolute(s))).toEqual([]);
   });
 });

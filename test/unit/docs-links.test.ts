@@ -13,6 +13,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -79,13 +80,36 @@ function resolveTarget(from: string, target: string): string | undefined {
   return candidates.find((c) => existsSync(c) && (statSync(c).isFile() || existsSync(path.join(c, 'index.md'))));
 }
 
+const ignored = new Map<string, boolean>();
+
+/** Whether git ignores `file` (dist/, node_modules/, .maestro/ ...): it exists here, but not on GitHub or the site. */
+function gitIgnores(file: string): boolean {
+  let known = ignored.get(file);
+  if (known === undefined) {
+    const r = spawnSync('git', ['check-ignore', '-q', '--', path.relative(ROOT, file)], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    // 0: ignored; 1: not; 128 with "beyond a symbolic link": inside node_modules (a symlink in worktrees).
+    known = r.status === 0 || (r.status === 128 && /symbolic link/.test(r.stderr));
+    ignored.set(file, known);
+  }
+  return known;
+}
+
 /** Problems of one markdown file's relative links. */
 function brokenLinks(file: string): string[] {
   const text = withoutCode(readFileSync(file, 'utf8'));
   const links = [
-    ...[...text.matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((m) => m[1]!),
+    // Inline links, with a <target> and a "title", 'title' or (title) as CommonMark allows.
+    ...[...text.matchAll(/!?\[[^\]]*\]\(\s*(?:<([^>\n]*)>|([^)\s]+))(?:\s+(?:"[^"]*"|'[^']*'|\([^)]*\)))?\s*\)/g)].map(
+      (m) => (m[1] ?? m[2])!,
+    ),
     ...[...text.matchAll(/^\s*\[[^\]]+\]:\s*(\S+)/gm)].map((m) => m[1]!),
-    ...[...text.matchAll(/<a\s[^>]*href="([^"]+)"/g)].map((m) => m[1]!),
+    // Any tag's href= or src=, in any case, quoted either way or not at all.
+    ...[...text.matchAll(/<[a-z][a-z0-9]*\s[^>]*?\b(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>'"]+))/gi)].map(
+      (m) => (m[1] ?? m[2] ?? m[3])!,
+    ),
   ];
   const problems: string[] = [];
   for (const link of links) {
@@ -101,6 +125,10 @@ function brokenLinks(file: string): string[] {
     }
     if (path.relative(ROOT, dest).startsWith('..')) {
       problems.push(`${where} (leaves the repository)`);
+      continue;
+    }
+    if (target !== '' && gitIgnores(dest)) {
+      problems.push(`${where} (not in the repository: git ignores it)`);
       continue;
     }
     const md = statSync(dest).isDirectory() ? path.join(dest, 'index.md') : dest;
@@ -134,6 +162,33 @@ describe('docs links', () => {
     expect(anchorsOf(file).has('maestro-run')).toBe(true);
     expect(anchorsOf(file).has('maestro-nope')).toBe(false);
     expect(resolveTarget(path.join(ROOT, 'README.md'), '../../../../../../etc/hostname')).toBeDefined();
+  });
+
+  it('is not fooled by a quoted title, an HTML tag other than <a href="">, or a file git ignores', () => {
+    mkdirSync(path.join(ROOT, 'test-artifacts'), { recursive: true });
+    const dir = mkdtempSync(path.join(ROOT, 'test-artifacts', 'docs-links-'));
+    try {
+      const page = path.join(dir, 'page.md');
+      writeFileSync(
+        page,
+        [
+          "# T\n\n[a](./dead-a.md 'a title') [b](<./dead b.md> (title))",
+          '<a href=\'./dead-c.md\'>c</a> <A HREF="./dead-d.md">d</A> <img src="./dead-e.png">',
+          '[f](../../dist/index.js) [g](../../node_modules/jest/package.json)\n',
+        ].join('\n'),
+      );
+      expect(brokenLinks(page).map((p) => p.replace(/^.*?: /, ''))).toEqual([
+        './dead-a.md (no such file)',
+        './dead b.md (no such file)',
+        '../../dist/index.js (not in the repository: git ignores it)',
+        '../../node_modules/jest/package.json (not in the repository: git ignores it)',
+        './dead-c.md (no such file)',
+        './dead-d.md (no such file)',
+        './dead-e.png (no such file)',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a link out of the repository, to a missing file or to a missing heading', () => {
