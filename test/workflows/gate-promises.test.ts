@@ -251,7 +251,8 @@ describe('cancelling a run', () => {
     await until(runId, (s) => s.tickets.some((t) => t.state === 'running'));
     await new Promise((r) => setTimeout(r, 500)); // the children's calls are in flight
     await handle(runId).cancel();
-    await expect(api.result(runId)).rejects.toThrow();
+    // A cancelled run reads back (issue 22): what it had accepted, with status cancelled.
+    await expect(api.result(runId)).resolves.toMatchObject({ status: 'cancelled' });
     const s = await api.status(runId);
     expect(s.phase).toBe('cancelled');
     expect(s.tickets.filter((t) => t.state === 'running')).toEqual([]);
