@@ -5,7 +5,8 @@
  * when a short-lived command ends (`maestro run`), and can name that process instead of
  * attaching to a server that is about to go away.
  */
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -90,11 +91,31 @@ export function claimServer(
 export function recordUiUrl(port: number, uiUrl: string): void {
   const owner = readOwner(port);
   if (owner?.pid !== process.pid) return;
-  // Written aside and renamed over the record, so a reader never sees half a file.
+  // Written aside and renamed over the record, so a reader never sees half a file. The aside file
+  // has an unguessable name and is created exclusively (O_EXCL never follows a symlink): a
+  // co-tenant of the temp folder cannot plant a link there that redirects the write elsewhere.
   const file = ownerFile(port);
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ ...owner, uiUrl }), { mode: 0o644 });
-  renameSync(tmp, file);
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'wx', 0o644);
+  } catch {
+    return; // the URL is not recorded; readers fall back to MAESTRO_UI_PORT
+  }
+  try {
+    try {
+      writeSync(fd, JSON.stringify({ ...owner, uiUrl }));
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
+  }
 }
 
 /** The Web UI URL the owner of the server on `port` recorded, if it is a URL on this machine. */
