@@ -6,9 +6,10 @@
  * attaching to a server that is about to go away.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { terminalLine } from '../shared/model-text';
 
 /** The command that started a server, as recorded in its owner file. */
 export interface ServerOwner {
@@ -35,17 +36,38 @@ function alive(pid: number): boolean {
   }
 }
 
+/** An owner record is a few hundred bytes; a larger file in the shared temp folder is not one. */
+const MAX_OWNER_RECORD_BYTES = 64 * 1024;
+
+/** Whether `v` has the owner record's shape (a co-tenant can write anything in the temp folder). */
+function isOwnerRecord(v: unknown): v is ServerOwner {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const r = v as Record<string, unknown>;
+  return (
+    Number.isSafeInteger(r.pid) &&
+    (r.pid as number) > 0 &&
+    typeof r.command === 'string' &&
+    typeof r.home === 'string' &&
+    typeof r.startedAt === 'string' &&
+    (r.uiUrl === undefined || typeof r.uiUrl === 'string')
+  );
+}
+
 /** The live owner of the server on `port`, if a Maestro command started it; stale files are removed. */
 export function readOwner(port: number): ServerOwner | undefined {
   const file = ownerFile(port);
-  let owner: ServerOwner;
+  let parsed: unknown;
   try {
-    owner = JSON.parse(readFileSync(file, 'utf8')) as ServerOwner;
+    // The temp folder is shared: a co-tenant's record may be huge or of any shape. A record being
+    // written may not parse yet (left alone); a complete one of the wrong shape is removed as stale.
+    parsed = statSync(file).size > MAX_OWNER_RECORD_BYTES ? undefined : JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     return undefined;
   }
-  if (typeof owner.pid === 'number' && owner.pid !== process.pid && alive(owner.pid)) return owner;
-  if (owner.pid === process.pid) return owner;
+  if (isOwnerRecord(parsed)) {
+    if (parsed.pid === process.pid) return parsed;
+    if (alive(parsed.pid)) return parsed;
+  }
   try {
     unlinkSync(file);
   } catch {
@@ -81,7 +103,9 @@ export function claimServer(
       if (owner) return { owner };
     }
   }
-  throw new Error(`could not record the owner of the Temporal server in ${file}`);
+  throw new Error(
+    `could not record the owner of the Temporal server in ${file}: it holds a record that is not a live Maestro command's and cannot be removed. Remove that file, or pick another port with MAESTRO_TEMPORAL_PORT.`,
+  );
 }
 
 /**
@@ -126,5 +150,7 @@ export function recordedUiUrl(port: number): string | undefined {
 
 /** `pid 123 (maestro run, MAESTRO_HOME /x/.maestro, since 10:02:03)`. */
 export function describeOwner(owner: ServerOwner): string {
-  return `pid ${owner.pid} (\`maestro ${owner.command}\`, MAESTRO_HOME ${owner.home}, since ${owner.startedAt.slice(11, 19)} UTC)`;
+  // Another process wrote these fields: shown with control characters escaped.
+  const text = (v: string) => terminalLine(v.slice(0, 300));
+  return `pid ${owner.pid} (\`maestro ${text(owner.command)}\`, MAESTRO_HOME ${text(owner.home)}, since ${text(owner.startedAt.slice(11, 19))} UTC)`;
 }
