@@ -103,4 +103,21 @@ describe('a forged cancelled run', () => {
     expect(res.code).not.toBe(0);
     expect(existsSync(out)).toBe(false);
   }, 90_000);
+
+  it('10,000 files in one accepted ticket are written, all inside the folder, in bounded time', async () => {
+    const store = new FsArtifactStore(path.join(home, 'artifacts'));
+    const ref = await store.put({ path: 'f.txt', content: 'same' });
+    const files = Array.from({ length: 10_000 }, (_, i) => ({
+      path: `d${i % 10}/f${i}.txt`,
+      sha256: ref.sha256,
+      bytes: ref.bytes,
+    }));
+    const runId = await forgedCancelledRun([accepted('T1', files)]);
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'maestro-forged-many-')), 'out');
+    const started = Date.now();
+    const saved = await api.saveFiles(runId, out);
+    expect(saved.files).toHaveLength(10_000);
+    expect(saved.files.every((f) => f.startsWith(`${out}${path.sep}`))).toBe(true);
+    expect(Date.now() - started).toBeLessThan(60_000);
+  }, 120_000);
 });
