@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config';
 import { TRUST_CONFIG_VARIABLE } from '../config-trust';
+import { printable } from '../shared/control-chars';
 import { TemporalCliNotFoundError } from '../dev/temporal-cli';
 import { DevServerStartError } from '../dev/dev-server';
 import { explainPayloadError } from '../codec/aes-gcm-codec';
@@ -38,6 +39,9 @@ export function buildProgram(): Command {
     .description('Durable manager-worker LLM agent swarms on Temporal')
     .version(packageVersion())
     .showHelpAfterError('(run `maestro --help` for usage)')
+    // Commander echoes a refused flag value: its control characters (ESC sequences from a hostile
+    // value) are shown escaped, never sent to the terminal. Subcommands inherit this.
+    .configureOutput({ outputError: (text, write) => write(printable(text)) })
     .option(
       '--trust-config',
       `use a maestro.config.json that defines MCP server commands or webhooks (sets ${TRUST_CONFIG_VARIABLE}=1 for this command)`,

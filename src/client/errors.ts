@@ -85,7 +85,9 @@ export class TemporalUnreachableError extends MaestroError {
  * decision the gate does not take, a malformed payload) stay DecisionRefusedError.
  */
 export function decisionRefused(runId: string, reason: string): DecisionRefusedError {
-  return /^(no (gate is pending|pending )|gate \S+ is no longer pending)/.test(reason)
+  // The gate id must have a gate id's shape: the caller's own text (`gate: "x is no longer
+  // pending"`) echoed in another refusal must not read as "nothing pending".
+  return /^(no (gate is pending|pending )|gate [a-z-]+(:T\d+)?#\d+ is no longer pending:)/.test(reason)
     ? new GateNotPendingError(runId, reason)
     : new DecisionRefusedError(runId, reason);
 }

@@ -20,6 +20,23 @@ import { workflowPollers } from './pollers';
  */
 const EXPORT_TIMEOUT = '1 minute';
 
+/**
+ * Largest file the client fetches from a worker: files a run keeps are far smaller (a tool call's
+ * arguments are at most 1 MiB, a coding agent's kept files 1 MB), so a larger claim comes from a
+ * forged or damaged history, and planning its chunk requests alone could exhaust memory.
+ */
+export const MAX_FETCHED_FILE_BYTES = 256 * 1024 * 1024;
+
+/** Why a file reference read from a run (a result, or a cancelled run's history) cannot be fetched. */
+function claimedFileProblem(ref: ArtifactRef): string | undefined {
+  const name = typeof ref.path === 'string' ? JSON.stringify(ref.path.slice(0, 80)) : 'a file without a path';
+  if (typeof ref.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(ref.sha256))
+    return `${name} has no sha256 in lower-case hex`;
+  if (!Number.isSafeInteger(ref.bytes) || ref.bytes < 0 || ref.bytes > MAX_FETCHED_FILE_BYTES)
+    return `${name} claims ${String(ref.bytes)} bytes; a file has a whole number of bytes, at most ${MAX_FETCHED_FILE_BYTES}`;
+  return undefined;
+}
+
 /** What `fetchMissingArtifacts` did. */
 export interface FetchedArtifacts {
   /** Distinct blobs fetched from the worker (0: everything was local already). */
@@ -46,6 +63,12 @@ export async function fetchMissingArtifacts(opts: {
   const store = new FsArtifactStore(artifactRoot(opts.home));
   const missing = new Map<string, BlobToFetch>();
   for (const ref of opts.artifacts) {
+    const problem = claimedFileProblem(ref);
+    if (problem) {
+      throw new Error(
+        `Run ${opts.runId} lists a file that no Maestro worker writes (${problem}): nothing was fetched or written. Its history was not written by Maestro's workers, or is damaged.`,
+      );
+    }
     if (missing.has(ref.sha256)) continue;
     const local = await store.read(ref).then(
       () => true,

@@ -5,9 +5,11 @@
  * when a short-lived command ends (`maestro run`), and can name that process instead of
  * attaching to a server that is about to go away.
  */
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { terminalLine } from '../shared/model-text';
 
 /** The command that started a server, as recorded in its owner file. */
 export interface ServerOwner {
@@ -34,17 +36,38 @@ function alive(pid: number): boolean {
   }
 }
 
+/** An owner record is a few hundred bytes; a larger file in the shared temp folder is not one. */
+const MAX_OWNER_RECORD_BYTES = 64 * 1024;
+
+/** Whether `v` has the owner record's shape (a co-tenant can write anything in the temp folder). */
+function isOwnerRecord(v: unknown): v is ServerOwner {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const r = v as Record<string, unknown>;
+  return (
+    Number.isSafeInteger(r.pid) &&
+    (r.pid as number) > 0 &&
+    typeof r.command === 'string' &&
+    typeof r.home === 'string' &&
+    typeof r.startedAt === 'string' &&
+    (r.uiUrl === undefined || typeof r.uiUrl === 'string')
+  );
+}
+
 /** The live owner of the server on `port`, if a Maestro command started it; stale files are removed. */
 export function readOwner(port: number): ServerOwner | undefined {
   const file = ownerFile(port);
-  let owner: ServerOwner;
+  let parsed: unknown;
   try {
-    owner = JSON.parse(readFileSync(file, 'utf8')) as ServerOwner;
+    // The temp folder is shared: a co-tenant's record may be huge or of any shape. A record being
+    // written may not parse yet (left alone); a complete one of the wrong shape is removed as stale.
+    parsed = statSync(file).size > MAX_OWNER_RECORD_BYTES ? undefined : JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     return undefined;
   }
-  if (typeof owner.pid === 'number' && owner.pid !== process.pid && alive(owner.pid)) return owner;
-  if (owner.pid === process.pid) return owner;
+  if (isOwnerRecord(parsed)) {
+    if (parsed.pid === process.pid) return parsed;
+    if (alive(parsed.pid)) return parsed;
+  }
   try {
     unlinkSync(file);
   } catch {
@@ -80,7 +103,9 @@ export function claimServer(
       if (owner) return { owner };
     }
   }
-  throw new Error(`could not record the owner of the Temporal server in ${file}`);
+  throw new Error(
+    `could not record the owner of the Temporal server in ${file}: it holds a record that is not a live Maestro command's and cannot be removed. Remove that file, or pick another port with MAESTRO_TEMPORAL_PORT.`,
+  );
 }
 
 /**
@@ -90,11 +115,31 @@ export function claimServer(
 export function recordUiUrl(port: number, uiUrl: string): void {
   const owner = readOwner(port);
   if (owner?.pid !== process.pid) return;
-  // Written aside and renamed over the record, so a reader never sees half a file.
+  // Written aside and renamed over the record, so a reader never sees half a file. The aside file
+  // has an unguessable name and is created exclusively (O_EXCL never follows a symlink): a
+  // co-tenant of the temp folder cannot plant a link there that redirects the write elsewhere.
   const file = ownerFile(port);
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ ...owner, uiUrl }), { mode: 0o644 });
-  renameSync(tmp, file);
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'wx', 0o644);
+  } catch {
+    return; // the URL is not recorded; readers fall back to MAESTRO_UI_PORT
+  }
+  try {
+    try {
+      writeSync(fd, JSON.stringify({ ...owner, uiUrl }));
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
+  }
 }
 
 /** The Web UI URL the owner of the server on `port` recorded, if it is a URL on this machine. */
@@ -105,5 +150,7 @@ export function recordedUiUrl(port: number): string | undefined {
 
 /** `pid 123 (maestro run, MAESTRO_HOME /x/.maestro, since 10:02:03)`. */
 export function describeOwner(owner: ServerOwner): string {
-  return `pid ${owner.pid} (\`maestro ${owner.command}\`, MAESTRO_HOME ${owner.home}, since ${owner.startedAt.slice(11, 19)} UTC)`;
+  // Another process wrote these fields: shown with control characters escaped.
+  const text = (v: string) => terminalLine(v.slice(0, 300));
+  return `pid ${owner.pid} (\`maestro ${text(owner.command)}\`, MAESTRO_HOME ${text(owner.home)}, since ${text(owner.startedAt.slice(11, 19))} UTC)`;
 }

@@ -31,9 +31,18 @@ const OFFLINE_COMMANDS: ReadonlySet<string> = new Set([
   'completion',
 ]);
 
-/** Whether `maestro temporal <args>` needs a Temporal server (so the embedded one is started when missing). */
+/**
+ * Whether `maestro temporal <args>` needs the embedded server (so it is started when missing): not
+ * for offline commands, help, or a command that names its own server with `--address` (it would
+ * never use the embedded one, which would only be started and stopped around it).
+ */
 export function temporalNeedsServer(args: readonly string[]): boolean {
-  return !OFFLINE_COMMANDS.has(args[0] ?? '') && !args.includes('--help') && !args.includes('-h');
+  return (
+    !OFFLINE_COMMANDS.has(args[0] ?? '') &&
+    !args.includes('--help') &&
+    !args.includes('-h') &&
+    !args.some((a) => a === '--address' || a.startsWith('--address='))
+  );
 }
 
 /** Registers `maestro temporal`. */
