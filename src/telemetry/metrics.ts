@@ -27,9 +27,7 @@ export const METRICS = {
 } as const;
 
 /** Cost of one call: from a thousandth of a cent (a small cached prompt) to 10 dollars. */
-export const LLM_COST_BUCKETS_USD = [
-  0.00001, 0.00003, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10,
-];
+export const LLM_COST_BUCKETS_USD = [0.00001, 0.00003, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 
 /**
  * Seconds per call: GenAI's advised boundaries (10 ms doubling to 82 s), extended to 11 minutes
@@ -76,9 +74,7 @@ export function recordLlmCallMetrics(call: LlmCallRecord, meter: MetricMeter): v
   };
   const failed = call.error ? { ...tags, error_type: call.error } : tags;
   meter.createCounter(METRICS.inputTokens, '{token}', 'Prompt tokens sent to models').add(call.promptTokens, tags);
-  meter
-    .createCounter(METRICS.outputTokens, '{token}', 'Completion tokens received')
-    .add(call.completionTokens, tags);
+  meter.createCounter(METRICS.outputTokens, '{token}', 'Completion tokens received').add(call.completionTokens, tags);
   meter
     .createCounter(METRICS.cachedTokens, '{token}', 'Prompt tokens served from the provider cache')
     .add(call.cachedTokens, tags);

@@ -10,7 +10,10 @@ import type { BundleOptions } from '@temporalio/worker';
  * src/workflows/zod-preload.ts): without it, every ticket child evaluates zod again when it starts.
  */
 export function workflowBundlerOptions(): Pick<BundleOptions, 'preloadModules' | 'workflowInterceptorModules'> {
-  return { preloadModules: [require.resolve('../workflows/zod-preload')], workflowInterceptorModules: WORKFLOW_INTERCEPTORS() };
+  return {
+    preloadModules: [require.resolve('../workflows/zod-preload')],
+    workflowInterceptorModules: WORKFLOW_INTERCEPTORS(),
+  };
 }
 
 /**
