@@ -101,7 +101,9 @@ async function expectEveryCallObserved(
   const { inRun } = await spansOfRun(receiver, runId);
   const chats = inRun.filter((s) => s.name.startsWith('chat '));
   expect(chats).toHaveLength(requests.length);
+  const ids = new Set(inRun.map((s) => s.spanId));
   for (const c of chats) {
+    expect(ids.has(c.parentSpanId!)).toBe(true); // under its activity's span, in the run's trace
     expect(c.kind).toBe(OTLP_KIND.client);
     expect(c.attrs).toMatchObject({
       'gen_ai.operation.name': 'chat',
@@ -151,6 +153,23 @@ it('counts every LLM call of the demo (Boss and agent loops) in spans and metric
   const metrics = await w.scrape();
   const chats = await expectEveryCallObserved(w.runId, w.taskQueue, metrics, result);
   expect(new Set(chats.map((c) => c.attrs['gen_ai.agent.name']))).toEqual(new Set(result.calls.map((c) => c.role)));
+}, 240_000);
+
+it('names metrics, labels and spans by the GenAI and Prometheus conventions (scraped from the worker)', async () => {
+  sim.clearRequests();
+  const w = await startWorker('otel-conventions');
+  const started = await runCli(['start', GOAL, '--run-id', w.runId], w.env, 60_000);
+  expect(started.code).toBe(0);
+  const result = (await conn.client.workflow.getHandle(w.runId).result()) as RunResult;
+  expect(result.status).toBe('completed');
+  const metrics = await w.scrape();
+  const { inRun } = await spansOfRun(receiver, w.runId);
+  const chats = inRun.filter((s) => s.name.startsWith('chat '));
+  expect(chats.length).toBeGreaterThan(0);
+  // chat spans: a request to the provider (CLIENT), with the provider's name.
+  expect(chats.map((c) => [c.kind, c.attrs['gen_ai.provider.name']])).toEqual(
+    chats.map(() => [OTLP_KIND.client, 'openai']),
+  );
 
   // Prometheus conventions: snake_case label names on every Maestro metric.
   const maestroLines = metrics.split('\n').filter((l) => l.startsWith('maestro_'));
@@ -158,9 +177,10 @@ it('counts every LLM call of the demo (Boss and agent loops) in spans and metric
   const badLabels = new Set(maestroLines.flatMap(labelNames).filter((n) => !/^[a-z][a-z0-9_]*$/.test(n)));
   expect([...badLabels]).toEqual([]);
   const q = { task_queue: w.taskQueue, role: 'boss' };
-  // GenAI attributes as labels.
-  expect(promLines(metrics, 'maestro_llm_operation_duration_seconds_count', q)[0]).toMatch(
-    /gen_ai_operation_name="chat".*gen_ai_provider_name="openai".*gen_ai_request_model="maestro-sim"|gen_ai_provider_name="openai".*gen_ai_request_model="maestro-sim"/,
+  // GenAI attributes as labels, the way an OTLP-to-Prometheus translation spells them.
+  const genAi = { gen_ai_operation_name: 'chat', gen_ai_provider_name: 'openai', gen_ai_request_model: 'maestro-sim' };
+  expect(promLines(metrics, 'maestro_llm_operation_duration_seconds_count', { ...q, ...genAi }).length).toBeGreaterThan(
+    0,
   );
   // Cost buckets for per-call costs (10 µ$ .. 10 $), not the SDK's 50..10,000.
   const cost = bucketBounds(metrics, 'maestro_llm_cost_usd', q);
