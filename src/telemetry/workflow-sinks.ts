@@ -12,6 +12,9 @@ import type { GateMetricSinks } from '../workflows/gate-metrics';
 import type { RunEndSinks } from '../workflows/run-end-interceptor';
 import { COST_ATTRIBUTE, exportRunSpan } from './run-spans';
 
+/** Longest failure message a root span's status carries (a failure may quote a whole model answer). */
+const MAX_STATUS_CHARS = 1000;
+
 /** Outcomes that are no error (a stopped or rejected run ended as a person decided). */
 const FINE = new Set(['completed', 'partial', 'stopped', 'rejected', 'cancelled']);
 
@@ -27,7 +30,7 @@ export function workflowSinks(): InjectedSinks<RunEndSinks & GateMetricSinks> {
               { 'maestro.run.outcome': end.outcome, ...(end.usd !== undefined ? { [COST_ATTRIBUTE]: end.usd } : {}) },
               {
                 startTime: info.startTime.getTime(),
-                ...(FINE.has(end.outcome) ? {} : { error: end.error ?? end.outcome }),
+                ...(FINE.has(end.outcome) ? {} : { error: (end.error ?? end.outcome).slice(0, MAX_STATUS_CHARS) }),
               },
             );
           } catch {
