@@ -12,7 +12,7 @@ import type { z } from 'zod';
 import { FailureType } from '../shared/errors';
 import { CALLS_PER_ATTEMPT, callTimeoutOf } from '../shared/llm-timeouts';
 import type { LlmCallKind, LlmCallRecord } from '../shared/types';
-import { observeLlmCall } from '../telemetry/observe';
+import { llmCallObserver } from '../telemetry/observe';
 import { addUsage, emptyUsage, usageOfRecord } from '../shared/usage';
 import { launchedPid } from '../workers/worker-launch';
 import type { StructuredLlm, StructuredRequest, StructuredResponse } from './llm/structured';
@@ -150,6 +150,7 @@ export async function callLlm<T extends z.ZodType>(
   const calls = earlierCalls(ctx);
   const before = calls.length;
   const attemptStart = Date.now();
+  const observe = llmCallObserver();
   const { callPermits: _permits, ...who } = owner;
   const meta = {
     ...who,
@@ -170,14 +171,18 @@ export async function callLlm<T extends z.ZodType>(
           },
           onCall: (r) => {
             calls.push(r);
-            observeLlmCall(r, ctx?.info.workflowExecution?.workflowId);
+            observe(r);
             ctx?.heartbeat({ calls });
           },
         }),
       () => ({ calls }),
     );
     // A stand-in `llm` (tests) may not report calls: then take what it returned.
-    for (const r of res.calls ?? []) if (!calls.includes(r)) calls.push(r);
+    for (const r of res.calls ?? [])
+      if (!calls.includes(r)) {
+        calls.push(r);
+        observe(r);
+      }
     const usage = calls.reduce((u, c) => addUsage(u, usageOfRecord(c)), emptyUsage());
     return { ...res, usage: calls.length > 0 ? usage : res.usage, calls };
   } catch (err) {

@@ -32,10 +32,11 @@ import {
 import { portHolder } from './port-holder';
 import { claimServer, describeOwner, readOwner, recordedUiUrl, recordUiUrl, type ServerOwner } from './server-owner';
 import { startSimLlm, type SimLlm } from './sim-llm';
+import { setLlmProvider } from '../telemetry/llm-provider';
+import { METRIC_BUCKETS } from '../telemetry/metrics';
 import { startTracing } from '../telemetry/tracing';
 import type { CodecServer } from '../codec/codec-server';
 import { startDevCodecServer } from './dev-codec';
-import { GATE_WAIT_BUCKETS, GATE_WAIT_METRIC } from '../shared/constants';
 import { chooseWorker } from './worker-choice';
 import { resolveTemporalCli } from './temporal-cli';
 import { prepareSandboxHost } from '../activities/tools/sandbox';
@@ -146,6 +147,7 @@ export async function startLocalRuntime(config: MaestroConfig, opts: RuntimeOpti
       }
       const tracing = startTracing();
       if (tracing) stops.push(() => tracing.shutdown());
+      setLlmProvider(workerConfig.llm.provider);
       const connection: NativeConnection = await connectWorker(config, rt.address);
       stops.push(() => connection.close());
       const identity = workerIdentity(workerConfig);
@@ -293,7 +295,7 @@ function installRuntime(level: NonNullable<MaestroConfig['logLevel']>, metricsAd
               prometheus: {
                 bindAddress: metricsAddress,
                 countersTotalSuffix: true,
-                histogramBucketOverrides: { [GATE_WAIT_METRIC]: GATE_WAIT_BUCKETS },
+                histogramBucketOverrides: METRIC_BUCKETS,
               },
             },
           },

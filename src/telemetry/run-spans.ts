@@ -6,13 +6,23 @@
  * code or histories). Activities become `plan` (the Boss planning), `invoke_agent <role>`
  * (a ticket's work or an agent's turn, the Boss's reviews and report) and `execute_tool <tool>`
  * (an agent's tool call, see tool-spans.ts); each LLM call is a `chat <model>` span with token
- * usage and cost. The run span itself is exported when the run's report is written.
+ * usage and cost (kind CLIENT: a request to the provider). The run span itself is exported when
+ * the run ends, whatever the ending (workflow-sinks.ts).
  */
 import { createHash } from 'node:crypto';
-import { context, SpanStatusCode, trace, TraceFlags, type Attributes, type SpanContext } from '@opentelemetry/api';
+import {
+  context,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+  type Attributes,
+  type SpanContext,
+} from '@opentelemetry/api';
 import type { Context as ActivityContext } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
 import type { LlmCallRecord } from '../shared/types';
+import { llmProviderName } from './llm-provider';
 import { withDerivedIds } from './span-ids';
 import { agentSpanOf, endToolSpan, invokeAgentSpan, type NamedSpan } from './tool-spans';
 import { currentTracing } from './tracing';
@@ -35,15 +45,29 @@ export function runSpanContext(runId: string): SpanContext {
 /** When this worker process first saw each run (the run span's start; one process may not see all). */
 const runStarts = new Map<string, number>();
 
-function exportRunSpan(runId: string, attributes: Attributes): void {
+/**
+ * Exports the run span of `runId` (the trace's root): from when this process first saw the run
+ * (or `startTime`, if earlier) until now, with the ending's status.
+ */
+export function exportRunSpan(
+  runId: string,
+  attributes: Attributes,
+  opts: { startTime?: number; error?: string } = {},
+): void {
   const tracing = currentTracing();
   if (!tracing) return;
   const ids = runSpanContext(runId);
-  withDerivedIds(ids, () =>
-    tracing.tracer
-      .startSpan('invoke_workflow maestro', { root: true, startTime: runStarts.get(runId) ?? Date.now(), attributes })
-      .end(),
-  );
+  const seen = runStarts.get(runId);
+  const startTime = Math.min(seen ?? Infinity, opts.startTime ?? Infinity);
+  withDerivedIds(ids, () => {
+    const span = tracing.tracer.startSpan('invoke_workflow maestro', {
+      root: true,
+      startTime: Number.isFinite(startTime) ? startTime : Date.now(),
+      attributes: { 'gen_ai.operation.name': 'invoke_workflow', 'gen_ai.conversation.id': runId, ...attributes },
+    });
+    if (opts.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: opts.error });
+    span.end();
+  });
   runStarts.delete(runId);
 }
 
@@ -90,14 +114,6 @@ export class GenAiSpansInterceptor implements ActivityInboundCallsInterceptor {
       try {
         const out = await next(input);
         if (activityType === 'agentTool') endToolSpan(span, out);
-        if (activityType === 'finalizeRun') {
-          const usd = (out as { usage?: { usd?: number } } | undefined)?.usage?.usd;
-          exportRunSpan(runId, {
-            'gen_ai.operation.name': 'invoke_workflow',
-            'gen_ai.conversation.id': runId,
-            ...(usd !== undefined ? { 'maestro.report_cost_usd': usd } : {}),
-          });
-        }
         return out;
       } catch (err) {
         span.recordException(err as Error);
@@ -116,9 +132,11 @@ export function exportChatSpan(call: LlmCallRecord, conversationId: string | und
   if (!tracing) return;
   const start = Date.parse(call.startedAt);
   const span = tracing.tracer.startSpan(`chat ${call.model}`, {
+    kind: SpanKind.CLIENT,
     startTime: start,
     attributes: {
       'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': llmProviderName(),
       'gen_ai.request.model': call.model,
       'gen_ai.response.model': call.model,
       'gen_ai.usage.input_tokens': call.promptTokens,

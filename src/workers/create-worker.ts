@@ -13,7 +13,8 @@ import { ENCODED_FAILURES_MARKER } from '../codec/encoded-failure-converter';
 import { createAgentActivities } from '../activities/agent/agent-activities';
 import { createWorkerActivities } from '../activities/roles/worker';
 import { tracingWorkerOptions } from '../telemetry/observe';
-import { encodedFailuresBundlePath, workflowBundlerOptions } from './workflow-bundle-options';
+import { workflowSinks } from '../telemetry/workflow-sinks';
+import { encodedFailuresBundlePath, workflowBundlerOptions, WORKFLOW_INTERCEPTORS } from './workflow-bundle-options';
 import { semiSpaceSizeSet, WORKER_SEMI_SPACE_MB } from './worker-launch';
 
 /** Where `npm run build` writes the pre-bundled workflow code (next to the compiled sources). */
@@ -52,7 +53,7 @@ export interface MaestroWorkerOptions {
 export function workflowSource(
   bundlePath?: string,
   failureConverterPath?: string,
-): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions'> {
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions' | 'interceptors'> {
   const prebuilt = failureConverterPath ? encodedFailuresBundlePath(PREBUILT_BUNDLE) : PREBUILT_BUNDLE;
   const codePath = bundlePath ?? (fs.existsSync(prebuilt) ? prebuilt : undefined);
   if (codePath && failureConverterPath && !fs.readFileSync(codePath, 'utf8').includes(ENCODED_FAILURES_MARKER)) {
@@ -63,7 +64,12 @@ export function workflowSource(
   }
   return codePath
     ? { workflowBundle: { codePath } }
-    : { workflowsPath: require.resolve('../workflows'), bundlerOptions: workflowBundlerOptions() };
+    : {
+        workflowsPath: require.resolve('../workflows'),
+        bundlerOptions: { preloadModules: workflowBundlerOptions().preloadModules },
+        // A bundle made here takes its workflow interceptors from this option (a pre-built one has them).
+        interceptors: { workflowModules: WORKFLOW_INTERCEPTORS() },
+      };
 }
 
 /**
@@ -81,14 +87,16 @@ export function capWorkflowThreadYoungGeneration(): void {
 /** Creates (does not run) a worker for Maestro's workflows and activities. */
 export async function createMaestroWorker(opts: MaestroWorkerOptions): Promise<Worker> {
   capWorkflowThreadYoungGeneration();
+  const source = workflowSource(opts.workflowBundlePath, opts.dataConverter?.failureConverterPath);
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities: createActivities(opts.deps),
-    ...workflowSource(opts.workflowBundlePath, opts.dataConverter?.failureConverterPath),
+    ...source,
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
-    ...tracingWorkerOptions(),
+    interceptors: { ...source.interceptors, ...tracingWorkerOptions().interceptors },
+    sinks: workflowSinks(),
     ...WORKER_DEFAULTS,
     ...opts.overrides,
   });

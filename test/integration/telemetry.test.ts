@@ -133,7 +133,7 @@ it('exports GenAI spans of a run over OTLP and serves worker and Maestro metrics
   const value = (name: string, role: string) =>
     metrics
       .split('\n')
-      .filter((l) => l.startsWith(name) && l.includes(`role="${role}"`) && l.includes(`taskQueue="${taskQueue}"`))
+      .filter((l) => l.startsWith(name) && l.includes(`role="${role}"`) && l.includes(`task_queue="${taskQueue}"`))
       .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
   const coderCalls = result.calls.filter((c) => c.role === 'coder');
   expect(value('maestro_llm_input_tokens_total{', 'coder')).toBe(coderCalls.reduce((n, c) => n + c.promptTokens, 0));
@@ -141,7 +141,9 @@ it('exports GenAI spans of a run over OTLP and serves worker and Maestro metrics
     coderCalls.reduce((n, c) => n + c.completionTokens, 0),
   );
   expect(value('maestro_llm_cost_usd_sum{', 'boss')).toBeGreaterThan(0);
-  expect(value('maestro_llm_latency_ms_count{', 'boss')).toBe(result.calls.filter((c) => c.role === 'boss').length);
+  expect(value('maestro_llm_operation_duration_seconds_count{', 'boss')).toBe(
+    result.calls.filter((c) => c.role === 'boss').length,
+  );
 
   // Spans: one trace per run rooted at invoke_workflow, with plan, agents and chats under it.
   const { run, inRun } = await spansOfRun(runId);
@@ -231,7 +233,7 @@ it('times gate waits (maestro_gate_wait_seconds) and traces agent turns and tool
       .filter(
         (l) =>
           l.startsWith(`maestro_gate_wait_seconds${suffix}{`) &&
-          l.includes(`taskQueue="${taskQueue}"`) &&
+          l.includes(`task_queue="${taskQueue}"`) &&
           labels.every((x) => l.includes(x)),
       );
     expect(lines).toHaveLength(1);

@@ -22,6 +22,7 @@ import type { RunInput, RunResult } from '../../src/shared/types';
 import { emptyUsage } from '../../src/shared/usage';
 import type { RepoTestsInput } from '../../src/shared/repo';
 import { repoPlanProblems } from '../../src/shared/repo-paths';
+import { workflowSinks } from '../../src/telemetry/workflow-sinks';
 import { makeRepo, packRepo } from '../helpers/repo-git';
 import { connectTest, TEST_ROLES, uniqueQueue, type TestConnection } from '../helpers/temporal';
 
@@ -116,6 +117,7 @@ async function runScenario(name: string, sc: Scenario) {
     taskQueue,
     activities,
     workflowBundle: { codePath: process.env.MAESTRO_TEST_WORKFLOW_BUNDLE! },
+    sinks: workflowSinks(),
   });
   const runId = `${taskQueue}-run`;
   const input: RunInput = {
@@ -345,6 +347,7 @@ test('a forged repository input fails the run before the Boss is paid to plan', 
       },
     },
     workflowBundle: { codePath: process.env.MAESTRO_TEST_WORKFLOW_BUNDLE! },
+    sinks: workflowSinks(),
   });
   const ref = { path: 'b', sha256: 'a'.repeat(64), bytes: 1, uri: 'file:///x' };
   const forged: unknown[] = [

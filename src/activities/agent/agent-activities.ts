@@ -47,6 +47,7 @@ import { readToolArguments } from '../tools/tool-arguments';
 import { buildAgentPrompt, lastTurnNotice } from './agent-prompt';
 import { answersInCallOrder, cut, resultMessage, storedAssistant } from './conversation';
 import { vetTurnCalls } from './turn-calls';
+import { llmCallObserver } from '../../telemetry/observe';
 
 /** Longest explanation of an invalid final answer carried to the next turn. */
 const MAX_PROBLEM_CHARS = 4000;
@@ -303,6 +304,7 @@ export function createAgentActivities(deps: ActivityDeps) {
       const label = `${role.name} ${input.ticket.id} turn ${input.turn}`;
       // Calls of earlier attempts (heartbeat details) stay on the bill, whatever happens next.
       const calls = earlierCalls(ctx);
+      const observe = llmCallObserver();
       const res = await withActivityContext(
         (signal) => {
           checkPermits(calls.length, input, label);
@@ -326,6 +328,7 @@ export function createAgentActivities(deps: ActivityDeps) {
             },
             onCall: (r) => {
               calls.push(r);
+              observe(r);
               ctx?.heartbeat({ calls });
             },
           });
@@ -335,6 +338,7 @@ export function createAgentActivities(deps: ActivityDeps) {
         throw failureWithCalls(err, calls);
       });
       if (!calls.includes(res.record)) calls.push(res.record);
+      observe(res.record); // a stand-in model (tests) may not report its call through onCall
       const vetted = await vetTurnCalls(res.toolCalls, {
         ticketId: input.ticket.id,
         role: role.name,

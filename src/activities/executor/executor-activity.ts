@@ -32,6 +32,7 @@ import { prepareRepoAttemptFolder } from './repo-space';
 import { defaultRepoParent } from '../repo/cache';
 import { repoPromptView } from '../repo/repo-view';
 import type { RepoPromptView } from '../roles/prompts';
+import { llmCallObserver } from '../../telemetry/observe';
 
 /**
  * The git configuration of a CLI's HOME on a repo ticket: its repository is owned by the worker's
@@ -215,6 +216,8 @@ export function createExecutorActivities(deps: ActivityDeps) {
             workerIdentity: WORKER_IDENTITY,
             executor: settings.agent,
           },
+          // Every upstream call the CLI makes gets its span and metrics as it is made.
+          onCall: llmCallObserver(),
           // The gateway listens inside the attempt folder: the sandbox reaches it there, nothing else.
           socketPath: folder.host.socket,
           tcp: false,
