@@ -183,7 +183,7 @@ export function buildWorkerPrompt(args: {
 
 /** The Boss's standing review instructions: the stable part of every review prompt (after its system prompt). */
 export const REVIEW_TASK =
-  'Task: review one ticket result.\n\n# How to decide\nAccept when every acceptance criterion is met; otherwise ask for a revision with specific feedback.';
+  'Task: review one ticket result. Accept when every acceptance criterion is met; otherwise ask for a revision with specific feedback.';
 
 /**
  * The Boss's review prompt: one ticket and its result, nothing else. The system message is the
