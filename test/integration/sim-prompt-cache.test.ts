@@ -118,3 +118,23 @@ describe('PromptCache memory', () => {
     expect(() => new PromptCache(0)).toThrow(/maxBlocks must be a whole number >= 1/);
   });
 });
+
+describe('PromptCache on hostile text', () => {
+  test('prompts that differ only in half of a cut surrogate pair do not share that block', () => {
+    const cache = new PromptCache(1000);
+    // 1,024 tokens of identical text, then a block that ends in a different lone high surrogate.
+    const head = text(1024, 'same');
+    const block = (hi: string) => `${'z'.repeat(511)}${hi}`;
+    cache.cachedTokens('m', `${head}${block('\uD83D')}\uDE00${'y'.repeat(600)}`);
+    expect(cache.cachedTokens('m', `${head}${block('\uD83E')}\uDD14${'y'.repeat(600)}`)).toBe(1024);
+  });
+
+  test('escape bytes and a huge model name are just text to it', () => {
+    const cache = new PromptCache(1000);
+    const model = `\u001b[2J${'m'.repeat(100_000)}`;
+    const prompt = `\u001b]0;title\u0007${text(1100, 'esc')}`;
+    cache.cachedTokens(model, prompt);
+    expect(cache.cachedTokens(model, prompt)).toBe(1024);
+    expect(cache.cachedTokens('m', prompt)).toBe(0);
+  });
+});
