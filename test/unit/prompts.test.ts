@@ -1,3 +1,4 @@
+import { buildAgentPrompt } from '../../src/activities/agent/agent-prompt';
 import { buildExecutorPrompt } from '../../src/activities/executor/prompt';
 import { buildPlanPrompt, buildReviewPrompt, buildWorkerPrompt } from '../../src/activities/roles/prompts';
 import type { Ticket } from '../../src/shared/schemas';
@@ -113,6 +114,24 @@ describe('stable-first prompts (issue 23)', () => {
     });
     // A re-plan repeats everything up to its problems (the repository map included) as a prefix.
     expect(plan.user.indexOf('# The repository you work on')).toBeLessThan(plan.user.indexOf('# Problems'));
+  });
+
+  it('gives an agent the same system message for every ticket of its role, the ticket in the user message', () => {
+    const agent = (t: Ticket) =>
+      buildAgentPrompt({
+        roleSystemPrompt: 'You are the Coder.',
+        ticket: t,
+        dependencies: [],
+        attempt: 1,
+        tools: ['read_file', 'write_file'],
+        maxTurns: 8,
+        maxToolCalls: 4,
+      });
+    const [a, b] = [agent(ticket), agent({ ...ticket, id: 'T7', title: 'Another page' })];
+    expect(a.system).toBe(b.system);
+    expect(a.system).toContain('# Working with tools');
+    expect(a.system).not.toContain('T3');
+    expect(a.user.startsWith('# Ticket T3: Build the landing page')).toBe(true);
   });
 
   it("gives a coding-agent CLI the whole brief and its delivery rules, not the single-call worker's answer rules", () => {
