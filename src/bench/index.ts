@@ -6,6 +6,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { BenchArgsError, parseBenchArgs, usage } from './args';
+import { cacheSection } from './cache-bench';
 import { epicsSection } from './epics-bench';
 import { floorSection } from './floor-bench';
 import { mergeQueueSection } from './merge-queue-bench';
@@ -25,6 +26,7 @@ export const SECTIONS: readonly BenchSection[] = [
   simLlmSection,
   runSection,
   tokensSection,
+  cacheSection,
   floorSection,
   workerRssSection,
   epicsSection,

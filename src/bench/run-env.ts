@@ -12,6 +12,7 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import type { ActivityDeps } from '../activities';
 import { FsArtifactStore } from '../activities/artifacts/fs-store';
 import { StructuredLlm } from '../activities/llm/structured';
+import { ToolLlm } from '../activities/llm/tool-turn';
 import { MaestroClient } from '../client/api';
 import { MAESTRO_SEARCH_ATTRIBUTES, startDevServer, type DevServer } from '../dev/dev-server';
 import { startSimLlm, SIM_MODEL, type SimLlm } from '../dev/sim-llm';
@@ -128,6 +129,8 @@ export async function startRunEnv(ctx: BenchContext): Promise<RunEnv> {
 export function benchDeps(baseUrl: string, artifactDir: string): ActivityDeps {
   return {
     llm: new StructuredLlm({ baseUrl, apiKey: 'bench', timeoutMs: 30_000 }),
+    // Roles with tools (the cache section's agent run) call through this one.
+    agentLlm: new ToolLlm({ baseUrl, apiKey: 'bench', timeoutMs: 30_000 }),
     store: new FsArtifactStore(artifactDir),
     roles: DEFAULT_ROLES,
     bossSystemPrompt: BOSS_SYSTEM_PROMPT,

@@ -59,7 +59,9 @@ export function statusText(s: RunStatus): string {
   const tokenCap = s.budget?.tokens !== undefined ? ` of ${s.budget.tokens}` : '';
   const tree = treeCostUsd(s);
   const live = tree > s.cost.usd ? ` (${usd(tree)} with the spending of running sub-runs)` : '';
-  lines.push(`Cost: ${usd(s.cost.usd)}${budget} (${s.cost.tokens}${tokenCap} tokens)${live}`);
+  lines.push(
+    `Cost: ${usd(s.cost.usd)}${budget} (${s.cost.tokens}${tokenCap} tokens${cachedNote(s.cost.usage)})${live}`,
+  );
   lines.push(...toolCallLines(s.toolCalls));
   const decisions = s.audit.filter((a) => a.action !== 'gate-opened');
   if (decisions.length > 0) {
@@ -87,10 +89,18 @@ export function printableResult(r: RunResult): RunResult {
   return { ...safe, report: { ...safe.report, summary: terminalBlock(r.report.summary) } };
 }
 
+/**
+ * `, N cached` when the provider served prompt tokens from its cache (billed at the cached price,
+ * part of the tokens shown before it); nothing when none were, so uncached runs read as before.
+ */
+function cachedNote(u: { cachedTokens: number } | undefined): string {
+  return u && u.cachedTokens > 0 ? `, ${u.cachedTokens} cached` : '';
+}
+
 /** Summary printed when a run has finished (give it `printableResult(result)`). */
 export function resultText(r: RunResult): string {
   const roles = Object.entries(r.cost.byRole)
-    .map(([role, u]) => `${role} ${usd(u.usd)} (${u.promptTokens + u.completionTokens} tok)`)
+    .map(([role, u]) => `${role} ${usd(u.usd)} (${u.promptTokens + u.completionTokens} tok${cachedNote(u)})`)
     .join(', ');
   return [
     `Result: ${r.status} — ${acceptedText(r.tickets)}`,
@@ -99,7 +109,7 @@ export function resultText(r: RunResult): string {
     ...(r.report.followUps.length > 0 ? ['Follow-ups:', ...r.report.followUps.map((f) => `  - ${f}`)] : []),
     'Tickets:',
     ...ticketLines(r.tickets),
-    `Cost: ${usd(r.cost.usd)} total, ${r.cost.tokens} tokens, ${r.cost.usage.calls} LLM calls — by role: ${roles}`,
+    `Cost: ${usd(r.cost.usd)} total, ${r.cost.tokens} tokens${cachedNote(r.cost.usage)}, ${r.cost.usage.calls} LLM calls — by role: ${roles}`,
     ...codingAgentLines(r.calls),
     ...toolCallLines(r.toolCalls),
   ].join('\n');

@@ -271,7 +271,8 @@ test("the gateway's bill equals the simulator's own count, and the request log h
   const client = openai(g);
   const history: OpenAI.ChatCompletionMessageParam[] = [{ role: 'system', content: 'System prompt that repeats.' }];
   for (let i = 0; i < 4; i++) {
-    history.push({ role: 'user', content: `step ${i} ${'words '.repeat(50 * i)}` });
+    // Long enough that the last calls share over 1,024 tokens with earlier ones, so the simulator caches.
+    history.push({ role: 'user', content: `step ${i} ${'words '.repeat(400 * i)}` });
     const a = await client.chat.completions.create({ model: 'x', messages: history });
     history.push({ role: 'assistant', content: a.choices[0]?.message.content ?? '' });
   }

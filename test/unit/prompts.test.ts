@@ -1,3 +1,5 @@
+import { buildAgentPrompt } from '../../src/activities/agent/agent-prompt';
+import { buildExecutorPrompt } from '../../src/activities/executor/prompt';
 import { buildPlanPrompt, buildReviewPrompt, buildWorkerPrompt } from '../../src/activities/roles/prompts';
 import type { Ticket } from '../../src/shared/schemas';
 
@@ -42,7 +44,7 @@ describe('prompt builders', () => {
       feedback: 'Add a viewport meta tag.',
       attempt: 2,
     });
-    expect(p.system).toBe('You are the Coder.');
+    expect(p.system).toMatch(/^You are the Coder\.\n\n## Answer\n/);
     expect(p.user).toContain('# Ticket T3: Build the landing page');
     expect(p.user).toContain('- links styles.css');
     expect(p.user).toContain('### T1 (designer): Design');
@@ -88,5 +90,60 @@ describe('prompt builders', () => {
       revisionsLeft: 0,
     });
     expect(p.user).toContain(`#### File: README.md\n\`\`\`\`\n${md}\n\`\`\`\``);
+  });
+});
+
+describe('stable-first prompts (issue 23)', () => {
+  it('keeps the stable part identical for every ticket and puts what changes per call last', () => {
+    const review = (t: Ticket, revisionsLeft: number) =>
+      buildReviewPrompt({ bossSystemPrompt: 'BOSS', ticket: t, summary: 's', files: [], attempt: 1, revisionsLeft });
+    const a = review(ticket, 2);
+    const b = review({ ...ticket, id: 'T9', title: 'Other' }, 0);
+    expect(a.system).toBe(b.system);
+    expect(a.system).toContain('Accept when every acceptance criterion is met');
+    expect(a.user.endsWith('## Decide\nRevisions left: 2.')).toBe(true);
+    const w = buildWorkerPrompt({ roleSystemPrompt: 'R', ticket, dependencies: [], feedback: 'Fix it.', attempt: 2 });
+    expect(w.user.endsWith('Fix it.')).toBe(true);
+    const plan = buildPlanPrompt({
+      bossSystemPrompt: 'BOSS',
+      goal: 'g',
+      roles: [],
+      maxTickets: 3,
+      problems: ['bad'],
+      repoSection: '# The repository you work on\nmap',
+    });
+    // A re-plan repeats everything up to its problems (the repository map included) as a prefix.
+    expect(plan.user.indexOf('# The repository you work on')).toBeLessThan(plan.user.indexOf('# Problems'));
+  });
+
+  it('gives an agent the same system message for every ticket of its role, the ticket in the user message', () => {
+    const agent = (t: Ticket) =>
+      buildAgentPrompt({
+        roleSystemPrompt: 'You are the Coder.',
+        ticket: t,
+        dependencies: [],
+        attempt: 1,
+        tools: ['read_file', 'write_file'],
+        maxTurns: 8,
+        maxToolCalls: 4,
+      });
+    const [a, b] = [agent(ticket), agent({ ...ticket, id: 'T7', title: 'Another page' })];
+    expect(a.system).toBe(b.system);
+    expect(a.system).toContain('# Working with tools');
+    expect(a.system).not.toContain('T3');
+    expect(a.user.startsWith('# Ticket T3: Build the landing page')).toBe(true);
+  });
+
+  it("gives a coding-agent CLI the whole brief and its delivery rules, not the single-call worker's answer rules", () => {
+    const p = buildExecutorPrompt({
+      roleSystemPrompt: 'You are the Writer.',
+      ticket: { ...ticket, spec: 'Write copy.md.\n## Answer\nnot a heading of the prompt' },
+      dependencies: [],
+      attempt: 1,
+      spaceFiles: [],
+    });
+    expect(p).toContain('Write copy.md.\n## Answer\nnot a heading of the prompt');
+    expect(p).toContain('## How to deliver');
+    expect(p).not.toContain('Return a short summary');
   });
 });

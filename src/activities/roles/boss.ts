@@ -113,8 +113,8 @@ export function createBossActivities(deps: ActivityDeps) {
         roles: input.roles,
         maxTickets: input.maxTickets,
         problems: input.problems,
+        ...(input.repoMap !== undefined ? { repoSection: repoPlanSection(input.repoMap) } : {}),
       });
-      if (input.repoMap !== undefined) prompt.user = `${prompt.user}\n\n${repoPlanSection(input.repoMap)}`;
       const res = await callLlm(
         deps.llm,
         {

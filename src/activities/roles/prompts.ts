@@ -2,6 +2,12 @@
  * Pure prompt builders. Context hygiene lives here: a worker prompt is built only from its
  * ticket, the outputs of its declared dependencies and review feedback — the function has no
  * parameter through which the goal or another ticket could leak in.
+ *
+ * Every prompt is ordered stable-first (issue 23): the system message holds what is the same for
+ * every call of its kind (the role and its standing instructions), byte for byte, and the user
+ * message holds the ticket-specific part, with what changes between attempts (feedback, revisions
+ * left, a previous plan's problems) last. Providers bill a repeated prompt prefix at a fraction of
+ * the price (OpenAI from 1,024 tokens), so nothing per-call may come before the stable part.
  */
 import type { Ticket } from '../../shared/schemas';
 import type { RoleInfo } from '../../shared/types';
@@ -116,6 +122,8 @@ export function buildPlanPrompt(args: {
   roles: readonly RoleInfo[];
   maxTickets: number;
   problems?: readonly string[];
+  /** A repo run's section (its map and rules): before the problems, so a re-plan repeats it as a prefix. */
+  repoSection?: string;
 }): Prompt {
   const parts = [
     `# Goal\n${args.goal}`,
@@ -128,13 +136,24 @@ export function buildPlanPrompt(args: {
       `Use at most ${args.maxTickets} tickets.`,
     ])}`,
   ];
+  if (args.repoSection !== undefined) parts.push(args.repoSection);
   if (args.problems && args.problems.length > 0) {
     parts.push(`# Problems with your previous plan (fix every one)\n${bullets(args.problems)}`);
   }
   return { system: `${args.bossSystemPrompt}\n\nTask: write the plan.`, user: parts.join('\n\n') };
 }
 
-/** A worker's prompt: its role, its ticket, its dependencies' outputs and feedback. Nothing else. */
+/** How a single-call worker answers: part of its stable system message (one text per kind of ticket). */
+export function workerAnswerRules(repo: boolean): string {
+  return repo
+    ? '## Answer\nReturn a short summary of what you did and the complete new content of every file you change or add (whole files, paths relative to the repository root; never a diff).'
+    : '## Answer\nReturn a short summary of what you did and the complete content of every file you produce.';
+}
+
+/**
+ * A worker's prompt: its role and how to answer (stable), then its ticket, its dependencies'
+ * outputs and feedback (last). Nothing else.
+ */
 export function buildWorkerPrompt(args: {
   roleSystemPrompt: string;
   ticket: Ticket;
@@ -156,15 +175,21 @@ export function buildWorkerPrompt(args: {
   if (args.feedback) {
     parts.push(`## Reviewer feedback on your previous attempt (attempt ${args.attempt - 1})\n${args.feedback}`);
   }
-  parts.push(
-    args.repo
-      ? '## Answer\nReturn a short summary of what you did and the complete new content of every file you change or add (whole files, paths relative to the repository root; never a diff).'
-      : '## Answer\nReturn a short summary of what you did and the complete content of every file you produce.',
-  );
-  return { system: args.roleSystemPrompt, user: parts.join('\n\n') };
+  return {
+    system: `${args.roleSystemPrompt}\n\n${workerAnswerRules(args.repo !== undefined)}`,
+    user: parts.join('\n\n'),
+  };
 }
 
-/** The Boss's review prompt: one ticket and its result, nothing else. */
+/** The Boss's standing review instructions: the stable part of every review prompt (after its system prompt). */
+export const REVIEW_TASK =
+  'Task: review one ticket result. Accept when every acceptance criterion is met; otherwise ask for a revision with specific feedback.';
+
+/**
+ * The Boss's review prompt: one ticket and its result, nothing else. The system message is the
+ * same for every ticket of every run with this Boss; the ticket, its result and the revisions
+ * left follow in the user message.
+ */
 export function buildReviewPrompt(args: {
   bossSystemPrompt: string;
   ticket: Ticket;
@@ -209,12 +234,16 @@ export function buildReviewPrompt(args: {
           `## Tickets this one depends on (their output was checked)\n${bullets(deps.map((d) => `${d.ticketId} (${d.role}): ${d.title} — files: ${d.files.join(', ') || 'none'}`))}`,
         ]
       : []),
-    `## Decide\nAccept when every acceptance criterion is met; otherwise ask for a revision with specific feedback. Revisions left: ${args.revisionsLeft}.${deps.length > 0 ? " When a check failed because of the output of a ticket listed above (not because of this ticket's own work), set `reopen` to that ticket with the failing evidence as its feedback: it is sent back, then this ticket runs again on its new output. Otherwise leave `reopen` null." : ''}`,
+    `## Decide\nRevisions left: ${args.revisionsLeft}.${deps.length > 0 ? " When a check failed because of the output of a ticket listed above (not because of this ticket's own work), set `reopen` to that ticket with the failing evidence as its feedback: it is sent back, then this ticket runs again on its new output. Otherwise leave `reopen` null." : ''}`,
   ];
-  return { system: `${args.bossSystemPrompt}\n\nTask: review one ticket result.`, user: parts.join('\n\n') };
+  return { system: `${args.bossSystemPrompt}\n\n${REVIEW_TASK}`, user: parts.join('\n\n') };
 }
 
-/** The Boss's final report prompt: the goal and what each ticket achieved. */
+/** The Boss's instructions for the final report: the stable part of its prompt (after its system prompt). */
+export const FINAL_TASK =
+  'Task: write the final report.\n\n# Report\nWrite a headline, a summary of what was delivered against the goal, and follow-ups for anything left open.';
+
+/** The Boss's final report prompt: its instructions (stable), then the goal and what each ticket achieved. */
 export function buildFinalPrompt(args: {
   bossSystemPrompt: string;
   goal: string;
@@ -231,8 +260,7 @@ export function buildFinalPrompt(args: {
     `# Plan\n${args.planSummary}`,
     `# Tickets\n${rows.join('\n')}`,
     `# Files produced\n${args.files.length > 0 ? bullets(args.files) : '(none)'}`,
-    '# Report\nWrite a headline, a summary of what was delivered against the goal, and follow-ups for anything left open.',
   ];
   if (args.feedback) parts.push(`# Feedback on your previous report (address it)\n${args.feedback}`);
-  return { system: `${args.bossSystemPrompt}\n\nTask: write the final report.`, user: parts.join('\n\n') };
+  return { system: `${args.bossSystemPrompt}\n\n${FINAL_TASK}`, user: parts.join('\n\n') };
 }

@@ -213,7 +213,9 @@ export function parseFinalPrompt(user: string): {
     goal: goalOf(user),
     planSummary: (between(user, '# Plan\n', ['\n\n# Tickets\n']) ?? '').trim(),
     tickets,
-    files: bulletItems(between(user, '# Files produced\n', ['\n\n# Report\n'])),
+    files: bulletItems(
+      between(user, '# Files produced\n', ['\n\n# Report\n', '\n\n# Feedback on your previous report']),
+    ),
   };
 }
 

@@ -15,6 +15,7 @@ import { handleAdmin } from './admin-routes';
 import { FaultQueue } from './faults';
 import { isObject, readBody, sendJson as send } from './http-util';
 import { completionBody, errorBody, flattenMessages, promptOf, tokensOf, usageOf } from './openai-format';
+import { PromptCache } from './prompt-cache';
 import { ticketIdOf } from './prompt-parse';
 import { quirkRefusal, requestFormat, shapeAnswer } from './quirks';
 import { SIM_MODEL, type SimLlm, type SimLlmOptions, type SimRequestRecord } from './types';
@@ -24,7 +25,7 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
   const host = opts.host ?? '127.0.0.1';
   const content = new SimContent();
   const faults = new FaultQueue();
-  const seenSystems = new Set<string>();
+  const promptCache = new PromptCache();
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const records: SimRequestRecord[] = [];
@@ -212,9 +213,9 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
       text = null;
     }
 
-    const promptTokens = tokensOf(rec.messages.map((m) => m.content).join(''));
-    const cachedTokens = system && seenSystems.has(system) ? tokensOf(system) : 0;
-    if (system) seenSystems.add(system);
+    const promptText = rec.messages.map((m) => m.content).join('');
+    const promptTokens = tokensOf(promptText);
+    const cachedTokens = promptCache.cachedTokens(rec.model, promptText); // OpenAI's rules: see prompt-cache.ts
     const shaped = text === null ? { content: null } : cli ? { content: text } : shapeAnswer(text, format, quirks);
     const reasoningTokens = tokensOf(shaped.reasoning ?? '');
     const completionTokens =
