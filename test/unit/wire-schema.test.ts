@@ -6,7 +6,7 @@
  */
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
-import { strictModeProblems, wireSchemaOf, type JsonSchema } from '../../src/activities/llm/wire-schema';
+import { isSimplePattern, strictModeProblems, wireSchemaOf, type JsonSchema } from '../../src/activities/llm/wire-schema';
 import { jsonOfText } from '../../src/activities/llm/output-modes';
 import { adjustmentFor } from '../../src/activities/llm/adaptations';
 import { ALL_WIRE_SCHEMAS } from '../helpers/wire-schemas';
@@ -17,8 +17,48 @@ describe('wire schemas', () => {
     const wire = wireSchemaOf(s.schema).schema;
     expect(strictModeProblems(wire)).toEqual([]);
     const text = JSON.stringify(wire);
+    for (const k of ['minLength', 'maxLength', '$schema', 'minimum']) expect(text).not.toContain(`"${k}"`);
+    // The portable variant (providers that refuse counts and patterns) carries no constraint keyword.
+    const portable = wireSchemaOf(s.schema, 'portable').schema;
+    expect(strictModeProblems(portable)).toEqual([]);
     for (const k of ['minLength', 'maxLength', 'pattern', 'minItems', 'maxItems', '$schema', 'minimum'])
-      expect(text).not.toContain(`"${k}"`);
+      expect(JSON.stringify(portable)).not.toContain(`"${k}"`);
+  });
+
+  it('keeps the constraints a grammar can enforce: minItems, maxItems up to 100, simple patterns', () => {
+    const plan = wireSchemaOf(ALL_WIRE_SCHEMAS[0]!.schema).schema as {
+      properties: { tickets: JsonSchema & { items: { properties: Record<string, JsonSchema> } } };
+    };
+    // An empty plan and ids like "1" were what small models answered when these were dropped.
+    expect(plan.properties.tickets).toMatchObject({ type: 'array', minItems: 1, maxItems: 100 });
+    const ticket = plan.properties.tickets.items.properties;
+    expect(ticket.id).toMatchObject({ type: 'string', pattern: '^T\\d{1,3}$' });
+    expect(ticket.acceptanceCriteria).toMatchObject({ minItems: 1, maxItems: 12 });
+    expect(ticket.dependsOn!.maxItems).toBe(50);
+    expect(ticket.dependsOn!.minItems).toBeUndefined(); // 0 says nothing
+    // Lengths stay words only: llama.cpp refuses `maxLength: 4000` as a repetition count.
+    expect(ticket.spec!.maxLength).toBeUndefined();
+    // Counts above 100 and patterns a grammar compiler may not take stay words only.
+    const big = wireSchemaOf(
+      z.object({
+        many: z.array(z.string()).max(101),
+        look: z.string().regex(/^(?!x)a+$/),
+        unanchored: z.string().regex(/T\d+/),
+        backref: z.string().regex(/^(a)\1$/),
+        long: z.string().regex(/^a{1,500}$/),
+      }),
+    ).schema as { properties: Record<string, JsonSchema> };
+    for (const [key, prop] of Object.entries(big.properties)) {
+      expect({ key, maxItems: prop.maxItems, pattern: prop.pattern }).toEqual({ key });
+      expect(prop.description).toMatch(/at most 101 items|must match/);
+    }
+  });
+
+  it('tells simple patterns from ones a grammar compiler may refuse', () => {
+    for (const p of ['^T\\d{1,3}$', '^[a-z][a-z0-9-]{0,31}$', '^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$'])
+      expect({ p, simple: isSimplePattern(p) }).toEqual({ p, simple: true });
+    for (const p of ['T\\d+', '^(?=a)a$', '^(a)\\1$', '^\\bword$', '^\\p{L}+$', '^a{1,500}$', '^[a-$', `^${'a'.repeat(300)}$`])
+      expect({ p, simple: isSimplePattern(p) }).toEqual({ p, simple: false });
   });
 
   it('the schemas as sent before (zodResponseFormat) break the rules the engines need', () => {
