@@ -6,9 +6,15 @@
  */
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
-import { isSimplePattern, strictModeProblems, wireSchemaOf, type JsonSchema } from '../../src/activities/llm/wire-schema';
+import {
+  isSimplePattern,
+  strictModeProblems,
+  wireSchemaOf,
+  type JsonSchema,
+} from '../../src/activities/llm/wire-schema';
 import { jsonOfText } from '../../src/activities/llm/output-modes';
 import { adjustmentFor } from '../../src/activities/llm/adaptations';
+import { cutOffAdvice } from '../../src/activities/llm/structured';
 import { ALL_WIRE_SCHEMAS } from '../helpers/wire-schemas';
 import OpenAI from 'openai';
 
@@ -55,9 +61,22 @@ describe('wire schemas', () => {
   });
 
   it('tells simple patterns from ones a grammar compiler may refuse', () => {
-    for (const p of ['^T\\d{1,3}$', '^[a-z][a-z0-9-]{0,31}$', '^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$'])
+    for (const p of [
+      '^T\\d{1,3}$',
+      '^[a-z][a-z0-9-]{0,31}$',
+      '^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$',
+    ])
       expect({ p, simple: isSimplePattern(p) }).toEqual({ p, simple: true });
-    for (const p of ['T\\d+', '^(?=a)a$', '^(a)\\1$', '^\\bword$', '^\\p{L}+$', '^a{1,500}$', '^[a-$', `^${'a'.repeat(300)}$`])
+    for (const p of [
+      'T\\d+',
+      '^(?=a)a$',
+      '^(a)\\1$',
+      '^\\bword$',
+      '^\\p{L}+$',
+      '^a{1,500}$',
+      '^[a-$',
+      `^${'a'.repeat(300)}$`,
+    ])
       expect({ p, simple: isSimplePattern(p) }).toEqual({ p, simple: false });
   });
 
@@ -154,6 +173,49 @@ describe('answers and refusals', () => {
         sent,
       )?.patch,
     ).toEqual({ tokenParam: 'max_completion_tokens' });
+    // The default output cap refused as too large: lowered to the limit named, else dropped; a
+    // configured cap (no defaultCap in what was sent) is the person's choice and stays an error.
+    const capped = { ...sent, defaultCap: 8192 };
+    const cap = (message: string, param: string | null = 'max_tokens') =>
+      adjustmentFor(err400(message, param), capped)?.patch;
+    expect(
+      cap(
+        'max_tokens is too large: 8192. This model supports at most 4096 completion tokens, whereas you provided 8192.',
+      ),
+    ).toEqual({ defaultCap: 4096 });
+    expect(
+      cap('max_tokens: 8192 > 4096, which is the maximum allowed number of output tokens for claude-3-haiku'),
+    ).toEqual({
+      defaultCap: 4096,
+    });
+    expect(cap("'max_completion_tokens' must be less than or equal to 2048", 'max_completion_tokens')).toEqual({
+      defaultCap: 2048,
+    });
+    // A context-length refusal names no fixed limit (it depends on the prompt): no cap then.
+    expect(
+      cap(
+        "This model's maximum context length is 2048 tokens. However, you requested 8292 tokens (100 in the messages, 8192 in the completion).",
+        null,
+      ),
+    ).toEqual({ defaultCap: 'none' });
+    expect(cap('max_tokens is too large', 'max_tokens')).toEqual({ defaultCap: 'none' });
+    expect(
+      adjustmentFor(
+        err400('max_tokens is too large: 9000. This model supports at most 4096 completion tokens.', 'max_tokens'),
+        sent,
+      ),
+    ).toBeUndefined();
+    // Refusing the parameter's name is not about its size: switch the parameter, as before.
+    expect(
+      cap("Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."),
+    ).toEqual({ tokenParam: 'max_completion_tokens' });
+    // Counts and patterns refused in the schema: the portable schema, before any mode fallback.
+    expect(
+      adjustmentFor(
+        err400("Invalid schema for response_format 'maestro_plan': 'minItems' is not permitted.", 'response_format'),
+        { ...sent, constrainedSchema: true },
+      )?.patch,
+    ).toEqual({ portableSchema: true });
     // A 400 about something else is a real configuration error, not a refusal to adapt to.
     expect(adjustmentFor(err400('Invalid model name', 'model'), sent)).toBeUndefined();
     expect(
@@ -162,5 +224,18 @@ describe('answers and refusals', () => {
         mode: 'text',
       }),
     ).toBeUndefined();
+  });
+});
+
+describe('cut-off advice', () => {
+  it("names the Boss's own setting, and no ticket while it plans", () => {
+    const plan = cutOffAdvice({ kind: 'plan', role: 'boss' });
+    expect(plan).toContain('"boss": {"maxTokens"');
+    expect(plan).not.toMatch(/role boss|ticket/);
+    expect(cutOffAdvice({ kind: 'final', role: 'boss' })).not.toMatch(/role boss|ticket/);
+    expect(cutOffAdvice({ kind: 'review', role: 'boss' })).toContain('"boss": {"maxTokens"');
+    expect(cutOffAdvice({ kind: 'work', role: 'writer' })).toBe(
+      'raise "maxTokens" of role writer in maestro.config.json or make the ticket smaller.',
+    );
   });
 });
