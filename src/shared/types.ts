@@ -350,6 +350,12 @@ export interface AuditEntry {
   lastAt?: string;
 }
 
+/** One re-plan: the attempt it led to (attempt 2 is the first re-plan) and why. */
+export interface ReplanView {
+  attempt: number;
+  reason: string;
+}
+
 /** Answer of the `status` query; the `maestro status --json` contract builds on it. */
 export interface RunStatus {
   runId: string;
@@ -357,6 +363,8 @@ export interface RunStatus {
   phase: RunPhase;
   planSummary?: string;
   planAttempts: number;
+  /** Why the Boss planned again, one entry per re-plan as it happened (absent: none, or older runs). */
+  replans?: ReplanView[];
   tickets: TicketView[];
   pendingGates: GateView[];
   cost: CostView;
