@@ -39,6 +39,8 @@ const linesFrom = (out: string, re: RegExp) => {
 };
 
 describe('re-planning, as it happens', () => {
+  // A fault left over by a test (an attempt the activity's timeout never made) must not leak into the next.
+  beforeEach(() => sim.clearFaults());
   it('a timed-out plan: the gate no longer promises a retry, and the re-plan says it timed out', async () => {
     const runId = `replan-timeout-${process.pid}`;
     // Every attempt of the first plan call hangs past the one-second timeout.
@@ -46,15 +48,13 @@ describe('re-planning, as it happens', () => {
     const res = await runCli(['run', GOAL, '--yes', '--run-id', runId], env, RUN_MS);
     const out = res.stdout + res.stderr;
     const gate = out.split('\n').find((l) => /Gate plan\S* is waiting: planning failed/.test(l));
-    expect(gate).toContain('the LLM server sent no answer within 1000 ms (its retries are used up)');
+    expect(gate).toMatch(/the LLM server sent no answer within 1000 ms.*; gave up after its retries — approve/);
     expect(gate).not.toContain('will retry');
     const replan = out.split('\n').find((l) => l.includes('Re-planning (attempt 2)'));
     expect(replan).toMatch(/Re-planning \(attempt 2\): the Boss's plan call failed: .*no answer within 1000 ms/);
     expect(out).not.toContain('the previous plan was invalid');
-    // Printed while the run went on: before the plan was ready, in a run that then completed.
-    expect(linesFrom(out, /Re-planning \(attempt 2\)/).some((l) => l.startsWith('Plan ready after 2 attempt'))).toBe(
-      true,
-    );
+    // Printed while the run went on (before its ticket ran), in a run that then completed.
+    expect(linesFrom(res.stdout, /Re-planning \(attempt 2\)/).join('\n')).toMatch(/^ {2}T1 \[designer\] .*: running/m);
     expect(res.code).toBe(0);
   });
 
@@ -64,6 +64,7 @@ describe('re-planning, as it happens', () => {
     sim.injectFault({ kind: 'truncated', times: 2, match: { schemaName: 'maestro_plan' } });
     const res = await runCli(['run', GOAL, '--yes', '--run-id', runId], env, RUN_MS);
     const out = res.stdout + res.stderr;
+    expect(out).toContain('Re-planning (attempt 2)');
     const replan = out.split('\n').find((l) => l.includes('Re-planning (attempt 2)'));
     expect(replan).toContain('cut off at the output-token limit (8192 tokens)');
     expect(replan).toContain('raise the Boss\'s "maxTokens" ("boss": {"maxTokens": ...} in maestro.config.json)');
@@ -109,7 +110,7 @@ describe('--json commands print JSON for every outcome', () => {
     [['result', 'no-such-run', '--json'], 2, 'There is no run with id no-such-run'],
     [['status', 'bad id\u001b[31m', '--json'], 2, 'run id'],
     [['list', '--limit', '0', '--json'], 2, '--limit'],
-    [['watch', 'no-such-run', '--json'], 2, 'There is no run with id no-such-run'],
+    [['watch', 'no-such-run', '--json'], 2, 'No run "no-such-run"'],
   ])('maestro %j: {"error", "exitCode"} on stdout, exit %i', async (args, code, says) => {
     const res = await runCli(args, env);
     expect(res.code).toBe(code);
