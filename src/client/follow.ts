@@ -68,6 +68,7 @@ export function changes(
     now.replans === undefined &&
     now.phase === 'planning' &&
     before &&
+    now.planAttempts > 1 &&
     before.planAttempts !== now.planAttempts
   ) {
     // Runs of older code carry no reasons: guess from the audit, as before.

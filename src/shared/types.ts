@@ -408,6 +408,8 @@ export interface RunResult {
   status: 'completed' | 'partial' | 'stopped' | 'rejected';
   plan: Plan;
   planAttempts: number;
+  /** Why the Boss planned again (absent: it did not, or older runs). */
+  replans?: ReplanView[];
   gates: GateView[];
   audit: AuditEntry[];
   /** Every LLM call of the run (plan, work, reviews, report), for cost and latency analysis. */

@@ -20,7 +20,7 @@ const RETRY_PROMISE =
  * while the activity was retrying, false now) becomes what happened.
  */
 export function settledFailure(message: string): string {
-  return RETRY_PROMISE.test(message) ? `${message.replace(RETRY_PROMISE, '')} (its retries are used up)` : message;
+  return RETRY_PROMISE.test(message) ? `${message.replace(RETRY_PROMISE, '')}; gave up after its retries` : message;
 }
 
 /** The reason for a re-plan after the plan call failed (`badOutput`: its answers never matched the schema). */

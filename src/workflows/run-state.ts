@@ -376,6 +376,8 @@ export class RunState {
       status: status ?? (this.branch?.tests?.passed === false ? 'partial' : runStatusOf(views)),
       plan: this.plan,
       planAttempts: this.planAttempts,
+      // A run that completes between two polls still shows why it planned again.
+      ...(this.replans.length > 0 ? { replans: this.replans.map((r) => ({ ...r })) } : {}),
       report,
       tickets: views,
       manifest: this.files(),

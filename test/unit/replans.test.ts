@@ -11,13 +11,13 @@ import type { ReplanView } from '../../src/shared/types';
 describe('re-plan reasons', () => {
   it('a failed call no longer promises a retry once Temporal gave up on it', () => {
     expect(settledFailure('boss plan (attempt 1): the LLM server sent no answer within 1000 ms; will retry')).toBe(
-      'boss plan (attempt 1): the LLM server sent no answer within 1000 ms (its retries are used up)',
+      'boss plan (attempt 1): the LLM server sent no answer within 1000 ms; gave up after its retries',
     );
     expect(settledFailure('x: rate limited (429); retrying after 2000 ms as the server asked')).toBe(
-      'x: rate limited (429) (its retries are used up)',
+      'x: rate limited (429); gave up after its retries',
     );
     expect(settledFailure('x: failed with 500; will retry with backoff')).toBe(
-      'x: failed with 500 (its retries are used up)',
+      'x: failed with 500; gave up after its retries',
     );
     // Anything else is left as it is ("will retry" inside a sentence is not a promise at its end).
     expect(settledFailure('x: the model refused: I will retry nothing. Not retried.')).toBe(
@@ -26,7 +26,7 @@ describe('re-plan reasons', () => {
   });
 
   it('says whether the call failed or its answers never matched the schema', () => {
-    expect(callFailedReason('a; will retry', false)).toBe("the Boss's plan call failed: a (its retries are used up)");
+    expect(callFailedReason('a; will retry', false)).toBe("the Boss's plan call failed: a; gave up after its retries");
     expect(callFailedReason('b', true)).toBe("the Boss's answer did not match the plan schema: b");
   });
 

@@ -134,7 +134,7 @@ describe('re-plans, as each happens (issue 23)', () => {
     tickets: [],
     planAttempts: 2,
     replans: [
-      { attempt: 2, reason: "the Boss's plan call failed: no answer within 1000 ms (its retries are used up)" },
+      { attempt: 2, reason: "the Boss's plan call failed: no answer within 1000 ms; gave up after its retries" },
     ],
   });
   const invalidToo = status({
@@ -149,7 +149,7 @@ describe('re-plans, as each happens (issue 23)', () => {
 
   it('prints each re-plan once with its reason, also when a poll missed one', () => {
     expect(changes(first, timedOut)).toEqual([
-      "Re-planning (attempt 2): the Boss's plan call failed: no answer within 1000 ms (its retries are used up)",
+      "Re-planning (attempt 2): the Boss's plan call failed: no answer within 1000 ms; gave up after its retries",
     ]);
     expect(changes(timedOut, invalidToo)).toEqual([
       'Re-planning (attempt 3): the previous plan was invalid: T2 depends on unknown ticket T9',
