@@ -74,7 +74,7 @@ const ModelSettings = {
     .min(1)
     .max(1_000_000)
     .optional()
-    .describe('output-token limit of one answer (sent as `max_completion_tokens` or `max_tokens`)'),
+    .describe('output-token limit of one answer (default 8192; sent as `max_completion_tokens` or `max_tokens`)'),
   outputMode: OutputMode.optional().describe("structured-output mode (default: `llm.outputMode`, else the provider's)"),
   reasoningEffort: ReasoningEffort.optional().describe('sent as `reasoning_effort` (reasoning models only)'),
 };

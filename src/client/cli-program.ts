@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config';
 import { TRUST_CONFIG_VARIABLE } from '../config-trust';
 import { printable } from '../shared/control-chars';
+import { terminalJson } from '../shared/model-text';
 import { TemporalCliNotFoundError } from '../dev/temporal-cli';
 import { DevServerStartError } from '../dev/dev-server';
 import { explainPayloadError } from '../codec/aes-gcm-codec';
@@ -46,8 +47,9 @@ export function buildProgram(): Command {
       '--trust-config',
       `use a maestro.config.json that defines MCP server commands or webhooks (sets ${TRUST_CONFIG_VARIABLE}=1 for this command)`,
     )
-    .hook('preAction', (cmd) => {
+    .hook('preAction', (cmd, action) => {
       if (cmd.opts<{ trustConfig?: boolean }>().trustConfig) process.env[TRUST_CONFIG_VARIABLE] = '1';
+      if (action.opts<{ json?: boolean }>().json === true) jsonOutput = true;
     })
     .exitOverride(); // commander's own exits (1 for a bad flag) become ours (2), see fail()
   registerRunCommands(program);
@@ -69,23 +71,39 @@ export function runCli(): void {
 
 const USER_ERRORS = [InputError, ConfigError, TemporalCliNotFoundError, DevServerStartError];
 
-function fail(err: unknown): never {
-  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.badInput);
+/** Set when the running command was given `--json`: its errors go to stdout as JSON too. */
+let jsonOutput = false;
+
+/** The exit code and the one-paragraph message of an error that ends the command. */
+function failureOf(err: unknown): { exitCode: number; message: string } {
   // Nothing to fix in the command: a worker must run (the README's table: "no worker ..." is 1).
-  if (err instanceof UnavailableError || err instanceof NoWorkerError) {
-    console.error(`maestro: ${err.message}`);
-    process.exit(EXIT.failed);
-  }
-  if (USER_ERRORS.some((E) => err instanceof E)) {
-    console.error(`maestro: ${(err as Error).message}`);
-    process.exit(EXIT.badInput);
-  }
+  if (err instanceof UnavailableError || err instanceof NoWorkerError)
+    return { exitCode: EXIT.failed, message: err.message };
+  if (USER_ERRORS.some((E) => err instanceof E)) return { exitCode: EXIT.badInput, message: (err as Error).message };
   const payloadProblem = explainPayloadError(err);
-  if (payloadProblem) {
-    console.error(`maestro: ${payloadProblem}`);
-    process.exit(EXIT.badInput);
+  if (payloadProblem) return { exitCode: EXIT.badInput, message: payloadProblem };
+  return { exitCode: EXIT.failed, message: err instanceof Error ? err.message : String(err) };
+}
+
+function fail(err: unknown): never {
+  if (err instanceof CommanderError) {
+    const exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    // A refused flag stops before the command runs: `--json` anywhere on the line asked for JSON.
+    if (exitCode !== EXIT.ok && process.argv.includes('--json')) printJsonError(err.message, exitCode);
+    process.exit(exitCode);
   }
-  console.error(`maestro: ${err instanceof Error ? err.message : String(err)}`);
-  if (process.env.MAESTRO_DEBUG && err instanceof Error) console.error(err.stack);
-  process.exit(EXIT.failed);
+  const { exitCode, message } = failureOf(err);
+  console.error(`maestro: ${message}`);
+  if (exitCode === EXIT.failed && process.env.MAESTRO_DEBUG && err instanceof Error) console.error(err.stack);
+  // Scripts that asked for JSON read stdout: every outcome, errors included, is JSON there.
+  if (jsonOutput) printJsonError(message, exitCode);
+  process.exit(exitCode);
+}
+
+/**
+ * `{"error": "...", "exitCode": N}` on stdout, on one line so that it is also one more event of
+ * `maestro watch --json`'s JSON lines (the message escaped like every JSON we print).
+ */
+function printJsonError(message: string, exitCode: number): void {
+  process.stdout.write(`${terminalJson({ error: message, exitCode })}\n`);
 }

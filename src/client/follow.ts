@@ -7,7 +7,7 @@ import type { MaestroClient } from './api';
 import { printableDeep } from '../shared/control-chars';
 import { ticketStateLabel } from '../shared/outcomes';
 import { statusQuery } from '../shared/messages';
-import type { GateView, RunStatus } from '../shared/types';
+import type { GateView, ReplanView, RunStatus } from '../shared/types';
 import { usd } from './format';
 import { approveHints } from './watch/approve-hints';
 import { wrapCommand } from './watch/wrap-command';
@@ -64,9 +64,18 @@ export function changes(
     out.push(
       `Plan ready after ${now.planAttempts} attempt(s): ${now.tickets.length} tickets — ${now.planSummary ?? ''}`,
     );
-  } else if (now.phase === 'planning' && before && before.planAttempts !== now.planAttempts) {
+  } else if (
+    now.replans === undefined &&
+    now.phase === 'planning' &&
+    before &&
+    now.planAttempts > 1 &&
+    before.planAttempts !== now.planAttempts
+  ) {
+    // Runs of older code carry no reasons: guess from the audit, as before.
     out.push(`Re-planning (attempt ${now.planAttempts}): ${replanReason(now)}`);
   }
+  // Each re-plan once, with its reason, as soon as the run records it (not when the run fails).
+  for (const r of newReplans(before, now)) out.push(`Re-planning (attempt ${r.attempt}): ${r.reason}`);
   if (before?.phase !== now.phase && now.phase !== 'executing') out.push(`Phase: ${now.phase}`);
   out.push(...reopenLines(before, now));
   const prev = new Map(before?.tickets.map((t) => [t.id, t]) ?? []);
@@ -98,7 +107,16 @@ function reopenLines(before: RunStatus | undefined, now: RunStatus): string[] {
     .map((a) => `  ${a.ticketId ?? '?'} ${a.comment ?? 're-opened'}`);
 }
 
-/** Why the Boss plans again: a person rejected the plan (who, with what comment), else it was invalid. */
+/**
+ * Re-plans recorded since `before`. The status keeps the newest 50, so they are told apart by
+ * attempt number rather than by position.
+ */
+export function newReplans(before: RunStatus | undefined, now: RunStatus): ReplanView[] {
+  const seen = Math.max(0, ...(before?.replans ?? []).map((r) => r.attempt));
+  return (now.replans ?? []).filter((r) => r.attempt > seen);
+}
+
+/** Older runs: a person rejected the plan (who, with what comment), else it was invalid. */
 function replanReason(now: RunStatus): string {
   const last = [...now.audit].reverse().find((a) => a.gate?.startsWith('plan') && a.action !== 'gate-opened');
   if (last?.action === 'reject' || last?.action === 'timeout-reject')

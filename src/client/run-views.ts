@@ -30,6 +30,7 @@ export function statusFromResult(r: RunResult): RunStatus {
     outcome: r.status,
     planSummary: r.plan.summary,
     planAttempts: r.planAttempts,
+    ...(r.replans ? { replans: r.replans } : {}),
     tickets: r.tickets,
     pendingGates: [],
     cost: r.cost,

@@ -350,6 +350,12 @@ export interface AuditEntry {
   lastAt?: string;
 }
 
+/** One re-plan: the attempt it led to (attempt 2 is the first re-plan) and why. */
+export interface ReplanView {
+  attempt: number;
+  reason: string;
+}
+
 /** Answer of the `status` query; the `maestro status --json` contract builds on it. */
 export interface RunStatus {
   runId: string;
@@ -357,6 +363,8 @@ export interface RunStatus {
   phase: RunPhase;
   planSummary?: string;
   planAttempts: number;
+  /** Why the Boss planned again, one entry per re-plan as it happened (absent: none, or older runs). */
+  replans?: ReplanView[];
   tickets: TicketView[];
   pendingGates: GateView[];
   cost: CostView;
@@ -400,6 +408,8 @@ export interface RunResult {
   status: 'completed' | 'partial' | 'stopped' | 'rejected';
   plan: Plan;
   planAttempts: number;
+  /** Why the Boss planned again (absent: it did not, or older runs). */
+  replans?: ReplanView[];
   gates: GateView[];
   audit: AuditEntry[];
   /** Every LLM call of the run (plan, work, reviews, report), for cost and latency analysis. */

@@ -17,6 +17,7 @@ import { failedCalls, isBadOutput, isBudgetStopped, isConfigError, rootCause } f
 import { awaitGate } from './gates';
 import { EPICS_PATCH, keepsGatePromises } from './patches';
 import { gatePolicy } from './policies';
+import { addReplan, callFailedReason, invalidPlanReason, settledFailure } from './replans';
 import type { RunState } from './run-state';
 
 const boss = proxyActivities<MaestroActivities>(LLM_ACTIVITY);
@@ -58,6 +59,11 @@ export async function planWithApproval(
       });
     }
     humanFeedback = `A person (${outcome.by}) rejected your previous plan: ${outcome.comment ?? 'no reason given'}. Plan again and address this.`;
+    addReplan(
+      state.replans,
+      state.planAttempts + 1,
+      `the plan was rejected by ${outcome.by}${outcome.comment ? ` — "${outcome.comment}"` : ''}`,
+    );
   }
 }
 
@@ -121,17 +127,21 @@ async function validPlan(
         attempt--;
         continue;
       }
+      // Temporal gave up on the call: its message no longer promises a retry.
+      const problem = settledFailure(cause.message);
       if (!keepsGatePromises()) {
         // Histories recorded before planning failures were bounded: ask, and do not count it.
-        await askToRetryPlanning(state, cause.message, publish);
+        await askToRetryPlanning(state, problem, publish);
+        addReplan(state.replans, state.planAttempts + 1, callFailedReason(cause.message, isBadOutput(cause)));
         attempt--;
         continue;
       }
-      problems = [cause.message, ...(humanFeedback ? [humanFeedback] : [])];
+      problems = [problem, ...(humanFeedback ? [humanFeedback] : [])];
       if (attempt === attempts) break;
       // An answer that never matched the schema is a bad plan: re-plan with the problem at once.
       // Anything else (provider down, refusal) waits for a person first.
-      if (!isBadOutput(cause)) await askToRetryPlanning(state, cause.message, publish);
+      if (!isBadOutput(cause)) await askToRetryPlanning(state, problem, publish);
+      addReplan(state.replans, state.planAttempts + 1, callFailedReason(cause.message, isBadOutput(cause)));
       continue;
     }
     state.bookBossActivity(res);
@@ -142,6 +152,7 @@ async function validPlan(
     );
     if (state.input.repo) problems.push(...repoPlanProblems(res.plan));
     if (problems.length === 0) return res.plan;
+    if (attempt < attempts) addReplan(state.replans, state.planAttempts + 1, invalidPlanReason(problems));
     if (humanFeedback) problems.unshift(humanFeedback);
   }
   throw ApplicationFailure.create({

@@ -16,6 +16,7 @@ import type {
   RunInput,
   RunPhase,
   RunResult,
+  ReplanView,
   RunStatus,
   TicketOutcome,
   TicketOutput,
@@ -59,6 +60,8 @@ export class RunState {
   phase: RunPhase = 'planning';
   plan?: Plan;
   planAttempts = 0;
+  /** Why the Boss planned again, as it happened (see replans.ts). */
+  readonly replans: ReplanView[] = [];
   error?: string;
   /** Increases on every change the scheduler may need to react to. */
   version = 0;
@@ -350,6 +353,7 @@ export class RunState {
       phase: this.phase,
       planSummary: this.plan?.summary,
       planAttempts: this.planAttempts,
+      ...(this.replans.length > 0 ? { replans: this.replans.map((r) => ({ ...r })) } : {}),
       tickets: this.ticketViews(),
       pendingGates: this.book.pending().map((g) => ({ ...g })),
       cost: this.cost(),
@@ -372,6 +376,8 @@ export class RunState {
       status: status ?? (this.branch?.tests?.passed === false ? 'partial' : runStatusOf(views)),
       plan: this.plan,
       planAttempts: this.planAttempts,
+      // A run that completes between two polls still shows why it planned again.
+      ...(this.replans.length > 0 ? { replans: this.replans.map((r) => ({ ...r })) } : {}),
       report,
       tickets: views,
       manifest: this.files(),

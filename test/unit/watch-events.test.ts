@@ -126,3 +126,50 @@ describe('changes (plain lines for pipes and `maestro run`)', () => {
     expect(changes(before, gated)).toEqual([]); // `maestro run` prompts for gates itself
   });
 });
+
+describe('re-plans, as each happens (issue 23)', () => {
+  const first = status({ phase: 'planning', tickets: [], planAttempts: 1 });
+  const timedOut = status({
+    phase: 'planning',
+    tickets: [],
+    planAttempts: 2,
+    replans: [
+      { attempt: 2, reason: "the Boss's plan call failed: no answer within 1000 ms; gave up after its retries" },
+    ],
+  });
+  const invalidToo = status({
+    phase: 'planning',
+    tickets: [],
+    planAttempts: 3,
+    replans: [
+      ...timedOut.replans!,
+      { attempt: 3, reason: 'the previous plan was invalid: T2 depends on unknown ticket T9' },
+    ],
+  });
+
+  it('prints each re-plan once with its reason, also when a poll missed one', () => {
+    expect(changes(first, timedOut)).toEqual([
+      "Re-planning (attempt 2): the Boss's plan call failed: no answer within 1000 ms; gave up after its retries",
+    ]);
+    expect(changes(timedOut, invalidToo)).toEqual([
+      'Re-planning (attempt 3): the previous plan was invalid: T2 depends on unknown ticket T9',
+    ]);
+    // Two re-plans between two polls: both, in order.
+    expect(changes(first, invalidToo)).toHaveLength(2);
+    expect(changes(invalidToo, invalidToo)).toEqual([]);
+  });
+
+  it('runs of older code (no reasons in the status) keep the line they had', () => {
+    expect(changes(first, status({ phase: 'planning', tickets: [], planAttempts: 2 }))).toEqual([
+      'Re-planning (attempt 2): the previous plan was invalid',
+    ]);
+  });
+
+  it('maestro watch --json has a replan event per re-plan', () => {
+    const events = watchEvents(snap(first), snap(invalidToo), AT).filter((e) => e.type === 'replan');
+    expect(events).toEqual([
+      { type: 'replan', at: AT.toISOString(), runId: 'run-1', attempt: 2, reason: timedOut.replans![0]!.reason },
+      { type: 'replan', at: AT.toISOString(), runId: 'run-1', attempt: 3, reason: invalidToo.replans![1]!.reason },
+    ]);
+  });
+});

@@ -6,9 +6,15 @@
  */
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
-import { strictModeProblems, wireSchemaOf, type JsonSchema } from '../../src/activities/llm/wire-schema';
+import {
+  isSimplePattern,
+  strictModeProblems,
+  wireSchemaOf,
+  type JsonSchema,
+} from '../../src/activities/llm/wire-schema';
 import { jsonOfText } from '../../src/activities/llm/output-modes';
 import { adjustmentFor } from '../../src/activities/llm/adaptations';
+import { cutOffAdvice } from '../../src/activities/llm/structured';
 import { ALL_WIRE_SCHEMAS } from '../helpers/wire-schemas';
 import OpenAI from 'openai';
 
@@ -17,8 +23,61 @@ describe('wire schemas', () => {
     const wire = wireSchemaOf(s.schema).schema;
     expect(strictModeProblems(wire)).toEqual([]);
     const text = JSON.stringify(wire);
+    for (const k of ['minLength', 'maxLength', '$schema', 'minimum']) expect(text).not.toContain(`"${k}"`);
+    // The portable variant (providers that refuse counts and patterns) carries no constraint keyword.
+    const portable = wireSchemaOf(s.schema, 'portable').schema;
+    expect(strictModeProblems(portable)).toEqual([]);
     for (const k of ['minLength', 'maxLength', 'pattern', 'minItems', 'maxItems', '$schema', 'minimum'])
-      expect(text).not.toContain(`"${k}"`);
+      expect(JSON.stringify(portable)).not.toContain(`"${k}"`);
+  });
+
+  it('keeps the constraints a grammar can enforce: minItems, maxItems up to 100, simple patterns', () => {
+    const plan = wireSchemaOf(ALL_WIRE_SCHEMAS[0]!.schema).schema as {
+      properties: { tickets: JsonSchema & { items: { properties: Record<string, JsonSchema> } } };
+    };
+    // An empty plan and ids like "1" were what small models answered when these were dropped.
+    expect(plan.properties.tickets).toMatchObject({ type: 'array', minItems: 1, maxItems: 100 });
+    const ticket = plan.properties.tickets.items.properties;
+    expect(ticket.id).toMatchObject({ type: 'string', pattern: '^T\\d{1,3}$' });
+    expect(ticket.acceptanceCriteria).toMatchObject({ minItems: 1, maxItems: 12 });
+    expect(ticket.dependsOn!.maxItems).toBe(50);
+    expect(ticket.dependsOn!.minItems).toBeUndefined(); // 0 says nothing
+    // Lengths stay words only: llama.cpp refuses `maxLength: 4000` as a repetition count.
+    expect(ticket.spec!.maxLength).toBeUndefined();
+    // Counts above 100 and patterns a grammar compiler may not take stay words only.
+    const big = wireSchemaOf(
+      z.object({
+        many: z.array(z.string()).max(101),
+        look: z.string().regex(/^(?!x)a+$/),
+        unanchored: z.string().regex(/T\d+/),
+        backref: z.string().regex(/^(a)\1$/),
+        long: z.string().regex(/^a{1,500}$/),
+      }),
+    ).schema as { properties: Record<string, JsonSchema> };
+    for (const [key, prop] of Object.entries(big.properties)) {
+      expect({ key, maxItems: prop.maxItems, pattern: prop.pattern }).toEqual({ key });
+      expect(prop.description).toMatch(/at most 101 items|must match/);
+    }
+  });
+
+  it('tells simple patterns from ones a grammar compiler may refuse', () => {
+    for (const p of [
+      '^T\\d{1,3}$',
+      '^[a-z][a-z0-9-]{0,31}$',
+      '^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$',
+    ])
+      expect({ p, simple: isSimplePattern(p) }).toEqual({ p, simple: true });
+    for (const p of [
+      'T\\d+',
+      '^(?=a)a$',
+      '^(a)\\1$',
+      '^\\bword$',
+      '^\\p{L}+$',
+      '^a{1,500}$',
+      '^[a-$',
+      `^${'a'.repeat(300)}$`,
+    ])
+      expect({ p, simple: isSimplePattern(p) }).toEqual({ p, simple: false });
   });
 
   it('the schemas as sent before (zodResponseFormat) break the rules the engines need', () => {
@@ -114,6 +173,49 @@ describe('answers and refusals', () => {
         sent,
       )?.patch,
     ).toEqual({ tokenParam: 'max_completion_tokens' });
+    // The default output cap refused as too large: lowered to the limit named, else dropped; a
+    // configured cap (no defaultCap in what was sent) is the person's choice and stays an error.
+    const capped = { ...sent, defaultCap: 8192 };
+    const cap = (message: string, param: string | null = 'max_tokens') =>
+      adjustmentFor(err400(message, param), capped)?.patch;
+    expect(
+      cap(
+        'max_tokens is too large: 8192. This model supports at most 4096 completion tokens, whereas you provided 8192.',
+      ),
+    ).toEqual({ defaultCap: 4096 });
+    expect(
+      cap('max_tokens: 8192 > 4096, which is the maximum allowed number of output tokens for claude-3-haiku'),
+    ).toEqual({
+      defaultCap: 4096,
+    });
+    expect(cap("'max_completion_tokens' must be less than or equal to 2048", 'max_completion_tokens')).toEqual({
+      defaultCap: 2048,
+    });
+    // A context-length refusal names no fixed limit (it depends on the prompt): no cap then.
+    expect(
+      cap(
+        "This model's maximum context length is 2048 tokens. However, you requested 8292 tokens (100 in the messages, 8192 in the completion).",
+        null,
+      ),
+    ).toEqual({ defaultCap: 'none' });
+    expect(cap('max_tokens is too large', 'max_tokens')).toEqual({ defaultCap: 'none' });
+    expect(
+      adjustmentFor(
+        err400('max_tokens is too large: 9000. This model supports at most 4096 completion tokens.', 'max_tokens'),
+        sent,
+      ),
+    ).toBeUndefined();
+    // Refusing the parameter's name is not about its size: switch the parameter, as before.
+    expect(
+      cap("Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."),
+    ).toEqual({ tokenParam: 'max_completion_tokens' });
+    // Counts and patterns refused in the schema: the portable schema, before any mode fallback.
+    expect(
+      adjustmentFor(
+        err400("Invalid schema for response_format 'maestro_plan': 'minItems' is not permitted.", 'response_format'),
+        { ...sent, constrainedSchema: true },
+      )?.patch,
+    ).toEqual({ portableSchema: true });
     // A 400 about something else is a real configuration error, not a refusal to adapt to.
     expect(adjustmentFor(err400('Invalid model name', 'model'), sent)).toBeUndefined();
     expect(
@@ -122,5 +224,18 @@ describe('answers and refusals', () => {
         mode: 'text',
       }),
     ).toBeUndefined();
+  });
+});
+
+describe('cut-off advice', () => {
+  it("names the Boss's own setting, and no ticket while it plans", () => {
+    const plan = cutOffAdvice({ kind: 'plan', role: 'boss' });
+    expect(plan).toContain('"boss": {"maxTokens"');
+    expect(plan).not.toMatch(/role boss|ticket/);
+    expect(cutOffAdvice({ kind: 'final', role: 'boss' })).not.toMatch(/role boss|ticket/);
+    expect(cutOffAdvice({ kind: 'review', role: 'boss' })).toContain('"boss": {"maxTokens"');
+    expect(cutOffAdvice({ kind: 'work', role: 'writer' })).toBe(
+      'raise "maxTokens" of role writer in maestro.config.json or make the ticket smaller.',
+    );
   });
 });

@@ -7,7 +7,10 @@
  */
 import type { ActivityDeps } from '../../src/activities';
 import { costOf } from '../../src/activities/llm/pricing';
+import { ApplicationFailure } from '@temporalio/common';
+import { ProviderMemory } from '../../src/activities/llm/adaptations';
 import { StructuredLlm } from '../../src/activities/llm/structured';
+import { ToolLlm } from '../../src/activities/llm/tool-turn';
 import { startSimLlm, type SimLlm, type SimQuirk } from '../../src/dev/sim-llm';
 import { FailureType } from '../../src/shared/errors';
 import { DEFAULT_ROLES } from '../../src/shared/roles';
@@ -146,6 +149,76 @@ describe('runs against providers with quirks', () => {
     // Reasoning tokens are output tokens: inside completionTokens, priced at the output rate.
     for (const c of calls) expect(c.completionTokens).toBeGreaterThan(c.reasoningTokens ?? 0);
     expectExactBilling(result, sim);
+  });
+
+  it('every call, the Boss included, is capped at 8192 output tokens unless configured', async () => {
+    const { result, sim } = await runWith([]);
+    expect(result.status).toBe('completed');
+    const caps = new Set(sim.requests().map((r) => `${r.schemaName}: ${r.maxTokens ?? 'none'}`));
+    expect([...caps].sort()).toEqual(
+      ['maestro_final_report', 'maestro_plan', 'maestro_review', 'maestro_work_result'].map((n) => `${n}: 8192`),
+    );
+  });
+
+  it('a provider that refuses the default cap as too large: lowered once to the limit it names, then remembered', async () => {
+    const { result, sim } = await runWith(['small-output-limit']);
+    expect(result.status).toBe('completed');
+    const refused = sim.requests().filter((r) => r.status === 400);
+    // One refusal for the whole run (the lesson is kept per base URL and model), of the default.
+    expect(refused.map((r) => r.maxTokens)).toEqual([8192]);
+    const served = sim.requests().filter((r) => r.status === 200);
+    expect(new Set(served.map((r) => r.maxTokens))).toEqual(new Set([4096]));
+    expect(result.calls.filter((c) => c.error === FailureType.LlmAdapted)).toHaveLength(1);
+    expectExactBilling(result, sim);
+  });
+
+  it("a configured cap the provider refuses is not changed behind the person's back: the call fails saying so", async () => {
+    const sim = await startSimLlm({ port: 0, quirks: ['small-output-limit'] });
+    sims.push(sim);
+    const llm = new StructuredLlm({ baseUrl: sim.baseUrl, timeoutMs: 10_000 });
+    const err = await llm
+      .call({
+        model: 'maestro-sim',
+        prompt: { system: 'You are the Boss.', user: 'Write the final report of a run.' },
+        schema: FinalReport,
+        schemaName: 'maestro_final_report',
+        label: 'boss final report',
+        maxTokens: 10_000,
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+    expect(err?.message).toContain('rejected the request');
+    expect(sim.requests().map((r) => r.maxTokens)).toEqual([10_000]);
+  });
+
+  it("an agent's turn with the default cap refused: the attempt fails retryably, the next one sends the limit named", async () => {
+    const sim = await startSimLlm({ port: 0, quirks: ['small-output-limit'] });
+    sims.push(sim);
+    const llm = new ToolLlm({ baseUrl: sim.baseUrl, timeoutMs: 10_000, memory: new ProviderMemory() });
+    const turn = () =>
+      llm.turn({
+        model: 'maestro-sim',
+        messages: [
+          { role: 'system', content: 'You are the Boss.' },
+          { role: 'user', content: 'Write the final report of a run.' },
+        ],
+        tools: [],
+        schema: FinalReport,
+        schemaName: 'maestro_final_report',
+        label: 'writer T1 turn 1',
+        meta: { kind: 'work', role: 'writer', ticketId: 'T1', attempt: 1 },
+      });
+    const first = await turn().then(
+      () => undefined,
+      (e: unknown) => e as ApplicationFailure,
+    );
+    expect(first).toBeInstanceOf(ApplicationFailure);
+    expect(first?.nonRetryable).toBe(false);
+    expect(first?.message).toContain('refuses the default output cap of 8192 tokens; retrying with 4096');
+    expect((await turn()).final?.headline).toBeTruthy();
+    expect(sim.requests().map((r) => `${r.status} ${r.maxTokens}`)).toEqual(['400 8192', '200 4096']);
   });
 
   it('no usage block: tokens are estimated with a tokenizer, marked estimated and priced', async () => {

@@ -20,6 +20,13 @@ export interface Adaptation {
   dropTemperature?: boolean;
   /** The output-token parameter it accepts. */
   tokenParam?: TokenLimitParam;
+  /**
+   * The default output cap it accepts, when it refused DEFAULT_MAX_TOKENS: the limit its 400
+   * named, or `none` (send no cap) when it named none. A configured cap is never changed.
+   */
+  defaultCap?: number | 'none';
+  /** It refuses the counts and patterns of the constrained wire schema (send the portable one). */
+  portableSchema?: boolean;
 }
 
 /** What a request was sent with, to decide which change a refusal asks for. */
@@ -27,6 +34,45 @@ export interface SentRequest {
   mode: OutputMode;
   temperature: boolean;
   tokenParam?: TokenLimitParam;
+  /** The output cap sent when it was Maestro's default (unset: none, or the configured one). */
+  defaultCap?: number;
+  /** The schema sent kept `minItems`, `maxItems` and `pattern` (wire-schema.ts). */
+  constrainedSchema?: boolean;
+}
+
+/**
+ * Output tokens of one answer when no `maxTokens` is configured, for every role and the Boss: a
+ * model that repeats itself stops here and is reported as cut off, instead of generating until
+ * the call's timeout and being retried while the server is still busy.
+ */
+export const DEFAULT_MAX_TOKENS = 8192;
+
+/** A 400 about the size of the output cap (not about the parameter's name). */
+const CAP_PARAM =
+  /max_tokens|max_completion_tokens|max_output_tokens|max_new_tokens|completion tokens|output tokens|in the completion/;
+const TOO_LARGE =
+  /too large|too big|too high|at most|maximum|exceed|less than or equal|<=|≤|greater than|> ?\d|context length|context window|too many/;
+
+/**
+ * The output cap a provider's 400 names as its limit, below what was sent: "supports at most 4096
+ * completion tokens" (OpenAI), "8192 > 4096, which is the maximum allowed" (Anthropic's OpenAI
+ * layer), "must be less than or equal to 4096", and so on. A context-length refusal (vLLM: "maximum
+ * context length is 2048 tokens ... 8192 in the completion") names no fixed limit: the room left
+ * depends on each prompt, so none is taken from it (the cap is dropped instead).
+ */
+export function namedOutputLimit(text: string, sent: number): number | undefined {
+  if (/context length|context window/.test(text)) return undefined;
+  const named = [
+    /at most (\d+)/,
+    /maximum(?: allowed)?(?: value| number of [a-z ]+)?(?: is| of)? (\d+)/,
+    /> ?(\d+)/,
+    /(?:less than or equal to|<=|≤|not exceed|cannot exceed|must not be greater than) ?(\d+)/,
+  ]
+    .map((re) => re.exec(text)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n >= 1 && n < sent);
+  return named.length > 0 ? Math.min(...named) : undefined;
 }
 
 /** One change to make after a refusal, with the sentence that goes to the log. */
@@ -52,8 +98,13 @@ function refusalText(err: unknown): string | undefined {
  * can do without (then the error is a real configuration problem and stops the call).
  */
 export function adjustmentFor(err: unknown, sent: SentRequest): Adjustment | undefined {
+  const cap = sent.defaultCap !== undefined ? capAdjustment(err, sent.defaultCap) : undefined;
+  if (cap) return cap;
   const text = refusalText(err);
   if (text === undefined) return undefined;
+  // A configured cap too large for the model is the person's to change (the error says so), not a
+  // refusal of the parameter's name.
+  if (CAP_PARAM.test(text) && TOO_LARGE.test(text)) return undefined;
   if (sent.temperature && text.includes('temperature'))
     return { patch: { dropTemperature: true }, notice: 'refuses "temperature"; retrying without it' };
   if (sent.tokenParam === 'max_tokens' && /max_tokens(?!_)/.test(text.replace(/max_completion_tokens/g, '')))
@@ -66,6 +117,12 @@ export function adjustmentFor(err: unknown, sent: SentRequest): Adjustment | und
       patch: { tokenParam: 'max_tokens' },
       notice: 'refuses "max_completion_tokens"; retrying with "max_tokens"',
     };
+  // Before the mode: "'minItems' is not permitted in response_format" is about the schema, not the mode.
+  if (sent.constrainedSchema && /minitems|maxitems|pattern/.test(text))
+    return {
+      patch: { portableSchema: true },
+      notice: 'refuses "minItems", "maxItems" or "pattern" in the schema; retrying without them',
+    };
   const next = nextOutputMode(sent.mode);
   if (next && /response_format|json_schema|json_object|structured|tool|function/.test(text))
     return {
@@ -73,6 +130,39 @@ export function adjustmentFor(err: unknown, sent: SentRequest): Adjustment | und
       notice: `does not support structured-output mode "${sent.mode}"; falling back to "${next}"`,
     };
   return undefined;
+}
+
+/**
+ * The default cap refused as too large: lower it to the limit the provider names, else send none.
+ * Maestro's default must never make a provider fail that worked without it.
+ */
+function capAdjustment(err: unknown, sent: number): Adjustment | undefined {
+  if (!(err instanceof OpenAI.APIError) || (err.status !== 400 && err.status !== 422)) return undefined;
+  const text = [err.message, err.param, err.code]
+    .filter((s) => typeof s === 'string')
+    .join(' ')
+    .toLowerCase();
+  if (!CAP_PARAM.test(text) || !TOO_LARGE.test(text)) return undefined;
+  const limit = namedOutputLimit(text, sent);
+  return limit !== undefined
+    ? {
+        patch: { defaultCap: limit },
+        notice: `refuses the default output cap of ${sent} tokens; retrying with ${limit}, the limit it names`,
+      }
+    : {
+        patch: { defaultCap: 'none' },
+        notice: `refuses the default output cap of ${sent} tokens; retrying without a cap (set "maxTokens" to choose one)`,
+      };
+}
+
+/** The output cap to send: the configured one, else the default (or what the provider was found to take). */
+export function outputCapOf(
+  configured: number | undefined,
+  learned: Adaptation,
+): { maxTokens?: number; defaulted: boolean } {
+  if (configured !== undefined) return { maxTokens: configured, defaulted: false };
+  if (learned.defaultCap === 'none') return { defaulted: false };
+  return { maxTokens: learned.defaultCap ?? DEFAULT_MAX_TOKENS, defaulted: true };
 }
 
 /** Lessons per base URL + model, for the life of the process. */

@@ -12,10 +12,18 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type OpenAI from 'openai';
 import type { z } from 'zod';
 import { FailureType } from '../../shared/errors';
+import { BOSS_ROLE } from '../../shared/roles';
 import type { LlmCallKind, LlmCallRecord } from '../../shared/types';
 import { addUsage, emptyUsage, usageOfRecord, type Usage } from '../../shared/usage';
 import type { Prompt } from '../roles/prompts';
-import { adjustmentFor, laterMode, providerMemory, type ProviderMemory, type TokenLimitParam } from './adaptations';
+import {
+  adjustmentFor,
+  laterMode,
+  outputCapOf,
+  providerMemory,
+  type ProviderMemory,
+  type TokenLimitParam,
+} from './adaptations';
 import { createOpenAiClient, endpointOf, keyVariableOf, type LlmSettings } from './client';
 import { classifyLlmError } from './errors';
 import { answerText, modeParams, schemaInstructions, type OutputMode, type ReasoningEffort } from './output-modes';
@@ -104,8 +112,11 @@ export class StructuredLlm {
     let lastProblem = '';
     for (let round = 0; round < 2; round++) {
       const repaired = round > 0;
-      const { completion, mode, messages, t0, startedAt } = await this.complete(req, wire, conversation, (r) =>
-        record({ ...r, repaired }),
+      const { completion, mode, messages, t0, startedAt, maxTokens } = await this.complete(
+        req,
+        wire,
+        conversation,
+        (r) => record({ ...r, repaired }),
       );
       const base = answeredCall({
         completion,
@@ -118,7 +129,8 @@ export class StructuredLlm {
         repaired,
       });
       const { model } = base;
-      const outcome = judge(req, meta, completion);
+      // The cap actually sent (the default included) is the one a cut-off names.
+      const outcome = judge({ label: req.label, maxTokens }, meta, completion);
       if (outcome.failure) {
         record({ ...base, error: outcome.failure.type ?? FailureType.LlmBadOutput });
         throw outcome.failure;
@@ -160,9 +172,13 @@ export class StructuredLlm {
       const learned = this.memory.get(baseUrl, req.model);
       const mode = laterMode(req.outputMode ?? this.settings.outputMode ?? 'json_schema', learned.mode)!;
       const temperature = learned.dropTemperature ? undefined : req.temperature;
+      const cap = outputCapOf(req.maxTokens, learned);
       const tokenParam: TokenLimitParam | undefined =
-        req.maxTokens === undefined ? undefined : (learned.tokenParam ?? this.tokenParam());
-      const input = { mode, schemaName: req.schemaName, schema: wire.schema };
+        cap.maxTokens === undefined ? undefined : (learned.tokenParam ?? this.tokenParam());
+      // Counts and patterns go to engines that enforce them; Azure and refusing endpoints get none.
+      const portable = learned.portableSchema === true || this.settings.provider === 'azure';
+      const schema = portable ? wireSchemaOf(req.schema, 'portable').schema : wire.schema;
+      const input = { mode, schemaName: req.schemaName, schema };
       const instructions = schemaInstructions(input);
       const system = instructions ? `${req.prompt.system}\n\n${instructions}` : req.prompt.system;
       const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'system', content: system }, ...conversation];
@@ -180,19 +196,25 @@ export class StructuredLlm {
             messages,
             ...modeParams(input),
             ...(temperature !== undefined ? { temperature } : {}),
-            ...(tokenParam ? { [tokenParam]: req.maxTokens } : {}),
+            ...(tokenParam ? { [tokenParam]: cap.maxTokens } : {}),
             ...(req.reasoningEffort ? { reasoning_effort: req.reasoningEffort } : {}),
           },
           // The SDK's own timeout is a fallback only: the deadline ends the call first.
           { signal: deadline.signal, timeout: timeoutMs + 1_000 },
         );
-        return { completion, mode, messages, t0, startedAt };
+        return { completion, mode, messages, t0, startedAt, maxTokens: cap.maxTokens };
       } catch (err) {
         if (req.signal?.aborted) throw new CancelledFailure(`${req.label}: cancelled while waiting for the model`);
         const timedOut = timedOutCall(err, deadline);
         const adjustment =
           !timedOut && adjusted < MAX_ADJUSTMENTS
-            ? adjustmentFor(err, { mode, temperature: temperature !== undefined, tokenParam })
+            ? adjustmentFor(err, {
+                mode,
+                temperature: temperature !== undefined,
+                tokenParam,
+                ...(cap.defaulted ? { defaultCap: cap.maxTokens } : {}),
+                constrainedSchema: !portable,
+              })
             : undefined;
         const failure = adjustment ? undefined : this.classify(timeoutOr(err, timedOut), req.label, timeoutMs);
         // A timed-out call was still paid for: its prompt tokens, estimated.
@@ -315,15 +337,27 @@ export function judge(
       failure: ApplicationFailure.create({
         type: FailureType.LlmTruncated,
         message: `${req.label}: the answer was cut off at the output-token limit${limit}; ${
-          last
-            ? `raise "maxTokens" of role ${meta.role} in maestro.config.json or make the ticket smaller. Not retried again.`
-            : 'retrying once'
+          last ? `${cutOffAdvice(meta)} Not retried again.` : 'retrying once'
         }`,
         nonRetryable: last,
       }),
     };
   }
   return { content: answerText(choice.message) };
+}
+
+/**
+ * What to change after a second cut-off, in the caller's own terms: the Boss is configured under
+ * `boss` (it is not a role), and while it plans there is no ticket to make smaller.
+ */
+export function cutOffAdvice(meta: Pick<CallMeta, 'kind' | 'role'>): string {
+  if (meta.role !== BOSS_ROLE)
+    return `raise "maxTokens" of role ${meta.role} in maestro.config.json or make the ticket smaller.`;
+  const setting = 'raise the Boss\'s "maxTokens" ("boss": {"maxTokens": ...} in maestro.config.json)';
+  if (meta.kind === 'plan')
+    return `${setting}, or give a smaller goal; a model that repeats itself until the limit needs a stronger Boss model ("boss": {"model": ...}).`;
+  if (meta.kind === 'review') return `${setting} or make the ticket smaller.`;
+  return `${setting}.`;
 }
 
 /** Parses and checks an answer against the schema; the problem text feeds the repair message. */

@@ -5,13 +5,14 @@
  * recorded like every other LLM call. A final answer that does not match the schema is not a
  * failure here: the loop shows the model the problem on its next turn.
  */
-import { CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type OpenAI from 'openai';
 import type { z } from 'zod';
 import { FailureType } from '../../shared/errors';
 import type { LlmCallRecord } from '../../shared/types';
 import type { ToolCallRequest } from '../../shared/tools';
 import type { FunctionTool } from '../tools/tool-specs';
+import { adjustmentFor, outputCapOf, providerMemory } from './adaptations';
 import { createOpenAiClient, endpointOf, keyVariableOf, type LlmSettings } from './client';
 import { classifyLlmError } from './errors';
 import { modeParams } from './output-modes';
@@ -71,6 +72,9 @@ export class ToolLlm {
   async turn<T extends z.ZodType>(req: ToolTurnRequest<T>): Promise<ToolTurnResult<z.infer<T>>> {
     // The portable wire schema (all required, nullable, no length keywords), as for structured calls.
     const wire = wireSchemaOf(req.schema);
+    // The default output cap unless configured (or what this endpoint was found to accept).
+    const memory = this.settings.memory ?? providerMemory;
+    const cap = outputCapOf(req.maxTokens, memory.get(endpointOf(this.settings), req.model));
     const startedAt = new Date();
     const t0 = Date.now();
     let completion: OpenAI.ChatCompletion;
@@ -87,12 +91,28 @@ export class ToolLlm {
           ...(req.tools.length > 0 ? { tools: req.tools } : {}),
           ...modeParams({ mode: 'json_schema', schemaName: req.schemaName, schema: wire.schema }),
           ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
-          ...(req.maxTokens !== undefined ? { max_completion_tokens: req.maxTokens } : {}),
+          ...(cap.maxTokens !== undefined ? { max_completion_tokens: cap.maxTokens } : {}),
         },
         { signal: req.signal },
       );
     } catch (err) {
       if (req.signal?.aborted) throw new CancelledFailure(`${req.label}: cancelled while waiting for the model`);
+      // The default cap refused as too large: remember what the endpoint takes; the retry uses it.
+      const lowered = cap.defaulted
+        ? adjustmentFor(err, { mode: 'json_schema', temperature: false, defaultCap: cap.maxTokens })
+        : undefined;
+      if (lowered?.patch.defaultCap !== undefined) {
+        memory.learn(endpointOf(this.settings), req.model, lowered.patch);
+        recordOf({
+          ...noTokens(req.model, startedAt, Date.now() - t0),
+          repaired: false,
+          error: FailureType.LlmAdapted,
+        });
+        throw ApplicationFailure.create({
+          type: FailureType.LlmUnavailable,
+          message: `${req.label}: ${endpointOf(this.settings)} model ${req.model} ${lowered.notice} (remembered for this process)`,
+        });
+      }
       const failure = classifyLlmError(err, {
         label: req.label,
         endpoint: endpointOf(this.settings),
@@ -129,7 +149,7 @@ export class ToolLlm {
         : {}),
     };
     if (toolCalls.length > 0) return { message: assistant, toolCalls, model, record: recordOf(base) };
-    const outcome = judge(req, req.meta, completion);
+    const outcome = judge({ label: req.label, maxTokens: cap.maxTokens }, req.meta, completion);
     if (outcome.failure) {
       recordOf({ ...base, error: outcome.failure.type ?? FailureType.LlmBadOutput });
       throw outcome.failure;

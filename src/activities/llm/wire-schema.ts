@@ -2,10 +2,18 @@
  * Portable wire schemas. What goes into `response_format` (or a forced tool call) must stay inside
  * the JSON-schema subset every structured-output engine accepts: OpenAI strict mode, llama.cpp /
  * Ollama / LM Studio grammars and vLLM's guided decoding. So the wire schema has every property
- * required, `null` instead of optional, `additionalProperties: false`, enums, and no length, count,
- * range or pattern keywords (llama.cpp turns `maxLength: 4000` into a repetition its grammar
- * parser refuses). Those limits move into each field's description, so the model still reads
- * them, and the full zod schema is enforced locally after nulls are mapped back.
+ * required, `null` instead of optional, `additionalProperties: false`, enums, and no length or
+ * range keywords (llama.cpp turns `maxLength: 4000` into a repetition its grammar parser refuses).
+ *
+ * Three constraints are kept because a grammar-constrained engine enforces them and without them
+ * a small model answers `"tickets": []` or ids like "1" on every attempt: `minItems` and
+ * `maxItems` up to 100 (small repetition counts every grammar compiler takes) and simple anchored
+ * `pattern`s (no look-arounds, back-references or flags). OpenAI strict mode accepts all three.
+ * The `portable` variant drops them too, for providers that refuse them (Azure OpenAI's
+ * structured outputs, or any endpoint whose 400 names one: see adaptations.ts).
+ *
+ * Every limit is also written into the field's description, so the model reads it whatever the
+ * engine enforces, and the full zod schema is enforced locally after nulls are mapped back.
  */
 import { z } from 'zod';
 
@@ -13,14 +21,11 @@ import { z } from 'zod';
 export type JsonSchema = Record<string, unknown>;
 
 /** Keywords dropped from the wire because some engine refuses or mishandles them. */
-const DROPPED = [
+const ALWAYS_DROPPED = [
   '$schema',
   'minLength',
   'maxLength',
-  'pattern',
   'format',
-  'minItems',
-  'maxItems',
   'uniqueItems',
   'minimum',
   'maximum',
@@ -32,8 +37,38 @@ const DROPPED = [
   'default',
 ] as const;
 
+/** Constraints kept on the wire when small and simple enough (see the module comment). */
+const KEPT = ['minItems', 'maxItems', 'pattern'] as const;
+
+/** The largest `minItems` / `maxItems` sent: grammars unroll counts into repeated rules. */
+export const MAX_WIRE_ITEMS = 100;
+
+/**
+ * A pattern every grammar compiler takes: anchored at both ends, made of literals, classes,
+ * `\d` `\w` `\s` and escaped punctuation, groups, alternation and bounded or plain quantifiers
+ * (llama.cpp's `json_schema_to_grammar` subset). Look-arounds, back-references, `\b`, Unicode
+ * classes and inline flags are not.
+ */
+export function isSimplePattern(pattern: string): boolean {
+  if (pattern.length > 200 || !pattern.startsWith('^') || !pattern.endsWith('$')) return false;
+  if (/\\[^dwsDWS.\-_/^$()[\]{}|?*+]|\(\?|\\\d/.test(pattern)) return false;
+  try {
+    new RegExp(pattern);
+  } catch {
+    return false;
+  }
+  // Bounded repeats only up to the same count as arrays (each one is unrolled).
+  return [...pattern.matchAll(/\{(\d+)(?:,(\d*))?\}/g)].every((m) => Number(m[2] || m[1]) <= MAX_WIRE_ITEMS);
+}
+
+/** Which constraints a wire schema carries: `constrained` keeps KEPT, `portable` drops them. */
+export type WireVariant = 'constrained' | 'portable';
+
 /** Keywords a wire schema may use (the OpenAI strict-mode subset that grammars also handle). */
 const ALLOWED = new Set([
+  'minItems',
+  'maxItems',
+  'pattern',
   'type',
   'properties',
   'required',
@@ -103,10 +138,19 @@ function nullable(schema: JsonSchema): JsonSchema {
   return { anyOf: [rest, { type: 'null' }], ...(description !== undefined ? { description } : {}) };
 }
 
-function convert(input: JsonSchema): { schema: JsonSchema; shape: Shape } {
+/** Whether `value` of keyword `key` may stay on the wire of the constrained variant. */
+function keeps(key: (typeof KEPT)[number], value: unknown): boolean {
+  if (key === 'pattern') return typeof value === 'string' && isSimplePattern(value);
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_WIRE_ITEMS;
+}
+
+function convert(input: JsonSchema, variant: WireVariant): { schema: JsonSchema; shape: Shape } {
   const limits = limitsOf(input);
   const s: JsonSchema = { ...input };
-  for (const k of DROPPED) delete s[k];
+  for (const k of ALWAYS_DROPPED) delete s[k];
+  for (const k of KEPT) if (k in s && (variant === 'portable' || !keeps(k, s[k]))) delete s[k];
+  // `minItems: 0` says nothing; leaving it out keeps the schema as short as before.
+  if (s.minItems === 0) delete s.minItems;
   if (limits.length > 0)
     s.description = [typeof s.description === 'string' ? s.description : '', `(${limits.join('; ')})`]
       .filter(Boolean)
@@ -114,7 +158,7 @@ function convert(input: JsonSchema): { schema: JsonSchema; shape: Shape } {
   if (Array.isArray(s.anyOf) || Array.isArray(s.oneOf)) {
     const options = (s.anyOf ?? s.oneOf) as unknown[];
     delete s.oneOf;
-    s.anyOf = options.map((o) => (isRecord(o) ? convert(o).schema : o));
+    s.anyOf = options.map((o) => (isRecord(o) ? convert(o, variant).schema : o));
     return { schema: s, shape: { kind: 'leaf' } };
   }
   if (isRecord(s.properties)) {
@@ -123,7 +167,7 @@ function convert(input: JsonSchema): { schema: JsonSchema; shape: Shape } {
     const props: Record<string, { optional: boolean; shape: Shape }> = {};
     for (const [key, value] of Object.entries(s.properties)) {
       if (!isRecord(value)) continue;
-      const inner = convert(value);
+      const inner = convert(value, variant);
       const optional = !required.has(key);
       properties[key] = optional ? nullable(inner.schema) : inner.schema;
       props[key] = { optional, shape: inner.shape };
@@ -135,7 +179,7 @@ function convert(input: JsonSchema): { schema: JsonSchema; shape: Shape } {
     return { schema: s, shape: { kind: 'object', props } };
   }
   if (isRecord(s.items)) {
-    const inner = convert(s.items);
+    const inner = convert(s.items, variant);
     s.items = inner.schema;
     return { schema: s, shape: { kind: 'array', items: inner.shape } };
   }
@@ -159,16 +203,24 @@ function restoreWith(shape: Shape, value: unknown): unknown {
  * converting one (z.toJSONSchema and the walk above) cost about 0.4 ms of the worker's main thread
  * on every LLM call. Callers only read the result.
  */
-const converted = new WeakMap<z.ZodType, WireSchema>();
+const converted: Record<WireVariant, WeakMap<z.ZodType, WireSchema>> = {
+  constrained: new WeakMap(),
+  portable: new WeakMap(),
+};
 
-/** The portable wire schema of a zod schema (what the schema outputs), and the null mapping back. */
-export function wireSchemaOf(schema: z.ZodType): WireSchema {
-  const known = converted.get(schema);
+/**
+ * The wire schema of a zod schema (what the schema outputs), and the null mapping back. The
+ * `constrained` variant (the default) keeps small item counts and simple patterns for engines that
+ * enforce them; `portable` drops them for providers that refuse them.
+ */
+export function wireSchemaOf(schema: z.ZodType, variant: WireVariant = 'constrained'): WireSchema {
+  const cache = converted[variant];
+  const known = cache.get(schema);
   if (known) return known;
   const json = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as JsonSchema;
-  const { schema: wire, shape } = convert(json);
+  const { schema: wire, shape } = convert(json, variant);
   const result: WireSchema = { schema: wire, restore: (value) => restoreWith(shape, value) };
-  converted.set(schema, result);
+  cache.set(schema, result);
   return result;
 }
 

@@ -78,9 +78,13 @@ async function resultCommand(
       ? 'was cancelled'
       : `failed: ${terminalLine(describeFailure(await api.result(runId).catch((e: unknown) => e)))}`;
   const accepted = await acceptedFromHistory(api.client, runId);
+  const status = desc.status.name.toLowerCase();
   console.error(`Run ${runId} ${why}`);
   if (accepted.manifest.length === 0) {
     console.error('No ticket was accepted before it ended, so there are no files to assemble.');
+    // Scripts read stdout: a run that failed (in planning, say) is JSON too, with why and the exit code.
+    if (flags.json)
+      console.log(terminalJson({ ...accepted, status, error: `Run ${runId} ${why}`, exitCode: EXIT.failed }, 2));
   } else {
     const { outDir, files } = await assembleRunOutput(config, accepted, { ...flags, fetchMissing });
     const planned = (await api.status(runId).catch(() => undefined))?.tickets ?? [];
@@ -95,7 +99,12 @@ async function resultCommand(
             : 'Every ticket had been accepted; missing is only the final report.'),
     );
     if (flags.json)
-      console.log(terminalJson({ ...accepted, status: desc.status.name.toLowerCase(), outputDir: outDir }, 2));
+      console.log(
+        terminalJson(
+          { ...accepted, status, error: `Run ${runId} ${why}`, exitCode: EXIT.failed, outputDir: outDir },
+          2,
+        ),
+      );
   }
   return EXIT.failed;
 }

@@ -6,6 +6,7 @@
 import type { ToolCallRecord } from '../../shared/tools';
 import { acceptedOnMerits, acceptedOverFailureIds } from '../../shared/outcomes';
 import type { AuditEntry, GateView } from '../../shared/types';
+import { newReplans } from '../follow';
 import { approveHints, type ApproveHints } from './approve-hints';
 import { ticketLine, type TicketLine, type WatchSnapshot } from './render';
 import { toolCallKey, watchedToolCalls } from './tool-block';
@@ -45,6 +46,8 @@ export type WatchEvent =
   | GateOpenedEvent
   | GateClosedEvent
   | { type: 'cost'; at: string; runId: string; usd: number; tokens: number }
+  /** The Boss plans again: `attempt` is the attempt this leads to, `reason` why (as it happens). */
+  | { type: 'replan'; at: string; runId: string; attempt: number; reason: string }
   /** A tool call of an agent loop, once, whether first seen running or in a finished attempt. */
   | { type: 'tool'; at: string; runId: string; call: ToolCallRecord }
   | {
@@ -85,6 +88,8 @@ export function watchEvents(
   if (prev?.phase !== s.phase) {
     out.push({ type: 'phase', ...base, phase: s.phase, ...(prev ? { previous: prev.phase } : {}) });
   }
+
+  for (const r of newReplans(prev, s)) out.push({ type: 'replan', ...base, attempt: r.attempt, reason: r.reason });
 
   const prevGates = new Map((prev?.pendingGates ?? []).map((g) => [g.id, g]));
   const nowGates = new Map(s.pendingGates.map((g) => [g.id, g]));

@@ -1,7 +1,8 @@
 /**
  * Provider quirks the simulated LLM can imitate, for what a real local engine here cannot show:
  * refusing `json_schema` or other structured-output modes with a 400, refusing `max_tokens` or
- * `temperature` (OpenAI's reasoning models), wrapping answers in prose and code fences, putting
+ * `temperature` (OpenAI's reasoning models), refusing an output cap above the model's limit,
+ * wrapping answers in prose and code fences, putting
  * `reasoning_content` beside the answer, and sending no usage block. Also reads which mode a
  * request used and where its schema is (response_format, a forced tool, or the prompt).
  */
@@ -19,7 +20,11 @@ export const SIM_QUIRKS: readonly SimQuirk[] = [
   'no-usage',
   'max-tokens-refused',
   'temperature-refused',
+  'small-output-limit',
 ];
+
+/** The output cap a `small-output-limit` provider allows (below Maestro's default of 8192). */
+export const SIM_OUTPUT_LIMIT = 4096;
 
 /** Shorthands for common providers' combinations. */
 export const QUIRK_ALIASES: Readonly<Record<string, readonly SimQuirk[]>> = {
@@ -92,6 +97,17 @@ export function quirkRefusal(
       "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
       'max_tokens',
     );
+  // A model with a small output limit refuses a larger cap, in OpenAI's words.
+  for (const param of ['max_tokens', 'max_completion_tokens'] as const) {
+    const asked = body[param];
+    if (has('small-output-limit') && typeof asked === 'number' && asked > SIM_OUTPUT_LIMIT)
+      return errorBody(
+        `${param} is too large: ${asked}. This model supports at most ${SIM_OUTPUT_LIMIT} completion tokens, whereas you provided ${asked}.`,
+        'invalid_request_error',
+        'invalid_value',
+        param,
+      );
+  }
   if (has('temperature-refused') && body.temperature !== undefined && body.temperature !== 1)
     return unsupported(
       `Unsupported value: 'temperature' does not support ${JSON.stringify(body.temperature)} with this model. Only the default (1) value is supported.`,

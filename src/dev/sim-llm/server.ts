@@ -89,6 +89,8 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
     const format = requestFormat(b, rec.messages);
     rec.schemaName = format.schemaName;
     rec.mode = format.mode;
+    const cap = b.max_completion_tokens ?? b.max_tokens;
+    if (typeof cap === 'number') rec.maxTokens = cap;
     const { system, user } = promptOf(rec.messages);
     const ticketId = ticketIdOf(user);
     if (ticketId) rec.ticketId = ticketId;

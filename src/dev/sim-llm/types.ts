@@ -15,7 +15,8 @@ export type SimQuirk =
   | 'reasoning-content'
   | 'no-usage'
   | 'max-tokens-refused'
-  | 'temperature-refused';
+  | 'temperature-refused'
+  | 'small-output-limit';
 
 /** How the simulated server is started. */
 export interface SimLlmOptions {
@@ -111,6 +112,8 @@ export interface SimRequestRecord {
   schemaName: string;
   /** Structured-output mode of the request: json_schema, json_object, tool or text. */
   mode?: string;
+  /** The output cap the request sent (`max_completion_tokens` or `max_tokens`; absent: none). */
+  maxTokens?: number;
   messages: SimMessage[];
   ticketId?: string;
   status: number;
