@@ -64,7 +64,6 @@ function engineRequests(stderr: string): EngineRequest[] {
     }));
 }
 
-
 /** The engine's log from `from` (a length of its stderr) on. */
 const logSince = (from: number) => engine.stderr().slice(from);
 

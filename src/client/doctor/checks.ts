@@ -16,6 +16,7 @@ import { DEFAULT_MODEL, type MaestroConfig } from '../../config';
 import { BOSS_ROLE } from '../../shared/roles';
 import { browserSetupProblem, pageCheckingRoles } from '../../activities/tools/browser-check';
 import { chromiumPath } from '../../activities/tools/check-page';
+import { speedCheck, toolCallCheck, toolRolesOf, type ProbeSpend } from './capability-checks';
 import { runCliChecks, type CliCheckOptions } from './cli-checks';
 
 /**
@@ -66,6 +67,10 @@ export interface ModelProbe {
   /** True when the provider sent no usage and the tokens are estimates. */
   estimated: boolean;
   error?: string;
+  /** Whether a tool call came back as asked (absent: no role of this model calls tools). */
+  toolCalls?: boolean;
+  /** Measured output speed (absent: not measured). */
+  tokensPerSecond?: number;
 }
 
 /** Everything `maestro doctor` found. */
@@ -207,6 +212,37 @@ async function probe(
   return result;
 }
 
+/**
+ * What the roles of `model` need besides JSON: tool calls for agent roles, and a speed at which
+ * their output caps fit in the call timeout. Each probe's spend is added to `p`, so the bill of
+ * the doctor stays complete.
+ */
+async function capabilityChecks(
+  settings: LlmSettings,
+  config: MaestroConfig,
+  model: string,
+  roles: string[],
+  p: ModelProbe,
+): Promise<DoctorCheck[]> {
+  const spent: ProbeSpend = { calls: 0, promptTokens: 0, completionTokens: 0, usd: 0, noUsage: false };
+  const checks: DoctorCheck[] = [];
+  const agents = toolRolesOf(config, roles);
+  if (agents.length > 0) {
+    const tools = await toolCallCheck(settings, model, agents, spent);
+    p.toolCalls = tools.status !== 'fail';
+    checks.push(tools);
+  }
+  const { tokensPerSecond, ...speed } = await speedCheck(settings, config, model, roles, spent);
+  if (tokensPerSecond !== undefined) p.tokensPerSecond = Math.round(tokensPerSecond * 10) / 10;
+  checks.push(speed);
+  p.calls += spent.calls;
+  p.promptTokens += spent.promptTokens;
+  p.completionTokens += spent.completionTokens;
+  p.usd = Math.round((p.usd + spent.usd) * 1e6) / 1e6;
+  p.estimated ||= spent.noUsage;
+  return checks;
+}
+
 /** Whether the browser of `check_page` starts here, when a role uses it (undefined: no role does). */
 async function browserCheck(config: MaestroConfig): Promise<DoctorCheck | undefined> {
   const roles = pageCheckingRoles(config.roles);
@@ -271,6 +307,7 @@ async function runEndpointChecks(config: MaestroConfig): Promise<DoctorReport> {
         checks.push({ name: `model ${model}`, status: 'ok', detail: `listed (${roles.join(', ')})` });
       const p = await probe(settings, config, model, roles);
       probes.push(p);
+      const capabilities = p.ok ? await capabilityChecks(settings, config, model, roles, p) : [];
       checks.push(
         p.ok
           ? {
@@ -289,6 +326,7 @@ async function runEndpointChecks(config: MaestroConfig): Promise<DoctorReport> {
               detail: p.error ?? 'the probe failed',
               fix: 'choose a model that can answer in JSON, or set "outputMode" for its roles',
             },
+        ...capabilities,
       );
     }
   }
