@@ -59,19 +59,24 @@ function outputCap(settings: LlmSettings, tokens: number): { max_tokens: number 
 
 function spend(settings: LlmSettings, model: string, into: ProbeSpend, completion?: OpenAI.ChatCompletion): void {
   into.calls += 1;
-  const usage = completion?.usage;
-  if (!usage) {
+  const usage: unknown = completion?.usage;
+  const count = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined);
+  const prompt = isObject(usage) ? count(usage.prompt_tokens) : undefined;
+  const output = isObject(usage) ? count(usage.completion_tokens) : undefined;
+  if (!completion || prompt === undefined || output === undefined) {
     into.noUsage ||= completion !== undefined;
     return;
   }
+  const details = isObject(usage) && isObject(usage.prompt_tokens_details) ? usage.prompt_tokens_details : {};
   const tokens = {
-    promptTokens: usage.prompt_tokens,
-    cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
-    completionTokens: usage.completion_tokens,
+    promptTokens: prompt,
+    cachedTokens: Math.min(prompt, count(details.cached_tokens) ?? 0),
+    completionTokens: output,
   };
   into.promptTokens += tokens.promptTokens;
   into.completionTokens += tokens.completionTokens;
-  into.usd += costOf(completion.model || model, tokens, settings.prices ?? priceTable());
+  const answered = typeof completion.model === 'string' && completion.model ? completion.model : model;
+  into.usd += costOf(answered, tokens, settings.prices ?? priceTable());
 }
 
 function messageOf(err: unknown): string {
@@ -81,9 +86,41 @@ function messageOf(err: unknown): string {
 /** One line of untrusted model or provider text: no control or bidi characters, at most 80 characters. */
 const clip = (text: string): string => cliText(text, 80);
 
+/** What the answer to the tool probe holds, read defensively (a server may send any shape). */
+function answerOf(completion: unknown): { call?: { name: string; args: string }; text: string } {
+  const choices = isObject(completion) && Array.isArray(completion.choices) ? (completion.choices as unknown[]) : [];
+  const message = isObject(choices[0]) && isObject(choices[0].message) ? choices[0].message : {};
+  const text = typeof message.content === 'string' ? message.content : '';
+  const calls = Array.isArray(message.tool_calls) ? (message.tool_calls as unknown[]) : [];
+  const fn = calls.map((c) => (isObject(c) && isObject(c.function) ? c.function : undefined)).find(Boolean);
+  if (!fn) return { text };
+  const str = (v: unknown) => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v));
+  return { call: { name: str(fn.name), args: str(fn.arguments) }, text };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The probe request; `choice` is what agents rely on ("required"), else "auto" where that is refused. */
+function toolProbe(settings: LlmSettings, model: string, choice: 'required' | 'auto') {
+  return createOpenAiClient(settings).chat.completions.create({
+    model,
+    messages: [
+      { role: 'system', content: 'You are a connectivity probe. Call the tool you are given; write no text.' },
+      { role: 'user', content: 'Call report_status with status "ok".' },
+    ],
+    tools: [PROBE_TOOL],
+    tool_choice: choice,
+    ...outputCap(settings, 64),
+  });
+}
+
 /**
  * Tool calling for the agent roles of `model`: a request offering one tool, with
- * `tool_choice: "required"`, must come back as a call of that tool with JSON arguments.
+ * `tool_choice: "required"` (or "auto" on a server that refuses "required"), must come back as a
+ * call of that tool with JSON arguments. Never a named tool choice: a server that serves tools
+ * only when one is forced would pass, and agents (which send "auto") could still never call one.
  */
 export async function toolCallCheck(
   settings: LlmSettings,
@@ -94,18 +131,15 @@ export async function toolCallCheck(
   const name = `tool calls of ${model}`;
   const who = agentRoles.join(', ');
   const fix = `serve ${model} with tool calling turned on (e.g. llama.cpp's server needs --jinja; vLLM --enable-auto-tool-choice), or give ${who} a model that calls tools ("model" of the role in maestro.config.json)`;
-  let completion: OpenAI.ChatCompletion | undefined;
+  let completion: OpenAI.ChatCompletion;
   try {
-    completion = await createOpenAiClient(settings).chat.completions.create({
-      model,
-      messages: [
-        { role: 'system', content: 'You are a connectivity probe. Call the tool you are given; write no text.' },
-        { role: 'user', content: 'Call report_status with status "ok".' },
-      ],
-      tools: [PROBE_TOOL],
-      tool_choice: 'required',
-      ...outputCap(settings, 64),
-    });
+    try {
+      completion = await toolProbe(settings, model, 'required');
+    } catch (err) {
+      if (!(err instanceof OpenAI.APIError && err.status === 400 && /tool_choice/.test(err.message))) throw err;
+      spend(settings, model, spent);
+      completion = await toolProbe(settings, model, 'auto');
+    }
   } catch (err) {
     spend(settings, model, spent);
     const refused = err instanceof OpenAI.APIError && err.status >= 400 && err.status < 500;
@@ -117,27 +151,26 @@ export async function toolCallCheck(
     };
   }
   spend(settings, model, spent, completion);
-  const message = completion.choices[0]?.message;
-  const call = (message?.tool_calls ?? []).find((c) => c.type === 'function');
+  const { call, text } = answerOf(completion);
   if (!call)
     return {
       name,
       status: 'fail',
-      detail: `asked to call a tool, the model answered with text (${message?.content ? `"${clip(message.content)}"` : 'nothing'}): ${who} could never call a tool on this endpoint`,
+      detail: `asked to call a tool, the model answered with text (${text ? `"${clip(text)}"` : 'nothing'}): ${who} could never call a tool on this endpoint`,
       fix,
     };
   let args: unknown;
   try {
-    args = JSON.parse(call.function.arguments || '{}');
+    args = JSON.parse(call.args || '{}');
   } catch {
     args = undefined;
   }
-  if (call.function.name !== PROBE_TOOL.function.name || typeof args !== 'object' || args === null)
+  if (call.name !== PROBE_TOOL.function.name || !isObject(args))
     return {
       name,
       status: 'warn',
-      detail: `the model called a tool, but not as asked: ${clip(`${call.function.name}(${call.function.arguments})`)}`,
-      fix: `a model this small may call tools wrongly in runs of ${who}; a larger model calls them reliably`,
+      detail: `the model called a tool, but not as asked: ${clip(`${call.name}(${call.args})`)}`,
+      fix: `the model may call tools wrongly in runs of ${who}; watch its first run, or choose a model that follows tool schemas`,
     };
   return { name, status: 'ok', detail: `${PROBE_TOOL.function.name} was called as asked (${who})` };
 }
@@ -189,8 +222,9 @@ export async function speedCheck(
   }
   const seconds = Math.max(0.001, (Date.now() - t0) / 1000);
   spend(settings, model, spent, completion);
-  const tokens = completion.usage?.completion_tokens;
-  if (!tokens)
+  const usage: unknown = completion.usage;
+  const tokens = isObject(usage) ? usage.completion_tokens : undefined;
+  if (typeof tokens !== 'number' || !Number.isSafeInteger(tokens) || tokens <= 0)
     return {
       name,
       status: 'warn',
