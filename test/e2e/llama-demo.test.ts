@@ -51,6 +51,8 @@ interface EngineRequest {
   status: number;
   promptTokens: number;
   completionTokens: number;
+  /** finish_reason of an answered request (tool_calls, stop, length). */
+  finish?: string;
 }
 
 function engineRequests(stderr: string): EngineRequest[] {
@@ -61,6 +63,7 @@ function engineRequests(stderr: string): EngineRequest[] {
       status: Number(/ status=(\d+)/.exec(l)?.[1] ?? 200),
       promptTokens: Number(/ prompt_tokens=(\d+)/.exec(l)?.[1] ?? 0),
       completionTokens: Number(/ completion_tokens=(\d+)/.exec(l)?.[1] ?? 0),
+      finish: / finish=(\w+)/.exec(l)?.[1],
     }));
 }
 
@@ -111,6 +114,7 @@ function engineBill(log: string) {
   return {
     requests: served.length,
     answered: served.filter((r) => r.status === 200).length,
+    toolCallAnswers: served.filter((r) => r.finish === 'tool_calls').length,
     promptTokens,
     completionTokens,
     usd: (promptTokens * PRICE.input + completionTokens * PRICE.output) / 1e6,
@@ -260,8 +264,11 @@ it("the demo's Coder agent on the llama.cpp engine: calls tools through it, ends
       `${calls.length} call(s), ${bill.requests} engine request(s), tools: ${tools.map((t) => `${t.summary} (${t.status})`).join('; ')}\n`,
   );
 
-  // The tool path: the agent called at least one tool, answered by the engine as a tool call.
+  // The tool path: the agent called at least one tool, and the engine answered those turns as tool calls.
   expect(tools.length).toBeGreaterThan(0);
+  expect(bill.toolCallAnswers).toBeGreaterThan(0);
+  // Every turn with recorded tool calls was a tool-call answer of the engine (a retried attempt's may be unrecorded).
+  expect(bill.toolCallAnswers).toBeGreaterThanOrEqual(new Set(tools.map((t) => `${t.attempt}:${t.turn}`)).size);
   expect(tools.every((t) => t.role === 'coder' && t.ticketId === 'T3')).toBe(true);
   const work = calls.filter((c) => c.kind === 'work');
   expect(work.length).toBeGreaterThan(0);

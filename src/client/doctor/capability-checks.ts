@@ -12,7 +12,7 @@ import { createOpenAiClient, endpointOf, type LlmSettings } from '../../activiti
 import { costOf, priceTable } from '../../activities/llm/pricing';
 import type { MaestroConfig } from '../../config';
 import { BOSS_ROLE } from '../../shared/roles';
-import type { CheckStatus, DoctorCheck } from './checks';
+import type { CheckStatus, DoctorCheck, ModelProbe } from './checks';
 import { cliText } from './cli-checks';
 
 /** What the capability probes of one model spent (added to its ModelProbe). */
@@ -256,4 +256,35 @@ export async function speedCheck(
       'a long answer would time out and be retried',
     fix: `set MAESTRO_LLM_TIMEOUT_MS=${needS * 1000} (or more), or lower ${tooLong.map((c) => capSetting(c.role)).join(', ')} in maestro.config.json to ${longest} or less`,
   };
+}
+
+/**
+ * What the roles of `model` need besides JSON: tool calls for agent roles, and a speed at which
+ * their output caps fit in the call timeout. Each probe's spend is added to `p`, so the bill of
+ * the doctor stays complete.
+ */
+export async function capabilityChecks(
+  settings: LlmSettings,
+  config: MaestroConfig,
+  model: string,
+  roles: string[],
+  p: ModelProbe,
+): Promise<DoctorCheck[]> {
+  const spent: ProbeSpend = { calls: 0, promptTokens: 0, completionTokens: 0, usd: 0, noUsage: false };
+  const checks: DoctorCheck[] = [];
+  const agents = toolRolesOf(config, roles);
+  if (agents.length > 0) {
+    const tools = await toolCallCheck(settings, model, agents, spent);
+    p.toolCalls = tools.status !== 'fail';
+    checks.push(tools);
+  }
+  const { tokensPerSecond, ...speed } = await speedCheck(settings, config, model, roles, spent);
+  if (tokensPerSecond !== undefined) p.tokensPerSecond = Math.round(tokensPerSecond * 10) / 10;
+  checks.push(speed);
+  p.calls += spent.calls;
+  p.promptTokens += spent.promptTokens;
+  p.completionTokens += spent.completionTokens;
+  p.usd = Math.round((p.usd + spent.usd) * 1e6) / 1e6;
+  p.estimated ||= spent.noUsage;
+  return checks;
 }

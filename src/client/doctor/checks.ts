@@ -1,7 +1,8 @@
 /**
  * `maestro doctor`: checks the configured model endpoint the way a user would before a long run
- * — reachable, key accepted, every role's model listed, and which structured-output mode works
- * for each distinct model (one tiny priced probe each) — and says what to fix. The probes go
+ * — reachable, key accepted, every role's model listed, which structured-output mode works for
+ * each distinct model (one tiny priced probe each), tool calls where its roles are agents, and its
+ * speed against the call timeout (capability-checks.ts) — and says what to fix. The probes go
  * through the same `StructuredLlm` a run uses, so they meet the same fallbacks and refusals.
  */
 import { ApplicationFailure } from '@temporalio/common';
@@ -16,7 +17,7 @@ import { DEFAULT_MODEL, type MaestroConfig } from '../../config';
 import { BOSS_ROLE } from '../../shared/roles';
 import { browserSetupProblem, pageCheckingRoles } from '../../activities/tools/browser-check';
 import { chromiumPath } from '../../activities/tools/check-page';
-import { speedCheck, toolCallCheck, toolRolesOf, type ProbeSpend } from './capability-checks';
+import { capabilityChecks } from './capability-checks';
 import { runCliChecks, type CliCheckOptions } from './cli-checks';
 
 /**
@@ -210,37 +211,6 @@ async function probe(
   result.usd = Math.round(result.usd * 1e6) / 1e6;
   result.adaptations = describeAdaptation(memory.get(endpointOf(settings), model));
   return result;
-}
-
-/**
- * What the roles of `model` need besides JSON: tool calls for agent roles, and a speed at which
- * their output caps fit in the call timeout. Each probe's spend is added to `p`, so the bill of
- * the doctor stays complete.
- */
-async function capabilityChecks(
-  settings: LlmSettings,
-  config: MaestroConfig,
-  model: string,
-  roles: string[],
-  p: ModelProbe,
-): Promise<DoctorCheck[]> {
-  const spent: ProbeSpend = { calls: 0, promptTokens: 0, completionTokens: 0, usd: 0, noUsage: false };
-  const checks: DoctorCheck[] = [];
-  const agents = toolRolesOf(config, roles);
-  if (agents.length > 0) {
-    const tools = await toolCallCheck(settings, model, agents, spent);
-    p.toolCalls = tools.status !== 'fail';
-    checks.push(tools);
-  }
-  const { tokensPerSecond, ...speed } = await speedCheck(settings, config, model, roles, spent);
-  if (tokensPerSecond !== undefined) p.tokensPerSecond = Math.round(tokensPerSecond * 10) / 10;
-  checks.push(speed);
-  p.calls += spent.calls;
-  p.promptTokens += spent.promptTokens;
-  p.completionTokens += spent.completionTokens;
-  p.usd = Math.round((p.usd + spent.usd) * 1e6) / 1e6;
-  p.estimated ||= spent.noUsage;
-  return checks;
 }
 
 /** Whether the browser of `check_page` starts here, when a role uses it (undefined: no role does). */
