@@ -1,13 +1,19 @@
 /**
- * The demo's agents on the real llama.cpp engine (issue 23, "Done when"): `maestro run` with the
- * demo's roles (Boss, designer, writer, and the coder and tester agents with their tools) against
- * `npm run llama-engine` serving SmolLM2-135M-Instruct on one thread, every call through the
- * engine, tool calls included. A 135M model cannot plan or code well, so the test does not ask for
- * success: it asks that the run ends by itself (output caps, turn, revision, re-plan and retry
- * limits keep it to a few minutes), that what it reports matches what happened (no ticket
- * accepted without its files, a failed run never reported as success), and that the bill is
- * honest: Maestro's calls and tokens equal the requests and usage the engine logged, one line per
- * request, and the cost is the configured price of the local model applied to those tokens.
+ * The demo's agents on the real llama.cpp engine (issue 23, "Done when"): the demo's roles
+ * (examples/demo.config.json: Boss, designer, writer, and the coder and tester agents with their
+ * tools) against `npm run llama-engine` serving SmolLM2-135M-Instruct on one thread, every call
+ * served by the engine. A 135M model cannot plan or code well, so the tests do not ask for
+ * success: they ask that a run ends by itself (output caps, turn, revision, re-plan and retry
+ * limits and a token budget keep it to a few minutes), that what it reports matches what happened
+ * (no ticket accepted without its files, failed work never reported as success), and that the
+ * bill is honest: Maestro's calls and tokens equal the requests and token counts the engine logged
+ * (one line per request), and the cost is the configured price of the local model on them.
+ *
+ * Two tests, because this model's Boss plans no tickets (it answers `"tickets": []`, refused by
+ * the plan's validation): `maestro run` of the demo, which ends failed in planning, and the demo's
+ * Coder agent on the demo's coder ticket (a ticket child workflow on a worker built from the same
+ * configuration, reviewed by the Boss on the engine), which proves the tool path: its tool calls
+ * come from the engine's grammar-constrained `tool_calls` answers.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
