@@ -116,6 +116,38 @@ describe("doctor's tool-call probe on a hostile endpoint", () => {
   });
 });
 
+describe('a reasoning model that refuses "max_tokens"', () => {
+  const refusal = (): Reply => ({
+    status: 400,
+    body: {
+      error: {
+        message:
+          "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+        type: 'invalid_request_error',
+        param: 'max_tokens',
+        code: 'unsupported_parameter',
+      },
+    },
+  });
+  it('both probes ask again with "max_completion_tokens", as runs do, and bill the refused call', async () => {
+    const call = { id: 'c', type: 'function', function: { name: 'report_status', arguments: '{"status":"ok"}' } };
+    replies.push(refusal, () => answer({ role: 'assistant', tool_calls: [call] }));
+    replies.push(refusal, () => answer({ role: 'assistant', content: '1, 2, 3' }));
+    const s = spent();
+    expect(await toolCallCheck(settings(), 'm', ['coder'], s)).toMatchObject({ status: 'ok' });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'maestro-doctor-speed-'));
+    const speed = await speedCheck(settings(), loadConfig({ MAESTRO_HOME: dir }, dir), 'm', ['boss'], s);
+    expect(speed).toMatchObject({ status: 'ok' });
+    expect(seen.map((b) => ('max_tokens' in b ? 'max_tokens' : 'max_completion_tokens'))).toEqual([
+      'max_tokens',
+      'max_completion_tokens',
+      'max_tokens',
+      'max_completion_tokens',
+    ]);
+    expect(s.calls).toBe(4);
+  });
+});
+
 describe("doctor's speed probe on a hostile endpoint", () => {
   it('nonsense usage: not measured (a warning), nothing billed as NaN', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'maestro-doctor-speed-'));

@@ -8,6 +8,7 @@
  * probes are priced like every call, so the doctor's bill stays honest.
  */
 import OpenAI from 'openai';
+import { adjustmentFor, type TokenLimitParam } from '../../activities/llm/adaptations';
 import { createOpenAiClient, endpointOf, type LlmSettings } from '../../activities/llm/client';
 import { costOf, priceTable } from '../../activities/llm/pricing';
 import type { MaestroConfig } from '../../config';
@@ -50,11 +51,36 @@ export function toolRolesOf(config: MaestroConfig, roles: readonly string[]): st
     .map((r) => r.name);
 }
 
-/** The output-token parameter the endpoint takes (as StructuredLlm decides it). */
-function outputCap(settings: LlmSettings, tokens: number): { max_tokens: number } | { max_completion_tokens: number } {
+/** The output-token parameter to send first (as StructuredLlm decides it). */
+function tokenParamOf(settings: LlmSettings): TokenLimitParam {
   const official = settings.provider === 'azure' || endpointOf(settings).includes('api.openai.com');
-  const param = settings.tokenParam ?? (official ? 'max_completion_tokens' : 'max_tokens');
-  return param === 'max_tokens' ? { max_tokens: tokens } : { max_completion_tokens: tokens };
+  return settings.tokenParam ?? (official ? 'max_completion_tokens' : 'max_tokens');
+}
+
+const capOf = (param: TokenLimitParam, tokens: number) =>
+  param === 'max_tokens' ? { max_tokens: tokens } : { max_completion_tokens: tokens };
+
+/**
+ * One probe request with an output cap. A 400 refusing the cap's parameter (OpenAI's reasoning
+ * models refuse `max_tokens`, some servers `max_completion_tokens`) is retried once with the
+ * other, as runs do (adaptations.ts); the refused request is billed as a call.
+ */
+async function complete(
+  settings: LlmSettings,
+  params: Omit<OpenAI.ChatCompletionCreateParamsNonStreaming, 'max_tokens' | 'max_completion_tokens'>,
+  tokens: number,
+  spent: ProbeSpend,
+): Promise<OpenAI.ChatCompletion> {
+  const client = createOpenAiClient(settings);
+  const first = tokenParamOf(settings);
+  try {
+    return await client.chat.completions.create({ ...params, ...capOf(first, tokens) });
+  } catch (err) {
+    const other = adjustmentFor(err, { mode: 'text', temperature: false, tokenParam: first })?.patch.tokenParam;
+    if (!other) throw err;
+    spend(settings, params.model, spent);
+    return await client.chat.completions.create({ ...params, ...capOf(other, tokens) });
+  }
 }
 
 function spend(settings: LlmSettings, model: string, into: ProbeSpend, completion?: OpenAI.ChatCompletion): void {
@@ -103,17 +129,21 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** The probe request; `choice` is what agents rely on ("required"), else "auto" where that is refused. */
-function toolProbe(settings: LlmSettings, model: string, choice: 'required' | 'auto') {
-  return createOpenAiClient(settings).chat.completions.create({
-    model,
-    messages: [
-      { role: 'system', content: 'You are a connectivity probe. Call the tool you are given; write no text.' },
-      { role: 'user', content: 'Call report_status with status "ok".' },
-    ],
-    tools: [PROBE_TOOL],
-    tool_choice: choice,
-    ...outputCap(settings, 64),
-  });
+function toolProbe(settings: LlmSettings, model: string, choice: 'required' | 'auto', spent: ProbeSpend) {
+  return complete(
+    settings,
+    {
+      model,
+      messages: [
+        { role: 'system', content: 'You are a connectivity probe. Call the tool you are given; write no text.' },
+        { role: 'user', content: 'Call report_status with status "ok".' },
+      ],
+      tools: [PROBE_TOOL],
+      tool_choice: choice,
+    },
+    64,
+    spent,
+  );
 }
 
 /**
@@ -134,11 +164,11 @@ export async function toolCallCheck(
   let completion: OpenAI.ChatCompletion;
   try {
     try {
-      completion = await toolProbe(settings, model, 'required');
+      completion = await toolProbe(settings, model, 'required', spent);
     } catch (err) {
       if (!(err instanceof OpenAI.APIError && err.status === 400 && /tool_choice/.test(err.message))) throw err;
       spend(settings, model, spent);
-      completion = await toolProbe(settings, model, 'auto');
+      completion = await toolProbe(settings, model, 'auto', spent);
     }
   } catch (err) {
     spend(settings, model, spent);
@@ -206,11 +236,12 @@ export async function speedCheck(
   const t0 = Date.now();
   let completion: OpenAI.ChatCompletion;
   try {
-    completion = await createOpenAiClient(settings).chat.completions.create({
-      model,
-      messages: [{ role: 'user', content: 'Count from 1 to 100, separated by commas.' }],
-      ...outputCap(settings, SPEED_PROBE_TOKENS),
-    });
+    completion = await complete(
+      settings,
+      { model, messages: [{ role: 'user', content: 'Count from 1 to 100, separated by commas.' }] },
+      SPEED_PROBE_TOKENS,
+      spent,
+    );
   } catch (err) {
     spend(settings, model, spent);
     return {
