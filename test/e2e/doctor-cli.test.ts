@@ -4,14 +4,18 @@
  * key or an unknown model it fails with exit code 1 and says what to fix. Roles worked by a
  * coding-agent CLI: the real Codex and Claude Code (installed under .maestro/agent-clis) are found,
  * say their version and answer a tiny prompt through Maestro's gateway; a missing CLI fails with
- * the install command; without such roles the report has no CLI lines.
+ * the install command; without such roles the report has no CLI lines. What the roles need: an
+ * endpoint that ignores tools (the simulator's `tools-ignored` quirk) is not ready for agent roles,
+ * output caps that the measured speed cannot write within the call timeout are a warning naming the
+ * settings, and the real llama.cpp engine passes the tool check and reports its tokens/s.
  */
-import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startSimLlm, type SimLlm } from '../../src/dev/sim-llm';
 import type { DoctorReport } from '../../src/client/doctor/checks';
 import { cleanEnv, runCli } from '../helpers/cli';
+import { startEngineProcess, type EngineProcess } from '../helpers/llama-engine';
 
 let sim: SimLlm;
 const KEY = 'the-right-key';
@@ -41,7 +45,9 @@ describe('maestro doctor', () => {
     expect(report.checks.find((c) => c.name === 'model maestro-sim')?.status).toBe('ok');
     expect(report.probes).toHaveLength(1); // one model for the Boss and every role: one probe
     const probe = report.probes[0]!;
-    expect(probe).toMatchObject({ model: 'maestro-sim', ok: true, mode: 'json_object', calls: 2, estimated: true });
+    // Two structured-output calls (json_schema refused, json_object) and the speed probe; no role has tools.
+    expect(probe).toMatchObject({ model: 'maestro-sim', ok: true, mode: 'json_object', calls: 3, estimated: true });
+    expect(probe.toolCalls).toBeUndefined();
     expect(probe.roles).toEqual(['boss', 'designer', 'writer', 'coder', 'tester']);
     expect(probe.usd).toBeGreaterThan(0);
     expect(probe.adaptations).toEqual(['structured output falls back to "json_object"']);
@@ -50,7 +56,7 @@ describe('maestro doctor', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('! structured output of maestro-sim: mode json_object works');
     expect(text.stdout).toMatch(
-      /maestro-sim: mode json_object, 2 call\(s\), \d+\+\d+ tokens \(estimated: no usage sent\), \$0\.0000\d+/,
+      /maestro-sim: mode json_object, 3 call\(s\), \d+\+\d+ tokens \(estimated: no usage sent\), \$0\.0000\d+/,
     );
     expect(text.stdout).toContain('"llm": {"outputMode": "json_object"}');
     expect(text.stdout).toContain('Ready to run.');
@@ -166,4 +172,113 @@ describe('maestro doctor with coding-agent CLIs', () => {
     const report = JSON.parse(none.stdout) as DoctorReport;
     expect(report.checks.map((c) => c.name).filter((n) => /CLI|reaches/.test(n))).toEqual([]);
   });
+});
+
+/** The demo's roles (the Coder and Tester are agents with tools) in a fresh MAESTRO_HOME. */
+function demoEnv(base: NodeJS.ProcessEnv, roles?: unknown[]): NodeJS.ProcessEnv {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'maestro-doctor-roles-'));
+  const config = path.join(home, 'maestro.config.json');
+  const demo = path.resolve(__dirname, '../../examples/demo.config.json');
+  writeFileSync(config, roles ? JSON.stringify({ roles }) : readFileSync(demo, 'utf8'));
+  return { ...base, MAESTRO_HOME: home, MAESTRO_CONFIG: config };
+}
+
+describe('maestro doctor checks what the configured roles need', () => {
+  let ignoring: SimLlm;
+  let slow: SimLlm;
+  beforeAll(async () => {
+    ignoring = await startSimLlm({ port: 0, quirks: ['tools-ignored'] });
+    slow = await startSimLlm({ port: 0, latencyMs: 400 });
+  });
+  afterAll(async () => {
+    await ignoring?.close();
+    await slow?.close();
+  });
+
+  it('an endpoint that ignores tools: the agent roles could never call one, so it is not ready', async () => {
+    const base = env({ OPENAI_BASE_URL: ignoring.baseUrl });
+    const res = await runCli(['doctor', '--json'], demoEnv(base), 60_000);
+    expect(res.code).toBe(1);
+    const report = JSON.parse(res.stdout) as DoctorReport;
+    expect(report.ok).toBe(false);
+    // JSON still works there: the structured-output probe passes, the tool check does not.
+    expect(report.checks.find((c) => c.name === 'structured output of maestro-sim')?.status).toBe('ok');
+    expect(report.checks.find((c) => c.name === 'tool calls of maestro-sim')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(
+        /^asked to call a tool, the model answered with text \(.*\): coder, tester could never call a tool on this endpoint$/,
+      ) as string,
+      fix: expect.stringContaining('give coder, tester a model that calls tools') as string,
+    });
+    expect(report.probes[0]).toMatchObject({ toolCalls: false });
+    const text = await runCli(['doctor'], demoEnv(base), 60_000);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('✗ tool calls of maestro-sim: asked to call a tool, the model answered with text');
+    expect(text.stdout).toContain('Not ready');
+    expect(text.stdout).not.toContain('Ready to run.');
+  });
+
+  it('the same roles on an endpoint that serves tools: the tool check passes', async () => {
+    const res = await runCli(['doctor', '--json'], demoEnv(env({})), 60_000);
+    expect(res.code).toBe(0);
+    const report = JSON.parse(res.stdout) as DoctorReport;
+    expect(report.checks.find((c) => c.name === 'tool calls of maestro-sim')).toMatchObject({
+      status: 'ok',
+      detail: 'report_status was called as asked (coder, tester)',
+    });
+    // Structured output, tool call and speed probes: all billed.
+    expect(report.probes[0]).toMatchObject({ calls: 4, toolCalls: true });
+  });
+
+  it('output caps that cannot be written within the call timeout at the measured speed: a warning naming the settings', async () => {
+    const base = env({ OPENAI_BASE_URL: slow.baseUrl, OPENAI_API_KEY: 'any', MAESTRO_LLM_TIMEOUT_MS: '3000' });
+    const roles = [{ name: 'coder', maxTokens: 4000 }, { name: 'writer', maxTokens: 20 }, { name: 'tester' }];
+    const res = await runCli(['doctor', '--json'], demoEnv(base, roles), 60_000);
+    const report = JSON.parse(res.stdout) as DoctorReport;
+    const speed = report.checks.find((c) => c.name === 'speed of maestro-sim');
+    expect(speed).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(
+        /^\d+\.\d tokens\/s \(\d+ tokens in \d+\.\d s\): coder's output cap of 4000 tokens would take up to \d+ s, longer than the call timeout of 3 s; a long answer would time out and be retried$/,
+      ) as string,
+      fix: expect.stringMatching(
+        /^set MAESTRO_LLM_TIMEOUT_MS=\d+ \(or more\), or lower "maxTokens" of role coder in maestro\.config\.json to \d+ or less$/,
+      ) as string,
+    });
+    expect(report.probes[0]!.tokensPerSecond).toBeGreaterThan(0);
+    // A warning, not a failure: runs work, a long answer would time out.
+    expect(res.code).toBe(0);
+    const text = await runCli(['doctor'], demoEnv(base, roles), 60_000);
+    expect(text.stdout).toMatch(/! speed of maestro-sim: .*coder's output cap of 4000 tokens/);
+    expect(text.stdout).toMatch(/- speed of maestro-sim: set MAESTRO_LLM_TIMEOUT_MS=\d+/);
+  });
+});
+
+describe('maestro doctor on the llama.cpp engine', () => {
+  let engine: EngineProcess;
+  beforeAll(async () => {
+    engine = await startEngineProcess();
+  });
+  afterAll(async () => {
+    await engine?.stop();
+  });
+
+  it("passes the tool check for the demo's agents and reports the engine's measured speed", async () => {
+    const models = (await (await fetch(`${engine.baseUrl}/models`)).json()) as { data: { id: string }[] };
+    const model = models.data[0]!.id;
+    const base = env({ OPENAI_BASE_URL: engine.baseUrl, OPENAI_API_KEY: '', MAESTRO_MODEL: model });
+    const res = await runCli(['doctor', '--json'], demoEnv(base), 240_000);
+    const report = JSON.parse(res.stdout) as DoctorReport;
+    const check = (name: string) => report.checks.find((c) => c.name === name);
+    expect(check(`tool calls of ${model}`)).toMatchObject({ status: 'ok' });
+    expect(check(`speed of ${model}`)).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(
+        /^\d+\.\d tokens\/s \(\d+ tokens in \d+\.\d s\): an answer of up to \d+ tokens fits/,
+      ) as string,
+    });
+    expect(report.probes[0]).toMatchObject({ model, toolCalls: true });
+    expect(report.probes[0]!.tokensPerSecond).toBeGreaterThan(0);
+    process.stdout.write(`doctor on the llama engine:\n${JSON.stringify(report.checks, null, 2)}\n`);
+  }, 300_000);
 });

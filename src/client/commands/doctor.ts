@@ -34,7 +34,7 @@ export function registerDoctorCommand(program: Command): void {
   program
     .command('doctor')
     .description(
-      'check the model endpoint: reachable, key accepted, models exist, which structured-output mode works (tiny priced probes)',
+      'check the model endpoint: reachable, key accepted, models exist, which structured-output mode works, tool calls for agent roles, speed against the call timeout (tiny priced probes)',
     )
     .option('--json', 'print the report as JSON')
     .action(async (flags: { json?: boolean }) => {

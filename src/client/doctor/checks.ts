@@ -1,7 +1,8 @@
 /**
  * `maestro doctor`: checks the configured model endpoint the way a user would before a long run
- * — reachable, key accepted, every role's model listed, and which structured-output mode works
- * for each distinct model (one tiny priced probe each) — and says what to fix. The probes go
+ * — reachable, key accepted, every role's model listed, which structured-output mode works for
+ * each distinct model (one tiny priced probe each), tool calls where its roles are agents, and its
+ * speed against the call timeout (capability-checks.ts) — and says what to fix. The probes go
  * through the same `StructuredLlm` a run uses, so they meet the same fallbacks and refusals.
  */
 import { ApplicationFailure } from '@temporalio/common';
@@ -16,6 +17,7 @@ import { DEFAULT_MODEL, type MaestroConfig } from '../../config';
 import { BOSS_ROLE } from '../../shared/roles';
 import { browserSetupProblem, pageCheckingRoles } from '../../activities/tools/browser-check';
 import { chromiumPath } from '../../activities/tools/check-page';
+import { capabilityChecks } from './capability-checks';
 import { runCliChecks, type CliCheckOptions } from './cli-checks';
 
 /**
@@ -66,6 +68,10 @@ export interface ModelProbe {
   /** True when the provider sent no usage and the tokens are estimates. */
   estimated: boolean;
   error?: string;
+  /** Whether a tool call came back as asked (absent: no role of this model calls tools). */
+  toolCalls?: boolean;
+  /** Measured output speed (absent: not measured). */
+  tokensPerSecond?: number;
 }
 
 /** Everything `maestro doctor` found. */
@@ -271,6 +277,7 @@ async function runEndpointChecks(config: MaestroConfig): Promise<DoctorReport> {
         checks.push({ name: `model ${model}`, status: 'ok', detail: `listed (${roles.join(', ')})` });
       const p = await probe(settings, config, model, roles);
       probes.push(p);
+      const capabilities = p.ok ? await capabilityChecks(settings, config, model, roles, p) : [];
       checks.push(
         p.ok
           ? {
@@ -289,6 +296,7 @@ async function runEndpointChecks(config: MaestroConfig): Promise<DoctorReport> {
               detail: p.error ?? 'the probe failed',
               fix: 'choose a model that can answer in JSON, or set "outputMode" for its roles',
             },
+        ...capabilities,
       );
     }
   }

@@ -1,6 +1,7 @@
 /**
  * Provider quirks the simulated LLM can imitate, for what a real local engine here cannot show:
- * refusing `json_schema` or other structured-output modes with a 400, refusing `max_tokens` or
+ * refusing `json_schema` or other structured-output modes with a 400, ignoring `tools` (answering
+ * text as if none were offered, as servers without tool-call support do), refusing `max_tokens` or
  * `temperature` (OpenAI's reasoning models), refusing an output cap above the model's limit,
  * wrapping answers in prose and code fences, putting
  * `reasoning_content` beside the answer, and sending no usage block. Also reads which mode a
@@ -15,6 +16,7 @@ export const SIM_QUIRKS: readonly SimQuirk[] = [
   'json-schema-refused',
   'json-object-refused',
   'tools-refused',
+  'tools-ignored',
   'prose-wrapped',
   'reasoning-content',
   'no-usage',
@@ -47,6 +49,17 @@ export function parseQuirks(names: readonly string[]): SimQuirk[] {
       );
   }
   return [...out];
+}
+
+/**
+ * The request as a server that does not serve tools sees it (`tools-ignored`): `tools`,
+ * `tool_choice` and `parallel_tool_calls` dropped in place, so it answers text. Other quirks: unchanged.
+ */
+export function withoutIgnoredTools(body: Record<string, unknown>, quirks: readonly SimQuirk[]): void {
+  if (!quirks.includes('tools-ignored')) return;
+  delete body.tools;
+  delete body.tool_choice;
+  delete body.parallel_tool_calls;
 }
 
 /** How a request asked for structured output, and the schema it carried. */

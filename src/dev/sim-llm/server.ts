@@ -17,7 +17,7 @@ import { isObject, readBody, sendJson as send } from './http-util';
 import { completionBody, errorBody, flattenMessages, promptOf, tokensOf, usageOf } from './openai-format';
 import { PromptCache } from './prompt-cache';
 import { ticketIdOf } from './prompt-parse';
-import { quirkRefusal, requestFormat, shapeAnswer } from './quirks';
+import { quirkRefusal, requestFormat, shapeAnswer, withoutIgnoredTools } from './quirks';
 import { SIM_MODEL, type SimLlm, type SimLlmOptions, type SimRequestRecord } from './types';
 
 /** Starts the simulated LLM server; resolves once it listens. */
@@ -84,6 +84,7 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
       parseError = (err as Error).message;
     }
     const b = isObject(body) ? body : {};
+    withoutIgnoredTools(b, quirks);
     rec.model = typeof b.model === 'string' && b.model ? b.model : SIM_MODEL;
     rec.messages = flattenMessages(b.messages);
     const format = requestFormat(b, rec.messages);

@@ -11,6 +11,7 @@ export type SimQuirk =
   | 'json-schema-refused'
   | 'json-object-refused'
   | 'tools-refused'
+  | 'tools-ignored'
   | 'prose-wrapped'
   | 'reasoning-content'
   | 'no-usage'
