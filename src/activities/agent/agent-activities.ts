@@ -32,7 +32,14 @@ import {
 import type { ArtifactRef, LlmCallRecord, TicketOutput } from '../../shared/types';
 import type { RepoWork } from '../../shared/repo';
 import { addUsage, emptyUsage, usageOfRecord, type Usage } from '../../shared/usage';
-import { checkPermits, earlierCalls, failureWithCalls, WORKER_IDENTITY, withActivityContext } from '../context';
+import {
+  checkPermits,
+  earlierCalls,
+  failureWithCalls,
+  progressTracker,
+  WORKER_IDENTITY,
+  withActivityContext,
+} from '../context';
 import type { ActivityDeps } from '../deps';
 import type { AgentMessage } from '../llm/tool-turn';
 import { openSnapshot } from '../repo/cache';
@@ -303,35 +310,34 @@ export function createAgentActivities(deps: ActivityDeps) {
       const label = `${role.name} ${input.ticket.id} turn ${input.turn}`;
       // Calls of earlier attempts (heartbeat details) stay on the bill, whatever happens next.
       const calls = earlierCalls(ctx);
-      const res = await withActivityContext(
-        (signal) => {
-          checkPermits(calls.length, input, label);
-          return agentLlm.turn({
-            model: role.model ?? deps.workerModel(role.name),
-            messages,
-            tools: input.turn >= maxTurns ? [] : [...toolSpecs(input.settings.tools), ...(input.mcpTools ?? [])],
-            schema: WorkResult,
-            schemaName: SCHEMA_NAMES.work,
-            label,
-            ...(role.temperature !== undefined ? { temperature: role.temperature } : {}),
-            ...(role.maxTokens !== undefined ? { maxTokens: role.maxTokens } : {}),
-            ...(signal ? { signal } : {}),
-            meta: {
-              kind: 'work',
-              role: role.name,
-              ticketId: input.ticket.id,
-              attempt: ctx?.info.attempt ?? 1,
-              ...(ctx ? { taskQueue: ctx.info.taskQueue } : {}),
-              workerIdentity: WORKER_IDENTITY,
-            },
-            onCall: (r) => {
-              calls.push(r);
-              ctx?.heartbeat({ calls });
-            },
-          });
-        },
-        () => ({ calls }),
-      ).catch((err: unknown) => {
+      const progress = progressTracker(calls);
+      const res = await withActivityContext((signal) => {
+        checkPermits(calls.length, input, label);
+        return agentLlm.turn({
+          model: role.model ?? deps.workerModel(role.name),
+          messages,
+          tools: input.turn >= maxTurns ? [] : [...toolSpecs(input.settings.tools), ...(input.mcpTools ?? [])],
+          schema: WorkResult,
+          schemaName: SCHEMA_NAMES.work,
+          label,
+          ...(role.temperature !== undefined ? { temperature: role.temperature } : {}),
+          ...(role.maxTokens !== undefined ? { maxTokens: role.maxTokens } : {}),
+          ...(signal ? { signal } : {}),
+          meta: {
+            kind: 'work',
+            role: role.name,
+            ticketId: input.ticket.id,
+            attempt: ctx?.info.attempt ?? 1,
+            ...(ctx ? { taskQueue: ctx.info.taskQueue } : {}),
+            workerIdentity: WORKER_IDENTITY,
+          },
+          onCall: (r) => {
+            calls.push(r);
+            ctx?.heartbeat(progress.details());
+          },
+          onProgress: progress.onProgress,
+        });
+      }, progress.details).catch((err: unknown) => {
         throw failureWithCalls(err, calls);
       });
       if (!calls.includes(res.record)) calls.push(res.record);

@@ -2,7 +2,8 @@
  * Provider quirks the simulated LLM can imitate, for what a real local engine here cannot show:
  * refusing `json_schema` or other structured-output modes with a 400, refusing `max_tokens` or
  * `temperature` (OpenAI's reasoning models), wrapping answers in prose and code fences, putting
- * `reasoning_content` beside the answer, and sending no usage block. Also reads which mode a
+ * `reasoning_content` beside the answer, sending no usage block, and refusing streaming or
+ * `stream_options`. Also reads which mode a
  * request used and where its schema is (response_format, a forced tool, or the prompt).
  */
 import { isObject } from './http-util';
@@ -19,6 +20,8 @@ export const SIM_QUIRKS: readonly SimQuirk[] = [
   'no-usage',
   'max-tokens-refused',
   'temperature-refused',
+  'stream-refused',
+  'stream-options-refused',
 ];
 
 /** Shorthands for common providers' combinations. */
@@ -87,6 +90,10 @@ export function quirkRefusal(
   quirks: readonly SimQuirk[],
 ): OpenAiErrorBody | undefined {
   const has = (q: SimQuirk) => quirks.includes(q);
+  if (has('stream-refused') && body.stream === true)
+    return unsupported('Streaming is not supported by this server: send the request without "stream": true.', 'stream');
+  if (has('stream-options-refused') && body.stream_options !== undefined)
+    return unsupported("Unrecognized request argument supplied: 'stream_options'.", 'stream_options');
   if (has('max-tokens-refused') && body.max_tokens !== undefined)
     return unsupported(
       "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
