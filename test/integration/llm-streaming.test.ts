@@ -5,6 +5,8 @@
  * chunk or is counted when the server sends none, progress is reported while tokens arrive, and a
  * server that refuses streaming (or just `stream_options`) is adapted to once and remembered.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { ProviderMemory } from '../../src/activities/llm/adaptations';
@@ -113,6 +115,40 @@ describe('streamed LLM calls against the simulated server', () => {
       expect(res.calls[0]!.promptTokens).toBeGreaterThan(0);
     } finally {
       await quiet.close();
+    }
+  });
+
+  it('reads the whole answer of a server that ignores "stream" and answers with plain JSON', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            id: 'x',
+            object: 'chat.completion',
+            created: 1,
+            model: 'plain',
+            choices: [
+              {
+                index: 0,
+                message: { role: 'assistant', content: '{"summary":"done","files":[]}' },
+                finish_reason: 'stop',
+              },
+            ],
+            usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const res = await ask(llm(5_000, new ProviderMemory(), `http://127.0.0.1:${port}/v1`));
+      expect(res.data.summary).toBe('done');
+      expect(res.calls[0]).toMatchObject({ model: 'plain', promptTokens: 7, completionTokens: 3 });
+    } finally {
+      server.close();
     }
   });
 

@@ -7,6 +7,7 @@
  * refuses streaming or `stream_options` is served without them (adaptations.ts remembers it).
  */
 import OpenAI from 'openai';
+import { Stream } from 'openai/streaming';
 import { CompletionAccumulator } from './stream-accumulate';
 
 /** How a provider takes streaming: fully, without `stream_options` (no usage chunk), or not at all. */
@@ -103,20 +104,30 @@ export async function streamCompletion(
   };
   quietFor();
   try {
-    const stream = await client.chat.completions.create(
-      {
-        ...body,
-        stream: true,
-        ...(opts.support === 'full' ? { stream_options: { include_usage: true } } : {}),
-      },
-      { signal: AbortSignal.any([opts.signal, idle.signal]), timeout: opts.timeoutMs + 1_000 },
-    );
-    for await (const chunk of stream) {
-      quietFor();
-      if (acc.add(chunk).produced) {
-        tokens++;
-        firstTokenAt ??= now();
-        report(false);
+    const signal = AbortSignal.any([opts.signal, idle.signal]);
+    const response = await client.chat.completions
+      .create(
+        {
+          ...body,
+          stream: true,
+          ...(opts.support === 'full' ? { stream_options: { include_usage: true } } : {}),
+        },
+        { signal, timeout: opts.timeoutMs + 1_000 },
+      )
+      .asResponse();
+    if (!(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
+      // A server that ignores `stream` answers with the whole completion: read it as one chunk.
+      acc.add(await readJson(response, signal));
+    } else {
+      const controller = new AbortController();
+      signal.addEventListener('abort', () => controller.abort(), { once: true });
+      for await (const chunk of Stream.fromSSEResponse<unknown>(response, controller, client)) {
+        quietFor();
+        if (acc.add(chunk).produced) {
+          tokens++;
+          firstTokenAt ??= now();
+          report(false);
+        }
       }
     }
     // The SDK ends the iteration quietly when the request is aborted: an abort is not an answer.
@@ -133,5 +144,23 @@ export async function streamCompletion(
     throw err;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** The JSON body of a non-streamed answer (aborted with the call). */
+async function readJson(response: Response, signal: AbortSignal): Promise<unknown> {
+  const text = await Promise.race([
+    response.text(),
+    new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(new OpenAI.APIUserAbortError());
+      signal.addEventListener('abort', () => reject(new OpenAI.APIUserAbortError()), { once: true });
+    }),
+  ]);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new OpenAI.APIConnectionError({
+      message: 'the LLM server sent a body that is neither JSON nor an event stream',
+    });
   }
 }

@@ -126,8 +126,8 @@ export async function fetchExecutorProgress(
     max,
     start,
   );
-  const views = Object.entries(pending).flatMap(([id, activities]) => {
-    const a = activities.find((p) => p.type === 'runExecutor');
+  const views = Object.entries(pending).flatMap(([id, work]) => {
+    const a = work.activities.find((p) => p.type === 'runExecutor');
     const view = a ? parseExecutorProgress(a.details) : undefined;
     return view ? [[id, { ...view, activityAttempt: a!.attempt }] as const] : [];
   });

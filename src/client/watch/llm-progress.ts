@@ -89,3 +89,54 @@ export function retryLine(r: RetryView): string {
   const reason = boundedLine(r.reason, MAX_REASON);
   return boundedLine(`${boundedLine(r.what, 60)}: attempt ${r.attempt}${of} after: ${reason}`, MAX_REASON + 80);
 }
+
+/** The streaming lines: the plan's first, then the tickets' in ticket order. */
+export function llmLines(
+  tickets: readonly { id: string; role: string }[],
+  llm: Readonly<Record<string, LlmProgressView>> | undefined,
+  now = Date.now(),
+): string[] {
+  if (!llm) return [];
+  const plan = llm.plan ? [llmProgressLine('plan', 'boss', llm.plan, now)] : [];
+  return [
+    ...plan,
+    ...tickets.flatMap((t) => {
+      const p = t.id === 'plan' ? undefined : llm[t.id];
+      return p ? [llmProgressLine(t.id, t.role, p, now)] : [];
+    }),
+  ];
+}
+
+/** Remembers the retry lines printed, so a piped view prints each retry once, as it happens. */
+export class RetryNews {
+  private readonly printed = new Set<string>();
+
+  /** The lines of `retries` not printed before (each `what` and attempt once). */
+  fresh(retries: readonly RetryView[] | undefined): string[] {
+    return (retries ?? []).flatMap((r) => {
+      const key = `${r.what}\u0000${r.attempt}`;
+      if (this.printed.has(key)) return [];
+      if (this.printed.size > 10_000) this.printed.clear();
+      this.printed.add(key);
+      return [retryLine(r)];
+    });
+  }
+}
+
+/** Prints each key's streaming line at most every `everyMs` (a piped view is a log, not a screen). */
+export class ProgressNews {
+  private readonly last = new Map<string, { line: string; at: number }>();
+
+  constructor(private readonly everyMs = 2_000) {}
+
+  /** The lines of `lines` (keyed by their first word) that changed and are due. */
+  fresh(lines: readonly string[], now = Date.now()): string[] {
+    return lines.filter((line) => {
+      const key = line.slice(0, line.indexOf(' '));
+      const was = this.last.get(key);
+      if (was && (was.line === line || now - was.at < this.everyMs)) return false;
+      this.last.set(key, { line, at: now });
+      return true;
+    });
+  }
+}

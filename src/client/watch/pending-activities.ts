@@ -28,6 +28,13 @@ export interface DescribeTarget {
   workflowId: string;
 }
 
+/** What one describe says of a workflow's pending work. */
+export interface PendingWork {
+  activities: PendingActivity[];
+  /** Ids of its pending child workflows (a ticket's agent loop, where its LLM turns run). */
+  children: string[];
+}
+
 /** Largest attempt number read as one (a forged value is not an attempt). */
 const MAX_ATTEMPT = 1e6;
 
@@ -79,7 +86,7 @@ export async function describePending(
   deadline: () => number,
   max: number,
   start = 0,
-): Promise<Record<string, PendingActivity[]>> {
+): Promise<Record<string, PendingWork>> {
   const n = Math.min(max, targets.length);
   const picked = Array.from({ length: n }, (_, i) => targets[(start + i) % targets.length]!);
   const answers = await Promise.all(
@@ -88,7 +95,10 @@ export async function describePending(
         const desc = await client.connection.withDeadline(deadline(), () =>
           client.workflow.getHandle(t.workflowId).describe(),
         );
-        return [t.key, await pendingActivitiesOf(client, desc.raw)] as const;
+        const children = (desc.raw.pendingChildren ?? [])
+          .map((c) => c.workflowId)
+          .filter((id): id is string => typeof id === 'string' && id.length > 0 && id.length <= 1000);
+        return [t.key, { activities: await pendingActivitiesOf(client, desc.raw), children }] as const;
       } catch {
         return undefined;
       }
