@@ -58,7 +58,7 @@ export interface StreamOptions {
   now?: () => number;
 }
 
-/** A finished call: the completion and whether the provider sent usage in its stream. */
+/** A finished call: the completion its chunks add up to, and its completion tokens (the provider's count when it sent one). */
 export interface StreamedCompletion {
   completion: OpenAI.ChatCompletion;
   tokens: number;
