@@ -171,6 +171,42 @@ describe('streamed LLM calls against the simulated server', () => {
     }
   });
 
+  it('adapts an agent turn to a server that refuses streaming, and bills a stalled turn', async () => {
+    const odd = await startSimLlm({ quirks: ['stream-refused'] });
+    const memory = new ProviderMemory();
+    const records: LlmCallRecord[] = [];
+    const turn = (l: ToolLlm) =>
+      l.turn({
+        model: 'sim-model',
+        messages: [
+          { role: 'system', content: prompt.system },
+          { role: 'user', content: prompt.user },
+        ],
+        tools: [],
+        schema: Answer,
+        schemaName: 'work_result',
+        label: 'writer T1 turn 1',
+        meta: { kind: 'work', role: 'writer', ticketId: 'T1', attempt: 1 },
+        onCall: (r) => records.push(r),
+      });
+    try {
+      const res = await turn(new ToolLlm({ baseUrl: odd.baseUrl, apiKey: 'k', timeoutMs: 30_000, memory }));
+      expect(res.final?.summary.length).toBeGreaterThan(0);
+      expect(records.map((r) => r.error ?? 'ok')).toEqual([FailureType.LlmAdapted, 'ok']);
+      expect(memory.get(odd.baseUrl, 'sim-model').stream).toBe('off');
+    } finally {
+      await odd.close();
+    }
+    records.length = 0;
+    sim.injectFault({ kind: 'stall' });
+    const stalled = turn(new ToolLlm({ baseUrl: sim.baseUrl, apiKey: 'k', timeoutMs: 30_000, idleTimeoutMs: 1_000 }));
+    await expect(stalled).rejects.toMatchObject({
+      type: FailureType.LlmUnavailable,
+      message: expect.stringMatching(/sent no token for 1 s/),
+    });
+    expect(records).toEqual([expect.objectContaining({ error: FailureType.LlmUnavailable, estimated: true })]);
+  });
+
   it('streams an agent turn with tool calls and keeps refusals, truncation and repair as before', async () => {
     sim.injectFault({
       kind: 'tool-calls',
