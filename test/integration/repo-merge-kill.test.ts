@@ -15,10 +15,7 @@ import { makeRepo, packRepo } from '../helpers/repo-git';
 const CHILD = path.join(__dirname, '..', 'fixtures', 'repo', 'merge-child.ts');
 const TSX = path.join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx');
 
-function runChild(
-  args: string[],
-  killAfterMs?: number,
-): Promise<{ out?: MergeTicketOutput; killed: boolean; error?: string }> {
+function runChild(args: string[], killAfterMs?: number): Promise<{ out?: MergeTicketOutput; killed: boolean; error?: string }> {
   return new Promise((resolve) => {
     const child = spawn(TSX, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -79,10 +76,7 @@ test('a merge killed at random moments and run again makes the same commit as an
   expect(after.out.snapshot.head).toBe(expected.out.snapshot.head);
   expect(after.out.commit.patch.sha256).toBe(expected.out.commit.patch.sha256);
   // The copy is still a sound repository.
-  const gitDir = path.join(
-    copies,
-    readdirSync(copies).find((d) => d.endsWith('.git') && !d.startsWith('tmp-'))!,
-  );
+  const gitDir = path.join(copies, readdirSync(copies).find((d) => d.endsWith('.git') && !d.startsWith('tmp-'))!);
   await promisify(execFile)('git', ['--git-dir', gitDir, 'fsck', '--no-dangling']);
   // A kill at the worst moment leaves git's lock files behind (a ref being moved): the merge still goes through.
   mkdirSync(path.join(gitDir, 'refs', 'heads', 'maestro'), { recursive: true });

@@ -311,33 +311,36 @@ export function createAgentActivities(deps: ActivityDeps) {
       // Calls of earlier attempts (heartbeat details) stay on the bill, whatever happens next.
       const calls = earlierCalls(ctx);
       const progress = progressTracker(calls);
-      const res = await withActivityContext((signal) => {
-        checkPermits(calls.length, input, label);
-        return agentLlm.turn({
-          model: role.model ?? deps.workerModel(role.name),
-          messages,
-          tools: input.turn >= maxTurns ? [] : [...toolSpecs(input.settings.tools), ...(input.mcpTools ?? [])],
-          schema: WorkResult,
-          schemaName: SCHEMA_NAMES.work,
-          label,
-          ...(role.temperature !== undefined ? { temperature: role.temperature } : {}),
-          ...(role.maxTokens !== undefined ? { maxTokens: role.maxTokens } : {}),
-          ...(signal ? { signal } : {}),
-          meta: {
-            kind: 'work',
-            role: role.name,
-            ticketId: input.ticket.id,
-            attempt: ctx?.info.attempt ?? 1,
-            ...(ctx ? { taskQueue: ctx.info.taskQueue } : {}),
-            workerIdentity: WORKER_IDENTITY,
-          },
-          onCall: (r) => {
-            calls.push(r);
-            ctx?.heartbeat(progress.details());
-          },
-          onProgress: progress.onProgress,
-        });
-      }, progress.details).catch((err: unknown) => {
+      const res = await withActivityContext(
+        (signal) => {
+          checkPermits(calls.length, input, label);
+          return agentLlm.turn({
+            model: role.model ?? deps.workerModel(role.name),
+            messages,
+            tools: input.turn >= maxTurns ? [] : [...toolSpecs(input.settings.tools), ...(input.mcpTools ?? [])],
+            schema: WorkResult,
+            schemaName: SCHEMA_NAMES.work,
+            label,
+            ...(role.temperature !== undefined ? { temperature: role.temperature } : {}),
+            ...(role.maxTokens !== undefined ? { maxTokens: role.maxTokens } : {}),
+            ...(signal ? { signal } : {}),
+            meta: {
+              kind: 'work',
+              role: role.name,
+              ticketId: input.ticket.id,
+              attempt: ctx?.info.attempt ?? 1,
+              ...(ctx ? { taskQueue: ctx.info.taskQueue } : {}),
+              workerIdentity: WORKER_IDENTITY,
+            },
+            onCall: (r) => {
+              calls.push(r);
+              ctx?.heartbeat(progress.details());
+            },
+            onProgress: progress.onProgress,
+          });
+        },
+        () => progress.details(),
+      ).catch((err: unknown) => {
         throw failureWithCalls(err, calls);
       });
       if (!calls.includes(res.record)) calls.push(res.record);
