@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { OutputMode } from './activities/llm/output-modes';
 import { DEFAULT_TASK_QUEUE } from './shared/constants';
-import { DEFAULT_LLM_TIMEOUT_MS } from './shared/llm-timeouts';
+import { DEFAULT_LLM_IDLE_TIMEOUT_MS, DEFAULT_LLM_TIMEOUT_MS } from './shared/llm-timeouts';
 
 /** Default model when a real provider is configured. */
 export const DEFAULT_MODEL = 'gpt-4.1-mini';
@@ -159,6 +159,15 @@ export const EnvSchema = z.object({
   MAESTRO_LLM_TIMEOUT_MS: optionalText
     .pipe(z.coerce.number<string | undefined>().int().min(1000).max(3_600_000).optional())
     .meta(doc('Model provider', 'HTTP timeout of one model call, in ms', DEFAULT_LLM_TIMEOUT_MS)),
+  MAESTRO_LLM_IDLE_TIMEOUT_MS: optionalText
+    .pipe(z.coerce.number<string | undefined>().int().min(1000).max(3_600_000).optional())
+    .meta(
+      doc(
+        'Model provider',
+        'a streamed model call fails when the server sends no token for this long, in ms (a slow model that keeps sending is never cut off by it)',
+        DEFAULT_LLM_IDLE_TIMEOUT_MS,
+      ),
+    ),
   MAESTRO_LLM_CONTENT_RETRIES: optionalText
     .pipe(z.coerce.number<string | undefined>().int().min(0).max(5).optional())
     .meta(doc('Model provider', 'fresh attempts after an answer that fails validation even after its repair call', 1)),

@@ -84,6 +84,13 @@ const LlmFileSettings = z
   .object({
     outputMode: OutputMode.optional().describe('default structured-output mode of every role and the Boss'),
     maxTokensParam: TokenLimitParam.optional().describe('the output-token parameter (default: chosen by endpoint)'),
+    idleTimeoutMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(3_600_000)
+      .optional()
+      .describe('a streamed model call fails when the server sends no token for this long, in ms (default 60000)'),
   })
   .strict()
   .describe('provider-wide settings');

@@ -13,7 +13,7 @@ import { ConfigFileError, readConfigFile, type ConfigFile } from './config-file'
 import { requireTrustedConfig, UntrustedConfigError } from './config-trust';
 import { tlsSettingsFromEnv, type TlsSettings } from './config-tls';
 import { DEFAULT_TASK_QUEUE, roleTaskQueue } from './shared/constants';
-import { DEFAULT_LLM_TIMEOUT_MS } from './shared/llm-timeouts';
+import { DEFAULT_LLM_IDLE_TIMEOUT_MS, DEFAULT_LLM_TIMEOUT_MS } from './shared/llm-timeouts';
 import { executorSettingsOf } from './shared/executor';
 import { BOSS_SYSTEM_PROMPT, DEFAULT_ROLES, roleInfoOf, type RoleDefinition } from './shared/roles';
 import { mcpServerRef, type AgentSettings, type McpServerConfig } from './shared/tools';
@@ -61,6 +61,8 @@ export interface MaestroConfig {
     workerModel: string;
     bossModel: string;
     timeoutMs: number;
+    /** A streamed call fails after this long without a token (MAESTRO_LLM_IDLE_TIMEOUT_MS, else the file's `llm.idleTimeoutMs`). */
+    idleTimeoutMs: number;
     /** Fresh attempts after an answer that fails validation even after its repair call (default 1). */
     contentRetries?: number;
     /** Price overrides per model from the config file (merged over the built-in table). */
@@ -191,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       workerModel,
       bossModel: e.MAESTRO_BOSS_MODEL ?? workerModel,
       timeoutMs: e.MAESTRO_LLM_TIMEOUT_MS ?? DEFAULT_LLM_TIMEOUT_MS,
+      idleTimeoutMs: e.MAESTRO_LLM_IDLE_TIMEOUT_MS ?? file?.config.llm?.idleTimeoutMs ?? DEFAULT_LLM_IDLE_TIMEOUT_MS,
       ...(e.MAESTRO_LLM_CONTENT_RETRIES !== undefined ? { contentRetries: e.MAESTRO_LLM_CONTENT_RETRIES } : {}),
       prices: Object.fromEntries(
         Object.entries(file?.config.prices ?? {}).map(([m, p]) => [m, { ...p, cachedInput: p.cachedInput ?? p.input }]),

@@ -15,6 +15,7 @@ import type { LlmCallKind, LlmCallRecord } from '../shared/types';
 import { llmCallObserver } from '../telemetry/observe';
 import { addUsage, emptyUsage, usageOfRecord } from '../shared/usage';
 import { launchedPid } from '../workers/worker-launch';
+import type { LlmProgress } from './llm/stream-call';
 import type { StructuredLlm, StructuredRequest, StructuredResponse } from './llm/structured';
 
 function currentContext(): Context | undefined {
@@ -52,6 +53,31 @@ export async function withActivityContext<T>(
   } finally {
     clearInterval(timer);
   }
+}
+
+/**
+ * The heartbeat details of an LLM activity: its call records (earlier attempts' included) and,
+ * while an answer streams, `llm` (tokens so far, tokens/s, when the call started). Plain JSON, so
+ * the Web UI shows it as it is and `maestro watch` reads it (client/watch/llm-progress.ts).
+ */
+export interface LlmHeartbeat {
+  calls: LlmCallRecord[];
+  llm?: LlmProgress;
+}
+
+/** Keeps the latest streaming progress of an activity's calls for its heartbeats. */
+export function progressTracker(calls: LlmCallRecord[]): {
+  details: () => LlmHeartbeat;
+  onProgress: (p: LlmProgress) => void;
+} {
+  let llm: LlmProgress | undefined;
+  return {
+    // The activity heartbeats every second (withActivityContext): the progress rides along.
+    details: () => ({ calls, ...(llm ? { llm } : {}) }),
+    onProgress: (p) => {
+      llm = { tokens: p.tokens, tokensPerSecond: p.tokensPerSecond, startedAt: p.startedAt };
+    },
+  };
 }
 
 /** Call records that earlier attempts of this activity left in their heartbeat details. */
@@ -142,7 +168,7 @@ function contentFailures(calls: readonly LlmCallRecord[]): number {
  */
 export async function callLlm<T extends z.ZodType>(
   llm: Pick<StructuredLlm, 'call'>,
-  req: Omit<StructuredRequest<T>, 'signal' | 'meta' | 'onCall' | 'beforeCall'>,
+  req: Omit<StructuredRequest<T>, 'signal' | 'meta' | 'onCall' | 'beforeCall' | 'onProgress'>,
   owner: CallOwner,
   contentRetries = DEFAULT_CONTENT_RETRIES,
 ): Promise<StructuredResponse<z.infer<T>>> {
@@ -158,6 +184,7 @@ export async function callLlm<T extends z.ZodType>(
     ...(ctx ? { taskQueue: ctx.info.taskQueue } : {}),
     workerIdentity: WORKER_IDENTITY,
   };
+  const progress = progressTracker(calls);
   try {
     const res = await withActivityContext(
       (signal) =>
@@ -172,10 +199,11 @@ export async function callLlm<T extends z.ZodType>(
           onCall: (r) => {
             calls.push(r);
             observe(r);
-            ctx?.heartbeat({ calls });
+            ctx?.heartbeat(progress.details());
           },
+          onProgress: progress.onProgress,
         }),
-      () => ({ calls }),
+      progress.details,
     );
     // A stand-in `llm` (tests) may not report calls: then take what it returned.
     for (const r of res.calls ?? [])

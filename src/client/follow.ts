@@ -12,6 +12,13 @@ import { usd } from './format';
 import { approveHints } from './watch/approve-hints';
 import { wrapCommand } from './watch/wrap-command';
 import { waitingGates, type WaitingGate } from './watch/epic-rows';
+import { MAX_DESCRIBES } from './watch/executor-progress';
+import { fetchLiveActivities } from './watch/live-activities';
+import { RetryNews } from './watch/llm-progress';
+import { pendingActivitiesOf } from './watch/pending-activities';
+
+/** Retries are looked for every this many polls (each look describes the running tickets). */
+const RETRY_LOOK_EVERY = 4;
 
 /** Prints changes of a run's status until it is no longer running. */
 export async function followRun(
@@ -23,7 +30,8 @@ export async function followRun(
 ): Promise<void> {
   let last: RunStatus | undefined;
   const seenGates = new Set<string>();
-  for (;;) {
+  const retryNews = new RetryNews();
+  for (let poll = 0; ; poll++) {
     const desc = await api.client.workflow.getHandle(runId).describe();
     if (desc.status.name !== 'RUNNING') {
       // The last changes (final tickets, phase) may have happened since the previous poll.
@@ -40,12 +48,43 @@ export async function followRun(
     }
     for (const line of changes(last, now)) log(line);
     last = now;
+    if (poll % RETRY_LOOK_EVERY === 0)
+      for (const line of await retryLines(api, desc.raw, now, retryNews, poll / RETRY_LOOK_EVERY)) log(line);
     for (const gate of now.pendingGates) {
       if (seenGates.has(gate.id) || !onGate) continue;
       seenGates.add(gate.id);
       await onGate(gate);
     }
     await sleep(pollMs);
+  }
+}
+
+/**
+ * Activities being retried (the plan, a ticket's work or review, an agent turn), each retry once as
+ * it is seen, with the reason of the failure before it (`plan: attempt 2 of 5 after: ...`). A
+ * describe that fails or is late only delays the news.
+ */
+async function retryLines(
+  api: MaestroClient,
+  raw: Parameters<typeof pendingActivitiesOf>[1],
+  status: RunStatus,
+  news: RetryNews,
+  round: number,
+): Promise<string[]> {
+  try {
+    const deadline = () => Date.now() + 3_000;
+    const running = status.tickets.filter((t) => t.state === 'running');
+    const live = await fetchLiveActivities(
+      api.client,
+      await pendingActivitiesOf(api.client, raw),
+      running,
+      deadline,
+      MAX_DESCRIBES,
+      round * MAX_DESCRIBES,
+    );
+    return news.fresh(live.retries).map((l) => `  ${l}`);
+  } catch {
+    return [];
   }
 }
 

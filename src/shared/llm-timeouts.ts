@@ -10,6 +10,12 @@
 /** Timeout of one HTTP call when nothing is configured. */
 export const DEFAULT_LLM_TIMEOUT_MS = 120_000;
 
+/**
+ * Inactivity limit of a streamed call when nothing is configured (MAESTRO_LLM_IDLE_TIMEOUT_MS): the
+ * server sent no chunk for this long. Tokens keep a slow model alive; only silence ends a call.
+ */
+export const DEFAULT_LLM_IDLE_TIMEOUT_MS = 60_000;
+
 /** HTTP calls one activity attempt may make: the call and one repair. */
 export const CALLS_PER_ATTEMPT = 2;
 

@@ -1,6 +1,6 @@
 /**
  * A pass-through HTTP front that records the `usage` an OpenAI-compatible server put in each
- * chat-completion answer. Tests compare Maestro's bill with what a server we did not write (the
+ * chat-completion answer (a streamed one's in its final usage chunk). Tests compare Maestro's bill with what a server we did not write (the
  * llama.cpp engine) counted, so the meter keeps the server's own figures, untouched.
  */
 import http from 'node:http';
@@ -36,7 +36,7 @@ export async function startUsageMeter(upstream: string): Promise<UsageMeter> {
         });
         const text = await answer.text();
         if (req.url?.endsWith('/chat/completions')) {
-          const usage = (JSON.parse(text) as { usage?: { prompt_tokens?: number; completion_tokens?: number } }).usage;
+          const usage = usageIn(text, answer.headers.get('content-type') ?? '');
           calls.push({
             status: answer.status,
             promptTokens: usage?.prompt_tokens ?? 0,
@@ -58,4 +58,17 @@ export async function startUsageMeter(upstream: string): Promise<UsageMeter> {
     calls: () => [...calls],
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+type Usage = { prompt_tokens?: number; completion_tokens?: number };
+
+/** The usage of an answer: its body's, or a streamed answer's final usage chunk. */
+function usageIn(text: string, contentType: string): Usage | undefined {
+  if (!contentType.includes('text/event-stream')) return (JSON.parse(text) as { usage?: Usage }).usage;
+  let usage: Usage | undefined;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('data: ') || line === 'data: [DONE]') continue;
+    usage = (JSON.parse(line.slice(6)) as { usage?: Usage }).usage ?? usage;
+  }
+  return usage;
 }

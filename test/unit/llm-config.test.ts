@@ -117,6 +117,17 @@ describe('maestro.config.json', () => {
     expect(msg).toMatch(/prices\.x\.input: /);
   });
 
+  it("the idle timeout of streamed calls: 60 s by default, the file's llm.idleTimeoutMs, the environment over both", () => {
+    expect(loadConfig({}, emptyDir()).llm.idleTimeoutMs).toBe(60_000);
+    const dir = dirWith({ llm: { idleTimeoutMs: 15_000 } });
+    expect(loadConfig({}, dir).llm.idleTimeoutMs).toBe(15_000);
+    expect(loadConfig({ MAESTRO_LLM_IDLE_TIMEOUT_MS: '5000' }, dir).llm.idleTimeoutMs).toBe(5_000);
+    expect(configError(() => loadConfig({}, dirWith({ llm: { idleTimeoutMs: 10 } })))).toMatch(/llm\.idleTimeoutMs: /);
+    expect(configError(() => loadConfig({ MAESTRO_LLM_IDLE_TIMEOUT_MS: 'soon' }, emptyDir()))).toMatch(
+      /MAESTRO_LLM_IDLE_TIMEOUT_MS/,
+    );
+  });
+
   it('accepts the shipped maestro.config.example.json', () => {
     const example = path.resolve(__dirname, '..', '..', 'maestro.config.example.json');
     const c = loadConfig({ OPENAI_API_KEY: 'k', MAESTRO_CONFIG: example }, emptyDir());

@@ -71,6 +71,19 @@ describe('watchEvents (maestro watch --json)', () => {
     expect(events[0]).toMatchObject({ tokens: 1000, usd: 0.002 });
   });
 
+  it('announces each retry once, with what is retried, which attempt and why', () => {
+    const retry = { what: 'plan', attempt: 2, maximumAttempts: 5, reason: 'the LLM server sent no token for 60 s' };
+    const withRetries = (retries: WatchSnapshot['retries']): WatchSnapshot => ({
+      ...snap(planning),
+      ...(retries ? { retries } : {}),
+    });
+    const retries = (a: WatchSnapshot['retries'], b: WatchSnapshot['retries']) =>
+      watchEvents(withRetries(a), withRetries(b), AT).filter((e) => e.type === 'retry');
+    expect(retries(undefined, [retry])).toEqual([{ type: 'retry', at: AT.toISOString(), runId: 'run-1', ...retry }]);
+    expect(retries([retry], [retry])).toEqual([]);
+    expect(retries([retry], [{ ...retry, attempt: 3 }])).toHaveLength(1);
+  });
+
   it('ends with an end event carrying the outcome', () => {
     const final = status({ phase: 'completed', tickets: [ticket('T1', 'accepted'), ticket('T2', 'escalated')] });
     const events = watchEvents(snap(executing), snap(final, { execution: 'COMPLETED' }), AT);

@@ -32,7 +32,14 @@ import {
 import type { ArtifactRef, LlmCallRecord, TicketOutput } from '../../shared/types';
 import type { RepoWork } from '../../shared/repo';
 import { addUsage, emptyUsage, usageOfRecord, type Usage } from '../../shared/usage';
-import { checkPermits, earlierCalls, failureWithCalls, WORKER_IDENTITY, withActivityContext } from '../context';
+import {
+  checkPermits,
+  earlierCalls,
+  failureWithCalls,
+  progressTracker,
+  WORKER_IDENTITY,
+  withActivityContext,
+} from '../context';
 import type { ActivityDeps } from '../deps';
 import type { AgentMessage } from '../llm/tool-turn';
 import { openSnapshot } from '../repo/cache';
@@ -305,6 +312,7 @@ export function createAgentActivities(deps: ActivityDeps) {
       // Calls of earlier attempts (heartbeat details) stay on the bill, whatever happens next.
       const calls = earlierCalls(ctx);
       const observe = llmCallObserver();
+      const progress = progressTracker(calls);
       const res = await withActivityContext(
         (signal) => {
           checkPermits(calls.length, input, label);
@@ -329,11 +337,12 @@ export function createAgentActivities(deps: ActivityDeps) {
             onCall: (r) => {
               calls.push(r);
               observe(r);
-              ctx?.heartbeat({ calls });
+              ctx?.heartbeat(progress.details());
             },
+            onProgress: progress.onProgress,
           });
         },
-        () => ({ calls }),
+        () => progress.details(),
       ).catch((err: unknown) => {
         throw failureWithCalls(err, calls);
       });

@@ -1,12 +1,14 @@
 /**
  * What Maestro has learned about a provider's model while running: that it refuses a
- * structured-output mode, `temperature`, or one of the two output-token parameters. A 400 that
+ * structured-output mode, `temperature`, one of the two output-token parameters, or streaming
+ * (`stream`, or just `stream_options`). A 400 that
  * says so is turned into one adjusted retry, and the lesson is kept per base URL and model for
  * the rest of the process, so later calls go right the first time instead of paying for a refusal.
  */
 import OpenAI from 'openai';
 import { z } from 'zod';
 import { nextOutputMode, OUTPUT_MODE_ORDER, type OutputMode } from './output-modes';
+import type { StreamSupport } from './stream-call';
 
 /** The request parameter that carries the output-token limit. */
 export const TokenLimitParam = z.enum(['max_tokens', 'max_completion_tokens']);
@@ -27,6 +29,8 @@ export interface Adaptation {
   defaultCap?: number | 'none';
   /** It refuses the counts and patterns of the constrained wire schema (send the portable one). */
   portableSchema?: boolean;
+  /** How it takes streaming (unset: fully, with `stream_options.include_usage`). */
+  stream?: StreamSupport;
 }
 
 /** What a request was sent with, to decide which change a refusal asks for. */
@@ -34,6 +38,8 @@ export interface SentRequest {
   mode: OutputMode;
   temperature: boolean;
   tokenParam?: TokenLimitParam;
+  /** Streaming as sent (unset: fully). */
+  stream?: StreamSupport;
   /** The output cap sent when it was Maestro's default (unset: none, or the configured one). */
   defaultCap?: number;
   /** The schema sent kept `minItems`, `maxItems` and `pattern` (wire-schema.ts). */
@@ -122,6 +128,17 @@ export function adjustmentFor(err: unknown, sent: SentRequest): Adjustment | und
     return {
       patch: { portableSchema: true },
       notice: 'refuses "minItems", "maxItems" or "pattern" in the schema; retrying without them',
+    };
+  const stream = sent.stream ?? 'full';
+  if (stream === 'full' && /stream_options|include_usage/.test(text))
+    return {
+      patch: { stream: 'no-usage' },
+      notice: 'refuses "stream_options"; streaming without it (usage is counted when the server sends none)',
+    };
+  if (stream !== 'off' && /\bstream(ing)?\b/.test(text))
+    return {
+      patch: { stream: 'off' },
+      notice: 'refuses streaming; calling it without (no idle timeout, no live progress)',
     };
   const next = nextOutputMode(sent.mode);
   if (next && /response_format|json_schema|json_object|structured|tool|function/.test(text))

@@ -18,6 +18,8 @@ export interface LlmSettings {
   azure?: { endpoint: string; apiVersion: string };
   /** Timeout of one HTTP request (MAESTRO_LLM_TIMEOUT_MS). */
   timeoutMs: number;
+  /** A streamed call fails after this long without a chunk (MAESTRO_LLM_IDLE_TIMEOUT_MS; default 60 s). */
+  idleTimeoutMs?: number;
   /** The whole price table to use (defaults to the built-in one). */
   prices?: Readonly<Record<string, ModelPrice>>;
   /** Structured-output mode for roles that set none (default `json_schema`). */

@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import { FailureType } from '../../shared/errors';
 import { redactUrlsIn } from '../../shared/redact-url';
+import { LlmIdleTimeoutError } from './stream-call';
 
 /** Longest wait we take from a `retry-after` header; beyond it the normal backoff applies. */
 export const MAX_RETRY_AFTER_MS = 10 * 60_000;
@@ -35,6 +36,8 @@ export interface LlmErrorContext {
   keyVariable?: string;
   /** HTTP timeout in force, for the timeout message. */
   timeoutMs?: number;
+  /** Inactivity limit in force, for the idle-timeout message. */
+  idleTimeoutMs?: number;
 }
 
 function configHint(status: number, code: string | undefined, ctx: LlmErrorContext): string {
@@ -77,6 +80,13 @@ function llmFailure(opts: Parameters<typeof ApplicationFailure.create>[0]): Appl
 export function classifyLlmError(err: unknown, ctx: LlmErrorContext): ApplicationFailure {
   const { label } = ctx;
   if (err instanceof ApplicationFailure) return err;
+  if (err instanceof LlmIdleTimeoutError) {
+    const after = err.tokens > 0 ? ` after ${err.tokens} token(s) of its answer` : '';
+    return llmFailure({
+      type: FailureType.LlmUnavailable,
+      message: `${label}: ${err.message}${after} (MAESTRO_LLM_IDLE_TIMEOUT_MS): it is hung or overloaded; will retry`,
+    });
+  }
   if (err instanceof OpenAI.APIConnectionTimeoutError) {
     const limit = ctx.timeoutMs !== undefined ? ` within ${ctx.timeoutMs} ms (MAESTRO_LLM_TIMEOUT_MS)` : '';
     return llmFailure({

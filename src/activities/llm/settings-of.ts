@@ -16,6 +16,7 @@ export function llmSettingsOf(config: MaestroConfig, simulatedBaseUrl?: string):
     apiKey: config.llm.apiKey,
     ...(!simulated && config.llm.azure ? { azure: config.llm.azure } : {}),
     timeoutMs: config.llm.timeoutMs,
+    idleTimeoutMs: config.llm.idleTimeoutMs,
     prices: priceTable(config.llm.prices),
     ...(config.llm.outputMode ? { outputMode: config.llm.outputMode } : {}),
     ...(config.llm.tokenParam ? { tokenParam: config.llm.tokenParam } : {}),

@@ -13,6 +13,7 @@ import type OpenAI from 'openai';
 import type { z } from 'zod';
 import { FailureType } from '../../shared/errors';
 import { BOSS_ROLE } from '../../shared/roles';
+import { DEFAULT_LLM_IDLE_TIMEOUT_MS } from '../../shared/llm-timeouts';
 import type { LlmCallKind, LlmCallRecord } from '../../shared/types';
 import { addUsage, emptyUsage, usageOfRecord, type Usage } from '../../shared/usage';
 import type { Prompt } from '../roles/prompts';
@@ -28,6 +29,7 @@ import { createOpenAiClient, endpointOf, keyVariableOf, type LlmSettings } from 
 import { classifyLlmError } from './errors';
 import { answerText, modeParams, schemaInstructions, type OutputMode, type ReasoningEffort } from './output-modes';
 import { costOf, priceFor } from './pricing';
+import { LlmIdleTimeoutError, streamCompletion, type LlmProgress } from './stream-call';
 import { callDeadline, timedOutBill, timedOutCall, timeoutOr } from './timed-out';
 import { callTokensOf, estimatePromptTokens } from './usage-of';
 import { wireSchemaOf, type WireSchema } from './wire-schema';
@@ -70,6 +72,8 @@ export interface StructuredRequest<T extends z.ZodType> {
   beforeCall?: () => { timeoutMs?: number } | void;
   /** Told about each call as soon as it ends, so the caller can keep it even if a later one fails. */
   onCall?: (record: LlmCallRecord) => void;
+  /** Told the tokens so far and their rate while an answer streams (at most about once a second). */
+  onProgress?: (progress: LlmProgress) => void;
 }
 
 /** A validated answer with what it cost (repair calls included). */
@@ -173,6 +177,7 @@ export class StructuredLlm {
       const mode = laterMode(req.outputMode ?? this.settings.outputMode ?? 'json_schema', learned.mode)!;
       const temperature = learned.dropTemperature ? undefined : req.temperature;
       const cap = outputCapOf(req.maxTokens, learned);
+      const stream = learned.stream ?? 'full';
       const tokenParam: TokenLimitParam | undefined =
         cap.maxTokens === undefined ? undefined : (learned.tokenParam ?? this.tokenParam());
       // Counts and patterns go to engines that enforce them; Azure and refusing endpoints get none.
@@ -190,7 +195,8 @@ export class StructuredLlm {
       const startedAt = new Date();
       const t0 = Date.now();
       try {
-        const completion = await this.client.chat.completions.create(
+        const { completion } = await streamCompletion(
+          this.client,
           {
             model: req.model,
             messages,
@@ -199,26 +205,35 @@ export class StructuredLlm {
             ...(tokenParam ? { [tokenParam]: cap.maxTokens } : {}),
             ...(req.reasoningEffort ? { reasoning_effort: req.reasoningEffort } : {}),
           },
-          // The SDK's own timeout is a fallback only: the deadline ends the call first.
-          { signal: deadline.signal, timeout: timeoutMs + 1_000 },
+          {
+            signal: deadline.signal,
+            timeoutMs,
+            idleMs: this.idleMs(),
+            support: stream,
+            ...(req.onProgress ? { onProgress: req.onProgress } : {}),
+          },
         );
         return { completion, mode, messages, t0, startedAt, maxTokens: cap.maxTokens };
       } catch (err) {
         if (req.signal?.aborted) throw new CancelledFailure(`${req.label}: cancelled while waiting for the model`);
-        const timedOut = timedOutCall(err, deadline);
+        const idle = err instanceof LlmIdleTimeoutError;
+        const timedOut = idle || timedOutCall(err, deadline);
         const adjustment =
           !timedOut && adjusted < MAX_ADJUSTMENTS
             ? adjustmentFor(err, {
                 mode,
                 temperature: temperature !== undefined,
                 tokenParam,
+                stream,
                 ...(cap.defaulted ? { defaultCap: cap.maxTokens } : {}),
                 constrainedSchema: !portable,
               })
             : undefined;
-        const failure = adjustment ? undefined : this.classify(timeoutOr(err, timedOut), req.label, timeoutMs);
-        // A timed-out call was still paid for: its prompt tokens, estimated.
-        const bill = timedOut ? timedOutBill(req.model, messages, this.settings.prices) : {};
+        const failure = adjustment
+          ? undefined
+          : this.classify(idle ? err : timeoutOr(err, timedOut), req.label, timeoutMs);
+        // A timed-out call was still paid for: its prompt tokens, estimated, and what it streamed.
+        const bill = timedOut ? timedOutBill(req.model, messages, this.settings.prices, idle ? err.tokens : 0) : {};
         recordRefusal({
           ...noTokens(req.model, startedAt, Date.now() - t0),
           ...bill,
@@ -232,6 +247,11 @@ export class StructuredLlm {
         deadline.clear();
       }
     }
+  }
+
+  /** The inactivity limit of a call. */
+  private idleMs(): number {
+    return this.settings.idleTimeoutMs ?? DEFAULT_LLM_IDLE_TIMEOUT_MS;
   }
 
   /** The output-token parameter to send: configured, else the one the endpoint is known to take. */
@@ -248,6 +268,7 @@ export class StructuredLlm {
       endpoint: endpointOf(this.settings),
       keyVariable: keyVariableOf(this.settings),
       timeoutMs,
+      idleTimeoutMs: this.idleMs(),
     });
   }
 }

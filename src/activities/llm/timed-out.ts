@@ -47,7 +47,9 @@ export function timedOutBill(
   model: string,
   messages: readonly OpenAI.ChatCompletionMessageParam[],
   prices?: Readonly<Record<string, ModelPrice>>,
+  /** Tokens that streamed before the call timed out (they were generated, so billed). */
+  streamedTokens = 0,
 ): { promptTokens: number; cachedTokens: number; completionTokens: number; usd: number; estimated: true } {
-  const tokens = { promptTokens: estimatePromptTokens(messages), cachedTokens: 0, completionTokens: 0 };
+  const tokens = { promptTokens: estimatePromptTokens(messages), cachedTokens: 0, completionTokens: streamedTokens };
   return { ...tokens, usd: costOf(model, tokens, prices), estimated: true };
 }

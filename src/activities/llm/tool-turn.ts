@@ -12,11 +12,14 @@ import { FailureType } from '../../shared/errors';
 import type { LlmCallRecord } from '../../shared/types';
 import type { ToolCallRequest } from '../../shared/tools';
 import type { FunctionTool } from '../tools/tool-specs';
-import { adjustmentFor, outputCapOf, providerMemory } from './adaptations';
+import { DEFAULT_LLM_IDLE_TIMEOUT_MS } from '../../shared/llm-timeouts';
+import { adjustmentFor, outputCapOf, providerMemory, type ProviderMemory } from './adaptations';
 import { createOpenAiClient, endpointOf, keyVariableOf, type LlmSettings } from './client';
 import { classifyLlmError } from './errors';
 import { modeParams } from './output-modes';
+import { LlmIdleTimeoutError, streamCompletion, type LlmProgress } from './stream-call';
 import { answeredCall, judge, noTokens, typeOf, validate, type CallMeta } from './structured';
+import { callDeadline, timedOutBill, timedOutCall, timeoutOr } from './timed-out';
 import { wireSchemaOf } from './wire-schema';
 
 /** A chat message of an agent conversation (OpenAI's request shape). */
@@ -35,6 +38,8 @@ export interface ToolTurnRequest<T extends z.ZodType> {
   signal?: AbortSignal;
   meta: CallMeta;
   onCall?: (record: LlmCallRecord) => void;
+  /** Told the tokens so far and their rate while the answer streams. */
+  onProgress?: (progress: LlmProgress) => void;
 }
 
 /** What the model did in one turn. */
@@ -63,64 +68,112 @@ function wireCall(c: OpenAI.ChatCompletionMessageFunctionToolCall): ToolCallRequ
 /** Tool-calling turns against the configured provider; Temporal owns retries. */
 export class ToolLlm {
   private readonly client: OpenAI;
+  private readonly memory: ProviderMemory;
 
   constructor(private readonly settings: LlmSettings) {
     this.client = createOpenAiClient(settings);
+    this.memory = settings.memory ?? providerMemory;
   }
 
   /** One completion with tools; classifies provider errors like every structured call. */
   async turn<T extends z.ZodType>(req: ToolTurnRequest<T>): Promise<ToolTurnResult<z.infer<T>>> {
     // The portable wire schema (all required, nullable, no length keywords), as for structured calls.
     const wire = wireSchemaOf(req.schema);
-    // The default output cap unless configured (or what this endpoint was found to accept).
-    const memory = this.settings.memory ?? providerMemory;
-    const cap = outputCapOf(req.maxTokens, memory.get(endpointOf(this.settings), req.model));
-    const startedAt = new Date();
-    const t0 = Date.now();
-    let completion: OpenAI.ChatCompletion;
+    let startedAt = new Date();
+    let t0 = Date.now();
+    let completion: OpenAI.ChatCompletion | undefined;
+    let cap = outputCapOf(req.maxTokens, this.memory.get(endpointOf(this.settings), req.model));
     const recordOf = (r: Omit<LlmCallRecord, keyof CallMeta | 'attempt'>): LlmCallRecord => {
       const full: LlmCallRecord = { ...r, ...req.meta };
       req.onCall?.(full);
       return full;
     };
-    try {
-      completion = await this.client.chat.completions.create(
-        {
-          model: req.model,
-          messages: req.messages,
-          ...(req.tools.length > 0 ? { tools: req.tools } : {}),
-          ...modeParams({ mode: 'json_schema', schemaName: req.schemaName, schema: wire.schema }),
-          ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
-          ...(cap.maxTokens !== undefined ? { max_completion_tokens: cap.maxTokens } : {}),
-        },
-        { signal: req.signal },
-      );
-    } catch (err) {
-      if (req.signal?.aborted) throw new CancelledFailure(`${req.label}: cancelled while waiting for the model`);
-      // The default cap refused as too large: remember what the endpoint takes; the retry uses it.
-      const lowered = cap.defaulted
-        ? adjustmentFor(err, { mode: 'json_schema', temperature: false, defaultCap: cap.maxTokens })
-        : undefined;
-      if (lowered?.patch.defaultCap !== undefined) {
-        memory.learn(endpointOf(this.settings), req.model, lowered.patch);
+    const baseUrl = endpointOf(this.settings);
+    const timeoutMs = this.settings.timeoutMs;
+    const idleMs = this.settings.idleTimeoutMs ?? DEFAULT_LLM_IDLE_TIMEOUT_MS;
+    // Only a refusal of streaming is adapted to here, in this attempt; a refused default output cap
+    // is remembered and the attempt fails retryably, so Temporal's retry sends the lowered cap.
+    for (let adjusted = 0; !completion; adjusted++) {
+      const learned = this.memory.get(baseUrl, req.model);
+      const stream = learned.stream ?? 'full';
+      // The default output cap unless configured (or what this endpoint was found to accept).
+      cap = outputCapOf(req.maxTokens, learned);
+      const deadline = callDeadline(timeoutMs, req.signal);
+      startedAt = new Date();
+      t0 = Date.now();
+      try {
+        ({ completion } = await streamCompletion(
+          this.client,
+          {
+            model: req.model,
+            messages: req.messages,
+            ...(req.tools.length > 0 ? { tools: req.tools } : {}),
+            ...modeParams({ mode: 'json_schema', schemaName: req.schemaName, schema: wire.schema }),
+            ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+            ...(cap.maxTokens !== undefined ? { max_completion_tokens: cap.maxTokens } : {}),
+          },
+          {
+            signal: deadline.signal,
+            timeoutMs,
+            idleMs,
+            support: stream,
+            ...(req.onProgress ? { onProgress: req.onProgress } : {}),
+          },
+        ));
+      } catch (err) {
+        if (req.signal?.aborted) throw new CancelledFailure(`${req.label}: cancelled while waiting for the model`);
+        const idle = err instanceof LlmIdleTimeoutError;
+        const timedOut = idle || timedOutCall(err, deadline);
+        const adjustment =
+          !timedOut && adjusted < 2
+            ? adjustmentFor(err, {
+                mode: 'json_schema',
+                temperature: false,
+                stream,
+                ...(cap.defaulted ? { defaultCap: cap.maxTokens } : {}),
+              })
+            : undefined;
+        if (adjustment?.patch.stream) {
+          recordOf({
+            ...noTokens(req.model, startedAt, Date.now() - t0),
+            repaired: false,
+            error: FailureType.LlmAdapted,
+          });
+          this.memory.learn(baseUrl, req.model, { stream: adjustment.patch.stream });
+          continue;
+        }
+        // The default cap refused as too large: remember what the endpoint takes; the retry uses it.
+        if (adjustment?.patch.defaultCap !== undefined) {
+          this.memory.learn(baseUrl, req.model, adjustment.patch);
+          recordOf({
+            ...noTokens(req.model, startedAt, Date.now() - t0),
+            repaired: false,
+            error: FailureType.LlmAdapted,
+          });
+          throw ApplicationFailure.create({
+            type: FailureType.LlmUnavailable,
+            message: `${req.label}: ${baseUrl} model ${req.model} ${adjustment.notice} (remembered for this process)`,
+          });
+        }
+        const failure = classifyLlmError(idle ? err : timeoutOr(err, timedOut), {
+          label: req.label,
+          endpoint: baseUrl,
+          keyVariable: keyVariableOf(this.settings),
+          timeoutMs,
+          idleTimeoutMs: idleMs,
+        });
+        // A timed-out call was still paid for: its prompt tokens, estimated, and what it streamed.
+        const bill = timedOut ? timedOutBill(req.model, req.messages, this.settings.prices, idle ? err.tokens : 0) : {};
         recordOf({
           ...noTokens(req.model, startedAt, Date.now() - t0),
+          ...bill,
           repaired: false,
-          error: FailureType.LlmAdapted,
+          error: typeOf(failure),
         });
-        throw ApplicationFailure.create({
-          type: FailureType.LlmUnavailable,
-          message: `${req.label}: ${endpointOf(this.settings)} model ${req.model} ${lowered.notice} (remembered for this process)`,
-        });
+        throw failure;
+      } finally {
+        deadline.clear();
       }
-      const failure = classifyLlmError(err, {
-        label: req.label,
-        endpoint: endpointOf(this.settings),
-        keyVariable: keyVariableOf(this.settings),
-        timeoutMs: this.settings.timeoutMs,
-      });
-      recordOf({ ...noTokens(req.model, startedAt, Date.now() - t0), repaired: false, error: typeOf(failure) });
-      throw failure;
     }
     const base = answeredCall({
       completion,

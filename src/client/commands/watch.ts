@@ -19,6 +19,7 @@ import { watchEvents } from '../watch/events';
 import { newToolCallLines, watchedToolCalls } from '../watch/tool-block';
 import { watchSnapshots } from '../watch/poll';
 import { executorLines } from '../watch/executor-progress';
+import { llmLines, ProgressNews, RetryNews } from '../watch/llm-progress';
 import { renderWatch, type WatchSnapshot } from '../watch/render';
 import { terminalWidth } from '../watch/wrap-command';
 
@@ -95,6 +96,8 @@ export function registerWatchCommand(program: Command): void {
             if (uiUrl) log(`Web UI: ${uiUrl}`);
             const printedCalls = new Set<string>();
             const printedClis = new Map<string, string>();
+            const retryNews = new RetryNews();
+            const progressNews = new ProgressNews();
             for await (const snap of snapshots) {
               if (!last) console.log(`Run ${runId}: ${snap.status.goal}`);
               if (snap.note && !last?.note) console.log(snap.note);
@@ -103,6 +106,11 @@ export function registerWatchCommand(program: Command): void {
               const calls = watchedToolCalls(snap.status.toolCalls, snap.liveToolCalls);
               for (const line of newToolCallLines(printedCalls, calls)) console.log(line);
               for (const line of newExecutorLines(printedClis, snap)) console.log(`  ${line}`);
+              if (snap.execution === 'RUNNING') {
+                for (const line of progressNews.fresh(llmLines(snap.status.tickets, snap.llm)))
+                  console.log(`  ${line}`);
+                for (const line of retryNews.fresh(snap.retries)) console.log(`  ${line}`);
+              }
               if (snap.execution !== 'RUNNING') console.log(endLine(snap));
               last = snap;
             }
@@ -122,6 +130,7 @@ async function* printableSnapshots(source: AsyncIterable<WatchSnapshot>): AsyncG
       progress: printableDeep(snap.progress),
       ...(snap.liveToolCalls ? { liveToolCalls: printableDeep(snap.liveToolCalls) } : {}),
       ...(snap.executors ? { executors: printableDeep(snap.executors) } : {}),
+      ...(snap.retries ? { retries: printableDeep(snap.retries) } : {}),
     };
 }
 

@@ -8,6 +8,7 @@ import { acceptedOnMerits, acceptedOverFailureIds } from '../../shared/outcomes'
 import type { AuditEntry, GateView } from '../../shared/types';
 import { newReplans } from '../follow';
 import { approveHints, type ApproveHints } from './approve-hints';
+import type { RetryView } from './llm-progress';
 import { ticketLine, type TicketLine, type WatchSnapshot } from './render';
 import { toolCallKey, watchedToolCalls } from './tool-block';
 
@@ -50,6 +51,8 @@ export type WatchEvent =
   | { type: 'replan'; at: string; runId: string; attempt: number; reason: string }
   /** A tool call of an agent loop, once, whether first seen running or in a finished attempt. */
   | { type: 'tool'; at: string; runId: string; call: ToolCallRecord }
+  /** An activity retried (the plan, a ticket's work or review, an agent turn), once per attempt, with the reason. */
+  | ({ type: 'retry'; at: string; runId: string } & RetryView)
   | {
       type: 'end';
       at: string;
@@ -123,6 +126,10 @@ export function watchEvents(
     seenCalls.add(key);
     out.push({ type: 'tool', ...base, call });
   }
+
+  const retried = new Set((before?.retries ?? []).map((r) => `${r.what}\u0000${r.attempt}`));
+  for (const r of now.retries ?? [])
+    if (!retried.has(`${r.what}\u0000${r.attempt}`)) out.push({ type: 'retry', ...base, ...r });
 
   if (!prev || prev.cost.usd !== s.cost.usd || prev.cost.tokens !== s.cost.tokens) {
     if (s.cost.tokens > 0 || prev) out.push({ type: 'cost', ...base, usd: s.cost.usd, tokens: s.cost.tokens });

@@ -7,8 +7,8 @@
  * made one terminal line before it is shown; a detail of the wrong shape is simply not shown.
  */
 import type { Client } from '@temporalio/client';
-import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { terminalLine } from '../../shared/model-text';
+import { describePending } from './pending-activities';
 
 /** One CLI's progress as the watcher shows it (already checked; strings not yet sanitised). */
 export interface ExecutorProgressView {
@@ -31,7 +31,8 @@ const MAX_LINE = 160;
 const MAX_COUNT = 1e12;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const count = (v: unknown): number | undefined =>
+/** A worker-written count if it is one (finite, 0 to 1e12), whole; else undefined. */
+export const count = (v: unknown): number | undefined =>
   typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_COUNT ? Math.floor(v) : undefined;
 const name = (v: unknown): string | undefined => {
   if (typeof v !== 'string') return undefined;
@@ -78,8 +79,13 @@ export function executorProgressLine(ticketId: string, role: string, p: Executor
     `${shortCount(p.tokens)} tokens`,
     ...(p.activityAttempt !== undefined && p.activityAttempt > 1 ? [`start ${p.activityAttempt}`] : []),
   ];
-  const line = terminalLine(`${ticketId} [${role}] ${name(p.agent) ?? 'cli'}: ${parts.join(', ')}`);
-  return line.length > MAX_LINE ? `${line.slice(0, MAX_LINE - 1)}…` : line;
+  return boundedLine(`${ticketId} [${role}] ${name(p.agent) ?? 'cli'}: ${parts.join(', ')}`);
+}
+
+/** `text` as one terminal line (control bytes escaped) of at most `max` characters. */
+export function boundedLine(text: string, max = MAX_LINE): string {
+  const line = terminalLine(text.length > max * 4 ? text.slice(0, max * 4) : text);
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
 /** The progress lines of the CLIs of `tickets` that have one in `executors`, in ticket order. */
@@ -113,27 +119,17 @@ export async function fetchExecutorProgress(
   /** Index of the first ticket to describe (the watcher moves it on each poll, round the list). */
   start = 0,
 ): Promise<Record<string, ExecutorProgressView>> {
-  const converter = client.options.loadedDataConverter;
-  const n = Math.min(max, tickets.length);
-  const picked = Array.from({ length: n }, (_, i) => tickets[(start + i) % tickets.length]!);
-  const answers = await Promise.all(
-    picked.map(async (t) => {
-      try {
-        const desc = await client.connection.withDeadline(deadline(), () =>
-          client.workflow.getHandle(t.childId).describe(),
-        );
-        const pending = (desc.raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'runExecutor');
-        const payloads = pending?.heartbeatDetails?.payloads;
-        if (!pending || !payloads?.length) return undefined;
-        const details = await decodeFromPayloadsAtIndex<unknown>(converter, 0, payloads);
-        const view = parseExecutorProgress(details);
-        if (!view) return undefined;
-        const attempt = count(pending.attempt);
-        return [t.id, attempt !== undefined ? { ...view, activityAttempt: attempt } : view] as const;
-      } catch {
-        return undefined;
-      }
-    }),
+  const pending = await describePending(
+    client,
+    tickets.map((t) => ({ key: t.id, workflowId: t.childId })),
+    deadline,
+    max,
+    start,
   );
-  return Object.fromEntries(answers.filter((a) => a !== undefined));
+  const views = Object.entries(pending).flatMap(([id, work]) => {
+    const a = work.activities.find((p) => p.type === 'runExecutor');
+    const view = a ? parseExecutorProgress(a.details) : undefined;
+    return view ? [[id, { ...view, activityAttempt: a!.attempt }] as const] : [];
+  });
+  return Object.fromEntries(views);
 }

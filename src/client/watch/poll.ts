@@ -15,7 +15,10 @@ import type { MaestroClient } from '../api';
 import { RunNotFoundError } from '../errors';
 import { visibilityPhase } from '../run-phase';
 import { subRunViews } from '../sub-runs';
-import { fetchExecutorProgress, MAX_DESCRIBES, type ExecutorProgressView } from './executor-progress';
+import { MAX_DESCRIBES, type ExecutorProgressView } from './executor-progress';
+import { fetchLiveActivities, type LiveActivities } from './live-activities';
+import type { LlmProgressView } from './llm-progress';
+import { pendingActivitiesOf } from './pending-activities';
 import type { WatchSnapshot } from './render';
 
 /** How often and how patiently to poll. */
@@ -35,7 +38,7 @@ export async function* watchSnapshots(
   const deadline = () => Date.now() + (opts.queryTimeoutMs ?? 3000);
   let last: RunStatus | undefined;
   const endedSubRuns = new Map<string, RunStatus>();
-  const executorsSeen = new Map<string, ExecutorProgressView>();
+  const seen: Seen = { executors: new Map(), llm: new Map() };
   let polls = 0;
   for (;;) {
     let desc;
@@ -60,11 +63,12 @@ export async function* watchSnapshots(
       const status = await withSubRuns(api, own, deadline, endedSubRuns);
       last = status;
       const progress = await ticketProgress(api, status, deadline);
-      const [liveToolCalls, executors] = await Promise.all([
+      const runPending = await pendingActivitiesOf(api.client, desc.raw).catch(() => []);
+      const [liveToolCalls, live] = await Promise.all([
         agentToolCalls(api, status, progress, deadline),
-        executorProgress(api, status, progress, deadline, executorsSeen, polls++),
+        liveActivities(api, status, runPending, deadline, seen, polls++),
       ]);
-      yield { status, progress, liveToolCalls, executors, execution: 'RUNNING', ...times };
+      yield { status, progress, liveToolCalls, ...live, execution: 'RUNNING', ...times };
     } catch {
       // No worker has picked the run up yet (or it is briefly away): show what is known.
       const goal = typeof desc.memo?.goal === 'string' ? desc.memo.goal : '';
@@ -126,28 +130,46 @@ async function agentToolCalls(
   return Object.fromEntries(answers.filter((a) => a !== undefined && a[1].length > 0) as [string, ToolCallRecord[]][]);
 }
 
+/** The last view of each ticket, kept while it is described in turn with the others. */
+interface Seen {
+  executors: Map<string, ExecutorProgressView>;
+  llm: Map<string, LlmProgressView>;
+}
+
 /**
- * Heartbeated progress of the coding-agent CLIs working running tickets (their child says so in
- * its status query): MAX_DESCRIBES describes per poll, moving round the list when more execute,
- * each ticket showing its last view meanwhile.
+ * What the running tickets' pending activities show (CLI progress, streaming progress, retries)
+ * and the run's own (the plan): MAX_DESCRIBES tickets per poll, moving round the list when more
+ * run, each ticket showing its last progress meanwhile (retries are shown only when seen afresh).
  */
-async function executorProgress(
+async function liveActivities(
   api: MaestroClient,
   status: RunStatus,
-  progress: Record<string, TicketProgress>,
+  runPending: Awaited<ReturnType<typeof pendingActivitiesOf>>,
   deadline: () => number,
-  seen: Map<string, ExecutorProgressView>,
+  seen: Seen,
   poll: number,
-): Promise<Record<string, ExecutorProgressView>> {
-  const executing = status.tickets.filter(
-    (t) => t.state === 'running' && progress[t.id]?.stage === 'working' && progress[t.id]?.executor !== undefined,
+): Promise<
+  Pick<LiveActivities, 'retries'> & {
+    executors: Record<string, ExecutorProgressView>;
+    llm: Record<string, LlmProgressView>;
+  }
+> {
+  const running = status.tickets.filter((t) => t.state === 'running');
+  // Tickets no longer running are forgotten; the others keep their last view until described again.
+  for (const map of [seen.executors, seen.llm])
+    for (const id of [...map.keys()]) if (!running.some((t) => t.id === id)) map.delete(id);
+  seen.llm.delete('plan');
+  const fresh = await fetchLiveActivities(
+    api.client,
+    runPending,
+    running,
+    deadline,
+    MAX_DESCRIBES,
+    poll * MAX_DESCRIBES,
   );
-  // Tickets no longer executing are forgotten; the others keep their last view until described again.
-  for (const id of [...seen.keys()]) if (!executing.some((t) => t.id === id)) seen.delete(id);
-  if (executing.length === 0) return {};
-  const fresh = await fetchExecutorProgress(api.client, executing, deadline, MAX_DESCRIBES, poll * MAX_DESCRIBES);
-  for (const [id, view] of Object.entries(fresh)) seen.set(id, view);
-  return Object.fromEntries(seen);
+  for (const [id, view] of Object.entries(fresh.executors)) seen.executors.set(id, view);
+  for (const [id, view] of Object.entries(fresh.llm)) seen.llm.set(id, view);
+  return { executors: Object.fromEntries(seen.executors), llm: Object.fromEntries(seen.llm), retries: fresh.retries };
 }
 
 const ENDED_PHASES: ReadonlySet<string> = new Set(['completed', 'stopped', 'failed', 'cancelled']);

@@ -15,6 +15,7 @@ import { wrapCommand } from './wrap-command';
 import { toolBlockLines, watchedToolCalls } from './tool-block';
 import { epicsLine, waitingGates, withEpicCounts } from './epic-rows';
 import { executorLines, type ExecutorProgressView } from './executor-progress';
+import { llmLines, retryLine, type LlmProgressView, type RetryView } from './llm-progress';
 
 /** What the watcher knows about a run at one moment. */
 export interface WatchSnapshot {
@@ -31,6 +32,10 @@ export interface WatchSnapshot {
   liveToolCalls?: Readonly<Record<string, readonly ToolCallRecord[]>>;
   /** Heartbeated progress of the coding-agent CLIs working tickets, by ticket id. */
   executors?: Readonly<Record<string, ExecutorProgressView>>;
+  /** Heartbeated progress of streaming LLM calls, by ticket id (`plan` for the Boss's plan). */
+  llm?: Readonly<Record<string, LlmProgressView>>;
+  /** Activities being retried right now, with the reason of their last failure. */
+  retries?: readonly RetryView[];
 }
 
 /** How to draw. */
@@ -150,7 +155,15 @@ export function renderWatch(snap: WatchSnapshot, opts: RenderOptions): string[] 
   const toolLines = tools.length > 0 ? ['', ...tools.map((l, i) => fit([l, i === 0 ? undefined : c.dim]))] : [];
 
   const clis = live ? executorLines(s.tickets, snap.executors) : [];
-  if (clis.length > 0) toolLines.unshift('', ...clis.map((l) => fit([l, c.cyan])));
+  const models = live ? llmLines(s.tickets, snap.llm, opts.now.getTime()) : [];
+  const retries = live ? (snap.retries ?? []).map(retryLine) : [];
+  if (clis.length + models.length + retries.length > 0)
+    toolLines.unshift(
+      '',
+      ...clis.map((l) => fit([l, c.cyan])),
+      ...models.map((l) => fit([l, c.cyan])),
+      ...retries.map((l) => fit([l, c.yellow])),
+    );
 
   const foot: string[] = [''];
   if (live) {

@@ -43,6 +43,7 @@ interface NodeLlamaCpp {
         temperature?: number;
         signal?: AbortSignal;
         repeatPenalty?: { penalty: number; lastTokens: number };
+        onTextChunk?: (text: string) => void;
       },
     ): Promise<{ response: string; metadata: { stopReason: string } }>;
     dispose(): void;
@@ -254,6 +255,8 @@ export class LlamaEngine {
     maxTokens?: number;
     temperature?: number;
     signal?: AbortSignal;
+    /** Told each piece of text as the model generates it (for streamed answers). */
+    onTextChunk?: (text: string) => void;
   }): Promise<EngineAnswer & { generationMs: number }> {
     const job = this.run(opts);
     this.running.add(job);
@@ -279,6 +282,7 @@ export class LlamaEngine {
           ...(opts.maxTokens !== undefined ? { maxTokens: opts.maxTokens } : {}),
           ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),
+          ...(opts.onTextChunk ? { onTextChunk: opts.onTextChunk } : {}),
           // llama.cpp's long-time default: keeps a tiny model out of endless repeats inside a string.
           repeatPenalty: { penalty: REPEAT_PENALTY, lastTokens: 64 },
         });

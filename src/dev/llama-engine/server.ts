@@ -1,7 +1,7 @@
 /**
  * A thin OpenAI-compatible HTTP front of our own over the real llama.cpp engine (engine.ts):
  * `POST /v1/chat/completions` (json_schema, json_object, tool calls under every tool_choice
- * (tool-calls.ts) and plain text, usage from the engine's token meter, a default output cap,
+ * (tool-calls.ts) and plain text, streamed (sse.ts) or not, usage from the engine's token meter, a default output cap,
  * 503 with retry-after when the engine is full, one log line per request), `GET /v1/models`
  * (with the GGUF's own metadata), and `POST /_engine/grammar` to compile a schema without
  * generating. Only the HTTP translation is ours; generation and grammar compilation are
@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { isObject, readBody, sendJson } from '../sim-llm/http-util';
 import { errorBody, usageOf } from '../sim-llm/openai-format';
 import { EngineBusyError, GrammarError, type EngineGrammar, type LlamaEngine } from './engine';
+import { SseAnswer } from './sse';
 import {
   callsSchemaOf,
   historyOf,
@@ -115,6 +116,10 @@ export async function startLlamaServer(opts: {
     }
     const abort = new AbortController();
     res.on('close', () => abort.abort());
+    const id = `chatcmpl-llama-${++seq}`;
+    // Streamed: content as it is generated (a tool request's text only at its end, see sse.ts).
+    const sse = body.stream === true ? new SseAnswer(res, id, model, !plan) : undefined;
+    const includeUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
     let answer;
     try {
       answer = await engine.generate({
@@ -123,16 +128,22 @@ export async function startLlamaServer(opts: {
         maxTokens,
         ...(typeof body.temperature === 'number' ? { temperature: body.temperature } : {}),
         signal: abort.signal,
+        ...(sse ? { onTextChunk: (t: string) => sse.text(t) } : {}),
       });
     } catch (err) {
       if (res.destroyed) return;
+      if (sse?.begun) {
+        log(
+          `llama-engine: POST /v1/chat/completions model=${model} status=500 stream=failed ms=${Date.now() - started}`,
+        );
+        return sse.fail(`The engine failed: ${(err as Error).message}`, 'server_error');
+      }
       if (err instanceof EngineBusyError)
         return fail(503, err.message, 'server_error', null, { 'retry-after': String(err.retryAfterS) });
       if (err instanceof GrammarError)
         return fail(400, `The grammar could not be compiled: ${err.message}`, 'invalid_request_error', null);
       return fail(500, `The engine failed: ${(err as Error).message}`, 'server_error', null);
     }
-    const id = `chatcmpl-llama-${++seq}`;
     const calls = plan && !answer.truncated ? parseToolCalls(answer.text) : undefined;
     const message = calls
       ? { role: 'assistant', content: null, tool_calls: calls }
@@ -142,15 +153,22 @@ export async function startLlamaServer(opts: {
     log(
       `llama-engine: POST /v1/chat/completions model=${model} prompt_tokens=${answer.promptTokens} ` +
         `completion_tokens=${answer.completionTokens} tokens_per_s=${perSecond.toFixed(1)} finish=${finish} ` +
-        `ms=${Date.now() - started}`,
+        `${sse ? 'stream=true ' : ''}ms=${Date.now() - started}`,
     );
+    const usage = usageOf(answer.promptTokens, answer.completionTokens, 0);
+    if (sse)
+      return sse.end({
+        ...(calls ? { toolCalls: calls } : plan ? { content: answer.text } : {}),
+        finish,
+        ...(includeUsage ? { usage: { ...usage } } : {}),
+      });
     sendJson(res, 200, {
       id,
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model,
       choices: [{ index: 0, message, logprobs: null, finish_reason: finish }],
-      usage: usageOf(answer.promptTokens, answer.completionTokens, 0),
+      usage,
     });
   }
 

@@ -3,8 +3,8 @@
  * refusing `json_schema` or other structured-output modes with a 400, ignoring `tools` (answering
  * text as if none were offered, as servers without tool-call support do), refusing `max_tokens` or
  * `temperature` (OpenAI's reasoning models), refusing an output cap above the model's limit,
- * wrapping answers in prose and code fences, putting
- * `reasoning_content` beside the answer, and sending no usage block. Also reads which mode a
+ * wrapping answers in prose and code fences, putting `reasoning_content` beside the answer, sending
+ * no usage block, and refusing streaming or `stream_options`. Also reads which mode a
  * request used and where its schema is (response_format, a forced tool, or the prompt).
  */
 import { isObject } from './http-util';
@@ -23,6 +23,8 @@ export const SIM_QUIRKS: readonly SimQuirk[] = [
   'max-tokens-refused',
   'temperature-refused',
   'small-output-limit',
+  'stream-refused',
+  'stream-options-refused',
 ];
 
 /** The output cap a `small-output-limit` provider allows (below Maestro's default of 8192). */
@@ -105,6 +107,10 @@ export function quirkRefusal(
   quirks: readonly SimQuirk[],
 ): OpenAiErrorBody | undefined {
   const has = (q: SimQuirk) => quirks.includes(q);
+  if (has('stream-refused') && body.stream === true)
+    return unsupported('Streaming is not supported by this server: send the request without "stream": true.', 'stream');
+  if (has('stream-options-refused') && body.stream_options !== undefined)
+    return unsupported("Unrecognized request argument supplied: 'stream_options'.", 'stream_options');
   if (has('max-tokens-refused') && body.max_tokens !== undefined)
     return unsupported(
       "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",

@@ -18,6 +18,7 @@ import { completionBody, errorBody, flattenMessages, promptOf, tokensOf, usageOf
 import { PromptCache } from './prompt-cache';
 import { ticketIdOf } from './prompt-parse';
 import { quirkRefusal, requestFormat, shapeAnswer, withoutIgnoredTools } from './quirks';
+import { chunksOf, sendStream } from './stream';
 import { SIM_MODEL, type SimLlm, type SimLlmOptions, type SimRequestRecord } from './types';
 
 /** Starts the simulated LLM server; resolves once it listens. */
@@ -108,16 +109,6 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
       );
     if (!isObject(body))
       return reply(400, errorBody('The request body must be a JSON object.', 'invalid_request_error', 'invalid_body'));
-    if (body.stream === true)
-      return reply(
-        400,
-        errorBody(
-          'Streaming is not supported by the simulated LLM server: send the request without "stream": true.',
-          'invalid_request_error',
-          'unsupported_parameter',
-          'stream',
-        ),
-      );
     if (!Array.isArray(body.messages) || body.messages.length === 0)
       return reply(
         400,
@@ -129,12 +120,15 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
         ),
       );
 
+    const streamed = body.stream === true;
+    if (streamed) rec.stream = true;
     const refused = quirkRefusal(b, format, quirks);
     if (refused) return reply(400, refused);
 
     const fault = faults.take({ schemaName: rec.schemaName, ...(ticketId ? { ticketId } : {}), system });
     if (fault) rec.fault = fault.kind;
-    if (fault?.kind === 'hang') return; // answers never; 'close' records 499 when the client goes away
+    // A stall before the first chunk is a hang to a client that does not stream.
+    if (fault?.kind === 'hang' || (fault?.kind === 'stall' && !streamed)) return; // answers never; 'close' records 499 when the client goes away
     if (fault?.kind === 'drop') {
       req.socket.destroy();
       return finish(0);
@@ -241,7 +235,19 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
         : usageOf(promptTokens, completionTokens, cachedTokens, reasoningTokens),
       ...(toolCalls && !refusal ? { toolCalls } : {}),
     });
-    return reply(200, completion, {}, fault?.kind === 'latency' ? (fault.latencyMs ?? 1000) : 0);
+    const delay = fault?.kind === 'latency' || fault?.kind === 'slow-stream' ? (fault.latencyMs ?? 1000) : 0;
+    if (!streamed) return reply(200, completion, {}, delay);
+    const includeUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
+    const chunks = chunksOf(completion, includeUsage);
+    await sleep(opts.latencyMs ?? 0);
+    const status = await sendStream(res, chunks, {
+      // A slow stream spreads its delay over the chunks: steady, never a long silence.
+      gapMs: fault?.kind === 'slow-stream' ? Math.ceil(delay / Math.max(1, chunks.length - 1)) : 0,
+      ...(fault?.kind === 'stall' ? { stallAfter: Math.max(2, Math.floor(chunks.length / 2)) } : {}),
+      sleep,
+      headers: { 'x-request-id': `req_sim_${rec.seq}` },
+    });
+    if (status !== undefined) finish(status);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

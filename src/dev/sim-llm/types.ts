@@ -17,7 +17,9 @@ export type SimQuirk =
   | 'no-usage'
   | 'max-tokens-refused'
   | 'temperature-refused'
-  | 'small-output-limit';
+  | 'small-output-limit'
+  | 'stream-refused'
+  | 'stream-options-refused';
 
 /** How the simulated server is started. */
 export interface SimLlmOptions {
@@ -51,7 +53,9 @@ export type FaultKind =
   | 'unauthorized'
   | 'bad-request'
   | 'latency'
-  | 'tool-calls';
+  | 'tool-calls'
+  | 'stall'
+  | 'slow-stream';
 
 /** Every fault kind, for validating admin requests. */
 export const FAULT_KINDS: readonly FaultKind[] = [
@@ -68,6 +72,8 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'bad-request',
   'latency',
   'tool-calls',
+  'stall',
+  'slow-stream',
 ];
 
 /** Which requests a fault applies to; every field given must match. */
@@ -86,7 +92,10 @@ export interface FaultSpec {
   match?: FaultMatch;
   /** For 'rate-limit': the wait the server asks for; default 1000. */
   retryAfterMs?: number;
-  /** For 'latency': the delay before the normal answer; default 1000. */
+  /**
+   * For 'latency': the delay before the normal answer; for 'slow-stream': the time a streamed answer
+   * is spread over, in steady chunks; default 1000. ('stall' streams half the answer, then nothing.)
+   */
   latencyMs?: number;
   /**
    * For 'tool-calls': the agent turn answers exactly these calls (a hostile or broken model:
@@ -115,6 +124,8 @@ export interface SimRequestRecord {
   mode?: string;
   /** The output cap the request sent (`max_completion_tokens` or `max_tokens`; absent: none). */
   maxTokens?: number;
+  /** The request asked for a streamed answer (`stream: true`). */
+  stream?: boolean;
   messages: SimMessage[];
   ticketId?: string;
   status: number;
