@@ -36,7 +36,7 @@ describe('maestro run (embedded dev server, simulated LLM)', () => {
     const runId = /Run (maestro-\S+) finished\./.exec(res.stdout)?.[1];
     expect(runId).toBeDefined();
     expect(res.stdout).toContain('Result: completed — 4/4 tickets accepted');
-    expect(res.stdout).toMatch(/Cost: \$\d+\.\d+ total, \d+ tokens, 12 LLM calls/);
+    expect(res.stdout).toMatch(/Cost: \$\d+\.\d+ total, \d+ tokens(, \d+ cached)?, 12 LLM calls/);
     expect(res.stdout).toContain(`/namespaces/default/workflows/${runId}`);
     const outDir = /Files \(\d+\) assembled in: (.+)/.exec(res.stdout)?.[1]?.trim();
     expect(outDir).toBe(path.join(home, 'output', runId!));
