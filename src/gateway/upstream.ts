@@ -1,6 +1,8 @@
 /**
- * The gateway's one way to the role's real provider: a non-streamed chat completion with the
- * project's openai client settings (client.ts), billed like every other Maestro call
+ * The gateway's one way to the role's real provider: a chat completion streamed like every other
+ * Maestro call (stream-call.ts: an idle timeout as well as the total one; a provider that refuses
+ * streaming is called without, remembered), with the project's openai client settings
+ * (client.ts), billed like every other Maestro call
  * (structured.ts answeredCall: tokens, cached tokens, reasoning, price table, latency) and
  * normalised into an `Answer` with at most `maxToolCalls` tool calls. A failure is classified
  * like every LLM error and mapped to the status a CLI should see (429 stays 429, a provider
@@ -10,7 +12,10 @@ import OpenAI from 'openai';
 import { FailureType } from '../shared/errors';
 import type { LlmCallRecord } from '../shared/types';
 import { endpointOf, keyVariableOf, type LlmSettings } from '../activities/llm/client';
+import { adjustmentFor, providerMemory } from '../activities/llm/adaptations';
 import { classifyLlmError } from '../activities/llm/errors';
+import { LlmIdleTimeoutError, streamCompletion } from '../activities/llm/stream-call';
+import { DEFAULT_LLM_IDLE_TIMEOUT_MS } from '../shared/llm-timeouts';
 import { answeredCall, noTokens, typeOf, type CallMeta } from '../activities/llm/structured';
 import { estimatePromptTokens } from '../activities/llm/usage-of';
 import { argumentText, isObject, type Answer, type AnswerCall, type ChatRequest } from './wire';
@@ -65,7 +70,7 @@ export async function callUpstream(c: UpstreamCall): Promise<UpstreamResult> {
   const startedAt = new Date();
   const t0 = Date.now();
   const base = { ...c.meta, repaired: false };
-  let completion: OpenAI.ChatCompletion;
+  let completion!: OpenAI.ChatCompletion;
   // Our own timer, not only the SDK's: how a timed-out fetch surfaces differs between runtimes.
   const timer = new AbortController();
   let timedOut = false;
@@ -74,21 +79,49 @@ export async function callUpstream(c: UpstreamCall): Promise<UpstreamResult> {
     timer.abort();
   }, c.timeoutMs);
   const signal = c.signal ? AbortSignal.any([c.signal, timer.signal]) : timer.signal;
+  const memory = c.settings.memory ?? providerMemory;
+  const endpoint = endpointOf(c.settings);
+  const idleMs = c.settings.idleTimeoutMs ?? DEFAULT_LLM_IDLE_TIMEOUT_MS;
   try {
-    completion = await c.client.chat.completions.create(
-      { model: c.model, ...c.chat, stream: false },
-      { signal, timeout: c.timeoutMs + 1_000, maxRetries: 0 },
-    );
+    for (let adjusted = 0; ; adjusted++) {
+      const stream = memory.get(endpoint, c.model).stream ?? 'full';
+      try {
+        ({ completion } = await streamCompletion(
+          c.client,
+          { model: c.model, ...c.chat },
+          { signal, timeoutMs: c.timeoutMs, idleMs, support: stream },
+        ));
+        break;
+      } catch (err) {
+        // A provider that refuses streaming (or stream_options) is asked again without, once.
+        const adjustment =
+          adjusted === 0 && !signal.aborted
+            ? adjustmentFor(err, { mode: 'json_schema', temperature: false, stream })
+            : undefined;
+        if (!adjustment?.patch.stream) throw err;
+        memory.learn(endpoint, c.model, { stream: adjustment.patch.stream });
+      }
+    }
   } catch (err) {
     clearTimeout(t);
+    const idle = err instanceof LlmIdleTimeoutError;
     const failure = classifyLlmError(err, {
       label: 'gateway call',
-      endpoint: endpointOf(c.settings),
+      endpoint,
       keyVariable: keyVariableOf(c.settings),
       timeoutMs: c.timeoutMs,
+      idleTimeoutMs: idleMs,
     });
     const record: LlmCallRecord = { ...noTokens(c.model, startedAt, Date.now() - t0), ...base, error: typeOf(failure) };
     const status = err instanceof OpenAI.APIError && typeof err.status === 'number' ? err.status : 0;
+    if (idle)
+      return {
+        ok: false,
+        status: 504,
+        kind: 'timeout',
+        message: `${err.message} (MAESTRO_LLM_IDLE_TIMEOUT_MS)`,
+        record,
+      };
     if (timedOut || err instanceof OpenAI.APIConnectionTimeoutError)
       return {
         ok: false,
