@@ -70,11 +70,14 @@ export class ToolLlm {
 
   /** One completion with tools; classifies provider errors like every structured call. */
   async turn<T extends z.ZodType>(req: ToolTurnRequest<T>): Promise<ToolTurnResult<z.infer<T>>> {
-    // The portable wire schema (all required, nullable, no length keywords), as for structured calls.
-    const wire = wireSchemaOf(req.schema);
     // The default output cap unless configured (or what this endpoint was found to accept).
     const memory = this.settings.memory ?? providerMemory;
-    const cap = outputCapOf(req.maxTokens, memory.get(endpointOf(this.settings), req.model));
+    const learned = memory.get(endpointOf(this.settings), req.model);
+    const cap = outputCapOf(req.maxTokens, learned);
+    // The wire schema as for structured calls: counts and patterns only to engines that take them
+    // (Azure and an endpoint that refused them get the portable one, or every agent turn fails).
+    const portable = learned.portableSchema === true || this.settings.provider === 'azure';
+    const wire = wireSchemaOf(req.schema, portable ? 'portable' : 'constrained');
     const startedAt = new Date();
     const t0 = Date.now();
     let completion: OpenAI.ChatCompletion;
@@ -97,11 +100,15 @@ export class ToolLlm {
       );
     } catch (err) {
       if (req.signal?.aborted) throw new CancelledFailure(`${req.label}: cancelled while waiting for the model`);
-      // The default cap refused as too large: remember what the endpoint takes; the retry uses it.
-      const lowered = cap.defaulted
-        ? adjustmentFor(err, { mode: 'json_schema', temperature: false, defaultCap: cap.maxTokens })
-        : undefined;
-      if (lowered?.patch.defaultCap !== undefined) {
+      // The default cap refused as too large, or the schema's counts and patterns: remember what
+      // the endpoint takes; the retry uses it.
+      const lowered = adjustmentFor(err, {
+        mode: 'json_schema',
+        temperature: false,
+        ...(cap.defaulted ? { defaultCap: cap.maxTokens } : {}),
+        constrainedSchema: !portable,
+      });
+      if (lowered?.patch.defaultCap !== undefined || lowered?.patch.portableSchema) {
         memory.learn(endpointOf(this.settings), req.model, lowered.patch);
         recordOf({
           ...noTokens(req.model, startedAt, Date.now() - t0),
