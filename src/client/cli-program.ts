@@ -93,7 +93,9 @@ function fail(err: unknown): never {
     process.exit(exitCode);
   }
   const { exitCode, message } = failureOf(err);
-  console.error(`maestro: ${message}`);
+  // The message may quote a config file, a server or a run (a cloned repo's config key, say):
+  // its control characters are shown escaped, never sent to the terminal.
+  console.error(`maestro: ${printable(message)}`);
   if (exitCode === EXIT.failed && process.env.MAESTRO_DEBUG && err instanceof Error) console.error(err.stack);
   // Scripts that asked for JSON read stdout: every outcome, errors included, is JSON there.
   if (jsonOutput) printJsonError(message, exitCode);
