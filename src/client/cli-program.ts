@@ -66,6 +66,12 @@ export function buildProgram(): Command {
 
 /** Runs the command line on this process's arguments and exits on failure with our exit codes. */
 export function runCli(): void {
+  // A reader that stops early (`maestro watch --json | head`) closes the pipe: that ends the
+  // command quietly, as for any Unix tool, instead of an unhandled EPIPE and its stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.ok);
+    throw err;
+  });
   buildProgram().parseAsync(process.argv).catch(fail);
 }
 

@@ -5,7 +5,8 @@
  * stay bounded.
  */
 import { Worker } from '@temporalio/worker';
-import { cleanEnv, runCli } from '../helpers/cli';
+import { spawn } from 'node:child_process';
+import { CLI, cleanEnv, runCli } from '../helpers/cli';
 import { status } from '../helpers/status-fixtures';
 import { connectTest, testAddress, uniqueQueue } from '../helpers/temporal';
 
@@ -78,3 +79,24 @@ describe.each([
     90_000,
   );
 });
+
+it('maestro watch --json into a reader that stops after one line (SIGPIPE): no stack trace on stderr', async () => {
+  const runId = `forged-status-pipe-${Date.now()}`;
+  const replans = Array.from({ length: 50 }, (_, i) => ({ attempt: i + 2, reason: `r${i} ${'x'.repeat(900)}` }));
+  const forged = { ...status({ phase: 'planning', tickets: [] }), runId, planAttempts: 51, replans };
+  await conn.client.workflow.start('forgedStatusRun', {
+    taskQueue,
+    workflowId: runId,
+    args: [forged, 3_000, resultOf(forged)],
+  });
+  const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress(), MAESTRO_TASK_QUEUE: taskQueue });
+  // Async: the worker runs in this process and must keep serving the run meanwhile.
+  const child = spawn('sh', ['-c', `"${process.execPath}" "${CLI}" watch ${runId} --json | head -c 100 >/dev/null`], {
+    env,
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const res = { code, stderr };
+  expect(res.stderr).not.toMatch(/EPIPE|at .*\.js:\d+/);
+}, 90_000);
