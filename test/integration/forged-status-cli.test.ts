@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 /** A completed run's result carrying the same re-plans (what the last poll reads). */
-const resultOf = (s: ReturnType<typeof status> & { replans: unknown }) => ({
+const resultOf = (s: Omit<ReturnType<typeof status>, 'replans'> & { replans: unknown }) => ({
   runId: s.runId,
   goal: s.goal,
   status: 'completed',
@@ -73,7 +73,8 @@ describe.each([
       expect(res.stdout).not.toMatch(CONTROL);
       expect(res.stdout.length).toBeLessThan(20_000);
       // The re-plan that is well-formed is told (its escapes shown, not sent): the poll did happen.
-      if (Array.isArray(replans) && typeof replans[0]?.reason === 'string') expect(res.stdout).toContain('pwned');
+      if (Array.isArray(replans) && typeof (replans[0] as { reason?: unknown } | null)?.reason === 'string')
+        expect(res.stdout).toContain('pwned');
       if (flags.includes('--json')) for (const line of res.stdout.trim().split('\n')) JSON.parse(line);
     },
     90_000,
