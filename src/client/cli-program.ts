@@ -66,6 +66,12 @@ export function buildProgram(): Command {
 
 /** Runs the command line on this process's arguments and exits on failure with our exit codes. */
 export function runCli(): void {
+  // A reader that stops early (`maestro watch --json | head`) closes the pipe: that ends the
+  // command quietly, as for any Unix tool, instead of an unhandled EPIPE and its stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.ok);
+    throw err;
+  });
   buildProgram().parseAsync(process.argv).catch(fail);
 }
 
@@ -93,7 +99,9 @@ function fail(err: unknown): never {
     process.exit(exitCode);
   }
   const { exitCode, message } = failureOf(err);
-  console.error(`maestro: ${message}`);
+  // The message may quote a config file, a server or a run (a cloned repo's config key, say):
+  // its control characters are shown escaped, never sent to the terminal.
+  console.error(`maestro: ${printable(message)}`);
   if (exitCode === EXIT.failed && process.env.MAESTRO_DEBUG && err instanceof Error) console.error(err.stack);
   // Scripts that asked for JSON read stdout: every outcome, errors included, is JSON there.
   if (jsonOutput) printJsonError(message, exitCode);

@@ -8,6 +8,7 @@ import { printableDeep } from '../shared/control-chars';
 import { ticketStateLabel } from '../shared/outcomes';
 import { statusQuery } from '../shared/messages';
 import type { GateView, ReplanView, RunStatus } from '../shared/types';
+import { MAX_REPLAN_REASON_CHARS, MAX_REPLANS_SHOWN } from '../workflows/replans';
 import { usd } from './format';
 import { approveHints } from './watch/approve-hints';
 import { wrapCommand } from './watch/wrap-command';
@@ -151,8 +152,33 @@ function reopenLines(before: RunStatus | undefined, now: RunStatus): string[] {
  * attempt number rather than by position.
  */
 export function newReplans(before: RunStatus | undefined, now: RunStatus): ReplanView[] {
-  const seen = Math.max(0, ...(before?.replans ?? []).map((r) => r.attempt));
-  return (now.replans ?? []).filter((r) => r.attempt > seen);
+  const seen = replansOf(before).reduce((max, r) => Math.max(max, r.attempt), 0);
+  return replansOf(now)
+    .filter((r) => r.attempt > seen)
+    .slice(-MAX_REPLANS_SHOWN)
+    .map((r) => ({ attempt: r.attempt, reason: cut(r.reason) }));
+}
+
+/**
+ * The well-formed re-plans of a status. The status comes from whatever workflow answers the query
+ * on the run's task queue, so a forged one may send any shape or size: wrong entries are skipped
+ * rather than crashing `maestro run` and `watch`, and a reason longer than the workflow ever
+ * records is cut (one poll prints at most MAX_REPLANS_SHOWN lines of bounded length).
+ */
+function replansOf(s: RunStatus | undefined): ReplanView[] {
+  const list: unknown = s?.replans;
+  if (!Array.isArray(list)) return [];
+  return list.filter(
+    (r: unknown): r is ReplanView =>
+      typeof r === 'object' &&
+      r !== null &&
+      Number.isFinite((r as ReplanView).attempt) &&
+      typeof (r as ReplanView).reason === 'string',
+  );
+}
+
+function cut(reason: string): string {
+  return reason.length > MAX_REPLAN_REASON_CHARS ? `${reason.slice(0, MAX_REPLAN_REASON_CHARS - 1)}…` : reason;
 }
 
 /** Older runs: a person rejected the plan (who, with what comment), else it was invalid. */

@@ -63,6 +63,27 @@ export function llmMetricMeter(): MetricMeter | undefined {
   });
 }
 
+/**
+ * Distinct model labels one process reports; later new names are labelled `other`. The name is
+ * the one the provider reports, and every distinct label value is a series the worker keeps for
+ * its life: a server answering each call with a new name must not grow it without end.
+ */
+export const MAX_MODEL_LABELS = 100;
+/** Characters of a model label (real model names are far shorter). */
+const MAX_MODEL_LABEL_CHARS = 128;
+const modelLabels = new Set<string>();
+
+/** The provider-reported model name as a label: printable, cut, and one of a bounded set. */
+function modelLabel(model: unknown): string {
+  const text = (typeof model === 'string' ? model : String(model))
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+    .slice(0, MAX_MODEL_LABEL_CHARS);
+  if (modelLabels.has(text)) return text;
+  if (modelLabels.size >= MAX_MODEL_LABELS) return 'other';
+  modelLabels.add(text);
+  return text;
+}
+
 /** Records one LLM call (success or failure) in Maestro's metrics. */
 export function recordLlmCallMetrics(call: LlmCallRecord, meter: MetricMeter): void {
   const tags: MetricTags = {
@@ -70,7 +91,7 @@ export function recordLlmCallMetrics(call: LlmCallRecord, meter: MetricMeter): v
     kind: call.kind,
     gen_ai_operation_name: 'chat',
     gen_ai_provider_name: llmProviderName(),
-    gen_ai_request_model: call.model,
+    gen_ai_request_model: modelLabel(call.model),
   };
   const failed = call.error ? { ...tags, error_type: call.error } : tags;
   meter.createCounter(METRICS.inputTokens, '{token}', 'Prompt tokens sent to models').add(call.promptTokens, tags);

@@ -69,17 +69,29 @@ const TOO_LARGE =
 export function namedOutputLimit(text: string, sent: number): number | undefined {
   if (/context length|context window/.test(text)) return undefined;
   const named = [
-    /at most (\d+)/,
-    /maximum(?: allowed)?(?: value| number of [a-z ]+)?(?: is| of)? (\d+)/,
-    /> ?(\d+)/,
-    /(?:less than or equal to|<=|≤|not exceed|cannot exceed|must not be greater than) ?(\d+)/,
+    new RegExp(`at most ${NUMBER}`),
+    // Bounded words: `[a-z ]+` backtracked quadratically over a huge body of "maximum number of ".
+    new RegExp(`maximum(?: allowed)?(?: value| number of [a-z ]{1,60})?(?: is| of)? ${NUMBER}`),
+    new RegExp(`> ?${NUMBER}`),
+    new RegExp(`(?:less than or equal to|<=|≤|not exceed|cannot exceed|must not be greater than) ?${NUMBER}`),
   ]
     .map((re) => re.exec(text)?.[1])
     .filter((n): n is string => n !== undefined)
-    .map(Number)
+    // The whole number as written: "4,096" is 4096 (not 4), "1e30" is 1e30 (not 1).
+    .map((n) => Number(n.replace(/[,_]/g, '')))
     .filter((n) => Number.isInteger(n) && n >= 1 && n < sent);
   return named.length > 0 ? Math.min(...named) : undefined;
 }
+
+/** A number as a 400 may write it: digit groups ("4,096", "4_096"), a fraction or an exponent. */
+const NUMBER = '(\\d[\\d,_]*(?:\\.\\d+)?(?:e[+-]?\\d+)?)';
+
+/**
+ * Characters of an error's text that are read for a refusal: real ones say it in a sentence, and
+ * a hostile server's megabytes must not cost the worker's event loop (the text is searched by
+ * several patterns on every refused call).
+ */
+const MAX_REFUSAL_CHARS = 4_000;
 
 /** One change to make after a refusal, with the sentence that goes to the log. */
 export interface Adjustment {
@@ -95,6 +107,7 @@ function refusalText(err: unknown): string | undefined {
   const text = [err.message, err.param, err.code]
     .filter((s) => typeof s === 'string')
     .join(' ')
+    .slice(0, MAX_REFUSAL_CHARS)
     .toLowerCase();
   return REFUSED.test(text) ? text : undefined;
 }
@@ -158,6 +171,7 @@ function capAdjustment(err: unknown, sent: number): Adjustment | undefined {
   const text = [err.message, err.param, err.code]
     .filter((s) => typeof s === 'string')
     .join(' ')
+    .slice(0, MAX_REFUSAL_CHARS)
     .toLowerCase();
   if (!CAP_PARAM.test(text) || !TOO_LARGE.test(text)) return undefined;
   const limit = namedOutputLimit(text, sent);

@@ -77,8 +77,7 @@ export class ToolLlm {
 
   /** One completion with tools; classifies provider errors like every structured call. */
   async turn<T extends z.ZodType>(req: ToolTurnRequest<T>): Promise<ToolTurnResult<z.infer<T>>> {
-    // The portable wire schema (all required, nullable, no length keywords), as for structured calls.
-    const wire = wireSchemaOf(req.schema);
+    let wire = wireSchemaOf(req.schema);
     let startedAt = new Date();
     let t0 = Date.now();
     let completion: OpenAI.ChatCompletion | undefined;
@@ -98,6 +97,10 @@ export class ToolLlm {
       const stream = learned.stream ?? 'full';
       // The default output cap unless configured (or what this endpoint was found to accept).
       cap = outputCapOf(req.maxTokens, learned);
+      // The wire schema as for structured calls: counts and patterns only to engines that take them
+      // (Azure and an endpoint that refused them get the portable one, or every agent turn fails).
+      const portable = learned.portableSchema === true || this.settings.provider === 'azure';
+      wire = wireSchemaOf(req.schema, portable ? 'portable' : 'constrained');
       const deadline = callDeadline(timeoutMs, req.signal);
       startedAt = new Date();
       t0 = Date.now();
@@ -131,6 +134,7 @@ export class ToolLlm {
                 temperature: false,
                 stream,
                 ...(cap.defaulted ? { defaultCap: cap.maxTokens } : {}),
+                constrainedSchema: !portable,
               })
             : undefined;
         if (adjustment?.patch.stream) {
@@ -142,8 +146,9 @@ export class ToolLlm {
           this.memory.learn(baseUrl, req.model, { stream: adjustment.patch.stream });
           continue;
         }
-        // The default cap refused as too large: remember what the endpoint takes; the retry uses it.
-        if (adjustment?.patch.defaultCap !== undefined) {
+        // The default cap refused as too large, or the schema's counts and patterns: remember what
+        // the endpoint takes; the retry uses it.
+        if (adjustment?.patch.defaultCap !== undefined || adjustment?.patch.portableSchema) {
           this.memory.learn(baseUrl, req.model, adjustment.patch);
           recordOf({
             ...noTokens(req.model, startedAt, Date.now() - t0),
