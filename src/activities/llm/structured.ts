@@ -102,6 +102,18 @@ export class StructuredLlm {
     this.memory = settings.memory ?? providerMemory;
   }
 
+  /**
+   * The bill of a call of `prompt` lost with its worker after `streamedTokens` had streamed (as a
+   * timed-out call's: the prompt estimated, priced with this endpoint's prices).
+   */
+  lostCallBill(model: string, prompt: { system: string; user: string }, streamedTokens: number) {
+    const messages: OpenAI.ChatCompletionMessageParam[] = [
+      { role: 'system', content: prompt.system },
+      { role: 'user', content: prompt.user },
+    ];
+    return timedOutBill(model, messages, this.settings.prices, streamedTokens);
+  }
+
   /** Calls the model; on invalid output, makes one repair call with the validation error. */
   async call<T extends z.ZodType>(req: StructuredRequest<T>): Promise<StructuredResponse<z.infer<T>>> {
     const meta = req.meta ?? DEFAULT_META;

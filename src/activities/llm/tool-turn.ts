@@ -75,6 +75,11 @@ export class ToolLlm {
     this.memory = settings.memory ?? providerMemory;
   }
 
+  /** The bill of a turn of `messages` lost with its worker after `streamedTokens` had streamed (as a timed-out call's). */
+  lostCallBill(model: string, messages: readonly OpenAI.ChatCompletionMessageParam[], streamedTokens: number) {
+    return timedOutBill(model, messages, this.settings.prices, streamedTokens);
+  }
+
   /** One completion with tools; classifies provider errors like every structured call. */
   async turn<T extends z.ZodType>(req: ToolTurnRequest<T>): Promise<ToolTurnResult<z.infer<T>>> {
     // The portable wire schema (all required, nullable, no length keywords), as for structured calls.
