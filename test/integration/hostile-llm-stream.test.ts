@@ -35,7 +35,8 @@ afterAll(async () => {
 
 const chunk = (delta: Record<string, unknown>, finish: string | null = null, extra: Record<string, unknown> = {}) =>
   `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
-const sse = (res: ServerResponse) => res.writeHead(200, { 'content-type': 'text/event-stream' });
+// No keep-alive: a request never lands on a socket an earlier test's server dropped.
+const sse = (res: ServerResponse) => res.writeHead(200, { 'content-type': 'text/event-stream', connection: 'close' });
 
 function structured(timeoutMs = 10_000, idleTimeoutMs = 2_000) {
   return new StructuredLlm({ baseUrl, apiKey: 'k', timeoutMs, idleTimeoutMs });
@@ -217,4 +218,30 @@ describe('a hostile LLM server against streamed calls', () => {
     expect(({} as Record<string, unknown>).name).toBeUndefined();
     honestBill(records);
   }, 30_000);
+
+  it.each([
+    ['drops the connection', (res: ServerResponse) => res.destroy()],
+    [
+      'sends an error event',
+      (res: ServerResponse) => res.end(`data: ${JSON.stringify({ error: { message: 'overloaded' } })}\n\n`),
+    ],
+  ])(
+    'a stream that %s after 50 tokens: the failed call is billed its prompt and the tokens it streamed',
+    async (_what, end) => {
+      handler = (_req, res) => {
+        sse(res);
+        let body = chunk({ content: '{"summary":"' });
+        for (let i = 0; i < 49; i++) body += chunk({ content: 'word ' });
+        // Ended only once the 50 chunks are on the wire (a destroy drops unflushed writes).
+        res.write(body, () => setTimeout(() => end(res), 100));
+      };
+      const { out, records } = await ask();
+      expect(out.ok).toBe(false);
+      expect(records.length).toBeGreaterThan(0);
+      expect(records[0]).toMatchObject({ estimated: true });
+      expect(records[0]!.promptTokens).toBeGreaterThan(0);
+      expect(records[0]!.completionTokens).toBeGreaterThanOrEqual(50);
+      honestBill(records);
+    },
+  );
 });
