@@ -69,6 +69,8 @@ export interface LlmHeartbeat {
 export function progressTracker(calls: LlmCallRecord[]): {
   details: () => LlmHeartbeat;
   onProgress: (p: LlmProgress) => void;
+  /** The call has its record: its progress leaves the details (`llm` there means a call in flight). */
+  settled: () => void;
 } {
   let llm: LlmProgress | undefined;
   return {
@@ -77,8 +79,54 @@ export function progressTracker(calls: LlmCallRecord[]): {
     onProgress: (p) => {
       llm = { tokens: p.tokens, tokensPerSecond: p.tokensPerSecond, startedAt: p.startedAt };
     },
+    settled: () => {
+      llm = undefined;
+    },
   };
 }
+
+/** What a call lost with its worker is billed with (a timed-out call's bill: prompt estimated, streamed tokens). */
+export type LostCallBill = Pick<LlmCallRecord, 'promptTokens' | 'cachedTokens' | 'completionTokens' | 'usd'> & {
+  estimated: true;
+};
+
+/**
+ * The streaming call an earlier attempt still had in flight at its last heartbeat (`llm` in the
+ * details: its worker died mid-answer, SIGKILL or a crash), as a record of the previous attempt:
+ * the provider was paid for its prompt and the tokens it streamed, though no record was written.
+ * Undefined when there was none, or when an earlier attempt already booked it (same `startedAt`).
+ */
+export function lostStreamingCall(
+  calls: readonly LlmCallRecord[],
+  meta: Omit<LlmCallRecord, keyof LostCallBill | 'model' | 'latencyMs' | 'startedAt' | 'repaired' | 'attempt'>,
+  model: string,
+  bill: (streamedTokens: number) => LostCallBill,
+  ctx: Context | undefined = currentContext(),
+): LlmCallRecord | undefined {
+  const d: unknown = ctx?.info.heartbeatDetails;
+  const attempt = ctx?.info.attempt ?? 1;
+  if (attempt < 2 || typeof d !== 'object' || d === null) return undefined;
+  const llm = (d as { llm?: unknown }).llm;
+  if (typeof llm !== 'object' || llm === null) return undefined;
+  const { tokens, startedAt } = llm as { tokens?: unknown; startedAt?: unknown };
+  if (typeof startedAt !== 'string' || startedAt.length > 40 || !Number.isFinite(Date.parse(startedAt)))
+    return undefined;
+  if (calls.some((c) => c.startedAt === startedAt)) return undefined;
+  const streamed =
+    typeof tokens === 'number' && Number.isFinite(tokens) && tokens >= 0 ? Math.min(Math.floor(tokens), 1e9) : 0;
+  return {
+    ...meta,
+    model,
+    ...bill(streamed),
+    latencyMs: 0,
+    attempt: attempt - 1,
+    startedAt,
+    repaired: false,
+    error: FailureType.LlmUnavailable,
+  };
+}
+
+const NO_BILL: LostCallBill = { promptTokens: 0, cachedTokens: 0, completionTokens: 0, usd: 0, estimated: true };
 
 /** Call records that earlier attempts of this activity left in their heartbeat details. */
 export function earlierCalls(ctx: Context | undefined = currentContext()): LlmCallRecord[] {
@@ -167,14 +215,13 @@ function contentFailures(calls: readonly LlmCallRecord[]): number {
  * `contentRetries` times; then the failure is final.
  */
 export async function callLlm<T extends z.ZodType>(
-  llm: Pick<StructuredLlm, 'call'>,
+  llm: Pick<StructuredLlm, 'call'> & Partial<Pick<StructuredLlm, 'lostCallBill'>>,
   req: Omit<StructuredRequest<T>, 'signal' | 'meta' | 'onCall' | 'beforeCall' | 'onProgress'>,
   owner: CallOwner,
   contentRetries = DEFAULT_CONTENT_RETRIES,
 ): Promise<StructuredResponse<z.infer<T>>> {
   const ctx = currentContext();
   const calls = earlierCalls(ctx);
-  const before = calls.length;
   const attemptStart = Date.now();
   const observe = llmCallObserver();
   const { callPermits: _permits, ...who } = owner;
@@ -184,6 +231,15 @@ export async function callLlm<T extends z.ZodType>(
     ...(ctx ? { taskQueue: ctx.info.taskQueue } : {}),
     workerIdentity: WORKER_IDENTITY,
   };
+  // A call the previous attempt lost with its worker (killed mid-stream) is booked once, here.
+  const lost = lostStreamingCall(calls, meta, req.model, (n) =>
+    llm.lostCallBill ? llm.lostCallBill(req.model, req.prompt, n) : { ...NO_BILL, completionTokens: n },
+  );
+  if (lost) {
+    calls.push(lost);
+    observe(lost);
+  }
+  const before = calls.length;
   const progress = progressTracker(calls);
   try {
     const res = await withActivityContext(
@@ -199,6 +255,7 @@ export async function callLlm<T extends z.ZodType>(
           onCall: (r) => {
             calls.push(r);
             observe(r);
+            progress.settled();
             ctx?.heartbeat(progress.details());
           },
           onProgress: progress.onProgress,

@@ -12,7 +12,7 @@ import type { ExecutorDeps } from './executor/executor-deps';
 export interface ActivityDeps {
   llm: Pick<StructuredLlm, 'call'>;
   /** Tool-calling turns of agent loops (roles with tools); absent: such roles fail clearly. */
-  agentLlm?: Pick<ToolLlm, 'turn'>;
+  agentLlm?: Pick<ToolLlm, 'turn'> & Partial<Pick<ToolLlm, 'lostCallBill'>>;
   /**
    * MCP servers this worker's own configuration defines; runs name them and cannot define them.
    * Absent: no MCP server can be used.

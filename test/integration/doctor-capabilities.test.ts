@@ -165,3 +165,18 @@ describe("doctor's speed probe on a hostile endpoint", () => {
     }
   });
 });
+
+describe("doctor's probes on an endpoint that claims absurd token counts", () => {
+  it('counts above what one call can use (9e15) are nonsense: not billed, not a speed', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'maestro-doctor-absurd-'));
+    const config = loadConfig({ MAESTRO_HOME: dir }, dir);
+    replies.push(() =>
+      answer({ role: 'assistant', content: '1, 2, 3' }, { prompt_tokens: 9e15, completion_tokens: 9e15 }),
+    );
+    const s = spent();
+    const check = await speedCheck(settings(), config, 'm', ['boss'], s);
+    expect(check.tokensPerSecond).toBeUndefined();
+    expect(check.status).toBe('warn');
+    expect(s).toMatchObject({ calls: 1, promptTokens: 0, completionTokens: 0, usd: 0, noUsage: true });
+  });
+});

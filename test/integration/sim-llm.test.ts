@@ -449,6 +449,20 @@ describe('faults', () => {
     expect(lastRecord()).toMatchObject({ fault: 'latency', status: 200 });
   });
 
+  test('latency delays a streamed answer too (its first chunk)', async () => {
+    sim.injectFault({ kind: 'latency', latencyMs: 800 });
+    const t0 = Date.now();
+    const stream = await client.chat.completions.create({
+      model: 'maestro-sim',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
+    let first: number | undefined;
+    for await (const _chunk of stream) first ??= Date.now() - t0;
+    expect(first).toBeGreaterThanOrEqual(750);
+    expect(lastRecord()).toMatchObject({ fault: 'latency', status: 200 });
+  });
+
   test('match, times and FIFO order; admin endpoints', async () => {
     const admin = sim.baseUrl.replace('/v1', '/_sim/faults');
     const json = { 'content-type': 'application/json' };

@@ -117,6 +117,24 @@ describe('maestro.config.json', () => {
     expect(msg).toMatch(/prices\.x\.input: /);
   });
 
+  it.each(['0', '-1', '1e20', 'abc', '60s', '1.5', 'Infinity', 'NaN', '999'])(
+    'refuses MAESTRO_LLM_IDLE_TIMEOUT_MS=%s, naming the setting',
+    (value) => {
+      expect(configError(() => loadConfig({ MAESTRO_LLM_IDLE_TIMEOUT_MS: value }, emptyDir()))).toMatch(
+        /MAESTRO_LLM_IDLE_TIMEOUT_MS/,
+      );
+    },
+  );
+
+  it.each([0, -1, 1e20, 'abc', '60s', '60000', 1.5, null, true])(
+    'refuses llm.idleTimeoutMs %p in the config file, naming the key',
+    (value) => {
+      expect(configError(() => loadConfig({}, dirWith({ llm: { idleTimeoutMs: value } })))).toMatch(
+        /llm\.idleTimeoutMs/,
+      );
+    },
+  );
+
   it("the idle timeout of streamed calls: 60 s by default, the file's llm.idleTimeoutMs, the environment over both", () => {
     expect(loadConfig({}, emptyDir()).llm.idleTimeoutMs).toBe(60_000);
     const dir = dirWith({ llm: { idleTimeoutMs: 15_000 } });

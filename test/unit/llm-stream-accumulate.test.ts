@@ -83,6 +83,16 @@ describe('CompletionAccumulator', () => {
     expect(m.tool_calls).toBeUndefined();
   });
 
+  it('bounds the arguments of all tool calls together, not per call (10,000 calls of 8 MB each would be 80 GB)', () => {
+    const acc = new CompletionAccumulator();
+    const big = 'x'.repeat(1_000_000);
+    for (let index = 0; index < 20; index++)
+      for (let i = 0; i < 2; i++) acc.add(chunk({ tool_calls: [{ index, function: { name: 'f', arguments: big } }] }));
+    const calls = acc.completion('a').choices[0]!.message.tool_calls ?? [];
+    const total = calls.reduce((n, c) => n + (c.type === 'function' ? c.function.arguments.length : 0), 0);
+    expect(total).toBeLessThanOrEqual(MAX_STREAM_TEXT);
+  });
+
   it('names the idle limit the way people read it', () => {
     expect([idleText(60_000), idleText(1_500), idleText(800)]).toEqual(['60 s', '1.5 s', '800 ms']);
   });

@@ -89,6 +89,12 @@ describe('progress and retry lines', () => {
     expect(line.startsWith('T1 work: attempt 2 after: ')).toBe(true);
   });
 
+  it('keeps a bounded reason of a forged 1 MB last failure (watch --json prints the reason whole)', () => {
+    const r = retryOf('T1', { type: 'performTicket', attempt: 2, lastFailure: `\u001b[2J${'x'.repeat(1_000_000)}` });
+    expect(r?.reason.length).toBeLessThanOrEqual(2_001);
+    expect(r?.reason.startsWith('\u001b[2Jxxx')).toBe(true);
+  });
+
   it('prints each retry once, and a progress line only when it changed and is due', () => {
     const news = new RetryNews();
     const r = { what: 'plan', attempt: 2, reason: 'x' };

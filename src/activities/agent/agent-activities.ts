@@ -36,6 +36,7 @@ import {
   checkPermits,
   earlierCalls,
   failureWithCalls,
+  lostStreamingCall,
   progressTracker,
   WORKER_IDENTITY,
   withActivityContext,
@@ -312,12 +313,31 @@ export function createAgentActivities(deps: ActivityDeps) {
       // Calls of earlier attempts (heartbeat details) stay on the bill, whatever happens next.
       const calls = earlierCalls(ctx);
       const observe = llmCallObserver();
+      const model = role.model ?? deps.workerModel(role.name);
+      const meta = {
+        kind: 'work' as const,
+        role: role.name,
+        ticketId: input.ticket.id,
+        attempt: ctx?.info.attempt ?? 1,
+        ...(ctx ? { taskQueue: ctx.info.taskQueue } : {}),
+        workerIdentity: WORKER_IDENTITY,
+      };
+      // A turn the previous attempt lost with its worker (killed mid-stream) is booked once, here.
+      const lost = lostStreamingCall(calls, meta, model, (n) =>
+        agentLlm.lostCallBill
+          ? agentLlm.lostCallBill(model, messages, n)
+          : { promptTokens: 0, cachedTokens: 0, completionTokens: n, usd: 0, estimated: true },
+      );
+      if (lost) {
+        calls.push(lost);
+        observe(lost);
+      }
       const progress = progressTracker(calls);
       const res = await withActivityContext(
         (signal) => {
           checkPermits(calls.length, input, label);
           return agentLlm.turn({
-            model: role.model ?? deps.workerModel(role.name),
+            model,
             messages,
             tools: input.turn >= maxTurns ? [] : [...toolSpecs(input.settings.tools), ...(input.mcpTools ?? [])],
             schema: WorkResult,
@@ -326,17 +346,11 @@ export function createAgentActivities(deps: ActivityDeps) {
             ...(role.temperature !== undefined ? { temperature: role.temperature } : {}),
             ...(role.maxTokens !== undefined ? { maxTokens: role.maxTokens } : {}),
             ...(signal ? { signal } : {}),
-            meta: {
-              kind: 'work',
-              role: role.name,
-              ticketId: input.ticket.id,
-              attempt: ctx?.info.attempt ?? 1,
-              ...(ctx ? { taskQueue: ctx.info.taskQueue } : {}),
-              workerIdentity: WORKER_IDENTITY,
-            },
+            meta,
             onCall: (r) => {
               calls.push(r);
               observe(r);
+              progress.settled();
               ctx?.heartbeat(progress.details());
             },
             onProgress: progress.onProgress,

@@ -4,6 +4,7 @@
  * SDK's own `AzureOpenAI`. Either way the client makes exactly one attempt: Temporal retries.
  */
 import OpenAI, { AzureOpenAI } from 'openai';
+import { printable } from '../../shared/control-chars';
 import { redactUrl } from '../../shared/redact-url';
 import type { ProviderMemory, TokenLimitParam } from './adaptations';
 import type { OutputMode } from './output-modes';
@@ -46,9 +47,28 @@ export function keyVariableOf(s: LlmSettings): string {
   return s.provider === 'azure' ? 'AZURE_OPENAI_API_KEY' : 'OPENAI_API_KEY';
 }
 
+/** Longest piece of a log line the SDK writes: it quotes what the server sent (an unparsable SSE line). */
+const MAX_LOGGED = 500;
+const shown = (v: unknown): unknown => {
+  if (Array.isArray(v)) return v.slice(0, 20).map(shown);
+  if (typeof v !== 'string') return v;
+  const text = printable(v);
+  return text.length > MAX_LOGGED ? `${text.slice(0, MAX_LOGGED)}… (cut)` : text;
+};
+/**
+ * The SDK logs a stream line it cannot parse, verbatim: a hostile server's ESC/OSC bytes would
+ * reach the worker's terminal and log, a megabyte line whole. Its strings are escaped and cut.
+ */
+const serverTextLogger = Object.fromEntries(
+  (['error', 'warn', 'info', 'debug'] as const).map((level) => [
+    level,
+    (message: string, ...rest: unknown[]) => console[level](shown(message), ...rest.map(shown)),
+  ]),
+) as unknown as NonNullable<ConstructorParameters<typeof OpenAI>[0]>['logger'];
+
 /** A client with retries off (`maxRetries: 0`) and the request timeout from the settings. */
 export function createOpenAiClient(s: LlmSettings): OpenAI {
-  const common = { maxRetries: 0, timeout: s.timeoutMs };
+  const common = { maxRetries: 0, timeout: s.timeoutMs, logger: serverTextLogger };
   if (s.provider === 'azure') {
     if (!s.azure) throw new Error('provider "azure" needs azure.endpoint and azure.apiVersion');
     // baseURL instead of `endpoint`, so a stray OPENAI_BASE_URL in the environment cannot conflict.

@@ -7,6 +7,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import { FailureType } from '../../shared/errors';
+import { printable } from '../../shared/control-chars';
 import { redactUrlsIn } from '../../shared/redact-url';
 import { LlmIdleTimeoutError } from './stream-call';
 
@@ -73,7 +74,19 @@ function detailOf(err: Error): string {
  * the request URL) redacted, so credentials in OPENAI_BASE_URL never reach a history.
  */
 function llmFailure(opts: Parameters<typeof ApplicationFailure.create>[0]): ApplicationFailure {
-  return ApplicationFailure.create({ ...opts, message: redactUrlsIn(opts.message ?? '') });
+  return ApplicationFailure.create({ ...opts, message: boundedMessage(redactUrlsIn(opts.message ?? '')) });
+}
+
+/** Longest failure message kept: a server's error text (a mid-stream `error` event) is the server's to size. */
+export const MAX_FAILURE_MESSAGE = 2_000;
+
+/**
+ * A server's text quoted in a failure reaches the run's history, worker logs and terminals: its
+ * control bytes are shown escaped, and a megabyte of it is cut (every retry would store it again).
+ */
+function boundedMessage(message: string): string {
+  const shown = printable(message);
+  return shown.length <= MAX_FAILURE_MESSAGE ? shown : `${shown.slice(0, MAX_FAILURE_MESSAGE)}… (cut)`;
 }
 
 /** Classifies an error thrown by the openai client into an ApplicationFailure. */

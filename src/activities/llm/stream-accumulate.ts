@@ -41,6 +41,8 @@ export class CompletionAccumulator {
   private finish: string | undefined;
   private usage: unknown;
   private readonly calls: ToolCallSoFar[] = [];
+  /** Characters of arguments kept over all calls: the cap bounds them together (10,000 calls × the cap would not be a bound). */
+  private argsKept = 0;
   /** Chunks seen (any, keep-alives with no choice included). */
   chunks = 0;
 
@@ -84,7 +86,12 @@ export class CompletionAccumulator {
         const args =
           typeof fn.arguments === 'string' ? fn.arguments : isObj(fn.arguments) ? JSON.stringify(fn.arguments) : '';
         if (args) {
-          call.arguments = append(call.arguments, args);
+          const room = MAX_STREAM_TEXT - this.argsKept;
+          if (room > 0) {
+            const before = call.arguments.length;
+            call.arguments = append(call.arguments, args.length > room ? args.slice(0, room) : args);
+            this.argsKept += call.arguments.length - before;
+          }
           produced = true;
         }
       }

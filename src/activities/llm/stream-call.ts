@@ -45,6 +45,14 @@ export function idleText(ms: number): string {
   return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
 }
 
+/** Tokens that had streamed when a call failed, by its error (a broken stream was still generated, so billed). */
+const streamedBefore = new WeakMap<object, number>();
+
+/** Tokens the call that threw `err` had streamed before it failed (0: none, or not a stream's failure). */
+export function streamedTokensOf(err: unknown): number {
+  return typeof err === 'object' && err !== null ? (streamedBefore.get(err) ?? 0) : 0;
+}
+
 /** How one streamed call is made. */
 export interface StreamOptions {
   /** Aborts the call (cancellation, or the call's total deadline). */
@@ -141,6 +149,7 @@ export async function streamCompletion(
     return { completion, tokens };
   } catch (err) {
     if (idle.signal.aborted && !opts.signal.aborted) throw new LlmIdleTimeoutError(opts.idleMs, tokens);
+    if (tokens > 0 && typeof err === 'object' && err !== null) streamedBefore.set(err, tokens);
     throw err;
   } finally {
     clearTimeout(timer);

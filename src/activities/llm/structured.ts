@@ -29,7 +29,7 @@ import { createOpenAiClient, endpointOf, keyVariableOf, type LlmSettings } from 
 import { classifyLlmError } from './errors';
 import { answerText, modeParams, schemaInstructions, type OutputMode, type ReasoningEffort } from './output-modes';
 import { costOf, priceFor } from './pricing';
-import { LlmIdleTimeoutError, streamCompletion, type LlmProgress } from './stream-call';
+import { LlmIdleTimeoutError, streamedTokensOf, streamCompletion, type LlmProgress } from './stream-call';
 import { callDeadline, timedOutBill, timedOutCall, timeoutOr } from './timed-out';
 import { callTokensOf, estimatePromptTokens } from './usage-of';
 import { wireSchemaOf, type WireSchema } from './wire-schema';
@@ -100,6 +100,18 @@ export class StructuredLlm {
   constructor(private readonly settings: LlmSettings) {
     this.client = createOpenAiClient(settings);
     this.memory = settings.memory ?? providerMemory;
+  }
+
+  /**
+   * The bill of a call of `prompt` lost with its worker after `streamedTokens` had streamed (as a
+   * timed-out call's: the prompt estimated, priced with this endpoint's prices).
+   */
+  lostCallBill(model: string, prompt: { system: string; user: string }, streamedTokens: number) {
+    const messages: OpenAI.ChatCompletionMessageParam[] = [
+      { role: 'system', content: prompt.system },
+      { role: 'user', content: prompt.user },
+    ];
+    return timedOutBill(model, messages, this.settings.prices, streamedTokens);
   }
 
   /** Calls the model; on invalid output, makes one repair call with the validation error. */
@@ -233,7 +245,9 @@ export class StructuredLlm {
           ? undefined
           : this.classify(idle ? err : timeoutOr(err, timedOut), req.label, timeoutMs);
         // A timed-out call was still paid for: its prompt tokens, estimated, and what it streamed.
-        const bill = timedOut ? timedOutBill(req.model, messages, this.settings.prices, idle ? err.tokens : 0) : {};
+        // So was a stream that broke after tokens had come (dropped, or an error event mid-answer).
+        const streamed = idle ? err.tokens : streamedTokensOf(err);
+        const bill = timedOut || streamed > 0 ? timedOutBill(req.model, messages, this.settings.prices, streamed) : {};
         recordRefusal({
           ...noTokens(req.model, startedAt, Date.now() - t0),
           ...bill,

@@ -17,7 +17,7 @@ import { adjustmentFor, outputCapOf, providerMemory, type ProviderMemory } from 
 import { createOpenAiClient, endpointOf, keyVariableOf, type LlmSettings } from './client';
 import { classifyLlmError } from './errors';
 import { modeParams } from './output-modes';
-import { LlmIdleTimeoutError, streamCompletion, type LlmProgress } from './stream-call';
+import { LlmIdleTimeoutError, streamedTokensOf, streamCompletion, type LlmProgress } from './stream-call';
 import { answeredCall, judge, noTokens, typeOf, validate, type CallMeta } from './structured';
 import { callDeadline, timedOutBill, timedOutCall, timeoutOr } from './timed-out';
 import { wireSchemaOf } from './wire-schema';
@@ -73,6 +73,11 @@ export class ToolLlm {
   constructor(private readonly settings: LlmSettings) {
     this.client = createOpenAiClient(settings);
     this.memory = settings.memory ?? providerMemory;
+  }
+
+  /** The bill of a turn of `messages` lost with its worker after `streamedTokens` had streamed (as a timed-out call's). */
+  lostCallBill(model: string, messages: readonly OpenAI.ChatCompletionMessageParam[], streamedTokens: number) {
+    return timedOutBill(model, messages, this.settings.prices, streamedTokens);
   }
 
   /** One completion with tools; classifies provider errors like every structured call. */
@@ -168,7 +173,10 @@ export class ToolLlm {
           idleTimeoutMs: idleMs,
         });
         // A timed-out call was still paid for: its prompt tokens, estimated, and what it streamed.
-        const bill = timedOut ? timedOutBill(req.model, req.messages, this.settings.prices, idle ? err.tokens : 0) : {};
+        // So was a stream that broke after tokens had come (dropped, or an error event mid-answer).
+        const streamed = idle ? err.tokens : streamedTokensOf(err);
+        const bill =
+          timedOut || streamed > 0 ? timedOutBill(req.model, req.messages, this.settings.prices, streamed) : {};
         recordOf({
           ...noTokens(req.model, startedAt, Date.now() - t0),
           ...bill,

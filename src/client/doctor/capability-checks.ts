@@ -11,6 +11,7 @@ import OpenAI from 'openai';
 import { adjustmentFor, type TokenLimitParam } from '../../activities/llm/adaptations';
 import { createOpenAiClient, endpointOf, type LlmSettings } from '../../activities/llm/client';
 import { costOf, priceTable } from '../../activities/llm/pricing';
+import { MAX_CALL_TOKENS } from '../../activities/llm/usage-of';
 import type { MaestroConfig } from '../../config';
 import { BOSS_ROLE } from '../../shared/roles';
 import type { CheckStatus, DoctorCheck, ModelProbe } from './checks';
@@ -86,7 +87,9 @@ async function complete(
 function spend(settings: LlmSettings, model: string, into: ProbeSpend, completion?: OpenAI.ChatCompletion): void {
   into.calls += 1;
   const usage: unknown = completion?.usage;
-  const count = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined);
+  // More than one call can use (as runs cap it) is nonsense, not a bill.
+  const count = (v: unknown) =>
+    typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_CALL_TOKENS ? v : undefined;
   const prompt = isObject(usage) ? count(usage.prompt_tokens) : undefined;
   const output = isObject(usage) ? count(usage.completion_tokens) : undefined;
   if (!completion || prompt === undefined || output === undefined) {
@@ -255,7 +258,7 @@ export async function speedCheck(
   spend(settings, model, spent, completion);
   const usage: unknown = completion.usage;
   const tokens = isObject(usage) ? usage.completion_tokens : undefined;
-  if (typeof tokens !== 'number' || !Number.isSafeInteger(tokens) || tokens <= 0)
+  if (typeof tokens !== 'number' || !Number.isSafeInteger(tokens) || tokens <= 0 || tokens > MAX_CALL_TOKENS)
     return {
       name,
       status: 'warn',

@@ -30,6 +30,8 @@ export interface RetryView {
 const MAX_RATE = 1e6;
 /** Longest failure reason shown. */
 const MAX_REASON = 200;
+/** Longest failure reason kept (watch --json prints it whole; a forged worker can write megabytes). */
+const MAX_REASON_KEPT = 2_000;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -79,7 +81,7 @@ export function retryOf(key: string, a: PendingActivity): RetryView | undefined 
     what: key === 'plan' ? 'plan' : `${key} ${word}`,
     attempt: a.attempt,
     ...(a.maximumAttempts ? { maximumAttempts: a.maximumAttempts } : {}),
-    reason: a.lastFailure,
+    reason: a.lastFailure.length > MAX_REASON_KEPT ? `${a.lastFailure.slice(0, MAX_REASON_KEPT)}…` : a.lastFailure,
   };
 }
 

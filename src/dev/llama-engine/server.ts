@@ -84,13 +84,32 @@ export async function startLlamaServer(opts: {
 
   async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let body: unknown;
+    let text: string;
     try {
-      body = JSON.parse(await readBody(req));
+      text = await readBody(req);
+    } catch {
+      // readBody's only refusal besides a broken socket (whose answer goes nowhere): a body over its limit.
+      return sendJson(res, 413, errorBody('The body is too large (at most 32 MiB).', 'invalid_request_error', null));
+    }
+    try {
+      body = JSON.parse(text);
     } catch {
       return sendJson(res, 400, errorBody('The body must be JSON.', 'invalid_request_error', 'invalid_json'));
     }
     if (!isObject(body) || !Array.isArray(body.messages) || body.messages.length === 0)
       return sendJson(res, 400, errorBody("'messages' must be a non-empty array.", 'invalid_request_error', null));
+    // One choice is all the engine generates: `n` > 1 answered with one would be a silent short answer.
+    if (body.n !== undefined && body.n !== null && body.n !== 1)
+      return sendJson(
+        res,
+        400,
+        errorBody(
+          `'n' must be 1 (this engine generates one choice), got ${JSON.stringify(body.n)}.`,
+          'invalid_request_error',
+          null,
+          'n',
+        ),
+      );
     const started = Date.now();
     const fail = (status: number, message: string, type: string, param: string | null, headers = {}) => {
       log(`llama-engine: POST /v1/chat/completions model=${model} status=${status} ms=${Date.now() - started}`);
@@ -131,7 +150,13 @@ export async function startLlamaServer(opts: {
         ...(sse ? { onTextChunk: (t: string) => sse.text(t) } : {}),
       });
     } catch (err) {
-      if (res.destroyed) return;
+      if (res.destroyed) {
+        // The client went away (its sequence is freed): still one log line per request.
+        log(
+          `llama-engine: POST /v1/chat/completions model=${model} status=499 client_closed ms=${Date.now() - started}`,
+        );
+        return;
+      }
       if (sse?.begun) {
         log(
           `llama-engine: POST /v1/chat/completions model=${model} status=500 stream=failed ms=${Date.now() - started}`,

@@ -239,7 +239,7 @@ export async function startSimLlm(opts: SimLlmOptions = {}): Promise<SimLlm> {
     if (!streamed) return reply(200, completion, {}, delay);
     const includeUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
     const chunks = chunksOf(completion, includeUsage);
-    // A `latency` fault delays the first chunk (a slow time to first token), as it delays a whole answer.
+    // A latency fault delays the first chunk, as it delays a whole non-streamed answer (crash tests aim at it).
     await sleep((opts.latencyMs ?? 0) + (fault?.kind === 'latency' ? delay : 0));
     const status = await sendStream(res, chunks, {
       // A slow stream spreads its delay over the chunks: steady, never a long silence.
