@@ -47,6 +47,7 @@ export type { EncryptionKeys } from './codec/keys';
 export type { TlsSettings } from './config-tls';
 export type { RunEventsOptions } from './client/watch/events-stream';
 export type { GateClosedEvent, GateOpenedEvent, WatchEvent } from './client/watch/events';
+export type { RetryView } from './client/watch/llm-progress';
 export type { Usage } from './shared/usage';
 export type { ApproveHints } from './client/watch/approve-hints';
 export type { TicketLine } from './client/watch/render';
@@ -65,6 +66,7 @@ export type {
   GateKind,
   GateView,
   ManifestEntry,
+  ReplanView,
   RoleInfo,
   RunInput,
   RunPhase,
