@@ -40,6 +40,16 @@ function isTopLevelRun(): boolean {
   return info.workflowType === 'orchestratorWorkflow' && !info.workflowId.includes('/');
 }
 
+/**
+ * Why the run failed, for the root span's status: the innermost cause's message (an activity's own
+ * error, not Temporal's wrapping "Activity task failed").
+ */
+function reasonOf(err: unknown): string {
+  let e = err;
+  for (let depth = 0; depth < 10 && e instanceof Error && e.cause instanceof Error; depth++) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
 class RunEndInterceptor implements WorkflowInboundCallsInterceptor {
   async execute(input: WorkflowExecuteInput, next: Next<WorkflowInboundCallsInterceptor, 'execute'>): Promise<unknown> {
     if (!isTopLevelRun()) return next(input);
@@ -52,7 +62,7 @@ class RunEndInterceptor implements WorkflowInboundCallsInterceptor {
         const cancelled = isCancellation(err);
         maestroRunEnd.ended({
           outcome: cancelled ? 'cancelled' : 'failed',
-          ...(cancelled ? {} : { error: err instanceof Error ? err.message : String(err) }),
+          ...(cancelled ? {} : { error: reasonOf(err) }),
         });
       }
       throw err;

@@ -245,6 +245,8 @@ it('exports the root span of a run that fails, and of one that is cancelled', as
   const failed = await spansOfRun(receiver, failedId);
   expect(failed.run).toBeDefined();
   expect(failed.run!.status.code).toBe(OTLP_STATUS.error);
+  // The reason, not Temporal's wrapping ("Activity task failed").
+  expect(failed.run!.status.message).toMatch(/401/);
   expect(failed.run!.attrs['maestro.run.outcome']).toBe('failed');
   const plan = failed.inRun.find((s) => s.name === 'plan');
   expect(plan?.parentSpanId).toBe(failed.run!.spanId);
