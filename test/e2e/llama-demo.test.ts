@@ -9,8 +9,9 @@
  * bill is honest: Maestro's calls and tokens equal the requests and token counts the engine logged
  * (one line per request), and the cost is the configured price of the local model on them.
  *
- * Two tests, because this model's Boss plans no tickets (it answers `"tickets": []`, refused by
- * the plan's validation): `maestro run` of the demo, which ends failed in planning, and the demo's
+ * Two tests, because this model's Boss produces no valid plan (the grammar holds it to at least one
+ * ticket, and it writes on until its output cap): `maestro run` of the demo, which ends failed in
+ * planning, cut off, after its re-plan, and the demo's
  * Coder agent on the demo's coder ticket (a ticket child workflow on a worker built from the same
  * configuration, reviewed by the Boss on the engine), which proves the tool path: its tool calls
  * come from the engine's grammar-constrained `tool_calls` answers.
