@@ -102,14 +102,19 @@ export interface Adjustment {
 const REFUSED =
   /not supported|unsupported|does not support|not available|not allowed|unrecognized|unknown|extra inputs|only the default|not permitted|must be/;
 
-function refusalText(err: unknown): string | undefined {
+/** A 400/422's message, param and code, lower-case and bounded (a hostile server's body can be megabytes). */
+function badRequestText(err: unknown): string | undefined {
   if (!(err instanceof OpenAI.APIError) || (err.status !== 400 && err.status !== 422)) return undefined;
-  const text = [err.message, err.param, err.code]
+  return [err.message, err.param, err.code]
     .filter((s) => typeof s === 'string')
     .join(' ')
     .slice(0, MAX_REFUSAL_CHARS)
     .toLowerCase();
-  return REFUSED.test(text) ? text : undefined;
+}
+
+function refusalText(err: unknown): string | undefined {
+  const text = badRequestText(err);
+  return text !== undefined && REFUSED.test(text) ? text : undefined;
 }
 
 /**
@@ -167,13 +172,8 @@ export function adjustmentFor(err: unknown, sent: SentRequest): Adjustment | und
  * Maestro's default must never make a provider fail that worked without it.
  */
 function capAdjustment(err: unknown, sent: number): Adjustment | undefined {
-  if (!(err instanceof OpenAI.APIError) || (err.status !== 400 && err.status !== 422)) return undefined;
-  const text = [err.message, err.param, err.code]
-    .filter((s) => typeof s === 'string')
-    .join(' ')
-    .slice(0, MAX_REFUSAL_CHARS)
-    .toLowerCase();
-  if (!CAP_PARAM.test(text) || !TOO_LARGE.test(text)) return undefined;
+  const text = badRequestText(err);
+  if (text === undefined || !CAP_PARAM.test(text) || !TOO_LARGE.test(text)) return undefined;
   const limit = namedOutputLimit(text, sent);
   return limit !== undefined
     ? {
