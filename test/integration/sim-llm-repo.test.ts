@@ -221,6 +221,25 @@ async function simulate(fx: RepoFixture, goal: string) {
   return { plan: p, log };
 }
 
+/**
+ * `go test ./...` in the module, failing with go's own output. The module's own timing tests (its
+ * v7 monotonicity checks) can fail on a loaded machine: when only tests of the module itself fail,
+ * never one of the Maestro-added ones, the run is repeated once before it counts.
+ */
+async function goTest(dir: string): Promise<{ stdout: string }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run('go', ['test', './...'], { cwd: dir });
+    } catch (err) {
+      const out = `${(err as { stdout?: string }).stdout ?? ''}${(err as { stderr?: string }).stderr ?? ''}`;
+      const failed = [...out.matchAll(/^--- FAIL: (\S+)/gm)].map((m) => m[1]!);
+      const upstreamOnly = failed.length > 0 && failed.every((n) => !/maestro/i.test(n));
+      if (attempt === 1 && upstreamOnly) continue;
+      throw new Error(`go test ./... failed in ${dir}:\n${out.slice(-4000)}`);
+    }
+  }
+}
+
 describe('the simulated model on a real Go module (google/uuid)', () => {
   it('plans disjoint tickets on real files and its edits pass the module tests', async () => {
     const fx = await goFixture();
@@ -241,7 +260,7 @@ describe('the simulated model on a real Go module (google/uuid)', () => {
     const source = readFileSync(path.join(fx.dir, sources[0]!), 'utf8');
     expect(source).toContain('func MaestroT1() string { return "T1" }');
     expect(source).toContain('func MaestroT3() string { return MaestroT1() + "+T3" }');
-    const t = await run('go', ['test', './...'], { cwd: fx.dir });
+    const t = await goTest(fx.dir);
     expect(t.stdout).toMatch(/^ok\s+github.com\/google\/uuid/m);
     expect(existsSync(path.join(fx.dir, 'maestro_t3_test.go'))).toBe(true);
   }, 120_000);
@@ -251,7 +270,7 @@ describe('the simulated model on a real Go module (google/uuid)', () => {
     const { log } = await simulate(fx, 'Add helpers [sim:repo-fail=T1]');
     expect(log.find((l) => l.id === 'T1')?.attempts).toBe(2);
     expect(log.filter((l) => l.id !== 'T1').every((l) => l.attempts === 1)).toBe(true);
-    await run('go', ['test', './...'], { cwd: fx.dir });
+    await goTest(fx.dir);
   }, 120_000);
 
   it('[sim:repo-conflict]: two parallel tickets on one file conflict; the re-opened one adds to the new base', async () => {
@@ -261,7 +280,7 @@ describe('the simulated model on a real Go module (google/uuid)', () => {
     expect(log.find((l) => l.id === 'T2')).toMatchObject({ reopened: true, attempts: 2 });
     const source = readFileSync(path.join(fx.dir, p.tickets[0]!.changes![0]!), 'utf8');
     for (const n of ['1', '2', '3']) expect(source.match(new RegExp(`func MaestroT${n}\\(`, 'g'))).toHaveLength(1);
-    await run('go', ['test', './...'], { cwd: fx.dir });
+    await goTest(fx.dir);
   }, 120_000);
 });
 
